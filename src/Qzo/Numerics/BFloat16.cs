@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+
+namespace Qzo.Numerics;
+
+/// <summary>bfloat16 kept as its raw 16 bits (the top half of an IEEE float32); .NET has no bf16 type.</summary>
+public static class BFloat16
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>Round to nearest, ties to even, as PyTorch does; NaN stays a quiet NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort FromSingle(float value)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(value);
+        if ((u & 0x7FFFFFFF) > 0x7F800000) return (ushort)((u >> 16) | 0x40);
+        u += 0x7FFF + ((u >> 16) & 1);
+        return (ushort)(u >> 16);
+    }
+}

@@ -1,0 +1,32 @@
+using System.Runtime.CompilerServices;
+
+namespace Qzo.Numerics;
+
+/// <summary>
+/// The random direction z of DESIGN.md §4: element i of trainable tensor t under step seed s is
+/// Box-Muller over Philox4x32-10 with key (lo32(s), hi32(s)) and counter (lo32(i), hi32(i), t, 0).
+/// Every z is a pure function of (seed, tensor, index), so generation order and threading cannot change it,
+/// and the update can regenerate exactly what the forward passes used.
+/// </summary>
+public static class GaussianDirection
+{
+    const float TwoPow24Inv = 1.0f / 16777216.0f;
+    const float TwoPi = 6.2831853071795864769f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Z(ulong seed, int tensor, long index)
+    {
+        var (x0, x1, _, _) = Philox.Generate((uint)index, (uint)((ulong)index >> 32), (uint)tensor, 0u,
+                                             (uint)seed, (uint)(seed >> 32));
+        float u1 = ((x0 >> 8) + 1) * TwoPow24Inv;   // (0, 1]: ln never sees 0
+        float u2 = (x1 >> 8) * TwoPow24Inv;         // [0, 1)
+        return MathF.Sqrt(-2.0f * MathF.Log(u1)) * MathF.Cos(TwoPi * u2);
+    }
+
+    /// <summary>Writes z(seed, tensor, start + k) into destination[k].</summary>
+    public static void Fill(ulong seed, int tensor, long start, Span<float> destination)
+    {
+        for (int k = 0; k < destination.Length; k++)
+            destination[k] = Z(seed, tensor, start + k);
+    }
+}
