@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using Qzo.Numerics;
+
+namespace Qzo.IO;
+
+public sealed record TensorToWrite(string Name, DType DType, long[] Shape, ReadOnlyMemory<byte> Data);
+
+/// <summary>Writes safetensors files atomically (see <see cref="AtomicFile"/>).</summary>
+public static unsafe class SafetensorsWriter
+{
+    const int CopyChunkBytes = 64 << 20;
+
+    /// <summary>
+    /// Writes the tensors in the layout of huggingface/safetensors' own writer (see <see cref="CanonicalLayout"/>),
+    /// so the same tensors and metadata give the same bytes as Python's <c>save_file</c>.
+    /// </summary>
+    /// <param name="metadata">Goes to <c>__metadata__</c>; null leaves it out, an empty map writes {}.</param>
+    public static void Write(string path, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        string file = Path.GetFullPath(path);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<CanonicalLayout.Entry>(tensors.Count);
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var t = tensors[i];
+            Validate(file, t);
+            if (!names.Add(t.Name)) throw new QzoException($"{file}: tensor '{t.Name}' is given twice");
+            entries.Add(new CanonicalLayout.Entry(t.Name, t.DType, t.Shape, t.Data.Length, i));
+        }
+        var ordered = CanonicalLayout.Order(entries);
+        byte[] header = CanonicalLayout.HeaderBytes(ordered, metadata);
+        if (header.Length > SafetensorsHeader.MaxHeaderLength)
+            throw new QzoException($"{file}: header would be {header.Length} bytes, over the {SafetensorsHeader.MaxHeaderLength}-byte limit readers accept");
+
+        AtomicFile.Write(file, stream =>
+        {
+            WriteLengthPrefix(stream, header.Length);
+            stream.Write(header);
+            foreach (var e in ordered) stream.Write(tensors[e.Source].Data.Span);
+        });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> again with the bytes of the named tensors replaced; the header bytes,
+    /// tensor order and every other byte stay as they were, so with no replacements the copy is byte-identical.
+    /// <paramref name="path"/> may be the source's own path.
+    /// </summary>
+    public static void WriteReplacing(SafetensorsFile source, string path, IReadOnlyDictionary<string, ReadOnlyMemory<byte>> replacements)
+    {
+        string file = Path.GetFullPath(path);
+        foreach (var (name, data) in replacements)
+        {
+            var info = source.Get(name);
+            if (data.Length != info.ByteLength)
+                throw new QzoException($"{file}: replacement for tensor '{name}' is {data.Length} bytes, but {info.DType.Name()} {SafetensorsHeader.Text(info.Shape)} in {source.Path} is {info.ByteLength}");
+        }
+
+        AtomicFile.Write(file, stream =>
+        {
+            stream.Write(source.LengthPrefixAndHeader);
+            foreach (var t in source.Tensors)
+            {
+                if (replacements.TryGetValue(t.Name, out var data)) stream.Write(data.Span);
+                else CopyFromPointer(stream, source.GetPointer(t.Name, out long length), length);
+            }
+        });
+    }
+
+    static void Validate(string file, TensorToWrite t)
+    {
+        if (t.Name == SafetensorsHeader.MetadataKey)
+            throw new QzoException($"{file}: '{SafetensorsHeader.MetadataKey}' is reserved for metadata and cannot name a tensor");
+        if (t.Shape.Any(d => d < 0))
+            throw new QzoException($"{file}: tensor '{t.Name}' has a negative dimension in shape {SafetensorsHeader.Text(t.Shape)}");
+        long? expected = SafetensorsHeader.ByteSize(t.Shape, t.DType);
+        if (expected != t.Data.Length)
+            throw new QzoException($"{file}: tensor '{t.Name}' has {t.Data.Length} bytes of data, but {t.DType.Name()} {SafetensorsHeader.Text(t.Shape)} needs {expected?.ToString() ?? "more than 2^63"}");
+    }
+
+    static void WriteLengthPrefix(Stream stream, long headerLength)
+    {
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)headerLength);
+        stream.Write(prefix);
+    }
+
+    static void CopyFromPointer(Stream stream, byte* p, long length)
+    {
+        for (long done = 0; done < length; done += CopyChunkBytes)
+            stream.Write(new ReadOnlySpan<byte>(p + done, (int)Math.Min(CopyChunkBytes, length - done)));
+    }
+}
