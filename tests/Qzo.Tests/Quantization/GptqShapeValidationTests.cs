@@ -10,7 +10,7 @@ public class GptqShapeValidationTests
     static GptqTensorInfo T(string suffix, DType type, params long[] shape) => new($"{P}.{suffix}", type, shape);
 
     [Fact]
-    public void ALlama7BUpProjectionIsConsistent()
+    public void Llama7BUpProjectionIsConsistent()
     {
         // in 4096, out 11008, 4 bits, group 128 → 32 groups.
         int groups = GptqPacking.ValidateShapes(4096, 11008, 4, 128,
