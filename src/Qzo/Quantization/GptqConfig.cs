@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace Qzo.Quantization;
+
+/// <summary>
+/// A GPTQ quantization config (quantize_config.json, or config.json's quantization_config), formats.md §4.
+/// Equality compares the settings, not <see cref="Source"/>.
+/// </summary>
+/// <param name="GroupSize">inputs per group; −1 = one group over the whole input</param>
+/// <param name="Quantizer">the first entry of meta.quantizer (the tool that made the checkpoint), when known</param>
+public sealed partial record GptqConfig(
+    int Bits,
+    int GroupSize,
+    bool DescAct,
+    bool Sym,
+    GptqCheckpointFormat Format,
+    double DampPercent = 0.01,
+    bool TrueSequential = true,
+    bool StaticGroups = false,
+    bool LmHead = false,
+    string QuantMethod = "gptq",
+    string? Quantizer = null)
+{
+    /// <summary>The JSON this config was parsed from; <see cref="ToJson"/> keeps the keys Qzo does not interpret.</summary>
+    public JsonObject? Source { get; init; }
+
+    public int EffectiveGroupSize(int inFeatures) => GptqPacking.EffectiveGroupSize(inFeatures, GroupSize);
+
+    public bool Equals(GptqConfig? other) =>
+        other is not null && Bits == other.Bits && GroupSize == other.GroupSize && DescAct == other.DescAct &&
+        Sym == other.Sym && Format == other.Format && DampPercent.Equals(other.DampPercent) &&
+        TrueSequential == other.TrueSequential && StaticGroups == other.StaticGroups && LmHead == other.LmHead &&
+        QuantMethod == other.QuantMethod && Quantizer == other.Quantizer;
+
+    public override int GetHashCode() => HashCode.Combine(Bits, GroupSize, DescAct, Sym, Format, DampPercent, LmHead, Quantizer);
+}
