@@ -1,0 +1,122 @@
+using System.Text.Json.Nodes;
+using Qzo.Text;
+using static Qzo.Tests.Text.Llama2Fixture;
+
+namespace Qzo.Tests.Text;
+
+public sealed class TokenizerErrorTests : IDisposable
+{
+    readonly string _dir = Path.Combine(Path.GetTempPath(), "qzo-tokenizer-test-" + Guid.NewGuid().ToString("N"));
+
+    public TokenizerErrorTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static QzoException LoadFails(string json, string? config = null) =>
+        Assert.Throws<QzoException>(() => Tokenizer.FromJson(json, config, "/ckpt/tokenizer.json"));
+
+    static string Minimal(string model = """{"type": "BPE", "vocab": {"a": 0}, "merges": []}""", string extra = "") =>
+        $$"""{"version": "1.0", {{extra}} "model": {{model}}}""";
+
+    [Fact]
+    public void MissingTokenizerJsonNamesTheFile()
+    {
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
+        Assert.Contains(Path.Combine(_dir, "tokenizer.json"), e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void CorruptJsonNamesTheFile()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), "{\"model\": {\"type\": \"BPE\", ");
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
+        Assert.Contains(Path.Combine(_dir, "tokenizer.json"), e.Message);
+        Assert.Contains("not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void CorruptConfigNamesTheConfigFile()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), Minimal());
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), "{ nope");
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
+        Assert.Contains(Path.Combine(_dir, "tokenizer_config.json"), e.Message);
+    }
+
+    [Fact]
+    public void LoadsAFolderWithoutConfig()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), Minimal());
+        var t = Tokenizer.Load(_dir);
+        Assert.Equal(new[] { 0, 0 }, t.Encode("aa"));
+        Assert.Null(t.BosId);
+    }
+
+    [Fact]
+    public void UnsupportedModelTypeNamesFileAndType()
+    {
+        var e = LoadFails(Minimal("""{"type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 0}"""));
+        Assert.Contains("/ckpt/tokenizer.json", e.Message);
+        Assert.Contains("Unigram", e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"normalizer\": {\"type\": \"BertNormalizer\"},", "BertNormalizer")]
+    [InlineData("\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},", "ByteLevel")]
+    [InlineData("\"decoder\": {\"type\": \"WordPiece\"},", "WordPiece")]
+    [InlineData("\"post_processor\": {\"type\": \"BertProcessing\"},", "BertProcessing")]
+    [InlineData("\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" +\"}, \"content\": \" \"},", "Regex")]
+    public void UnsupportedComponentsNameTheirType(string extra, string name)
+    {
+        var e = LoadFails(Minimal(extra: extra));
+        Assert.Contains("/ckpt/tokenizer.json", e.Message);
+        Assert.Contains(name, e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"type": "BPE", "dropout": 0.1, "vocab": {"a": 0}, "merges": []}""", "dropout")]
+    [InlineData("""{"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}""", "\"b\"")]
+    [InlineData("""{"type": "BPE", "vocab": {"a": 0}, "merges": ["a a a"]}""", "merges[0]")]
+    [InlineData("""{"type": "BPE", "vocab": {"a": 0}}""", "merges")]
+    public void BadModelsSayWhatIsWrong(string model, string detail)
+    {
+        var e = LoadFails(Minimal(model));
+        Assert.Contains("/ckpt/tokenizer.json", e.Message);
+        Assert.Contains(detail, e.Message);
+    }
+
+    [Fact]
+    public void UnicodeNormalizersWorkOrRefuseLoudly()
+    {
+        string json = Minimal("""{"type": "BPE", "vocab": {"é": 0, "e": 1, "\u0301": 2, "<0xCC>": 3, "<0x81>": 4}, "merges": [], "byte_fallback": true}""",
+            """ "normalizer": {"type": "NFC"}, """);
+        // Directory.Build.props sets InvariantGlobalization, which leaves .NET without ICU: string.Normalize then
+        // returns non-ASCII text unchanged, so NFC/NFKC tokenizers are refused rather than silently mis-tokenized.
+        if (UnicodeNormalizer.IsAvailable)
+            Assert.Equal(new[] { 0 }, Tokenizer.FromJson(json).Encode("e\u0301"));
+        else
+            Assert.Contains("NFC", LoadFails(json).Message);
+    }
+
+    [Fact]
+    public void AddBosWithoutABosTokenIsAnError()
+    {
+        var e = LoadFails(Minimal(), """{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<nope>"}""");
+        Assert.Contains("tokenizer_config.json", e.Message);
+        Assert.Contains("add_bos_token", e.Message);
+    }
+
+    [Fact]
+    public void EncodeAndDecodeRejectNothingButNull()
+    {
+        Assert.Throws<ArgumentNullException>(() => Llama2.Encode(null!));
+        Assert.Equal("", Llama2.Decode([]));
+    }
+
+    [Fact]
+    public void AFixtureVariantWithAnUnknownTopLevelFieldStillLoads()
+    {
+        var t = Tokenizer.FromJson(JsonWith(root => root["something_new"] = new JsonObject()));
+        Assert.Equal(32000, t.VocabSize);
+    }
+}
