@@ -34,3 +34,16 @@ public sealed partial record GptqConfig(
 
     public override int GetHashCode() => HashCode.Combine(Bits, GroupSize, DescAct, Sym, Format, DampPercent, LmHead, Quantizer);
 }
+
+public sealed partial record GptqConfig
+{
+    /// <summary>A config for Qzo's own quantizers (no act-order), with the options checked.</summary>
+    public static GptqConfig Create(int bits, int groupSize, bool sym, GptqCheckpointFormat format)
+    {
+        if (!GptqPacking.SupportedBits.Contains(bits)) throw new QzoException($"--bits must be one of {string.Join(", ", GptqPacking.SupportedBits)}, got {bits}");
+        if (groupSize == 0 || groupSize < -1) throw new QzoException($"--group-size must be positive or -1, got {groupSize}");
+        if (!sym && format == GptqCheckpointFormat.Gptq)
+            throw new QzoException("asymmetric quantization can produce a zero point of 0, which the v1 'gptq' format cannot store; use --format gptq_v2");
+        return new GptqConfig(bits, groupSize, DescAct: false, Sym: sym, Format: format);
+    }
+}

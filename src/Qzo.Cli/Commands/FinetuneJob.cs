@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Qzo.Compute;
+using Qzo.Models;
+using Qzo.Tasks;
+using Qzo.Training;
+using Spectre.Console;
+
+namespace Qzo.Cli.Commands;
+
+/// <summary>
+/// `qzo finetune` from folder to folder: open the checkpoint, read the data, evaluate, train with a progress
+/// bar, evaluate, export in the input's format, and print the metrics and the memory breakdown.
+/// </summary>
+static class FinetuneJob
+{
+    public sealed record Request(string Model, string Train, string? Validation, string? Output, ZoOptions Options, int MaxLength,
+                                 ClassificationFormat? Classification, string? MetricsPath, bool KeepBest, bool Force,
+                                 int? TrainLimit = null, int? ValidationLimit = null, bool Quiet = false);
+
+    public sealed record Result(TrainingSummary Summary, IReadOnlyDictionary<string, long> PeakBytes, int TrainableTensors,
+                                long TrainableValues, double LoadSeconds, double TrainSeconds, string? Output)
+    {
+        public JsonObject ToJson() => new()
+        {
+            ["before"] = Metrics(Summary.Before),
+            ["after"] = Metrics(Summary.After),
+            ["best"] = Metrics(Summary.Best),
+            ["best_step"] = Summary.BestStep,
+            ["steps"] = Summary.Steps,
+            ["train_seconds"] = Math.Round(TrainSeconds, 3),
+            ["seconds_per_step"] = Summary.Steps == 0 ? null : Math.Round(TrainSeconds / Summary.Steps, 5),
+            ["load_seconds"] = Math.Round(LoadSeconds, 3),
+            ["trainable_tensors"] = TrainableTensors,
+            ["trainable_values"] = TrainableValues,
+            ["peak_bytes"] = new JsonObject(PeakBytes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["output"] = Output,
+        };
+
+        static JsonNode? Metrics(EvaluationResult? e) => e is null ? null : new JsonObject
+        {
+            ["loss"] = e.Loss, ["perplexity"] = e.Perplexity, ["accuracy"] = e.Accuracy, ["examples"] = e.Examples,
+        };
+    }
+
+    public static Result Run(Request request, IBackend backend)
+    {
+        var o = request.Options;
+        var scope = o.Method == ZoMethod.Mezo ? TrainingScope.AllWeights
+            : o.TrainUnquantized ? TrainingScope.ScalesAndUnquantized : TrainingScope.QuantizationScales;
+        if (request.Output is string outPath && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !request.Force)
+            throw new QzoException($"{outPath}: folder exists and is not empty (pass --force to replace it)");
+
+        var load = Stopwatch.StartNew();
+        using var session = ProgressOrQuiet(request.Quiet, $"loading {Path.GetFileName(Path.GetFullPath(request.Model))}",
+            report => ModelSession.Open(request.Model, backend, scope, new Progress<double>(f => report(f, null))));
+        var train = JsonlDataset.Load(request.Train, session.Tokenizer, request.MaxLength, request.Classification, request.TrainLimit);
+        var validation = request.Validation is null ? null
+            : JsonlDataset.Load(request.Validation, session.Tokenizer, request.MaxLength, request.Classification, request.ValidationLimit);
+        load.Stop();
+
+        var model = session.Model;
+        foreach (var name in model.UnusedTensors.Take(5))
+            Say(request, $"[yellow]warning:[/] checkpoint tensor '{Markup.Escape(name)}' is not used by the model");
+        if (model.UnusedTensors.Count > 5) Say(request, $"[yellow]warning:[/] {model.UnusedTensors.Count - 5} more unused tensors");
+        var trainable = model.Trainable;
+        long trainableValues = trainable.Sum(p => p.Length);
+        Say(request, $"{o.Method.ToString().ToUpperInvariant()}: {trainable.Count} trainable tensors, {trainableValues:N0} values; " +
+                     $"{train.Count} training examples{(validation is null ? "" : $", {validation.Count} validation")}; " +
+                     $"{o.Steps} steps of batch {o.BatchSize}, lr {o.LearningRate:G3}, eps {o.Epsilon:G3}, " +
+                     $"DDC {(o.ClipThreshold is float c ? $"C={c:G3}" : "off")}{(o.RandomSignControl ? ", RANDOM-SIGN CONTROL" : "")}");
+
+        string? metricsPath = request.MetricsPath ?? (request.Output is null ? null : Path.GetFullPath(request.Output).TrimEnd('/') + ".metrics.jsonl");
+        using var metrics = new MetricsWriter(metricsPath);
+        var run = new TrainingRun(model, o, train, validation, session.PadId, metrics, request.KeepBest);
+        var clock = Stopwatch.StartNew();
+        var summary = ProgressOrQuiet(request.Quiet, "training", report => run.Run(new Progress<TrainingProgress>(p =>
+            report((double)p.Step / Math.Max(p.Steps, 1),
+                p.LastStep is null ? null : $"step {p.Step}/{p.Steps} L+ {p.LastStep.LossPlus:F4} L- {p.LastStep.LossMinus:F4}"))));
+        clock.Stop();
+
+        if (request.Output is string output)
+        {
+            CheckpointExporter.Export(session.Checkpoint, model, output, request.Force);
+            Say(request, $"saved {Markup.Escape(output)} (only the trained tensors changed){(metricsPath is null ? "" : $"; metrics in {Markup.Escape(metricsPath)}")}");
+        }
+        var result = new Result(summary, backend.Memory.PeakBreakdown(), trainable.Count, trainableValues, load.Elapsed.TotalSeconds,
+                                clock.Elapsed.TotalSeconds, request.Output);
+        if (!request.Quiet) Print(result, backend);
+        return result;
+    }
+
+    static void Print(Result r, IBackend backend)
+    {
+        var s = r.Summary;
+        if (s.Before is not null)
+        {
+            var table = new Table().AddColumns("", "loss", "perplexity", "accuracy");
+            void Row(string name, EvaluationResult? e)
+            {
+                if (e is null) return;
+                table.AddRow(name, $"{e.Loss:F4}", e.Perplexity is double p ? $"{p:F3}" : "-", e.Accuracy is double a ? $"{a:P1}" : "-");
+            }
+            Row("before", s.Before);
+            Row($"after (step {s.Steps})", s.After);
+            Row($"kept (step {s.BestStep})", s.Best);
+            AnsiConsole.Write(table);
+        }
+        AnsiConsole.MarkupLine($"{s.Steps} steps in {r.TrainSeconds:F1} s ({(s.Steps == 0 ? 0 : r.TrainSeconds / s.Steps):F3} s/step, evaluations included) on {backend.Name}");
+        MemoryTable.Print(backend.Memory);
+    }
+
+    static T ProgressOrQuiet<T>(bool quiet, string description, Func<Action<double, string?>, T> work) =>
+        quiet ? work((_, _) => { }) : ProgressDisplay.Run(description, work);
+
+    static void Say(Request request, string markup)
+    {
+        if (!request.Quiet) AnsiConsole.MarkupLine(markup);
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
+
+namespace Qzo.Cli.Commands;
+
+/// <summary>Options several verbs share.</summary>
+static class CommonOptions
+{
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Where to compute: cpu, or auto (the best device present; this build has the CPU backend only)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static IBackend CreateBackend(string device) => device switch
+    {
+        "cpu" or "auto" => new CpuBackend(),
+        "cuda" => throw new QzoException("--device cuda: this build has no CUDA backend yet; use --device cpu"),
+        _ => throw new QzoException($"--device must be cpu or auto, got '{device}'"),
+    };
+
+    public static Option<bool> Force() => new("--force") { Description = "Replace the output folder if it exists" };
+
+    public static Option<int> MaxLength() => new("--max-length")
+    {
+        Description = "Longest sequence in tokens; longer ones lose tokens on the left (BOS kept)",
+        DefaultValueFactory = _ => 2048,
+    };
+
+    public static Option<int> BatchSize(int fallback) => new("--batch-size")
+    {
+        Description = "Examples per step (training) or per forward pass (evaluation)",
+        DefaultValueFactory = _ => fallback,
+    };
+
+    public static Option<string?> Template() => new("--template")
+    {
+        Description = "Classification prompt with {field} placeholders from the data rows, e.g. \"{text} It was\"",
+    };
+
+    public static Option<string?> Verbalizers() => new("--verbalizers")
+    {
+        Description = "Classification answers as JSON, label -> text, e.g. '{\"0\": \" terrible\", \"1\": \" great\"}'",
+    };
+
+    public static Tasks.ClassificationFormat? Classification(string? template, string? verbalizers)
+    {
+        if (template is null && verbalizers is null) return null;
+        if (template is null || verbalizers is null) throw new QzoException("classification data needs both --template and --verbalizers");
+        return Tasks.ClassificationFormat.Parse(template, verbalizers);
+    }
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):F2} MiB",
+        >= 1L << 10 => $"{bytes / (double)(1L << 10):F1} KiB",
+        _ => $"{bytes} B",
+    };
+}

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Qzo.Models;
+using Qzo.Numerics;
+using Spectre.Console;
+
+namespace Qzo.Cli.Commands;
+
+static class SynthCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "Folder to write the checkpoint to", Required = true };
+        var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 };
+        var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 };
+        var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = "num_key_value_heads (GQA); default = --heads" };
+        var headDim = new Option<int?>("--head-dim") { Description = "head_dim; default = hidden / heads" };
+        var intermediate = new Option<int?>("--intermediate") { Description = "intermediate_size; default 8/3·hidden rounded up to 32" };
+        var vocab = new Option<int>("--vocab") { Description = "vocab_size; the tokenizer.json written has exactly this many tokens (≥ 300)", DefaultValueFactory = _ => 512 };
+        var maxPositions = new Option<int>("--max-positions") { Description = "max_position_embeddings", DefaultValueFactory = _ => 2048 };
+        var ropeTheta = new Option<double>("--rope-theta") { Description = "RoPE base θ", DefaultValueFactory = _ => 10000 };
+        var tie = new Option<bool>("--tie-embeddings") { Description = "tie_word_embeddings (no lm_head.weight)" };
+        var dtype = new Option<string>("--dtype") { Description = "bf16, fp16 or fp32", DefaultValueFactory = _ => "bf16" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0UL };
+        var initStd = new Option<float?>("--init-std") { Description = "Std of linear weights (default 1/sqrt(fan_in))" };
+        var logitScale = new Option<float>("--logit-scale") { Description = "Typical spread of the output logits (lm_head std · sqrt(hidden))", DefaultValueFactory = _ => 4f };
+        var force = CommonOptions.Force();
+        var command = new Command("synth", "Write a randomly initialised Llama checkpoint in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
+        {
+            output, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force,
+        };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            var options = new SynthOptions
+            {
+                Hidden = r.GetValue(hidden), Layers = r.GetValue(layers), Heads = r.GetValue(heads), KvHeads = r.GetValue(kvHeads),
+                HeadDim = r.GetValue(headDim), Intermediate = r.GetValue(intermediate), Vocab = r.GetValue(vocab),
+                MaxPositions = r.GetValue(maxPositions), RopeTheta = r.GetValue(ropeTheta), TieEmbeddings = r.GetValue(tie),
+                DType = ParseDType(r.GetValue(dtype)!), Seed = r.GetValue(seed), InitStd = r.GetValue(initStd), LogitScale = r.GetValue(logitScale),
+            };
+            foreach (var (name, value) in new[] { ("--hidden", options.Hidden), ("--layers", options.Layers), ("--heads", options.Heads), ("--vocab", options.Vocab) })
+                if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");
+            LlamaSynthesizer.Write(r.GetValue(output)!, options, r.GetValue(force));
+            var config = LlamaSynthesizer.Config(options);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: Llama, {options.Layers} layers, hidden {options.Hidden}, " +
+                                   $"{options.Heads} heads ({options.ResolvedKvHeads} kv), vocab {options.Vocab}, {options.DType.Name()}");
+        }));
+        return command;
+    }
+
+    public static DType ParseDType(string text) => text.ToLowerInvariant() switch
+    {
+        "bf16" or "bfloat16" => DType.BF16,
+        "fp16" or "f16" or "float16" => DType.F16,
+        "fp32" or "f32" or "float32" => DType.F32,
+        _ => throw new QzoException($"--dtype must be bf16, fp16 or fp32, got '{text}'"),
+    };
+}

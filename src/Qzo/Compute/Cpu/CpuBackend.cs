@@ -1,0 +1,283 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Qzo.Numerics;
+
+namespace Qzo.Compute.Cpu;
+
+/// <summary>
+/// The reference backend: plain C# over fp32, parallel over rows where the work is large enough.
+/// Every other backend is tested against this one.
+/// </summary>
+public sealed class CpuBackend : IBackend
+{
+    public string Name => "cpu";
+    public DType ComputeType => DType.F32;
+    public MemoryTracker Memory { get; } = new();
+
+    public DeviceTensor Allocate(DType dtype, long length, MemoryCategory category) =>
+        new CpuTensor(dtype, length, category, Memory);
+
+    public unsafe void Upload<T>(DeviceTensor destination, ReadOnlySpan<T> source, long offset = 0) where T : unmanaged
+    {
+        var t = Cpu(destination);
+        CheckRange(t, offset, source.Length, sizeof(T));
+        source.CopyTo(new Span<T>((byte*)t.Pointer + offset * sizeof(T), source.Length));
+    }
+
+    public unsafe void Download<T>(DeviceTensor source, Span<T> destination, long offset = 0) where T : unmanaged
+    {
+        var t = Cpu(source);
+        CheckRange(t, offset, destination.Length, sizeof(T));
+        new ReadOnlySpan<T>((byte*)t.Pointer + offset * sizeof(T), destination.Length).CopyTo(destination);
+    }
+
+    public unsafe void Copy(DeviceTensor source, DeviceTensor destination, long count)
+    {
+        var s = Cpu(source); var d = Cpu(destination);
+        if (s.DType != d.DType) throw new ArgumentException("copy between different element types");
+        long bytes = count * s.DType.SizeInBytes();
+        if (bytes > s.ByteLength || bytes > d.ByteLength) throw new ArgumentOutOfRangeException(nameof(count));
+        Buffer.MemoryCopy(s.Pointer, d.Pointer, d.ByteLength, bytes);
+    }
+
+    public void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
+        Sgemm.MatMulTransposedB(F(a), F(b), F(c), m, n, k, accumulate);
+
+    public void EmbeddingGather(DeviceTensor table, DeviceTensor ids, DeviceTensor output, int rows, int dim)
+    {
+        var src = F(table); var id = I(ids); var dst = F(output);
+        int vocab = src.Length / dim;
+        for (int r = 0; r < rows; r++)
+        {
+            int token = id[r];
+            if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {token} is outside the vocabulary (0..{vocab - 1})");
+            src.Slice(token * dim, dim).CopyTo(dst.Slice(r * dim, dim));
+        }
+    }
+
+    public void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor y, int rows, int dim, float eps)
+    {
+        var xt = Cpu(x); var wt = Cpu(weight); var yt = Cpu(y);
+        ParallelRows(rows, (long)rows * dim, r =>
+        {
+            var row = xt.Span<float>().Slice(r * dim, dim);
+            var output = yt.Span<float>().Slice(r * dim, dim);
+            float meanSquare = TensorPrimitives.SumOfSquares(row) / dim;
+            TensorPrimitives.Multiply(row, 1.0f / MathF.Sqrt(meanSquare + eps), output);
+            TensorPrimitives.Multiply(output, wt.Span<float>().Slice(0, dim), output);
+        });
+    }
+
+    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor invFreq, int rows, int heads, int headDim)
+    {
+        var xt = Cpu(x); var pos = I(positions); var inv = F(invFreq).Slice(0, headDim / 2).ToArray();
+        int half = headDim / 2;
+        var positionsCopy = pos.Slice(0, rows).ToArray();
+        ParallelRows(rows, (long)rows * heads * headDim * 8, r =>
+        {
+            Span<float> cos = stackalloc float[half], sin = stackalloc float[half];
+            for (int i = 0; i < half; i++)
+            {
+                float angle = positionsCopy[r] * inv[i]; // fp32 product, as transformers computes it
+                cos[i] = MathF.Cos(angle);
+                sin[i] = MathF.Sin(angle);
+            }
+            var row = xt.Span<float>().Slice(r * heads * headDim, heads * headDim);
+            for (int h = 0; h < heads; h++)
+            {
+                var v = row.Slice(h * headDim, headDim);
+                for (int i = 0; i < half; i++)
+                {
+                    float a = v[i], b = v[i + half];
+                    v[i] = a * cos[i] - b * sin[i];
+                    v[i + half] = b * cos[i] + a * sin[i];
+                }
+            }
+        });
+    }
+
+    public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
+                                int batch, int seq, int heads, int kvHeads, int headDim)
+    {
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+        var qt = Cpu(q); var kt = Cpu(k); var vt = Cpu(v); var mt = Cpu(keyMask); var ot = Cpu(output);
+        int group = heads / kvHeads;
+        float scale = 1.0f / MathF.Sqrt(headDim);
+        Parallel.For(0, batch * heads, bh =>
+        {
+            int b = bh / heads, h = bh % heads, kvh = h / group;
+            var qs = qt.Span<float>(); var ks = kt.Span<float>(); var vs = vt.Span<float>();
+            var mask = mt.Span<int>().Slice(b * seq, seq); var os = ot.Span<float>();
+            var scores = new float[seq];
+            for (int i = 0; i < seq; i++)
+            {
+                var qi = qs.Slice(((b * seq + i) * heads + h) * headDim, headDim);
+                float max = float.NegativeInfinity;
+                for (int j = 0; j <= i; j++)
+                {
+                    if (mask[j] == 0) { scores[j] = float.NegativeInfinity; continue; }
+                    scores[j] = TensorPrimitives.Dot(qi, ks.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim)) * scale;
+                    max = MathF.Max(max, scores[j]);
+                }
+                var oi = os.Slice(((b * seq + i) * heads + h) * headDim, headDim);
+                oi.Clear();
+                if (float.IsNegativeInfinity(max)) continue; // a query with no visible key (padding): its output is unused
+                float sum = 0;
+                for (int j = 0; j <= i; j++)
+                {
+                    float e = mask[j] == 0 ? 0f : MathF.Exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                float inverse = 1.0f / sum;
+                for (int j = 0; j <= i; j++)
+                {
+                    if (scores[j] == 0f) continue;
+                    TensorPrimitives.MultiplyAdd(vs.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse, oi, oi);
+                }
+            }
+        });
+    }
+
+    public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count)
+    {
+        var g = Cpu(gate); var u = Cpu(up);
+        ParallelChunks(count, (start, length) =>
+        {
+            var gs = g.Span<float>().Slice((int)start, length);
+            var us = u.Span<float>().Slice((int)start, length);
+            for (int i = 0; i < gs.Length; i++) gs[i] = gs[i] / (1.0f + MathF.Exp(-gs[i])) * us[i];
+        });
+    }
+
+    public void AddInPlace(DeviceTensor x, DeviceTensor y, long count)
+    {
+        var xs = F(x).Slice(0, checked((int)count));
+        TensorPrimitives.Add(xs, F(y).Slice(0, (int)count), xs);
+    }
+
+    public void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim)
+    {
+        var xs = F(x); var bs = F(bias).Slice(0, dim);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = xs.Slice(r * dim, dim);
+            TensorPrimitives.Add(row, bs, row);
+        }
+    }
+
+    public void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab)
+    {
+        var lt = Cpu(logits); var tt = Cpu(targets); var nt = Cpu(nll);
+        ParallelRows(rows, (long)rows * vocab * 4, r =>
+        {
+            int target = tt.Span<int>()[r];
+            if (target < 0) { nt.Span<float>()[r] = 0f; return; }
+            if (target >= vocab) throw new ArgumentOutOfRangeException(nameof(targets), $"target id {target} is outside the vocabulary (0..{vocab - 1})");
+            var row = lt.Span<float>().Slice(r * vocab, vocab);
+            float max = TensorPrimitives.Max(row);
+            double sum = 0;
+            for (int j = 0; j < row.Length; j++) sum += Math.Exp(row[j] - max);
+            nt.Span<float>()[r] = (float)(Math.Log(sum) + max - row[target]);
+        });
+    }
+
+    public void PerturbedCopy(DeviceTensor master, Perturbation p, int tensorIndex, DeviceTensor output, long count)
+    {
+        var m = Cpu(master); var o = Cpu(output);
+        ParallelChunks(count, (start, length) =>
+        {
+            var ms = m.Span<float>().Slice((int)start, length);
+            var os = o.Span<float>().Slice((int)start, length);
+            if (p.IsNone) { ms.CopyTo(os); return; }
+            for (int i = 0; i < length; i++) os[i] = ms[i] + p.Scale * GaussianDirection.Z(p.Seed, tensorIndex, start + i);
+        });
+    }
+
+    public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count)
+    {
+        var m = Cpu(master);
+        float lowest = floor ?? float.NegativeInfinity;
+        ParallelChunks(count, (start, length) =>
+        {
+            var ms = m.Span<float>().Slice((int)start, length);
+            for (int i = 0; i < length; i++)
+                ms[i] = MathF.Max(ms[i] - step * GaussianDirection.Z(seed, tensorIndex, start + i), lowest);
+        });
+    }
+
+    public void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                               GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
+    {
+        var qw = Cpu(qweight); var qz = Cpu(qzeros); var gi = Cpu(gIdx); var wt = Cpu(weight);
+        int inF = shape.InFeatures, outF = shape.OutFeatures, bits = shape.Bits;
+        var effectiveScales = new float[shape.Groups * outF];
+        PerturbedCopyInto(Cpu(scales).Span<float>(), p, scaleTensorIndex, effectiveScales);
+
+        int zeroWordsPerRow = outF * bits / 32;
+        var zeros = new int[shape.Groups * outF];
+        var qzs = qz.Span<int>();
+        for (int g = 0; g < shape.Groups; g++)
+            for (int o = 0; o < outF; o++)
+            {
+                int raw = PackedBits.Extract(qzs.Slice(g * zeroWordsPerRow, zeroWordsPerRow), o, bits);
+                zeros[g * outF + o] = shape.ZerosOffsetByOne ? (raw + 1) & ((1 << bits) - 1) : raw;
+            }
+
+        int rowWords = inF * bits / 32; // words per output column, strided by outF in qweight
+        ParallelRows(outF, (long)inF * outF, o =>
+        {
+            var qws = qw.Span<int>(); var g = gi.Span<int>(); var row = wt.Span<float>().Slice(o * inF, inF);
+            Span<int> column = rowWords <= 4096 ? stackalloc int[rowWords] : new int[rowWords];
+            for (int w = 0; w < rowWords; w++) column[w] = qws[w * outF + o];
+            for (int i = 0; i < inF; i++)
+            {
+                int group = g[i];
+                int code = PackedBits.Extract(column, i, bits);
+                row[i] = effectiveScales[group * outF + o] * (code - zeros[group * outF + o]);
+            }
+        });
+    }
+
+    static void PerturbedCopyInto(ReadOnlySpan<float> master, Perturbation p, int tensorIndex, Span<float> output)
+    {
+        master.Slice(0, output.Length).CopyTo(output);
+        if (p.IsNone) return;
+        for (int i = 0; i < output.Length; i++) output[i] += p.Scale * GaussianDirection.Z(p.Seed, tensorIndex, i);
+    }
+
+    public void Dispose() { }
+
+    static CpuTensor Cpu(DeviceTensor t) => t as CpuTensor ?? throw new ArgumentException("tensor belongs to another backend");
+    static Span<float> F(DeviceTensor t) => RequireType(t, DType.F32).Span<float>();
+    static Span<int> I(DeviceTensor t) => RequireType(t, DType.I32).Span<int>();
+
+    static CpuTensor RequireType(DeviceTensor t, DType type)
+    {
+        var c = Cpu(t);
+        if (c.DType != type) throw new ArgumentException($"expected a {type} tensor, got {c.DType}");
+        return c;
+    }
+
+    static void CheckRange(DeviceTensor t, long offset, long count, int elementSize)
+    {
+        if (offset < 0 || (offset + count) * elementSize > t.ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{count} elements at {offset} do not fit a {t.ByteLength}-byte buffer");
+    }
+
+    const long ParallelThreshold = 1 << 16;
+
+    static void ParallelRows(int rows, long work, Action<int> body)
+    {
+        if (work < ParallelThreshold || rows == 1) { for (int r = 0; r < rows; r++) body(r); return; }
+        Parallel.For(0, rows, body);
+    }
+
+    static void ParallelChunks(long count, Action<long, int> body)
+    {
+        const int chunk = 1 << 14;
+        long chunks = (count + chunk - 1) / chunk;
+        if (chunks <= 1) { if (count > 0) body(0, (int)count); return; }
+        Parallel.For(0L, chunks, c => body(c * chunk, (int)Math.Min(chunk, count - c * chunk)));
+    }
+}

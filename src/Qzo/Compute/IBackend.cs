@@ -1,0 +1,66 @@
+using Qzo.Numerics;
+
+namespace Qzo.Compute;
+
+/// <summary>
+/// Everything a forward pass and a zeroth-order update need from a device. Buffers are flat; shapes are
+/// arguments. Activations use <see cref="ComputeType"/> (F32 on the CPU). Integer inputs (token ids,
+/// targets, masks, GPTQ words) are I32 tensors. Backends know nothing of models or training.
+/// </summary>
+public interface IBackend : IDisposable
+{
+    string Name { get; }
+    DType ComputeType { get; }
+    MemoryTracker Memory { get; }
+
+    DeviceTensor Allocate(DType dtype, long length, MemoryCategory category);
+    void Upload<T>(DeviceTensor destination, ReadOnlySpan<T> source, long offset = 0) where T : unmanaged;
+    void Download<T>(DeviceTensor source, Span<T> destination, long offset = 0) where T : unmanaged;
+    void Copy(DeviceTensor source, DeviceTensor destination, long count);
+
+    /// <summary>c[m,n] (+)= a[m,k] · b[n,k]ᵀ: a linear layer x·Wᵀ.</summary>
+    void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false);
+
+    /// <summary>output[r, :] = table[ids[r], :] for r &lt; rows.</summary>
+    void EmbeddingGather(DeviceTensor table, DeviceTensor ids, DeviceTensor output, int rows, int dim);
+
+    /// <summary>y = x / sqrt(mean(x²) + eps) · weight, per row (Llama's RMSNorm).</summary>
+    void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor y, int rows, int dim, float eps);
+
+    /// <summary>In place, halves convention: x is [rows, heads, headDim]; row r rotates by positions[r]·invFreq.</summary>
+    void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor invFreq, int rows, int heads, int headDim);
+
+    /// <summary>
+    /// Causal multi-head attention with grouped KV heads. q, output: [batch, seq, heads, headDim];
+    /// k, v: [batch, seq, kvHeads, headDim]; keyMask: [batch, seq] (1 = real token, 0 = padding).
+    /// Query i sees key j iff j ≤ i and keyMask[j] = 1.
+    /// </summary>
+    void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
+                         int batch, int seq, int heads, int kvHeads, int headDim);
+
+    /// <summary>gate[i] = silu(gate[i]) · up[i].</summary>
+    void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count);
+
+    /// <summary>x[i] += y[i].</summary>
+    void AddInPlace(DeviceTensor x, DeviceTensor y, long count);
+
+    /// <summary>x[r, j] += bias[j].</summary>
+    void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim);
+
+    /// <summary>nll[r] = −log softmax(logits[r, :])[targets[r]], or 0 where targets[r] &lt; 0 (ignored).</summary>
+    void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab);
+
+    /// <summary>output[i] = master[i] + p.Scale · z(p.Seed, tensorIndex, i) for i &lt; count.</summary>
+    void PerturbedCopy(DeviceTensor master, Perturbation p, int tensorIndex, DeviceTensor output, long count);
+
+    /// <summary>master[i] = max(master[i] − step · z(seed, tensorIndex, i), floor) (no floor when null).</summary>
+    void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count);
+
+    /// <summary>
+    /// weight[o, i] = (scales[g, o] + p.Scale·z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
+    /// g = gIdx[i]: GPTQ dequantization with the Q-SPSA perturbation folded in (DESIGN.md §3).
+    /// qweight, qzeros, gIdx are I32 as stored; scales are the fp32 masters; weight is [out, in].
+    /// </summary>
+    void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                        GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);
+}

@@ -1,0 +1,11 @@
+namespace Qzo.Compute;
+
+/// <summary>What a device allocation holds; peaks are reported per category (DESIGN.md §3).</summary>
+public enum MemoryCategory
+{
+    QuantizedWeights,
+    TrainableScales,
+    OtherWeights,
+    Activations,
+    Workspace,
+}

@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Qzo.IO;
+using Qzo.Quantization;
+
+namespace Qzo.Models;
+
+/// <summary>
+/// A Hugging Face checkpoint folder: config.json, safetensors (single or sharded), the quantization config
+/// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them.
+/// </summary>
+public sealed class Checkpoint : IDisposable
+{
+    Checkpoint(string directory, LlamaConfig config, GptqConfig? gptq, CheckpointTensors tensors)
+    {
+        Directory = directory;
+        Config = config;
+        Gptq = gptq;
+        Tensors = tensors;
+    }
+
+    public string Directory { get; }
+    public LlamaConfig Config { get; }
+    public GptqConfig? Gptq { get; }
+    public CheckpointTensors Tensors { get; }
+    public bool IsQuantized => Gptq is not null;
+
+    public static Checkpoint Open(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: checkpoint folder not found");
+        var configPath = Path.Combine(directory, "config.json");
+        var reader = JsonConfigReader.Load(configPath);
+        var config = LlamaConfig.Parse(reader);
+        var gptq = ReadQuantizationConfig(directory, reader);
+        var tensors = CheckpointTensors.Open(directory);
+        return new Checkpoint(directory, config, gptq, tensors);
+    }
+
+    static GptqConfig? ReadQuantizationConfig(string directory, JsonConfigReader config)
+    {
+        if (config.Has("quantization_config"))
+        {
+            var json = config.Json["quantization_config"] as JsonObject ?? throw config.Invalid("quantization_config", "an object");
+            return GptqConfig.Parse(json, config.SourceFile);
+        }
+        var separate = Path.Combine(directory, "quantize_config.json");
+        if (File.Exists(separate)) return GptqConfig.Parse(JsonConfigReader.Load(separate).Json, separate);
+        return null;
+    }
+
+    public void Dispose() => Tensors.Dispose();
+}

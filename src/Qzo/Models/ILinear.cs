@@ -1,0 +1,14 @@
+using Qzo.Compute;
+
+namespace Qzo.Models;
+
+/// <summary>y[rows, out] = x[rows, in] · Wᵀ (+ bias), whatever form W is stored in.</summary>
+public interface ILinear : IDisposable
+{
+    string Name { get; }
+    int InFeatures { get; }
+    int OutFeatures { get; }
+    /// <summary>Every tensor of this layer that can be trained, in no particular order.</summary>
+    IEnumerable<Parameter> Parameters { get; }
+    void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y);
+}

@@ -1,0 +1,23 @@
+namespace Qzo.Models;
+
+/// <summary>One decoder layer: pre-norm attention and pre-norm SwiGLU MLP, each with a residual.</summary>
+public sealed class LlamaLayer : IDisposable
+{
+    public required Parameter InputNorm { get; init; }
+    public required Parameter PostAttentionNorm { get; init; }
+    public required ILinear Q { get; init; }
+    public required ILinear K { get; init; }
+    public required ILinear V { get; init; }
+    public required ILinear O { get; init; }
+    public required ILinear Gate { get; init; }
+    public required ILinear Up { get; init; }
+    public required ILinear Down { get; init; }
+
+    public IEnumerable<ILinear> Linears => [Q, K, V, O, Gate, Up, Down];
+
+    public void Dispose()
+    {
+        InputNorm.Dispose(); PostAttentionNorm.Dispose();
+        foreach (var linear in Linears) linear.Dispose();
+    }
+}

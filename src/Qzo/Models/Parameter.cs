@@ -1,0 +1,39 @@
+using Qzo.Compute;
+using Qzo.Numerics;
+
+namespace Qzo.Models;
+
+/// <summary>
+/// A checkpoint tensor held on the device as fp32. A trainable one has an index t (its place among the
+/// trainable tensors in ordinal name order, DESIGN.md §4), so a forward pass can use master + s·ε·z(seed, t, i).
+/// </summary>
+public sealed class Parameter : IDisposable
+{
+    public Parameter(string name, long[] shape, DType storedDType, DeviceTensor values)
+    {
+        Name = name;
+        Shape = shape;
+        StoredDType = storedDType;
+        Values = values;
+    }
+
+    public string Name { get; }
+    public long[] Shape { get; }
+    public DType StoredDType { get; }
+    public DeviceTensor Values { get; }
+    public long Length => Values.Length;
+    public int? TrainableIndex { get; set; }
+    /// <summary>A quantization scale (Δ): updates keep it at or above the run's floor.</summary>
+    public bool IsQuantizationScale { get; init; }
+
+    /// <summary>The values a forward pass under <paramref name="p"/> sees: the master, or a perturbed copy in scratch.</summary>
+    public DeviceTensor Resolve(IBackend backend, Perturbation p, DeviceTensor scratch)
+    {
+        if (p.IsNone || TrainableIndex is not int t) return Values;
+        if (scratch.Length < Length) throw new InvalidOperationException($"scratch of {scratch.Length} elements is too small for {Name}");
+        backend.PerturbedCopy(Values, p, t, scratch, Length);
+        return scratch;
+    }
+
+    public void Dispose() => Values.Dispose();
+}

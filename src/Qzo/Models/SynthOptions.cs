@@ -1,0 +1,30 @@
+using Qzo.Numerics;
+
+namespace Qzo.Models;
+
+/// <summary>The shape and initialisation of a randomly initialised Llama checkpoint (`qzo synth`).</summary>
+public sealed record SynthOptions
+{
+    public int Hidden { get; init; } = 256;
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 8;
+    public int? KvHeads { get; init; }
+    public int? HeadDim { get; init; }
+    public int? Intermediate { get; init; }
+    public int Vocab { get; init; } = 512;
+    public int MaxPositions { get; init; } = 2048;
+    public double RopeTheta { get; init; } = 10000;
+    public float RmsNormEps { get; init; } = 1e-5f;
+    public bool TieEmbeddings { get; init; }
+    public DType DType { get; init; } = DType.BF16;
+    public ulong Seed { get; init; } = 0;
+    /// <summary>Standard deviation of every linear weight; null = 1/sqrt(fan_in), which keeps activations near unit scale.</summary>
+    public float? InitStd { get; init; }
+    /// <summary>Standard deviation of lm_head weights times sqrt(hidden): the typical spread of the output logits.</summary>
+    public float LogitScale { get; init; } = 4f;
+
+    public int ResolvedKvHeads => KvHeads ?? Heads;
+    public int ResolvedHeadDim => HeadDim ?? Hidden / Heads;
+    /// <summary>Llama's rule: 8/3 of hidden, rounded up to a multiple of 32.</summary>
+    public int ResolvedIntermediate => Intermediate ?? (8 * Hidden / 3 + 31) / 32 * 32;
+}

@@ -1,0 +1,56 @@
+namespace Qzo.Models;
+
+/// <summary>
+/// Sequences padded on the right to one length T. Labels hold the token each position should be
+/// scored on, or <see cref="Ignore"/>; as in transformers, position t predicts labels[t+1].
+/// </summary>
+public sealed class TokenBatch
+{
+    public const int Ignore = -100;
+
+    public required int Batch { get; init; }
+    public required int Seq { get; init; }
+    public required int[] Ids { get; init; }
+    public required int[] AttentionMask { get; init; }
+    public required int[] Labels { get; init; }
+
+    /// <param name="sequences">token ids and, per token, whether it is scored (a target).</param>
+    public static TokenBatch Pad(IReadOnlyList<(int[] Ids, bool[] Scored)> sequences, int padId, int multipleOf = 1)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("empty batch");
+        int longest = sequences.Max(s => s.Ids.Length);
+        int seq = (longest + multipleOf - 1) / multipleOf * multipleOf;
+        int n = sequences.Count * seq;
+        var ids = new int[n]; var mask = new int[n]; var labels = new int[n];
+        Array.Fill(ids, padId);
+        Array.Fill(labels, Ignore);
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            var (tokens, scored) = sequences[b];
+            for (int t = 0; t < tokens.Length; t++)
+            {
+                ids[b * seq + t] = tokens[t];
+                mask[b * seq + t] = 1;
+                if (scored[t]) labels[b * seq + t] = tokens[t];
+            }
+        }
+        return new TokenBatch { Batch = sequences.Count, Seq = seq, Ids = ids, AttentionMask = mask, Labels = labels };
+    }
+
+    /// <summary>targets[b, t] = labels[b, t+1]; the last position of each row predicts nothing.</summary>
+    public int[] ShiftedTargets()
+    {
+        var targets = new int[Batch * Seq];
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < Seq; t++)
+                targets[b * Seq + t] = t + 1 < Seq ? Labels[b * Seq + t + 1] : Ignore;
+        return targets;
+    }
+
+    public int Length(int b)
+    {
+        int n = 0;
+        for (int t = 0; t < Seq; t++) n += AttentionMask[b * Seq + t];
+        return n;
+    }
+}

@@ -1,0 +1,47 @@
+using Qzo.Compute;
+using Qzo.Models;
+
+namespace Qzo.Tasks;
+
+/// <summary>Scores a model on held-out examples, batched by length so little is padding.</summary>
+public static class Evaluator
+{
+    public static EvaluationResult Evaluate(LlamaModel model, IReadOnlyList<Example> examples, int batchSize, int padId,
+                                            IProgress<double>? progress = null)
+    {
+        if (examples.Count == 0) throw new ArgumentException("nothing to evaluate");
+        return examples[0] is ChoiceExample
+            ? Classification(model, examples.Cast<ChoiceExample>().ToList(), batchSize, padId, progress)
+            : LanguageModelling(model, examples.Cast<SequenceExample>().ToList(), batchSize, padId, progress);
+    }
+
+    static EvaluationResult LanguageModelling(LlamaModel model, List<SequenceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    {
+        double sum = 0; long tokens = 0; int done = 0;
+        foreach (var batch in examples.OrderBy(e => e.Ids.Length).Chunk(batchSize))
+        {
+            var losses = model.Loss(TokenBatch.Pad(batch.Select(e => (e.Ids, e.Scored)).ToList(), padId), Perturbation.None);
+            sum += losses.Sum.Sum();
+            tokens += losses.TokenCount;
+            done += batch.Length;
+            progress?.Report((double)done / examples.Count);
+        }
+        double mean = tokens == 0 ? 0 : sum / tokens;
+        return new EvaluationResult(mean, Math.Exp(mean), null, examples.Count, tokens);
+    }
+
+    static EvaluationResult Classification(LlamaModel model, List<ChoiceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    {
+        double loss = 0; int correct = 0, done = 0; long tokens = 0;
+        foreach (var batch in examples.OrderBy(e => e.Candidates.Max(c => c.Ids.Length)).Chunk(batchSize))
+        {
+            var (meanLoss, predictions) = Objective.ClassificationLoss(model, batch, Perturbation.None, padId);
+            loss += meanLoss * batch.Length;
+            for (int i = 0; i < batch.Length; i++) if (predictions[i] == batch[i].Label) correct++;
+            tokens += batch.Sum(e => e.Candidates.Sum(c => (long)c.ScoredCount));
+            done += batch.Length;
+            progress?.Report((double)done / examples.Count);
+        }
+        return new EvaluationResult(loss / examples.Count, null, (double)correct / examples.Count, examples.Count, tokens);
+    }
+}

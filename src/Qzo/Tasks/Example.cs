@@ -1,0 +1,13 @@
+namespace Qzo.Tasks;
+
+/// <summary>One training or evaluation item.</summary>
+public abstract record Example;
+
+/// <summary>A token sequence scored on the tokens marked in <see cref="Scored"/> (language-modelling loss).</summary>
+public sealed record SequenceExample(int[] Ids, bool[] Scored) : Example
+{
+    public int ScoredCount => Scored.Count(s => s);
+}
+
+/// <summary>A classification item: one sequence per candidate answer, scored on the answer's tokens; <see cref="Label"/> is the right one.</summary>
+public sealed record ChoiceExample(SequenceExample[] Candidates, int Label) : Example;

@@ -1,0 +1,39 @@
+using Qzo.Compute;
+using Qzo.Models;
+
+namespace Qzo.Tasks;
+
+/// <summary>The training loss of a batch of examples under a perturbation.</summary>
+public static class Objective
+{
+    public static double Loss(LlamaModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
+    {
+        if (batch[0] is ChoiceExample) return ClassificationLoss(model, batch.Cast<ChoiceExample>().ToList(), p, padId).MeanLoss;
+        var sequences = batch.Cast<SequenceExample>().Select(e => (e.Ids, e.Scored)).ToList();
+        return model.Loss(TokenBatch.Pad(sequences, padId), p).Mean;
+    }
+
+    /// <summary>
+    /// MeZO's classification objective: each candidate's score is the mean log-probability of its answer
+    /// tokens; the loss is the cross-entropy of the softmax over candidates against the label.
+    /// </summary>
+    public static (double MeanLoss, int[] Predictions) ClassificationLoss(LlamaModel model, IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
+    {
+        var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
+        var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);
+        double total = 0;
+        var predictions = new int[batch.Count];
+        int s = 0;
+        for (int e = 0; e < batch.Count; e++)
+        {
+            int n = batch[e].Candidates.Length;
+            var scores = new double[n];
+            for (int c = 0; c < n; c++, s++) scores[c] = -losses.Sum[s] / Math.Max(losses.Count[s], 1);
+            double max = scores.Max();
+            double logSumExp = max + Math.Log(scores.Sum(v => Math.Exp(v - max)));
+            total += logSumExp - scores[batch[e].Label];
+            predictions[e] = Array.IndexOf(scores, max);
+        }
+        return (total / batch.Count, predictions);
+    }
+}

@@ -1,0 +1,42 @@
+namespace Qzo.Training;
+
+/// <summary>Settings of one zeroth-order run; defaults are the QZO paper's (qzo-paper.md §4).</summary>
+public sealed record ZoOptions
+{
+    public ZoMethod Method { get; init; } = ZoMethod.Qzo;
+    public int Steps { get; init; } = 20_000;
+    public float LearningRate { get; init; } = 1e-7f;
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>ε, absolute.</summary>
+    public float Epsilon { get; init; } = 1e-3f;
+    /// <summary>DDC threshold C; null turns clipping off.</summary>
+    public float? ClipThreshold { get; init; } = 100f;
+    /// <summary>Projection of the scales after each update: Δ = max(Δ − η·d'·z, floor). The paper: 0; the official code: 1e-7.</summary>
+    public float ScaleFloor { get; init; } = 0f;
+    public int BatchSize { get; init; } = 16;
+    public int EvalEvery { get; init; } = 4_000;
+    public ulong Seed { get; init; } = 0;
+    /// <summary>Also train the unquantized tensors (embeddings, norms, lm_head, biases) MeZO-style.</summary>
+    public bool TrainUnquantized { get; init; }
+    /// <summary>
+    /// Control experiment: apply |d'| along the same z but with a random sign. Shows whether a gain
+    /// comes from the gradient estimate or merely from moving the scales.
+    /// </summary>
+    public bool RandomSignControl { get; init; }
+
+    public void Validate()
+    {
+        if (Steps < 0) throw new QzoException($"--steps must be ≥ 0, got {Steps}");
+        if (!(LearningRate >= 0)) throw new QzoException($"--lr must be ≥ 0, got {LearningRate}");
+        if (!(Epsilon > 0)) throw new QzoException($"--eps must be > 0, got {Epsilon}");
+        if (ClipThreshold is float c && !(c >= 0)) throw new QzoException($"--clip must be ≥ 0, got {c}");
+        if (BatchSize < 1) throw new QzoException($"--batch-size must be ≥ 1, got {BatchSize}");
+        if (EvalEvery < 0) throw new QzoException($"--eval-every must be ≥ 0, got {EvalEvery}");
+    }
+
+    public float LearningRateAt(int step) => Schedule switch
+    {
+        LearningRateSchedule.Linear => LearningRate * (1f - (float)step / Math.Max(Steps, 1)),
+        _ => LearningRate,
+    };
+}

@@ -1,0 +1,40 @@
+using Qzo.Compute;
+using Qzo.Models;
+using Qzo.Numerics;
+
+namespace Qzo.Training;
+
+/// <summary>
+/// One Q-SPSA step (DESIGN.md §1): two forward passes at ±ε·z with z regenerated from the step seed
+/// inside dequantization, the directional derivative, DDC, and the update Δ ← max(Δ − η·d'·z, floor).
+/// </summary>
+public sealed class ZoStepper(LlamaModel model, ZoOptions options)
+{
+    /// <param name="loss">the objective on this step's batch, under a perturbation.</param>
+    public ZoStepRecord Step(int step, Func<Perturbation, double> loss)
+    {
+        ulong seed = SplitMix64.StepSeed(options.Seed, step);
+        double lossPlus = loss(new Perturbation(seed, options.Epsilon));
+        double lossMinus = loss(new Perturbation(seed, -options.Epsilon));
+        double d = (lossPlus - lossMinus) / (2.0 * options.Epsilon);
+        double clipped = DirectionalDerivativeClipping.Clip(d, options.ClipThreshold);
+        double applied = options.RandomSignControl ? Math.Abs(clipped) * RandomSign(step) : clipped;
+        double lr = options.LearningRateAt(step); // the float actually used, widened exactly, so the log replays bit for bit
+        if (!double.IsFinite(applied))
+            throw new QzoException($"step {step}: the directional derivative is {d} (losses {lossPlus}, {lossMinus}); lower --lr or enable DDC (--clip)");
+        Apply(seed, lr * applied);
+        return new ZoStepRecord(step, seed, lossPlus, lossMinus, d, clipped, applied, lr);
+    }
+
+    /// <summary>master ← max(master − step·z(seed), floor) for every trainable tensor; exposed so a run can be replayed from its log.</summary>
+    public void Apply(ulong seed, double step)
+    {
+        foreach (var p in model.Trainable)
+        {
+            float? floor = p.IsQuantizationScale ? options.ScaleFloor : null;
+            model.Backend.ZerothOrderUpdate(p.Values, seed, p.TrainableIndex!.Value, (float)step, floor, p.Length);
+        }
+    }
+
+    double RandomSign(int step) => (SplitMix64.Mix(options.Seed ^ 0x5EED_C0DE_0000_0000UL ^ (ulong)step) & 1) == 0 ? 1.0 : -1.0;
+}

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Qzo.Tests.Cli;
+
+/// <summary>Runs the real `qzo` command (Qzo.Cli.dll from the test output folder) as a child process.</summary>
+static class CliProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+    }
+
+    public static Result Run(params string[] args)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Qzo.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException(string.Join(' ', args)); }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static Result Ok(params string[] args)
+    {
+        var r = Run(args);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+}
