@@ -29,8 +29,10 @@ internal sealed unsafe class SgemmJob<TKernel> where TKernel : struct, IMicroKer
         _accumulate = accumulate; _transposedB = transposedB;
 
         int mr = TKernel.MR, nr = TKernel.NR;
-        _kBlocks = (k + KcMax - 1) / KcMax;
-        _kc = (k + _kBlocks - 1) / _kBlocks;  // even split: 300 → 150 + 150, not 256 + 44
+        // Even split, in multiples of 16 for the packing transposes: 300 → 160 + 140, not 256 + 44.
+        int blocks = (k + KcMax - 1) / KcMax;
+        _kc = Math.Min(k, RoundUp((k + blocks - 1) / blocks, 16));
+        _kBlocks = (k + _kc - 1) / _kc;
         _panels = (n + nr - 1) / nr;
 
         // Aim for a few tiles per worker so a core slowed by other processes does not stall the join.

@@ -77,11 +77,10 @@ internal static unsafe class SgemmPacking
         {
             // Each kernel's own ISA level only, so a forced Vector256 path exercises the AVX transpose.
             if (TKernel.NR == 32 && Avx512F.IsSupported)
-                for (; p0 + 16 <= kc; p0 += 16)
-                {
-                    SgemmTranspose.Transpose16x16(src0 + p0, k, dst + p0 * 32, 32);
-                    SgemmTranspose.Transpose16x16(src0 + 16 * (nint)k + p0, k, dst + p0 * 32 + 16, 32);
-                }
+            {
+                p0 = kc / 16 * 16;
+                SgemmTranspose.Transpose32Rows(src0, k, dst, p0);
+            }
             else if (TKernel.NR == 16 && Avx.IsSupported)
                 for (; p0 + 8 <= kc; p0 += 8)
                 {
