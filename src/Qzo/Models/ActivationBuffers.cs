@@ -5,11 +5,11 @@ namespace Qzo.Models;
 
 /// <summary>
 /// The activations of one forward pass, reused by every layer (nothing is kept for a backward pass),
-/// plus the chunk buffers of the lm_head/loss stage, sized so [chunk × vocab] stays near 4 M floats.
+/// plus the chunk buffers of the lm_head/loss stage, [chunk × vocab] at most <c>logitChunkElements</c>.
 /// </summary>
 sealed class ActivationBuffers : IDisposable
 {
-    public ActivationBuffers(IBackend b, LlamaConfig c, int rows)
+    public ActivationBuffers(IBackend b, LlamaConfig c, int rows, long logitChunkElements)
     {
         Rows = rows;
         var f = b.ComputeType;
@@ -25,7 +25,7 @@ sealed class ActivationBuffers : IDisposable
         Attention = b.Allocate(f, (long)rows * c.Heads * c.HeadDim, act);
         Gate = b.Allocate(f, (long)rows * c.IntermediateSize, act);
         Up = b.Allocate(f, (long)rows * c.IntermediateSize, act);
-        ChunkRows = (int)Math.Clamp((4L << 20) / c.VocabSize, 1, rows);
+        ChunkRows = (int)Math.Clamp(logitChunkElements / c.VocabSize, 1, rows);
         ChunkIds = b.Allocate(DType.I32, ChunkRows, act);
         ChunkHidden = b.Allocate(f, (long)ChunkRows * c.HiddenSize, act);
         ChunkLogits = b.Allocate(f, (long)ChunkRows * c.VocabSize, act);

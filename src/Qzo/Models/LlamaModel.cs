@@ -44,6 +44,14 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Checkpoint tensors the model does not use (reported, never silently dropped).</summary>
     public IReadOnlyList<string> UnusedTensors { get; }
 
+    /// <summary>How many logits one lm_head chunk may hold ([rows × vocab]); the full [tokens × vocab] never exists.</summary>
+    public long LogitChunkElements
+    {
+        get => _logitChunkElements;
+        set { _logitChunkElements = Math.Max(1, value); _activations?.Dispose(); _activations = null; }
+    }
+    long _logitChunkElements = 4L << 20;
+
     public IEnumerable<ILinear> AllLinears => Layers.SelectMany(l => l.Linears).Append(LmHead);
 
     /// <summary>Every distinct tensor of the model (a tied lm_head appears once, as the embedding).</summary>
@@ -153,7 +161,7 @@ public sealed class LlamaModel : IDisposable
     {
         if (_activations is not null && _activations.Rows >= rows) return _activations;
         _activations?.Dispose();
-        _activations = new ActivationBuffers(Backend, Config, rows);
+        _activations = new ActivationBuffers(Backend, Config, rows, LogitChunkElements);
         return _activations;
     }
 

@@ -90,3 +90,28 @@ public class ForwardReferenceTests
         return shift;
     }
 }
+
+public class LossChunkingTests
+{
+    [Fact]
+    public void LossAndLogitsDoNotDependOnTheLmHeadChunkSize()
+    {
+        using var folder = new TempFolder();
+        using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
+        using var backend = new CpuBackend();
+        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.None);
+        var sequences = Enumerable.Range(0, 4).Select(i => TinyModels.RandomIds(9 + i, 320, 40 + i)).ToList();
+        var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
+        var positions = Enumerable.Range(0, batch.Batch * batch.Seq).ToArray();
+
+        var whole = model.Loss(batch, Perturbation.None);
+        var wholeLogits = model.Logits(batch, positions);
+        model.LogitChunkElements = 3 * 320; // three rows per chunk: many chunks, the last one partial
+        var chunked = model.Loss(batch, Perturbation.None);
+        var chunkedLogits = model.Logits(batch, positions);
+
+        Assert.Equal(whole.Count, chunked.Count);
+        Assert.Equal(whole.Sum, chunked.Sum);
+        Assert.Equal(wholeLogits, chunkedLogits);
+    }
+}
