@@ -17,8 +17,7 @@ public static class CheckpointExporter
         var byFile = new Dictionary<string, Dictionary<string, ReadOnlyMemory<byte>>>();
         foreach (var parameter in model.Trainable)
         {
-            var values = new float[parameter.Length];
-            model.Backend.Download<float>(parameter.Values, values);
+            var values = parameter.Download(model.Backend);
             var file = source.Tensors.FileOf(parameter.Name).Path;
             if (!byFile.TryGetValue(file, out var replacements)) byFile[file] = replacements = new();
             replacements[parameter.Name] = DTypes.FromSingle(parameter.StoredDType, values);

@@ -35,5 +35,13 @@ public sealed class Parameter : IDisposable
         return scratch;
     }
 
+    /// <summary>The current master values, copied to the host.</summary>
+    public float[] Download(IBackend backend)
+    {
+        var values = new float[Length];
+        backend.Download<float>(Values, values);
+        return values;
+    }
+
     public void Dispose() => Values.Dispose();
 }

@@ -65,12 +65,7 @@ public sealed class TrainingRun(LlamaModel model, ZoOptions options, IReadOnlyLi
         return result;
     }
 
-    float[][] Snapshot() => model.Trainable.Select(p =>
-    {
-        var values = new float[p.Length];
-        model.Backend.Download<float>(p.Values, values);
-        return values;
-    }).ToArray();
+    float[][] Snapshot() => model.Trainable.Select(p => p.Download(model.Backend)).ToArray();
 
     void Restore(float[][] values)
     {

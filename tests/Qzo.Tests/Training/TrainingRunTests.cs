@@ -20,7 +20,7 @@ public class TrainingRunTests
         }).ToList();
         using var metrics = new MetricsWriter(null);
         var summary = new TrainingRun(model, options, examples, examples.Take(4).ToList(), padId: 0, metrics, keepBest: false).Run();
-        var scales = model.Trainable.Select(p => { var v = new float[p.Length]; backend.Download<float>(p.Values, v); return v; }).ToArray();
+        var scales = model.Trainable.Select(p => p.Download(backend)).ToArray();
         return (summary, scales);
     }
 
@@ -72,14 +72,14 @@ public class TrainingRunTests
         using var checkpoint = Checkpoint.Open(path);
         using var backend = new CpuBackend();
         using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
-        var initial = model.Trainable.Select(p => { var v = new float[p.Length]; backend.Download<float>(p.Values, v); return v; }).ToArray();
+        var initial = model.Trainable.Select(p => p.Download(backend)).ToArray();
         var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 4, BatchSize = 2, LearningRate = 50f, ClipThreshold = null, EvalEvery = 2 };
         var summary = new TrainingRun(model, options, examples, examples, 0, metrics, keepBest: true).Run();
         Assert.True(summary.After!.Loss > summary.Before!.Loss);
         Assert.Equal(0, summary.BestStep);
-        var restored = model.Trainable.Select(p => { var v = new float[p.Length]; backend.Download<float>(p.Values, v); return v; }).ToArray();
+        var restored = model.Trainable.Select(p => p.Download(backend)).ToArray();
         Assert.Equal(initial, restored);
     }
 }
