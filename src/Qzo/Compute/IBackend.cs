@@ -4,8 +4,9 @@ namespace Qzo.Compute;
 
 /// <summary>
 /// Everything a forward pass and a zeroth-order update need from a device. Buffers are flat; shapes are
-/// arguments. Activations use <see cref="ComputeType"/> (F32 on the CPU). Integer inputs (token ids,
-/// targets, masks, GPTQ words) are I32 tensors. Backends know nothing of models or training.
+/// arguments. Activations and frozen weights use <see cref="ComputeType"/> (F32 on the CPU, BF16 on a GPU);
+/// trainable masters, logits and losses are F32; integer inputs (token ids, targets, masks, GPTQ words) are I32.
+/// Backends know nothing of models or training.
 /// </summary>
 public interface IBackend : IDisposable
 {
@@ -18,8 +19,11 @@ public interface IBackend : IDisposable
     void Download<T>(DeviceTensor source, Span<T> destination, long offset = 0) where T : unmanaged;
     void Copy(DeviceTensor source, DeviceTensor destination, long count);
 
-    /// <summary>c[m,n] (+)= a[m,k] · b[n,k]ᵀ: a linear layer x·Wᵀ.</summary>
+    /// <summary>c[m,n] (+)= a[m,k] · b[n,k]ᵀ: a linear layer x·Wᵀ. a, b: ComputeType; c: ComputeType or F32.</summary>
     void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false);
+
+    /// <summary>c[m,n] (+)= a[m,k] · b[k,n]. a, b: ComputeType; c: ComputeType or F32.</summary>
+    void MatMul(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false);
 
     /// <summary>output[r, :] = table[ids[r], :] for r &lt; rows.</summary>
     void EmbeddingGather(DeviceTensor table, DeviceTensor ids, DeviceTensor output, int rows, int dim);
@@ -50,16 +54,17 @@ public interface IBackend : IDisposable
     /// <summary>nll[r] = −log softmax(logits[r, :])[targets[r]], or 0 where targets[r] &lt; 0 (ignored).</summary>
     void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab);
 
-    /// <summary>output[i] = master[i] + p.Scale · z(p.Seed, tensorIndex, i) for i &lt; count.</summary>
+    /// <summary>output[i] = master[i] + p.Scale · z(p.Seed, tensorIndex, i) for i &lt; count; master F32, output F32 or ComputeType.</summary>
     void PerturbedCopy(DeviceTensor master, Perturbation p, int tensorIndex, DeviceTensor output, long count);
 
     /// <summary>master[i] = max(master[i] − step · z(seed, tensorIndex, i), floor) (no floor when null).</summary>
     void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count);
 
     /// <summary>
-    /// weight[o, i] = (scales[g, o] + p.Scale·z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
+    /// weight[i, o] = (scales[g, o] + p.Scale·z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
     /// g = gIdx[i]: GPTQ dequantization with the Q-SPSA perturbation folded in (DESIGN.md §3).
-    /// qweight, qzeros, gIdx are I32 as stored; scales are the fp32 masters; weight is [out, in].
+    /// qweight, qzeros, gIdx are I32 as stored; scales are the fp32 masters; weight is [in, out] in ComputeType
+    /// (the layout of qweight, so a GPU writes it coalesced), ready for <see cref="MatMul"/>.
     /// </summary>
     void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                         GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);

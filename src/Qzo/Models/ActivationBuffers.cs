@@ -28,7 +28,7 @@ sealed class ActivationBuffers : IDisposable
         ChunkRows = (int)Math.Clamp(logitChunkElements / c.VocabSize, 1, rows);
         ChunkIds = b.Allocate(DType.I32, ChunkRows, act);
         ChunkHidden = b.Allocate(f, (long)ChunkRows * c.HiddenSize, act);
-        ChunkLogits = b.Allocate(f, (long)ChunkRows * c.VocabSize, act);
+        ChunkLogits = b.Allocate(DType.F32, (long)ChunkRows * c.VocabSize, act); // logits and the loss in fp32, as transformers computes them
         ChunkNll = b.Allocate(DType.F32, ChunkRows, act);
     }
 

@@ -13,19 +13,24 @@ public sealed class LlamaLoader
 {
     readonly Checkpoint _checkpoint;
     readonly IBackend _backend;
+    readonly TrainingScope _scope;
     readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
-    LlamaLoader(Checkpoint checkpoint, IBackend backend)
+    LlamaLoader(Checkpoint checkpoint, IBackend backend, TrainingScope scope)
     {
         _checkpoint = checkpoint;
         _backend = backend;
+        _scope = scope;
     }
 
     public static LlamaModel Load(Checkpoint checkpoint, IBackend backend, TrainingScope scope, IProgress<double>? progress = null)
     {
-        var loader = new LlamaLoader(checkpoint, backend);
+        var loader = new LlamaLoader(checkpoint, backend, scope);
         return loader.Build(scope, progress);
     }
+
+    bool TrainsScales => _scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized;
+    bool TrainsUnquantized => _scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized;
 
     LlamaModel Build(TrainingScope scope, IProgress<double>? progress)
     {
@@ -72,24 +77,29 @@ public sealed class LlamaLoader
         if (scope == TrainingScope.AllWeights && quantized.Count > 0)
             throw new QzoException($"{_checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is GPTQ-quantized (use --method qzo)");
 
-        var trainable = new List<Parameter>();
-        if (scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized)
-            trainable.AddRange(quantized.Select(l => l.Scales));
-        if (scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized)
-            trainable.AddRange(model.AllParameters.Where(p => !quantized.Any(l => ReferenceEquals(l.Scales, p))));
-        var ordered = trainable.DistinctBy(p => p.Name).OrderBy(p => p.Name, Utf8Ordinal.Comparer).ToList();
+        var trainable = model.AllParameters.Where(p => p.IsQuantizationScale ? TrainsScales : TrainsUnquantized);
+        var ordered = trainable.OrderBy(p => p.Name, Utf8Ordinal.Comparer).ToList();
         for (int t = 0; t < ordered.Count; t++) ordered[t].TrainableIndex = t;
     }
 
-    Parameter Dense(string name, long[] expectedShape, MemoryCategory category = MemoryCategory.OtherWeights)
+    /// <summary>
+    /// A float tensor on the device: an fp32 master if it will train (or is a GPTQ scale, which dequantization
+    /// reads as fp32), else in the backend's compute type, uploaded without a float round trip where the dtypes agree.
+    /// </summary>
+    Parameter Dense(string name, long[] expectedShape, bool isScale = false)
     {
         var info = Require(name);
         CheckShape(info, expectedShape);
         if (!info.DType.IsFloat())
             throw new QzoException($"{FileOf(name)}: tensor '{name}' has dtype {info.DType.Name()}, expected a floating-point type");
-        var values = _backend.Allocate(DType.F32, info.ElementCount, category);
-        _backend.Upload<float>(values, _checkpoint.Tensors.ReadFloat32(name));
-        return new Parameter(name, info.Shape, info.DType, values) { IsQuantizationScale = category == MemoryCategory.TrainableScales };
+        bool master = isScale || (TrainsUnquantized && !isScale);
+        var dtype = master ? DType.F32 : _backend.ComputeType;
+        var category = isScale ? MemoryCategory.TrainableScales : MemoryCategory.OtherWeights;
+        var values = _backend.Allocate(dtype, info.ElementCount, category);
+        if (info.DType == dtype) _backend.Upload<byte>(values, _checkpoint.Tensors.FileOf(name).GetBytes(name));
+        else if (dtype == DType.F32) _backend.Upload<float>(values, _checkpoint.Tensors.ReadFloat32(name));
+        else _backend.Upload<byte>(values, DTypes.FromSingle(dtype, _checkpoint.Tensors.ReadFloat32(name)));
+        return new Parameter(name, info.Shape, info.DType, values) { IsQuantizationScale = isScale };
     }
 
     ILinear Linear(string prefix, int inFeatures, int outFeatures, bool hasBias)
@@ -131,7 +141,7 @@ public sealed class LlamaLoader
         var qweight = UploadInts(_checkpoint.Tensors.ReadInt32(prefix + ".qweight"), MemoryCategory.QuantizedWeights);
         var qzeros = UploadInts(_checkpoint.Tensors.ReadInt32(prefix + ".qzeros"), MemoryCategory.QuantizedWeights);
         var gIdxTensor = UploadInts(gIdx, MemoryCategory.QuantizedWeights);
-        var scales = Dense(prefix + ".scales", [groups, outFeatures], MemoryCategory.TrainableScales);
+        var scales = Dense(prefix + ".scales", [groups, outFeatures], isScale: true);
         var shape = new GptqKernelShape(inFeatures, outFeatures, groups, bits, gptq.Format == GptqCheckpointFormat.Gptq);
         return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, bias, shape);
     }

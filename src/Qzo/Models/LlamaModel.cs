@@ -11,7 +11,8 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
-    readonly DeviceTensor _invFreq, _weightScratch, _vectorScratch;
+    readonly DeviceTensor _invFreq;
+    DeviceTensor? _weightScratch, _vectorScratch;
     ActivationBuffers? _activations;
 
     internal LlamaModel(LlamaConfig config, IBackend backend, Parameter embedding, IReadOnlyList<LlamaLayer> layers,
@@ -28,11 +29,24 @@ public sealed class LlamaModel : IDisposable
         var inv = config.Rope.InverseFrequencies(config.HeadDim);
         _invFreq = backend.Allocate(DType.F32, inv.Length, MemoryCategory.OtherWeights);
         backend.Upload<float>(_invFreq, inv);
-        long weightScratch = AllLinears.Select(l => (long)l.InFeatures * l.OutFeatures).Max();
-        if (Embedding.TrainableIndex is not null || config.TieWordEmbeddings) weightScratch = Math.Max(weightScratch, Embedding.Length);
-        _weightScratch = backend.Allocate(backend.ComputeType, weightScratch, MemoryCategory.Workspace);
-        long vectorScratch = Math.Max(config.HiddenSize, AllLinears.Max(l => l.OutFeatures));
-        _vectorScratch = backend.Allocate(backend.ComputeType, vectorScratch, MemoryCategory.Workspace);
+    }
+
+    /// <summary>
+    /// The weight scratch holds one dequantized or perturbed matrix at a time, so it is sized to the largest
+    /// linear, or to the embedding when that must be materialized (trained, or kept as an fp32 master).
+    /// Sized at the first forward pass, once it is known what trains.
+    /// </summary>
+    ForwardContext Context(Perturbation p)
+    {
+        if (_weightScratch is null)
+        {
+            long weights = AllLinears.Select(l => (long)l.InFeatures * l.OutFeatures).Max();
+            if (Embedding.TrainableIndex is not null || Embedding.Values.DType != Backend.ComputeType) weights = Math.Max(weights, Embedding.Length);
+            _weightScratch = Backend.Allocate(Backend.ComputeType, weights, MemoryCategory.Workspace);
+            long vectors = Math.Max(Config.HiddenSize, AllLinears.Max(l => l.OutFeatures));
+            _vectorScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
+        }
+        return new ForwardContext(Backend, p, _weightScratch, _vectorScratch!);
     }
 
     public LlamaConfig Config { get; }
@@ -112,7 +126,7 @@ public sealed class LlamaModel : IDisposable
         var c = Config; var b = Backend;
         int n = batch.Batch * batch.Seq, h = c.HiddenSize;
         var a = Buffers(n);
-        context = new ForwardContext(b, p, _weightScratch, _vectorScratch);
+        context = Context(p);
 
         b.Upload<int>(a.Ids, batch.Ids);
         b.Upload<int>(a.Mask, batch.AttentionMask);
@@ -170,6 +184,6 @@ public sealed class LlamaModel : IDisposable
         _activations?.Dispose();
         foreach (var p in AllParameters) p.Dispose();
         foreach (var linear in AllLinears) linear.Dispose();
-        _invFreq.Dispose(); _weightScratch.Dispose(); _vectorScratch.Dispose();
+        _invFreq.Dispose(); _weightScratch?.Dispose(); _vectorScratch?.Dispose();
     }
 }

@@ -26,20 +26,27 @@ public sealed class Parameter : IDisposable
     /// <summary>A quantization scale (Δ): updates keep it at or above the run's floor.</summary>
     public bool IsQuantizationScale { get; init; }
 
-    /// <summary>The values a forward pass under <paramref name="p"/> sees: the master, or a perturbed copy in scratch.</summary>
+    /// <summary>
+    /// The values a forward pass under <paramref name="p"/> sees, in the backend's compute type: the stored
+    /// tensor itself, or (perturbed or converted from the fp32 master) a copy in scratch.
+    /// </summary>
     public DeviceTensor Resolve(IBackend backend, Perturbation p, DeviceTensor scratch)
     {
-        if (p.IsNone || TrainableIndex is not int t) return Values;
+        bool perturbed = !p.IsNone && TrainableIndex is not null;
+        if (!perturbed && Values.DType == backend.ComputeType) return Values;
         if (scratch.Length < Length) throw new InvalidOperationException($"scratch of {scratch.Length} elements is too small for {Name}");
-        backend.PerturbedCopy(Values, p, t, scratch, Length);
+        backend.PerturbedCopy(Values, perturbed ? p : Perturbation.None, TrainableIndex ?? 0, scratch, Length);
         return scratch;
     }
 
-    /// <summary>The current master values, copied to the host.</summary>
+    /// <summary>The current values, copied to the host as fp32.</summary>
     public float[] Download(IBackend backend)
     {
         var values = new float[Length];
-        backend.Download<float>(Values, values);
+        if (Values.DType == DType.F32) { backend.Download<float>(Values, values); return values; }
+        var raw = new byte[Values.ByteLength];
+        backend.Download<byte>(Values, raw);
+        DTypes.ToSingle(Values.DType, raw, values);
         return values;
     }
 

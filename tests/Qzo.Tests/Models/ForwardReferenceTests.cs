@@ -49,11 +49,13 @@ public class ForwardReferenceTests
         Assert.True(shift > 100 * LogitTolerance, $"the perturbation moved the logits by only {shift}");
     }
 
-    [Fact]
-    public void MezoPerturbationReachesEveryWeight()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MezoPerturbationReachesEveryWeight(bool tied)
     {
         using var folder = new TempFolder();
-        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, tied: true));
+        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, tied));
         var names = checkpoint.Tensors.Names.OrderBy(n => n, StringComparer.Ordinal).ToList();
         const ulong seed = 99; const float eps = -0.01f;
         var reference = new ReferenceLlama(checkpoint, (name, values) =>

@@ -43,6 +43,9 @@ public sealed class CpuBackend : IBackend
     public void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
         Sgemm.MatMulTransposedB(F(a), F(b), F(c), m, n, k, accumulate);
 
+    public void MatMul(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
+        Sgemm.MatMul(F(a), F(b), F(c), m, n, k, accumulate);
+
     public void EmbeddingGather(DeviceTensor table, DeviceTensor ids, DeviceTensor output, int rows, int dim)
     {
         var src = F(table); var id = I(ids); var dst = F(output);
@@ -224,17 +227,23 @@ public sealed class CpuBackend : IBackend
                 zeros[g * outF + o] = shape.ZerosOffsetByOne ? (raw + 1) & ((1 << bits) - 1) : raw;
             }
 
-        int rowWords = inF * bits / 32; // words per output column, strided by outF in qweight
-        ParallelRows(outF, (long)inF * outF, o =>
+        // Row i of the output reads row i·bits/32 (and the next, for 3 bits) of qweight: contiguous over o.
+        ParallelRows(inF, (long)inF * outF, i =>
         {
-            var qws = qw.Span<int>(); var g = gi.Span<int>(); var row = wt.Span<float>().Slice(o * inF, inF);
-            Span<int> column = rowWords <= 4096 ? stackalloc int[rowWords] : new int[rowWords];
-            for (int w = 0; w < rowWords; w++) column[w] = qws[w * outF + o];
-            for (int i = 0; i < inF; i++)
+            var qws = qw.Span<int>(); var row = wt.Span<float>().Slice(i * outF, outF);
+            int group = gi.Span<int>()[i];
+            int bit = i * bits, word = bit >> 5, shift = bit & 31;
+            bool straddles = shift + bits > 32;
+            uint mask = (1u << bits) - 1;
+            var low = qws.Slice(word * outF, outF);
+            var high = straddles ? qws.Slice((word + 1) * outF, outF) : low;
+            var scale = effectiveScales.AsSpan(group * outF, outF);
+            var zero = zeros.AsSpan(group * outF, outF);
+            for (int o = 0; o < outF; o++)
             {
-                int group = g[i];
-                int code = PackedBits.Extract(column, i, bits);
-                row[i] = effectiveScales[group * outF + o] * (code - zeros[group * outF + o]);
+                ulong window = (uint)low[o] | (straddles ? (ulong)(uint)high[o] << 32 : 0);
+                int code = (int)((window >> shift) & mask);
+                row[o] = scale[o] * (code - zero[o]);
             }
         });
     }
