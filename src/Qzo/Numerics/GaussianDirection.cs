@@ -6,21 +6,22 @@ namespace Qzo.Numerics;
 /// The random direction z of DESIGN.md §4: element i of trainable tensor t under step seed s is
 /// Box-Muller over Philox4x32-10 with key (lo32(s), hi32(s)) and counter (lo32(i), hi32(i), t, 0).
 /// Every z is a pure function of (seed, tensor, index), so generation order and threading cannot change it,
-/// and the update can regenerate exactly what the forward passes used.
+/// and the update can regenerate exactly what the forward passes used. The same code runs inside CUDA
+/// kernels: ln and cos come from <see cref="DeterministicMath"/> (double, explicit FMAs) and the product is
+/// rounded once to fp32, so every backend draws bit-identical z.
 /// </summary>
 public static class GaussianDirection
 {
-    const float TwoPow24Inv = 1.0f / 16777216.0f;
-    const float TwoPi = 6.2831853071795864769f;
+    const double TwoPow24Inv = 1.0 / 16777216.0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Z(ulong seed, int tensor, long index)
     {
         var (x0, x1, _, _) = Philox.Generate((uint)index, (uint)((ulong)index >> 32), (uint)tensor, 0u,
                                              (uint)seed, (uint)(seed >> 32));
-        float u1 = ((x0 >> 8) + 1) * TwoPow24Inv;   // (0, 1]: ln never sees 0
-        float u2 = (x1 >> 8) * TwoPow24Inv;         // [0, 1)
-        return MathF.Sqrt(-2.0f * MathF.Log(u1)) * MathF.Cos(TwoPi * u2);
+        double u1 = ((x0 >> 8) + 1) * TwoPow24Inv;  // (0, 1]: ln never sees 0; exact
+        double u2 = (x1 >> 8) * TwoPow24Inv;        // [0, 1), a multiple of 2⁻²⁴; exact
+        return (float)(Math.Sqrt(-2.0 * DeterministicMath.Log(u1)) * DeterministicMath.CosTwoPi(u2));
     }
 
     /// <summary>Writes z(seed, tensor, start + k) into destination[k].</summary>
