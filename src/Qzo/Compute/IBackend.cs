@@ -31,8 +31,11 @@ public interface IBackend : IDisposable
     /// <summary>y = x / sqrt(mean(x²) + eps) · weight, per row (Llama's RMSNorm).</summary>
     void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor y, int rows, int dim, float eps);
 
-    /// <summary>In place, halves convention: x is [rows, heads, headDim]; row r rotates by positions[r]·invFreq.</summary>
-    void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor invFreq, int rows, int heads, int headDim);
+    /// <summary>
+    /// In place, halves convention: x is [rows, heads, headDim]; row r rotates pair i by the angle whose
+    /// cos and sin are cos[positions[r], i] and sin[positions[r], i] (F32 tables [positions, headDim/2]).
+    /// </summary>
+    void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim);
 
     /// <summary>
     /// Causal multi-head attention with grouped KV heads. q, output: [batch, seq, heads, headDim];

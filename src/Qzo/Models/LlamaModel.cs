@@ -11,8 +11,9 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
-    readonly DeviceTensor _invFreq;
-    DeviceTensor? _weightScratch, _vectorScratch;
+    readonly float[] _invFreq;
+    DeviceTensor? _weightScratch, _vectorScratch, _ropeCos, _ropeSin;
+    int _ropePositions;
     ActivationBuffers? _activations;
 
     internal LlamaModel(LlamaConfig config, IBackend backend, Parameter embedding, IReadOnlyList<LlamaLayer> layers,
@@ -26,9 +27,7 @@ public sealed class LlamaModel : IDisposable
         LmHead = lmHead;
         UnusedTensors = unusedTensors;
 
-        var inv = config.Rope.InverseFrequencies(config.HeadDim);
-        _invFreq = backend.Allocate(DType.F32, inv.Length, MemoryCategory.OtherWeights);
-        backend.Upload<float>(_invFreq, inv);
+        _invFreq = config.Rope.InverseFrequencies(config.HeadDim);
     }
 
     /// <summary>
@@ -133,6 +132,7 @@ public sealed class LlamaModel : IDisposable
         var positions = new int[n];
         for (int i = 0; i < n; i++) positions[i] = i % batch.Seq;
         b.Upload<int>(a.Positions, positions);
+        EnsureRopeTables(batch.Seq);
 
         b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
         foreach (var layer in Layers)
@@ -141,8 +141,8 @@ public sealed class LlamaModel : IDisposable
             layer.Q.Forward(context, a.Normed, n, a.Q);
             layer.K.Forward(context, a.Normed, n, a.K);
             layer.V.Forward(context, a.Normed, n, a.V);
-            b.ApplyRope(a.Q, a.Positions, _invFreq, n, c.Heads, c.HeadDim);
-            b.ApplyRope(a.K, a.Positions, _invFreq, n, c.KvHeads, c.HeadDim);
+            b.ApplyRope(a.Q, a.Positions, _ropeCos!, _ropeSin!, n, c.Heads, c.HeadDim);
+            b.ApplyRope(a.K, a.Positions, _ropeCos!, _ropeSin!, n, c.KvHeads, c.HeadDim);
             b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch.Batch, batch.Seq, c.Heads, c.KvHeads, c.HeadDim);
             layer.O.Forward(context, a.Attention, n, a.Normed);
             b.AddInPlace(a.X, a.Normed, (long)n * h);
@@ -171,6 +171,31 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// cos and sin of position·invFreq for positions 0..seq−1, computed once on the host with an fp32 angle
+    /// (as transformers does) and kept until a longer sequence arrives.
+    /// </summary>
+    void EnsureRopeTables(int seq)
+    {
+        if (seq <= _ropePositions) return;
+        int half = _invFreq.Length, positions = Math.Max(seq, 256);
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < half; i++)
+            {
+                float angle = p * _invFreq[i];
+                cos[p * half + i] = MathF.Cos(angle);
+                sin[p * half + i] = MathF.Sin(angle);
+            }
+        _ropeCos?.Dispose(); _ropeSin?.Dispose();
+        _ropeCos = Backend.Allocate(DType.F32, cos.Length, MemoryCategory.Workspace);
+        _ropeSin = Backend.Allocate(DType.F32, sin.Length, MemoryCategory.Workspace);
+        Backend.Upload<float>(_ropeCos, cos);
+        Backend.Upload<float>(_ropeSin, sin);
+        _ropePositions = positions;
+    }
+
     ActivationBuffers Buffers(int rows)
     {
         if (_activations is not null && _activations.Rows >= rows) return _activations;
@@ -184,6 +209,6 @@ public sealed class LlamaModel : IDisposable
         _activations?.Dispose();
         foreach (var p in AllParameters) p.Dispose();
         foreach (var linear in AllLinears) linear.Dispose();
-        _invFreq.Dispose(); _weightScratch?.Dispose(); _vectorScratch?.Dispose();
+        _weightScratch?.Dispose(); _vectorScratch?.Dispose(); _ropeCos?.Dispose(); _ropeSin?.Dispose();
     }
 }

@@ -71,20 +71,15 @@ public sealed class CpuBackend : IBackend
         });
     }
 
-    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor invFreq, int rows, int heads, int headDim)
+    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim)
     {
-        var xt = Cpu(x); var pos = I(positions); var inv = F(invFreq).Slice(0, headDim / 2).ToArray();
+        var xt = Cpu(x); var ct = RequireType(cos, DType.F32); var st = RequireType(sin, DType.F32);
         int half = headDim / 2;
-        var positionsCopy = pos.Slice(0, rows).ToArray();
-        ParallelRows(rows, (long)rows * heads * headDim * 8, r =>
+        var positionsCopy = I(positions).Slice(0, rows).ToArray();
+        ParallelRows(rows, (long)rows * heads * headDim * 4, r =>
         {
-            Span<float> cos = stackalloc float[half], sin = stackalloc float[half];
-            for (int i = 0; i < half; i++)
-            {
-                float angle = positionsCopy[r] * inv[i]; // fp32 product, as transformers computes it
-                cos[i] = MathF.Cos(angle);
-                sin[i] = MathF.Sin(angle);
-            }
+            var c = ct.Span<float>().Slice(positionsCopy[r] * half, half);
+            var s = st.Span<float>().Slice(positionsCopy[r] * half, half);
             var row = xt.Span<float>().Slice(r * heads * headDim, heads * headDim);
             for (int h = 0; h < heads; h++)
             {
@@ -92,8 +87,8 @@ public sealed class CpuBackend : IBackend
                 for (int i = 0; i < half; i++)
                 {
                     float a = v[i], b = v[i + half];
-                    v[i] = a * cos[i] - b * sin[i];
-                    v[i + half] = b * cos[i] + a * sin[i];
+                    v[i] = a * c[i] - b * s[i];
+                    v[i + half] = b * c[i] + a * s[i];
                 }
             }
         });

@@ -1,0 +1,35 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Qzo.Numerics;
+
+namespace Qzo.Compute.Cuda;
+
+/// <summary>A device buffer of raw bytes, viewed as whatever element type a kernel needs.</summary>
+public sealed class IlgpuTensor : DeviceTensor
+{
+    readonly MemoryTracker _tracker;
+    MemoryBuffer1D<byte, Stride1D.Dense>? _buffer;
+
+    internal IlgpuTensor(Accelerator accelerator, DType dtype, long length, MemoryCategory category, MemoryTracker tracker)
+        : base(dtype, length, category)
+    {
+        _tracker = tracker;
+        _buffer = accelerator.Allocate1D<byte>(Math.Max(ByteLength, 1));
+        _tracker.Allocated(category, ByteLength);
+    }
+
+    MemoryBuffer1D<byte, Stride1D.Dense> Buffer => _buffer ?? throw new ObjectDisposedException(nameof(IlgpuTensor));
+
+    internal ArrayView<T> View<T>() where T : unmanaged => ((ArrayView<byte>)Buffer.View).SubView(0, ByteLength).Cast<T>();
+
+    /// <summary>The raw device address, for cuBLAS.</summary>
+    internal IntPtr Pointer => ((ArrayView<byte>)Buffer.View).LoadEffectiveAddressAsPtr();
+
+    public override void Dispose()
+    {
+        if (_buffer is null) return;
+        _buffer.Dispose();
+        _buffer = null;
+        _tracker.Freed(Category, ByteLength);
+    }
+}

@@ -1,0 +1,77 @@
+using ILGPU;
+
+namespace Qzo.Compute.Cuda.Kernels;
+
+/// <summary>
+/// Causal GQA attention with an online softmax (flash-attention style): scores never reach global memory.
+/// One group handles <see cref="QueryTile"/> queries of one (batch, head); each thread owns one query row,
+/// keeps its scaled query and output accumulator in fp32, and the group streams K/V tiles of
+/// <see cref="KeyTile"/> rows through shared memory. Query i sees key j iff j ≤ i and keyMask[b, j] = 1.
+/// </summary>
+static class AttentionKernel
+{
+    public const int QueryTile = 64;
+    public const int KeyTile = 32;
+    public const int MaxHeadDim = 256;
+
+    public readonly record struct Shape(int Batch, int Seq, int Heads, int KvHeads, int HeadDim, float Scale);
+
+    public static void Run(ArrayView<ushort> q, ArrayView<ushort> k, ArrayView<ushort> v, ArrayView<int> keyMask,
+                           ArrayView<ushort> output, Shape s)
+    {
+        var keys = SharedMemory.Allocate<ushort>(KeyTile * MaxHeadDim);
+        var values = SharedMemory.Allocate<ushort>(KeyTile * MaxHeadDim);
+        var query = LocalMemory.Allocate<float>(MaxHeadDim);
+        var accumulator = LocalMemory.Allocate<float>(MaxHeadDim);
+
+        int tiles = (s.Seq + QueryTile - 1) / QueryTile;
+        int bh = Grid.IdxX / tiles, tile = Grid.IdxX - bh * tiles;
+        int b = bh / s.Heads, h = bh - b * s.Heads;
+        int kvh = h / (s.Heads / s.KvHeads);
+        int hd = s.HeadDim;
+        int i = tile * QueryTile + Group.IdxX;
+        bool active = i < s.Seq;
+
+        long qBase = ((long)(b * s.Seq + i) * s.Heads + h) * hd;
+        for (int d = 0; d < hd; d++)
+        {
+            query[d] = active ? Bf16.ToFloat(q[qBase + d]) * s.Scale : 0f;
+            accumulator[d] = 0f;
+        }
+        float runningMax = float.NegativeInfinity, runningSum = 0f;
+
+        int lastQuery = Math.Min(tile * QueryTile + QueryTile, s.Seq) - 1;
+        for (int keyStart = 0; keyStart <= lastQuery; keyStart += KeyTile)
+        {
+            for (int e = Group.IdxX; e < KeyTile * hd; e += Group.DimX)
+            {
+                int row = e / hd, d = e - row * hd, j = keyStart + row;
+                long kvIndex = ((long)(b * s.Seq + j) * s.KvHeads + kvh) * hd + d;
+                keys[row * MaxHeadDim + d] = j < s.Seq ? k[kvIndex] : (ushort)0;
+                values[row * MaxHeadDim + d] = j < s.Seq ? v[kvIndex] : (ushort)0;
+            }
+            Group.Barrier();
+            if (active)
+            {
+                for (int row = 0; row < KeyTile; row++)
+                {
+                    int j = keyStart + row;
+                    if (j > i || keyMask[b * s.Seq + j] == 0) continue;
+                    float score = 0f;
+                    for (int d = 0; d < hd; d++) score += query[d] * Bf16.ToFloat(keys[row * MaxHeadDim + d]);
+                    float newMax = MathF.Max(runningMax, score);
+                    float correction = MathF.Exp(runningMax - newMax);
+                    float p = MathF.Exp(score - newMax);
+                    runningSum = runningSum * correction + p;
+                    for (int d = 0; d < hd; d++)
+                        accumulator[d] = accumulator[d] * correction + p * Bf16.ToFloat(values[row * MaxHeadDim + d]);
+                    runningMax = newMax;
+                }
+            }
+            Group.Barrier();
+        }
+        if (!active) return;
+        float inverse = runningSum > 0f ? 1.0f / runningSum : 0f; // a query with no visible key (padding) outputs 0
+        for (int d = 0; d < hd; d++) output[qBase + d] = Bf16.FromFloat(accumulator[d] * inverse);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Qzo.Compute.Cuda.Native;
+
+/// <summary>
+/// Row-major GEMMs on cuBLAS's column-major API, bf16 inputs with fp32 accumulation. A row-major [r, c]
+/// matrix is a column-major [c, r] one, so C = A·Bᵀ becomes Cᶜ = op_T(Bᶜ)·Aᶜ and C = A·B becomes Cᶜ = Bᶜ·Aᶜ.
+/// </summary>
+sealed unsafe class CublasGemm : IDisposable
+{
+    readonly IntPtr _handle;
+    readonly float* _scalars; // alpha, beta: host pointers must stay valid until the call returns
+
+    public CublasGemm(IntPtr stream)
+    {
+        NativeLibraries.EnsureResolver();
+        Cublas.Check(Cublas.cublasCreate_v2(out _handle), "cublasCreate");
+        Cublas.Check(Cublas.cublasSetStream_v2(_handle, stream), "cublasSetStream");
+        Cublas.cublasGetVersion_v2(_handle, out int version);
+        Version = version;
+        _scalars = (float*)NativeMemory.Alloc(3 * sizeof(float));
+        _scalars[0] = 1f; _scalars[1] = 0f; _scalars[2] = 1f;
+    }
+
+    public int Version { get; }
+
+    /// <param name="transposedB">b is [n, k] (a linear's weight) rather than [k, n].</param>
+    public void Multiply(IntPtr a, IntPtr b, IntPtr c, bool outputF32, int m, int n, int k, bool transposedB, bool accumulate)
+    {
+        float* beta = accumulate ? _scalars + 2 : _scalars + 1;
+        int cType = outputF32 ? Cublas.R32F : Cublas.R16BF;
+        int status = transposedB
+            ? Cublas.cublasGemmEx(_handle, Cublas.OpT, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, k, a, Cublas.R16BF, k, beta, c, cType, n, Cublas.Compute32F, Cublas.GemmDefault)
+            : Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, n, a, Cublas.R16BF, k, beta, c, cType, n, Cublas.Compute32F, Cublas.GemmDefault);
+        Cublas.Check(status, $"GemmEx [{m}×{k}]·[{k}×{n}]");
+    }
+
+    public void Dispose()
+    {
+        Cublas.cublasDestroy_v2(_handle);
+        NativeMemory.Free(_scalars);
+    }
+}

@@ -1,0 +1,33 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Qzo.Compute.Cuda.Native;
+
+/// <summary>
+/// Resolves the logical library names of our P/Invoke declarations to versioned sonames: CUDA 13 ships
+/// libcublas.so.13 and no .12, earlier toolkits the reverse, and neither ships an unversioned name outside -dev packages.
+/// </summary>
+static class NativeLibraries
+{
+    static readonly Dictionary<string, string[]> Candidates = new()
+    {
+        ["cublas"] = ["libcublas.so.13", "libcublas.so.12"],
+        ["cuda"] = ["libcuda.so.1", "libcuda.so"],
+    };
+
+    static int _installed;
+
+    public static void EnsureResolver()
+    {
+        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
+    }
+
+    static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        if (!Candidates.TryGetValue(name, out var files)) return IntPtr.Zero;
+        foreach (var file in files)
+            if (NativeLibrary.TryLoad(file, out var handle)) return handle;
+        throw new QzoException($"cannot load {string.Join(" or ", files)}: put the CUDA libraries on LD_LIBRARY_PATH (e.g. /usr/local/cuda/lib64)");
+    }
+}

@@ -1,0 +1,164 @@
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
+using Qzo.Numerics;
+
+namespace Qzo.Tests.Compute;
+
+/// <summary>Every GPU-backend kernel, on ILGPU's CPU accelerator, against the CPU reference backend.</summary>
+public class GpuKernelTests
+{
+    [Fact]
+    public void PerturbedCopyDrawsExactlyTheCpuDirection()
+    {
+        using var pair = new BackendPair();
+        const int n = 3000;
+        var master = BackendPair.RandomBf16(n, 1, 0.1f);
+        var (mc, mg) = pair.Activation(master, f32: true);
+        var (oc, og) = pair.Zeros(n, f32: true);
+        var p = new Perturbation(0xABCDEF0123456789UL, 1e-3f);
+        pair.Cpu.PerturbedCopy(mc, p, 7, oc, n);
+        pair.Gpu.PerturbedCopy(mg, p, 7, og, n);
+        Assert.Equal(pair.Read(oc), pair.Read(og));
+        var (zc, zg) = pair.Zeros(n, f32: true);
+        pair.Gpu.PerturbedCopy(zg, new Perturbation(42, 1f), 3, og, n);
+        var z = pair.Read(og);
+        for (int i = 0; i < n; i++) Assert.Equal(GaussianDirection.Z(42, 3, i), z[i]);
+    }
+
+    [Fact]
+    public void UpdateMatchesTheCpuBitForBitIncludingTheFloor()
+    {
+        using var pair = new BackendPair();
+        const int n = 2000;
+        var master = BackendPair.RandomBf16(n, 2, 0.01f).Select(Math.Abs).ToArray();
+        var (mc, mg) = pair.Activation(master, f32: true);
+        pair.Cpu.ZerothOrderUpdate(mc, 99, 4, 5e-3f, 0f, n);
+        pair.Gpu.ZerothOrderUpdate(mg, 99, 4, 5e-3f, 0f, n);
+        var cpu = pair.Read(mc);
+        Assert.Equal(cpu, pair.Read(mg));
+        Assert.Contains(0f, cpu);
+    }
+
+    [Fact]
+    public void ElementwiseKernels()
+    {
+        // Each op from fresh bf16 inputs; the GPU rounds its result to bf16 once, so it is within half a bf16 ulp
+        // of the CPU's fp32 result (1/256 relative), plus fp32 differences in exp.
+        using var pair = new BackendPair();
+        const int rows = 7, dim = 48, n = rows * dim;
+        var gate = BackendPair.RandomBf16(n, 3, 4f);
+        var up = BackendPair.RandomBf16(n, 4);
+        var bias = BackendPair.RandomBf16(dim, 5);
+
+        var (gc, gg) = pair.Activation(gate); var (uc, ug) = pair.Activation(up);
+        pair.Cpu.SiluMulInPlace(gc, uc, n); pair.Gpu.SiluMulInPlace(gg, ug, n);
+        pair.AssertClose(gc, gg, relative: 1.0 / 256, absolute: 1e-6);
+
+        (gc, gg) = pair.Activation(gate);
+        pair.Cpu.AddInPlace(gc, uc, n); pair.Gpu.AddInPlace(gg, ug, n);
+        pair.AssertClose(gc, gg, relative: 1.0 / 256, absolute: 0);
+
+        (gc, gg) = pair.Activation(gate);
+        var (bc, bg) = pair.Activation(bias);
+        pair.Cpu.AddBiasInPlace(gc, bc, rows, dim); pair.Gpu.AddBiasInPlace(gg, bg, rows, dim);
+        pair.AssertClose(gc, gg, relative: 1.0 / 256, absolute: 0);
+
+        (gc, gg) = pair.Activation(gate);
+        var (ic, ig) = pair.Ints([6, 0, 3, 3]);
+        var (oc, og) = pair.Zeros(4 * dim);
+        pair.Cpu.EmbeddingGather(gc, ic, oc, 4, dim); pair.Gpu.EmbeddingGather(gg, ig, og, 4, dim);
+        Assert.Equal(pair.Read(oc), pair.Read(og)); // a gather of bf16 values is exact
+    }
+
+    [Fact]
+    public void RmsNormAndRope()
+    {
+        using var pair = new BackendPair();
+        const int rows = 5, heads = 3, headDim = 16, dim = heads * headDim;
+        var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * dim, 6, 3f));
+        var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 7));
+        var (yc, yg) = pair.Zeros(rows * dim);
+        pair.Cpu.RmsNorm(xc, wc, yc, rows, dim, 1e-5f); pair.Gpu.RmsNorm(xg, wg, yg, rows, dim, 1e-5f);
+        pair.AssertClose(yc, yg, relative: 2.0 / 128);
+
+        var angles = Enumerable.Range(0, 9 * headDim / 2).Select(i => (float)(i * 0.37)).ToArray();
+        var (cc, cg) = pair.Activation(angles.Select(MathF.Cos).ToArray(), f32: true);
+        var (sc, sg) = pair.Activation(angles.Select(MathF.Sin).ToArray(), f32: true);
+        var (pc, pg) = pair.Ints([0, 8, 3, 3, 1]);
+        pair.Cpu.ApplyRope(yc, pc, cc, sc, rows, heads, headDim); pair.Gpu.ApplyRope(yg, pg, cg, sg, rows, heads, headDim);
+        pair.AssertClose(yc, yg, relative: 3.0 / 128, absolute: 2e-2);
+    }
+
+    [Theory]
+    [InlineData(2, 70, 4, 2, 16)]
+    [InlineData(1, 33, 2, 1, 40)]
+    public void AttentionWithGqaAndPadding(int batch, int seq, int heads, int kvHeads, int headDim)
+    {
+        using var pair = new BackendPair();
+        var (qc, qg) = pair.Activation(BackendPair.RandomBf16(batch * seq * heads * headDim, 8, 2f));
+        var (kc, kg) = pair.Activation(BackendPair.RandomBf16(batch * seq * kvHeads * headDim, 9, 2f));
+        var (vc, vg) = pair.Activation(BackendPair.RandomBf16(batch * seq * kvHeads * headDim, 10));
+        var mask = Enumerable.Range(0, batch * seq).Select(i => i % seq < seq - 3 * (i / seq) ? 1 : 0).ToArray(); // row b loses 3b keys at the end
+        var (mc, mg) = pair.Ints(mask);
+        var (oc, og) = pair.Zeros(batch * seq * heads * headDim);
+        pair.Cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim);
+        pair.Gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim);
+        pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
+    }
+
+    [Fact]
+    public void CrossEntropyRows()
+    {
+        using var pair = new BackendPair();
+        const int rows = 6, vocab = 300;
+        var (lc, lg) = pair.Activation(BackendPair.RandomBf16(rows * vocab, 11, 8f), f32: true);
+        var (tc, tg) = pair.Ints([5, -100, 299, 0, 17, -1]);
+        var (nc, ng) = pair.Zeros(rows, f32: true);
+        pair.Cpu.CrossEntropyRows(lc, tc, nc, rows, vocab); pair.Gpu.CrossEntropyRows(lg, tg, ng, rows, vocab);
+        pair.AssertClose(nc, ng, relative: 1e-5, absolute: 1e-5);
+        Assert.Equal(0f, pair.Read(ng)[1]);
+    }
+
+    [Theory]
+    [InlineData(2, 64, 64, 32, true)]
+    [InlineData(3, 96, 64, 32, true)]
+    [InlineData(4, 64, 96, 16, false)]
+    [InlineData(8, 32, 40, 32, false)]
+    public void GptqDequantizationWithPerturbation(int bits, int inF, int outF, int groupSize, bool offsetByOne)
+    {
+        using var pair = new BackendPair();
+        int groups = inF / groupSize;
+        var random = new Random(bits);
+        var qweight = Enumerable.Range(0, inF * bits / 32 * outF).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var qzeros = Enumerable.Range(0, groups * outF * bits / 32).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var gIdx = Enumerable.Range(0, inF).Select(i => (i * 7 + 3) % groups).ToArray(); // act-order style
+        var scales = BackendPair.RandomBf16(groups * outF, 12, 0.02f).Select(Math.Abs).ToArray();
+        var (qc, qg) = pair.Ints(qweight); var (zc, zg) = pair.Ints(qzeros); var (gc, gg) = pair.Ints(gIdx);
+        var (sc, sg) = pair.Activation(scales, f32: true);
+        var (wc, wg) = pair.Zeros(inF * outF);
+        var shape = new GptqKernelShape(inF, outF, groups, bits, offsetByOne);
+        var p = new Perturbation(5, 1e-3f);
+        pair.Cpu.DequantizeGptq(qc, zc, sc, gc, shape, p, 2, wc);
+        pair.Gpu.DequantizeGptq(qg, zg, sg, gg, shape, p, 2, wg);
+        pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 1e-6);
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    public void FallbackGemm(bool transposedB, bool f32Output)
+    {
+        using var pair = new BackendPair();
+        const int m = 9, n = 13, k = 40;
+        var (ac, ag) = pair.Activation(BackendPair.RandomBf16(m * k, 13));
+        var (bc, bg) = pair.Activation(BackendPair.RandomBf16(n * k, 14));
+        var (cc, cg) = pair.Activation(BackendPair.RandomBf16(m * n, 15), f32: f32Output);
+        foreach (bool accumulate in new[] { true, false })
+        {
+            if (transposedB) { pair.Cpu.MatMulTransposedB(ac, bc, cc, m, n, k, accumulate); pair.Gpu.MatMulTransposedB(ag, bg, cg, m, n, k, accumulate); }
+            else { pair.Cpu.MatMul(ac, bc, cc, m, n, k, accumulate); pair.Gpu.MatMul(ag, bg, cg, m, n, k, accumulate); }
+            pair.AssertClose(cc, cg, relative: f32Output ? 1e-5 : 1.0 / 128, absolute: 1e-4);
+        }
+    }
+}
