@@ -107,7 +107,7 @@ static class FinetuneJob
             AnsiConsole.Write(table);
         }
         AnsiConsole.MarkupLine($"{s.Steps} steps in {r.TrainSeconds:F1} s ({(s.Steps == 0 ? 0 : r.TrainSeconds / s.Steps):F3} s/step, evaluations included) on {backend.Name}");
-        MemoryTable.Print(backend.Memory);
+        MemoryTable.Print(backend);
     }
 
     static T ProgressOrQuiet<T>(bool quiet, string description, Func<Action<double, string?>, T> work) =>

@@ -13,4 +13,12 @@ static class MemoryTable
         table.AddRow("[bold]total (peak of the sum)[/]", $"[bold]{CommonOptions.Bytes(memory.PeakTotal)}[/]", CommonOptions.Bytes(memory.CurrentTotal));
         AnsiConsole.Write(table);
     }
+
+    /// <summary>The tracker's table, and beside it the CUDA driver's own count (which also holds the context, cuBLAS workspaces and caches).</summary>
+    public static void Print(Qzo.Compute.IBackend backend)
+    {
+        Print(backend.Memory);
+        if (backend is Qzo.Compute.Cuda.CudaBackend cuda && cuda.DriverMemory() is var (free, total))
+            AnsiConsole.MarkupLine($"CUDA driver (cuMemGetInfo): {CommonOptions.Bytes(total - free)} in use of {CommonOptions.Bytes(total)}");
+    }
 }

@@ -9,15 +9,16 @@ static class CommonOptions
 {
     public static Option<string> Device() => new("--device")
     {
-        Description = "Where to compute: cpu, or auto (the best device present; this build has the CPU backend only)",
+        Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
         DefaultValueFactory = _ => "auto",
     };
 
     public static IBackend CreateBackend(string device) => device switch
     {
-        "cpu" or "auto" => new CpuBackend(),
-        "cuda" => throw new QzoException("--device cuda: this build has no CUDA backend yet; use --device cpu"),
-        _ => throw new QzoException($"--device must be cpu or auto, got '{device}'"),
+        "cpu" => new CpuBackend(),
+        "cuda" => Qzo.Compute.Cuda.CudaBackend.Create(),
+        "auto" => Qzo.Compute.Cuda.CudaBackend.IsCudaAvailable() ? Qzo.Compute.Cuda.CudaBackend.Create() : new CpuBackend(),
+        _ => throw new QzoException($"--device must be cuda, cpu or auto, got '{device}'"),
     };
 
     public static Option<bool> Force() => new("--force") { Description = "Replace the output folder if it exists" };

@@ -71,4 +71,15 @@ public interface IBackend : IDisposable
     /// </summary>
     void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                         GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);
+
+    /// <summary>
+    /// Fills t[0..count) from the Philox stream (seed, stream): Gaussian with mean a and std b (F32 or ComputeType),
+    /// uniform in [a, b) (F32), or raw 32-bit words (I32). For synthesizing models on the device.
+    /// </summary>
+    void FillRandom(DeviceTensor t, RandomFill kind, ulong seed, int stream, float a, float b, long count);
+
+    /// <summary>Waits until every queued operation has finished (for timing; downloads already wait).</summary>
+    void Synchronize();
 }
+
+public enum RandomFill { Gaussian, Uniform, Bits }

@@ -63,7 +63,7 @@ public sealed class LlamaModel : IDisposable
         get => _logitChunkElements;
         set { _logitChunkElements = Math.Max(1, value); _activations?.Dispose(); _activations = null; }
     }
-    long _logitChunkElements = 4L << 20;
+    long _logitChunkElements = 32L << 20; // 128 MiB of fp32 logits: big GEMMs on a GPU, still modest on the CPU
 
     public IEnumerable<ILinear> AllLinears => Layers.SelectMany(l => l.Linears).Append(LmHead);
 

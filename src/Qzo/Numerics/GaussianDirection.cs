@@ -15,14 +15,25 @@ public static class GaussianDirection
     const double TwoPow24Inv = 1.0 / 16777216.0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Z(ulong seed, int tensor, long index)
+    public static float Z(ulong seed, int tensor, long index) => Z<CpuFma>(seed, tensor, index);
+
+    /// <summary>z with the FMA of the device that runs it (kernels for CUDA pass an fma.rn.f64 strategy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Z<TFma>(ulong seed, int tensor, long index) where TFma : struct, IFusedMultiplyAdd
     {
         var (x0, x1, _, _) = Philox.Generate((uint)index, (uint)((ulong)index >> 32), (uint)tensor, 0u,
                                              (uint)seed, (uint)(seed >> 32));
         double u1 = ((x0 >> 8) + 1) * TwoPow24Inv;  // (0, 1]: ln never sees 0; exact
         double u2 = (x1 >> 8) * TwoPow24Inv;        // [0, 1), a multiple of 2⁻²⁴; exact
-        return (float)(Math.Sqrt(-2.0 * DeterministicMath.Log(u1)) * DeterministicMath.CosTwoPi(u2));
+        return (float)(Math.Sqrt(-2.0 * DeterministicMath.Log<TFma>(u1)) * DeterministicMath.CosTwoPi<TFma>(u2));
     }
+
+    /// <summary>
+    /// value + scale·z, rounded once to fp32. The float×float product is exact in double, so every device gets the
+    /// same bits whether or not its compiler fuses the multiply and add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Step(float value, float scale, float z) => (float)(value + (double)scale * z);
 
     /// <summary>Writes z(seed, tensor, start + k) into destination[k].</summary>
     public static void Fill(ulong seed, int tensor, long start, Span<float> destination)

@@ -12,7 +12,7 @@ namespace Qzo.Tests.Compute;
 sealed class BackendPair : IDisposable
 {
     public CpuBackend Cpu { get; } = new();
-    public CudaBackend Gpu { get; } = CudaBackend.CreateCpuSimulation();
+    public CudaBackend Gpu { get; } = TestBackends.Gpu();
     readonly List<DeviceTensor> _tensors = new();
 
     public static float[] RandomBf16(int count, int seed, float scale = 1f)

@@ -10,6 +10,7 @@ namespace Qzo.Tests.Models;
 /// CPU backend (fp32). Tolerance: bf16 keeps 8 significant bits, so logits of spread ~4 differ by a few 1e-2
 /// after two layers; the mean loss by well under 1%.
 /// </summary>
+[Collection(GpuSimulatorCollection.Name)]
 public class GpuForwardTests
 {
     [Theory]
@@ -20,7 +21,7 @@ public class GpuForwardTests
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder, bits: 4, groupSize: 32, tied: true));
         using var cpuBackend = new CpuBackend();
-        using var gpuBackend = CudaBackend.CreateCpuSimulation();
+        using var gpuBackend = TestBackends.Gpu();
         using var cpu = LlamaLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
         using var gpu = LlamaLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
         var sequences = new[] { TinyModels.RandomIds(11, 320, 1), TinyModels.RandomIds(6, 320, 2) };
@@ -46,7 +47,7 @@ public class GpuForwardTests
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
         using var cpuBackend = new CpuBackend();
-        using var gpuBackend = CudaBackend.CreateCpuSimulation();
+        using var gpuBackend = TestBackends.Gpu();
         using var cpu = LlamaLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
         using var gpu = LlamaLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
         var options = new Qzo.Training.ZoOptions { LearningRate = 1e-3f };

@@ -188,7 +188,7 @@ public sealed class CpuBackend : IBackend
             var ms = m.Span<float>().Slice((int)start, length);
             var os = o.Span<float>().Slice((int)start, length);
             if (p.IsNone) { ms.CopyTo(os); return; }
-            for (int i = 0; i < length; i++) os[i] = ms[i] + p.Scale * GaussianDirection.Z(p.Seed, tensorIndex, start + i);
+            for (int i = 0; i < length; i++) os[i] = GaussianDirection.Step(ms[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex, start + i));
         });
     }
 
@@ -200,7 +200,7 @@ public sealed class CpuBackend : IBackend
         {
             var ms = m.Span<float>().Slice((int)start, length);
             for (int i = 0; i < length; i++)
-                ms[i] = MathF.Max(ms[i] - step * GaussianDirection.Z(seed, tensorIndex, start + i), lowest);
+                ms[i] = MathF.Max(GaussianDirection.Step(ms[i], -step, GaussianDirection.Z(seed, tensorIndex, start + i)), lowest);
         });
     }
 
@@ -247,8 +247,28 @@ public sealed class CpuBackend : IBackend
     {
         master.Slice(0, output.Length).CopyTo(output);
         if (p.IsNone) return;
-        for (int i = 0; i < output.Length; i++) output[i] += p.Scale * GaussianDirection.Z(p.Seed, tensorIndex, i);
+        for (int i = 0; i < output.Length; i++) output[i] = GaussianDirection.Step(output[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex, i));
     }
+
+    public void FillRandom(DeviceTensor t, RandomFill kind, ulong seed, int stream, float a, float b, long count)
+    {
+        var tensor = Cpu(t);
+        ParallelChunks(count, (start, length) =>
+        {
+            for (int k = 0; k < length; k++)
+            {
+                long i = start + k;
+                switch (kind)
+                {
+                    case RandomFill.Bits: tensor.Span<int>()[(int)i] = (int)RandomValues.Bits(seed, stream, i); break;
+                    case RandomFill.Uniform: tensor.Span<float>()[(int)i] = RandomValues.Uniform(seed, stream, i, a, b); break;
+                    default: tensor.Span<float>()[(int)i] = GaussianDirection.Step(a, b, GaussianDirection.Z(seed, stream, i)); break;
+                }
+            }
+        });
+    }
+
+    public void Synchronize() { }
 
     public void Dispose() { }
 

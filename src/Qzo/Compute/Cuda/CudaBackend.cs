@@ -72,6 +72,26 @@ public sealed class CudaBackend : IBackend
 
     public string Name { get; }
 
+    /// <summary>
+    /// With QZO_PROFILE=1, every operation synchronizes and its wall time is summed here by name (a diagnostic:
+    /// the synchronization itself slows the run a little).
+    /// </summary>
+    public Dictionary<string, (int Calls, double Seconds)>? Profile { get; } =
+        Environment.GetEnvironmentVariable("QZO_PROFILE") == "1" ? new() : null;
+
+    readonly System.Diagnostics.Stopwatch _profileClock = new();
+
+    void Timed(string name, Action work)
+    {
+        if (Profile is null) { work(); return; }
+        _accelerator.Synchronize();
+        _profileClock.Restart();
+        work();
+        _accelerator.Synchronize();
+        var (calls, seconds) = Profile.GetValueOrDefault(name);
+        Profile[name] = (calls + 1, seconds + _profileClock.Elapsed.TotalSeconds);
+    }
+
     /// <summary>Threads per group of the row reductions: 256 on a GPU; one warp on ILGPU's CPU accelerator, whose barriers are slow.</summary>
     int ReductionGroup => IsCuda ? 256 : 32;
     public DType ComputeType => DType.BF16;
@@ -125,92 +145,166 @@ public sealed class CudaBackend : IBackend
 
     void Gemm(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool transposedB, bool accumulate)
     {
-        Require(a, DType.BF16); Require(b, DType.BF16);
-        bool f32 = c.DType == DType.F32;
-        if (!f32) Require(c, DType.BF16);
-        if (m == 0 || n == 0) return;
-        if (_cublas is not null)
+        Timed("gemm", () =>
         {
-            _cublas.Multiply(Ilgpu(a).Pointer, Ilgpu(b).Pointer, Ilgpu(c).Pointer, f32, m, n, k, transposedB, accumulate);
-            return;
-        }
-        var shape = new GemmFallbackKernel.Shape(m, n, k, transposedB ? 1 : 0, accumulate ? 1 : 0);
-        int count = Count((long)m * n);
-        if (f32) _kernels.GemmToF32(count, V16(a), V16(b), Ilgpu(c).View<float>(), shape);
-        else _kernels.GemmToBf16(count, V16(a), V16(b), V16(c), shape);
+            Require(a, DType.BF16); Require(b, DType.BF16);
+            bool f32 = c.DType == DType.F32;
+            if (!f32) Require(c, DType.BF16);
+            if (m == 0 || n == 0) return;
+            if (_cublas is not null)
+            {
+                _cublas.Multiply(Ilgpu(a).Pointer, Ilgpu(b).Pointer, Ilgpu(c).Pointer, f32, m, n, k, transposedB, accumulate);
+                return;
+            }
+            var shape = new GemmFallbackKernel.Shape(m, n, k, transposedB ? 1 : 0, accumulate ? 1 : 0);
+            int count = Count((long)m * n);
+            if (f32) _kernels.GemmToF32(count, V16(a), V16(b), Ilgpu(c).View<float>(), shape);
+            else _kernels.GemmToBf16(count, V16(a), V16(b), V16(c), shape);
+        });
     }
 
     public void EmbeddingGather(DeviceTensor table, DeviceTensor ids, DeviceTensor output, int rows, int dim)
     {
-        Require(table, DType.BF16); Require(output, DType.BF16);
-        _kernels.GatherRows(Count((long)rows * dim), V16(table), VI(ids), V16(output), dim);
+        Timed("gather", () =>
+        {
+            Require(table, DType.BF16); Require(output, DType.BF16);
+            _kernels.GatherRows(Count((long)rows * dim), V16(table), VI(ids), V16(output), dim);
+        });
     }
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor y, int rows, int dim, float eps)
     {
-        Require(weight, DType.BF16);
-        _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
+        Timed("rmsnorm", () =>
+        {
+            Require(weight, DType.BF16);
+            _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
+        });
     }
 
-    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) =>
-        _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim);
+    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) => Timed("rope", () =>
+        _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim));
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
                                 int batch, int seq, int heads, int kvHeads, int headDim)
     {
-        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
-        if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
-        int tiles = (seq + AttentionKernel.QueryTile - 1) / AttentionKernel.QueryTile;
-        var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim));
-        _kernels.Attention(new KernelConfig(batch * heads * tiles, AttentionKernel.QueryTile), V16(q), V16(k), V16(v), VI(keyMask), V16(output), shape);
+        Timed("attention", () =>
+        {
+            if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+            if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
+            var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim));
+            if (headDim <= WarpAttentionKernel.MaxHeadDim)
+            {
+                // On ILGPU's CPU accelerator every warp shuffle is a rendezvous of 32 threads: small groups and tiles there.
+                int warps = IsCuda ? 8 : 2, keyTile = IsCuda ? WarpAttentionKernel.MaxKeyTile : 16, queryTile = WarpAttentionKernel.QueryTile(warps);
+                int tiles = (seq + queryTile - 1) / queryTile;
+                _kernels.WarpAttention(new KernelConfig(batch * heads * tiles, warps * 32), V16(q), V16(k), V16(v), VI(keyMask), V16(output), shape, keyTile);
+            }
+            else
+            {
+                int tiles = (seq + AttentionKernel.QueryTile - 1) / AttentionKernel.QueryTile;
+                _kernels.Attention(new KernelConfig(batch * heads * tiles, AttentionKernel.QueryTile), V16(q), V16(k), V16(v), VI(keyMask), V16(output), shape);
+            }
+        });
     }
 
-    public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count) => _kernels.SiluMul(Count(count), V16(gate), V16(up));
+    public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count) => Timed("silu-mul", () =>
+    {
+        if (count % 2 == 0) _kernels.SiluMulPairs(Count(count / 2), Pairs(gate, count), Pairs(up, count));
+        else _kernels.SiluMul(Count(count), V16(gate), V16(up));
+    });
 
-    public void AddInPlace(DeviceTensor x, DeviceTensor y, long count) => _kernels.Add(Count(count), V16(x), V16(y));
+    public void AddInPlace(DeviceTensor x, DeviceTensor y, long count) => Timed("add", () =>
+    {
+        if (count % 2 == 0) _kernels.AddPairs(Count(count / 2), Pairs(x, count), Pairs(y, count));
+        else _kernels.Add(Count(count), V16(x), V16(y));
+    });
+
+    /// <summary>The first <paramref name="count"/> bf16 values of t as count/2 32-bit pairs.</summary>
+    static ArrayView<uint> Pairs(DeviceTensor t, long count) => V16(t).SubView(0, count).Cast<uint>();
 
     public void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim) =>
         _kernels.AddBias(Count((long)rows * dim), V16(x), V16(bias), dim);
 
     public void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab)
     {
-        if (rows == 0) return;
-        _kernels.CrossEntropy(new KernelConfig(rows, ReductionGroup), VF(logits), VI(targets), VF(nll), vocab);
+        Timed("cross-entropy", () =>
+        {
+            if (rows == 0) return;
+            _kernels.CrossEntropy(new KernelConfig(rows, ReductionGroup), VF(logits), VI(targets), VF(nll), vocab);
+        });
     }
 
     public void PerturbedCopy(DeviceTensor master, Perturbation p, int tensorIndex, DeviceTensor output, long count)
     {
-        Require(master, DType.F32);
-        if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale, tensorIndex);
-        else _kernels.PerturbedCopyToBf16(Count(count), VF(master), V16(output), p.Seed, p.Scale, tensorIndex);
+        Timed("perturbed-copy", () =>
+        {
+            Require(master, DType.F32);
+            if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale, tensorIndex);
+            else _kernels.PerturbedCopyToBf16(Count(count), VF(master), V16(output), p.Seed, p.Scale, tensorIndex);
+        });
     }
 
-    public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count) =>
-        _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity);
+    public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count) => Timed("update", () =>
+        _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity));
 
     public void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                                GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
     {
-        long scaleCount = (long)shape.Groups * shape.OutFeatures;
-        if (_scaleScratch is null || _scaleScratch.Length < scaleCount)
+        Timed("dequantize", () =>
         {
-            _scaleScratch?.Dispose();
-            _scaleScratch = (IlgpuTensor)Allocate(DType.F32, scaleCount, MemoryCategory.Workspace);
-        }
-        PerturbedCopy(scales, p, scaleTensorIndex, _scaleScratch, scaleCount);
-        var kernelShape = new GptqDequantKernel.Shape(shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne ? 1 : 0);
-        _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), _scaleScratch.View<float>(), VI(gIdx), V16(weight), kernelShape);
+            // Unperturbed passes read the master scales directly; a perturbed one draws z once per scale, into scratch.
+            long scaleCount = (long)shape.Groups * shape.OutFeatures;
+            var effectiveScales = VF(scales);
+            if (!p.IsNone)
+            {
+                if (_scaleScratch is null || _scaleScratch.Length < scaleCount)
+                {
+                    _scaleScratch?.Dispose();
+                    _scaleScratch = (IlgpuTensor)Allocate(DType.F32, scaleCount, MemoryCategory.Workspace);
+                }
+                PerturbedCopy(scales, p, scaleTensorIndex, _scaleScratch, scaleCount);
+                effectiveScales = _scaleScratch.View<float>();
+            }
+            var kernelShape = new GptqDequantKernel.Shape(shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne ? 1 : 0);
+            if (shape.Bits == 3)
+                _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
+            else
+                _kernels.DequantizeGptqPerWord(Count((long)shape.InFeatures * shape.Bits / 32 * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
+        });
     }
 
-    /// <summary>Waits for every queued kernel (timing; downloads already wait).</summary>
+    public void FillRandom(DeviceTensor t, RandomFill kind, ulong seed, int stream, float a, float b, long count)
+    {
+        // Launches are split so each index fits an int; the stream index continues across pieces.
+        const long piece = 1L << 30;
+        for (long start = 0; start < count; start += piece)
+        {
+            int n = (int)Math.Min(piece, count - start);
+            switch (kind)
+            {
+                case RandomFill.Bits: _kernels.FillBits(n, VI(t).SubView(start, n), seed ^ (ulong)start, stream); break;
+                case RandomFill.Uniform: _kernels.FillUniform(n, VF(t).SubView(start, n), seed ^ (ulong)start, stream, a, b); break;
+                default:
+                    if (t.DType == DType.F32) _kernels.FillGaussianF32(n, VF(t).SubView(start, n), seed ^ (ulong)start, stream, a, b);
+                    else _kernels.FillGaussianBf16(n, V16(t).SubView(start, n), seed ^ (ulong)start, stream, a, b);
+                    break;
+            }
+        }
+    }
+
     public void Synchronize() => _accelerator.Synchronize();
 
     public void Dispose()
     {
-        _scaleScratch?.Dispose();
-        _cublas?.Dispose();
-        _accelerator.Dispose();
-        _context.Dispose();
+        // Disposal runs while an earlier error unwinds too; a failure here must not hide that error.
+        try
+        {
+            _scaleScratch?.Dispose();
+            _cublas?.Dispose();
+            _accelerator.Dispose();
+            _context.Dispose();
+        }
+        catch (Exception e) { Console.Error.WriteLine($"warning: releasing the GPU failed: {e.Message}"); }
     }
 
     static IlgpuTensor Ilgpu(DeviceTensor t) => t as IlgpuTensor ?? throw new ArgumentException("tensor belongs to another backend");

@@ -3,7 +3,8 @@ using ILGPU;
 namespace Qzo.Compute.Cuda.Kernels;
 
 /// <summary>
-/// Causal GQA attention with an online softmax (flash-attention style): scores never reach global memory.
+/// Causal GQA attention with an online softmax for any head_dim up to 256 (the fallback of <see cref="WarpAttentionKernel"/>,
+/// which serves head_dim ≤ 128): scores never reach global memory.
 /// One group handles <see cref="QueryTile"/> queries of one (batch, head); each thread owns one query row,
 /// keeps its scaled query and output accumulator in fp32, and the group streams K/V tiles of
 /// <see cref="KeyTile"/> rows through shared memory. Query i sees key j iff j ≤ i and keyMask[b, j] = 1.
@@ -60,8 +61,8 @@ static class AttentionKernel
                     float score = 0f;
                     for (int d = 0; d < hd; d++) score += query[d] * Bf16.ToFloat(keys[row * MaxHeadDim + d]);
                     float newMax = MathF.Max(runningMax, score);
-                    float correction = MathF.Exp(runningMax - newMax);
-                    float p = MathF.Exp(score - newMax);
+                    float correction = KernelMath.Exp(runningMax - newMax);
+                    float p = KernelMath.Exp(score - newMax);
                     runningSum = runningSum * correction + p;
                     for (int d = 0; d < hd; d++)
                         accumulator[d] = accumulator[d] * correction + p * Bf16.ToFloat(values[row * MaxHeadDim + d]);

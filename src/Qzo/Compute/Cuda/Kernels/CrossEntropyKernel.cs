@@ -16,8 +16,8 @@ static class CrossEntropyKernel
         for (int j = Group.IdxX; j < vocab; j += Group.DimX) max = MathF.Max(max, logits[start + j]);
         max = GroupReduce.Max(max, scratch);
         float sum = 0f;
-        for (int j = Group.IdxX; j < vocab; j += Group.DimX) sum += MathF.Exp(logits[start + j] - max);
+        for (int j = Group.IdxX; j < vocab; j += Group.DimX) sum += KernelMath.Exp(logits[start + j] - max);
         sum = GroupReduce.Sum(sum, scratch);
-        if (Group.IdxX == 0) nll[row] = MathF.Log(sum) + max - logits[start + target];
+        if (Group.IdxX == 0) nll[row] = KernelMath.Log(sum) + max - logits[start + target];
     }
 }

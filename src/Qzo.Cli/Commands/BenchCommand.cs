@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Qzo.Compute;
+using Qzo.Compute.Cuda;
+using Qzo.Models;
+using Qzo.Training;
+using Spectre.Console;
+
+namespace Qzo.Cli.Commands;
+
+/// <summary>
+/// `qzo bench`: a GPTQ model of a named shape, synthesized on the device, timed for a forward pass and a
+/// full QZO step (median after warm-up), with achieved TFLOP/s and the memory breakdown.
+/// </summary>
+static class BenchCommand
+{
+    public static Command Create()
+    {
+        var shape = new Option<string>("--shape") { Description = $"Model shape: {string.Join(", ", ModelShapes.All.Keys)}", DefaultValueFactory = _ => "tiny" };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 };
+        var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
+        var bits = new Option<int>("--bits") { Description = "GPTQ bits", DefaultValueFactory = _ => 4 };
+        var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => 128 };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 2 };
+        var peak = new Option<double?>("--peak-tflops") { Description = "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" };
+        var json = new Option<string?>("--json") { Description = "Write the results as one JSON object" };
+        var device = CommonOptions.Device();
+        var command = new Command("bench", "Time a forward pass and a QZO step on a synthesized GPTQ model of a named shape; report TFLOP/s and memory")
+        {
+            shape, batch, seq, bits, groupSize, steps, warmup, peak, json, device,
+        };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            var config = ModelShapes.Get(r.GetValue(shape)!);
+            int b = r.GetValue(batch), t = r.GetValue(seq), repeat = Math.Max(1, r.GetValue(steps));
+            if (b < 1 || t < 2) throw new QzoException("--batch must be ≥ 1 and --seq ≥ 2");
+            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
+            var load = Stopwatch.StartNew();
+            using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
+                SyntheticLlama.Create(backend, config, r.GetValue(bits), r.GetValue(groupSize), seed: 1, TrainingScope.QuantizationScales,
+                                      new Progress<double>(f => report(f, null))));
+            backend.Synchronize();
+            long weightBytes = backend.Memory.CurrentTotal;
+            var weightBreakdown = backend.Memory.PeakBreakdown();
+            load.Stop();
+
+            var random = new Random(2);
+            var sequences = Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, t).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
+            var tokens = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
+            var stepper = new ZoStepper(model, new ZoOptions { LearningRate = 1e-7f, Epsilon = 1e-3f, Seed = 3 });
+
+            double Time(Action action)
+            {
+                var times = new List<double>();
+                for (int i = 0; i < r.GetValue(warmup) + repeat; i++)
+                {
+                    backend.Synchronize();
+                    var clock = Stopwatch.StartNew();
+                    action();
+                    backend.Synchronize();
+                    if (i >= r.GetValue(warmup)) times.Add(clock.Elapsed.TotalSeconds);
+                }
+                return times.Order().ElementAt(times.Count / 2);
+            }
+            backend.Memory.ResetPeaks();
+            double loss = 0;
+            double forward = Time(() => loss = model.Loss(tokens, Perturbation.None).Mean);
+            int step = 0;
+            double stepSeconds = Time(() => stepper.Step(step++, p => model.Loss(tokens, p).Mean));
+
+            double flops = ModelShapes.ForwardFlops(config, (long)b * t, t);
+            double tflops = flops / forward / 1e12;
+            double? peakTflops = r.GetValue(peak) ?? DefaultPeak(backend);
+            var peakBytes = backend.Memory.PeakBreakdown();
+            var driver = (backend as CudaBackend)?.DriverMemory();
+
+            var table = new Table().AddColumns("measure", "value").Title($"{r.GetValue(shape)}, GPTQ {r.GetValue(bits)}-bit g{r.GetValue(groupSize)}, batch {b} × {t}, {Markup.Escape(backend.Name)}");
+            table.AddRow("forward (loss)", $"{forward * 1e3:F1} ms");
+            table.AddRow("QZO step (2 forwards + update)", $"{stepSeconds * 1e3:F1} ms");
+            table.AddRow("tokens/s (training)", $"{b * t / stepSeconds:N0}");
+            table.AddRow("forward TFLOP/s", $"{tflops:G4}" + (peakTflops is double pk ? $" ({tflops / pk:P1} of {pk:F0} bf16 peak)" : ""));
+            table.AddRow("weights on device", CommonOptions.Bytes(weightBytes));
+            table.AddRow("peak during forward+step (tracked)", CommonOptions.Bytes(peakBytes["Total"]));
+            if (driver is var (free, total)) table.AddRow("CUDA driver in use", CommonOptions.Bytes(total - free));
+            table.AddRow("loss (random weights)", $"{loss:F3}");
+            table.AddRow("synthesis time", $"{load.Elapsed.TotalSeconds:F1} s");
+            AnsiConsole.Write(table);
+            MemoryTable.Print(backend);
+            if (backend is CudaBackend { Profile: { Count: > 0 } profile })
+            {
+                var ops = new Table().AddColumns("operation (QZO_PROFILE=1)", "calls", "seconds", "share").Title("where the time went (all timed runs)");
+                double profiled = profile.Values.Sum(v => v.Seconds);
+                foreach (var (name, (calls, seconds)) in profile.OrderByDescending(kv => kv.Value.Seconds))
+                    ops.AddRow(name, calls.ToString(), $"{seconds:F3}", $"{seconds / profiled:P1}");
+                AnsiConsole.Write(ops);
+            }
+
+            if (r.GetValue(json) is string path)
+                Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
+                {
+                    ["shape"] = r.GetValue(shape), ["bits"] = r.GetValue(bits), ["group_size"] = r.GetValue(groupSize), ["batch"] = b, ["seq"] = t,
+                    ["device"] = backend.Name, ["forward_s"] = forward, ["step_s"] = stepSeconds, ["tokens_per_s"] = b * t / stepSeconds,
+                    ["forward_flops"] = flops, ["tflops"] = tflops, ["peak_tflops"] = peakTflops,
+                    ["weight_bytes"] = weightBytes,
+                    ["weight_bytes_by_category"] = ToJson(weightBreakdown),
+                    ["peak_bytes"] = ToJson(peakBytes),
+                    ["driver_used_bytes"] = driver is var (f2, t2) ? t2 - f2 : null,
+                    ["loss"] = loss, ["repetitions"] = repeat,
+                }.ToJsonString(new() { WriteIndented = true }) + "\n");
+        }));
+        return command;
+    }
+
+    static JsonObject ToJson(IReadOnlyDictionary<string, long> bytes) => new(bytes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+
+    static double? DefaultPeak(IBackend backend) =>
+        backend.Name.Contains("H100") ? 989.4 : backend.Name.Contains("H200") ? 989.4 : null;
+}

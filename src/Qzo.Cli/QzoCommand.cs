@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Qzo.Cli.Commands;
+
+namespace Qzo.Cli;
+
+/// <summary>The `qzo` command tree (Program.cs runs it; the device test binary embeds it too).</summary>
+public static class QzoCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("""
+            Qzo: fine-tune quantized language models with zeroth-order optimization (QZO: only the quantization
+            scales train, from two forward passes per step; no gradients, no optimizer state).
+            Start with `qzo demo`; every verb has --help.
+            """);
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+
+    public static int Run(string[] args) => Build().Parse(args).Invoke();
+}

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
+using Qzo.Compute.Cuda;
+using Qzo.Models;
+using Qzo.Numerics;
+using Xunit.Abstractions;
+
+namespace Qzo.DeviceTests;
+
+/// <summary>Checks that need a real GPU (sizes the CPU accelerator could not simulate in CI time).</summary>
+public class DeviceOnlyChecks(ITestOutputHelper output)
+{
+    [Fact]
+    public void ZOnTheGpuEqualsTheCpuBitForBit()
+    {
+        using var gpu = CudaBackend.Create();
+        const int n = 16 << 20;
+        using var zeros = gpu.Allocate(DType.F32, n, MemoryCategory.Workspace);
+        using var z = gpu.Allocate(DType.F32, n, MemoryCategory.Workspace);
+        gpu.FillRandom(zeros, RandomFill.Uniform, 0, 0, 0, 0, n);
+        var values = new float[n];
+        long mismatches = 0; double worst = 0;
+        foreach (var (seed, tensor) in new[] { (0x0123456789ABCDEFUL, 0), (42UL, 7), (ulong.MaxValue, 311) })
+        {
+            gpu.PerturbedCopy(zeros, new Perturbation(seed, 1f), tensor, z, n);
+            gpu.Download<float>(z, values);
+            var bad = new long[1]; var err = new double[1];
+            Parallel.For(0, 64, chunk =>
+            {
+                long localBad = 0; double localWorst = 0;
+                for (int i = chunk * (n / 64); i < (chunk + 1) * (n / 64); i++)
+                {
+                    float expected = GaussianDirection.Z(seed, tensor, i);
+                    if (expected != values[i]) { localBad++; localWorst = Math.Max(localWorst, Math.Abs(expected - values[i])); }
+                }
+                Interlocked.Add(ref bad[0], localBad);
+                lock (err) err[0] = Math.Max(err[0], localWorst);
+            });
+            mismatches += bad[0]; worst = Math.Max(worst, err[0]);
+        }
+        output.WriteLine($"{3 * n:N0} draws: {mismatches} differ from the CPU's (largest difference {worst:E2})");
+        Assert.Equal(0, mismatches);
+    }
+
+    [Theory]
+    [InlineData(512, 4096, 4096, true)]
+    [InlineData(1000, 11008, 4096, false)]
+    public void CublasMatchesTheCpuOnLinearLayerShapes(int m, int n, int k, bool transposedB)
+    {
+        using var gpu = CudaBackend.Create();
+        using var cpu = new CpuBackend();
+        var a = Random(m * k, 1); var b = Random(n * k, 2);
+        using var ag = Bf16(gpu, a); using var bg = Bf16(gpu, b);
+        using var cg = gpu.Allocate(DType.F32, (long)m * n, MemoryCategory.Workspace);
+        using var ac = F32(cpu, a); using var bc = F32(cpu, b);
+        using var cc = cpu.Allocate(DType.F32, (long)m * n, MemoryCategory.Workspace);
+        if (transposedB) { gpu.MatMulTransposedB(ag, bg, cg, m, n, k); cpu.MatMulTransposedB(ac, bc, cc, m, n, k); }
+        else { gpu.MatMul(ag, bg, cg, m, n, k); cpu.MatMul(ac, bc, cc, m, n, k); }
+        var expected = new float[m * n]; var actual = new float[m * n];
+        cpu.Download<float>(cc, expected); gpu.Download<float>(cg, actual);
+        double worst = 0;
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+        output.WriteLine($"[{m}×{k}]·[{k}×{n}]: max |cuBLAS − CPU| = {worst:E2} (sums of {k} products of magnitude ≤ 1)");
+        Assert.True(worst < 1e-3, $"max difference {worst}");
+    }
+
+    sealed record Reference(int[][] input_ids, int[][] attention_mask, int[][] labels, int[] lengths, Run fp32);
+    sealed record Run(double loss, float[][] last_logits, float[][] first_sequence_logits);
+
+    [Theory]
+    [InlineData("llama3-gqa-bf16")]
+    [InlineData("llama2-tied-fp32")]
+    public void HuggingFaceFixturesInBf16OnTheGpu(string name)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "fixtures", "hf-llama", name);
+        var reference = JsonSerializer.Deserialize<Reference>(File.ReadAllText(Path.Combine(folder, "reference.json")))!;
+        using var checkpoint = Checkpoint.Open(folder);
+        using var gpu = CudaBackend.Create();
+        using var model = LlamaLoader.Load(checkpoint, gpu, TrainingScope.None);
+        int batch = reference.input_ids.Length, seq = reference.input_ids[0].Length;
+        var tokens = new TokenBatch
+        {
+            Batch = batch, Seq = seq, Ids = reference.input_ids.SelectMany(r => r).ToArray(),
+            AttentionMask = reference.attention_mask.SelectMany(r => r).ToArray(), Labels = reference.labels.SelectMany(r => r).ToArray(),
+        };
+        double loss = model.Loss(tokens, Perturbation.None).Mean;
+        var logits = model.Logits(tokens, Enumerable.Range(0, seq).ToArray());
+        double scale = reference.fp32.first_sequence_logits.SelectMany(r => r).Max(v => Math.Abs((double)v));
+        double worst = logits.Zip(reference.fp32.first_sequence_logits, (x, y) => x.Zip(y, (p, q) => Math.Abs(p - q)).Max()).Max();
+        output.WriteLine($"{name}: loss {loss:F5} vs transformers fp32 {reference.fp32.loss:F5}; max |logit − hf| = {worst:F4} = {worst / scale:P2} of the logit scale {scale:F1}");
+        Assert.True(worst <= 2e-2 * scale, $"logits differ by {worst} at scale {scale}");
+        Assert.True(Math.Abs(loss - reference.fp32.loss) < 2e-2 * Math.Max(1, reference.fp32.loss), $"loss {loss} vs {reference.fp32.loss}");
+    }
+
+    [Fact]
+    public void SynthesizedSmallShapeGpuMatchesCpu()
+    {
+        var config = ModelShapes.Get("small");
+        using var gpu = CudaBackend.Create();
+        using var cpu = new CpuBackend();
+        using var gpuModel = SyntheticLlama.Create(gpu, config, 4, 128, seed: 9, TrainingScope.QuantizationScales);
+        using var cpuModel = SyntheticLlama.Create(cpu, config, 4, 128, seed: 9, TrainingScope.QuantizationScales);
+        var random = new Random(3);
+        var sequences = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 64).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
+        var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, 64).ToArray())).ToList(), 0);
+        var p = new Perturbation(11, 1e-3f);
+        double g = gpuModel.Loss(batch, p).Mean, c = cpuModel.Loss(batch, p).Mean;
+        output.WriteLine($"small shape, perturbed: GPU loss {g:F5}, CPU loss {c:F5}");
+        Assert.True(Math.Abs(g - c) < 5e-3 * c, $"GPU {g} vs CPU {c}");
+    }
+
+    static float[] Random(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1)))).ToArray();
+    }
+
+    static DeviceTensor Bf16(IBackend b, float[] values)
+    {
+        var t = b.Allocate(DType.BF16, values.Length, MemoryCategory.Workspace);
+        b.Upload<byte>(t, DTypes.FromSingle(DType.BF16, values));
+        return t;
+    }
+
+    static DeviceTensor F32(IBackend b, float[] values)
+    {
+        var t = b.Allocate(DType.F32, values.Length, MemoryCategory.Workspace);
+        b.Upload<float>(t, values);
+        return t;
+    }
+}

@@ -1,0 +1,12 @@
+using Qzo.DeviceTests;
+
+if (args.Length > 0 && args[0] == "qzo") return Qzo.Cli.QzoCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "tests")
+{
+    Environment.SetEnvironmentVariable("QZO_TEST_DEVICE", "cuda");
+    return TestRunner.Run(
+        [typeof(Qzo.Tests.Compute.GpuKernelTests), typeof(Qzo.Tests.Models.GpuForwardTests), typeof(DeviceOnlyChecks)],
+        filter: args.Length > 1 ? args[1] : null);
+}
+Console.Error.WriteLine("usage: qzo-device qzo ARGS...   |   qzo-device tests [NAME-FILTER]");
+return 2;
