@@ -15,6 +15,7 @@ static class DemoCommand
         var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => d.GroupSize };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the data and the run", DefaultValueFactory = _ => d.Seed };
         var noControl = new Option<bool>("--no-control") { Description = "Skip the random-sign control run" };
+        var device = new Option<string>("--device") { Description = "cpu (the default: small and deterministic), cuda, or auto", DefaultValueFactory = _ => d.Device };
         var command = new Command("demo", """
             The whole QZO loop on a small built-in example, on the CPU: synthesize a Llama model (the teacher), quantize it
             coarsely with RTN (the student), sample text from the teacher, fine-tune the student's scales with QZO to recover
@@ -22,14 +23,14 @@ static class DemoCommand
             along the same directions with random signs.
             """)
         {
-            work, steps, lr, eps, bits, groupSize, seed, noControl,
+            work, steps, lr, eps, bits, groupSize, seed, noControl, device,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var settings = d with
             {
                 Work = r.GetValue(work), Steps = r.GetValue(steps), LearningRate = r.GetValue(lr), Epsilon = r.GetValue(eps),
-                Bits = r.GetValue(bits), GroupSize = r.GetValue(groupSize), Seed = r.GetValue(seed), Control = !r.GetValue(noControl),
+                Bits = r.GetValue(bits), GroupSize = r.GetValue(groupSize), Seed = r.GetValue(seed), Control = !r.GetValue(noControl), Device = r.GetValue(device)!,
             };
             DemoRunner.Run(settings);
         }));

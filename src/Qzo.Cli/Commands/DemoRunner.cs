@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Quantization;
 using Qzo.Tasks;
@@ -37,6 +36,8 @@ public static class DemoRunner
         public ulong Seed { get; init; } = 1;
         public bool Control { get; init; } = true;
         public bool Quiet { get; init; }
+        /// <summary>cpu, cuda or auto (see --device).</summary>
+        public string Device { get; init; } = "cpu";
     }
 
     public sealed record Outcome(double TeacherLoss, double Before, double AfterQzo, double? AfterControl, double Seconds, double QzoTrainSeconds);
@@ -54,7 +55,7 @@ public static class DemoRunner
     static Outcome RunIn(string work, Settings s, Stopwatch clock)
     {
         string teacher = Path.Combine(work, "teacher"), student = Path.Combine(work, "student"), data = Path.Combine(work, "data");
-        Say(s, $"[bold]Qzo demo[/] in {Markup.Escape(work)}");
+        Say(s, $"[bold]Qzo demo[/] in {Markup.Escape(work)} on {s.Device}");
 
         LlamaSynthesizer.Write(teacher, new SynthOptions
         {
@@ -69,14 +70,14 @@ public static class DemoRunner
         double teacherLoss = MakeData(teacher, data, s);
         Say(s, $"3. data: {s.TrainSequences} training, {s.ValidationSequences} validation and {s.TestSequences} held-out test sequences of {s.SequenceLength} tokens sampled from the teacher");
 
-        double before = Evaluate(student, Path.Combine(data, "test.jsonl"));
+        double before = Evaluate(student, Path.Combine(data, "test.jsonl"), s);
         var qzo = Finetune(student, Path.Combine(work, "student-qzo"), data, s, control: false);
-        double afterQzo = Evaluate(Path.Combine(work, "student-qzo"), Path.Combine(data, "test.jsonl"));
+        double afterQzo = Evaluate(Path.Combine(work, "student-qzo"), Path.Combine(data, "test.jsonl"), s);
         double? afterControl = null;
         if (s.Control)
         {
             Finetune(student, Path.Combine(work, "student-control"), data, s, control: true);
-            afterControl = Evaluate(Path.Combine(work, "student-control"), Path.Combine(data, "test.jsonl"));
+            afterControl = Evaluate(Path.Combine(work, "student-control"), Path.Combine(data, "test.jsonl"), s);
         }
 
         var outcome = new Outcome(teacherLoss, before, afterQzo, afterControl, clock.Elapsed.TotalSeconds, qzo.TrainSeconds);
@@ -88,7 +89,7 @@ public static class DemoRunner
     static double MakeData(string teacher, string folder, Settings s)
     {
         Directory.CreateDirectory(folder);
-        using var backend = new CpuBackend();
+        using var backend = CommonOptions.CreateBackend(s.Device);
         using var session = ModelSession.Open(teacher, backend, TrainingScope.None);
         int total = s.TrainSequences + s.ValidationSequences + s.TestSequences;
         int bos = session.Tokenizer.BosId ?? 1;
@@ -117,13 +118,13 @@ public static class DemoRunner
             : $"4. [bold]QZO[/]: {s.Steps} steps of batch {s.BatchSize}, lr {s.LearningRate:G3}, ε {s.Epsilon:G3}, DDC C=100 (the student's scales only)");
         var request = new FinetuneJob.Request(student, Path.Combine(data, "train.jsonl"), Path.Combine(data, "validation.jsonl"), output, options,
             s.SequenceLength, null, null, KeepBest: false, Force: true, Quiet: s.Quiet); // both runs end after the same number of updates
-        using var backend = new CpuBackend();
+        using var backend = CommonOptions.CreateBackend(s.Device);
         return FinetuneJob.Run(request, backend);
     }
 
-    static double Evaluate(string checkpoint, string data)
+    static double Evaluate(string checkpoint, string data, Settings s)
     {
-        using var backend = new CpuBackend();
+        using var backend = CommonOptions.CreateBackend(s.Device);
         using var session = ModelSession.Open(checkpoint, backend, TrainingScope.None);
         var examples = JsonlDataset.Load(data, session.Tokenizer, 4096);
         return Evaluator.Evaluate(session.Model, examples, 32, session.PadId).Loss;

@@ -54,7 +54,7 @@ public sealed class TrainingRun(LlamaModel model, ZoOptions options, IReadOnlyLi
         }
 
         if (trackBest && bestStep != options.Steps) Restore(bestValues!);
-        return new TrainingSummary(before, last, best, trackBest ? bestStep : options.Steps, options.Steps, clock.Elapsed.TotalSeconds, history);
+        return new TrainingSummary(before, last, trackBest ? best : last, trackBest ? bestStep : options.Steps, options.Steps, clock.Elapsed.TotalSeconds, history);
     }
 
     EvaluationResult? Evaluate(int step, Stopwatch clock)

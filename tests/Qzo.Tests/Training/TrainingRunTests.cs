@@ -83,3 +83,22 @@ public class TrainingRunTests
         Assert.Equal(initial, restored);
     }
 }
+
+public class KeepLastTests
+{
+    [Fact]
+    public void WithoutKeepBestTheKeptStateIsTheLast()
+    {
+        using var folder = new TempFolder();
+        using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
+        using var backend = new CpuBackend();
+        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
+        var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
+        using var metrics = new MetricsWriter(null);
+        var options = new ZoOptions { Steps = 3, BatchSize = 2, LearningRate = 1e-3f, EvalEvery = 3 };
+        var summary = new TrainingRun(model, options, examples, examples, 0, metrics, keepBest: false).Run();
+        Assert.Same(summary.After, summary.Best);
+        Assert.Equal(3, summary.BestStep);
+        Assert.NotEqual(summary.Before!.Loss, summary.After!.Loss);
+    }
+}

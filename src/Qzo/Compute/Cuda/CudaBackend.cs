@@ -116,18 +116,20 @@ public sealed class CudaBackend : IBackend
         }
     }
 
-    public void Upload<T>(DeviceTensor destination, ReadOnlySpan<T> source, long offset = 0) where T : unmanaged
+    // ILGPU's CopyFromCPU/CopyToCPU(ref T, length) do not pin: a managed array the GC moved mid-copy would feed the
+    // device garbage (e.g. token ids → out-of-bounds reads). Pin for the whole synchronous copy.
+    public unsafe void Upload<T>(DeviceTensor destination, ReadOnlySpan<T> source, long offset = 0) where T : unmanaged
     {
         if (source.IsEmpty) return;
         var view = Ilgpu(destination).View<T>().SubView(offset, source.Length);
-        view.CopyFromCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), source.Length);
+        fixed (T* pointer = source) view.CopyFromCPU(ref *pointer, source.Length);
     }
 
-    public void Download<T>(DeviceTensor source, Span<T> destination, long offset = 0) where T : unmanaged
+    public unsafe void Download<T>(DeviceTensor source, Span<T> destination, long offset = 0) where T : unmanaged
     {
         if (destination.IsEmpty) return;
         var view = Ilgpu(source).View<T>().SubView(offset, destination.Length);
-        view.CopyToCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination), destination.Length);
+        fixed (T* pointer = destination) view.CopyToCPU(ref *pointer, destination.Length);
     }
 
     public void Copy(DeviceTensor source, DeviceTensor destination, long count)

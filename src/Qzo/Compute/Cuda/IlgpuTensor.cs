@@ -28,7 +28,10 @@ public sealed class IlgpuTensor : DeviceTensor
     public override void Dispose()
     {
         if (_buffer is null) return;
-        _buffer.Dispose();
+        // After a failed kernel the context is unusable and every free reports that failure again; the first
+        // error is the one that matters, so a failed release must not replace it.
+        try { _buffer.Dispose(); }
+        catch (Exception e) when (e.GetType().Name == "CudaException") { }
         _buffer = null;
         _tracker.Freed(Category, ByteLength);
     }
