@@ -2,7 +2,11 @@
 # The side-by-side run on the GPU machine (see bench/README.md): Qzo's device tests, a per-operation profile,
 # `qzo bench` for the 7B, 13B and 70B shapes, then the PyTorch peers on the same shapes, all in one session.
 # Expects the published binary in .gpu/ (dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu) and OUT set.
+# Everything lands in one archive, $OUT/side-by-side.tgz (the device tool returns at most 8 files).
 set -u
+final_out=$OUT
+OUT=$(mktemp -d)
+trap 'tar czf "$final_out/side-by-side.tgz" -C "$OUT" .' EXIT
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PYTHONUNBUFFERED=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 qzo="$root/.gpu/qzo-device"

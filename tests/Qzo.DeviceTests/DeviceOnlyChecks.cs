@@ -110,6 +110,51 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         Assert.True(Math.Abs(g - c) < 5e-3 * c, $"GPU {g} vs CPU {c}");
     }
 
+    /// <summary>
+    /// The tensor-core attention against the CPU at a Llama-2-7B-like head layout, GQA 4:1, with right- and
+    /// left-padded rows (a left-padded query before its first real token sees no key: output 0 on both).
+    /// </summary>
+    [Theory]
+    [InlineData(300, 16, 4, 128)]
+    [InlineData(70, 4, 2, 64)]
+    [InlineData(131, 2, 1, 96)]
+    [InlineData(65, 4, 4, 32)]
+    public void FlashAttentionMatchesTheCpu(int seq, int heads, int kvHeads, int headDim)
+    {
+        const int batch = 3;
+        using var gpu = CudaBackend.Create();
+        using var cpu = new CpuBackend();
+        output.WriteLine($"attention kernel: {gpu.AttentionKernelName}");
+        Assert.StartsWith("flash attention", gpu.AttentionKernelName);
+        var q = Random(batch * seq * heads * headDim, 21, 3f); var k = Random(batch * seq * kvHeads * headDim, 22, 3f);
+        var v = Random(batch * seq * kvHeads * headDim, 23);
+        var mask = new int[batch * seq];
+        for (int i = 0; i < seq; i++) { mask[i] = 1; mask[seq + i] = i < seq - 37 ? 1 : 0; mask[2 * seq + i] = i >= 45 ? 1 : 0; }
+        using var qg = Bf16(gpu, q); using var kg = Bf16(gpu, k); using var vg = Bf16(gpu, v);
+        using var qc = F32(cpu, q); using var kc = F32(cpu, k); using var vc = F32(cpu, v);
+        using var mg = gpu.Allocate(DType.I32, mask.Length, MemoryCategory.Workspace); gpu.Upload<int>(mg, mask);
+        using var mc = cpu.Allocate(DType.I32, mask.Length, MemoryCategory.Workspace); cpu.Upload<int>(mc, mask);
+        using var og = gpu.Allocate(DType.BF16, q.Length, MemoryCategory.Workspace);
+        using var oc = cpu.Allocate(DType.F32, q.Length, MemoryCategory.Workspace);
+        gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim);
+        cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim);
+        var expected = new float[q.Length]; cpu.Download<float>(oc, expected);
+        var raw = new byte[q.Length * 2]; gpu.Download<byte>(og, raw);
+        var actual = new float[q.Length]; DTypes.ToSingle(DType.BF16, raw, actual);
+        double worst = 0;
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]) / (Math.Abs(expected[i]) + 0.02));
+        int zeroRows = Enumerable.Range(0, Math.Min(45, seq)).Count(i => actual.AsSpan(((2 * seq + i) * heads) * headDim, heads * headDim).ToArray().All(x => x == 0f));
+        output.WriteLine($"b{batch}×{seq}, {heads}/{kvHeads} heads, hd {headDim}: max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}; {zeroRows}/{Math.Min(45, seq)} left-padded rows are 0");
+        Assert.True(worst < 0.05, $"relative difference {worst}");
+        Assert.Equal(Math.Min(45, seq), zeroRows);
+    }
+
+    static float[] Random(int count, int seed, float scale)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1) * scale))).ToArray();
+    }
+
     static float[] Random(int count, int seed)
     {
         var random = new Random(seed);

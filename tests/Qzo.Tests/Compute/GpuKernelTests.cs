@@ -71,11 +71,28 @@ public class GpuKernelTests
         Assert.Equal(pair.Read(oc), pair.Read(og)); // a gather of bf16 values is exact
     }
 
-    [Fact]
-    public void RmsNormAndRope()
+    [Theory]
+    [InlineData(45)]    // odd: one bf16 at a time
+    [InlineData(600)]   // even: bf16 pairs, more pairs than threads in the group
+    public void RmsNormOfAnyWidth(int dim)
     {
         using var pair = new BackendPair();
-        const int rows = 5, heads = 3, headDim = 16, dim = heads * headDim;
+        const int rows = 3;
+        var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * dim, 16, 3f));
+        var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 17));
+        var (yc, yg) = pair.Zeros(rows * dim);
+        pair.Cpu.RmsNorm(xc, wc, yc, rows, dim, 1e-5f); pair.Gpu.RmsNorm(xg, wg, yg, rows, dim, 1e-5f);
+        pair.AssertClose(yc, yg, relative: 2.0 / 128);
+    }
+
+    [Theory]
+    [InlineData(16)]   // RoPE on bf16 pairs
+    [InlineData(10)]   // head_dim not a multiple of 4: one rotation pair per thread
+    public void RmsNormAndRope(int headDim)
+    {
+        using var pair = new BackendPair();
+        const int rows = 5, heads = 3;
+        int dim = heads * headDim;
         var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * dim, 6, 3f));
         var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 7));
         var (yc, yg) = pair.Zeros(rows * dim);

@@ -4,6 +4,7 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using Qzo.Compute.Cuda.Kernels;
 using Qzo.Compute.Cuda.Native;
+using Qzo.Compute.Cuda.Nvrtc;
 using Qzo.Numerics;
 
 namespace Qzo.Compute.Cuda;
@@ -19,6 +20,8 @@ public sealed class CudaBackend : IBackend
     readonly Accelerator _accelerator;
     readonly CublasGemm? _cublas;
     readonly KernelSet _kernels;
+    readonly FlashAttention? _flash;
+    readonly IntPtr _stream;
     IlgpuTensor? _scaleScratch;
 
     CudaBackend(Context context, Accelerator accelerator)
@@ -27,8 +30,13 @@ public sealed class CudaBackend : IBackend
         _accelerator = accelerator;
         if (accelerator is CudaAccelerator cuda)
         {
-            _cublas = new CublasGemm(((CudaStream)cuda.DefaultStream).StreamPtr);
-            Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version})";
+            _stream = ((CudaStream)cuda.DefaultStream).StreamPtr;
+            _cublas = new CublasGemm(_stream);
+            // QZO_ATTENTION=portable keeps the ILGPU attention kernels (for comparisons).
+            string reason = "QZO_ATTENTION=portable";
+            if (Environment.GetEnvironmentVariable("QZO_ATTENTION") != "portable") _flash = FlashAttention.TryCreate(cuda.DeviceId, out reason);
+            AttentionKernelName = _flash?.Description ?? $"portable attention ({reason})";
+            Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version}, {AttentionKernelName})";
         }
         else Name = $"ilgpu-{accelerator.AcceleratorType.ToString().ToLowerInvariant()} (simulated, tests only)";
         _kernels = new KernelSet(accelerator);
@@ -71,6 +79,9 @@ public sealed class CudaBackend : IBackend
     }
 
     public string Name { get; }
+
+    /// <summary>Which attention kernel serves head dims up to 128: NVRTC tensor cores, or why not.</summary>
+    public string AttentionKernelName { get; } = "portable attention (ILGPU)";
 
     /// <summary>
     /// With QZO_PROFILE=1, every operation synchronizes and its wall time is summed here by name (a diagnostic:
@@ -179,12 +190,18 @@ public sealed class CudaBackend : IBackend
         Timed("rmsnorm", () =>
         {
             Require(weight, DType.BF16);
-            _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
+            if (dim % 2 == 0)
+                _kernels.RmsNormPairs(new KernelConfig(rows, ReductionGroup), Pairs(x, (long)rows * dim), Pairs(weight, dim), Pairs(y, (long)rows * dim), dim / 2, eps);
+            else _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
         });
     }
 
     public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) => Timed("rope", () =>
-        _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim));
+    {
+        if (headDim % 4 == 0)
+            _kernels.RopePairs(Count((long)rows * heads * (headDim / 4)), Pairs(x, (long)rows * heads * headDim), VI(positions), VF(cos), VF(sin), heads, headDim);
+        else _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim);
+    });
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
                                 int batch, int seq, int heads, int kvHeads, int headDim)
@@ -193,6 +210,12 @@ public sealed class CudaBackend : IBackend
         {
             if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
             if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
+            if (_flash is not null && _flash.Supports(headDim, batch, heads))
+            {
+                _flash.Launch(Ilgpu(q).Pointer, Ilgpu(k).Pointer, Ilgpu(v).Pointer, Ilgpu(keyMask).Pointer, Ilgpu(output).Pointer,
+                              batch, seq, heads, kvHeads, headDim, window: 0, _stream);
+                return;
+            }
             var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim));
             if (headDim <= WarpAttentionKernel.MaxHeadDim)
             {
@@ -271,7 +294,8 @@ public sealed class CudaBackend : IBackend
             if (shape.Bits == 3)
                 _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
             else
-                _kernels.DequantizeGptqPerWord(Count((long)shape.InFeatures * shape.Bits / 32 * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
+                _kernels.DequantizeGptqPairsPerWord(Count((long)shape.InFeatures * shape.Bits / 32 * shape.OutFeatures / 2), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx),
+                                                    Pairs(weight, (long)shape.InFeatures * shape.OutFeatures), kernelShape);
         });
     }
 
@@ -303,6 +327,7 @@ public sealed class CudaBackend : IBackend
         {
             _scaleScratch?.Dispose();
             _cublas?.Dispose();
+            _flash?.Dispose();
             _accelerator.Dispose();
             _context.Dispose();
         }

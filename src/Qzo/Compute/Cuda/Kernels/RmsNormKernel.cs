@@ -26,4 +26,29 @@ static class RmsNormKernel
             y[start + j] = Bf16.FromFloat(normalized * Bf16.ToFloat(weight[j]));
         }
     }
+
+    /// <summary><see cref="Run"/> on bf16 pairs (32-bit accesses) for even dims; pairs is dim / 2.</summary>
+    public static void Pairs(ArrayView<uint> x, ArrayView<uint> weight, ArrayView<uint> y, int pairs, float eps)
+    {
+        var scratch = SharedMemory.Allocate<float>(33);
+        long start = (long)Grid.IdxX * pairs;
+        float sum = 0f;
+        for (int j = Group.IdxX; j < pairs; j += Group.DimX)
+        {
+            uint v = x[start + j];
+            float low = Low(v), high = High(v);
+            sum += low * low + high * high;
+        }
+        sum = GroupReduce.Sum(sum, scratch);
+        float inverse = 1.0f / MathF.Sqrt(sum / (2 * pairs) + eps);
+        for (int j = Group.IdxX; j < pairs; j += Group.DimX)
+        {
+            uint v = x[start + j], w = weight[j];
+            y[start + j] = Bf16.FromFloat(Round(Low(v) * inverse) * Low(w)) | ((uint)Bf16.FromFloat(Round(High(v) * inverse) * High(w)) << 16);
+        }
+    }
+
+    static float Round(float v) => Bf16.ToFloat(Bf16.FromFloat(v));
+    static float Low(uint pair) => Bf16.ToFloat((ushort)(pair & 0xFFFF));
+    static float High(uint pair) => Bf16.ToFloat((ushort)(pair >> 16));
 }

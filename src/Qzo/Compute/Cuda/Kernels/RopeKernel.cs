@@ -22,4 +22,28 @@ static class RopeKernel
         x[baseIndex + pair] = Bf16.FromFloat(a * c - b * s);
         x[baseIndex + pair + half] = Bf16.FromFloat(b * c + a * s);
     }
+
+    /// <summary>
+    /// <see cref="Run"/> for two adjacent rotation pairs per thread (headDim a multiple of 4): 32-bit bf16-pair
+    /// accesses on both halves.
+    /// </summary>
+    public static void Pairs(Index1D index, ArrayView<uint> x, ArrayView<int> positions, ArrayView<float> cos, ArrayView<float> sin,
+                             int heads, int headDim)
+    {
+        int half = headDim / 2, quarter = headDim / 4;
+        int pairPair = index % quarter, pair = 2 * pairPair;
+        int rowHead = index / quarter;
+        int row = rowHead / heads;
+        long first = ((long)rowHead * headDim + pair) >> 1, second = first + (half >> 1);
+        long table = (long)positions[row] * half + pair;
+        float c0 = cos[table], s0 = sin[table], c1 = cos[table + 1], s1 = sin[table + 1];
+        uint a = x[first], b = x[second];
+        float a0 = Low(a), a1 = High(a), b0 = Low(b), b1 = High(b);
+        x[first] = Pack(a0 * c0 - b0 * s0, a1 * c1 - b1 * s1);
+        x[second] = Pack(b0 * c0 + a0 * s0, b1 * c1 + a1 * s1);
+    }
+
+    static float Low(uint pair) => Bf16.ToFloat((ushort)(pair & 0xFFFF));
+    static float High(uint pair) => Bf16.ToFloat((ushort)(pair >> 16));
+    static uint Pack(float low, float high) => Bf16.FromFloat(low) | ((uint)Bf16.FromFloat(high) << 16);
 }
