@@ -77,7 +77,7 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         var reference = JsonSerializer.Deserialize<Reference>(File.ReadAllText(Path.Combine(folder, "reference.json")))!;
         using var checkpoint = Checkpoint.Open(folder);
         using var gpu = CudaBackend.Create();
-        using var model = LlamaLoader.Load(checkpoint, gpu, TrainingScope.None);
+        using var model = ModelLoader.Load(checkpoint, gpu, TrainingScope.None);
         int batch = reference.input_ids.Length, seq = reference.input_ids[0].Length;
         var tokens = new TokenBatch
         {

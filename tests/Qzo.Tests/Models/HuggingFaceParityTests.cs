@@ -27,7 +27,7 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
         var reference = JsonSerializer.Deserialize<Reference>(File.ReadAllText(Path.Combine(folder, "reference.json")))!;
         using var checkpoint = Checkpoint.Open(folder);
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.None);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         Assert.Empty(model.UnusedTensors);
 
         int batch = reference.input_ids.Length, seq = reference.input_ids[0].Length;
@@ -40,7 +40,8 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
         };
 
         // RoPE frequencies as transformers computed them (llama3 scaling included).
-        var inv = checkpoint.Config.Rope.InverseFrequencies(checkpoint.Config.HeadDim);
+        var config = (LlamaConfig)checkpoint.Config;
+        var inv = config.Rope.InverseFrequencies(config.HeadDim);
         for (int i = 0; i < inv.Length; i++) Assert.Equal(reference.inv_freq[i], inv[i], reference.inv_freq[i] * 2e-6f);
 
         var losses = model.Loss(tokens, Perturbation.None);
