@@ -22,7 +22,7 @@ public sealed record LlamaConfig : ModelConfig
 
     public int AttentionWindow(int layer) => LayerWindows is null ? 0 : LayerWindows[layer];
 
-    public static LlamaConfig Parse(JsonConfigReader c, ArchitectureKind kind)
+    public static LlamaConfig FromJson(JsonConfigReader c, ArchitectureKind kind)
     {
         if (kind is not (ArchitectureKind.Llama or ArchitectureKind.Mistral or ArchitectureKind.Qwen2))
             throw new ArgumentException($"{kind} is not of the Llama layout", nameof(kind));

@@ -39,7 +39,7 @@ public abstract record ModelConfig
             if (!names.Contains(kind.ClassName()))
                 throw new QzoException($"{c.SourceFile}: architecture {string.Join(", ", names)} is not supported for model_type '{modelType}' (supported: {kind.ClassName()})");
         }
-        return kind == ArchitectureKind.Opt ? OptConfig.Parse(c) : LlamaConfig.Parse(c, kind);
+        return kind == ArchitectureKind.Opt ? OptConfig.FromJson(c) : LlamaConfig.FromJson(c, kind);
     }
 
     /// <summary>bos/eos/pad ids as config.json gives them (eos may be a list).</summary>

@@ -26,7 +26,7 @@ public sealed record OptConfig : ModelConfig
     public int HeadDim => HiddenSize / Heads;
     public bool ProjectsWords => WordEmbedProjDim != HiddenSize;
 
-    public static OptConfig Parse(JsonConfigReader c)
+    public static OptConfig FromJson(JsonConfigReader c)
     {
         string act = c.String("activation_function") ?? "relu";
         if (act != "relu") throw new QzoException($"{c.SourceFile}: activation_function '{act}' is not supported (OPTForCausalLM is implemented with relu)");

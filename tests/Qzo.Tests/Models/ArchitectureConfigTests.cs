@@ -20,7 +20,7 @@ public class ArchitectureConfigTests
     {
         var mistral = Assert.IsType<LlamaConfig>(Parse($$"""{"model_type": "mistral", "architectures": ["MistralForCausalLM"], "sliding_window": 4096, {{LlamaKeys}}}"""));
         Assert.Equal(ArchitectureKind.Mistral, mistral.Architecture);
-        Assert.Equal([4096, 4096, 4096], mistral.LayerWindows);
+        Assert.Equal([4096, 4096, 4096], mistral.LayerWindows!);
         Assert.False(mistral.QkvBias || mistral.OutputBias || mistral.TieWordEmbeddings);
         Assert.Null(((LlamaConfig)Parse($$"""{"model_type": "mistral", "sliding_window": null, {{LlamaKeys}}}""")).LayerWindows);
 
@@ -49,13 +49,13 @@ public class ArchitectureConfigTests
     public void Qwen2WindowsFollowLayerTypesOrMaxWindowLayers()
     {
         var byIndex = (LlamaConfig)Parse($$"""{"model_type": "qwen2", "use_sliding_window": true, "sliding_window": 5, "max_window_layers": 2, {{LlamaKeys}}}""");
-        Assert.Equal([0, 0, 5], byIndex.LayerWindows);
+        Assert.Equal([0, 0, 5], byIndex.LayerWindows!);
         Assert.Equal(5, byIndex.AttentionWindow(2));
         var byType = (LlamaConfig)Parse($$"""
             {"model_type": "qwen2", "use_sliding_window": true, "sliding_window": 5, "max_window_layers": 2,
              "layer_types": ["sliding_attention", "full_attention", "sliding_attention"], {{LlamaKeys}}}
             """);
-        Assert.Equal([5, 0, 5], byType.LayerWindows);
+        Assert.Equal([5, 0, 5], byType.LayerWindows!);
     }
 
     [Theory]

@@ -53,7 +53,7 @@ public class ArchitectureForwardTests
         string path = TinyModels.Dense(folder, ArchitectureKind.Qwen2, "m");
         TinyModels.EditConfig(path, c => { c["use_sliding_window"] = true; c["sliding_window"] = 3; c["max_window_layers"] = 1; });
         using (var checkpoint = Checkpoint.Open(path))
-            Assert.Equal([0, 3], ((LlamaConfig)checkpoint.Config).LayerWindows);
+            Assert.Equal([0, 3], ((LlamaConfig)checkpoint.Config).LayerWindows!);
         Compare(path, leftPadding: true);
     }
 
