@@ -13,6 +13,8 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class OptModel : CausalLanguageModel
 {
+    readonly ILinear? _projectOut;
+
     internal OptModel(OptConfig config, IBackend backend, Parameter embedding, Parameter positions, ILinear? projectIn,
                       IReadOnlyList<OptLayer> layers, LayerNormParameters? finalNorm, ILinear? projectOut, ILinear lmHead,
                       IReadOnlyList<string> unusedTensors)
@@ -26,8 +28,6 @@ public sealed class OptModel : CausalLanguageModel
         FinalNorm = finalNorm;
         _projectOut = projectOut;
     }
-
-    readonly ILinear? _projectOut;
 
     public new OptConfig Config { get; }
     public Parameter Embedding { get; }
