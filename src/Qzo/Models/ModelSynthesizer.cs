@@ -47,6 +47,8 @@ public static class ModelSynthesizer
         if (!o.DType.IsFloat() || o.DType == DType.F64) throw new QzoException($"--dtype must be bf16, fp16 or fp32");
         if (o.SlidingWindow is int w && (w <= 0 || o.Architecture != ArchitectureKind.Mistral))
             throw new QzoException($"--sliding-window must be positive and applies to mistral only");
+        if (opt && (o.KvHeads is not null || o.HeadDim is not null))
+            throw new QzoException("--kv-heads and --head-dim do not apply to opt (every head has its own keys; head_dim = hidden / heads)");
         if ((o.WordEmbedDim is not null || o.PostLayerNorm) && !opt)
             throw new QzoException("--word-embed-dim and --post-layer-norm apply to opt only");
         if (o.WordEmbedDim is <= 0) throw new QzoException($"--word-embed-dim must be positive, got {o.WordEmbedDim}");

@@ -9,7 +9,8 @@ namespace Qzo.Models;
 /// row position + 2; then per layer, with pre-LayerNorm,
 /// [x += out_proj(attn(q, k, v of LN(x))); x += fc2(relu(fc1(LN(x))))], or with post-LayerNorm (opt-350m)
 /// [x = LN(x + out_proj(attn(...x))); x = LN(x + fc2(relu(fc1(x))))]; the final LayerNorm (pre-LN only),
-/// project_out, and lm_head. Attention scales q by head_dim^−½ as the backend does.
+/// project_out, and lm_head. transformers scales q by head_dim^−½ before q·kᵀ; the backend scales the scores by the
+/// same 1/√head_dim (equal up to fp32 rounding).
 /// </summary>
 public sealed class OptModel : CausalLanguageModel
 {

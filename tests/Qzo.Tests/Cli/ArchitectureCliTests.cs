@@ -60,4 +60,23 @@ public class ArchitectureCliTests
         Assert.Equal(8, (int)result["examples"]!);
         Assert.True(double.IsFinite((double)result["loss"]!));
     }
+
+    [Fact]
+    public void SynthRefusesOptionsTheArchitectureDoesNotHave()
+    {
+        using var folder = new TempFolder();
+        foreach (var (args, mentions) in new[]
+        {
+            (new[] { "--architecture", "falcon" }, "'falcon'"),
+            (new[] { "--architecture", "opt", "--kv-heads", "2" }, "--kv-heads"),
+            (new[] { "--architecture", "qwen2", "--sliding-window", "4" }, "--sliding-window"),
+            (new[] { "--architecture", "llama", "--word-embed-dim", "32" }, "--word-embed-dim"),
+        })
+        {
+            var r = CliProcess.Run(["synth", "--out", folder["m"], "--hidden", "32", "--layers", "1", "--heads", "2", .. args]);
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.Contains(mentions, r.Stderr);
+            Assert.False(Directory.Exists(folder["m"]));
+        }
+    }
 }
