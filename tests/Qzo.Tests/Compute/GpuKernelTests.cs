@@ -96,7 +96,7 @@ public class GpuKernelTests
     [InlineData(1, 33, 2, 1, 40, 0)]
     [InlineData(1, 40, 2, 1, 128, 7)]   // warp kernel, later tiles start past key 0
     [InlineData(1, 20, 1, 1, 160, 0)]
-    [InlineData(1, 80, 1, 1, 136, 19)]  // fallback kernel: the second query tile starts at key 45
+    [InlineData(1, 80, 1, 1, 136, 19)]  // fallback kernel: the second query tile (queries 64..79) starts at key 46
     public void AttentionWithGqaPaddingAndSlidingWindow(int batch, int seq, int heads, int kvHeads, int headDim, int window)
     {
         using var pair = new BackendPair();
