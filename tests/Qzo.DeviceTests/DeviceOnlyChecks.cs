@@ -77,7 +77,7 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         var reference = JsonSerializer.Deserialize<Reference>(File.ReadAllText(Path.Combine(folder, "reference.json")))!;
         using var checkpoint = Checkpoint.Open(folder);
         using var gpu = CudaBackend.Create();
-        using var model = LlamaLoader.Load(checkpoint, gpu, TrainingScope.None);
+        using var model = ModelLoader.Load(checkpoint, gpu, TrainingScope.None);
         int batch = reference.input_ids.Length, seq = reference.input_ids[0].Length;
         var tokens = new TokenBatch
         {
@@ -115,11 +115,12 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
     /// left-padded rows (a left-padded query before its first real token sees no key: output 0 on both).
     /// </summary>
     [Theory]
-    [InlineData(300, 16, 4, 128)]
-    [InlineData(70, 4, 2, 64)]
-    [InlineData(131, 2, 1, 96)]
-    [InlineData(65, 4, 4, 32)]
-    public void FlashAttentionMatchesTheCpu(int seq, int heads, int kvHeads, int headDim)
+    [InlineData(300, 16, 4, 128, 0)]
+    [InlineData(300, 16, 4, 128, 100)]   // Mistral's sliding window, shorter than the sequence and than a key tile's reach
+    [InlineData(70, 4, 2, 64, 0)]
+    [InlineData(131, 2, 1, 96, 7)]
+    [InlineData(65, 4, 4, 32, 0)]
+    public void FlashAttentionMatchesTheCpu(int seq, int heads, int kvHeads, int headDim, int window)
     {
         const int batch = 3;
         using var gpu = CudaBackend.Create();
@@ -136,15 +137,15 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         using var mc = cpu.Allocate(DType.I32, mask.Length, MemoryCategory.Workspace); cpu.Upload<int>(mc, mask);
         using var og = gpu.Allocate(DType.BF16, q.Length, MemoryCategory.Workspace);
         using var oc = cpu.Allocate(DType.F32, q.Length, MemoryCategory.Workspace);
-        gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim);
-        cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim);
+        gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim, window);
+        cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim, window);
         var expected = new float[q.Length]; cpu.Download<float>(oc, expected);
         var raw = new byte[q.Length * 2]; gpu.Download<byte>(og, raw);
         var actual = new float[q.Length]; DTypes.ToSingle(DType.BF16, raw, actual);
         double worst = 0;
         for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]) / (Math.Abs(expected[i]) + 0.02));
         int zeroRows = Enumerable.Range(0, Math.Min(45, seq)).Count(i => actual.AsSpan(((2 * seq + i) * heads) * headDim, heads * headDim).ToArray().All(x => x == 0f));
-        output.WriteLine($"b{batch}×{seq}, {heads}/{kvHeads} heads, hd {headDim}: max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}; {zeroRows}/{Math.Min(45, seq)} left-padded rows are 0");
+        output.WriteLine($"b{batch}×{seq}, {heads}/{kvHeads} heads, hd {headDim}, window {window}: max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}; {zeroRows}/{Math.Min(45, seq)} left-padded rows are 0");
         Assert.True(worst < 0.05, $"relative difference {worst}");
         Assert.Equal(Math.Min(45, seq), zeroRows);
     }

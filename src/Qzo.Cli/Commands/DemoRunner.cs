@@ -57,7 +57,7 @@ public static class DemoRunner
         string teacher = Path.Combine(work, "teacher"), student = Path.Combine(work, "student"), data = Path.Combine(work, "data");
         Say(s, $"[bold]Qzo demo[/] in {Markup.Escape(work)} on {s.Device}");
 
-        LlamaSynthesizer.Write(teacher, new SynthOptions
+        ModelSynthesizer.Write(teacher, new SynthOptions
         {
             Hidden = s.Hidden, Layers = s.Layers, Heads = s.Heads, KvHeads = s.KvHeads, Vocab = s.Vocab, Seed = s.Seed,
         }, overwrite: true);

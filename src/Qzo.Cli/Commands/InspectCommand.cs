@@ -40,12 +40,8 @@ static class InspectCommand
 
     static void PrintConfig(Checkpoint c)
     {
-        var k = c.Config;
         var table = new Table().AddColumns("config", "value").Title(Markup.Escape(Path.GetFullPath(c.Directory)));
-        table.AddRow("model", $"LlamaForCausalLM, {k.Layers} layers, hidden {k.HiddenSize}, intermediate {k.IntermediateSize}");
-        table.AddRow("attention", $"{k.Heads} heads × {k.HeadDim}, {k.KvHeads} kv heads{(k.KvHeads < k.Heads ? " (GQA)" : "")}");
-        table.AddRow("vocab", $"{k.VocabSize}{(k.TieWordEmbeddings ? ", tied embeddings" : "")}");
-        table.AddRow("rope", Markup.Escape(k.Rope.ToJson().ToJsonString()));
+        foreach (var (key, value) in c.Config.Describe()) table.AddRow(key, Markup.Escape(value));
         table.AddRow("quantization", c.Gptq is { } g
             ? $"GPTQ {g.Bits}-bit, group {g.GroupSize}, {(g.Sym ? "sym" : "asym")}, desc_act {g.DescAct}, format {(g.Format == Qzo.Quantization.GptqCheckpointFormat.Gptq ? "gptq" : "gptq_v2")}"
             : "none (unquantized)");

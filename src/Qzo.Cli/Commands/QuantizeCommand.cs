@@ -16,7 +16,7 @@ static class QuantizeCommand
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
         var format = new Option<string?>("--format") { Description = "checkpoint_format: gptq (v1, zero stored minus one) or gptq_v2; default gptq, or gptq_v2 with --asym" };
         var force = CommonOptions.Force();
-        var command = new Command("quantize", "Quantize an unquantized Llama checkpoint into the standard GPTQ layout (embeddings, norms, lm_head copied)")
+        var command = new Command("quantize", "Quantize an unquantized checkpoint (Llama, Mistral, Qwen2, OPT) into the standard GPTQ layout (decoder-layer linears; embeddings, norms, biases, lm_head copied)")
         {
             input, output, method, bits, groupSize, asym, format, force,
         };

@@ -10,12 +10,16 @@ static class SynthCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder to write the checkpoint to", Required = true };
+        var architecture = new Option<string>("--architecture") { Description = $"model_type: {Architectures.SupportedModelTypes}", DefaultValueFactory = _ => "llama" };
         var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 };
         var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 };
         var kvHeads = new Option<int?>("--kv-heads") { Description = "num_key_value_heads (GQA); default = --heads" };
         var headDim = new Option<int?>("--head-dim") { Description = "head_dim; default = hidden / heads" };
-        var intermediate = new Option<int?>("--intermediate") { Description = "intermediate_size; default 8/3·hidden rounded up to 32" };
+        var intermediate = new Option<int?>("--intermediate") { Description = "intermediate_size (opt: ffn_dim); default 8/3·hidden rounded up to 32 (opt: 4·hidden)" };
+        var slidingWindow = new Option<int?>("--sliding-window") { Description = "mistral: sliding_window (default none)" };
+        var wordEmbedDim = new Option<int?>("--word-embed-dim") { Description = "opt: word_embed_proj_dim, ≠ hidden adds project_in/project_out (default hidden)" };
+        var postLayerNorm = new Option<bool>("--post-layer-norm") { Description = "opt: do_layer_norm_before false (opt-350m's layout)" };
         var vocab = new Option<int>("--vocab") { Description = "vocab_size; the tokenizer.json written has exactly this many tokens (≥ 300)", DefaultValueFactory = _ => 512 };
         var maxPositions = new Option<int>("--max-positions") { Description = "max_position_embeddings", DefaultValueFactory = _ => 2048 };
         var ropeTheta = new Option<double>("--rope-theta") { Description = "RoPE base θ", DefaultValueFactory = _ => 10000 };
@@ -25,14 +29,17 @@ static class SynthCommand
         var initStd = new Option<float?>("--init-std") { Description = "Std of linear weights (default 1/sqrt(fan_in))" };
         var logitScale = new Option<float>("--logit-scale") { Description = "Typical spread of the output logits (lm_head std · sqrt(hidden))", DefaultValueFactory = _ => 4f };
         var force = CommonOptions.Force();
-        var command = new Command("synth", "Write a randomly initialised Llama checkpoint in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
+        var command = new Command("synth", "Write a randomly initialised checkpoint (Llama, Mistral, Qwen2 or OPT) in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
         {
-            output, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force,
+            output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
+            vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var options = new SynthOptions
             {
+                Architecture = Architectures.Parse(r.GetValue(architecture)!, "--architecture"),
+                SlidingWindow = r.GetValue(slidingWindow), WordEmbedDim = r.GetValue(wordEmbedDim), PostLayerNorm = r.GetValue(postLayerNorm),
                 Hidden = r.GetValue(hidden), Layers = r.GetValue(layers), Heads = r.GetValue(heads), KvHeads = r.GetValue(kvHeads),
                 HeadDim = r.GetValue(headDim), Intermediate = r.GetValue(intermediate), Vocab = r.GetValue(vocab),
                 MaxPositions = r.GetValue(maxPositions), RopeTheta = r.GetValue(ropeTheta), TieEmbeddings = r.GetValue(tie),
@@ -40,9 +47,8 @@ static class SynthCommand
             };
             foreach (var (name, value) in new[] { ("--hidden", options.Hidden), ("--layers", options.Layers), ("--heads", options.Heads), ("--vocab", options.Vocab) })
                 if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");
-            LlamaSynthesizer.Write(r.GetValue(output)!, options, r.GetValue(force));
-            var config = LlamaSynthesizer.Config(options);
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: Llama, {options.Layers} layers, hidden {options.Hidden}, " +
+            ModelSynthesizer.Write(r.GetValue(output)!, options, r.GetValue(force));
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: {options.Architecture.ClassName()}, {options.Layers} layers, hidden {options.Hidden}, " +
                                    $"{options.Heads} heads ({options.ResolvedKvHeads} kv), vocab {options.Vocab}, {options.DType.Name()}");
         }));
         return command;

@@ -38,15 +38,26 @@ public interface IBackend : IDisposable
     void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim);
 
     /// <summary>
-    /// Causal multi-head attention with grouped KV heads. q, output: [batch, seq, heads, headDim];
-    /// k, v: [batch, seq, kvHeads, headDim]; keyMask: [batch, seq] (1 = real token, 0 = padding).
-    /// Query i sees key j iff j ≤ i and keyMask[j] = 1.
+    /// Causal multi-head attention with grouped KV heads, scores scaled by 1/sqrt(headDim).
+    /// q, output: [batch, seq, heads, headDim]; k, v: [batch, seq, kvHeads, headDim]; keyMask: [batch, seq]
+    /// (1 = real token, 0 = padding). Query i sees key j iff j ≤ i, keyMask[j] = 1 and, when
+    /// <paramref name="slidingWindow"/> &gt; 0, i − j &lt; slidingWindow (Mistral's window; i and j count padding
+    /// too, as transformers does). slidingWindow 0 = no window. A query that sees no key outputs zeros.
     /// </summary>
     void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                         int batch, int seq, int heads, int kvHeads, int headDim);
+                         int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow);
+
+    /// <summary>
+    /// y = (x − mean) / sqrt(var + eps) · weight + bias per row, with the biased variance (torch's LayerNorm,
+    /// OPT). weight and bias may be null (layer_norm_elementwise_affine false): then 1 and 0. x and y may be one buffer.
+    /// </summary>
+    void LayerNorm(DeviceTensor x, DeviceTensor? weight, DeviceTensor? bias, DeviceTensor y, int rows, int dim, float eps);
 
     /// <summary>gate[i] = silu(gate[i]) · up[i].</summary>
     void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count);
+
+    /// <summary>x[i] = max(x[i], 0) (OPT's MLP activation).</summary>
+    void ReluInPlace(DeviceTensor x, long count);
 
     /// <summary>x[i] += y[i].</summary>
     void AddInPlace(DeviceTensor x, DeviceTensor y, long count);

@@ -10,7 +10,7 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, LlamaConfig config, GptqConfig? gptq, CheckpointTensors tensors)
+    Checkpoint(string directory, ModelConfig config, GptqConfig? gptq, CheckpointTensors tensors)
     {
         Directory = directory;
         Config = config;
@@ -19,7 +19,7 @@ public sealed class Checkpoint : IDisposable
     }
 
     public string Directory { get; }
-    public LlamaConfig Config { get; }
+    public ModelConfig Config { get; }
     public GptqConfig? Gptq { get; }
     public CheckpointTensors Tensors { get; }
     public bool IsQuantized => Gptq is not null;
@@ -29,7 +29,7 @@ public sealed class Checkpoint : IDisposable
         if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: checkpoint folder not found");
         var configPath = Path.Combine(directory, "config.json");
         var reader = JsonConfigReader.Load(configPath);
-        var config = LlamaConfig.Parse(reader);
+        var config = ModelConfig.Parse(reader);
         var gptq = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
         return new Checkpoint(directory, config, gptq, tensors);

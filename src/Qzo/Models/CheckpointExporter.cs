@@ -9,7 +9,7 @@ namespace Qzo.Models;
 /// </summary>
 public static class CheckpointExporter
 {
-    public static void Export(Checkpoint source, LlamaModel model, string output, bool overwrite = false)
+    public static void Export(Checkpoint source, CausalLanguageModel model, string output, bool overwrite = false)
     {
         if (Path.GetFullPath(output).TrimEnd('/') == Path.GetFullPath(source.Directory).TrimEnd('/'))
             throw new QzoException($"{output}: refusing to overwrite the input checkpoint; choose another output folder");

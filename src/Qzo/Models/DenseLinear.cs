@@ -15,7 +15,7 @@ public sealed class DenseLinear(string name, Parameter weight, Parameter? bias) 
     public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y)
     {
         context.Backend.MatMulTransposedB(x, context.Resolve(Weight), y, rows, OutFeatures, InFeatures);
-        if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveVector(Bias), rows, OutFeatures);
+        if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 
     public void Dispose() { Weight.Dispose(); Bias?.Dispose(); }

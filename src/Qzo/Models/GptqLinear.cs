@@ -38,7 +38,7 @@ public sealed class GptqLinear : ILinear
         var p = Scales.TrainableIndex is null ? Perturbation.None : context.Perturbation;
         b.DequantizeGptq(_qweight, _qzeros, Scales.Values, _gIdx, Shape, p, Scales.TrainableIndex ?? 0, context.WeightScratch);
         b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures);
-        if (Bias is not null) b.AddBiasInPlace(y, context.ResolveVector(Bias), rows, OutFeatures);
+        if (Bias is not null) b.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 
     public void Dispose()

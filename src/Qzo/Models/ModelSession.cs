@@ -6,7 +6,7 @@ namespace Qzo.Models;
 /// <summary>A checkpoint opened for work: its files, its tokenizer, and the model on a backend.</summary>
 public sealed class ModelSession : IDisposable
 {
-    ModelSession(Checkpoint checkpoint, Tokenizer tokenizer, LlamaModel model)
+    ModelSession(Checkpoint checkpoint, Tokenizer tokenizer, CausalLanguageModel model)
     {
         Checkpoint = checkpoint;
         Tokenizer = tokenizer;
@@ -15,7 +15,7 @@ public sealed class ModelSession : IDisposable
 
     public Checkpoint Checkpoint { get; }
     public Tokenizer Tokenizer { get; }
-    public LlamaModel Model { get; }
+    public CausalLanguageModel Model { get; }
     /// <summary>The id used to pad batches: the tokenizer's, else config.json's, else 0 (as QZO's code does for Llama).</summary>
     public int PadId => Tokenizer.PadId ?? Checkpoint.Config.PadTokenId ?? 0;
 
@@ -27,7 +27,7 @@ public sealed class ModelSession : IDisposable
             var tokenizer = Tokenizer.Load(directory);
             if (tokenizer.VocabSize > checkpoint.Config.VocabSize)
                 throw new QzoException($"{directory}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {checkpoint.Config.VocabSize}");
-            var model = LlamaLoader.Load(checkpoint, backend, scope, progress);
+            var model = ModelLoader.Load(checkpoint, backend, scope, progress);
             return new ModelSession(checkpoint, tokenizer, model);
         }
         catch

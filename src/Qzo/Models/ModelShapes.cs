@@ -18,6 +18,7 @@ public static class ModelShapes
 
     static LlamaConfig Make(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, double theta) => new()
     {
+        Architecture = ArchitectureKind.Llama,
         VocabSize = vocab, HiddenSize = hidden, IntermediateSize = intermediate, Layers = layers, Heads = heads, KvHeads = kvHeads,
         HeadDim = hidden / heads, RmsNormEps = 1e-5f, TieWordEmbeddings = false, Rope = new RopeConfig("default", theta),
         MaxPositions = 4096, BosTokenId = 1, EosTokenIds = [2], PadTokenId = 0,

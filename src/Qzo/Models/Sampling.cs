@@ -8,7 +8,7 @@ namespace Qzo.Models;
 /// </summary>
 public static class Sampling
 {
-    public static int[][] Sample(LlamaModel model, IReadOnlyList<int[]> prompts, int newTokens, float temperature, ulong seed,
+    public static int[][] Sample(CausalLanguageModel model, IReadOnlyList<int[]> prompts, int newTokens, float temperature, ulong seed,
                                  int batchSize = 64, IProgress<double>? progress = null)
     {
         var results = prompts.Select(p => p.ToList()).ToArray();

@@ -2,20 +2,28 @@ using Qzo.Numerics;
 
 namespace Qzo.Models;
 
-/// <summary>The shape and initialisation of a randomly initialised Llama checkpoint (`qzo synth`).</summary>
+/// <summary>The architecture, shape and initialisation of a randomly initialised checkpoint (`qzo synth`).</summary>
 public sealed record SynthOptions
 {
+    public ArchitectureKind Architecture { get; init; } = ArchitectureKind.Llama;
     public int Hidden { get; init; } = 256;
     public int Layers { get; init; } = 4;
     public int Heads { get; init; } = 8;
     public int? KvHeads { get; init; }
     public int? HeadDim { get; init; }
+    /// <summary>intermediate_size (OPT: ffn_dim).</summary>
     public int? Intermediate { get; init; }
     public int Vocab { get; init; } = 512;
     public int MaxPositions { get; init; } = 2048;
     public double RopeTheta { get; init; } = 10000;
     public float RmsNormEps { get; init; } = 1e-5f;
     public bool TieEmbeddings { get; init; }
+    /// <summary>Mistral's sliding_window (null = none).</summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>OPT's word_embed_proj_dim (null = the hidden size: no project_in/project_out).</summary>
+    public int? WordEmbedDim { get; init; }
+    /// <summary>OPT with do_layer_norm_before false (opt-350m's post-LayerNorm layers).</summary>
+    public bool PostLayerNorm { get; init; }
     public DType DType { get; init; } = DType.BF16;
     public ulong Seed { get; init; } = 0;
     /// <summary>Standard deviation of every linear weight; null = 1/sqrt(fan_in), which keeps activations near unit scale.</summary>
@@ -23,8 +31,9 @@ public sealed record SynthOptions
     /// <summary>Standard deviation of lm_head weights times sqrt(hidden): the typical spread of the output logits.</summary>
     public float LogitScale { get; init; } = 4f;
 
-    public int ResolvedKvHeads => KvHeads ?? Heads;
-    public int ResolvedHeadDim => HeadDim ?? Hidden / Heads;
-    /// <summary>Llama's rule: 8/3 of hidden, rounded up to a multiple of 32.</summary>
-    public int ResolvedIntermediate => Intermediate ?? (8 * Hidden / 3 + 31) / 32 * 32;
+    public int ResolvedKvHeads => Architecture == ArchitectureKind.Opt ? Heads : KvHeads ?? Heads;
+    public int ResolvedHeadDim => Architecture == ArchitectureKind.Opt ? Hidden / Heads : HeadDim ?? Hidden / Heads;
+    /// <summary>Llama's rule: 8/3 of hidden, rounded up to a multiple of 32; OPT's: 4·hidden.</summary>
+    public int ResolvedIntermediate => Intermediate ?? (Architecture == ArchitectureKind.Opt ? 4 * Hidden : (8 * Hidden / 3 + 31) / 32 * 32);
+    public int ResolvedWordEmbedDim => WordEmbedDim ?? Hidden;
 }

@@ -1,7 +1,8 @@
 namespace Qzo.Models;
 
 /// <summary>
-/// Sequences padded on the right to one length T. Labels hold the token each position should be
+/// Sequences padded to one length T (<see cref="Pad"/> pads on the right; the attention mask marks the real
+/// tokens wherever they are, so a left-padded batch works too). Labels hold the token each position should be
 /// scored on, or <see cref="Ignore"/>; as in transformers, position t predicts labels[t+1].
 /// </summary>
 public sealed class TokenBatch

@@ -7,13 +7,15 @@ using Qzo.Numerics;
 namespace Qzo.Quantization;
 
 /// <summary>
-/// Turns an unquantized Llama checkpoint into the GPTQ layout (qweight, qzeros, scales, g_idx per decoder
-/// linear; embeddings, norms and lm_head copied as they are), with config.json's quantization_config and a
+/// Turns an unquantized checkpoint into the GPTQ layout (qweight, qzeros, scales, g_idx per decoder-layer
+/// linear; embeddings, norms, biases, OPT's project_in/project_out and lm_head copied as they are, as GPTQModel
+/// leaves them), with config.json's quantization_config and a
 /// quantize_config.json, so any GPTQ loader reads it. Output is written shard by shard (≤ maxShardBytes each).
 /// </summary>
 public static partial class CheckpointQuantizer
 {
-    [GeneratedRegex(@"^model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight$")]
+    /// <summary>The Llama layout's (Llama, Mistral, Qwen2) decoder-layer linears, and OPT's.</summary>
+    [GeneratedRegex(@"^model\.(layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)|decoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|fc1|fc2))\.weight$")]
     private static partial Regex DecoderLinearWeight();
 
     public static bool IsQuantizable(string tensorName) => DecoderLinearWeight().IsMatch(tensorName);

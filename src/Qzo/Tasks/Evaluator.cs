@@ -6,7 +6,7 @@ namespace Qzo.Tasks;
 /// <summary>Scores a model on held-out examples, batched by length so little is padding.</summary>
 public static class Evaluator
 {
-    public static EvaluationResult Evaluate(LlamaModel model, IReadOnlyList<Example> examples, int batchSize, int padId,
+    public static EvaluationResult Evaluate(CausalLanguageModel model, IReadOnlyList<Example> examples, int batchSize, int padId,
                                             IProgress<double>? progress = null)
     {
         if (examples.Count == 0) throw new ArgumentException("nothing to evaluate");
@@ -15,7 +15,7 @@ public static class Evaluator
             : LanguageModelling(model, examples.Cast<SequenceExample>().ToList(), batchSize, padId, progress);
     }
 
-    static EvaluationResult LanguageModelling(LlamaModel model, List<SequenceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    static EvaluationResult LanguageModelling(CausalLanguageModel model, List<SequenceExample> examples, int batchSize, int padId, IProgress<double>? progress)
     {
         double sum = 0; long tokens = 0; int done = 0;
         foreach (var batch in examples.OrderBy(e => e.Ids.Length).Chunk(batchSize))
@@ -30,7 +30,7 @@ public static class Evaluator
         return new EvaluationResult(mean, Math.Exp(mean), null, examples.Count, tokens);
     }
 
-    static EvaluationResult Classification(LlamaModel model, List<ChoiceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    static EvaluationResult Classification(CausalLanguageModel model, List<ChoiceExample> examples, int batchSize, int padId, IProgress<double>? progress)
     {
         double loss = 0; int correct = 0, done = 0; long tokens = 0;
         foreach (var batch in examples.OrderBy(e => e.Candidates.Max(c => c.Ids.Length)).Chunk(batchSize))

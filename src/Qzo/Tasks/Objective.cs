@@ -6,7 +6,7 @@ namespace Qzo.Tasks;
 /// <summary>The training loss of a batch of examples under a perturbation.</summary>
 public static class Objective
 {
-    public static double Loss(LlamaModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
+    public static double Loss(CausalLanguageModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
     {
         if (batch[0] is ChoiceExample) return ClassificationLoss(model, batch.Cast<ChoiceExample>().ToList(), p, padId).MeanLoss;
         var sequences = batch.Cast<SequenceExample>().Select(e => (e.Ids, e.Scored)).ToList();
@@ -17,7 +17,7 @@ public static class Objective
     /// MeZO's classification objective: each candidate's score is the mean log-probability of its answer
     /// tokens; the loss is the cross-entropy of the softmax over candidates against the label.
     /// </summary>
-    public static (double MeanLoss, int[] Predictions) ClassificationLoss(LlamaModel model, IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
+    public static (double MeanLoss, int[] Predictions) ClassificationLoss(CausalLanguageModel model, IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
     {
         var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
         var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);

@@ -14,7 +14,7 @@ public sealed record TrainingSummary(EvaluationResult? Before, EvaluationResult?
 /// The trainer loop: step → (every N steps) evaluate on validation data, keeping the trainable tensors of
 /// the best evaluation by loss; at the end the model holds the best ones (or the last, if asked).
 /// </summary>
-public sealed class TrainingRun(LlamaModel model, ZoOptions options, IReadOnlyList<Example> train,
+public sealed class TrainingRun(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
                                 IReadOnlyList<Example>? validation, int padId, MetricsWriter metrics, bool keepBest = true)
 {
     public TrainingSummary Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)

@@ -8,7 +8,7 @@ namespace Qzo.Training;
 /// One Q-SPSA step (DESIGN.md §1): two forward passes at ±ε·z with z regenerated from the step seed
 /// inside dequantization, the directional derivative, DDC, and the update Δ ← max(Δ − η·d'·z, floor).
 /// </summary>
-public sealed class ZoStepper(LlamaModel model, ZoOptions options)
+public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
 {
     /// <param name="loss">the objective on this step's batch, under a perturbation.</param>
     public ZoStepRecord Step(int step, Func<Perturbation, double> loss)

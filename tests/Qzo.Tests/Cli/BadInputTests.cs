@@ -96,6 +96,19 @@ public class BadInputTests
     }
 
     [Fact]
+    public void UnsupportedArchitectureOptions()
+    {
+        using var folder = new TempFolder();
+        string model = TinyModels.Quantized(folder, TinyModels.Dense(folder, Qzo.Models.ArchitectureKind.Opt, "opt"));
+        var configPath = Path.Combine(model, "config.json");
+        TinyModels.EditConfig(model, c => c["activation_function"] = "gelu");
+        AssertCleanFailure(folder, model, configPath, "activation_function 'gelu'");
+
+        TinyModels.EditConfig(model, c => { c["activation_function"] = "relu"; c["architectures"] = new JsonArray("OPTForSequenceClassification"); });
+        AssertCleanFailure(folder, model, configPath, "OPTForSequenceClassification");
+    }
+
+    [Fact]
     public void MissingTensor()
     {
         using var folder = new TempFolder();

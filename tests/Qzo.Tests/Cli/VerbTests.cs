@@ -17,11 +17,13 @@ public class VerbTests
         CliProcess.Ok("synth", "--out", folder["m"], "--hidden", "96", "--layers", "3", "--heads", "6", "--kv-heads", "2",
                       "--vocab", "400", "--tie-embeddings", "--dtype", "fp16", "--rope-theta", "500000");
         using var checkpoint = Checkpoint.Open(folder["m"]);
-        Assert.Equal(400, checkpoint.Config.VocabSize);
-        Assert.Equal(2, checkpoint.Config.KvHeads);
-        Assert.Equal(16, checkpoint.Config.HeadDim);
-        Assert.Equal(500000, checkpoint.Config.Rope.Theta);
-        Assert.True(checkpoint.Config.TieWordEmbeddings);
+        var config = Assert.IsType<LlamaConfig>(checkpoint.Config);
+        Assert.Equal(ArchitectureKind.Llama, config.Architecture);
+        Assert.Equal(400, config.VocabSize);
+        Assert.Equal(2, config.KvHeads);
+        Assert.Equal(16, config.HeadDim);
+        Assert.Equal(500000, config.Rope.Theta);
+        Assert.True(config.TieWordEmbeddings);
         Assert.False(checkpoint.Tensors.Contains("lm_head.weight"));
         Assert.Equal(DType.F16, checkpoint.Tensors.Get("model.embed_tokens.weight").DType);
         Assert.Equal(400, Tokenizer.Load(folder["m"]).VocabSize);

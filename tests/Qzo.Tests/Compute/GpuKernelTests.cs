@@ -108,11 +108,13 @@ public class GpuKernelTests
     }
 
     [Theory]
-    [InlineData(2, 24, 4, 2, 16)]
-    [InlineData(1, 33, 2, 1, 40)]
-    [InlineData(1, 40, 2, 1, 128)]
-    [InlineData(1, 20, 1, 1, 160)]
-    public void AttentionWithGqaAndPadding(int batch, int seq, int heads, int kvHeads, int headDim)
+    [InlineData(2, 24, 4, 2, 16, 0)]
+    [InlineData(2, 24, 4, 2, 16, 5)]    // warp kernel, window inside one query tile
+    [InlineData(1, 33, 2, 1, 40, 0)]
+    [InlineData(1, 40, 2, 1, 128, 7)]   // warp kernel, later tiles start past key 0
+    [InlineData(1, 20, 1, 1, 160, 0)]
+    [InlineData(1, 80, 1, 1, 136, 19)]  // fallback kernel: the second query tile (queries 64..79) starts at key 46
+    public void AttentionWithGqaPaddingAndSlidingWindow(int batch, int seq, int heads, int kvHeads, int headDim, int window)
     {
         using var pair = new BackendPair();
         var (qc, qg) = pair.Activation(BackendPair.RandomBf16(batch * seq * heads * headDim, 8, 2f));
@@ -121,9 +123,36 @@ public class GpuKernelTests
         var mask = Enumerable.Range(0, batch * seq).Select(i => i % seq < seq - 3 * (i / seq) ? 1 : 0).ToArray(); // row b loses 3b keys at the end
         var (mc, mg) = pair.Ints(mask);
         var (oc, og) = pair.Zeros(batch * seq * heads * headDim);
-        pair.Cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim);
-        pair.Gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim);
+        pair.Cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim, window);
+        pair.Gpu.CausalAttention(qg, kg, vg, mg, og, batch, seq, heads, kvHeads, headDim, window);
         pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LayerNormWithAndWithoutAffineAndRelu(bool affine)
+    {
+        // The GPU rounds the fp32 result to bf16 once: half a bf16 ulp (1/256 relative) from the CPU's fp32.
+        using var pair = new BackendPair();
+        const int rows = 5, dim = 72;
+        var x = BackendPair.RandomBf16(rows * dim, 16, 3f).Select((v, i) => v + i % dim * 0.05f).Select(BackendPair.RoundBf16).ToArray(); // rows with a non-zero mean
+        var (xc, xg) = pair.Activation(x);
+        var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 17, 2f));
+        var (bc, bg) = pair.Activation(BackendPair.RandomBf16(dim, 18));
+        var (yc, yg) = pair.Zeros(rows * dim);
+        pair.Cpu.LayerNorm(xc, affine ? wc : null, affine ? bc : null, yc, rows, dim, 1e-5f);
+        pair.Gpu.LayerNorm(xg, affine ? wg : null, affine ? bg : null, yg, rows, dim, 1e-5f);
+        pair.AssertClose(yc, yg, relative: 1.0 / 256, absolute: 1e-5);
+
+        pair.Cpu.LayerNorm(xc, affine ? wc : null, affine ? bc : null, xc, rows, dim, 1e-5f); // in place
+        pair.Gpu.LayerNorm(xg, affine ? wg : null, affine ? bg : null, xg, rows, dim, 1e-5f);
+        Assert.Equal(pair.Read(yc), pair.Read(xc));
+        Assert.Equal(pair.Read(yg), pair.Read(xg));
+
+        pair.Cpu.ReluInPlace(yc, rows * dim); pair.Gpu.ReluInPlace(yg, rows * dim);
+        pair.AssertClose(yc, yg, relative: 1.0 / 256, absolute: 1e-5);
+        Assert.Contains(0f, pair.Read(yg));
     }
 
     [Fact]

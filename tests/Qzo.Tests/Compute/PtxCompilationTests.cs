@@ -15,7 +15,7 @@ public class PtxCompilationTests
 {
     static readonly Type[] KernelClasses =
     [
-        typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
+        typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
         typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(GemmFallbackKernel),
     ];
 

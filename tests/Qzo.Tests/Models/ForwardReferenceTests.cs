@@ -12,7 +12,7 @@ namespace Qzo.Tests.Models;
 /// </summary>
 public class ForwardReferenceTests
 {
-    const double LogitTolerance = 2e-4;
+    internal const double LogitTolerance = 2e-4;
 
     [Theory]
     [InlineData(4, 32, false, true)]
@@ -25,7 +25,7 @@ public class ForwardReferenceTests
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder, bits, groupSize, tied, sym));
         var reference = new ReferenceLlama(checkpoint);
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.None);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         CompareOnBatch(model, reference, checkpoint.Config.VocabSize);
     }
 
@@ -43,7 +43,7 @@ public class ForwardReferenceTests
             return t < 0 ? values : values.Select((v, i) => v + eps * GaussianDirection.Z(seed, t, i)).ToArray();
         });
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
         Assert.Equal(scaleNames, model.Trainable.Select(p => p.Name));
         double shift = CompareOnBatch(model, reference, checkpoint.Config.VocabSize, new Perturbation(seed, eps));
         Assert.True(shift > 100 * LogitTolerance, $"the perturbation moved the logits by only {shift}");
@@ -61,21 +61,23 @@ public class ForwardReferenceTests
         var reference = new ReferenceLlama(checkpoint, (name, values) =>
             values.Select((v, i) => v + eps * GaussianDirection.Z(seed, names.IndexOf(name), i)).ToArray());
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.AllWeights);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.AllWeights);
         Assert.Equal(names, model.Trainable.Select(p => p.Name));
         CompareOnBatch(model, reference, checkpoint.Config.VocabSize, new Perturbation(seed, eps));
     }
 
     /// <returns>the largest change the perturbation made to any logit (0 without one).</returns>
-    static double CompareOnBatch(LlamaModel model, ReferenceLlama reference, int vocab, Perturbation p = default)
+    internal static double CompareOnBatch(CausalLanguageModel model, IReferenceModel reference, int vocab, Perturbation p = default,
+                                          bool leftPadding = false)
     {
         var sequences = new[] { TinyModels.RandomIds(13, vocab, 1), TinyModels.RandomIds(7, vocab, 2), TinyModels.RandomIds(2, vocab, 3) };
-        var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
+        var batch = leftPadding ? TinyModels.PadLeft(sequences) : TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
         var losses = model.Loss(batch, p);
         double shift = 0;
         for (int b = 0; b < sequences.Length; b++)
         {
-            var positions = Enumerable.Range(0, sequences[b].Length).Select(t => b * batch.Seq + t).ToArray();
+            int first = leftPadding ? batch.Seq - sequences[b].Length : 0;
+            var positions = Enumerable.Range(0, sequences[b].Length).Select(t => b * batch.Seq + first + t).ToArray();
             var ours = model.Logits(batch, positions, p);
             var expected = reference.Logits(sequences[b]);
             var unperturbed = p.IsNone ? null : model.Logits(batch, positions);
@@ -101,7 +103,7 @@ public class LossChunkingTests
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.None);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         var sequences = Enumerable.Range(0, 4).Select(i => TinyModels.RandomIds(9 + i, 320, 40 + i)).ToList();
         var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
         var positions = Enumerable.Range(0, batch.Batch * batch.Seq).ToArray();

@@ -22,8 +22,8 @@ public class GpuForwardTests
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder, bits: 4, groupSize: 32, tied: true));
         using var cpuBackend = new CpuBackend();
         using var gpuBackend = TestBackends.Gpu();
-        using var cpu = LlamaLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
-        using var gpu = LlamaLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
+        using var cpu = ModelLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
+        using var gpu = ModelLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
         var sequences = new[] { TinyModels.RandomIds(11, 320, 1), TinyModels.RandomIds(6, 320, 2) };
         var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
         var p = perturbed ? new Perturbation(77, 0.01f) : Perturbation.None;
@@ -41,6 +41,33 @@ public class GpuForwardTests
         Assert.True(worst < 0.02 * scale, $"logits differ by {worst} at scale {scale}");
     }
 
+    [Theory]
+    [InlineData(ArchitectureKind.Mistral)]
+    [InlineData(ArchitectureKind.Opt)]
+    public void OtherArchitecturesMatchTheCpuBackend(ArchitectureKind architecture)
+    {
+        // Mistral's window (4) is shorter than the sequences; OPT runs LayerNorm, ReLU, learned positions, project_in/out.
+        using var folder = new TempFolder();
+        using var checkpoint = Checkpoint.Open(TinyModels.Quantized(folder, TinyModels.Dense(folder, architecture, "m")));
+        using var cpuBackend = new CpuBackend();
+        using var gpuBackend = TestBackends.Gpu();
+        using var cpu = ModelLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
+        using var gpu = ModelLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
+        var batch = TinyModels.PadLeft([TinyModels.RandomIds(11, 320, 1), TinyModels.RandomIds(6, 320, 2)]);
+        var p = new Perturbation(78, 0.01f);
+
+        var expected = cpu.Loss(batch, p);
+        var actual = gpu.Loss(batch, p);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.True(Math.Abs(actual.Mean - expected.Mean) < 0.01 * expected.Mean, $"loss {actual.Mean} vs {expected.Mean}");
+        var positions = Enumerable.Range(batch.Seq, batch.Seq).Where(i => batch.AttentionMask[i] == 1).ToArray();
+        var expectedLogits = cpu.Logits(batch, positions, p);
+        var actualLogits = gpu.Logits(batch, positions, p);
+        double scale = expectedLogits.SelectMany(r => r).Max(v => Math.Abs(v));
+        double worst = expectedLogits.Zip(actualLogits, (e, a) => e.Zip(a, (x, y) => Math.Abs(x - y)).Max()).Max();
+        Assert.True(worst < 0.02 * scale, $"logits differ by {worst} at scale {scale}");
+    }
+
     [Fact]
     public void AnUpdateChangesTheSameScalesTheSameWay()
     {
@@ -48,8 +75,8 @@ public class GpuForwardTests
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
         using var cpuBackend = new CpuBackend();
         using var gpuBackend = TestBackends.Gpu();
-        using var cpu = LlamaLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
-        using var gpu = LlamaLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
+        using var cpu = ModelLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
+        using var gpu = ModelLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
         var options = new Qzo.Training.ZoOptions { LearningRate = 1e-3f };
         new Qzo.Training.ZoStepper(cpu, options).Apply(seed: 5, step: 2e-3);
         new Qzo.Training.ZoStepper(gpu, options).Apply(seed: 5, step: 2e-3);

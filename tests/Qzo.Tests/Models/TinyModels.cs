@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Qzo.IO;
 using Qzo.Models;
 using Qzo.Quantization;
 
@@ -11,7 +12,7 @@ static class TinyModels
     public static string Dense(TempFolder folder, bool tied = false, string name = "dense")
     {
         string path = folder[name];
-        LlamaSynthesizer.Write(path, new SynthOptions
+        ModelSynthesizer.Write(path, new SynthOptions
         {
             Hidden = 64, Layers = 2, Heads = 4, KvHeads = 2, Intermediate = 96, Vocab = 320, Seed = 7, TieEmbeddings = tied,
         });
@@ -34,6 +35,67 @@ static class TinyModels
         var format = sym ? GptqCheckpointFormat.Gptq : GptqCheckpointFormat.GptqV2;
         CheckpointQuantizer.QuantizeRtn(dense, path, GptqConfig.Create(bits, groupSize, sym, format));
         return path;
+    }
+
+    /// <summary>A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied) or OPT (tied, project_in/out).</summary>
+    public static string Dense(TempFolder folder, ArchitectureKind architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
+    {
+        string path = folder[name];
+        var options = new SynthOptions
+        {
+            Architecture = architecture, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 96, Vocab = 320, Seed = 11, MaxPositions = 64,
+            KvHeads = architecture == ArchitectureKind.Opt ? null : 2,
+            SlidingWindow = architecture == ArchitectureKind.Mistral ? 4 : null,
+            TieEmbeddings = architecture is ArchitectureKind.Qwen2 or ArchitectureKind.Opt,
+            WordEmbedDim = architecture == ArchitectureKind.Opt ? 48 : null,
+        };
+        ModelSynthesizer.Write(path, adjust is null ? options : adjust(options));
+        return path;
+    }
+
+    /// <summary>A checkpoint RTN-quantized to GPTQ.</summary>
+    public static string Quantized(TempFolder folder, string dense, int bits = 4, int groupSize = 32)
+    {
+        string path = dense + $"-gptq{bits}";
+        CheckpointQuantizer.QuantizeRtn(dense, path, GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq));
+        return path;
+    }
+
+    /// <summary>Edits a checkpoint's config.json in place.</summary>
+    public static void EditConfig(string checkpoint, Action<JsonObject> edit)
+    {
+        var configPath = Path.Combine(checkpoint, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        edit(config);
+        File.WriteAllText(configPath, config.ToJsonString());
+    }
+
+    /// <summary>Rewrites a single-file checkpoint without the tensors <paramref name="drop"/> selects.</summary>
+    public static void DropTensors(string checkpoint, Func<string, bool> drop)
+    {
+        string path = Path.Combine(checkpoint, "model.safetensors");
+        List<TensorToWrite> kept;
+        using (var file = SafetensorsFile.Open(path))
+            kept = file.Tensors.Where(t => !drop(t.Name)).Select(t => new TensorToWrite(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
+        SafetensorsWriter.Write(path, kept, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>Sequences padded on the left (pad id 0), every real token after the first scored.</summary>
+    public static TokenBatch PadLeft(IReadOnlyList<int[]> sequences)
+    {
+        int seq = sequences.Max(s => s.Length), n = sequences.Count * seq;
+        var ids = new int[n]; var mask = new int[n]; var labels = Enumerable.Repeat(TokenBatch.Ignore, n).ToArray();
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            int first = seq - sequences[b].Length;
+            for (int t = 0; t < sequences[b].Length; t++)
+            {
+                ids[b * seq + first + t] = sequences[b][t];
+                mask[b * seq + first + t] = 1;
+                if (t > 0) labels[b * seq + first + t] = sequences[b][t];
+            }
+        }
+        return new TokenBatch { Batch = sequences.Count, Seq = seq, Ids = ids, AttentionMask = mask, Labels = labels };
     }
 
     public static int[] RandomIds(int length, int vocab, int seed)

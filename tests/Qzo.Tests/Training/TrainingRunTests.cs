@@ -12,7 +12,7 @@ public class TrainingRunTests
     {
         using var checkpoint = Checkpoint.Open(checkpointPath);
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
         var examples = Enumerable.Range(0, 12).Select(i =>
         {
             var ids = TinyModels.RandomIds(10, 320, 100 + i);
@@ -71,7 +71,7 @@ public class TrainingRunTests
         string path = TinyModels.Gptq(folder);
         using var checkpoint = Checkpoint.Open(path);
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
         var initial = model.Trainable.Select(p => p.Download(backend)).ToArray();
         var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
@@ -92,7 +92,7 @@ public class KeepLastTests
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
         using var backend = new CpuBackend();
-        using var model = LlamaLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
         var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 3, BatchSize = 2, LearningRate = 1e-3f, EvalEvery = 3 };

@@ -95,9 +95,10 @@ public sealed class CpuBackend : IBackend
     }
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int seq, int heads, int kvHeads, int headDim)
+                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow)
     {
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+        if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
         var qt = Cpu(q); var kt = Cpu(k); var vt = Cpu(v); var mt = Cpu(keyMask); var ot = Cpu(output);
         int group = heads / kvHeads;
         float scale = 1.0f / MathF.Sqrt(headDim);
@@ -111,7 +112,8 @@ public sealed class CpuBackend : IBackend
             {
                 var qi = qs.Slice(((b * seq + i) * heads + h) * headDim, headDim);
                 float max = float.NegativeInfinity;
-                for (int j = 0; j <= i; j++)
+                int first = slidingWindow > 0 ? Math.Max(0, i - slidingWindow + 1) : 0;
+                for (int j = first; j <= i; j++)
                 {
                     if (mask[j] == 0) { scores[j] = float.NegativeInfinity; continue; }
                     scores[j] = TensorPrimitives.Dot(qi, ks.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim)) * scale;
@@ -121,19 +123,37 @@ public sealed class CpuBackend : IBackend
                 oi.Clear();
                 if (float.IsNegativeInfinity(max)) continue; // a query with no visible key (padding): its output is unused
                 float sum = 0;
-                for (int j = 0; j <= i; j++)
+                for (int j = first; j <= i; j++)
                 {
                     float e = mask[j] == 0 ? 0f : MathF.Exp(scores[j] - max);
                     scores[j] = e;
                     sum += e;
                 }
                 float inverse = 1.0f / sum;
-                for (int j = 0; j <= i; j++)
+                for (int j = first; j <= i; j++)
                 {
                     if (scores[j] == 0f) continue;
                     TensorPrimitives.MultiplyAdd(vs.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse, oi, oi);
                 }
             }
+        });
+    }
+
+    public void LayerNorm(DeviceTensor x, DeviceTensor? weight, DeviceTensor? bias, DeviceTensor y, int rows, int dim, float eps)
+    {
+        var xt = Cpu(x); var yt = Cpu(y);
+        var wt = weight is null ? null : RequireType(weight, DType.F32);
+        var bt = bias is null ? null : RequireType(bias, DType.F32);
+        ParallelRows(rows, (long)rows * dim, r =>
+        {
+            var row = xt.Span<float>().Slice(r * dim, dim);
+            var output = yt.Span<float>().Slice(r * dim, dim);
+            float mean = TensorPrimitives.Sum(row) / dim;
+            TensorPrimitives.Subtract(row, mean, output);
+            float variance = TensorPrimitives.SumOfSquares(output) / dim;
+            TensorPrimitives.Multiply(output, 1.0f / MathF.Sqrt(variance + eps), output);
+            if (wt is not null) TensorPrimitives.Multiply(output, wt.Span<float>().Slice(0, dim), output);
+            if (bt is not null) TensorPrimitives.Add(output, bt.Span<float>().Slice(0, dim), output);
         });
     }
 
@@ -146,6 +166,12 @@ public sealed class CpuBackend : IBackend
             var us = u.Span<float>().Slice((int)start, length);
             for (int i = 0; i < gs.Length; i++) gs[i] = gs[i] / (1.0f + MathF.Exp(-gs[i])) * us[i];
         });
+    }
+
+    public void ReluInPlace(DeviceTensor x, long count)
+    {
+        var xs = F(x).Slice(0, checked((int)count));
+        TensorPrimitives.Max(xs, 0f, xs);
     }
 
     public void AddInPlace(DeviceTensor x, DeviceTensor y, long count)

@@ -204,19 +204,20 @@ public sealed class CudaBackend : IBackend
     });
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int seq, int heads, int kvHeads, int headDim)
+                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow)
     {
         Timed("attention", () =>
         {
             if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
             if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
             if (_flash is not null && _flash.Supports(headDim, batch, heads))
             {
                 _flash.Launch(Ilgpu(q).Pointer, Ilgpu(k).Pointer, Ilgpu(v).Pointer, Ilgpu(keyMask).Pointer, Ilgpu(output).Pointer,
-                              batch, seq, heads, kvHeads, headDim, window: 0, _stream);
+                              batch, seq, heads, kvHeads, headDim, slidingWindow, _stream);
                 return;
             }
-            var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim));
+            var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim), slidingWindow);
             if (headDim <= WarpAttentionKernel.MaxHeadDim)
             {
                 // On ILGPU's CPU accelerator every warp shuffle is a rendezvous of 32 threads: small groups and tiles there.
@@ -232,11 +233,23 @@ public sealed class CudaBackend : IBackend
         });
     }
 
+    public void LayerNorm(DeviceTensor x, DeviceTensor? weight, DeviceTensor? bias, DeviceTensor y, int rows, int dim, float eps)
+    {
+        Timed("layernorm", () =>
+        {
+            var unused = V16(x); // a placeholder view for an absent weight or bias; the kernel does not read it
+            _kernels.LayerNorm(new KernelConfig(rows, ReductionGroup), V16(x), weight is null ? unused : V16(weight),
+                               bias is null ? unused : V16(bias), V16(y), dim, eps, weight is null ? 0 : 1, bias is null ? 0 : 1);
+        });
+    }
+
     public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count) => Timed("silu-mul", () =>
     {
         if (count % 2 == 0) _kernels.SiluMulPairs(Count(count / 2), Pairs(gate, count), Pairs(up, count));
         else _kernels.SiluMul(Count(count), V16(gate), V16(up));
     });
+
+    public void ReluInPlace(DeviceTensor x, long count) => Timed("relu", () => _kernels.Relu(Count(count), V16(x)));
 
     public void AddInPlace(DeviceTensor x, DeviceTensor y, long count) => Timed("add", () =>
     {

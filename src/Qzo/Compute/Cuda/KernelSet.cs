@@ -13,6 +13,8 @@ sealed class KernelSet(Accelerator a)
     public Action<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, int> GatherRows => _gatherRows.Value;
     readonly Lazy<Action<Index1D, ArrayView<ushort>, ArrayView<ushort>>> _siluMul = new(() => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>>(ElementwiseKernels.SiluMul));
     public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>> SiluMul => _siluMul.Value;
+    readonly Lazy<Action<Index1D, ArrayView<ushort>>> _relu = new(() => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>>(ElementwiseKernels.Relu));
+    public Action<Index1D, ArrayView<ushort>> Relu => _relu.Value;
     readonly Lazy<Action<Index1D, ArrayView<ushort>, ArrayView<ushort>>> _add = new(() => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>>(ElementwiseKernels.Add));
     public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>> Add => _add.Value;
     readonly Lazy<Action<Index1D, ArrayView<uint>, ArrayView<uint>>> _siluMulPairs = new(() => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<uint>, ArrayView<uint>>(ElementwiseKernels.SiluMulPairs));
@@ -37,6 +39,8 @@ sealed class KernelSet(Accelerator a)
     public Action<Index1D, ArrayView<int>, ulong, int> FillBits => _fillBits.Value;
     readonly Lazy<Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float>> _rmsNorm = new(() => a.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float>(RmsNormKernel.Run));
     public Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float> RmsNorm => _rmsNorm.Value;
+    readonly Lazy<Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float, int, int>> _layerNorm = new(() => a.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float, int, int>(LayerNormKernel.Run));
+    public Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, int, float, int, int> LayerNorm => _layerNorm.Value;
     readonly Lazy<Action<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>> _rope = new(() => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(RopeKernel.Run));
     public Action<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> Rope => _rope.Value;
     readonly Lazy<Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, AttentionKernel.Shape>> _attention = new(() => a.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, AttentionKernel.Shape>(AttentionKernel.Run));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Qzo.Compute.Cuda.Kernels;
@@ -7,7 +8,8 @@ namespace Qzo.Compute.Cuda.Kernels;
 /// which serves head_dim ≤ 128): scores never reach global memory.
 /// One group handles <see cref="QueryTile"/> queries of one (batch, head); each thread owns one query row,
 /// keeps its scaled query and output accumulator in fp32, and the group streams K/V tiles of
-/// <see cref="KeyTile"/> rows through shared memory. Query i sees key j iff j ≤ i and keyMask[b, j] = 1.
+/// <see cref="KeyTile"/> rows through shared memory. Query i sees key j iff j ≤ i, keyMask[b, j] = 1 and, with a
+/// sliding window W &gt; 0, i − j &lt; W; the group then starts at the first tile any of its queries can see.
 /// </summary>
 static class AttentionKernel
 {
@@ -15,7 +17,16 @@ static class AttentionKernel
     public const int KeyTile = 32;
     public const int MaxHeadDim = 256;
 
-    public readonly record struct Shape(int Batch, int Seq, int Heads, int KvHeads, int HeadDim, float Scale);
+    /// <param name="Window">the sliding window (0 = none).</param>
+    public readonly record struct Shape(int Batch, int Seq, int Heads, int KvHeads, int HeadDim, float Scale, int Window);
+
+    /// <summary>Whether query i sees key j, padding aside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Visible(int i, int j, int window) => j <= i && (window == 0 || i - j < window);
+
+    /// <summary>The first key any query from <paramref name="firstQuery"/> on can see.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstVisibleKey(int firstQuery, int window) => window == 0 ? 0 : Math.Max(0, firstQuery - window + 1);
 
     public static void Run(ArrayView<ushort> q, ArrayView<ushort> k, ArrayView<ushort> v, ArrayView<int> keyMask,
                            ArrayView<ushort> output, Shape s)
@@ -42,7 +53,7 @@ static class AttentionKernel
         float runningMax = float.NegativeInfinity, runningSum = 0f;
 
         int lastQuery = Math.Min(tile * QueryTile + QueryTile, s.Seq) - 1;
-        for (int keyStart = 0; keyStart <= lastQuery; keyStart += KeyTile)
+        for (int keyStart = FirstVisibleKey(tile * QueryTile, s.Window); keyStart <= lastQuery; keyStart += KeyTile)
         {
             for (int e = Group.IdxX; e < KeyTile * hd; e += Group.DimX)
             {
@@ -57,7 +68,7 @@ static class AttentionKernel
                 for (int row = 0; row < KeyTile; row++)
                 {
                     int j = keyStart + row;
-                    if (j > i || keyMask[b * s.Seq + j] == 0) continue;
+                    if (!Visible(i, j, s.Window) || keyMask[b * s.Seq + j] == 0) continue;
                     float score = 0f;
                     for (int d = 0; d < hd; d++) score += query[d] * Bf16.ToFloat(keys[row * MaxHeadDim + d]);
                     float newMax = MathF.Max(runningMax, score);

@@ -21,6 +21,8 @@ static class ElementwiseKernels
         gate[i] = Bf16.FromFloat(g / (1.0f + KernelMath.Exp(-g)) * Bf16.ToFloat(up[i]));
     }
 
+    public static void Relu(Index1D i, ArrayView<ushort> x) => x[i] = Bf16.FromFloat(MathF.Max(Bf16.ToFloat(x[i]), 0f));
+
     public static void Add(Index1D i, ArrayView<ushort> x, ArrayView<ushort> y) =>
         x[i] = Bf16.FromFloat(Bf16.ToFloat(x[i]) + Bf16.ToFloat(y[i]));
 

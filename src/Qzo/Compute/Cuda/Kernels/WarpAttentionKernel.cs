@@ -9,6 +9,7 @@ namespace Qzo.Compute.Cuda.Kernels;
 /// (batch, head). Each warp carries <see cref="QueriesPerWarp"/> queries at once, its 32 lanes splitting the head
 /// dimension (4 values per lane), with every query's state in registers (value structs, no arrays). The group
 /// streams K/V tiles through shared memory, so each tile load serves W·4 queries and each shared read 4.
+/// Visibility as in <see cref="AttentionKernel.Visible"/> (causal, padding, sliding window).
 /// </summary>
 static class WarpAttentionKernel
 {
@@ -46,7 +47,7 @@ static class WarpAttentionKernel
             int warpLast = Math.Min(first + QueriesPerWarp, s.Seq) - 1;      // may be < first: an idle warp
             int groupLast = Math.Min(stepStart + warps * QueriesPerWarp, s.Seq) - 1;
 
-            for (int keyStart = 0; keyStart <= groupLast; keyStart += keyTile)
+            for (int keyStart = AttentionKernel.FirstVisibleKey(stepStart, s.Window); keyStart <= groupLast; keyStart += keyTile)
             {
                 Group.Barrier();                                              // the previous tile is no longer read
                 int row = Group.IdxX / pairs, pair = Group.IdxX - row * pairs;
@@ -82,10 +83,10 @@ static class WarpAttentionKernel
                         d0 += Warp.ShuffleXor(d0, lanes); d1 += Warp.ShuffleXor(d1, lanes);
                         d2 += Warp.ShuffleXor(d2, lanes); d3 += Warp.ShuffleXor(d3, lanes);
                     }
-                    s0 = Update(s0, j <= s0.Index ? d0 : float.NegativeInfinity, v0, v1, v2, v3);
-                    s1 = Update(s1, j <= s1.Index ? d1 : float.NegativeInfinity, v0, v1, v2, v3);
-                    s2 = Update(s2, j <= s2.Index ? d2 : float.NegativeInfinity, v0, v1, v2, v3);
-                    s3 = Update(s3, j <= s3.Index ? d3 : float.NegativeInfinity, v0, v1, v2, v3);
+                    s0 = Update(s0, AttentionKernel.Visible(s0.Index, j, s.Window) ? d0 : float.NegativeInfinity, v0, v1, v2, v3);
+                    s1 = Update(s1, AttentionKernel.Visible(s1.Index, j, s.Window) ? d1 : float.NegativeInfinity, v0, v1, v2, v3);
+                    s2 = Update(s2, AttentionKernel.Visible(s2.Index, j, s.Window) ? d2 : float.NegativeInfinity, v0, v1, v2, v3);
+                    s3 = Update(s3, AttentionKernel.Visible(s3.Index, j, s.Window) ? d3 : float.NegativeInfinity, v0, v1, v2, v3);
                 }
             }
             Store(output, s, b, h, s0, lane); Store(output, s, b, h, s1, lane);

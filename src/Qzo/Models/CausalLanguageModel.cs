@@ -1,0 +1,164 @@
+using Qzo.Compute;
+
+namespace Qzo.Models;
+
+/// <summary>
+/// What every architecture shares: a decoder (the subclass's forward pass) followed by lm_head, whose logits
+/// are computed in chunks of rows so the full [tokens × vocab] never exists, the loss on top of them, the
+/// scratch buffers, and the list of trainable tensors. Whole-sequence passes; nothing kept for a backward pass.
+/// </summary>
+public abstract class CausalLanguageModel : IDisposable
+{
+    DeviceTensor? _weightScratch, _vectorScratch, _biasScratch;
+    ActivationBuffers? _activations;
+    long _logitChunkElements = 32L << 20; // 128 MiB of fp32 logits: big GEMMs on a GPU, still modest on the CPU
+
+    private protected CausalLanguageModel(ModelConfig config, IBackend backend, ILinear lmHead, IReadOnlyList<string> unusedTensors)
+    {
+        Config = config;
+        Backend = backend;
+        LmHead = lmHead;
+        UnusedTensors = unusedTensors;
+    }
+
+    public ModelConfig Config { get; }
+    public IBackend Backend { get; }
+    public ILinear LmHead { get; }
+    /// <summary>Checkpoint tensors the model does not use (reported, never silently dropped).</summary>
+    public IReadOnlyList<string> UnusedTensors { get; }
+
+    /// <summary>How many logits one lm_head chunk may hold ([rows × vocab]); the full [tokens × vocab] never exists.</summary>
+    public long LogitChunkElements
+    {
+        get => _logitChunkElements;
+        set { _logitChunkElements = Math.Max(1, value); _activations?.Dispose(); _activations = null; }
+    }
+
+    /// <summary>Every linear layer, lm_head included.</summary>
+    public abstract IEnumerable<ILinear> AllLinears { get; }
+
+    /// <summary>Every distinct tensor of the model (a tied lm_head appears once, as the embedding).</summary>
+    public abstract IEnumerable<Parameter> AllParameters { get; }
+
+    /// <summary>Trainable tensors in index order (t = 0, 1, ...).</summary>
+    public IReadOnlyList<Parameter> Trainable =>
+        AllParameters.Where(p => p.TrainableIndex is not null).OrderBy(p => p.TrainableIndex).ToList();
+
+    /// <summary>The widths the activation buffers need.</summary>
+    private protected abstract ActivationShape Shape { get; }
+
+    /// <summary>Embedding tables, read through the weight scratch when they train or are not in the compute type.</summary>
+    private protected abstract IEnumerable<Parameter> Tables { get; }
+
+    /// <summary>Runs embeddings and layers over the batch; returns the buffer holding the final hidden states [rows, hidden].</summary>
+    private protected abstract DeviceTensor RunDecoder(TokenBatch batch, ActivationBuffers a, ForwardContext context);
+
+    /// <summary>OPT's project_out between the final hidden state and lm_head; null elsewhere.</summary>
+    private protected virtual ILinear? ProjectOut => null;
+
+    /// <summary>Per-sequence summed NLL of the labelled tokens under perturbation <paramref name="p"/>.</summary>
+    public SequenceLosses Loss(TokenBatch batch, Perturbation p)
+    {
+        var (a, hidden, context) = Forward(batch, p);
+        var targets = batch.ShiftedTargets();
+        var rows = Enumerable.Range(0, targets.Length).Where(r => targets[r] >= 0).ToArray();
+        var sums = new double[batch.Batch];
+        var counts = new int[batch.Batch];
+        var nll = new float[rows.Length];
+        ProjectRows(a, hidden, context, rows, (start, count, logits) =>
+        {
+            var chunkTargets = new int[count];
+            for (int r = 0; r < count; r++) chunkTargets[r] = targets[rows[start + r]];
+            Backend.Upload<int>(a.ChunkIds, chunkTargets);
+            Backend.CrossEntropyRows(logits, a.ChunkIds, a.ChunkNll, count, Config.VocabSize);
+            Backend.Download(a.ChunkNll, nll.AsSpan(start, count));
+        });
+        for (int r = 0; r < rows.Length; r++)
+        {
+            int b = rows[r] / batch.Seq;
+            sums[b] += nll[r];
+            counts[b]++;
+        }
+        return new SequenceLosses(sums, counts);
+    }
+
+    /// <summary>The logits at the given flat positions (b·Seq + t), one row of vocab floats each.</summary>
+    public float[][] Logits(TokenBatch batch, IReadOnlyList<int> positions, Perturbation p = default)
+    {
+        var (a, hidden, context) = Forward(batch, p);
+        var result = new float[positions.Count][];
+        ProjectRows(a, hidden, context, positions.ToArray(), (start, count, logits) =>
+        {
+            for (int r = 0; r < count; r++)
+            {
+                result[start + r] = new float[Config.VocabSize];
+                Backend.Download<float>(logits, result[start + r], (long)r * Config.VocabSize);
+            }
+        });
+        return result;
+    }
+
+    (ActivationBuffers, DeviceTensor, ForwardContext) Forward(TokenBatch batch, Perturbation p)
+    {
+        var a = Buffers(batch.Batch * batch.Seq);
+        var context = Context(p);
+        Backend.Upload<int>(a.Ids, batch.Ids);
+        Backend.Upload<int>(a.Mask, batch.AttentionMask);
+        return (a, RunDecoder(batch, a, context), context);
+    }
+
+    /// <summary>Runs (project_out and) lm_head over the selected rows of the final hidden state, a chunk at a time.</summary>
+    void ProjectRows(ActivationBuffers a, DeviceTensor hidden, ForwardContext context, int[] rows, Action<int, int, DeviceTensor> consume)
+    {
+        for (int start = 0; start < rows.Length; start += a.ChunkRows)
+        {
+            int count = Math.Min(a.ChunkRows, rows.Length - start);
+            Backend.Upload<int>(a.ChunkIds, rows.AsSpan(start, count));
+            Backend.EmbeddingGather(hidden, a.ChunkIds, a.ChunkHidden, count, Config.HiddenSize);
+            var headInput = a.ChunkHidden;
+            if (ProjectOut is { } projectOut)
+            {
+                projectOut.Forward(context, a.ChunkHidden, count, a.ChunkWords!);
+                headInput = a.ChunkWords!;
+            }
+            LmHead.Forward(context, headInput, count, a.ChunkLogits);
+            consume(start, count, a.ChunkLogits);
+        }
+    }
+
+    /// <summary>
+    /// The weight scratch holds one dequantized or perturbed matrix at a time, so it is sized to the largest
+    /// linear, or to an embedding table when that must be materialized (trained, or kept as an fp32 master).
+    /// Sized at the first forward pass, once it is known what trains.
+    /// </summary>
+    ForwardContext Context(Perturbation p)
+    {
+        if (_weightScratch is null)
+        {
+            long weights = AllLinears.Select(l => (long)l.InFeatures * l.OutFeatures).Max();
+            foreach (var table in Tables)
+                if (table.TrainableIndex is not null || table.Values.DType != Backend.ComputeType) weights = Math.Max(weights, table.Length);
+            _weightScratch = Backend.Allocate(Backend.ComputeType, weights, MemoryCategory.Workspace);
+            long vectors = Math.Max(Config.HiddenSize, AllLinears.Max(l => l.OutFeatures));
+            _vectorScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
+            _biasScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
+        }
+        return new ForwardContext(Backend, p, _weightScratch, _vectorScratch!, _biasScratch!);
+    }
+
+    ActivationBuffers Buffers(int rows)
+    {
+        if (_activations is not null && _activations.Rows >= rows) return _activations;
+        _activations?.Dispose();
+        _activations = new ActivationBuffers(Backend, Shape, rows, LogitChunkElements);
+        return _activations;
+    }
+
+    public virtual void Dispose()
+    {
+        _activations?.Dispose();
+        foreach (var p in AllParameters) p.Dispose();
+        foreach (var linear in AllLinears) linear.Dispose();
+        _weightScratch?.Dispose(); _vectorScratch?.Dispose(); _biasScratch?.Dispose();
+    }
+}

@@ -1,0 +1,22 @@
+using Qzo.Compute;
+
+namespace Qzo.Models;
+
+/// <summary>Loads a checkpoint onto a backend as the model its config.json names, with the trainable tensors numbered.</summary>
+public static class ModelLoader
+{
+    public static CausalLanguageModel Load(Checkpoint checkpoint, IBackend backend, TrainingScope scope, IProgress<double>? progress = null)
+    {
+        var loader = new ParameterLoader(checkpoint, backend, scope);
+        CausalLanguageModel model = checkpoint.Config switch
+        {
+            LlamaConfig llama => LlamaLoader.Build(loader, llama, progress),
+            OptConfig opt => OptLoader.Build(loader, opt, progress),
+            var other => throw new QzoException($"{checkpoint.Directory}: no loader for {other.Architecture.ClassName()}"),
+        };
+        try { loader.MarkTrainable(model); }
+        catch { model.Dispose(); throw; }
+        progress?.Report(1.0);
+        return model;
+    }
+}

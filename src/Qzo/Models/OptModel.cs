@@ -1,0 +1,121 @@
+using Qzo.Compute;
+
+namespace Qzo.Models;
+
+/// <summary>
+/// OPTForCausalLM's forward pass as transformers computes it (models/opt/modeling_opt.py): token embeddings
+/// (through project_in where word_embed_proj_dim ≠ hidden) plus learned positions, where a token's position is
+/// the count of real tokens before it in its row (cumsum of the attention mask − 1; padding gets −1), read at
+/// row position + 2; then per layer, with pre-LayerNorm,
+/// [x += out_proj(attn(q, k, v of LN(x))); x += fc2(relu(fc1(LN(x))))], or with post-LayerNorm (opt-350m)
+/// [x = LN(x + out_proj(attn(...x))); x = LN(x + fc2(relu(fc1(x))))]; the final LayerNorm (pre-LN only),
+/// project_out, and lm_head. transformers scales q by head_dim^−½ before q·kᵀ; the backend scales the scores by the
+/// same 1/√head_dim (equal up to fp32 rounding).
+/// </summary>
+public sealed class OptModel : CausalLanguageModel
+{
+    readonly ILinear? _projectOut;
+
+    internal OptModel(OptConfig config, IBackend backend, Parameter embedding, Parameter positions, ILinear? projectIn,
+                      IReadOnlyList<OptLayer> layers, LayerNormParameters? finalNorm, ILinear? projectOut, ILinear lmHead,
+                      IReadOnlyList<string> unusedTensors)
+        : base(config, backend, lmHead, unusedTensors)
+    {
+        Config = config;
+        Embedding = embedding;
+        PositionEmbedding = positions;
+        ProjectIn = projectIn;
+        Layers = layers;
+        FinalNorm = finalNorm;
+        _projectOut = projectOut;
+    }
+
+    public new OptConfig Config { get; }
+    public Parameter Embedding { get; }
+    public Parameter PositionEmbedding { get; }
+    public ILinear? ProjectIn { get; }
+    public IReadOnlyList<OptLayer> Layers { get; }
+    public LayerNormParameters? FinalNorm { get; }
+    private protected override ILinear? ProjectOut => _projectOut;
+
+    public override IEnumerable<ILinear> AllLinears =>
+        new[] { ProjectIn }.OfType<ILinear>().Concat(Layers.SelectMany(l => l.Linears)).Concat(new[] { _projectOut }.OfType<ILinear>()).Append(LmHead);
+
+    public override IEnumerable<Parameter> AllParameters =>
+        new[] { Embedding, PositionEmbedding }
+            .Concat(Layers.SelectMany(l => l.NormParameters))
+            .Concat(FinalNorm?.Parameters ?? [])
+            .Concat(AllLinears.SelectMany(l => l.Parameters))
+            .DistinctBy(p => p.Name);
+
+    private protected override ActivationShape Shape => new(Config.HiddenSize, Config.HiddenSize, Config.HiddenSize, Config.FfnDim,
+                                                            GatedMlp: false, Config.WordEmbedProjDim, Config.VocabSize);
+
+    private protected override IEnumerable<Parameter> Tables => [Embedding, PositionEmbedding];
+
+    /// <summary>Row of embed_positions per token: (real tokens so far − 1) + 2, so padding reads row 1 (transformers' OPTLearnedPositionalEmbedding).</summary>
+    public static int[] PositionRows(TokenBatch batch)
+    {
+        var rows = new int[batch.Batch * batch.Seq];
+        for (int b = 0; b < batch.Batch; b++)
+        {
+            int seen = 0;
+            for (int t = 0; t < batch.Seq; t++)
+            {
+                int i = b * batch.Seq + t;
+                seen += batch.AttentionMask[i];
+                rows[i] = (batch.AttentionMask[i] == 0 ? -1 : seen - 1) + OptConfig.PositionOffset;
+            }
+        }
+        return rows;
+    }
+
+    private protected override DeviceTensor RunDecoder(TokenBatch batch, ActivationBuffers a, ForwardContext context)
+    {
+        var c = Config; var b = Backend;
+        int n = batch.Batch * batch.Seq, h = c.HiddenSize;
+        if (batch.Seq > c.MaxPositions)
+            throw new QzoException($"a sequence of {batch.Seq} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
+
+        if (ProjectIn is null) b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
+        else
+        {
+            b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.Words!, n, c.WordEmbedProjDim);
+            ProjectIn.Forward(context, a.Words!, n, a.X);
+        }
+        b.Upload<int>(a.Positions, PositionRows(batch));
+        b.EmbeddingGather(context.Resolve(PositionEmbedding), a.Positions, a.Normed, n, h);
+        b.AddInPlace(a.X, a.Normed, (long)n * h);
+
+        foreach (var layer in Layers)
+        {
+            var attentionInput = a.X;
+            if (c.DoLayerNormBefore) { layer.AttentionNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); attentionInput = a.Normed; }
+            layer.Q.Forward(context, attentionInput, n, a.Q);
+            layer.K.Forward(context, attentionInput, n, a.K);
+            layer.V.Forward(context, attentionInput, n, a.V);
+            b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch.Batch, batch.Seq, c.Heads, c.Heads, c.HeadDim, slidingWindow: 0);
+            layer.Out.Forward(context, a.Attention, n, a.Normed);
+            b.AddInPlace(a.X, a.Normed, (long)n * h);
+            if (!c.DoLayerNormBefore) layer.AttentionNorm.Apply(context, a.X, a.X, n, h, OptConfig.LayerNormEps);
+
+            var mlpInput = a.X;
+            if (c.DoLayerNormBefore) { layer.MlpNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); mlpInput = a.Normed; }
+            layer.Fc1.Forward(context, mlpInput, n, a.Mlp);
+            b.ReluInPlace(a.Mlp, (long)n * c.FfnDim);
+            layer.Fc2.Forward(context, a.Mlp, n, a.Normed);
+            b.AddInPlace(a.X, a.Normed, (long)n * h);
+            if (!c.DoLayerNormBefore) layer.MlpNorm.Apply(context, a.X, a.X, n, h, OptConfig.LayerNormEps);
+        }
+        if (FinalNorm is null) return a.X;
+        FinalNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps);
+        return a.Normed;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        foreach (var layer in Layers) layer.Dispose();
+        FinalNorm?.Dispose();
+    }
+}
