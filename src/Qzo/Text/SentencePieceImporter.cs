@@ -44,7 +44,10 @@ internal static class SentencePieceImporter
         {
             if (sp.AddDummyPrefix) steps.Add(new PrependNormalizer(space));
             if (sp.EscapeWhitespaces) steps.Add(new ReplaceNormalizer(" ", Space));
+            if (sp.RemoveExtraWhitespaces) steps.Add(new TrimEndNormalizer(space[0]));
         }
+        else if (sp.RemoveExtraWhitespaces || !sp.EscapeWhitespaces)
+            throw new TokenizerFormatException("legacy: false needs remove_extra_whitespaces false and escape_whitespaces true (as Llama's models have)");
         else preTokenizer = new MetaspacePreTokenizer(new System.Text.Rune(Space[0]), sp.AddDummyPrefix ? PrependScheme.First : PrependScheme.Never, split: false);
         INormalizer? normalizer = steps.Count switch { 0 => null, 1 => steps[0], _ => new SequenceNormalizer(steps.ToArray()) };
 
