@@ -11,7 +11,7 @@ internal sealed class TokenizerFixture
 
     public TokenizerFixture(string name)
     {
-        Folder = Path.Combine(AppContext.BaseDirectory, "fixtures", name);
+        Folder = TestPaths.Fixture(name);
         _tokenizer = new(() => Tokenizer.Load(Folder));
         _expected = new(() => ReadExpected(Path.Combine(Folder, "expected.jsonl")));
     }
@@ -38,11 +38,4 @@ internal sealed class TokenizerFixture
         foreach (var name in names) File.Copy(Path.Combine(Folder, name), Path.Combine(temp.Path, name));
         return temp;
     }
-}
-
-internal sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "qzo-tokenizer-" + Guid.NewGuid().ToString("N"));
-    public TempFolder() => Directory.CreateDirectory(Path);
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }
