@@ -30,10 +30,9 @@ static class InspectCommand
             var infos = checkpoint.Tensors.Names.Select(checkpoint.Tensors.Get).ToList();
             PrintTensors(infos, r.GetValue(all));
             PrintCounts(checkpoint, infos);
-            var tokenizerPath = Path.Combine(p, "tokenizer.json");
-            AnsiConsole.MarkupLine(File.Exists(tokenizerPath)
+            AnsiConsole.MarkupLine(Qzo.Text.Tokenizer.IsPresent(p)
                 ? $"tokenizer: {Qzo.Text.Tokenizer.Load(p).VocabSize} tokens"
-                : "[yellow]tokenizer: none (no tokenizer.json)[/]");
+                : "[yellow]tokenizer: none (no tokenizer.json, tokenizer.model or vocab.json + merges.txt)[/]");
         }));
         return command;
     }

@@ -8,7 +8,7 @@ static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Folder holding tokenizer.json (and tokenizer_config.json)", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Folder holding tokenizer.json, tokenizer.model or vocab.json + merges.txt (and tokenizer_config.json)", Required = true };
         var text = new Argument<string>("text") { Description = "Text to encode, or with --decode a JSON array of token ids" };
         var decode = new Option<bool>("--decode") { Description = "Turn a JSON array of ids back into text" };
         var noSpecial = new Option<bool>("--no-special") { Description = "Encode without BOS/EOS; decode keeping special tokens" };

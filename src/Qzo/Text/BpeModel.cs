@@ -7,6 +7,7 @@ namespace Qzo.Text;
 /// <summary>
 /// HF tokenizers' BPE model (models/bpe/model.rs): characters → vocab ids (byte fallback to &lt;0xNN&gt;, else unk,
 /// optionally fused), then <see cref="BpeMerger"/>. Thread-safe; results for short pieces are cached.
+/// A merge's rank is its index in the merges list unless explicit ranks are given (SentencePiece: equal scores, equal ranks).
 /// </summary>
 internal sealed class BpeModel
 {
@@ -29,7 +30,8 @@ internal sealed class BpeModel
     readonly bool[]? _markStarts, _markEnds;
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unkToken,
-        bool fuseUnk, bool byteFallback, bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix)
+        bool fuseUnk, bool byteFallback, bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix,
+        IReadOnlyList<int>? ranks = null)
     {
         _vocab = vocab;
         _lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -62,7 +64,7 @@ internal sealed class BpeModel
             int aId = VocabId(a, rank), bId = VocabId(b, rank);
             if (b.Length < prefixLength) throw new TokenizerFormatException($"model.merges[{rank}]: \"{b}\" is shorter than continuing_subword_prefix");
             // A later duplicate pair overrides an earlier one, as in HF's HashMap collect.
-            _merges[BpeMerger.Key(aId, bId)] = new MergeRule(rank, VocabId(a + b[prefixLength..], rank));
+            _merges[BpeMerger.Key(aId, bId)] = new MergeRule(ranks?[rank] ?? rank, VocabId(a + b[prefixLength..], rank));
         }
     }
 

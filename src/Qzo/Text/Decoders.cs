@@ -23,6 +23,7 @@ internal static class Decoders
             "ByteFallback" => new ByteFallbackDecoder(),
             "Fuse" => new FuseDecoder(),
             "Strip" => new StripDecoder(j.RequiredRune("content", where), j.RequiredInt("start", where), j.RequiredInt("stop", where)),
+            "ByteLevel" => new ByteLevelDecoder(),
             "Metaspace" => new MetaspaceDecoder(j.RequiredRune("replacement", where), MetaspacePreTokenizer.ParseScheme(j, where)),
             _ => throw new TokenizerFormatException($"{where}: unsupported decoder type \"{type}\""),
         };
@@ -136,5 +137,31 @@ internal sealed class MetaspaceDecoder(Rune replacement, PrependScheme scheme) :
         for (int i = 0; i < tokens.Count; i++)
             result.Add(tokens[i].Replace(_rep, i == 0 && scheme != PrependScheme.Never ? "" : " ", StringComparison.Ordinal));
         return result;
+    }
+}
+
+/// <summary>
+/// HF ByteLevel decoder: all tokens' characters back to bytes, decoded as UTF-8 (invalid sequences become U+FFFD).
+/// A token with a character outside the byte alphabet (an added token such as "a b") contributes its own UTF-8 bytes.
+/// </summary>
+internal sealed class ByteLevelDecoder : IDecoder
+{
+    public List<string> DecodeChain(List<string> tokens)
+    {
+        var bytes = new List<byte>();
+        foreach (var token in tokens)
+        {
+            int before = bytes.Count;
+            bool allMapped = true;
+            foreach (char c in token)
+            {
+                if (!ByteLevelAlphabet.TryGetByte(c, out byte b)) { allMapped = false; break; }
+                bytes.Add(b);
+            }
+            if (allMapped) continue;
+            bytes.RemoveRange(before, bytes.Count - before);
+            bytes.AddRange(Encoding.UTF8.GetBytes(token));
+        }
+        return [Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes))];
     }
 }

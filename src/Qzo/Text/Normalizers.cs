@@ -55,10 +55,10 @@ internal sealed class UnicodeNormalizer : INormalizer
 
     public UnicodeNormalizer(NormalizationForm form, string name)
     {
-        // With InvariantGlobalization (Directory.Build.props) .NET has no ICU and string.Normalize silently
-        // returns non-ASCII text unchanged; refuse rather than tokenize differently from HF.
+        // Without ICU (InvariantGlobalization, or no libicu on the machine) string.Normalize silently returns
+        // non-ASCII text unchanged; refuse rather than tokenize differently from HF.
         if (!IsAvailable)
-            throw new TokenizerFormatException($"normalizer {name} needs Unicode normalization, which this build lacks (InvariantGlobalization is on, so .NET has no ICU)");
+            throw new TokenizerFormatException($"normalizer {name} needs Unicode normalization, which this .NET runtime lacks (it runs without ICU: InvariantGlobalization, or no libicu installed)");
         _form = form;
     }
 

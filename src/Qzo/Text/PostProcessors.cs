@@ -18,10 +18,19 @@ internal static class PostProcessors
         {
             "TemplateProcessing" => TemplateProcessor.Parse(j, where),
             "Sequence" => new SequencePostProcessor(j.RequiredArray("processors", where).Select((p, i) => Parse(p, $"{where}.processors[{i}]")!).ToArray()),
+            "RobertaProcessing" or "BertProcessing" => new TemplateProcessor([SpecialIds(j, "cls", where), null, SpecialIds(j, "sep", where)]),
             // ByteLevel's post-processing only trims offsets; ids are untouched.
             "ByteLevel" => new SequencePostProcessor([]),
             _ => throw new TokenizerFormatException($"{where}: unsupported post_processor type \"{type}\""),
         };
+    }
+
+    /// <summary>RobertaProcessing / BertProcessing name a special token as ["&lt;s&gt;", 0].</summary>
+    static int[] SpecialIds(JsonElement j, string name, string where)
+    {
+        var pair = j.Required(name, where);
+        if (pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() == 2 && pair[1].TryGetInt32(out int id) && id >= 0) return [id];
+        throw new TokenizerFormatException($"{where}: \"{name}\" must be [token, id]");
     }
 }
 

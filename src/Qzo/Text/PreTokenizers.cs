@@ -25,6 +25,8 @@ internal static class PreTokenizers
         {
             "Sequence" => new SequencePreTokenizer(j.RequiredArray("pretokenizers", where).Select((p, i) => Parse(p, $"{where}.pretokenizers[{i}]")!).ToArray()),
             "Metaspace" => MetaspacePreTokenizer.Parse(j, where),
+            "ByteLevel" => ByteLevelPreTokenizer.Parse(j, where),
+            "Split" => SplitPreTokenizer.Parse(j, where),
             _ => throw new TokenizerFormatException($"{where}: unsupported pre_tokenizer type \"{type}\""),
         };
     }

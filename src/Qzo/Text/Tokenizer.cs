@@ -1,10 +1,9 @@
-using System.Text.Json;
-
 namespace Qzo.Text;
 
 /// <summary>
-/// A Hugging Face tokenizer.json tokenizer (BPE with byte fallback: the Llama-2 kind), encoding and decoding exactly as
-/// the Rust <c>tokenizers</c> library does: added tokens → normalizer → pre-tokenizer → BPE → post-processor.
+/// A Hugging Face BPE tokenizer (SentencePiece-style with byte fallback: Llama-2, Mistral; byte-level: GPT-2, OPT,
+/// Llama-3, Qwen2), encoding and decoding exactly as the Rust <c>tokenizers</c> library does:
+/// added tokens → normalizer → pre-tokenizer → BPE → post-processor.
 /// Thread-safe.
 /// </summary>
 public sealed class Tokenizer
@@ -13,10 +12,10 @@ public sealed class Tokenizer
     readonly INormalizer? _normalizer;
     readonly IPreTokenizer? _preTokenizer;
     readonly BpeModel _model;
-    IPostProcessor? _postProcessor; // replaced by ApplyConfig for Llama tokenizer classes
+    IPostProcessor? _postProcessor; // replaced by ApplyConfig where transformers rebuilds it from tokenizer_config.json
     readonly IDecoder? _decoder;
 
-    Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, BpeModel model,
+    internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, BpeModel model,
         IPostProcessor? postProcessor, IDecoder? decoder)
     {
         _added = added;
@@ -35,82 +34,39 @@ public sealed class Tokenizer
     public int? PadId { get; private set; }
     public int? UnkId { get; private set; }
 
-    /// <summary>Reads <c>tokenizer.json</c> (required) and <c>tokenizer_config.json</c> (if present) from a checkpoint folder.</summary>
-    public static Tokenizer Load(string directory)
-    {
-        string path = Path.Combine(directory, "tokenizer.json");
-        string configPath = Path.Combine(directory, "tokenizer_config.json");
-        if (!File.Exists(path)) throw new QzoException($"{path}: not found (Qzo needs a Hugging Face tokenizer.json)");
-        return Build(ReadText(path), File.Exists(configPath) ? ReadText(configPath) : null, path, configPath);
-    }
+    /// <summary>
+    /// Reads the tokenizer of a Hugging Face checkpoint folder: <c>tokenizer.json</c> if present, else SentencePiece's
+    /// <c>tokenizer.model</c>, else GPT-2's <c>vocab.json</c> + <c>merges.txt</c>; and <c>tokenizer_config.json</c> if present.
+    /// </summary>
+    public static Tokenizer Load(string directory) => TokenizerLoader.Load(directory);
+
+    /// <summary>Whether <paramref name="directory"/> holds tokenizer files that <see cref="Load"/> reads.</summary>
+    public static bool IsPresent(string directory) => TokenizerLoader.FindSource(directory) is not null;
 
     public static Tokenizer FromJson(string tokenizerJson, string? tokenizerConfigJson = null, string sourceName = "tokenizer.json") =>
-        Build(tokenizerJson, tokenizerConfigJson, sourceName, Path.Combine(Path.GetDirectoryName(sourceName) ?? "", "tokenizer_config.json"));
+        TokenizerLoader.FromJson(tokenizerJson, tokenizerConfigJson, sourceName,
+            Path.Combine(Path.GetDirectoryName(sourceName) ?? "", "tokenizer_config.json"));
 
-    static string ReadText(string path)
+    /// <summary>
+    /// Sets the special token ids and, where the source calls for it, rebuilds the post-processor from add_bos_token /
+    /// add_eos_token as transformers does.
+    /// </summary>
+    internal void ApplyConfig(TokenizerConfig? config, TokenizerDefaults defaults)
     {
-        try { return File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new QzoException($"{path}: cannot read ({e.Message})", e); }
-    }
-
-    static Tokenizer Build(string tokenizerJson, string? configJson, string sourceName, string configName)
-    {
-        ArgumentNullException.ThrowIfNull(tokenizerJson);
-        var config = configJson is null ? null : WithFile(configName, configJson, TokenizerConfig.Parse);
-        var tokenizer = WithFile(sourceName, tokenizerJson, root =>
-        {
-            if (root.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("the top level must be an object");
-            var normalizer = Normalizers.Parse(root.Optional("normalizer"));
-            return new Tokenizer(
-                new AddedVocabulary(AddedVocabulary.Parse(root.Optional("added_tokens")), normalizer),
-                normalizer,
-                PreTokenizers.Parse(root.Optional("pre_tokenizer")),
-                BpeModel.Parse(root.Required("model", "the top level")),
-                PostProcessors.Parse(root.Optional("post_processor")),
-                Decoders.Parse(root.Optional("decoder")));
-        });
-        try { tokenizer.ApplyConfig(config); }
-        catch (TokenizerFormatException e) { throw new QzoException($"{configName}: {e.Message}", e); }
-        return tokenizer;
-    }
-
-    /// <summary>Runs a parser over a JSON file; every format problem becomes a one-line QzoException naming the file.</summary>
-    static T WithFile<T>(string fileName, string json, Func<JsonElement, T> parse)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 256 });
-            return parse(doc.RootElement);
-        }
-        catch (JsonException e)
-        {
-            string where = e.LineNumber is long line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
-            throw new QzoException($"{fileName}: not valid JSON{where}", e);
-        }
-        catch (TokenizerFormatException e)
-        {
-            throw new QzoException($"{fileName}: {e.Message}", e);
-        }
-    }
-
-    void ApplyConfig(TokenizerConfig? config)
-    {
-        // Config names win ("" = explicitly none); without one, the model's unk token and the Llama names.
-        UnkId = Id(config?.UnkToken ?? _model.UnkToken);
-        BosId = Id(config?.BosToken ?? "<s>");
-        EosId = Id(config?.EosToken ?? "</s>");
+        // Config names win ("" = explicitly none); without one, the source's usual names.
+        UnkId = Id(config?.UnkToken ?? defaults.UnkToken);
+        BosId = Id(config?.BosToken ?? defaults.BosToken);
+        EosId = Id(config?.EosToken ?? defaults.EosToken);
         PadId = Id(config?.PadToken);
-        if (config is { OverridesPostProcessor: true })
-        {
-            bool addBos = config.AddBosToken ?? true, addEos = config.AddEosToken ?? false;
-            if ((addBos && BosId is null) || (addEos && EosId is null))
-                throw new TokenizerFormatException($"add_{(addBos && BosId is null ? "bos" : "eos")}_token is true but that token is not in the vocab");
-            var single = new List<int[]?>();
-            if (addBos) single.Add([BosId!.Value]);
-            single.Add(null);
-            if (addEos) single.Add([EosId!.Value]);
-            _postProcessor = new TemplateProcessor(single.ToArray());
-        }
+        if (!defaults.PostProcessorFromConfig && config is not { OverridesPostProcessor: true }) return;
+        bool addBos = config?.AddBosToken ?? defaults.AddBosToken, addEos = config?.AddEosToken ?? false;
+        if ((addBos && BosId is null) || (addEos && EosId is null))
+            throw new TokenizerFormatException($"add_{(addBos && BosId is null ? "bos" : "eos")}_token is true but that token is not in the vocab");
+        var single = new List<int[]?>();
+        if (addBos) single.Add([BosId!.Value]);
+        single.Add(null);
+        if (addEos) single.Add([EosId!.Value]);
+        _postProcessor = new TemplateProcessor(single.ToArray());
 
         int? Id(string? token) => string.IsNullOrEmpty(token) ? null : TokenToId(token);
     }

@@ -2,20 +2,35 @@ using System.Text.Json;
 
 namespace Qzo.Text;
 
-/// <summary>The parts of transformers' tokenizer_config.json that change ids: special token names and add_bos/add_eos.</summary>
+/// <summary>
+/// The parts of transformers' tokenizer_config.json that change ids: the class, special token names,
+/// add_bos/add_eos, added_tokens_decoder, and the class options legacy (Llama) and add_prefix_space (GPT-2).
+/// </summary>
 internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken, bool? AddEosToken,
     string? BosToken, string? EosToken, string? UnkToken, string? PadToken)
 {
     static readonly HashSet<string> LlamaClasses = ["LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast"];
 
+    public IReadOnlyList<AddedToken> AddedTokensDecoder { get; init; } = [];
+    public bool? Legacy { get; init; }
+    public bool? AddPrefixSpace { get; init; }
+
     public static TokenizerConfig Parse(JsonElement root)
     {
+        const string where = "tokenizer_config";
         if (root.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("the top level must be an object");
-        return new TokenizerConfig(root.OptionalString("tokenizer_class", "tokenizer_config"),
-            root.Optional("add_bos_token") is null ? null : root.OptionalBool("add_bos_token", true, "tokenizer_config"),
-            root.Optional("add_eos_token") is null ? null : root.OptionalBool("add_eos_token", false, "tokenizer_config"),
-            SpecialToken(root, "bos_token"), SpecialToken(root, "eos_token"), SpecialToken(root, "unk_token"), SpecialToken(root, "pad_token"));
+        return new TokenizerConfig(root.OptionalString("tokenizer_class", where),
+            OptionalBool(root, "add_bos_token"), OptionalBool(root, "add_eos_token"),
+            SpecialToken(root, "bos_token"), SpecialToken(root, "eos_token"), SpecialToken(root, "unk_token"), SpecialToken(root, "pad_token"))
+        {
+            AddedTokensDecoder = ParseAddedTokensDecoder(root.Optional("added_tokens_decoder")),
+            Legacy = OptionalBool(root, "legacy"),
+            AddPrefixSpace = OptionalBool(root, "add_prefix_space"),
+        };
     }
+
+    static bool? OptionalBool(JsonElement root, string name) =>
+        root.Optional(name) is null ? null : root.OptionalBool(name, false, "tokenizer_config");
 
     /// <summary>
     /// A special token is written as a string or as an AddedToken object {"content": ...}. An explicit null means
@@ -29,9 +44,32 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
         _ => throw new TokenizerFormatException($"\"{name}\" must be a string or an object with \"content\""),
     };
 
+    /// <summary>{"id": {"content", "lstrip", "rstrip", "normalized", "single_word", "special"}, ...}</summary>
+    static List<AddedToken> ParseAddedTokensDecoder(JsonElement? json)
+    {
+        var list = new List<AddedToken>();
+        if (json is not { } j) return list;
+        if (j.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("\"added_tokens_decoder\" must be an object");
+        foreach (var p in j.EnumerateObject())
+        {
+            string w = $"added_tokens_decoder[\"{p.Name}\"]";
+            if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                throw new TokenizerFormatException($"{w}: the key must be a token id");
+            bool special = p.Value.OptionalBool("special", false, w);
+            list.Add(new AddedToken(id, p.Value.RequiredString("content", w), p.Value.OptionalBool("single_word", false, w),
+                p.Value.OptionalBool("lstrip", false, w), p.Value.OptionalBool("rstrip", false, w), p.Value.OptionalBool("normalized", !special, w), special));
+        }
+        return list;
+    }
+
     /// <summary>
     /// transformers' LlamaTokenizerFast rebuilds the post-processor from add_bos_token (default true) and add_eos_token
     /// (default false) whatever tokenizer.json says (update_post_processor); other classes keep tokenizer.json's.
     /// </summary>
     public bool OverridesPostProcessor => TokenizerClass is not null && LlamaClasses.Contains(TokenizerClass);
 }
+
+/// <summary>What a tokenizer's source files imply where tokenizer_config.json is silent.</summary>
+/// <param name="PostProcessorFromConfig">BOS/EOS come from add_bos_token / add_eos_token (defaulting to
+/// <paramref name="AddBosToken"/> / false) rather than from the source's own post-processor.</param>
+internal sealed record TokenizerDefaults(string? UnkToken, string? BosToken, string? EosToken, bool AddBosToken, bool PostProcessorFromConfig);

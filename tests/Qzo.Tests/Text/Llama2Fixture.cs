@@ -14,16 +14,7 @@ internal static class Llama2Fixture
 
     static readonly Lazy<string> s_json = new(() => File.ReadAllText(Path.Combine(Folder, "tokenizer.json")));
     static readonly Lazy<Tokenizer> s_tokenizer = new(() => Tokenizer.Load(Folder));
-    static readonly Lazy<IReadOnlyList<(string Text, int[] Ids)>> s_expected = new(() =>
-        File.ReadLines(Path.Combine(Folder, "expected.jsonl"))
-            .Where(line => line.Length > 0)
-            .Select(line =>
-            {
-                using var doc = JsonDocument.Parse(line);
-                return (doc.RootElement.GetProperty("text").GetString()!,
-                        doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
-            })
-            .ToList());
+    static readonly Lazy<IReadOnlyList<(string Text, int[] Ids)>> s_expected = new(() => TokenizerFixture.ReadExpected(Path.Combine(Folder, "expected.jsonl")));
 
     public static string Json => s_json.Value;
     public static Tokenizer Llama2 => s_tokenizer.Value;

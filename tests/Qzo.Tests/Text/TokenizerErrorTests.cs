@@ -18,11 +18,47 @@ public sealed class TokenizerErrorTests : IDisposable
         $$"""{"version": "1.0", {{extra}} "model": {{model}}}""";
 
     [Fact]
-    public void MissingTokenizerJsonNamesTheFile()
+    public void AFolderWithoutTokenizerFilesNamesTheFolderAndTheFilesLookedFor()
     {
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), "{}"); // without merges.txt it is not a tokenizer
         var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
-        Assert.Contains(Path.Combine(_dir, "tokenizer.json"), e.Message);
+        Assert.Contains(_dir, e.Message);
+        Assert.Contains("tokenizer.json", e.Message);
+        Assert.Contains("tokenizer.model", e.Message);
+        Assert.Contains("merges.txt", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+        Assert.False(Tokenizer.IsPresent(_dir));
+    }
+
+    [Fact]
+    public void AMissingFolderIsNamed()
+    {
+        string missing = Path.Combine(_dir, "nope");
+        Assert.Contains(missing, Assert.Throws<QzoException>(() => Tokenizer.Load(missing)).Message);
+    }
+
+    [Fact]
+    public void TokenizerJsonIsPreferredOverTheOtherFormats()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), Minimal());
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.model"), "not protobuf");
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), "not json");
+        File.WriteAllText(Path.Combine(_dir, "merges.txt"), "");
+        Assert.Equal(new[] { 0 }, Tokenizer.Load(_dir).Encode("a"));
+    }
+
+    [Fact]
+    public void BadMergesTxtNamesTheFileAndLine()
+    {
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), """{"a": 0, "b": 1, "ab": 2}""");
+        File.WriteAllText(Path.Combine(_dir, "merges.txt"), "#version: 0.2\na b\na b c\n");
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
+        Assert.Contains(Path.Combine(_dir, "merges.txt"), e.Message);
+        Assert.Contains("line 3", e.Message);
+        File.WriteAllText(Path.Combine(_dir, "merges.txt"), "a x\n");
+        Assert.Contains("\"x\"", Assert.Throws<QzoException>(() => Tokenizer.Load(_dir)).Message);
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), """["a"]""");
+        Assert.Contains(Path.Combine(_dir, "vocab.json"), Assert.Throws<QzoException>(() => Tokenizer.Load(_dir)).Message);
     }
 
     [Fact]
@@ -62,9 +98,11 @@ public sealed class TokenizerErrorTests : IDisposable
 
     [Theory]
     [InlineData("\"normalizer\": {\"type\": \"BertNormalizer\"},", "BertNormalizer")]
-    [InlineData("\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},", "ByteLevel")]
+    [InlineData("\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},", "BertPreTokenizer")]
     [InlineData("\"decoder\": {\"type\": \"WordPiece\"},", "WordPiece")]
-    [InlineData("\"post_processor\": {\"type\": \"BertProcessing\"},", "BertProcessing")]
+    [InlineData("\"post_processor\": {\"type\": \"FutureProcessing\"},", "FutureProcessing")]
+    [InlineData("\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"a++\"}, \"behavior\": \"Isolated\"},", "a++")]
+    [InlineData("\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \"a\"}, \"behavior\": \"Glued\"},", "Glued")]
     [InlineData("\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" +\"}, \"content\": \" \"},", "Regex")]
     public void UnsupportedComponentsNameTheirType(string extra, string name)
     {
@@ -90,7 +128,7 @@ public sealed class TokenizerErrorTests : IDisposable
     {
         string json = Minimal("""{"type": "BPE", "vocab": {"é": 0, "e": 1, "\u0301": 2, "<0xCC>": 3, "<0x81>": 4}, "merges": [], "byte_fallback": true}""",
             """ "normalizer": {"type": "NFC"}, """);
-        // Directory.Build.props sets InvariantGlobalization, which leaves .NET without ICU: string.Normalize then
+        // Without ICU (InvariantGlobalization, or no libicu) string.Normalize
         // returns non-ASCII text unchanged, so NFC/NFKC tokenizers are refused rather than silently mis-tokenized.
         if (UnicodeNormalizer.IsAvailable)
             Assert.Equal(new[] { 0 }, Tokenizer.FromJson(json).Encode("e\u0301"));

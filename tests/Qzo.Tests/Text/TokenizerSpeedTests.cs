@@ -12,8 +12,11 @@ public class TokenizerSpeedCollection;
 [Collection(nameof(TokenizerSpeedTests))]
 public class TokenizerSpeedTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void Encodes100KBInWellUnderASecond()
+    [Theory]
+    [InlineData("llama2-tokenizer")]
+    [InlineData("llama3-tokenizer")]
+    [InlineData("gpt2-tokenizer")]
+    public void Encodes100KBInWellUnderASecond(string fixture)
     {
         var texts = Expected.Select(e => e.Text).Where(s => !s.Contains('▁')).ToList();
         var mixed = new System.Text.StringBuilder();
@@ -21,7 +24,7 @@ public class TokenizerSpeedTests(ITestOutputHelper output)
         var english = new System.Text.StringBuilder();
         while (english.Length < 100_000) english.AppendJoin(' ', TokenizerSynthesizer.BuiltInCorpus).Append('\n');
 
-        var t = Llama2;
+        var t = fixture == "llama2-tokenizer" ? Llama2 : new TokenizerFixture(fixture).Tokenizer;
         foreach (string input in new[] { mixed.ToString(), english.ToString() })
         {
             var best = TimeSpan.MaxValue;

@@ -1,0 +1,81 @@
+using System.Text.Json;
+
+namespace Qzo.Text;
+
+/// <summary>
+/// Builds a byte-level BPE tokenizer from the classic vocab.json + merges.txt pair, as transformers' GPT2Tokenizer
+/// (also OPT's class) and Qwen2Tokenizer do: GPT-2 → ByteLevel pre-tokenizer with the GPT-2 regex
+/// (add_prefix_space from the config, default false); Qwen2 → NFC, the Qwen2 regex, ByteLevel without its own regex.
+/// Special tokens named in the config (GPT-2's default "&lt;|endoftext|&gt;") and added_tokens_decoder are added tokens;
+/// BOS/EOS come from add_bos_token / add_eos_token (default false; OPT's config sets add_bos_token with bos "&lt;/s&gt;").
+/// </summary>
+internal static class VocabAndMergesImporter
+{
+    public const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    const string EndOfText = "<|endoftext|>";
+
+    static readonly HashSet<string> Gpt2Classes = ["GPT2Tokenizer", "GPT2TokenizerFast"];
+    static readonly HashSet<string> Qwen2Classes = ["Qwen2Tokenizer", "Qwen2TokenizerFast"];
+
+    public static Dictionary<string, int> ParseVocab(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("must be an object {token: id}");
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var p in root.EnumerateObject())
+        {
+            if (!p.Value.TryGetInt32(out int id) || id < 0)
+                throw new TokenizerFormatException($"\"{p.Name}\": id must be a non-negative integer");
+            vocab[p.Name] = id;
+        }
+        return vocab;
+    }
+
+    /// <summary>One "left right" pair per line; a "#version" line and blank lines are skipped (as HF's BPE::read_file does the former).</summary>
+    public static List<(string Left, string Right)> ParseMerges(IEnumerable<string> lines)
+    {
+        var merges = new List<(string, string)>();
+        int lineNumber = 0;
+        foreach (var line in lines)
+        {
+            lineNumber++;
+            if (line.Length == 0 || line.StartsWith("#version", StringComparison.Ordinal)) continue;
+            var parts = line.Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                throw new TokenizerFormatException($"line {lineNumber}: \"{line}\" is not two tokens separated by one space");
+            merges.Add((parts[0], parts[1]));
+        }
+        return merges;
+    }
+
+    /// <summary>Whether the config's class is Qwen2's (else GPT-2's); other classes are refused.</summary>
+    public static bool IsQwen2(TokenizerConfig? config)
+    {
+        string? tokenizerClass = config?.TokenizerClass;
+        if (tokenizerClass is null || Gpt2Classes.Contains(tokenizerClass)) return false;
+        if (Qwen2Classes.Contains(tokenizerClass)) return true;
+        throw new TokenizerFormatException($"tokenizer_class \"{tokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT uses, and Qwen2Tokenizer)");
+    }
+
+    public static (Tokenizer, TokenizerDefaults) Build(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, TokenizerConfig? config, bool qwen2)
+    {
+
+        var defaults = qwen2
+            ? new TokenizerDefaults(EndOfText, BosToken: null, EosToken: EndOfText, AddBosToken: false, PostProcessorFromConfig: true)
+            : new TokenizerDefaults(EndOfText, EndOfText, EndOfText, AddBosToken: false, PostProcessorFromConfig: true);
+        var added = new List<AddedToken>(config?.AddedTokensDecoder ?? []);
+        foreach (var name in new[] { config?.UnkToken ?? defaults.UnkToken, config?.BosToken ?? defaults.BosToken, config?.EosToken ?? defaults.EosToken, config?.PadToken })
+            if (!string.IsNullOrEmpty(name) && vocab.TryGetValue(name, out int id) && !added.Any(a => a.Content == name))
+                added.Add(new AddedToken(id, name, false, false, false, Normalized: false, Special: true));
+
+        var model = new BpeModel(vocab, merges, unkToken: null, fuseUnk: false, byteFallback: false, ignoreMerges: false,
+            continuingSubwordPrefix: null, endOfWordSuffix: null);
+        bool addPrefixSpace = config?.AddPrefixSpace ?? false;
+        INormalizer? normalizer = qwen2 ? new UnicodeNormalizer(System.Text.NormalizationForm.FormC, "NFC") : null;
+        IPreTokenizer preTokenizer = qwen2
+            ? new SequencePreTokenizer([new SplitPreTokenizer(new OnigRegex(Qwen2Pattern, "Qwen2Tokenizer"), SplitBehavior.Isolated, false),
+                new ByteLevelPreTokenizer(addPrefixSpace, useRegex: false)])
+            : new ByteLevelPreTokenizer(addPrefixSpace, useRegex: true);
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model, postProcessor: null, new ByteLevelDecoder());
+        return (tokenizer, defaults);
+    }
+}
