@@ -48,6 +48,19 @@ public interface IBackend : IDisposable
                          int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow);
 
     /// <summary>
+    /// Attention of a pass's new queries over a KV cache (generation). q, output: [batch, newTokens, heads, headDim];
+    /// keys, values: [batch, maxLength, kvHeads, headDim] whose first <paramref name="cacheLength"/> slots are filled,
+    /// the new tokens' own keys last; keyMask: [batch, maxLength]. Query t sits at slot i = cacheLength − newTokens + t
+    /// and sees slot j iff j ≤ i, keyMask[b, j] = 1 and, with a window, i − j &lt; slidingWindow (slots count
+    /// padding, as in <see cref="CausalAttention"/>). Scores scaled by 1/sqrt(headDim); a query that sees no key outputs zeros.
+    /// </summary>
+    void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
+                         int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow);
+
+    /// <summary>cache[b, start + t, :] = rows[b, t, :] for b &lt; batch, t &lt; count: a pass's keys or values into a KV cache [batch, maxLength, width].</summary>
+    void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width);
+
+    /// <summary>
     /// y = (x − mean) / sqrt(var + eps) · weight + bias per row, with the biased variance (torch's LayerNorm,
     /// OPT). weight and bias may be null (layer_norm_elementwise_affine false): then 1 and 0. x and y may be one buffer.
     /// </summary>

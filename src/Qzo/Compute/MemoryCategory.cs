@@ -8,4 +8,6 @@ public enum MemoryCategory
     OtherWeights,
     Activations,
     Workspace,
+    /// <summary>Keys and values kept for generation.</summary>
+    KvCache,
 }

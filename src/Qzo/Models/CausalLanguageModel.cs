@@ -5,9 +5,10 @@ namespace Qzo.Models;
 /// <summary>
 /// What every architecture shares: a decoder (the subclass's forward pass) followed by lm_head, whose logits
 /// are computed in chunks of rows so the full [tokens × vocab] never exists, the loss on top of them, the
-/// scratch buffers, and the list of trainable tensors. Whole-sequence passes; nothing kept for a backward pass.
+/// scratch buffers, and the list of trainable tensors. Whole-sequence passes for training and scoring, nothing kept for a
+/// backward pass; generation's passes extend a KV cache instead (CausalLanguageModel.Cached.cs).
 /// </summary>
-public abstract class CausalLanguageModel : IDisposable
+public abstract partial class CausalLanguageModel : IDisposable
 {
     DeviceTensor? _weightScratch, _vectorScratch, _biasScratch;
     ActivationBuffers? _activations;
@@ -50,8 +51,33 @@ public abstract class CausalLanguageModel : IDisposable
     /// <summary>Embedding tables, read through the weight scratch when they train or are not in the compute type.</summary>
     private protected abstract IEnumerable<Parameter> Tables { get; }
 
-    /// <summary>Runs embeddings and layers over the batch; returns the buffer holding the final hidden states [rows, hidden].</summary>
-    private protected abstract DeviceTensor RunDecoder(TokenBatch batch, ActivationBuffers a, ForwardContext context);
+    /// <summary>Runs embeddings and layers over the pass's tokens; returns the buffer holding the final hidden states [rows, hidden].</summary>
+    private protected abstract DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context);
+
+    /// <summary>
+    /// Token positions of a whole-sequence pass: by default each token's index among its row's real tokens (−1 for
+    /// padding), as transformers computes positions from the attention mask (OPT).
+    /// </summary>
+    private protected virtual int[] WholeSequencePositions(TokenBatch batch) => RealTokenPositions(batch);
+
+    /// <summary>The most positions the model can embed (OPT's learned table); null where positions are computed (RoPE).</summary>
+    public virtual int? PositionLimit => null;
+
+    /// <summary>Per token, the count of real tokens before it in its row (cumsum of the attention mask − 1); −1 for padding.</summary>
+    static int[] RealTokenPositions(TokenBatch batch)
+    {
+        var positions = new int[batch.Batch * batch.Seq];
+        for (int b = 0; b < batch.Batch; b++)
+        {
+            int seen = 0;
+            for (int t = 0; t < batch.Seq; t++)
+            {
+                int i = b * batch.Seq + t;
+                positions[i] = batch.AttentionMask[i] == 0 ? -1 : seen++;
+            }
+        }
+        return positions;
+    }
 
     /// <summary>OPT's project_out between the final hidden state and lm_head; null elsewhere.</summary>
     private protected virtual ILinear? ProjectOut => null;
@@ -104,7 +130,7 @@ public abstract class CausalLanguageModel : IDisposable
         var context = Context(p);
         Backend.Upload<int>(a.Ids, batch.Ids);
         Backend.Upload<int>(a.Mask, batch.AttentionMask);
-        return (a, RunDecoder(batch, a, context), context);
+        return (a, RunDecoder(new DecoderPass(batch.Batch, batch.Seq, WholeSequencePositions(batch), Cache: null), a, context), context);
     }
 
     /// <summary>Runs (project_out and) lm_head over the selected rows of the final hidden state, a chunk at a time.</summary>

@@ -29,10 +29,18 @@ public sealed class Checkpoint : IDisposable
         if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: checkpoint folder not found");
         var configPath = Path.Combine(directory, "config.json");
         var reader = JsonConfigReader.Load(configPath);
-        var config = ModelConfig.Parse(reader);
+        var config = ModelConfig.Parse(reader) with { GenerationEosTokenIds = ReadGenerationEos(directory) };
         var gptq = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
         return new Checkpoint(directory, config, gptq, tensors);
+    }
+
+    static int[]? ReadGenerationEos(string directory)
+    {
+        var path = Path.Combine(directory, "generation_config.json");
+        if (!File.Exists(path)) return null;
+        var reader = JsonConfigReader.Load(path);
+        return reader.Has("eos_token_id") ? reader.IntList("eos_token_id") : null;
     }
 
     static GptqConfig? ReadQuantizationConfig(string directory, JsonConfigReader config)

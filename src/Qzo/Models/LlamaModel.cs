@@ -7,8 +7,9 @@ namespace Qzo.Models;
 /// The Llama forward pass as transformers computes it (formats.md §3), also Mistral's and Qwen2's: embed → for
 /// each layer [x += o_proj(attn(rope(q), rope(k), v) of RMSNorm(x)); x += down(silu(gate(n))·up(n)) with
 /// n = RMSNorm(x)] → final RMSNorm → lm_head. Qwen2's q/k/v biases live in the linears; Mistral's and Qwen2's
-/// sliding windows are the per-layer <see cref="LlamaConfig.AttentionWindow"/>. Positions are 0..T−1 whatever
-/// the padding, as transformers' forward uses them when given no position_ids.
+/// sliding windows are the per-layer <see cref="LlamaConfig.AttentionWindow"/>. A whole-sequence pass puts tokens at
+/// positions 0..T−1 whatever the padding, as transformers' forward does when given no position_ids; generation
+/// counts only a row's real tokens, as generate() does (position_ids from the attention mask).
 /// </summary>
 public sealed class LlamaModel : CausalLanguageModel
 {
@@ -45,14 +46,15 @@ public sealed class LlamaModel : CausalLanguageModel
 
     private protected override IEnumerable<Parameter> Tables => [Embedding];
 
-    private protected override DeviceTensor RunDecoder(TokenBatch batch, ActivationBuffers a, ForwardContext context)
+    private protected override int[] WholeSequencePositions(TokenBatch batch) =>
+        Enumerable.Range(0, batch.Batch * batch.Seq).Select(i => i % batch.Seq).ToArray();
+
+    private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
     {
         var c = Config; var b = Backend;
-        int n = batch.Batch * batch.Seq, h = c.HiddenSize;
-        var positions = new int[n];
-        for (int i = 0; i < n; i++) positions[i] = i % batch.Seq;
-        b.Upload<int>(a.Positions, positions);
-        EnsureRopeTables(batch.Seq);
+        int n = pass.Tokens, h = c.HiddenSize;
+        b.Upload<int>(a.Positions, pass.Positions.Select(p => Math.Max(p, 0)).ToArray()); // padding: any row of the tables
+        EnsureRopeTables(Math.Max(pass.Positions.Max() + 1, 1));
 
         b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
         for (int l = 0; l < Layers.Count; l++)
@@ -64,7 +66,7 @@ public sealed class LlamaModel : CausalLanguageModel
             layer.V.Forward(context, a.Normed, n, a.V);
             b.ApplyRope(a.Q, a.Positions, _ropeCos!, _ropeSin!, n, c.Heads, c.HeadDim);
             b.ApplyRope(a.K, a.Positions, _ropeCos!, _ropeSin!, n, c.KvHeads, c.HeadDim);
-            b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch.Batch, batch.Seq, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
+            Attend(pass, a, l, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
             layer.O.Forward(context, a.Attention, n, a.Normed);
             b.AddInPlace(a.X, a.Normed, (long)n * h);
 
@@ -80,13 +82,13 @@ public sealed class LlamaModel : CausalLanguageModel
     }
 
     /// <summary>
-    /// cos and sin of position·invFreq for positions 0..seq−1, computed once on the host with an fp32 angle
-    /// (as transformers does) and kept until a longer sequence arrives.
+    /// cos and sin of position·invFreq for positions 0..count−1, computed once on the host with an fp32 angle
+    /// (as transformers does) and kept until a later position arrives.
     /// </summary>
-    void EnsureRopeTables(int seq)
+    void EnsureRopeTables(int count)
     {
-        if (seq <= _ropePositions) return;
-        int half = _invFreq.Length, positions = Math.Max(seq, 256);
+        if (count <= _ropePositions) return;
+        int half = _invFreq.Length, positions = Math.Max(count, 256);
         var cos = new float[positions * half];
         var sin = new float[positions * half];
         for (int p = 0; p < positions; p++)

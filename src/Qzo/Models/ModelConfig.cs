@@ -16,6 +16,8 @@ public abstract record ModelConfig
     public int MaxPositions { get; init; } = 2048;
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
+    /// <summary>generation_config.json's eos_token_id (an int or a list), which generate() prefers; null where that file does not say.</summary>
+    public int[]? GenerationEosTokenIds { get; init; }
     public int? PadTokenId { get; init; }
     /// <summary>The whole config.json as read, so exports can keep every key.</summary>
     public JsonObject? Json { get; init; }

@@ -53,29 +53,15 @@ public sealed class OptModel : CausalLanguageModel
 
     private protected override IEnumerable<Parameter> Tables => [Embedding, PositionEmbedding];
 
-    /// <summary>Row of embed_positions per token: (real tokens so far − 1) + 2, so padding reads row 1 (transformers' OPTLearnedPositionalEmbedding).</summary>
-    public static int[] PositionRows(TokenBatch batch)
-    {
-        var rows = new int[batch.Batch * batch.Seq];
-        for (int b = 0; b < batch.Batch; b++)
-        {
-            int seen = 0;
-            for (int t = 0; t < batch.Seq; t++)
-            {
-                int i = b * batch.Seq + t;
-                seen += batch.AttentionMask[i];
-                rows[i] = (batch.AttentionMask[i] == 0 ? -1 : seen - 1) + OptConfig.PositionOffset;
-            }
-        }
-        return rows;
-    }
+    public override int? PositionLimit => Config.MaxPositions;
 
-    private protected override DeviceTensor RunDecoder(TokenBatch batch, ActivationBuffers a, ForwardContext context)
+    private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
     {
         var c = Config; var b = Backend;
-        int n = batch.Batch * batch.Seq, h = c.HiddenSize;
-        if (batch.Seq > c.MaxPositions)
-            throw new QzoException($"a sequence of {batch.Seq} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
+        int n = pass.Tokens, h = c.HiddenSize;
+        int longest = pass.Positions.Max() + 1;
+        if (longest > c.MaxPositions)
+            throw new QzoException($"a sequence of {longest} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
 
         if (ProjectIn is null) b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
         else
@@ -83,18 +69,20 @@ public sealed class OptModel : CausalLanguageModel
             b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.Words!, n, c.WordEmbedProjDim);
             ProjectIn.Forward(context, a.Words!, n, a.X);
         }
-        b.Upload<int>(a.Positions, PositionRows(batch));
+        // Position p is row p + 2 of embed_positions (transformers' OPTLearnedPositionalEmbedding), so padding (−1) reads row 1.
+        b.Upload<int>(a.Positions, pass.Positions.Select(p => p + OptConfig.PositionOffset).ToArray());
         b.EmbeddingGather(context.Resolve(PositionEmbedding), a.Positions, a.Normed, n, h);
         b.AddInPlace(a.X, a.Normed, (long)n * h);
 
-        foreach (var layer in Layers)
+        for (int l = 0; l < Layers.Count; l++)
         {
+            var layer = Layers[l];
             var attentionInput = a.X;
             if (c.DoLayerNormBefore) { layer.AttentionNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); attentionInput = a.Normed; }
             layer.Q.Forward(context, attentionInput, n, a.Q);
             layer.K.Forward(context, attentionInput, n, a.K);
             layer.V.Forward(context, attentionInput, n, a.V);
-            b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch.Batch, batch.Seq, c.Heads, c.Heads, c.HeadDim, slidingWindow: 0);
+            Attend(pass, a, l, c.Heads, c.Heads, c.HeadDim, window: 0);
             layer.Out.Forward(context, a.Attention, n, a.Normed);
             b.AddInPlace(a.X, a.Normed, (long)n * h);
             if (!c.DoLayerNormBefore) layer.AttentionNorm.Apply(context, a.X, a.X, n, h, OptConfig.LayerNormEps);

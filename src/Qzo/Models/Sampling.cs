@@ -3,8 +3,9 @@ using Qzo.Numerics;
 namespace Qzo.Models;
 
 /// <summary>
-/// Ancestral sampling from a model, recomputing the whole prefix for each new token (no KV cache: fine for
-/// the small models of tests and the demo; cached generation belongs to the evaluation work).
+/// Ancestral sampling from a model with its KV cache (plain temperature sampling, no EOS: the demo's teacher data;
+/// <see cref="Generation.TextGeneration"/> is the general generator). Prompts are left-padded per batch; the draw
+/// for token <c>step</c> of prompt <c>i</c> depends on (seed, i, step) only.
 /// </summary>
 public static class Sampling
 {
@@ -12,20 +13,25 @@ public static class Sampling
                                  int batchSize = 64, IProgress<double>? progress = null)
     {
         var results = prompts.Select(p => p.ToList()).ToArray();
+        if (results.Length == 0 || newTokens <= 0) return results.Select(r => r.ToArray()).ToArray();
+        int vocab = model.Config.VocabSize, longest = prompts.Max(p => p.Length);
+        using var cache = model.CreateKvCache(Math.Min(batchSize, results.Length), longest + newTokens - 1);
+        var logits = new float[cache.Capacity * vocab];
         int done = 0;
-        for (int start = 0; start < results.Length; start += batchSize)
+        for (int start = 0; start < results.Length; start += cache.Capacity)
         {
-            var group = Enumerable.Range(start, Math.Min(batchSize, results.Length - start)).ToArray();
+            var group = Enumerable.Range(start, Math.Min(cache.Capacity, results.Length - start)).ToArray();
+            cache.Reset(group.Length);
+            var batch = TokenBatch.PadLeft(group.Select(i => prompts[i]).ToList(), padId: 0);
+            model.ForwardCached(cache, batch.Ids, batch.AttentionMask, logits);
             for (int step = 0; step < newTokens; step++)
             {
-                var batch = TokenBatch.Pad(group.Select(i => (results[i].ToArray(), new bool[results[i].Count])).ToList(), padId: 0);
-                var positions = group.Select((i, b) => b * batch.Seq + results[i].Count - 1).ToArray();
-                var logits = model.Logits(batch, positions);
+                if (step > 0) model.ForwardCached(cache, group.Select(i => results[i][^1]).ToArray(), Enumerable.Repeat(1, group.Length).ToArray(), logits);
                 for (int b = 0; b < group.Length; b++)
                 {
                     int i = group[b];
                     ulong draw = SplitMix64.Mix(seed ^ SplitMix64.Mix((ulong)i << 20 | (uint)step));
-                    results[i].Add(Draw(logits[b], temperature, (draw >> 11) * (1.0 / (1UL << 53))));
+                    results[i].Add(Draw(logits.AsSpan(b * vocab, vocab).ToArray(), temperature, (draw >> 11) * (1.0 / (1UL << 53))));
                 }
             }
             done += group.Length;

@@ -1,8 +1,8 @@
 namespace Qzo.Models;
 
 /// <summary>
-/// Sequences padded to one length T (<see cref="Pad"/> pads on the right; the attention mask marks the real
-/// tokens wherever they are, so a left-padded batch works too). Labels hold the token each position should be
+/// Sequences padded to one length T (<see cref="Pad"/> pads on the right, <see cref="PadLeft"/> on the left; the
+/// attention mask marks the real tokens wherever they are). Labels hold the token each position should be
 /// scored on, or <see cref="Ignore"/>; as in transformers, position t predicts labels[t+1].
 /// </summary>
 public sealed class TokenBatch
@@ -34,6 +34,23 @@ public sealed class TokenBatch
                 mask[b * seq + t] = 1;
                 if (scored[t]) labels[b * seq + t] = tokens[t];
             }
+        }
+        return new TokenBatch { Batch = sequences.Count, Seq = seq, Ids = ids, AttentionMask = mask, Labels = labels };
+    }
+
+    /// <summary>Sequences padded on the left to the longest, nothing scored: prompts for generation, whose last tokens line up.</summary>
+    public static TokenBatch PadLeft(IReadOnlyList<int[]> sequences, int padId)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("empty batch");
+        int seq = sequences.Max(s => s.Length), n = sequences.Count * seq;
+        var ids = new int[n]; var mask = new int[n]; var labels = new int[n];
+        Array.Fill(ids, padId);
+        Array.Fill(labels, Ignore);
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            int first = b * seq + seq - sequences[b].Length;
+            sequences[b].CopyTo(ids, first);
+            mask.AsSpan(first, sequences[b].Length).Fill(1);
         }
         return new TokenBatch { Batch = sequences.Count, Seq = seq, Ids = ids, AttentionMask = mask, Labels = labels };
     }

@@ -119,7 +119,7 @@ public class VerbTests
     public void HelpExplainsEveryVerb()
     {
         var help = CliProcess.Ok("--help").Stdout;
-        foreach (var verb in new[] { "demo", "synth", "quantize", "finetune", "eval", "inspect", "tokenize" }) Assert.Contains(verb, help);
+        foreach (var verb in new[] { "demo", "synth", "quantize", "finetune", "eval", "generate", "inspect", "tokenize" }) Assert.Contains(verb, help);
         var finetune = CliProcess.Ok("finetune", "--help").Stdout;
         foreach (var option in new[] { "--steps", "--lr", "--eps", "--clip", "--batch-size", "--eval-every", "--max-length", "--method", "--seed" })
             Assert.Contains(option, finetune);

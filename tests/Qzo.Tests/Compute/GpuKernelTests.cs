@@ -129,6 +129,48 @@ public class GpuKernelTests
     }
 
     [Theory]
+    [InlineData(2, 1, 37, 45, 4, 2, 16, 0)]     // a decode step, GQA, room left in the cache
+    [InlineData(2, 1, 37, 45, 4, 2, 16, 5)]     // with a window
+    [InlineData(2, 1, 150, 160, 2, 1, 32, 0)]   // row 1's first key tile is all padding
+    [InlineData(2, 1, 150, 160, 2, 1, 32, 9)]   // the window starts in the second key tile
+    [InlineData(1, 3, 140, 140, 2, 2, 40, 0)]   // three new tokens, head_dim 40: two warps per group, two key tiles
+    [InlineData(2, 2, 20, 24, 1, 1, 136, 0)]    // head_dim 136: five warps, past the warp kernel's 128
+    public void CachedAttentionWithGqaPaddingAndSlidingWindow(int batch, int newTokens, int cacheLength, int maxLength,
+                                                              int heads, int kvHeads, int headDim, int window)
+    {
+        using var pair = new BackendPair();
+        int kvLength = batch * maxLength * kvHeads * headDim;
+        var (qc, qg) = pair.Activation(BackendPair.RandomBf16(batch * newTokens * heads * headDim, 21, 2f));
+        var (kc, kg) = pair.Activation(BackendPair.RandomBf16(kvLength, 22, 2f));
+        var (vc, vg) = pair.Activation(BackendPair.RandomBf16(kvLength, 23));
+        // Row 1 is left-padded over its first 130 slots (a whole key tile of padding, where it has that many); slot 3 is a hole in row 0.
+        var mask = Enumerable.Range(0, batch * maxLength).Select(i => (i / maxLength, i % maxLength) switch
+        {
+            (0, 3) => 0,
+            (1, var j) when j < Math.Min(130, cacheLength - newTokens) => 0,
+            _ => 1,
+        }).ToArray();
+        var (mc, mg) = pair.Ints(mask);
+        var (oc, og) = pair.Zeros(batch * newTokens * heads * headDim);
+        pair.Cpu.CachedAttention(qc, kc, vc, mc, oc, batch, newTokens, cacheLength, maxLength, heads, kvHeads, headDim, window);
+        pair.Gpu.CachedAttention(qg, kg, vg, mg, og, batch, newTokens, cacheLength, maxLength, heads, kvHeads, headDim, window);
+        pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
+    }
+
+    [Fact]
+    public void AppendToCacheCopiesExactly()
+    {
+        using var pair = new BackendPair();
+        const int batch = 3, count = 2, start = 5, maxLength = 9, width = 12;
+        var (rc, rg) = pair.Activation(BackendPair.RandomBf16(batch * count * width, 24));
+        var (cc, cg) = pair.Activation(BackendPair.RandomBf16(batch * maxLength * width, 25));
+        pair.Cpu.AppendToCache(rc, cc, batch, count, start, maxLength, width);
+        pair.Gpu.AppendToCache(rg, cg, batch, count, start, maxLength, width);
+        Assert.Equal(pair.Read(cc), pair.Read(cg));
+        Assert.NotEqual(pair.Read(cc), BackendPair.RandomBf16(batch * maxLength * width, 25));
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void LayerNormWithAndWithoutAffineAndRelu(bool affine)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Qzo.Compute;
+using Qzo.Generation;
 using Qzo.Models;
 using Xunit.Abstractions;
 
@@ -75,33 +76,32 @@ static class HuggingFaceChecks
     public static double LogitTolerance(double scale) => 1e-4 * Math.Max(1, scale / 10);
 
     /// <summary>
-    /// Greedy decoding by re-running the whole prefix each step (no KV cache yet), the suppressed ids (EOS, held
-    /// back by min_new_tokens) excluded. Tokens must equal transformers' generate(); a different pick is accepted
-    /// only where transformers' best two scores were within the logit tolerance (a tie that rounding may break
-    /// either way), and the comparison ends there because the prefixes then differ.
+    /// Greedy decoding with the KV cache, every prompt in one left-padded batch, the suppressed ids (EOS, held back by
+    /// min_new_tokens) never picked. Tokens must equal transformers' generate(); a different pick is accepted only
+    /// where transformers' best two scores were within the logit tolerance (a tie that rounding may break either
+    /// way), and the comparison ends there because the prefixes then differ.
     /// </summary>
     public static void CheckGeneration(CausalLanguageModel model, HuggingFaceFixture reference, double scale, ITestOutputHelper output)
     {
-        var suppressed = reference.suppressed_token_ids ?? [];
-        foreach (var g in reference.generation!)
+        var generations = reference.generation!;
+        var options = new GenerationOptions { MaxNewTokens = generations.Max(g => g.tokens.Length), BatchSize = generations.Length };
+        var generated = CachedDecoder.Run(model, generations.Select(g => g.prompt).ToList(), options, eosIds: new HashSet<int>(), padId: 0,
+                                          suppressedIds: reference.suppressed_token_ids ?? []);
+        for (int i = 0; i < generations.Length; i++)
         {
+            var g = generations[i];
             Assert.True(g.plain_loop_agrees, "transformers' generate() and its own full-forward argmax loop disagree; the fixture's greedy semantics are not ours");
-            var tokens = g.prompt.ToList();
             int matched = 0;
             for (int step = 0; step < g.tokens.Length; step++)
             {
-                var batch = TokenBatch.Pad([(tokens.ToArray(), new bool[tokens.Count])], padId: 0);
-                var logits = model.Logits(batch, [tokens.Count - 1])[0];
-                foreach (int id in suppressed) logits[id] = float.NegativeInfinity;
-                int next = Array.IndexOf(logits, logits.Max());
-                if (next != g.tokens[step])
+                int ours = generated[i].TokenIds[step];
+                if (ours != g.tokens[step])
                 {
                     Assert.True(g.margins[step] <= 10 * LogitTolerance(scale),
-                        $"prompt [{string.Join(", ", g.prompt)}], step {step}: we pick {next}, transformers {g.tokens[step]} with a margin of {g.margins[step]}");
+                        $"prompt [{string.Join(", ", g.prompt)}], step {step}: we pick {ours}, transformers {g.tokens[step]} with a margin of {g.margins[step]}");
                     break;
                 }
                 matched++;
-                tokens.Add(next);
             }
             output.WriteLine($"greedy from a {g.prompt.Length}-token prompt: {matched} of {g.tokens.Length} tokens as transformers (smallest margin {g.margins.Min():E2})");
         }

@@ -62,12 +62,14 @@ static class TinyModels
     }
 
     /// <summary>Edits a checkpoint's config.json in place.</summary>
-    public static void EditConfig(string checkpoint, Action<JsonObject> edit)
+    public static void EditConfig(string checkpoint, Action<JsonObject> edit) => EditJson(Path.Combine(checkpoint, "config.json"), edit);
+
+    /// <summary>Edits a JSON object file in place.</summary>
+    public static void EditJson(string path, Action<JsonObject> edit)
     {
-        var configPath = Path.Combine(checkpoint, "config.json");
-        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        edit(config);
-        File.WriteAllText(configPath, config.ToJsonString());
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
     }
 
     /// <summary>Rewrites a single-file checkpoint without the tensors <paramref name="drop"/> selects.</summary>

@@ -95,31 +95,38 @@ public sealed class CpuBackend : IBackend
     }
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow)
+                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow) =>
+        CachedAttention(q, k, v, keyMask, output, batch, seq, seq, seq, heads, kvHeads, headDim, slidingWindow); // a cache holding just these tokens
+
+    public void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
+                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow)
     {
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
         if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
-        var qt = Cpu(q); var kt = Cpu(k); var vt = Cpu(v); var mt = Cpu(keyMask); var ot = Cpu(output);
-        int group = heads / kvHeads;
+        if (newTokens > cacheLength || cacheLength > maxLength)
+            throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
+        var qt = Cpu(q); var kt = Cpu(keys); var vt = Cpu(values); var mt = Cpu(keyMask); var ot = Cpu(output);
+        int group = heads / kvHeads, firstSlot = cacheLength - newTokens;
         float scale = 1.0f / MathF.Sqrt(headDim);
         Parallel.For(0, batch * heads, bh =>
         {
             int b = bh / heads, h = bh % heads, kvh = h / group;
             var qs = qt.Span<float>(); var ks = kt.Span<float>(); var vs = vt.Span<float>();
-            var mask = mt.Span<int>().Slice(b * seq, seq); var os = ot.Span<float>();
-            var scores = new float[seq];
-            for (int i = 0; i < seq; i++)
+            var mask = mt.Span<int>().Slice(b * maxLength, maxLength); var os = ot.Span<float>();
+            var scores = new float[cacheLength];
+            for (int t = 0; t < newTokens; t++)
             {
-                var qi = qs.Slice(((b * seq + i) * heads + h) * headDim, headDim);
+                int i = firstSlot + t;
+                var qi = qs.Slice(((b * newTokens + t) * heads + h) * headDim, headDim);
                 float max = float.NegativeInfinity;
                 int first = slidingWindow > 0 ? Math.Max(0, i - slidingWindow + 1) : 0;
                 for (int j = first; j <= i; j++)
                 {
                     if (mask[j] == 0) { scores[j] = float.NegativeInfinity; continue; }
-                    scores[j] = TensorPrimitives.Dot(qi, ks.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim)) * scale;
+                    scores[j] = TensorPrimitives.Dot(qi, ks.Slice(((b * maxLength + j) * kvHeads + kvh) * headDim, headDim)) * scale;
                     max = MathF.Max(max, scores[j]);
                 }
-                var oi = os.Slice(((b * seq + i) * heads + h) * headDim, headDim);
+                var oi = os.Slice(((b * newTokens + t) * heads + h) * headDim, headDim);
                 oi.Clear();
                 if (float.IsNegativeInfinity(max)) continue; // a query with no visible key (padding): its output is unused
                 float sum = 0;
@@ -133,10 +140,18 @@ public sealed class CpuBackend : IBackend
                 for (int j = first; j <= i; j++)
                 {
                     if (scores[j] == 0f) continue;
-                    TensorPrimitives.MultiplyAdd(vs.Slice(((b * seq + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse, oi, oi);
+                    TensorPrimitives.MultiplyAdd(vs.Slice(((b * maxLength + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse, oi, oi);
                 }
             }
         });
+    }
+
+    public void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width)
+    {
+        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count), $"{count} rows at slot {start} overflow a cache of {maxLength}");
+        var source = F(rows); var destination = F(cache);
+        for (int b = 0; b < batch; b++)
+            source.Slice(b * count * width, count * width).CopyTo(destination.Slice((b * maxLength + start) * width, count * width));
     }
 
     public void LayerNorm(DeviceTensor x, DeviceTensor? weight, DeviceTensor? bias, DeviceTensor y, int rows, int dim, float eps)

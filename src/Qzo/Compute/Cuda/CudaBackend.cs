@@ -233,6 +233,30 @@ public sealed class CudaBackend : IBackend
         });
     }
 
+    public void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
+                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow)
+    {
+        Timed("cached-attention", () =>
+        {
+            if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
+            if (newTokens > cacheLength || cacheLength > maxLength)
+                throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
+            if (headDim > KvCacheKernels.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the cached attention kernel's limit of {KvCacheKernels.MaxHeadDim}");
+            if (batch == 0 || newTokens == 0) return;
+            var shape = new KvCacheKernels.Shape(newTokens, cacheLength, maxLength, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim), slidingWindow);
+            // On ILGPU's CPU accelerator each thread is simulated: the fewest threads head_dim allows.
+            int threads = KvCacheKernels.GroupSize(headDim, IsCuda ? KvCacheKernels.KeyTile : 32);
+            _kernels.CachedAttention(new KernelConfig(batch * heads * newTokens, threads), V16(q), V16(keys), V16(values), VI(keyMask), V16(output), shape);
+        });
+    }
+
+    public void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width) => Timed("cache-append", () =>
+    {
+        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count), $"{count} rows at slot {start} overflow a cache of {maxLength}");
+        _kernels.AppendToCache(Count((long)batch * count * width), V16(rows), V16(cache), count, start, maxLength, width);
+    });
+
     public void LayerNorm(DeviceTensor x, DeviceTensor? weight, DeviceTensor? bias, DeviceTensor y, int rows, int dim, float eps)
     {
         Timed("layernorm", () =>
