@@ -40,8 +40,10 @@ public sealed class LlamaModel : CausalLanguageModel
             .Concat(AllLinears.SelectMany(l => l.Parameters))
             .DistinctBy(p => p.Name);
 
-    private protected override ActivationShape Shape => new(Config.HiddenSize, Config.Heads * Config.HeadDim, Config.KvHeads * Config.HeadDim,
-                                                            Config.IntermediateSize, GatedMlp: true, Config.HiddenSize, Config.VocabSize);
+    private protected override ActivationShape Shape => ActivationShapeOf(Config);
+
+    internal static ActivationShape ActivationShapeOf(LlamaConfig c) =>
+        new(c.HiddenSize, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.IntermediateSize, GatedMlp: true, c.HiddenSize, c.VocabSize);
 
     private protected override IEnumerable<Parameter> Tables => [Embedding];
 
@@ -55,28 +57,38 @@ public sealed class LlamaModel : CausalLanguageModel
         EnsureRopeTables(batch.Seq);
 
         b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            var layer = Layers[l];
-            b.RmsNorm(a.X, context.ResolveVector(layer.InputNorm), a.Normed, n, h, c.RmsNormEps);
-            layer.Q.Forward(context, a.Normed, n, a.Q);
-            layer.K.Forward(context, a.Normed, n, a.K);
-            layer.V.Forward(context, a.Normed, n, a.V);
-            b.ApplyRope(a.Q, a.Positions, _ropeCos!, _ropeSin!, n, c.Heads, c.HeadDim);
-            b.ApplyRope(a.K, a.Positions, _ropeCos!, _ropeSin!, n, c.KvHeads, c.HeadDim);
-            b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch.Batch, batch.Seq, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
-            layer.O.Forward(context, a.Attention, n, a.Normed);
-            b.AddInPlace(a.X, a.Normed, (long)n * h);
-
-            b.RmsNorm(a.X, context.ResolveVector(layer.PostAttentionNorm), a.Normed, n, h, c.RmsNormEps);
-            layer.Gate.Forward(context, a.Normed, n, a.Mlp);
-            layer.Up.Forward(context, a.Normed, n, a.Up!);
-            b.SiluMulInPlace(a.Mlp, a.Up!, (long)n * c.IntermediateSize);
-            layer.Down.Forward(context, a.Mlp, n, a.Normed);
-            b.AddInPlace(a.X, a.Normed, (long)n * h);
-        }
+        for (int l = 0; l < Layers.Count; l++) RunLayer(c, Layers[l], l, batch.Batch, batch.Seq, a, context, _ropeCos!, _ropeSin!);
         b.RmsNorm(a.X, context.ResolveVector(FinalNorm), a.Normed, n, h, c.RmsNormEps);
         return a.Normed;
+    }
+
+    /// <summary>
+    /// One decoder layer over the hidden states in <c>a.X</c> [batch·seq, hidden], in place. <c>a.Positions</c> holds each
+    /// row's position and <c>a.Mask</c> the attention mask; <paramref name="ropeCos"/>/<paramref name="ropeSin"/> are the
+    /// tables of <see cref="RopeTables"/>. The forward pass runs it for every layer; calibration-based quantizers run it
+    /// one layer at a time.
+    /// </summary>
+    internal static void RunLayer(LlamaConfig c, LlamaLayer layer, int l, int batch, int seq, ActivationBuffers a, ForwardContext context,
+                                  DeviceTensor ropeCos, DeviceTensor ropeSin)
+    {
+        var b = context.Backend;
+        int n = batch * seq, h = c.HiddenSize;
+        b.RmsNorm(a.X, context.ResolveVector(layer.InputNorm), a.Normed, n, h, c.RmsNormEps);
+        layer.Q.Forward(context, a.Normed, n, a.Q);
+        layer.K.Forward(context, a.Normed, n, a.K);
+        layer.V.Forward(context, a.Normed, n, a.V);
+        b.ApplyRope(a.Q, a.Positions, ropeCos, ropeSin, n, c.Heads, c.HeadDim);
+        b.ApplyRope(a.K, a.Positions, ropeCos, ropeSin, n, c.KvHeads, c.HeadDim);
+        b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
+        layer.O.Forward(context, a.Attention, n, a.Normed);
+        b.AddInPlace(a.X, a.Normed, (long)n * h);
+
+        b.RmsNorm(a.X, context.ResolveVector(layer.PostAttentionNorm), a.Normed, n, h, c.RmsNormEps);
+        layer.Gate.Forward(context, a.Normed, n, a.Mlp);
+        layer.Up.Forward(context, a.Normed, n, a.Up!);
+        b.SiluMulInPlace(a.Mlp, a.Up!, (long)n * c.IntermediateSize);
+        layer.Down.Forward(context, a.Mlp, n, a.Normed);
+        b.AddInPlace(a.X, a.Normed, (long)n * h);
     }
 
     /// <summary>
@@ -86,22 +98,30 @@ public sealed class LlamaModel : CausalLanguageModel
     void EnsureRopeTables(int seq)
     {
         if (seq <= _ropePositions) return;
-        int half = _invFreq.Length, positions = Math.Max(seq, 256);
-        var cos = new float[positions * half];
-        var sin = new float[positions * half];
-        for (int p = 0; p < positions; p++)
-            for (int i = 0; i < half; i++)
-            {
-                float angle = p * _invFreq[i];
-                cos[p * half + i] = MathF.Cos(angle);
-                sin[p * half + i] = MathF.Sin(angle);
-            }
+        int positions = Math.Max(seq, 256);
+        var (cos, sin) = RopeTables(_invFreq, positions);
         _ropeCos?.Dispose(); _ropeSin?.Dispose();
         _ropeCos = Backend.Allocate(DType.F32, cos.Length, MemoryCategory.Workspace);
         _ropeSin = Backend.Allocate(DType.F32, sin.Length, MemoryCategory.Workspace);
         Backend.Upload<float>(_ropeCos, cos);
         Backend.Upload<float>(_ropeSin, sin);
         _ropePositions = positions;
+    }
+
+    /// <summary>cos and sin of p·invFreq[i] (fp32 angle, as transformers computes it), [positions, invFreq.Length] each.</summary>
+    internal static (float[] Cos, float[] Sin) RopeTables(float[] invFreq, int positions)
+    {
+        int half = invFreq.Length;
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < half; i++)
+            {
+                float angle = p * invFreq[i];
+                cos[p * half + i] = MathF.Cos(angle);
+                sin[p * half + i] = MathF.Sin(angle);
+            }
+        return (cos, sin);
     }
 
     public override void Dispose()
