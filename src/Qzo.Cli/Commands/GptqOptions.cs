@@ -9,13 +9,13 @@ sealed class GptqOptions
 {
     readonly Option<string?> _calibration = new("--calibration") { Description = "Calibration data (JSONL: text, prompt+completion or input_ids rows), tokenized with the checkpoint's tokenizer; required by gptq" };
     readonly Option<int?> _samples = new("--calibration-samples") { Description = $"Calibration windows (default {CalibrationSet.DefaultSamples}, fewer if the data runs out)" };
-    readonly Option<int?> _length = new("--calibration-length") { Description = $"Tokens per calibration window (default {CalibrationSet.DefaultLength}, or all the data holds when less)" };
+    readonly Option<int?> _length = new("--calibration-length") { Description = $"Tokens per calibration window (default {CalibrationSet.DefaultLength}, clipped to the data and to max_position_embeddings)" };
     readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the calibration sampling (the rows' shuffle)", DefaultValueFactory = _ => 0UL };
     readonly Option<bool> _descAct = new("--desc-act") { Description = "gptq: act-order, quantize inputs by descending Hessian diagonal (writes g_idx)" };
     readonly Option<bool> _staticGroups = new("--static-groups") { Description = "gptq with --desc-act: fix each group's grid up front, in input order" };
     readonly Option<double> _damp = new("--damp") { Description = "gptq: dampening, a fraction of mean(diag H) added to the diagonal", DefaultValueFactory = _ => 0.01 };
     readonly Option<int> _blockSize = new("--block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 };
-    readonly Option<bool> _trueSequential = new("--true-sequential") { Description = "gptq: quantize q,k,v → o → gate,up → down, each on inputs through the parts already quantized", DefaultValueFactory = _ => true };
+    readonly Option<bool> _trueSequential = new("--true-sequential") { Description = "gptq: quantize q,k,v → o → gate,up → down, each on inputs through the parts already quantized (false: all on the layer's unquantized inputs)", DefaultValueFactory = _ => true };
     readonly Option<string?> _report = new("--report") { Description = "gptq: write each linear's relative output error (GPTQ and RTN on the same inputs) to this JSON file" };
 
     public IEnumerable<Option> All => [_calibration, _samples, _length, _seed, _descAct, _staticGroups, _damp, _blockSize, _trueSequential, _report];

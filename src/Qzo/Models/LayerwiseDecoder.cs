@@ -162,6 +162,7 @@ public sealed class LayerwiseDecoder : IDisposable
         readonly IDisposable _owner;
         readonly Action<int, int> _run;
         IReadOnlyDictionary<string, LinearInputObserver>? _observers;
+        int _pending;
         float[] _observed = [];
 
         internal DecoderLayer(LayerwiseDecoder decoder, int index)
@@ -211,11 +212,25 @@ public sealed class LayerwiseDecoder : IDisposable
         /// </summary>
         public IReadOnlyList<IReadOnlyList<DenseLinear>> SequentialGroups { get; }
 
+        /// <summary>Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] (unpadded sequences), in place.</summary>
+        public void Forward(Span<float> hidden, int batch, int seq)
+        {
+            Run(hidden, batch, seq, null);
+            _decoder.Download(_decoder._activations.X, hidden);
+        }
+
         /// <summary>
-        /// Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] (unpadded sequences), in place;
-        /// <paramref name="observers"/> (by linear name) see the inputs of those linears.
+        /// Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] for <paramref name="observers"/> (by linear
+        /// name) to see the inputs of those linears; stops once each has seen its input, and leaves the hidden states as they are.
         /// </summary>
-        public void Forward(Span<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers = null)
+        public void Observe(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver> observers)
+        {
+            if (observers.Count == 0) return;
+            try { Run(hidden, batch, seq, observers); }
+            catch (AllObserved) { } // the rest of the layer would change nothing any observer sees
+        }
+
+        void Run(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers)
         {
             int rows = batch * seq, h = _decoder.HiddenSize;
             if (rows > _decoder.MaxRows) throw new ArgumentOutOfRangeException(nameof(batch), $"{rows} rows, more than the {_decoder.MaxRows} the decoder was opened for");
@@ -230,9 +245,9 @@ public sealed class LayerwiseDecoder : IDisposable
             backend.Upload<int>(a.Positions, positions);
             _decoder.Upload(a.X, hidden);
             _observers = observers;
+            _pending = observers?.Count ?? 0;
             try { _run(batch, seq); }
             finally { _observers = null; }
-            _decoder.Download(a.X, hidden);
         }
 
         /// <summary>A linear's weight [out, in] as float32.</summary>
@@ -257,7 +272,10 @@ public sealed class LayerwiseDecoder : IDisposable
             if (_observed.Length < count) _observed = new float[count];
             _decoder.Download(x, _observed.AsSpan(0, (int)count));
             observer(_observed.AsSpan(0, (int)count), rows);
+            if (--_pending == 0) throw new AllObserved();
         }
+
+        sealed class AllObserved : Exception;
 
         public void Dispose() => _owner.Dispose();
 

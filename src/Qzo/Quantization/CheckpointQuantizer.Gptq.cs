@@ -130,6 +130,7 @@ public static partial class CheckpointQuantizer
             }
             var batchBuffer = new float[(long)Math.Min(sequencesPerForward, set.Samples) * seq * h];
 
+            // Runs every calibration window through the layer: for the observers (the hidden states stay), or to move them on.
             void RunAll(LayerwiseDecoder.DecoderLayer layer, IReadOnlyDictionary<string, LinearInputObserver>? observers)
             {
                 for (int s0 = 0; s0 < set.Samples; s0 += sequencesPerForward)
@@ -137,7 +138,8 @@ public static partial class CheckpointQuantizer
                     int count = Math.Min(sequencesPerForward, set.Samples - s0);
                     var batch = batchBuffer.AsSpan(0, count * seq * h);
                     for (int k = 0; k < count; k++) hidden[s0 + k].CopyTo(batch.Slice(k * seq * h, seq * h));
-                    layer.Forward(batch, count, seq, observers);
+                    if (observers is not null) { layer.Observe(batch, count, seq, observers); continue; }
+                    layer.Forward(batch, count, seq);
                     for (int k = 0; k < count; k++) batch.Slice(k * seq * h, seq * h).CopyTo(hidden[s0 + k]);
                 }
             }

@@ -106,10 +106,13 @@ public static class GptqQuantizer
         var h = new double[(long)n * n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                h[(long)i * n + j] = 0.5 * ((double)hessian[i * n + j] + hessian[j * n + i]);
+            {
+                double v = 0.5 * ((double)hessian[i * n + j] + hessian[j * n + i]);
+                if (!double.IsFinite(v)) throw new QzoException($"the calibration Hessian has a non-finite entry at inputs ({i}, {j}): the activations reaching this linear overflowed");
+                h[(long)i * n + j] = v;
+            }
         for (int j = 0; j < n; j++)
         {
-            if (!double.IsFinite(h[(long)j * n + j])) throw new QzoException($"the calibration Hessian has a non-finite diagonal entry at input {j}");
             if (h[(long)j * n + j] != 0) continue;
             h[(long)j * n + j] = 1; // a dead input: no calibration token used it, so its weights cannot matter there
             for (int r = 0; r < rows; r++) w[(long)r * n + j] = 0;

@@ -114,6 +114,82 @@ public class GptqCheckpointTests
         Assert.True(double.IsFinite(loss) && loss < HeldOutLoss(dense, calibration) + 0.5, $"loss {loss}");
     }
 
+    /// <summary>
+    /// true_sequential: o_proj's Hessian comes from inputs through the already-quantized q/k/v, so its codes differ from a
+    /// run that collects every Hessian on the unquantized layer; q/k/v, first in both, see the same inputs and agree.
+    /// </summary>
+    [Fact]
+    public void TrueSequentialFeedsLaterSublayersThroughTheQuantizedEarlierOnes()
+    {
+        using var folder = new TempFolder();
+        string dense = TinyModels.Dense(folder);
+        string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 6);
+        foreach (bool sequential in new[] { true, false })
+            CheckpointQuantizer.QuantizeGptq(dense, folder[$"q-{sequential}"],
+                GptqConfig.Create(2, 16, sym: true, GptqCheckpointFormat.Gptq, trueSequential: sequential), new CalibrationOptions(calibration));
+        using var a = Checkpoint.Open(folder["q-True"]);
+        using var b = Checkpoint.Open(folder["q-False"]);
+        Assert.False(b.Gptq!.TrueSequential);
+        const string layer = "model.layers.0.";
+        foreach (var first in new[] { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj" })
+            Assert.Equal(a.Tensors.ReadInt32(layer + first + ".qweight"), b.Tensors.ReadInt32(layer + first + ".qweight"));
+        foreach (var later in new[] { "self_attn.o_proj", "mlp.gate_proj", "mlp.down_proj" })
+            Assert.NotEqual(a.Tensors.ReadInt32(layer + later + ".qweight"), b.Tensors.ReadInt32(layer + later + ".qweight"));
+    }
+
+    /// <summary>
+    /// Layer by layer: layer 1 is quantized on the calibration states that come out of the *quantized* layer 0. Rebuild
+    /// that by hand (the dense model with layer 0's weights replaced by the written checkpoint's dequantized ones, run
+    /// through layer 0, layer 1's q_proj input collected, GPTQ on it) and it must give the checkpoint's codes exactly.
+    /// </summary>
+    [Fact]
+    public void LaterLayersAreQuantizedOnTheOutputsOfTheQuantizedEarlierOnes()
+    {
+        using var folder = new TempFolder();
+        string dense = TinyModels.Dense(folder);
+        string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 8);
+        var config = GptqConfig.Create(3, 32, sym: true, GptqCheckpointFormat.Gptq);
+        var options = new CalibrationOptions(calibration, Samples: 8, Length: 24);
+        CheckpointQuantizer.QuantizeGptq(dense, folder["q"], config, options);
+
+        // The dense checkpoint with layer 0 as the quantized checkpoint holds it (float32, exactly the dequantized values).
+        string rebuilt = folder["rebuilt"];
+        Directory.CreateDirectory(rebuilt);
+        foreach (var file in Directory.GetFiles(dense).Where(f => !f.EndsWith(".safetensors"))) File.Copy(file, Path.Combine(rebuilt, Path.GetFileName(file)));
+        using (var source = Qzo.IO.CheckpointTensors.Open(dense))
+        using (var quantized = Qzo.IO.CheckpointTensors.Open(folder["q"]))
+        {
+            var tensors = source.Names.Select(name =>
+            {
+                var info = source.Get(name);
+                if (!name.StartsWith("model.layers.0.") || !CheckpointQuantizer.IsQuantizable(name))
+                    return new Qzo.IO.TensorToWrite(name, info.DType, info.Shape, source.FileOf(name).GetBytes(name).ToArray());
+                string p = name[..^".weight".Length];
+                int outF = (int)info.Shape[0], inF = (int)info.Shape[1];
+                var w = GptqReference.Dequantize(quantized.ReadInt32(p + ".qweight"), quantized.ReadInt32(p + ".qzeros"), quantized.ReadFloat32(p + ".scales"),
+                                                 quantized.ReadInt32(p + ".g_idx"), inF, outF, 3, GptqCheckpointFormat.Gptq);
+                return new Qzo.IO.TensorToWrite(name, Qzo.Numerics.DType.F32, info.Shape, Qzo.Numerics.DTypes.FromSingle(Qzo.Numerics.DType.F32, w));
+            }).ToList();
+            Qzo.IO.SafetensorsWriter.Write(Path.Combine(rebuilt, "model.safetensors"), tensors);
+        }
+
+        using var backend = new CpuBackend();
+        using var checkpoint = Checkpoint.Open(rebuilt);
+        var windows = CalibrationSet.Load(calibration, Qzo.Text.Tokenizer.Load(rebuilt), 8, 24, seed: 0).Windows;
+        using var decoder = LayerwiseDecoder.Open(checkpoint, backend, maxRows: 8 * 24, maxSeq: 24);
+        var hidden = decoder.Embed(windows);
+        using (var layer0 = decoder.OpenLayer(0)) layer0.Forward(hidden, 8, 24);
+        using var layer1 = decoder.OpenLayer(1);
+        var q = layer1.SequentialGroups[0][0];
+        var hessian = new HessianAccumulator(q.InFeatures);
+        layer1.Observe(hidden, 8, 24, new Dictionary<string, LinearInputObserver> { [q.Name] = (x, rows) => hessian.Add(x, rows) });
+        var solution = GptqQuantizer.Quantize(layer1.Weight(q), q.OutFeatures, q.InFeatures, hessian.Sum, GptqSettings.From(config));
+
+        using var written = Qzo.IO.CheckpointTensors.Open(folder["q"]);
+        Assert.Equal(solution.Pack(config.Format).QWeight, written.ReadInt32("model.layers.1.self_attn.q_proj.qweight"));
+        Assert.Equal(solution.Scales.Select(s => (float)s), written.ReadFloat32("model.layers.1.self_attn.q_proj.scales"));
+    }
+
     public static TheoryData<ArchitectureKind> OtherArchitectures() => new() { ArchitectureKind.Mistral, ArchitectureKind.Qwen2, ArchitectureKind.Opt };
 
     /// <summary>Every architecture: each decoder-layer linear becomes GPTQ, the result loads, and GPTQ's per-layer error beats RTN's.</summary>
