@@ -76,6 +76,12 @@ public static partial class CheckpointQuantizer
                 throw new QzoException($"{input}: tensor '{name}' belongs to layer {layer}, but config.json has {source.Config.Layers} layers");
             layerOf[name] = layer;
         }
+        foreach (var name in source.Tensors.Names.Where(IsQuantizable)) // refuse unpackable shapes before hours of calibration
+        {
+            var shape = source.Tensors.Get(name).Shape;
+            if (shape.Length != 2 || shape[0] * config.Bits % 32 != 0 || shape[1] * config.Bits % 32 != 0)
+                throw new QzoException($"{source.Tensors.FileOf(name).Path}: '{name}' is [{string.Join(", ", shape)}], which {config.Bits}-bit GPTQ cannot pack into 32-bit words");
+        }
         var ordered = source.Tensors.Names.OrderBy(n => layerOf.TryGetValue(n, out int l) ? l : int.MaxValue).ToList(); // OrderBy is stable: names stay ordinal within a layer
         var plan = ordered.SelectMany(name => Outputs(source, name, config)).ToList();
         var shards = Shard(plan, maxShardBytes);
