@@ -10,19 +10,25 @@ static class QuantizeCommand
     {
         var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
         var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
-        var method = new Option<string>("--method") { Description = "Quantizer: rtn (round to nearest)", DefaultValueFactory = _ => "rtn" };
+        var method = new Option<string>("--method") { Description = "Quantizer: rtn (round to nearest) or gptq (with calibration data)", DefaultValueFactory = _ => "rtn" };
         var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 };
         var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 };
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
+        var symmetric = new Option<bool>("--sym") { Description = "Symmetric (the default): zero point 2^(bits-1)" };
+        var gptq = new GptqOptions();
         var format = new Option<string?>("--format") { Description = "checkpoint_format: gptq (v1, zero stored minus one) or gptq_v2; default gptq, or gptq_v2 with --asym" };
         var force = CommonOptions.Force();
         var command = new Command("quantize", "Quantize an unquantized checkpoint (Llama, Mistral, Qwen2, OPT) into the standard GPTQ layout (decoder-layer linears; embeddings, norms, biases, lm_head copied)")
         {
-            input, output, method, bits, groupSize, asym, format, force,
+            input, output, method, bits, groupSize, asym, format, force, symmetric,
         };
+        foreach (var option in gptq.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
-            if (r.GetValue(method) != "rtn") throw new QzoException($"--method '{r.GetValue(method)}' is not available; this build quantizes with rtn");
+            string chosen = r.GetValue(method)!;
+            if (chosen is not ("rtn" or "gptq")) throw new QzoException($"--method '{chosen}' is not available; this build quantizes with rtn or gptq");
+            if (r.GetValue(asym) && r.GetValue(symmetric)) throw new QzoException("--sym and --asym contradict each other");
+            if (chosen != "gptq" && gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqOnly) throw new QzoException($"{gptqOnly} applies to --method gptq only");
             bool sym = !r.GetValue(asym);
             var checkpointFormat = r.GetValue(format) switch
             {
@@ -31,6 +37,14 @@ static class QuantizeCommand
                 "gptq_v2" => GptqCheckpointFormat.GptqV2,
                 var other => throw new QzoException($"--format must be gptq or gptq_v2, got '{other}'"),
             };
+            if (chosen == "gptq")
+            {
+                var gptqConfig = gptq.Config(r, r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
+                gptq.Run(r, r.GetValue(input)!, r.GetValue(output)!, gptqConfig, r.GetValue(force));
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, {(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
+                return;
+            }
+            gptq.NoteUnused(r, chosen);
             var config = GptqConfig.Create(r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
             ProgressDisplay.Run("quantizing", report =>
                 CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, r.GetValue(output)!, config, r.GetValue(force), new Progress<double>(f => report(f, null))));

@@ -28,11 +28,13 @@ static class SynthCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0UL };
         var initStd = new Option<float?>("--init-std") { Description = "Std of linear weights (default 1/sqrt(fan_in))" };
         var logitScale = new Option<float>("--logit-scale") { Description = "Typical spread of the output logits (lm_head std · sqrt(hidden))", DefaultValueFactory = _ => 4f };
+        var lowRank = new Option<int?>("--low-rank") { Description = $"Give every linear weight and the embeddings a rank-R part holding {ModelSynthesizer.LowRankShare:P0} of their variance (correlated activations, as trained models have)" };
+        var outliers = new Option<int>("--outliers") { Description = $"Hidden channels whose embeddings are {ModelSynthesizer.OutlierScale}x larger (outlier features)", DefaultValueFactory = _ => 0 };
         var force = CommonOptions.Force();
         var command = new Command("synth", "Write a randomly initialised checkpoint (Llama, Mistral, Qwen2 or OPT) in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
         {
             output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
-            vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force,
+            vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force, lowRank, outliers,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -44,6 +46,7 @@ static class SynthCommand
                 HeadDim = r.GetValue(headDim), Intermediate = r.GetValue(intermediate), Vocab = r.GetValue(vocab),
                 MaxPositions = r.GetValue(maxPositions), RopeTheta = r.GetValue(ropeTheta), TieEmbeddings = r.GetValue(tie),
                 DType = ParseDType(r.GetValue(dtype)!), Seed = r.GetValue(seed), InitStd = r.GetValue(initStd), LogitScale = r.GetValue(logitScale),
+                LowRank = r.GetValue(lowRank), Outliers = r.GetValue(outliers),
             };
             foreach (var (name, value) in new[] { ("--hidden", options.Hidden), ("--layers", options.Layers), ("--heads", options.Heads), ("--vocab", options.Vocab) })
                 if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");

@@ -41,8 +41,10 @@ public sealed class LlamaModel : CausalLanguageModel
             .Concat(AllLinears.SelectMany(l => l.Parameters))
             .DistinctBy(p => p.Name);
 
-    private protected override ActivationShape Shape => new(Config.HiddenSize, Config.Heads * Config.HeadDim, Config.KvHeads * Config.HeadDim,
-                                                            Config.IntermediateSize, GatedMlp: true, Config.HiddenSize, Config.VocabSize);
+    private protected override ActivationShape Shape => ActivationShapeOf(Config);
+
+    internal static ActivationShape ActivationShapeOf(LlamaConfig c) =>
+        new(c.HiddenSize, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.IntermediateSize, GatedMlp: true, c.HiddenSize, c.VocabSize);
 
     private protected override IEnumerable<Parameter> Tables => [Embedding];
 
@@ -59,26 +61,41 @@ public sealed class LlamaModel : CausalLanguageModel
         b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
         for (int l = 0; l < Layers.Count; l++)
         {
-            var layer = Layers[l];
-            b.RmsNorm(a.X, context.ResolveVector(layer.InputNorm), a.Normed, n, h, c.RmsNormEps);
-            layer.Q.Forward(context, a.Normed, n, a.Q);
-            layer.K.Forward(context, a.Normed, n, a.K);
-            layer.V.Forward(context, a.Normed, n, a.V);
-            b.ApplyRope(a.Q, a.Positions, _ropeCos!, _ropeSin!, n, c.Heads, c.HeadDim);
-            b.ApplyRope(a.K, a.Positions, _ropeCos!, _ropeSin!, n, c.KvHeads, c.HeadDim);
-            Attend(pass, a, l, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
-            layer.O.Forward(context, a.Attention, n, a.Normed);
-            b.AddInPlace(a.X, a.Normed, (long)n * h);
-
-            b.RmsNorm(a.X, context.ResolveVector(layer.PostAttentionNorm), a.Normed, n, h, c.RmsNormEps);
-            layer.Gate.Forward(context, a.Normed, n, a.Mlp);
-            layer.Up.Forward(context, a.Normed, n, a.Up!);
-            b.SiluMulInPlace(a.Mlp, a.Up!, (long)n * c.IntermediateSize);
-            layer.Down.Forward(context, a.Mlp, n, a.Normed);
-            b.AddInPlace(a.X, a.Normed, (long)n * h);
+            int layer = l;
+            RunLayer(c, Layers[l], n, a, context, _ropeCos!, _ropeSin!,
+                     () => Attend(pass, a, layer, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(layer)));
         }
         b.RmsNorm(a.X, context.ResolveVector(FinalNorm), a.Normed, n, h, c.RmsNormEps);
         return a.Normed;
+    }
+
+    /// <summary>
+    /// One decoder layer over the hidden states in <c>a.X</c> [n, hidden], in place. <c>a.Positions</c> holds each row's
+    /// position; <paramref name="ropeCos"/>/<paramref name="ropeSin"/> are the tables of <see cref="RopeTables"/>;
+    /// <paramref name="attend"/> turns <c>a.Q</c>/<c>a.K</c>/<c>a.V</c> into <c>a.Attention</c> (over the whole sequence, or
+    /// through the KV cache). The forward pass runs it for every layer; calibration-based quantizers one layer at a time.
+    /// </summary>
+    internal static void RunLayer(LlamaConfig c, LlamaLayer layer, int n, ActivationBuffers a, ForwardContext context,
+                                  DeviceTensor ropeCos, DeviceTensor ropeSin, Action attend)
+    {
+        var b = context.Backend;
+        int h = c.HiddenSize;
+        b.RmsNorm(a.X, context.ResolveVector(layer.InputNorm), a.Normed, n, h, c.RmsNormEps);
+        layer.Q.Forward(context, a.Normed, n, a.Q);
+        layer.K.Forward(context, a.Normed, n, a.K);
+        layer.V.Forward(context, a.Normed, n, a.V);
+        b.ApplyRope(a.Q, a.Positions, ropeCos, ropeSin, n, c.Heads, c.HeadDim);
+        b.ApplyRope(a.K, a.Positions, ropeCos, ropeSin, n, c.KvHeads, c.HeadDim);
+        attend();
+        layer.O.Forward(context, a.Attention, n, a.Normed);
+        b.AddInPlace(a.X, a.Normed, (long)n * h);
+
+        b.RmsNorm(a.X, context.ResolveVector(layer.PostAttentionNorm), a.Normed, n, h, c.RmsNormEps);
+        layer.Gate.Forward(context, a.Normed, n, a.Mlp);
+        layer.Up.Forward(context, a.Normed, n, a.Up!);
+        b.SiluMulInPlace(a.Mlp, a.Up!, (long)n * c.IntermediateSize);
+        layer.Down.Forward(context, a.Mlp, n, a.Normed);
+        b.AddInPlace(a.X, a.Normed, (long)n * h);
     }
 
     /// <summary>
@@ -88,22 +105,30 @@ public sealed class LlamaModel : CausalLanguageModel
     void EnsureRopeTables(int count)
     {
         if (count <= _ropePositions) return;
-        int half = _invFreq.Length, positions = Math.Max(count, 256);
-        var cos = new float[positions * half];
-        var sin = new float[positions * half];
-        for (int p = 0; p < positions; p++)
-            for (int i = 0; i < half; i++)
-            {
-                float angle = p * _invFreq[i];
-                cos[p * half + i] = MathF.Cos(angle);
-                sin[p * half + i] = MathF.Sin(angle);
-            }
+        int positions = Math.Max(count, 256);
+        var (cos, sin) = RopeTables(_invFreq, positions);
         _ropeCos?.Dispose(); _ropeSin?.Dispose();
         _ropeCos = Backend.Allocate(DType.F32, cos.Length, MemoryCategory.Workspace);
         _ropeSin = Backend.Allocate(DType.F32, sin.Length, MemoryCategory.Workspace);
         Backend.Upload<float>(_ropeCos, cos);
         Backend.Upload<float>(_ropeSin, sin);
         _ropePositions = positions;
+    }
+
+    /// <summary>cos and sin of p·invFreq[i] (fp32 angle, as transformers computes it), [positions, invFreq.Length] each.</summary>
+    internal static (float[] Cos, float[] Sin) RopeTables(float[] invFreq, int positions)
+    {
+        int half = invFreq.Length;
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < half; i++)
+            {
+                float angle = p * invFreq[i];
+                cos[p * half + i] = MathF.Cos(angle);
+                sin[p * half + i] = MathF.Sin(angle);
+            }
+        return (cos, sin);
     }
 
     public override void Dispose()

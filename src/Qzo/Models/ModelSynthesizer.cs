@@ -14,6 +14,11 @@ namespace Qzo.Models;
 /// </summary>
 public static class ModelSynthesizer
 {
+    /// <summary>Share of a weight's variance in its low-rank part when <see cref="SynthOptions.LowRank"/> is set.</summary>
+    public const float LowRankShare = 0.8f;
+    /// <summary>How much larger the embeddings of the <see cref="SynthOptions.Outliers"/> channels are.</summary>
+    public const float OutlierScale = 8f;
+
     public static void Write(string output, SynthOptions o, bool overwrite = false)
     {
         Validate(o);
@@ -52,6 +57,10 @@ public static class ModelSynthesizer
         if ((o.WordEmbedDim is not null || o.PostLayerNorm) && !opt)
             throw new QzoException("--word-embed-dim and --post-layer-norm apply to opt only");
         if (o.WordEmbedDim is <= 0) throw new QzoException($"--word-embed-dim must be positive, got {o.WordEmbedDim}");
+        if (o.LowRank is int rank && (rank <= 0 || rank > Math.Min(o.Hidden, o.ResolvedWordEmbedDim)))
+            throw new QzoException($"--low-rank must be between 1 and the hidden size ({Math.Min(o.Hidden, o.ResolvedWordEmbedDim)}), got {rank}");
+        if (o.Outliers < 0 || o.Outliers > o.ResolvedWordEmbedDim / 2)
+            throw new QzoException($"--outliers must be between 0 and half the embedding width ({o.ResolvedWordEmbedDim / 2}), got {o.Outliers}");
     }
 
     public static JsonObject Config(SynthOptions o) => o.Architecture == ArchitectureKind.Opt ? OptConfigJson(o) : LlamaConfigJson(o);
@@ -138,7 +147,7 @@ public static class ModelSynthesizer
     {
         int h = o.Hidden, q = o.Heads * o.ResolvedHeadDim, kv = o.ResolvedKvHeads * o.ResolvedHeadDim, m = o.ResolvedIntermediate;
         bool qkvBias = o.Architecture == ArchitectureKind.Qwen2;
-        yield return new("model.embed_tokens.weight", [o.Vocab, h], t => Gaussian(o, t, (long)o.Vocab * h, 1f));
+        yield return new("model.embed_tokens.weight", [o.Vocab, h], t => Embedding(o, t, o.Vocab, h));
         for (int i = 0; i < o.Layers; i++)
         {
             string p = $"model.layers.{i}.";
@@ -168,7 +177,7 @@ public static class ModelSynthesizer
         ];
         IEnumerable<Planned> Linear(string prefix, int outF, int inF) => [Weight(o, prefix, outF, inF), new(prefix + ".bias", [outF], t => Gaussian(o, t, outF, 0.1f))];
 
-        yield return new(d + "embed_tokens.weight", [o.Vocab, words], t => Gaussian(o, t, (long)o.Vocab * words, 1f));
+        yield return new(d + "embed_tokens.weight", [o.Vocab, words], t => Embedding(o, t, o.Vocab, words));
         yield return new(d + "embed_positions.weight", [o.MaxPositions + OptConfig.PositionOffset, h],
                          t => Gaussian(o, t, (long)(o.MaxPositions + OptConfig.PositionOffset) * h, 0.5f));
         if (words != h) yield return Weight(o, d + "project_in", h, words);
@@ -189,7 +198,34 @@ public static class ModelSynthesizer
     }
 
     static Planned Weight(SynthOptions o, string prefix, int outF, int inF) =>
-        new(prefix + ".weight", [outF, inF], t => Gaussian(o, t, (long)outF * inF, o.InitStd ?? 1f / MathF.Sqrt(inF)));
+        new(prefix + ".weight", [outF, inF], t => Structured(o, t, outF, inF, o.InitStd ?? 1f / MathF.Sqrt(inF)));
+
+    static float[] Embedding(SynthOptions o, int t, int vocab, int width)
+    {
+        var values = Structured(o, t, vocab, width, 1f);
+        if (o.Outliers > 0)
+            for (int k = 0; k < o.Outliers; k++)
+            {
+                int channel = k * (width / o.Outliers) + 1;
+                for (long r = 0; r < vocab; r++) values[r * width + channel] *= OutlierScale;
+            }
+        return values;
+    }
+
+    /// <summary>
+    /// [rows, columns] Gaussian with standard deviation <paramref name="std"/>; with a low rank r, the sum of an
+    /// independent part and a rank-r product A·B (A, B Gaussian, from streams of their own) holding <see cref="LowRankShare"/>
+    /// of the variance, so the overall scale is unchanged.
+    /// </summary>
+    static float[] Structured(SynthOptions o, int t, int rows, int columns, float std)
+    {
+        if (o.LowRank is not int rank) return Gaussian(o, t, (long)rows * columns, std);
+        var values = Gaussian(o, t, (long)rows * columns, std * MathF.Sqrt(1 - LowRankShare));
+        var a = Gaussian(o, t | 1 << 20, (long)rows * rank, 1f);
+        var b = Gaussian(o, t | 2 << 20, (long)rank * columns, std * MathF.Sqrt(LowRankShare / rank));
+        Compute.Cpu.Sgemm.MatMul(a, b, values, rows, columns, rank, accumulate: true);
+        return values;
+    }
 
     static float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
 

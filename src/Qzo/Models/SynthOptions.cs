@@ -30,6 +30,14 @@ public sealed record SynthOptions
     public float? InitStd { get; init; }
     /// <summary>Standard deviation of lm_head weights times sqrt(hidden): the typical spread of the output logits.</summary>
     public float LogitScale { get; init; } = 4f;
+    /// <summary>
+    /// Rank of a low-rank part that carries <see cref="ModelSynthesizer.LowRankShare"/> of every linear weight's and the
+    /// token embeddings' variance (null: plain Gaussian weights). Trained models' weights and activations are far from
+    /// isotropic; this gives a synthesized teacher correlated activations, where calibration-based quantizers differ.
+    /// </summary>
+    public int? LowRank { get; init; }
+    /// <summary>Hidden channels whose token embeddings are <see cref="ModelSynthesizer.OutlierScale"/>× larger (the outlier features of real LLMs).</summary>
+    public int Outliers { get; init; }
 
     public int ResolvedKvHeads => Architecture == ArchitectureKind.Opt ? Heads : KvHeads ?? Heads;
     public int ResolvedHeadDim => Architecture == ArchitectureKind.Opt ? Hidden / Heads : HeadDim ?? Hidden / Heads;

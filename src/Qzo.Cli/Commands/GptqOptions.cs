@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Qzo.Quantization;
+using Spectre.Console;
+
+namespace Qzo.Cli.Commands;
+
+/// <summary>`qzo quantize --method gptq`: the calibration and GPTQ options, and the run with its per-layer summary.</summary>
+sealed class GptqOptions
+{
+    readonly Option<string?> _calibration = new("--calibration") { Description = "Calibration data (JSONL: text, prompt+completion or input_ids rows), tokenized with the checkpoint's tokenizer; required by gptq" };
+    readonly Option<int?> _samples = new("--calibration-samples") { Description = $"Calibration windows (default {CalibrationSet.DefaultSamples}, fewer if the data runs out)" };
+    readonly Option<int?> _length = new("--calibration-length") { Description = $"Tokens per calibration window (default {CalibrationSet.DefaultLength}, clipped to the data and to max_position_embeddings)" };
+    readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the calibration sampling (the rows' shuffle)", DefaultValueFactory = _ => 0UL };
+    readonly Option<bool> _descAct = new("--desc-act") { Description = "gptq: act-order, quantize inputs by descending Hessian diagonal (writes g_idx)" };
+    readonly Option<bool> _staticGroups = new("--static-groups") { Description = "gptq with --desc-act: fix each group's grid up front, in input order" };
+    readonly Option<double> _damp = new("--damp") { Description = "gptq: dampening, a fraction of mean(diag H) added to the diagonal", DefaultValueFactory = _ => 0.01 };
+    readonly Option<int> _blockSize = new("--block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 };
+    readonly Option<bool> _trueSequential = new("--true-sequential") { Description = "gptq: quantize q,k,v → o → gate,up → down, each on inputs through the parts already quantized (false: all on the layer's unquantized inputs)", DefaultValueFactory = _ => true };
+    readonly Option<string?> _report = new("--report") { Description = "gptq: write each linear's relative output error (GPTQ and RTN on the same inputs) to this JSON file" };
+
+    public IEnumerable<Option> All => [_calibration, _samples, _length, _seed, _descAct, _staticGroups, _damp, _blockSize, _trueSequential, _report];
+
+    /// <summary>The GPTQ-only options given on a command line for another method.</summary>
+    public IEnumerable<string> GptqOnlyGiven(ParseResult r) =>
+        new Option[] { _descAct, _staticGroups, _damp, _blockSize, _trueSequential, _report }
+            .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+
+    public GptqConfig Config(ParseResult r, int bits, int groupSize, bool sym, GptqCheckpointFormat format)
+    {
+        if (r.GetValue(_staticGroups) && !r.GetValue(_descAct)) throw new QzoException("--static-groups applies with --desc-act only");
+        return GptqConfig.Create(bits, groupSize, sym, format, r.GetValue(_descAct), r.GetValue(_damp), r.GetValue(_staticGroups), r.GetValue(_trueSequential));
+    }
+
+    public void Run(ParseResult r, string input, string output, GptqConfig config, bool force)
+    {
+        string calibration = r.GetValue(_calibration) ?? throw new QzoException("--method gptq needs --calibration FILE.jsonl (text to run through the model)");
+        var options = new CalibrationOptions(calibration, r.GetValue(_samples), r.GetValue(_length), r.GetValue(_seed));
+        var report = ProgressDisplay.Run("gptq", update =>
+            CheckpointQuantizer.QuantizeGptq(input, output, config, options, r.GetValue(_blockSize), force,
+                new Progress<GptqProgress>(p => update(p.Fraction, p.Status))));
+
+        var table = new Table().Title("relative output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ on the calibration inputs (mean over the layer's linears)")
+            .AddColumns("layer", "gptq", "rtn", "gptq / rtn");
+        foreach (var layer in report.Linears.GroupBy(l => l.Layer))
+        {
+            double gptq = layer.Average(l => l.RelativeError), rtn = layer.Average(l => l.RtnRelativeError);
+            table.AddRow(layer.Key.ToString(), $"{gptq:E3}", $"{rtn:E3}", rtn > 0 ? $"{gptq / rtn:F3}" : "-");
+        }
+        double all = report.Linears.Average(l => l.RelativeError), allRtn = report.Linears.Average(l => l.RtnRelativeError);
+        table.AddRow("all", $"{all:E3}", $"{allRtn:E3}", allRtn > 0 ? $"{all / allRtn:F3}" : "-");
+        AnsiConsole.Write(table);
+        if (r.GetValue(_report) is string path)
+            Qzo.IO.AtomicFile.WriteAllText(path, report.ToJson().ToJsonString(new() { WriteIndented = true }) + "\n");
+        AnsiConsole.MarkupLine($"calibration: {report.Samples} samples × {report.Length} tokens (the file holds {report.CalibrationTokens} tokens)");
+    }
+
+    /// <summary>Where rtn meets calibration options (the command takes the same form for every method): say they are unused.</summary>
+    public void NoteUnused(ParseResult r, string method)
+    {
+        if (r.GetValue(_calibration) is not null)
+            AnsiConsole.MarkupLine($"[grey]--method {Markup.Escape(method)} needs no calibration data; --calibration is not used[/]");
+    }
+}

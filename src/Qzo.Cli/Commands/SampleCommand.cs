@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Qzo.Models;
+using Spectre.Console;
+
+namespace Qzo.Cli.Commands;
+
+/// <summary>`qzo sample`: sequences drawn from a checkpoint, as JSONL data for eval, finetune or quantize --calibration.</summary>
+static class SampleCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "Checkpoint folder" };
+        var output = new Option<string>("--out") { Description = "JSONL file to write", Required = true };
+        var count = new Option<int>("--count") { Description = "Sequences", DefaultValueFactory = _ => 64 };
+        var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (0 = greedy)", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the draws", DefaultValueFactory = _ => 0UL };
+        var text = new Option<bool>("--text") { Description = "Write each sequence as decoded text ({\"text\": ...}) instead of token ids ({\"input_ids\": [...]})" };
+        var device = CommonOptions.Device();
+        var command = new Command("sample", "Draw sequences from a checkpoint (ancestral sampling from BOS) into a JSONL file")
+        {
+            model, output, count, length, temperature, seed, text, device,
+        };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            int n = r.GetValue(count), t = r.GetValue(length);
+            if (n <= 0) throw new QzoException($"--count must be positive, got {n}");
+            if (t < 2) throw new QzoException($"--length must be at least 2 (BOS and one token), got {t}");
+            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
+            using var session = ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None);
+            int bos = session.Tokenizer.BosId ?? session.Checkpoint.Config.BosTokenId
+                ?? throw new QzoException($"{r.GetValue(model)}: neither the tokenizer nor config.json names a BOS token to start from");
+            var prompts = Enumerable.Range(0, n).Select(_ => new[] { bos }).ToList();
+            var sequences = ProgressDisplay.Run("sampling", report =>
+                Sampling.Sample(session.Model, prompts, t - 1, r.GetValue(temperature), r.GetValue(seed), progress: new Progress<double>(f => report(f, null))));
+            var lines = sequences.Select(ids => (r.GetValue(text)
+                ? new JsonObject { ["text"] = session.Tokenizer.Decode(ids) }
+                : new JsonObject { ["input_ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) }).ToJsonString());
+            Qzo.IO.AtomicFile.WriteAllText(r.GetValue(output)!, string.Join("\n", lines) + "\n");
+            AnsiConsole.MarkupLine($"wrote {n} sequences of {t} tokens to {Markup.Escape(r.GetValue(output)!)}");
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,300 @@
+using Qzo.Compute;
+using Qzo.Numerics;
+
+namespace Qzo.Models;
+
+/// <summary>Receives the input rows [rows, in] a linear is about to multiply (as float32 on the host).</summary>
+public delegate void LinearInputObserver(ReadOnlySpan<float> input, int rows);
+
+/// <summary>
+/// A checkpoint's decoder run one layer at a time over hidden states the caller keeps, for calibration-based
+/// quantizers (GPTQ): <see cref="Embed"/> turns token windows into the hidden states before layer 0, and
+/// <see cref="OpenLayer"/> loads one decoder layer from the (memory-mapped) checkpoint, runs it with the model's own
+/// layer code, lets the caller watch the inputs of its linears and replace their weights. Only the open layer's
+/// tensors and one batch of activations live on the backend; the embedding rows are read straight from the file.
+/// </summary>
+public sealed class LayerwiseDecoder : IDisposable
+{
+    readonly Checkpoint _checkpoint;
+    readonly IBackend _backend;
+    readonly ParameterLoader _loader;
+    readonly ActivationBuffers _activations;
+    readonly ForwardContext _context;
+    readonly DeviceTensor[] _scratch;
+    readonly DeviceTensor? _ropeCos, _ropeSin;
+
+    LayerwiseDecoder(Checkpoint checkpoint, IBackend backend, int maxRows, int maxSeq)
+    {
+        _checkpoint = checkpoint;
+        _backend = backend;
+        MaxRows = maxRows;
+        _loader = new ParameterLoader(checkpoint, backend, TrainingScope.None);
+        var shape = checkpoint.Config switch
+        {
+            LlamaConfig llama => LlamaModel.ActivationShapeOf(llama),
+            OptConfig opt => OptModel.ActivationShapeOf(opt),
+            var other => throw new QzoException($"{checkpoint.Directory}: no layer-by-layer runner for {other.Architecture.ClassName()}"),
+        };
+        _activations = new ActivationBuffers(backend, shape, maxRows, logitChunkElements: shape.Vocab);
+        // Frozen dense weights and norms are held in the compute type, which a forward reads in place: no scratch is needed.
+        _scratch = [backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace),
+                    backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace),
+                    backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace)];
+        _context = new ForwardContext(backend, Perturbation.None, _scratch[0], _scratch[1], _scratch[2]);
+        if (checkpoint.Config is LlamaConfig c)
+        {
+            var (cos, sin) = LlamaModel.RopeTables(c.Rope.InverseFrequencies(c.HeadDim), maxSeq);
+            _ropeCos = backend.Allocate(DType.F32, cos.Length, MemoryCategory.Workspace);
+            _ropeSin = backend.Allocate(DType.F32, sin.Length, MemoryCategory.Workspace);
+            backend.Upload<float>(_ropeCos, cos);
+            backend.Upload<float>(_ropeSin, sin);
+        }
+    }
+
+    /// <param name="maxRows">the most rows (sequences × length) one <see cref="DecoderLayer.Forward"/> call runs</param>
+    /// <param name="maxSeq">the longest sequence</param>
+    public static LayerwiseDecoder Open(Checkpoint checkpoint, IBackend backend, int maxRows, int maxSeq)
+    {
+        if (checkpoint.IsQuantized) throw new QzoException($"{checkpoint.Directory}: the checkpoint is already quantized");
+        if (maxSeq <= 0 || maxRows < maxSeq) throw new ArgumentOutOfRangeException(nameof(maxRows), $"{maxRows} rows cannot hold a sequence of {maxSeq}");
+        if (checkpoint.Config is OptConfig opt && maxSeq > opt.MaxPositions)
+            throw new QzoException($"sequences of {maxSeq} tokens are longer than OPT's {opt.MaxPositions} learned positions (max_position_embeddings)");
+        return new LayerwiseDecoder(checkpoint, backend, maxRows, maxSeq);
+    }
+
+    public ModelConfig Config => _checkpoint.Config;
+    public int LayerCount => Config.Layers;
+    public int HiddenSize => Config.HiddenSize;
+    public int MaxRows { get; }
+
+    /// <summary>The hidden states before decoder layer 0 of equal-length, unpadded sequences: [sequences·length, hidden].</summary>
+    public float[] Embed(IReadOnlyList<int[]> sequences)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("no sequences", nameof(sequences));
+        int seq = sequences[0].Length, rows = sequences.Count * seq, h = HiddenSize;
+        if (sequences.Any(s => s.Length != seq)) throw new ArgumentException("sequences of different lengths", nameof(sequences));
+        var ids = sequences.SelectMany(s => s).ToArray();
+        var hidden = new float[(long)rows * h];
+        switch (Config)
+        {
+            case LlamaConfig:
+                GatherRows("model.embed_tokens.weight", ids, h, hidden);
+                break;
+            case OptConfig c:
+                const string d = "model.decoder.";
+                var words = new float[(long)rows * c.WordEmbedProjDim];
+                GatherRows(d + "embed_tokens.weight", ids, c.WordEmbedProjDim, words);
+                if (c.ProjectsWords)
+                {
+                    using var projectIn = (DenseLinear)_loader.Linear(d + "project_in", c.WordEmbedProjDim, h, hasBias: false);
+                    for (int r0 = 0; r0 < rows; r0 += MaxRows)
+                    {
+                        int count = Math.Min(MaxRows, rows - r0);
+                        var words0 = _activations.Words!;
+                        Upload(words0, words.AsSpan(r0 * c.WordEmbedProjDim, count * c.WordEmbedProjDim));
+                        projectIn.Forward(_context, words0, count, _activations.X);
+                        Download(_activations.X, hidden.AsSpan(r0 * h, count * h));
+                    }
+                }
+                else words.CopyTo(hidden, 0);
+                var positions = new int[rows];
+                for (int r = 0; r < rows; r++) positions[r] = r % seq + OptConfig.PositionOffset; // no padding: token t reads row t + 2
+                var table = new float[(long)rows * h];
+                GatherRows(d + "embed_positions.weight", positions, h, table);
+                for (long i = 0; i < hidden.LongLength; i++) hidden[i] += table[i];
+                break;
+        }
+        return hidden;
+    }
+
+    /// <summary>Loads decoder layer <paramref name="index"/>'s tensors (dense, in the backend's compute type).</summary>
+    public DecoderLayer OpenLayer(int index)
+    {
+        if ((uint)index >= (uint)LayerCount) throw new ArgumentOutOfRangeException(nameof(index));
+        return new DecoderLayer(this, index);
+    }
+
+    void GatherRows(string name, int[] ids, int width, Span<float> output)
+    {
+        var file = _checkpoint.Tensors.FileOf(name);
+        var info = _checkpoint.Tensors.Get(name);
+        if (info.Shape.Length != 2 || info.Shape[1] != width || !info.DType.IsFloat())
+            throw new QzoException($"{file.Path}: tensor '{name}' is {info.DType.Name()} [{string.Join(", ", info.Shape)}], expected a float matrix with rows of {width}");
+        long rowsInTable = info.Shape[0];
+        int rowBytes = width * info.DType.SizeInBytes();
+        unsafe
+        {
+            byte* start = file.GetPointer(name, out _);
+            for (int r = 0; r < ids.Length; r++)
+            {
+                if ((ulong)ids[r] >= (ulong)rowsInTable)
+                    throw new QzoException($"{file.Path}: row {ids[r]} of '{name}' does not exist (it has {rowsInTable})");
+                DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>(start + (long)ids[r] * rowBytes, rowBytes), output.Slice(r * width, width));
+            }
+        }
+    }
+
+    internal void Upload(DeviceTensor destination, ReadOnlySpan<float> values)
+    {
+        if (destination.DType == DType.F32) _backend.Upload(destination, values);
+        else _backend.Upload<byte>(destination, DTypes.FromSingle(destination.DType, values));
+    }
+
+    internal void Download(DeviceTensor source, Span<float> values)
+    {
+        if (source.DType == DType.F32) { _backend.Download(source, values); return; }
+        var raw = new byte[values.Length * source.DType.SizeInBytes()];
+        _backend.Download<byte>(source, raw);
+        DTypes.ToSingle(source.DType, raw, values);
+    }
+
+    public void Dispose()
+    {
+        _activations.Dispose();
+        foreach (var t in _scratch) t.Dispose();
+        _ropeCos?.Dispose(); _ropeSin?.Dispose();
+    }
+
+    /// <summary>One decoder layer of a <see cref="LayerwiseDecoder"/>, loaded and runnable.</summary>
+    public sealed class DecoderLayer : IDisposable
+    {
+        readonly LayerwiseDecoder _decoder;
+        readonly IDisposable _owner;
+        readonly Action<int, int> _run;
+        IReadOnlyDictionary<string, LinearInputObserver>? _observers;
+        int _pending;
+        float[] _observed = [];
+
+        internal DecoderLayer(LayerwiseDecoder decoder, int index)
+        {
+            _decoder = decoder;
+            Index = index;
+            var a = decoder._activations;
+            switch (decoder.Config)
+            {
+                case LlamaConfig c:
+                {
+                    var layer = LlamaLoader.BuildLayer(decoder._loader, c, index);
+                    _owner = layer;
+                    var watched = new LlamaLayer
+                    {
+                        InputNorm = layer.InputNorm, PostAttentionNorm = layer.PostAttentionNorm,
+                        Q = Watch(layer.Q), K = Watch(layer.K), V = Watch(layer.V), O = Watch(layer.O),
+                        Gate = Watch(layer.Gate), Up = Watch(layer.Up), Down = Watch(layer.Down),
+                    };
+                    SequentialGroups = [Dense(layer.Q, layer.K, layer.V), Dense(layer.O), Dense(layer.Gate, layer.Up), Dense(layer.Down)];
+                    _run = (batch, seq) => LlamaModel.RunLayer(c, watched, batch * seq, a, decoder._context, decoder._ropeCos!, decoder._ropeSin!,
+                        () => decoder._context.Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(index)));
+                    break;
+                }
+                case OptConfig c:
+                {
+                    var layer = OptLoader.BuildLayer(decoder._loader, c, index);
+                    _owner = layer;
+                    var watched = new OptLayer
+                    {
+                        AttentionNorm = layer.AttentionNorm, MlpNorm = layer.MlpNorm,
+                        Q = Watch(layer.Q), K = Watch(layer.K), V = Watch(layer.V), Out = Watch(layer.Out),
+                        Fc1 = Watch(layer.Fc1), Fc2 = Watch(layer.Fc2),
+                    };
+                    SequentialGroups = [Dense(layer.Q, layer.K, layer.V), Dense(layer.Out), Dense(layer.Fc1), Dense(layer.Fc2)];
+                    _run = (batch, seq) => OptModel.RunLayer(c, watched, batch * seq, a, decoder._context,
+                        () => decoder._context.Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.Heads, c.HeadDim, slidingWindow: 0));
+                    break;
+                }
+                default: throw new QzoException($"no layer-by-layer runner for {decoder.Config.Architecture.ClassName()}");
+            }
+        }
+
+        public int Index { get; }
+
+        /// <summary>
+        /// The layer's linears in the order GPTQ's true_sequential quantizes them, grouped by the input they share:
+        /// Llama layout [q, k, v], [o], [gate, up], [down]; OPT [q, k, v], [out_proj], [fc1], [fc2].
+        /// </summary>
+        public IReadOnlyList<IReadOnlyList<DenseLinear>> SequentialGroups { get; }
+
+        /// <summary>Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] (unpadded sequences), in place.</summary>
+        public void Forward(Span<float> hidden, int batch, int seq)
+        {
+            Run(hidden, batch, seq, null);
+            _decoder.Download(_decoder._activations.X, hidden);
+        }
+
+        /// <summary>
+        /// Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] for <paramref name="observers"/> (by linear
+        /// name) to see the inputs of those linears; stops once each has seen its input, and leaves the hidden states as they are.
+        /// </summary>
+        public void Observe(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver> observers)
+        {
+            if (observers.Count == 0) return;
+            try { Run(hidden, batch, seq, observers); }
+            catch (AllObserved) { } // the rest of the layer would change nothing any observer sees
+        }
+
+        void Run(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers)
+        {
+            int rows = batch * seq, h = _decoder.HiddenSize;
+            if (rows > _decoder.MaxRows) throw new ArgumentOutOfRangeException(nameof(batch), $"{rows} rows, more than the {_decoder.MaxRows} the decoder was opened for");
+            if (hidden.Length != (long)rows * h) throw new ArgumentException($"hidden has {hidden.Length} elements, expected {rows}·{h}", nameof(hidden));
+            var a = _decoder._activations;
+            var backend = _decoder._backend;
+            var mask = new int[rows];
+            Array.Fill(mask, 1);
+            backend.Upload<int>(a.Mask, mask);
+            var positions = new int[rows];
+            for (int r = 0; r < rows; r++) positions[r] = r % seq;
+            backend.Upload<int>(a.Positions, positions);
+            _decoder.Upload(a.X, hidden);
+            _observers = observers;
+            _pending = observers?.Count ?? 0;
+            try { _run(batch, seq); }
+            finally { _observers = null; }
+        }
+
+        /// <summary>A linear's weight [out, in] as float32.</summary>
+        public float[] Weight(DenseLinear linear) => linear.Weight.Download(_decoder._backend);
+
+        /// <summary>Replaces a linear's weight [out, in] (e.g. with its quantized values) for the following forwards.</summary>
+        public void SetWeight(DenseLinear linear, ReadOnlySpan<float> weight)
+        {
+            if (weight.Length != linear.Weight.Length) throw new ArgumentException($"{linear.Name}: {weight.Length} values for a weight of {linear.Weight.Length}");
+            _decoder.Upload(linear.Weight.Values, weight);
+        }
+
+        ILinear Watch(ILinear linear) => new WatchedLinear(linear, this);
+
+        static IReadOnlyList<DenseLinear> Dense(params ILinear[] linears) =>
+            linears.Select(l => l as DenseLinear ?? throw new QzoException($"'{l.Name}' is not a dense linear (the checkpoint is already quantized)")).ToArray();
+
+        void Observe(ILinear linear, DeviceTensor x, int rows)
+        {
+            if (_observers is null || !_observers.TryGetValue(linear.Name, out var observer)) return;
+            long count = (long)rows * linear.InFeatures;
+            if (_observed.Length < count) _observed = new float[count];
+            _decoder.Download(x, _observed.AsSpan(0, (int)count));
+            observer(_observed.AsSpan(0, (int)count), rows);
+            if (--_pending == 0) throw new AllObserved();
+        }
+
+        sealed class AllObserved : Exception;
+
+        public void Dispose() => _owner.Dispose();
+
+        sealed class WatchedLinear(ILinear inner, DecoderLayer layer) : ILinear
+        {
+            public string Name => inner.Name;
+            public int InFeatures => inner.InFeatures;
+            public int OutFeatures => inner.OutFeatures;
+            public IEnumerable<Parameter> Parameters => inner.Parameters;
+
+            public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y)
+            {
+                layer.Observe(inner, x, rows);
+                inner.Forward(context, x, rows, y);
+            }
+
+            public void Dispose() { } // the layer owns the inner linear
+        }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
+using Qzo.IO;
+using Qzo.Models;
+using Qzo.Numerics;
+using Qzo.Text;
+
+namespace Qzo.Quantization;
+
+/// <summary>Where the calibration text comes from and how much of it GPTQ uses (see <see cref="CalibrationSet"/>).</summary>
+/// <param name="Samples">windows (null: 128, fewer when the data runs out)</param>
+/// <param name="Length">tokens per window (null: 2048, clipped to the data and the model's positions)</param>
+public sealed record CalibrationOptions(string Path, int? Samples = null, int? Length = null, ulong Seed = 0);
+
+/// <summary>What GPTQ did to one linear. Errors are ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ (Frobenius) over the calibration inputs X that reached it.</summary>
+public sealed record GptqLinearReport(string Name, int Layer, int InFeatures, int OutFeatures, double RelativeError, double RtnRelativeError, double Seconds);
+
+public sealed record GptqQuantizationReport(int Samples, int Length, long CalibrationTokens, IReadOnlyList<GptqLinearReport> Linears)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["calibration_samples"] = Samples,
+        ["calibration_length"] = Length,
+        ["calibration_file_tokens"] = CalibrationTokens,
+        ["mean_relative_error"] = Linears.Average(l => l.RelativeError),
+        ["mean_rtn_relative_error"] = Linears.Average(l => l.RtnRelativeError),
+        ["linears"] = new JsonArray(Linears.Select(l => (JsonNode)new JsonObject
+        {
+            ["name"] = l.Name, ["layer"] = l.Layer, ["in_features"] = l.InFeatures, ["out_features"] = l.OutFeatures,
+            ["relative_error"] = l.RelativeError, ["rtn_relative_error"] = l.RtnRelativeError, ["seconds"] = l.Seconds,
+        }).ToArray()),
+    };
+}
+
+/// <summary>Progress of a GPTQ run: the fraction done and what is being worked on.</summary>
+public readonly record struct GptqProgress(double Fraction, string Status);
+
+public static partial class CheckpointQuantizer
+{
+    [GeneratedRegex(@"^model\.(?:decoder\.)?layers\.(\d+)\.")]
+    private static partial Regex GptqLayerPrefix();
+
+    /// <summary>
+    /// GPTQ with calibration, layer by layer as GPTQ runs it: the calibration windows' hidden states go through decoder
+    /// layer 0, 1, ... in turn; in each layer the linears are quantized in true-sequential order ([q, k, v], [o],
+    /// [gate, up], [down]; one Hessian per shared input, collected by running the layer with the groups before already
+    /// quantized; all four at once without true_sequential), and the hidden states then pass through the quantized layer
+    /// to the next. Only the current layer's weights, its Hessians and the calibration hidden states are in memory; the
+    /// output is written shard by shard in layer order as the layers finish, into a temporary folder renamed at the end.
+    /// The forward passes run on <paramref name="backend"/> (default: the CPU); the per-matrix algorithm on the CPU.
+    /// </summary>
+    public static GptqQuantizationReport QuantizeGptq(string input, string output, GptqConfig config, CalibrationOptions calibration,
+                                                      int blockSize = 128, bool overwrite = false, IProgress<GptqProgress>? progress = null,
+                                                      long maxShardBytes = 2L << 30, IBackend? backend = null, int rowsPerForward = 4096)
+    {
+        var settings = GptqSettings.From(config, blockSize);
+        if (blockSize <= 0) throw new QzoException($"--block-size must be positive, got {blockSize}");
+        using var source = Checkpoint.Open(input);
+        if (source.IsQuantized) throw new QzoException($"{input}: the checkpoint is already quantized");
+        var tokenizer = Tokenizer.Load(input);
+        if (tokenizer.VocabSize > source.Config.VocabSize)
+            throw new QzoException($"{input}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {source.Config.VocabSize}");
+        var set = CalibrationSet.Load(calibration.Path, tokenizer, calibration.Samples, calibration.Length, calibration.Seed, source.Config.MaxPositions);
+
+        // Output plan in processing order (layer 0's tensors, layer 1's, ..., then the rest), so shards fill as layers finish.
+        var layerOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in source.Tensors.Names)
+        {
+            var match = GptqLayerPrefix().Match(name);
+            if (!match.Success) continue;
+            int layer = int.Parse(match.Groups[1].Value);
+            if (layer >= source.Config.Layers && IsQuantizable(name))
+                throw new QzoException($"{input}: tensor '{name}' belongs to layer {layer}, but config.json has {source.Config.Layers} layers");
+            layerOf[name] = layer;
+        }
+        foreach (var name in source.Tensors.Names.Where(IsQuantizable)) // refuse unpackable shapes before hours of calibration
+        {
+            var shape = source.Tensors.Get(name).Shape;
+            if (shape.Length != 2 || shape[0] * config.Bits % 32 != 0 || shape[1] * config.Bits % 32 != 0)
+                throw new QzoException($"{source.Tensors.FileOf(name).Path}: '{name}' is [{string.Join(", ", shape)}], which {config.Bits}-bit GPTQ cannot pack into 32-bit words");
+        }
+        var ordered = source.Tensors.Names.OrderBy(n => layerOf.TryGetValue(n, out int l) ? l : int.MaxValue).ToList(); // OrderBy is stable: names stay ordinal within a layer
+        var plan = ordered.SelectMany(name => Outputs(source, name, config)).ToList();
+        var shards = Shard(plan, maxShardBytes);
+
+        using var ownedBackend = backend is null ? new CpuBackend() : null;
+        var device = backend ?? ownedBackend!;
+        var reports = new List<GptqLinearReport>();
+
+        OutputFolder.Write(output, overwrite, folder =>
+        {
+            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json", "quantize_config.json" };
+            foreach (var file in source.Tensors.Files) skip.Add(Path.GetRelativePath(input, file.Path));
+            OutputFolder.CopyContents(input, folder, skip.Contains);
+
+            var produced = new Dictionary<string, List<TensorToWrite>>(StringComparer.Ordinal);
+            var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            int nextShard = 0;
+            void WriteReadyShards(bool all)
+            {
+                for (; nextShard < shards.Count; nextShard++)
+                {
+                    var sources = shards[nextShard].Select(o => o.Source).Distinct().ToList();
+                    if (!all && sources.Any(s => IsQuantizable(s) && !produced.ContainsKey(s))) return;
+                    string fileName = shards.Count == 1 ? "model.safetensors" : $"model-{nextShard + 1:D5}-of-{shards.Count:D5}.safetensors";
+                    var tensors = new List<TensorToWrite>();
+                    foreach (var s in sources)
+                    {
+                        if (produced.Remove(s, out var quantized)) tensors.AddRange(quantized);
+                        else if (IsQuantizable(s)) throw new InvalidOperationException($"'{s}' was never quantized");
+                        else
+                        {
+                            var info = source.Tensors.Get(s);
+                            tensors.Add(new TensorToWrite(s, info.DType, info.Shape, source.Tensors.FileOf(s).GetBytes(s).ToArray()));
+                        }
+                    }
+                    SafetensorsWriter.Write(Path.Combine(folder, fileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+                    foreach (var t in tensors) weightMap[t.Name] = fileName;
+                }
+            }
+
+            int seq = set.Length;
+            int sequencesPerForward = Math.Max(1, rowsPerForward / seq);
+            using var decoder = LayerwiseDecoder.Open(source, device, sequencesPerForward * seq, seq);
+            int h = decoder.HiddenSize;
+            // The calibration hidden states, one array per window (all of them together can pass 2^31 floats).
+            var hidden = new float[set.Samples][];
+            for (int s0 = 0; s0 < set.Samples; s0 += sequencesPerForward)
+            {
+                int count = Math.Min(sequencesPerForward, set.Samples - s0);
+                var embedded = decoder.Embed(set.Windows.Skip(s0).Take(count).ToList());
+                for (int k = 0; k < count; k++) hidden[s0 + k] = embedded.AsSpan(k * seq * h, seq * h).ToArray();
+            }
+            var batchBuffer = new float[(long)Math.Min(sequencesPerForward, set.Samples) * seq * h];
+
+            // Runs every calibration window through the layer: for the observers (the hidden states stay), or to move them on.
+            void RunAll(LayerwiseDecoder.DecoderLayer layer, IReadOnlyDictionary<string, LinearInputObserver>? observers)
+            {
+                for (int s0 = 0; s0 < set.Samples; s0 += sequencesPerForward)
+                {
+                    int count = Math.Min(sequencesPerForward, set.Samples - s0);
+                    var batch = batchBuffer.AsSpan(0, count * seq * h);
+                    for (int k = 0; k < count; k++) hidden[s0 + k].CopyTo(batch.Slice(k * seq * h, seq * h));
+                    if (observers is not null) { layer.Observe(batch, count, seq, observers); continue; }
+                    layer.Forward(batch, count, seq);
+                    for (int k = 0; k < count; k++) batch.Slice(k * seq * h, seq * h).CopyTo(hidden[s0 + k]);
+                }
+            }
+
+            for (int l = 0; l < decoder.LayerCount; l++)
+            {
+                using var layer = decoder.OpenLayer(l);
+                var passes = config.TrueSequential
+                    ? layer.SequentialGroups.Select(g => (IReadOnlyList<IReadOnlyList<DenseLinear>>)[g]).ToList()
+                    : [layer.SequentialGroups];
+                for (int p = 0; p < passes.Count; p++)
+                {
+                    string what = string.Join(", ", passes[p].SelectMany(g => g).Select(x => ShortName(x.Name)));
+                    progress?.Report(new((l + (double)p / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: {what}"));
+                    // Each group's inputs are the same tensor for every linear in it: one Hessian per group, collected at its first linear.
+                    var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(g[0].InFeatures), StringComparer.Ordinal);
+                    var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)), StringComparer.Ordinal);
+                    RunAll(layer, observers);
+                    foreach (var group in passes[p])
+                    {
+                        var hessian = hessians[group[0].Name];
+                        foreach (var linear in group)
+                        {
+                            var clock = Stopwatch.StartNew();
+                            var weight = layer.Weight(linear);
+                            GptqSolution solution;
+                            try { solution = GptqQuantizer.Quantize(weight, linear.OutFeatures, linear.InFeatures, hessian.Sum, settings); }
+                            catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
+                            var quantized = solution.Dequantize();
+                            var rtn = RtnQuantizer.Quantize(weight, linear.OutFeatures, linear.InFeatures, config);
+                            var rtnWeights = GptqReference.Dequantize(rtn.QWeight, rtn.QZeros, rtn.Scales.Select(x => (float)x).ToArray(), rtn.GIdx,
+                                                                      linear.InFeatures, linear.OutFeatures, config.Bits, config.Format);
+                            double error = hessian.RelativeError(weight, quantized, linear.OutFeatures);
+                            double rtnError = hessian.RelativeError(weight, rtnWeights, linear.OutFeatures);
+                            layer.SetWeight(linear, quantized);
+                            GptqLinearTensors packed;
+                            try { packed = solution.Pack(config.Format); }
+                            catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
+                            produced[linear.Name + ".weight"] = GptqTensors(linear.Name, packed, config.Bits);
+                            reports.Add(new GptqLinearReport(linear.Name, l, linear.InFeatures, linear.OutFeatures, error, rtnError, clock.Elapsed.TotalSeconds));
+                        }
+                    }
+                }
+                progress?.Report(new((l + (double)passes.Count / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: output"));
+                RunAll(layer, null); // the next layer's inputs come through the quantized layer
+                foreach (var name in layerOf.Where(kv => kv.Value == l && IsQuantizable(kv.Key)).Select(kv => kv.Key))
+                    if (!produced.ContainsKey(name))
+                        throw new QzoException($"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName()} layer runs");
+                WriteReadyShards(all: false);
+            }
+            WriteReadyShards(all: true);
+            if (shards.Count > 1) ShardedIndexWriter.Write(folder, weightMap, plan.Sum(o => o.Bytes));
+
+            var configJson = (JsonObject)source.Config.Json!.DeepClone();
+            configJson["quantization_config"] = config.ToJson();
+            AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), configJson.ToJsonString(Json.Indented) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, "quantize_config.json"), config.ToJson().ToJsonString(Json.Indented) + "\n");
+            progress?.Report(new(1, "done"));
+        });
+        return new GptqQuantizationReport(set.Samples, set.Length, set.TotalTokens, reports);
+    }
+
+    static string ShortName(string linear) => GptqLayerPrefix().Replace(linear, "");
+
+    static List<TensorToWrite> GptqTensors(string prefix, GptqLinearTensors q, int bits) =>
+    [
+        new TensorToWrite(prefix + ".qweight", DType.I32, [q.InFeatures * bits / 32, q.OutFeatures], Bytes(q.QWeight)),
+        new TensorToWrite(prefix + ".qzeros", DType.I32, [q.Groups, q.OutFeatures * bits / 32], Bytes(q.QZeros)),
+        new TensorToWrite(prefix + ".scales", DType.F16, [q.Groups, q.OutFeatures], Bytes(q.Scales)),
+        new TensorToWrite(prefix + ".g_idx", DType.I32, [q.InFeatures], Bytes(q.GIdx)),
+    ];
+}
