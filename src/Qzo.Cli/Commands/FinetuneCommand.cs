@@ -91,8 +91,10 @@ static class FinetuneCommand
 
             if (definition is not null)
             {
-                if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null)
-                    throw new QzoException("--task reads its splits from --data and writes into --run; drop --train, --validation and --out");
+                if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null || r.GetValue(metrics) is not null)
+                    throw new QzoException("--task reads its splits from --data and writes into --run; drop --train, --validation, --out and --metrics");
+                if (r.GetValue(template) is not null || r.GetValue(verbalizers) is not null || r.GetValue(limitTrain) is not null || r.GetValue(limitValidation) is not null)
+                    throw new QzoException("--task brings its own template and verbalizers and samples with --num-train/--num-dev/--num-eval; drop --template, --verbalizers and --limit-*");
                 var settings = new TaskRunSettings
                 {
                     Command = "finetune", Model = Path.GetFullPath(modelPath), Task = definition,

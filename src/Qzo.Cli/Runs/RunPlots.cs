@@ -29,7 +29,7 @@ static class RunPlots
             var minus = plot.Add.Scatter(x, steps.Select(s => (double)s["loss_minus"]!).ToArray());
             minus.LegendText = "L− (loss at Δ − εz)";
             minus.MarkerSize = plus.MarkerSize;
-            Finish(plot, $"{title}: training loss", "step", "loss", Path.Combine(run, RunFolder.LossPlot), written);
+            Finish(plot, $"{title}: training loss", "step", "loss", Path.Combine(run, RunFolder.LossPlot), written, ScottPlot.Alignment.UpperRight);
         }
         var evals = lines.Where(l => (string?)l["type"] == "eval" && l["value"] is not null).ToList();
         if (evals.Count > 0)
@@ -38,7 +38,7 @@ static class RunPlots
             string metric = (string)evals[0]["metric"]!;
             var line = plot.Add.Scatter(evals.Select(e => (double)(int)e["step"]!).ToArray(), evals.Select(e => 100 * (double)e["value"]!).ToArray());
             line.LegendText = $"validation {metric} (%)";
-            Finish(plot, $"{title}: validation {metric}", "step", $"{metric} (%)", Path.Combine(run, RunFolder.ValidationPlot), written);
+            Finish(plot, $"{title}: validation {metric}", "step", $"{metric} (%)", Path.Combine(run, RunFolder.ValidationPlot), written, ScottPlot.Alignment.LowerRight);
         }
         var categories = peakBytes.Where(kv => kv.Key != "Total").ToList();
         if (categories.Count > 0)
@@ -55,12 +55,13 @@ static class RunPlots
         return written;
     }
 
-    static void Finish(ScottPlot.Plot plot, string title, string x, string y, string path, List<string> written)
+    static void Finish(ScottPlot.Plot plot, string title, string x, string y, string path, List<string> written,
+                       ScottPlot.Alignment legend = ScottPlot.Alignment.UpperRight)
     {
         plot.Title(title);
         if (x.Length > 0) plot.XLabel(x);
         plot.YLabel(y);
-        if (plot.GetPlottables().Any(p => p is ScottPlot.Plottables.Scatter)) plot.ShowLegend();
+        if (plot.GetPlottables().Any(p => p is ScottPlot.Plottables.Scatter)) plot.ShowLegend(legend);
         plot.SavePng(path, Width, Height);
         written.Add(path);
     }

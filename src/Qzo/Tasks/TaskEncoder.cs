@@ -102,9 +102,12 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
     static string String(TaskRow row, string column) =>
         row.Get(column) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw row.Error(column, "missing or not text");
 
-    /// <summary>The in-context demonstrations in front of each evaluated prompt ("" for zero-shot).</summary>
+    /// <summary>
+    /// The in-context demonstrations in front of each evaluated prompt ("" for zero-shot): as MeZO, each completed
+    /// example stripped of all surrounding whitespace (a generation target's newline too), joined by the separator.
+    /// </summary>
     public string Demonstrations(IReadOnlyList<TaskItem> demonstrations) =>
-        demonstrations.Count == 0 ? "" : string.Join(task.DemonstrationSeparator, demonstrations.Select(d => d.Completed.Trim(' '))).Trim() + task.DemonstrationSeparator;
+        demonstrations.Count == 0 ? "" : string.Join(task.DemonstrationSeparator, demonstrations.Select(d => d.Completed.Trim())).Trim() + task.DemonstrationSeparator;
 
     /// <summary>The training sequence(s) of an item, by the task's objective.</summary>
     public Example TrainingExample(TaskItem item) =>

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Text.Json.Nodes;
-using Parquet;
 using Parquet.Schema;
 using Parquet.Serialization;
 
@@ -13,8 +12,6 @@ namespace Qzo.Tasks.Data;
 /// </summary>
 public static class ParquetRows
 {
-    static ParquetRows() => ParquetOptions.PreferUntypedString = true;
-
     public static IReadOnlyList<TaskRow> Read(string path)
     {
         if (!File.Exists(path)) throw new QzoException($"{path}: data file not found");
