@@ -103,7 +103,7 @@ public static class DemoRunner
         Write("validation.jsonl", sequences.Skip(s.TrainSequences).Take(s.ValidationSequences));
         Write("test.jsonl", sequences.Skip(s.TrainSequences + s.ValidationSequences));
         var test = JsonlDataset.Load(Path.Combine(folder, "test.jsonl"), session.Tokenizer, s.SequenceLength);
-        return Evaluator.Evaluate(session.Model, test, 32, session.PadId).Loss;
+        return Evaluator.Evaluate(session.Model, test, 32, session.PadId).Loss!.Value;
     }
 
     static FinetuneJob.Result Finetune(string student, string output, string data, Settings s, bool control)
@@ -127,7 +127,7 @@ public static class DemoRunner
         using var backend = CommonOptions.CreateBackend(s.Device);
         using var session = ModelSession.Open(checkpoint, backend, TrainingScope.None);
         var examples = JsonlDataset.Load(data, session.Tokenizer, 4096);
-        return Evaluator.Evaluate(session.Model, examples, 32, session.PadId).Loss;
+        return Evaluator.Evaluate(session.Model, examples, 32, session.PadId).Loss!.Value;
     }
 
     static void Report(Outcome o, Settings s, FinetuneJob.Result qzo)

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Qzo.Cli.Runs;
 using Qzo.Models;
 using Qzo.Tasks;
+using Qzo.Tasks.Definitions;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;
@@ -11,24 +13,48 @@ static class EvalCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "Checkpoint folder" };
-        var data = new Option<string>("--data") { Description = "Examples to score (JSONL)", Required = true };
         var batch = CommonOptions.BatchSize(16);
         var maxLength = CommonOptions.MaxLength();
         var json = new Option<string?>("--json") { Description = "Write the metrics to this JSON file" };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N examples" };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N examples (JSONL data)" };
+        var shots = new Option<int>("--shots") { Description = "With --task: in-context demonstrations, the first K examples of the train sample (0: zero-shot)", DefaultValueFactory = _ => 0 };
+        var split = new Option<string>("--split") { Description = "With --task: which sample to score: test (from the validation split under mezo sampling), dev or train", DefaultValueFactory = _ => "test" };
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
-        var command = new Command("eval", "Score a checkpoint on held-out data: mean loss and perplexity, and accuracy where rows have labels")
+        var force = CommonOptions.Force();
+        var task = new TaskOptions();
+        task.Data.Description = "Examples to score: a JSONL file, or with --task the dataset folder (Hub Parquet files or JSONL exports)";
+        var command = new Command("eval", "Score a checkpoint: on a task (--task: accuracy or EM/F1, zero- or few-shot), or on JSONL data (loss, perplexity, accuracy where rows have labels)")
         {
-            model, data, batch, maxLength, json, limit, template, verbalizers, device,
+            model, batch, maxLength, json, limit, shots, split, template, verbalizers, device, force,
         };
+        foreach (var option in task.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            string data = r.GetValue(task.Data) ?? throw new QzoException("eval needs --data (a JSONL file, or a dataset folder with --task)");
+            if (r.GetValue(task.Task) is string taskName)
+            {
+                var definition = TaskCatalog.Resolve(taskName);
+                var settings = new TaskRunSettings
+                {
+                    Command = "eval", Model = Path.GetFullPath(r.GetValue(model)!), Task = definition,
+                    Data = TaskDataSettings.Resolve(definition, data, r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev),
+                                                    r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
+                    MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(batch), MaxNewTokens = r.GetValue(task.MaxNewTokens),
+                    Shots = r.GetValue(shots), Split = r.GetValue(split)!, Device = r.GetValue(device)!,
+                };
+                if (settings.Shots < 0) throw new QzoException($"--shots must be ≥ 0, got {settings.Shots}");
+                using var taskBackend = CommonOptions.CreateBackend(settings.Device);
+                var results = TaskEvalJob.Run(settings, r.GetValue(task.Run), r.GetValue(force), taskBackend);
+                if (r.GetValue(json) is string resultsPath) Qzo.IO.AtomicFile.WriteAllText(resultsPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
+                return;
+            }
+
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ProgressDisplay.Run("loading", report =>
                 ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
-            var examples = JsonlDataset.Load(r.GetValue(data)!, session.Tokenizer, r.GetValue(maxLength),
+            var examples = JsonlDataset.Load(data, session.Tokenizer, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), r.GetValue(limit));
             var result = ProgressDisplay.Run("evaluating", report =>
                 Evaluator.Evaluate(session.Model, examples, r.GetValue(batch), session.PadId, new Progress<double>(f => report(f, null))));
@@ -43,7 +69,7 @@ static class EvalCommand
             if (r.GetValue(json) is string path)
                 Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
                 {
-                    ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(r.GetValue(data)!),
+                    ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(data),
                     ["examples"] = result.Examples, ["scored_tokens"] = result.ScoredTokens, ["loss"] = result.Loss,
                     ["perplexity"] = result.Perplexity, ["accuracy"] = result.Accuracy,
                 }.ToJsonString(new() { WriteIndented = true }) + "\n");

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
-using Qzo.Models;
-using Qzo.Tasks;
+using Qzo.Cli.Runs;
+using Qzo.Tasks.Definitions;
 using Qzo.Training;
-using Spectre.Console;
 
 namespace Qzo.Cli.Commands;
 
@@ -11,25 +9,25 @@ static class FinetuneCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); GPTQ for qzo, unquantized for mezo" };
-        var train = new Option<string>("--train") { Description = "Training examples (JSONL; see README for the row forms)", Required = true };
+        var model = new Argument<string?>("model") { Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); GPTQ for qzo, unquantized for mezo", Arity = ArgumentArity.ZeroOrOne };
+        var train = new Option<string?>("--train") { Description = "Training examples (JSONL; see README for the row forms); or use --task and --data" };
         var validation = new Option<string?>("--validation") { Description = "Held-out examples, evaluated every --eval-every steps and at both ends; the best checkpoint by loss is kept" };
         var output = new Option<string?>("--out") { Description = "Folder for the tuned checkpoint, in the input's format (omit to train without saving)" };
         var method = new Option<string>("--method") { Description = "qzo: train the GPTQ scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint", DefaultValueFactory = _ => "qzo" };
-        var steps = new Option<int>("--steps") { Description = "Training steps (each = two forward passes)", DefaultValueFactory = _ => 20_000 };
+        var steps = new Option<int>("--steps") { Description = "Training steps (each = two forward passes); with --task, the task's default", DefaultValueFactory = _ => 20_000 };
         var lr = new Option<float>("--lr") { Description = "Learning rate η", DefaultValueFactory = _ => 1e-7f };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant or linear (decay to 0)", DefaultValueFactory = _ => "constant" };
         var eps = new Option<float>("--eps") { Description = "Perturbation size ε (absolute)", DefaultValueFactory = _ => 1e-3f };
-        var clip = new Option<float>("--clip") { Description = "DDC threshold C: the directional derivative is clipped to [-C, C]", DefaultValueFactory = _ => 100f };
+        var clip = new Option<float>("--clip") { Description = "DDC threshold C: the directional derivative is clipped to [-C, C] (with --task and mezo: off unless given)", DefaultValueFactory = _ => 100f };
         var noClip = new Option<bool>("--no-clip") { Description = "Turn directional derivative clipping off" };
         var floor = new Option<float>("--scale-floor") { Description = "Scales are kept ≥ this after each update (paper: 0; official code: 1e-7)", DefaultValueFactory = _ => 0f };
         var batch = CommonOptions.BatchSize(16);
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on --validation every N steps (0: only at the ends)", DefaultValueFactory = _ => 4_000 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the validation data every N steps (0: only at the ends)", DefaultValueFactory = _ => 4_000 };
         var maxLength = CommonOptions.MaxLength();
         var seed = new Option<ulong>("--seed") { Description = "Run seed; step t uses seed SplitMix64(seed + t)", DefaultValueFactory = _ => 0UL };
         var metrics = new Option<string?>("--metrics") { Description = "metrics.jsonl path (default: <out>.metrics.jsonl, or none without --out)" };
         var json = new Option<string?>("--json") { Description = "Write a summary (before/after metrics, timing, memory) as JSON" };
-        var keepLast = new Option<bool>("--keep-last") { Description = "Save the last state instead of the best by validation loss" };
+        var keepLast = new Option<bool>("--keep-last") { Description = "Save the last state instead of the best by validation loss (or task metric)" };
         var trainUnquantized = new Option<bool>("--train-unquantized") { Description = "qzo: also train embeddings, norms, lm_head and biases MeZO-style" };
         var control = new Option<bool>("--random-sign-control") { Description = "Control experiment: same step sizes along the same directions, random signs" };
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" };
@@ -38,46 +36,92 @@ static class FinetuneCommand
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
+        var task = new TaskOptions();
+        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "With --task: examples per evaluation forward pass (default: --batch-size)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "With --task: save the run state to the run folder every N steps", DefaultValueFactory = _ => 500 };
+        var resume = new Option<string?>("--resume") { Description = "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
+        var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
 
         var command = new Command("finetune", "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
         {
             model, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength, seed,
             metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
+            evalBatch, checkpointEvery, resume, noSave,
         };
+        foreach (var option in task.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            T? Given<T>(Option<T> option) where T : struct => r.GetResult(option) is { Implicit: false } ? r.GetValue(option) : null;
+
+            if (r.GetValue(resume) is string resumeFolder)
+            {
+                if (r.GetValue(model) is not null) throw new QzoException("--resume takes every setting from the run's config.json; give no model or other settings");
+                var resumed = TaskFinetuneJob.Resume(resumeFolder, CommonOptions.CreateBackend);
+                WriteJson(r.GetValue(json), resumed);
+                return;
+            }
+            string modelPath = r.GetValue(model) ?? throw new QzoException("finetune needs the model folder (or --resume RUN)");
             var zoMethod = r.GetValue(method) switch
             {
                 "qzo" => ZoMethod.Qzo, "mezo" => ZoMethod.Mezo,
                 var other => throw new QzoException($"--method must be qzo or mezo, got '{other}'"),
             };
+            var definition = r.GetValue(task.Task) is string taskName ? TaskCatalog.Resolve(taskName) : null;
+            var defaults = definition?.Hyperparameters.GetValueOrDefault(zoMethod == ZoMethod.Mezo ? "mezo" : "qzo");
             var options = new ZoOptions
             {
                 Method = zoMethod,
-                Steps = r.GetValue(steps),
-                LearningRate = r.GetValue(lr),
+                Steps = Given(steps) ?? defaults?.Steps ?? r.GetValue(steps),
+                LearningRate = Given(lr) ?? defaults?.LearningRate ?? r.GetValue(lr),
                 Schedule = r.GetValue(schedule) switch
                 {
                     "constant" => LearningRateSchedule.Constant, "linear" => LearningRateSchedule.Linear,
                     var other => throw new QzoException($"--schedule must be constant or linear, got '{other}'"),
                 },
-                Epsilon = r.GetValue(eps),
-                ClipThreshold = r.GetValue(noClip) ? null : r.GetValue(clip),
+                Epsilon = Given(eps) ?? defaults?.Epsilon ?? r.GetValue(eps),
+                ClipThreshold = r.GetValue(noClip) ? null : Given(clip) ?? (defaults is not null ? defaults.Clip : r.GetValue(clip)),
                 ScaleFloor = r.GetValue(floor),
-                BatchSize = r.GetValue(batch),
-                EvalEvery = r.GetValue(evalEvery),
+                BatchSize = Given(batch) ?? defaults?.BatchSize ?? r.GetValue(batch),
+                EvalEvery = Given(evalEvery) ?? defaults?.EvalEvery ?? r.GetValue(evalEvery),
                 Seed = r.GetValue(seed),
                 TrainUnquantized = r.GetValue(trainUnquantized),
                 RandomSignControl = r.GetValue(control),
             };
             options.Validate();
-            var request = new FinetuneJob.Request(r.GetValue(model)!, r.GetValue(train)!, r.GetValue(validation), r.GetValue(output),
-                options, r.GetValue(maxLength), CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)),
+
+            if (definition is not null)
+            {
+                if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null || r.GetValue(metrics) is not null)
+                    throw new QzoException("--task reads its splits from --data and writes into --run; drop --train, --validation, --out and --metrics");
+                if (r.GetValue(template) is not null || r.GetValue(verbalizers) is not null || r.GetValue(limitTrain) is not null || r.GetValue(limitValidation) is not null)
+                    throw new QzoException("--task brings its own template and verbalizers and samples with --num-train/--num-dev/--num-eval; drop --template, --verbalizers and --limit-*");
+                var settings = new TaskRunSettings
+                {
+                    Command = "finetune", Model = Path.GetFullPath(modelPath), Task = definition,
+                    Data = TaskDataSettings.Resolve(definition, r.GetValue(task.Data) ?? throw new QzoException("--task needs --data (the dataset folder)"),
+                                                    r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev), r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
+                    Optimizer = options, MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(evalBatch) ?? options.BatchSize,
+                    MaxNewTokens = r.GetValue(task.MaxNewTokens), CheckpointEvery = r.GetValue(checkpointEvery), KeepBest = !r.GetValue(keepLast),
+                    SaveModel = !r.GetValue(noSave), Device = r.GetValue(device)!,
+                };
+                string run = r.GetValue(task.Run) ?? throw new QzoException("--task needs --run (the run folder)");
+                using var taskBackend = CommonOptions.CreateBackend(settings.Device);
+                WriteJson(r.GetValue(json), TaskFinetuneJob.Start(settings, run, r.GetValue(force), taskBackend));
+                return;
+            }
+
+            var request = new FinetuneJob.Request(modelPath, r.GetValue(train) ?? throw new QzoException("finetune needs --train (JSONL) or --task and --data"),
+                r.GetValue(validation), r.GetValue(output), options, r.GetValue(maxLength), CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)),
                 r.GetValue(metrics), !r.GetValue(keepLast), r.GetValue(force), r.GetValue(limitTrain), r.GetValue(limitValidation));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             var result = FinetuneJob.Run(request, backend);
-            if (r.GetValue(json) is string path) Qzo.IO.AtomicFile.WriteAllText(path, result.ToJson().ToJsonString(new() { WriteIndented = true }) + "\n");
+            WriteJson(r.GetValue(json), result.ToJson());
         }));
         return command;
+    }
+
+    static void WriteJson(string? path, System.Text.Json.Nodes.JsonObject json)
+    {
+        if (path is not null) Qzo.IO.AtomicFile.WriteAllText(path, json.ToJsonString(new() { WriteIndented = true }) + "\n");
     }
 }

@@ -37,7 +37,7 @@ public static class Evaluator
         {
             var (meanLoss, predictions) = Objective.ClassificationLoss(model, batch, Perturbation.None, padId);
             loss += meanLoss * batch.Length;
-            for (int i = 0; i < batch.Length; i++) if (predictions[i] == batch[i].Label) correct++;
+            for (int i = 0; i < batch.Length; i++) if (batch[i].IsCorrect(predictions[i])) correct++;
             tokens += batch.Sum(e => e.Candidates.Sum(c => (long)c.ScoredCount));
             done += batch.Length;
             progress?.Report((double)done / examples.Count);

@@ -9,5 +9,11 @@ public sealed record SequenceExample(int[] Ids, bool[] Scored) : Example
     public int ScoredCount => Scored.Count(s => s);
 }
 
-/// <summary>A classification item: one sequence per candidate answer, scored on the answer's tokens; <see cref="Label"/> is the right one.</summary>
-public sealed record ChoiceExample(SequenceExample[] Candidates, int Label) : Example;
+/// <summary>
+/// A classification item: one sequence per candidate answer, scored on the answer's tokens; <see cref="Label"/> is the
+/// right one (the training target), <see cref="AlsoCorrect"/> any others that count as right (ReCoRD's several answers).
+/// </summary>
+public sealed record ChoiceExample(SequenceExample[] Candidates, int Label, int[]? AlsoCorrect = null) : Example
+{
+    public bool IsCorrect(int prediction) => prediction == Label || (AlsoCorrect?.Contains(prediction) ?? false);
+}

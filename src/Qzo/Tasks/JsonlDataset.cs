@@ -76,7 +76,7 @@ public static class JsonlDataset
         return Truncate(ids, scored, maxLength, tokenizer.BosId);
     }
 
-    static SequenceExample Truncate(int[] ids, bool[] scored, int maxLength, int? bos)
+    internal static SequenceExample Truncate(int[] ids, bool[] scored, int maxLength, int? bos)
     {
         if (ids.Length <= maxLength) return new SequenceExample(ids, scored);
         bool keepBos = bos is int b && ids[0] == b;

@@ -8,13 +8,24 @@ public sealed class MetricsWriter : IDisposable
 {
     readonly StreamWriter? _writer;
 
-    public MetricsWriter(string? path)
+    /// <param name="resumeAt">continue a resumed run: keep the first resumeAt bytes (what its checkpoint had seen) and append.</param>
+    public MetricsWriter(string? path, long? resumeAt = null)
     {
         if (path is null) return;
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
-        _writer = new StreamWriter(path, append: false) { AutoFlush = true };
+        var stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+        if (resumeAt is long keep)
+        {
+            if (stream.Length < keep) throw new QzoException($"{path}: has {stream.Length} bytes but the checkpoint saw {keep}; the metrics file was cut short");
+            stream.SetLength(keep);
+            stream.Position = keep;
+        }
+        _writer = new StreamWriter(stream) { AutoFlush = true };
     }
+
+    /// <summary>Bytes written so far (what a checkpoint records).</summary>
+    public long Position => _writer?.BaseStream.Position ?? 0;
 
     public void Step(ZoStepRecord r, double elapsedSeconds) => Write(new JsonObject
     {
@@ -22,11 +33,14 @@ public sealed class MetricsWriter : IDisposable
         ["d"] = r.D, ["d_clipped"] = r.DClipped, ["applied"] = r.Applied, ["lr"] = r.Lr, ["elapsed_s"] = Math.Round(elapsedSeconds, 3),
     });
 
-    public void Evaluation(int step, EvaluationResult e, double elapsedSeconds) => Write(new JsonObject
+    public void Evaluation(int step, EvaluationResult e, double elapsedSeconds)
     {
-        ["type"] = "eval", ["step"] = step, ["loss"] = e.Loss, ["perplexity"] = e.Perplexity, ["accuracy"] = e.Accuracy,
-        ["examples"] = e.Examples, ["elapsed_s"] = Math.Round(elapsedSeconds, 3),
-    });
+        var line = EvaluationJson.Write(e);
+        line.Insert(0, "type", "eval");
+        line.Insert(1, "step", step);
+        line["elapsed_s"] = Math.Round(elapsedSeconds, 3);
+        Write(line);
+    }
 
     void Write(JsonObject line) => _writer?.WriteLine(line.ToJsonString());
 

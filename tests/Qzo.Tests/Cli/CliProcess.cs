@@ -10,7 +10,18 @@ static class CliProcess
         public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
     }
 
-    public static Result Run(params string[] args)
+    /// <summary>Starts the command without waiting; its output is read and dropped.</summary>
+    public static Process Start(params string[] args)
+    {
+        var process = Process.Start(Info(args))!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    static ProcessStartInfo Info(string[] args)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -21,7 +32,12 @@ static class CliProcess
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Qzo.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(info)!;
+        return info;
+    }
+
+    public static Result Run(params string[] args)
+    {
+        using var process = Process.Start(Info(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException(string.Join(' ', args)); }

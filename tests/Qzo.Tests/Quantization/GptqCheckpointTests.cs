@@ -29,7 +29,7 @@ public class GptqCheckpointTests
     {
         using var backend = new CpuBackend();
         using var session = ModelSession.Open(model, backend, TrainingScope.None);
-        return Evaluator.Evaluate(session.Model, JsonlDataset.Load(data, session.Tokenizer, 4096), 32, session.PadId).Loss;
+        return Evaluator.Evaluate(session.Model, JsonlDataset.Load(data, session.Tokenizer, 4096), 32, session.PadId).Loss!.Value;
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public class GptqCheckpointTests
         using var session = ModelSession.Open(folder["q"], backend, TrainingScope.QuantizationScales);
         Assert.Equal(14, session.Model.AllLinears.OfType<GptqLinear>().Count());
         Assert.Empty(session.Model.UnusedTensors);
-        double loss = Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss;
+        double loss = Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value;
         Assert.True(double.IsFinite(loss) && loss < HeldOutLoss(dense, calibration) + 0.5, $"loss {loss}");
     }
 
@@ -208,7 +208,7 @@ public class GptqCheckpointTests
         using var backend = new CpuBackend();
         using var session = ModelSession.Open(folder["q"], backend, TrainingScope.None);
         Assert.Equal(2 * perLayer, session.Model.AllLinears.OfType<GptqLinear>().Count());
-        Assert.True(double.IsFinite(Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss));
+        Assert.True(double.IsFinite(Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value));
     }
 
     public static TheoryData<ArchitectureKind> RunnerArchitectures() => new() { ArchitectureKind.Llama, ArchitectureKind.Opt };

@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+
+namespace Qzo.Cli.Runs;
+
+/// <summary>The files of a run folder (README "Run folders").</summary>
+static class RunFolder
+{
+    public const string Config = "config.json";
+    public const string Metrics = "metrics.jsonl";
+    public const string Results = "results.json";
+    public const string State = "state.safetensors";
+    public const string TestBefore = "test_before.json";
+    public const string Predictions = "predictions.jsonl";
+    public const string Model = "model";
+    public const string LossPlot = "loss.png";
+    public const string ValidationPlot = "validation.png";
+    public const string MemoryPlot = "memory.png";
+
+    /// <summary>Creates the folder; one that holds files already needs --force (or --resume, to go on with it).</summary>
+    public static string Create(string path, bool force)
+    {
+        string full = Path.GetFullPath(path);
+        if (File.Exists(full)) throw new QzoException($"{full}: exists and is a file");
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+        {
+            if (!force) throw new QzoException($"{full}: run folder exists and is not empty (pass --force to replace it, or --resume {path} to go on with it)");
+            Directory.Delete(full, recursive: true);
+        }
+        Directory.CreateDirectory(full);
+        return full;
+    }
+
+    public static JsonObject ReadJson(string run, string name)
+    {
+        string path = Path.Combine(run, name);
+        if (!File.Exists(path)) throw new QzoException($"{path}: not found (is {run} a run folder?)");
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new QzoException($"{path}: not a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw new QzoException($"{path}: not valid JSON ({e.Message})"); }
+    }
+
+    public static void WriteJson(string run, string name, JsonNode json) =>
+        Qzo.IO.AtomicFile.WriteAllText(Path.Combine(run, name), json.ToJsonString(Json.Indented) + "\n");
+}
+
+static class Json
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static readonly System.Text.Json.JsonSerializerOptions Compact = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}
