@@ -51,8 +51,7 @@ public class TextGenerationTests
         Assert.Equal(session.Tokenizer.Decode(free.TokenIds), free.Text);
         string stop = free.Text.Substring(free.Text.Length / 2, 1);
         var cut = TextGeneration.Generate(session.Model, session.Tokenizer, ["Water boils at"], new GenerationOptions { MaxNewTokens = 8, StopStrings = [stop] })[0];
-        Assert.Equal("stop_string", cut.StopReason);
+        Assert.Equal("stop-string", cut.StopReason);
         Assert.Equal(free.Text[..free.Text.IndexOf(stop, StringComparison.Ordinal)], cut.Text);
-        Assert.Throws<QzoException>(() => TextGeneration.Generate(session.Model, session.Tokenizer, ["x"], new GenerationOptions { Greedy = false }));
     }
 }
