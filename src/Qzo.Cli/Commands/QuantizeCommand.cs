@@ -10,7 +10,7 @@ static class QuantizeCommand
     {
         var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
         var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
-        var method = new Option<string>("--method") { Description = "Quantizer: rtn (round to nearest)", DefaultValueFactory = _ => "rtn" };
+        var method = new Option<string>("--method") { Description = "Quantizer: rtn (GPTQ layout, round to nearest), nf4 (bitsandbytes 4-bit), aqlm (additive codebooks)", DefaultValueFactory = _ => "rtn" };
         var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 };
         var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 };
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
@@ -20,9 +20,16 @@ static class QuantizeCommand
         {
             input, output, method, bits, groupSize, asym, format, force,
         };
+        var formats = new QuantizeFormatOptions();
+        formats.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
         {
-            if (r.GetValue(method) != "rtn") throw new QzoException($"--method '{r.GetValue(method)}' is not available; this build quantizes with rtn");
+            if (QuantizeFormatOptions.Handles(r.GetValue(method)!))
+            {
+                formats.Run(r, r.GetValue(method)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(force));
+                return;
+            }
+            if (r.GetValue(method) != "rtn") throw new QzoException($"--method '{r.GetValue(method)}' is not available; choose rtn, nf4 or aqlm");
             bool sym = !r.GetValue(asym);
             var checkpointFormat = r.GetValue(format) switch
             {
