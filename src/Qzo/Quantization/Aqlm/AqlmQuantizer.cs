@@ -102,7 +102,12 @@ public static class AqlmQuantizer
         var codes = new int[n];
         Parallel.For(0, (n + 1023) / 1024, chunk =>
         {
-            for (int v = chunk * 1024; v < Math.Min(n, chunk * 1024 + 1024); v++) codes[v] = search.Find(data.AsSpan(v * d, d));
+            int end = Math.Min(n, chunk * 1024 + 1024);
+            for (int v = chunk * 1024; v < end; v += NearestCodeword.Block)
+            {
+                int count = Math.Min(NearestCodeword.Block, end - v);
+                search.Find(data.AsSpan(v * d, count * d), count, codes.AsSpan(v, count));
+            }
         });
         return codes;
     }
