@@ -76,6 +76,44 @@ public class FormatForwardTests
             : config["llm_int8_skip_modules"]!.AsArray().Select(n => (string)n! + ".weight").ToList();
         foreach (var name in dense.Append("lm_head")) Assert.Contains(name + ".weight", listed);
     }
+
+    [Fact]
+    public void NegativeAqlmScalesLoadForEvaluationButNotForQzo()
+    {
+        using var folder = new TempFolder();
+        string path = Make(folder, "aqlm-2x8");
+        const string name = "model.layers.1.self_attn.v_proj.scales";
+        string file = Path.Combine(path, "model.safetensors");
+        using (var source = Qzo.IO.SafetensorsFile.Open(file))
+        {
+            var values = source.ReadFloat32(name);
+            values[3] = -values[3];
+            Qzo.IO.SafetensorsWriter.WriteReplacing(source, file + ".new", new Dictionary<string, ReadOnlyMemory<byte>> { [name] = DTypes.FromSingle(DType.F16, values) });
+        }
+        File.Move(file + ".new", file, overwrite: true);
+        using var checkpoint = Checkpoint.Open(path);
+        using var backend = new CpuBackend();
+        using (ModelLoader.Load(checkpoint, backend, TrainingScope.None)) { }
+        var e = Assert.Throws<QzoException>(() => ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales));
+        Assert.Contains(name, e.Message);
+        Assert.Contains("negative", e.Message);
+    }
+
+    [Theory]
+    [InlineData(".weight.quant_state.bitsandbytes__nf4", "quant_state")]
+    [InlineData(".weight.quant_map", ".weight.quant_map")]
+    [InlineData(".weight.nested_absmax", ".weight.nested_absmax")]
+    public void ABitsandbytesLinearMissingPartOfItsStateIsRefusedByName(string suffix, string named)
+    {
+        using var folder = new TempFolder();
+        string path = Make(folder, "nf4-double-quant");
+        TinyModels.DropTensors(path, n => n == "model.layers.0.mlp.up_proj" + suffix);
+        using var checkpoint = Checkpoint.Open(path);
+        using var backend = new CpuBackend();
+        var e = Assert.Throws<QzoException>(() => ModelLoader.Load(checkpoint, backend, TrainingScope.None));
+        Assert.Contains("model.layers.0.mlp.up_proj", e.Message);
+        Assert.Contains(named, e.Message);
+    }
 }
 
 /// <summary>NF4 (double-quantized) and AQLM models on the GPU backend (bf16; here ILGPU's CPU accelerator) against the CPU backend.</summary>
