@@ -44,7 +44,7 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     }
 
     /// <summary>
-    /// A float tensor on the device: an fp32 master if it will train (or is a GPTQ scale, which dequantization
+    /// A float tensor on the device: an fp32 master if it will train (or is a quantization scale, which dequantization
     /// reads as fp32), else in the backend's compute type, uploaded without a float round trip where the dtypes agree.
     /// </summary>
     public Parameter Dense(string name, long[] expectedShape, bool isScale = false)
