@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace Qzo.Cli.Commands;
 
 /// <summary>
-/// `qzo bench`: a GPTQ model of a named shape, synthesized on the device, timed for a forward pass and a
+/// `qzo bench`: a quantized model (GPTQ, AQLM, NF4) of a named shape, synthesized on the device, timed for a forward pass and a
 /// full QZO step (median after warm-up), with achieved TFLOP/s and the memory breakdown.
 /// </summary>
 static class BenchCommand
@@ -22,24 +22,26 @@ static class BenchCommand
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
         var bits = new Option<int>("--bits") { Description = "GPTQ bits", DefaultValueFactory = _ => 4 };
         var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => 128 };
+        var format = new Option<string>("--format") { Description = "Quantized format of the linears: gptq (--bits, --group-size), aqlm-1x16, aqlm-2x8, nf4", DefaultValueFactory = _ => "gptq" };
         var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 2 };
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" };
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object" };
         var device = CommonOptions.Device();
-        var command = new Command("bench", "Time a forward pass and a QZO step on a synthesized GPTQ model of a named shape; report TFLOP/s and memory")
+        var command = new Command("bench", "Time a forward pass and a QZO step on a synthesized quantized model (GPTQ, AQLM or NF4) of a named shape; report TFLOP/s and memory")
         {
-            shape, batch, seq, bits, groupSize, steps, warmup, peak, json, device,
+            shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var config = ModelShapes.Get(r.GetValue(shape)!);
+            var synthetic = SyntheticFormat.Parse(r.GetValue(format)!, r.GetValue(bits), r.GetValue(groupSize));
             int b = r.GetValue(batch), t = r.GetValue(seq), repeat = Math.Max(1, r.GetValue(steps));
             if (b < 1 || t < 2) throw new QzoException("--batch must be ≥ 1 and --seq ≥ 2");
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             var load = Stopwatch.StartNew();
             using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
-                SyntheticLlama.Create(backend, config, r.GetValue(bits), r.GetValue(groupSize), seed: 1, TrainingScope.QuantizationScales,
+                SyntheticLlama.Create(backend, config, synthetic, seed: 1, TrainingScope.QuantizationScales,
                                       new Progress<double>(f => report(f, null))));
             backend.Synchronize();
             long weightBytes = backend.Memory.CurrentTotal;
@@ -78,7 +80,7 @@ static class BenchCommand
             var peakBytes = backend.Memory.PeakBreakdown();
             var driver = (backend as CudaBackend)?.DriverMemory();
 
-            var table = new Table().AddColumns("measure", "value").Title($"{r.GetValue(shape)}, GPTQ {r.GetValue(bits)}-bit g{r.GetValue(groupSize)}, batch {b} × {t}, {Markup.Escape(backend.Name)}");
+            var table = new Table().AddColumns("measure", "value").Title($"{r.GetValue(shape)}, {Markup.Escape(synthetic.Description)}, batch {b} × {t}, {Markup.Escape(backend.Name)}");
             table.AddRow("forward (loss)", $"{forward * 1e3:F1} ms");
             table.AddRow("QZO step (2 forwards + update)", $"{stepSeconds * 1e3:F1} ms");
             table.AddRow("tokens/s (training)", $"{b * t / stepSeconds:N0}");
@@ -102,7 +104,7 @@ static class BenchCommand
             if (r.GetValue(json) is string path)
                 Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
                 {
-                    ["shape"] = r.GetValue(shape), ["bits"] = r.GetValue(bits), ["group_size"] = r.GetValue(groupSize), ["batch"] = b, ["seq"] = t,
+                    ["shape"] = r.GetValue(shape), ["format"] = synthetic.Description, ["bits"] = r.GetValue(bits), ["group_size"] = r.GetValue(groupSize), ["batch"] = b, ["seq"] = t,
                     ["device"] = backend.Name, ["forward_s"] = forward, ["step_s"] = stepSeconds, ["tokens_per_s"] = b * t / stepSeconds,
                     ["forward_flops"] = flops, ["tflops"] = tflops, ["peak_tflops"] = peakTflops,
                     ["weight_bytes"] = weightBytes,

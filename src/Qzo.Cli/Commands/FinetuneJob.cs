@@ -81,8 +81,11 @@ static class FinetuneJob
 
         if (request.Output is string output)
         {
-            CheckpointExporter.Export(session.Checkpoint, model, output, request.Force);
+            var export = CheckpointExporter.Export(session.Checkpoint, model, output, request.Force);
             Say(request, $"saved {Markup.Escape(output)} (only the trained tensors changed){(metricsPath is null ? "" : $"; metrics in {Markup.Escape(metricsPath)}")}");
+            if (export.MaxEncodingError > 0)
+                Say(request, $"[yellow]note:[/] the checkpoint's scale format cannot hold the tuned scales exactly; the saved ones differ by up to " +
+                             $"{export.MaxEncodingError:G3} ({export.MaxRelativeEncodingError:P2} relative), e.g. a double-quantized absmax re-encoded to 8 bits");
         }
         var result = new Result(summary, backend.Memory.PeakBreakdown(), trainable.Count, trainableValues, load.Elapsed.TotalSeconds,
                                 clock.Elapsed.TotalSeconds, request.Output);

@@ -14,7 +14,7 @@ sealed class GptqOptions
     readonly Option<bool> _descAct = new("--desc-act") { Description = "gptq: act-order, quantize inputs by descending Hessian diagonal (writes g_idx)" };
     readonly Option<bool> _staticGroups = new("--static-groups") { Description = "gptq with --desc-act: fix each group's grid up front, in input order" };
     readonly Option<double> _damp = new("--damp") { Description = "gptq: dampening, a fraction of mean(diag H) added to the diagonal", DefaultValueFactory = _ => 0.01 };
-    readonly Option<int> _blockSize = new("--block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 };
+    readonly Option<int> _blockSize = new("--gptq-block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 };
     readonly Option<bool> _trueSequential = new("--true-sequential") { Description = "gptq: quantize q,k,v → o → gate,up → down, each on inputs through the parts already quantized (false: all on the layer's unquantized inputs)", DefaultValueFactory = _ => true };
     readonly Option<string?> _report = new("--report") { Description = "gptq: write each linear's relative output error (GPTQ and RTN on the same inputs) to this JSON file" };
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;
@@ -12,9 +13,13 @@ static class InspectCommand
     {
         var path = new Argument<string>("path") { Description = "A checkpoint folder or one .safetensors file" };
         var all = new Option<bool>("--tensors") { Description = "List every tensor (default: the first layer's and the rest summarised)" };
-        var command = new Command("inspect", "Show a checkpoint's config, quantization, tensors (name, dtype, shape, bytes) and parameter/memory counts")
+        var dequantize = new Option<string?>("--dequantize")
         {
-            path, all,
+            Description = "Also write every quantized linear's weight as Qzo dequantizes it (CPU backend, F32 [out, in], named <linear>.weight) to this safetensors file, for outside checks",
+        };
+        var command = new Command("inspect", "Show a checkpoint's config, quantization method (gptq, aqlm, bitsandbytes nf4/fp4, or dense), tensors (name, dtype, shape, bytes) and parameter/memory counts")
+        {
+            path, all, dequantize,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -33,6 +38,7 @@ static class InspectCommand
             AnsiConsole.MarkupLine(Qzo.Text.Tokenizer.IsPresent(p)
                 ? $"tokenizer: {Qzo.Text.Tokenizer.Load(p).VocabSize} tokens"
                 : "[yellow]tokenizer: none (no tokenizer.json, tokenizer.model or vocab.json + merges.txt)[/]");
+            if (r.GetValue(dequantize) is string dump) WriteDequantized(checkpoint, dump);
         }));
         return command;
     }
@@ -41,9 +47,8 @@ static class InspectCommand
     {
         var table = new Table().AddColumns("config", "value").Title(Markup.Escape(Path.GetFullPath(c.Directory)));
         foreach (var (key, value) in c.Config.Describe()) table.AddRow(key, Markup.Escape(value));
-        table.AddRow("quantization", c.Gptq is { } g
-            ? $"GPTQ {g.Bits}-bit, group {g.GroupSize}, {(g.Sym ? "sym" : "asym")}, desc_act {g.DescAct}, format {(g.Format == Qzo.Quantization.GptqCheckpointFormat.Gptq ? "gptq" : "gptq_v2")}"
-            : "none (unquantized)");
+        table.AddRow("method", Markup.Escape(MethodName(c)));
+        table.AddRow("quantization", Markup.Escape(c.Quantization?.Description ?? "none (dense)"));
         table.AddRow("files", string.Join(", ", c.Tensors.Files.Select(f => Path.GetFileName(f.Path))));
         AnsiConsole.Write(table);
     }
@@ -62,18 +67,25 @@ static class InspectCommand
         if (hidden > 0) AnsiConsole.MarkupLine($"({hidden} tensors of layers 1 and up not shown; --tensors lists them)");
     }
 
+    /// <summary>gptq, aqlm, bitsandbytes nf4 / fp4, or dense.</summary>
+    static string MethodName(Checkpoint c) => c.Quantization switch
+    {
+        null => "dense",
+        Qzo.Quantization.BitsAndBytesConfig b => $"bitsandbytes {Qzo.Quantization.FourBitTypes.Name(b.QuantType)}",
+        var q => q.QuantMethod,
+    };
+
     static void PrintCounts(Checkpoint c, List<TensorInfo> infos)
     {
-        bool IsQuantizedPart(TensorInfo t) => t.Name.EndsWith(".qweight") || t.Name.EndsWith(".qzeros") || t.Name.EndsWith(".g_idx");
-        bool IsScale(TensorInfo t) => c.IsQuantized && t.Name.EndsWith(".scales");
-        var quantized = infos.Where(IsQuantizedPart).ToList();
-        var scales = infos.Where(IsScale).ToList();
-        var other = infos.Where(t => !IsQuantizedPart(t) && !IsScale(t)).ToList();
-        long quantizedWeights = infos.Where(t => t.Name.EndsWith(".qweight")).Sum(t => t.ElementCount * 32 / (c.Gptq?.Bits ?? 32));
+        var role = infos.ToDictionary(t => t.Name, t => c.Quantization?.RoleOf(c.Tensors, t.Name) ?? QuantizedTensorRole.Unquantized);
+        var quantized = infos.Where(t => role[t.Name] == QuantizedTensorRole.Frozen).ToList();
+        var scales = infos.Where(t => role[t.Name] == QuantizedTensorRole.Scale).ToList();
+        var other = infos.Where(t => role[t.Name] == QuantizedTensorRole.Unquantized).ToList();
+        long quantizedWeights = c.Quantization?.QuantizedWeightCount(c.Tensors) ?? 0;
         var table = new Table().AddColumns("part", "values", "bytes on disk");
         if (c.IsQuantized)
         {
-            table.AddRow($"quantized weights ({c.Gptq!.Bits}-bit codes, zeros, g_idx)", $"{quantizedWeights:N0} weights", CommonOptions.Bytes(quantized.Sum(t => t.ByteLength)));
+            table.AddRow($"quantized weights ({Markup.Escape(MethodName(c))} codes and their bookkeeping)", $"{quantizedWeights:N0} weights", CommonOptions.Bytes(quantized.Sum(t => t.ByteLength)));
             table.AddRow("scales (what QZO trains)", $"{scales.Sum(t => t.ElementCount):N0}", CommonOptions.Bytes(scales.Sum(t => t.ByteLength)));
         }
         table.AddRow("unquantized tensors", $"{other.Sum(t => t.ElementCount):N0}", CommonOptions.Bytes(other.Sum(t => t.ByteLength)));
@@ -81,5 +93,16 @@ static class InspectCommand
                      $"[bold]{CommonOptions.Bytes(infos.Sum(t => t.ByteLength))}[/]");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"parameters implied by config.json: {c.Config.ParameterCount:N0}");
+    }
+
+    /// <summary>Every quantized linear's weight, dequantized by the CPU backend, into one safetensors file.</summary>
+    static void WriteDequantized(Checkpoint checkpoint, string path)
+    {
+        using var backend = new Qzo.Compute.Cpu.CpuBackend();
+        using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
+        var tensors = model.AllLinears.OfType<IQuantizedLinear>().Select(l => new TensorToWrite(l.Name + ".weight", DType.F32,
+            [l.OutFeatures, l.InFeatures], DTypes.FromSingle(DType.F32, DequantizedWeights.Of(l, backend)))).ToList();
+        SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "qzo inspect --dequantize" });
+        AnsiConsole.MarkupLine($"wrote {tensors.Count} dequantized weights to {Markup.Escape(path)}");
     }
 }

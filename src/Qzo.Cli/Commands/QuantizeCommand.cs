@@ -10,7 +10,7 @@ static class QuantizeCommand
     {
         var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
         var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
-        var method = new Option<string>("--method") { Description = "Quantizer: rtn (round to nearest) or gptq (with calibration data)", DefaultValueFactory = _ => "rtn" };
+        var method = new Option<string>("--method") { Description = "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit), aqlm (additive codebooks)", DefaultValueFactory = _ => "rtn" };
         var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 };
         var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 };
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
@@ -23,10 +23,18 @@ static class QuantizeCommand
             input, output, method, bits, groupSize, asym, format, force, symmetric,
         };
         foreach (var option in gptq.All) command.Options.Add(option);
+        var formats = new QuantizeFormatOptions();
+        formats.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string chosen = r.GetValue(method)!;
-            if (chosen is not ("rtn" or "gptq")) throw new QzoException($"--method '{chosen}' is not available; this build quantizes with rtn or gptq");
+            if (QuantizeFormatOptions.Handles(chosen))
+            {
+                if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException($"{gptqFlag} applies to --method gptq only");
+                formats.Run(r, chosen, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(force));
+                return;
+            }
+            if (chosen is not ("rtn" or "gptq")) throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
             if (r.GetValue(asym) && r.GetValue(symmetric)) throw new QzoException("--sym and --asym contradict each other");
             if (chosen != "gptq" && gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqOnly) throw new QzoException($"{gptqOnly} applies to --method gptq only");
             bool sym = !r.GetValue(asym);

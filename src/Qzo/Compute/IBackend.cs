@@ -97,6 +97,25 @@ public interface IBackend : IDisposable
                         GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);
 
     /// <summary>
+    /// bitsandbytes 4-bit (NF4/FP4) dequantization with the perturbation folded into the block scales:
+    /// weight[k] = code[q(k)] · (absmax[b] + p.Scale·z(p.Seed, absmaxTensorIndex, b)), b = k / blockSize, for the
+    /// flattened [out, in] weight (row-major, ComputeType, ready for <see cref="MatMulTransposedB"/>). q(k) is nibble k
+    /// of packed (U8, two per byte, the first in the high nibble); code is the type's F32 [16] table; absmax the fp32 master.
+    /// </summary>
+    void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
+                           Perturbation p, int absmaxTensorIndex, DeviceTensor weight);
+
+    /// <summary>
+    /// AQLM dequantization with the perturbation folded into the per-output-group scales:
+    /// weight[o, i] = (scales[r] + p.Scale·z(p.Seed, scaleTensorIndex, r)) · Σ_c codebooks[c, codes[r, i / I, c], o % O, i % I],
+    /// r = o / O, written [out, in] row-major in ComputeType (for <see cref="MatMulTransposedB"/>). codes: the stored
+    /// signed int8/int16 bytes [out/O, in/I, M] (any integer dtype; read modulo 2^bits); codebooks: F16 [M, 2^bits, O, I];
+    /// scales: the fp32 master [out/O].
+    /// </summary>
+    void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
+                        Perturbation p, int scaleTensorIndex, DeviceTensor weight);
+
+    /// <summary>
     /// Fills t[0..count) from the Philox stream (seed, stream): Gaussian with mean a and std b (F32 or ComputeType),
     /// uniform in [a, b) (F32), or raw 32-bit words (I32). For synthesizing models on the device.
     /// </summary>

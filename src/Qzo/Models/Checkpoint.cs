@@ -10,19 +10,21 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, ModelConfig config, GptqConfig? gptq, CheckpointTensors tensors)
+    Checkpoint(string directory, ModelConfig config, IQuantizationConfig? quantization, CheckpointTensors tensors)
     {
         Directory = directory;
         Config = config;
-        Gptq = gptq;
+        Quantization = quantization;
         Tensors = tensors;
     }
 
     public string Directory { get; }
     public ModelConfig Config { get; }
-    public GptqConfig? Gptq { get; }
+    /// <summary>The quantization config (GPTQ, AQLM, bitsandbytes), or null for an unquantized checkpoint.</summary>
+    public IQuantizationConfig? Quantization { get; }
+    public GptqConfig? Gptq => Quantization as GptqConfig;
     public CheckpointTensors Tensors { get; }
-    public bool IsQuantized => Gptq is not null;
+    public bool IsQuantized => Quantization is not null;
 
     public static Checkpoint Open(string directory)
     {
@@ -30,9 +32,9 @@ public sealed class Checkpoint : IDisposable
         var configPath = Path.Combine(directory, "config.json");
         var reader = JsonConfigReader.Load(configPath);
         var config = ModelConfig.Parse(reader) with { GenerationEosTokenIds = ReadGenerationEos(directory) };
-        var gptq = ReadQuantizationConfig(directory, reader);
+        var quantization = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
-        return new Checkpoint(directory, config, gptq, tensors);
+        return new Checkpoint(directory, config, quantization, tensors);
     }
 
     static int[]? ReadGenerationEos(string directory)
@@ -43,12 +45,12 @@ public sealed class Checkpoint : IDisposable
         return reader.Has("eos_token_id") ? reader.IntList("eos_token_id") : null;
     }
 
-    static GptqConfig? ReadQuantizationConfig(string directory, JsonConfigReader config)
+    static IQuantizationConfig? ReadQuantizationConfig(string directory, JsonConfigReader config)
     {
         if (config.Has("quantization_config"))
         {
             var json = config.Json["quantization_config"] as JsonObject ?? throw config.Invalid("quantization_config", "an object");
-            return GptqConfig.Parse(json, config.SourceFile);
+            return QuantizationConfigs.Parse(json, config.SourceFile);
         }
         var separate = Path.Combine(directory, "quantize_config.json");
         if (File.Exists(separate)) return GptqConfig.Parse(JsonConfigReader.Load(separate).Json, separate);

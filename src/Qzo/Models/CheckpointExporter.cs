@@ -5,23 +5,38 @@ namespace Qzo.Models;
 
 /// <summary>
 /// Writes a tuned model in its input's format: a copy of the checkpoint folder in which only the trained
-/// tensors' bytes change (same names, dtypes, shapes, header, shards, config and tokenizer files).
+/// tensors' bytes change (same names, dtypes, shapes, header, shards, config and tokenizer files). Quantized
+/// linears re-encode their own scales (<see cref="IQuantizedLinear.ExportScales"/>); other trained tensors are
+/// narrowed to their stored dtype.
 /// </summary>
 public static class CheckpointExporter
 {
-    public static void Export(Checkpoint source, CausalLanguageModel model, string output, bool overwrite = false)
+    /// <returns>the largest re-encoding error of any quantized linear's scales (see <see cref="ScaleExport"/>)</returns>
+    public static ExportSummary Export(Checkpoint source, CausalLanguageModel model, string output, bool overwrite = false)
     {
         if (Path.GetFullPath(output).TrimEnd('/') == Path.GetFullPath(source.Directory).TrimEnd('/'))
             throw new QzoException($"{output}: refusing to overwrite the input checkpoint; choose another output folder");
 
         var byFile = new Dictionary<string, Dictionary<string, ReadOnlyMemory<byte>>>();
-        foreach (var parameter in model.Trainable)
+        void Replace(string name, ReadOnlyMemory<byte> bytes)
         {
-            var values = parameter.Download(model.Backend);
-            var file = source.Tensors.FileOf(parameter.Name).Path;
+            var file = source.Tensors.FileOf(name).Path;
             if (!byFile.TryGetValue(file, out var replacements)) byFile[file] = replacements = new();
-            replacements[parameter.Name] = DTypes.FromSingle(parameter.StoredDType, values);
+            replacements[name] = bytes;
         }
+
+        var exported = new HashSet<Parameter>();
+        double maxError = 0, maxRelative = 0;
+        foreach (var linear in model.AllLinears.OfType<IQuantizedLinear>().Where(l => l.Scales.TrainableIndex is not null))
+        {
+            var export = linear.ExportScales(model.Backend);
+            foreach (var (name, bytes) in export.Tensors) Replace(name, bytes);
+            maxError = Math.Max(maxError, export.MaxEncodingError);
+            maxRelative = Math.Max(maxRelative, export.MaxRelativeEncodingError);
+            exported.Add(linear.Scales);
+        }
+        foreach (var parameter in model.Trainable.Where(p => !exported.Contains(p)))
+            Replace(parameter.Name, DTypes.FromSingle(parameter.StoredDType, parameter.Download(model.Backend)));
 
         OutputFolder.Write(output, overwrite, temporary =>
         {
@@ -33,5 +48,9 @@ public static class CheckpointExporter
                 SafetensorsWriter.WriteReplacing(safetensors, Path.Combine(temporary, Path.GetRelativePath(source.Directory, file)), replacements);
             }
         });
+        return new ExportSummary(maxError, maxRelative);
     }
 }
+
+/// <summary>How far the written scales are from the tuned masters because of their storage format (0 when stored exactly up to dtype rounding).</summary>
+public sealed record ExportSummary(double MaxEncodingError, double MaxRelativeEncodingError);

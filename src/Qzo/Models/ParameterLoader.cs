@@ -7,8 +7,8 @@ namespace Qzo.Models;
 
 /// <summary>
 /// Moves a checkpoint's tensors onto a backend one by one, checking each shape against what config.json
-/// implies, and remembers which tensors were used. A linear whose `qweight` exists is GPTQ; otherwise it is
-/// dense (mixed checkpoints load). Architecture loaders (<see cref="LlamaLoader"/>, <see cref="OptLoader"/>)
+/// implies, and remembers which tensors were used. Each linear is loaded in the form its tensors are stored in
+/// (<see cref="QuantizedLinearLoaders"/>), so mixed checkpoints load. Architecture loaders (<see cref="LlamaLoader"/>, <see cref="OptLoader"/>)
 /// say which tensors make up the model.
 /// </summary>
 sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingScope scope)
@@ -18,7 +18,7 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     public Checkpoint Checkpoint { get; } = checkpoint;
     public IBackend Backend { get; } = backend;
 
-    bool TrainsScales => scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized;
+    public bool TrainsScales => scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized;
     bool TrainsUnquantized => scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized;
 
     /// <summary>Marks a tensor the model deliberately ignores (e.g. a stored copy of a tied lm_head).</summary>
@@ -32,11 +32,11 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     public void MarkTrainable(CausalLanguageModel model)
     {
         if (scope == TrainingScope.None) return;
-        var quantized = model.AllLinears.OfType<GptqLinear>().ToList();
+        var quantized = model.AllLinears.OfType<IQuantizedLinear>().ToList();
         if (scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized && quantized.Count == 0)
-            throw new QzoException($"{Checkpoint.Directory}: no quantized linear layers to train; QZO trains GPTQ scales (run `qzo quantize` first, or use --method mezo)");
+            throw new QzoException($"{Checkpoint.Directory}: no quantized linear layers to train; QZO trains quantization scales (run `qzo quantize` first, or use --method mezo)");
         if (scope == TrainingScope.AllWeights && quantized.Count > 0)
-            throw new QzoException($"{Checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is GPTQ-quantized (use --method qzo)");
+            throw new QzoException($"{Checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is {quantized[0].Method}-quantized (use --method qzo)");
 
         var trainable = model.AllParameters.Where(p => p.IsQuantizationScale ? TrainsScales : TrainsUnquantized);
         var ordered = trainable.OrderBy(p => p.Name, Utf8Ordinal.Comparer).ToList();
@@ -44,7 +44,7 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     }
 
     /// <summary>
-    /// A float tensor on the device: an fp32 master if it will train (or is a GPTQ scale, which dequantization
+    /// A float tensor on the device: an fp32 master if it will train (or is a quantization scale, which dequantization
     /// reads as fp32), else in the backend's compute type, uploaded without a float round trip where the dtypes agree.
     /// </summary>
     public Parameter Dense(string name, long[] expectedShape, bool isScale = false)
@@ -63,58 +63,46 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
         return new Parameter(name, info.Shape, info.DType, values) { IsQuantizationScale = isScale };
     }
 
+    /// <summary>
+    /// The linear stored under <paramref name="prefix"/>: quantized when its tensors say so (GPTQ's qweight, AQLM's
+    /// codes, bitsandbytes' weight.absmax), else dense, so mixed checkpoints load.
+    /// </summary>
     public ILinear Linear(string prefix, int inFeatures, int outFeatures, bool hasBias)
     {
+        var quantized = QuantizedLinearLoaders.For(Checkpoint.Tensors, prefix);
         Parameter? bias = null;
-        bool quantized = Checkpoint.Tensors.Contains(prefix + ".qweight");
-        // GPTQ writers may store a bias even where the config says none; use it when present, as GPTQModel does.
-        if (hasBias || (quantized && Checkpoint.Tensors.Contains(prefix + ".bias")))
+        // Quantized writers may store a bias even where the config says none; use it when present, as their loaders do.
+        if (hasBias || (quantized is not null && Checkpoint.Tensors.Contains(prefix + ".bias")))
             bias = Dense(prefix + ".bias", [outFeatures]);
-        if (!quantized) return new DenseLinear(prefix, Dense(prefix + ".weight", [outFeatures, inFeatures]), bias);
-
-        var gptq = Checkpoint.Gptq ?? throw new QzoException(
-            $"{FileOf(prefix + ".qweight")}: '{prefix}.qweight' is GPTQ-packed but config.json has no quantization_config and there is no quantize_config.json");
-        int bits = gptq.Bits;
-        int groupSize = gptq.EffectiveGroupSize(inFeatures);
-        int groups = (inFeatures + groupSize - 1) / groupSize;
-        if (inFeatures * bits % 32 != 0 || outFeatures * bits % 32 != 0)
-            throw new QzoException($"{FileOf(prefix + ".qweight")}: '{prefix}' has {inFeatures} inputs and {outFeatures} outputs, which {bits}-bit GPTQ cannot pack into 32-bit words");
-
-        var qweightInfo = Require(prefix + ".qweight");
-        CheckShape(qweightInfo, [inFeatures * bits / 32, outFeatures], DType.I32);
-        var qzerosInfo = Require(prefix + ".qzeros");
-        CheckShape(qzerosInfo, [groups, outFeatures * bits / 32], DType.I32);
-        var scalesInfo = Require(prefix + ".scales");
-        CheckShape(scalesInfo, [groups, outFeatures]);
-
-        int[] gIdx;
-        if (Checkpoint.Tensors.Contains(prefix + ".g_idx"))
-        {
-            var gIdxInfo = Require(prefix + ".g_idx");
-            CheckShape(gIdxInfo, [inFeatures], DType.I32);
-            gIdx = Checkpoint.Tensors.ReadInt32(prefix + ".g_idx");
-            for (int i = 0; i < gIdx.Length; i++)
-                if ((uint)gIdx[i] >= (uint)groups)
-                    throw new QzoException($"{FileOf(prefix + ".g_idx")}: '{prefix}.g_idx'[{i}] = {gIdx[i]} is not a group of this layer (0..{groups - 1})");
-        }
-        else gIdx = GptqPacking.DefaultGIdx(inFeatures, groupSize);
-
-        var qweight = UploadInts(Checkpoint.Tensors.ReadInt32(prefix + ".qweight"), MemoryCategory.QuantizedWeights);
-        var qzeros = UploadInts(Checkpoint.Tensors.ReadInt32(prefix + ".qzeros"), MemoryCategory.QuantizedWeights);
-        var gIdxTensor = UploadInts(gIdx, MemoryCategory.QuantizedWeights);
-        var scales = Dense(prefix + ".scales", [groups, outFeatures], isScale: true);
-        var shape = new GptqKernelShape(inFeatures, outFeatures, groups, bits, gptq.Format == GptqCheckpointFormat.Gptq);
-        return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, bias, shape);
+        if (quantized is null) return new DenseLinear(prefix, Dense(prefix + ".weight", [outFeatures, inFeatures]), bias);
+        try { return quantized(this, prefix, inFeatures, outFeatures, bias); }
+        catch { bias?.Dispose(); throw; }
     }
 
-    DeviceTensor UploadInts(int[] values, MemoryCategory category)
+    /// <summary>A trainable quantization scale whose fp32 values the format decoded itself (e.g. from a double-quantized absmax).</summary>
+    public Parameter ScaleMaster(string name, long[] shape, DType storedDType, float[] values)
+    {
+        var tensor = Backend.Allocate(DType.F32, values.Length, MemoryCategory.TrainableScales);
+        Backend.Upload<float>(tensor, values);
+        return new Parameter(name, shape, storedDType, tensor) { IsQuantizationScale = true };
+    }
+
+    /// <summary>Frozen quantized data on the device, as raw little-endian bytes of <paramref name="dtype"/>.</summary>
+    public DeviceTensor Frozen(ReadOnlySpan<byte> bytes, DType dtype)
+    {
+        var tensor = Backend.Allocate(dtype, bytes.Length / dtype.SizeInBytes(), MemoryCategory.QuantizedWeights);
+        Backend.Upload<byte>(tensor, bytes);
+        return tensor;
+    }
+
+    public DeviceTensor UploadInts(int[] values, MemoryCategory category)
     {
         var tensor = Backend.Allocate(DType.I32, values.Length, category);
         Backend.Upload<int>(tensor, values);
         return tensor;
     }
 
-    TensorInfo Require(string name)
+    public TensorInfo Require(string name)
     {
         if (!Checkpoint.Tensors.Contains(name))
             throw new QzoException($"{Checkpoint.Directory}: tensor '{name}' is missing from the checkpoint");
@@ -122,13 +110,13 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
         return Checkpoint.Tensors.Get(name);
     }
 
-    void CheckShape(TensorInfo info, long[] expected, DType? dtype = null)
+    public void CheckShape(TensorInfo info, long[] expected, params DType[] dtypes)
     {
         if (!info.Shape.SequenceEqual(expected))
             throw new QzoException($"{FileOf(info.Name)}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", expected)}]");
-        if (dtype is DType d && info.DType != d)
-            throw new QzoException($"{FileOf(info.Name)}: tensor '{info.Name}' has dtype {info.DType.Name()}, expected {d.Name()}");
+        if (dtypes.Length > 0 && !dtypes.Contains(info.DType))
+            throw new QzoException($"{FileOf(info.Name)}: tensor '{info.Name}' has dtype {info.DType.Name()}, expected {string.Join(" or ", dtypes.Select(d => d.Name()))}");
     }
 
-    string FileOf(string name) => Checkpoint.Tensors.Contains(name) ? Checkpoint.Tensors.FileOf(name).Path : Checkpoint.Directory;
+    public string FileOf(string name) => Checkpoint.Tensors.Contains(name) ? Checkpoint.Tensors.FileOf(name).Path : Checkpoint.Directory;
 }

@@ -5,16 +5,20 @@ using Qzo.Quantization;
 namespace Qzo.Models;
 
 /// <summary>
-/// A GPTQ-layout Llama made directly in device memory with random codes and scales (for `qzo bench`):
-/// nothing of it ever exists in bf16 on the host, so a 70B shape needs only the 4-bit model's device memory.
+/// A quantized Llama (GPTQ by default, or any <see cref="SyntheticFormat"/>) made directly in device memory with random
+/// codes and scales (for `qzo bench`): nothing of it ever exists in bf16 on the host, so a 70B shape needs only the
+/// quantized model's device memory.
 /// Tensor names are the checkpoint names, so trainable indices are assigned exactly as for a loaded model.
 /// </summary>
 public static class SyntheticLlama
 {
     public static LlamaModel Create(IBackend backend, LlamaConfig c, int bits, int groupSize, ulong seed, TrainingScope scope,
+                                    IProgress<double>? progress = null) =>
+        Create(backend, c, new SyntheticFormat.Gptq(bits, groupSize), seed, scope, progress);
+
+    public static LlamaModel Create(IBackend backend, LlamaConfig c, SyntheticFormat format, ulong seed, TrainingScope scope,
                                     IProgress<double>? progress = null)
     {
-        var gptq = GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq);
         int stream = 0;
         Parameter Dense(string name, long[] shape, float mean, float std)
         {
@@ -23,25 +27,11 @@ public static class SyntheticLlama
             backend.FillRandom(values, RandomFill.Gaussian, seed, stream++, mean, std, count);
             return new Parameter(name, shape, DType.BF16, values);
         }
-        DeviceTensor Ints(int[] values)
-        {
-            var t = backend.Allocate(DType.I32, values.Length, MemoryCategory.QuantizedWeights);
-            backend.Upload<int>(t, values);
-            return t;
-        }
         ILinear Linear(string prefix, int inF, int outF)
         {
-            int g = gptq.EffectiveGroupSize(inF), groups = (inF + g - 1) / g;
-            long words = (long)inF * bits / 32 * outF;
-            var qweight = backend.Allocate(DType.I32, words, MemoryCategory.QuantizedWeights);
-            backend.FillRandom(qweight, RandomFill.Bits, seed, stream++, 0, 0, words);
-            var zeros = GptqPacking.PackQZeros(Enumerable.Repeat(1 << (bits - 1), groups * outF).ToArray(), groups, outF, bits, gptq.Format);
-            var scales = backend.Allocate(DType.F32, (long)groups * outF, MemoryCategory.TrainableScales);
-            float typical = 0.02f * 2.5f / (1 << (bits - 1)); // codes span ±2.5 std of a 0.02-std weight
-            backend.FillRandom(scales, RandomFill.Uniform, seed, stream++, 0.5f * typical, 1.5f * typical, (long)groups * outF);
-            var scaleParameter = new Parameter(prefix + ".scales", [groups, outF], DType.F16, scales) { IsQuantizationScale = true };
-            return new GptqLinear(prefix, qweight, Ints(zeros), Ints(GptqPacking.DefaultGIdx(inF, g)), scaleParameter, null,
-                                  new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true));
+            var linear = format.Create(backend, prefix, inF, outF, seed, stream);
+            stream += 2;
+            return linear;
         }
 
         int h = c.HiddenSize, q = c.Heads * c.HeadDim, kv = c.KvHeads * c.HeadDim;

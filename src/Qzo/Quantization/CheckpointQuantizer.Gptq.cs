@@ -57,7 +57,7 @@ public static partial class CheckpointQuantizer
                                                       long maxShardBytes = 2L << 30, IBackend? backend = null, int rowsPerForward = 4096)
     {
         var settings = GptqSettings.From(config, blockSize);
-        if (blockSize <= 0) throw new QzoException($"--block-size must be positive, got {blockSize}");
+        if (blockSize <= 0) throw new QzoException($"--gptq-block-size must be positive, got {blockSize}");
         using var source = Checkpoint.Open(input);
         if (source.IsQuantized) throw new QzoException($"{input}: the checkpoint is already quantized");
         var tokenizer = Tokenizer.Load(input);

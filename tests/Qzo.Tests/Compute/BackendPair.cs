@@ -43,6 +43,16 @@ sealed class BackendPair : IDisposable
         return (c, g);
     }
 
+    /// <summary>Raw little-endian bytes of <paramref name="dtype"/> (packed codes, fp16 codebooks), identical on both backends.</summary>
+    public (DeviceTensor Cpu, DeviceTensor Gpu) Bytes(byte[] bytes, DType dtype)
+    {
+        var c = Track(Cpu.Allocate(dtype, bytes.Length / dtype.SizeInBytes(), MemoryCategory.Activations));
+        Cpu.Upload<byte>(c, bytes);
+        var g = Track(Gpu.Allocate(dtype, bytes.Length / dtype.SizeInBytes(), MemoryCategory.Activations));
+        Gpu.Upload<byte>(g, bytes);
+        return (c, g);
+    }
+
     public (DeviceTensor Cpu, DeviceTensor Gpu) Zeros(int count, bool f32 = false) => Activation(new float[count], f32);
 
     public float[] Read(DeviceTensor t)

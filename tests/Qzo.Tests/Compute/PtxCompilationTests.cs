@@ -16,7 +16,7 @@ public class PtxCompilationTests
     static readonly Type[] KernelClasses =
     [
         typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
-        typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
+        typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel), typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
     ];
 
     public static IEnumerable<object[]> Kernels() =>

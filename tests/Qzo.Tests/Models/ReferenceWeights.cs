@@ -34,7 +34,8 @@ static class ReferenceModels
 }
 
 /// <summary>
-/// A checkpoint's tensors widened to double, GPTQ layers dequantized with <see cref="GptqReference.Dequantize"/>;
+/// A checkpoint's tensors widened to double, quantized layers dequantized with the formats' plain references
+/// (<see cref="GptqReference"/>, <see cref="AqlmReference"/>, <see cref="Bnb4BitReference"/>);
 /// <c>perturb</c> may replace any tensor's values by name first.
 /// </summary>
 sealed class ReferenceWeights
@@ -56,21 +57,55 @@ sealed class ReferenceWeights
         get
         {
             if (_cache.TryGetValue(name, out var cached)) return cached;
-            double[] values;
-            if (_checkpoint.Tensors.Contains(name)) values = _perturb(name, _checkpoint.Tensors.ReadFloat32(name)).Select(v => (double)v).ToArray();
-            else
-            {
-                // A GPTQ linear: name is "<prefix>.weight"; dequantize with (possibly perturbed) scales.
-                string prefix = name[..^".weight".Length];
-                var g = _checkpoint.Gptq!;
-                int outF = (int)_checkpoint.Tensors.Get(prefix + ".scales").Shape[1];
-                int inF = (int)_checkpoint.Tensors.Get(prefix + ".g_idx").Shape[0];
-                var scales = _perturb(prefix + ".scales", _checkpoint.Tensors.ReadFloat32(prefix + ".scales"));
-                values = GptqReference.Dequantize(_checkpoint.Tensors.ReadInt32(prefix + ".qweight"), _checkpoint.Tensors.ReadInt32(prefix + ".qzeros"),
-                    scales, _checkpoint.Tensors.ReadInt32(prefix + ".g_idx"), inF, outF, g.Bits, g.Format).Select(v => (double)v).ToArray();
-            }
-            return _cache[name] = values;
+            string prefix = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : name;
+            var t = _checkpoint.Tensors;
+            float[] values =
+                t.Contains(prefix + ".qweight") ? Gptq(prefix)
+                : t.Contains(prefix + ".codes") ? Aqlm(prefix)
+                : t.Contains(prefix + Bnb4BitLinearTensors.AbsmaxSuffix) ? Bnb4Bit(prefix)
+                : _perturb(name, t.ReadFloat32(name));
+            return _cache[name] = values.Select(v => (double)v).ToArray();
         }
+    }
+
+    /// <summary>A GPTQ linear dequantized with (possibly perturbed) scales.</summary>
+    float[] Gptq(string prefix)
+    {
+        var t = _checkpoint.Tensors;
+        var g = _checkpoint.Gptq!;
+        int outF = (int)t.Get(prefix + ".scales").Shape[1];
+        int inF = (int)t.Get(prefix + ".g_idx").Shape[0];
+        var scales = _perturb(prefix + ".scales", t.ReadFloat32(prefix + ".scales"));
+        return GptqReference.Dequantize(t.ReadInt32(prefix + ".qweight"), t.ReadInt32(prefix + ".qzeros"), scales, t.ReadInt32(prefix + ".g_idx"),
+                                        inF, outF, g.Bits, g.Format);
+    }
+
+    /// <summary>An AQLM linear dequantized with (possibly perturbed) scales.</summary>
+    float[] Aqlm(string prefix)
+    {
+        var t = _checkpoint.Tensors;
+        var scheme = ((AqlmConfig)_checkpoint.Quantization!).Scheme;
+        var codesInfo = t.Get(prefix + ".codes");
+        int outF = (int)codesInfo.Shape[0] * scheme.OutGroupSize, inF = (int)codesInfo.Shape[1] * scheme.InGroupSize;
+        var codes = AqlmCodes.Unpack(t.FileOf(codesInfo.Name).GetBytes(codesInfo.Name), codesInfo.DType, scheme.CodebookBits);
+        var scales = _perturb(prefix + ".scales", t.ReadFloat32(prefix + ".scales"));
+        return AqlmReference.Dequantize(codes, t.ReadFloat32(prefix + ".codebooks"), scales, scheme, outF, inF);
+    }
+
+    /// <summary>A bitsandbytes 4-bit linear dequantized with its (possibly perturbed) fp32 absmax, decoded from the nested form when double-quantized.</summary>
+    float[] Bnb4Bit(string prefix)
+    {
+        var t = _checkpoint.Tensors;
+        var stateName = t.Names.Single(n => n.StartsWith(prefix + Bnb4BitQuantState.TensorInfix, StringComparison.Ordinal));
+        var state = Bnb4BitQuantState.Parse(t.FileOf(stateName).GetBytes(stateName), stateName);
+        string absmaxName = prefix + Bnb4BitLinearTensors.AbsmaxSuffix;
+        var absmax = state.Nested
+            ? new NestedAbsmax(t.FileOf(absmaxName).GetBytes(absmaxName).ToArray(), t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedAbsmaxSuffix),
+                               t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedQuantMapSuffix), state.NestedBlockSize!.Value, state.NestedOffset!.Value).Decode()
+            : t.ReadFloat32(absmaxName);
+        long count = state.Shape[0] * state.Shape[1];
+        return Bnb4BitReference.Dequantize(t.FileOf(prefix + ".weight").GetBytes(prefix + ".weight"), _perturb(absmaxName, absmax),
+                                           FourBitCode.For(state.QuantType).Values, state.BlockSize, count);
     }
 
     /// <summary>y = W·x (+ b when the checkpoint has `prefix.bias`).</summary>

@@ -37,6 +37,25 @@ static class TinyModels
         return path;
     }
 
+    /// <summary>The dense model above in a bitsandbytes 4-bit layout; linears named by <paramref name="keepDense"/> stay unquantized.</summary>
+    public static string Bnb4Bit(TempFolder folder, FourBitType type = FourBitType.Nf4, bool doubleQuant = false, int blockSize = 64,
+                                 Func<string, bool>? keepDense = null, string name = "")
+    {
+        string dense = Dense(folder, name: $"dense-for-{type}-{doubleQuant}-{blockSize}{name}");
+        string path = folder[$"bnb-{type}-{doubleQuant}-{blockSize}{name}"];
+        CheckpointQuantizer.Quantize(dense, path, new Bnb4BitCheckpointFormat(type, blockSize, doubleQuant), keepDense: keepDense);
+        return path;
+    }
+
+    /// <summary>The dense model above in the AQLM layout.</summary>
+    public static string Aqlm(TempFolder folder, string scheme = "2x8", Func<string, bool>? keepDense = null, string name = "")
+    {
+        string dense = Dense(folder, name: $"dense-for-aqlm-{scheme}{name}");
+        string path = folder[$"aqlm-{scheme}{name}"];
+        CheckpointQuantizer.Quantize(dense, path, new AqlmCheckpointFormat(AqlmScheme.Parse(scheme), new AqlmQuantizerOptions(KMeansIterations: 2, Rounds: 1)), keepDense: keepDense);
+        return path;
+    }
+
     /// <summary>A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied) or OPT (tied, project_in/out).</summary>
     public static string Dense(TempFolder folder, ArchitectureKind architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
     {

@@ -284,11 +284,67 @@ public sealed class CpuBackend : IBackend
         });
     }
 
-    static void PerturbedCopyInto(ReadOnlySpan<float> master, Perturbation p, int tensorIndex, Span<float> output)
+    public void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
+                                  Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
+    {
+        var bytes = Cpu(packed); var wt = RequireType(weight, DType.F32);
+        var table = F(code).Slice(0, 16).ToArray();
+        var scales = new float[shape.Blocks];
+        PerturbedCopyInto(F(absmax), p, absmaxTensorIndex, scales);
+        int blockSize = shape.BlockSize;
+        ParallelChunks(shape.Count, (start, length) =>
+        {
+            var q = bytes.Span<byte>(); var w = wt.Span<float>();
+            for (long k = start; k < start + length; k++)
+            {
+                int b = q[(int)(k >> 1)];
+                w[(int)k] = table[(k & 1) == 0 ? b >> 4 : b & 0xF] * scales[k / blockSize];
+            }
+        });
+    }
+
+    public void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
+                               Perturbation p, int scaleTensorIndex, DeviceTensor weight)
+    {
+        var codeTensor = Cpu(codes); var wt = RequireType(weight, DType.F32);
+        var books = new float[(long)shape.Codebooks * shape.CodebookSize * shape.OutGroupSize * shape.InGroupSize];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(RequireType(codebooks, DType.F16).Span<Half>().Slice(0, books.Length), books);
+        var effectiveScales = new float[shape.OutGroups];
+        PerturbedCopyInto(F(scales), p, scaleTensorIndex, effectiveScales);
+        int m = shape.Codebooks, size = shape.CodebookSize, o = shape.OutGroupSize, ig = shape.InGroupSize, inGroups = shape.InGroups;
+        int inF = shape.InFeatures, bytesPerCode = shape.BytesPerCode, mask = size - 1;
+        ParallelRows(shape.OutFeatures, (long)shape.OutFeatures * inF * m, row =>
+        {
+            var raw = codeTensor.Span<byte>(); var w = wt.Span<float>().Slice(row * inF, inF);
+            int r = row / o, a = row % o;
+            Span<int> rowCodes = stackalloc int[m];
+            for (int k = 0; k < inGroups; k++)
+            {
+                for (int c = 0; c < m; c++)
+                {
+                    int at = ((r * inGroups + k) * m + c) * bytesPerCode;
+                    rowCodes[c] = (bytesPerCode == 1 ? raw[at] : raw[at] | raw[at + 1] << 8) & mask;
+                }
+                for (int j = 0; j < ig; j++)
+                {
+                    float sum = 0f;
+                    for (int c = 0; c < m; c++) sum += books[((c * size + rowCodes[c]) * o + a) * ig + j];
+                    w[k * ig + j] = effectiveScales[r] * sum;
+                }
+            }
+        });
+    }
+
+    /// <summary>output[i] = master[i] + p.Scale·z(p.Seed, tensorIndex, i): a linear's scales as one forward pass sees them.</summary>
+    static void PerturbedCopyInto(ReadOnlySpan<float> master, Perturbation p, int tensorIndex, float[] output)
     {
         master.Slice(0, output.Length).CopyTo(output);
         if (p.IsNone) return;
-        for (int i = 0; i < output.Length; i++) output[i] = GaussianDirection.Step(output[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex, i));
+        ParallelChunks(output.Length, (start, length) =>
+        {
+            for (long i = start; i < start + length; i++)
+                output[i] = GaussianDirection.Step(output[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex, i));
+        });
     }
 
     public void FillRandom(DeviceTensor t, RandomFill kind, ulong seed, int stream, float a, float b, long count)

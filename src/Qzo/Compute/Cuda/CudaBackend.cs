@@ -314,19 +314,7 @@ public sealed class CudaBackend : IBackend
     {
         Timed("dequantize", () =>
         {
-            // Unperturbed passes read the master scales directly; a perturbed one draws z once per scale, into scratch.
-            long scaleCount = (long)shape.Groups * shape.OutFeatures;
-            var effectiveScales = VF(scales);
-            if (!p.IsNone)
-            {
-                if (_scaleScratch is null || _scaleScratch.Length < scaleCount)
-                {
-                    _scaleScratch?.Dispose();
-                    _scaleScratch = (IlgpuTensor)Allocate(DType.F32, scaleCount, MemoryCategory.Workspace);
-                }
-                PerturbedCopy(scales, p, scaleTensorIndex, _scaleScratch, scaleCount);
-                effectiveScales = _scaleScratch.View<float>();
-            }
+            var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
             var kernelShape = new GptqDequantKernel.Shape(shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne ? 1 : 0);
             if (shape.Bits == 3)
                 _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
@@ -334,6 +322,52 @@ public sealed class CudaBackend : IBackend
                 _kernels.DequantizeGptqPairsPerWord(Count((long)shape.InFeatures * shape.Bits / 32 * shape.OutFeatures / 2), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx),
                                                     Pairs(weight, (long)shape.InFeatures * shape.OutFeatures), kernelShape);
         });
+    }
+
+    public void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
+                                  Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
+    {
+        Timed("dequantize", () =>
+        {
+            var effectiveAbsmax = EffectiveScales(absmax, p, absmaxTensorIndex, shape.Blocks);
+            var bytes = Ilgpu(packed).View<byte>();
+            if (shape.Count % 2 == 0)
+                _kernels.DequantizeBnb4BitPairs(Count(shape.Count / 2), bytes, VF(code), effectiveAbsmax, Pairs(weight, shape.Count), shape.BlockSize);
+            else _kernels.DequantizeBnb4Bit(Count(shape.Count), bytes, VF(code), effectiveAbsmax, V16(weight), shape.BlockSize);
+        });
+    }
+
+    public void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
+                               Perturbation p, int scaleTensorIndex, DeviceTensor weight)
+    {
+        Timed("dequantize", () =>
+        {
+            var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, shape.OutGroups);
+            var s = new AqlmDequantKernel.Shape(shape.InFeatures, shape.InGroups, shape.Codebooks, shape.CodebookSize, shape.InGroupSize,
+                                                shape.OutGroupSize, shape.BytesPerCode, shape.CodebookSize - 1);
+            long count = (long)shape.OutFeatures * shape.InFeatures;
+            var bytes = Ilgpu(codes).View<byte>();
+            var books = Require(codebooks, DType.F16).View<ushort>();
+            if (shape.InGroupSize % 2 == 0)
+                _kernels.DequantizeAqlmPairs(Count(count / 2), bytes, books.Cast<uint>(), effectiveScales, Pairs(weight, count), s);
+            else _kernels.DequantizeAqlm(Count(count), bytes, books, effectiveScales, V16(weight), s);
+        });
+    }
+
+    /// <summary>
+    /// A linear's scales as one forward pass sees them: the fp32 master itself when unperturbed, else master + p.Scale·z
+    /// drawn once per scale into a scratch buffer shared by every layer.
+    /// </summary>
+    ArrayView<float> EffectiveScales(DeviceTensor scales, Perturbation p, int tensorIndex, long count)
+    {
+        if (p.IsNone) return VF(scales);
+        if (_scaleScratch is null || _scaleScratch.Length < count)
+        {
+            _scaleScratch?.Dispose();
+            _scaleScratch = (IlgpuTensor)Allocate(DType.F32, count, MemoryCategory.Workspace);
+        }
+        PerturbedCopy(scales, p, tensorIndex, _scaleScratch, count);
+        return _scaleScratch.View<float>().SubView(0, count);
     }
 
     public void FillRandom(DeviceTensor t, RandomFill kind, ulong seed, int stream, float a, float b, long count)
