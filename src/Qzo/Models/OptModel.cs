@@ -87,33 +87,6 @@ public sealed class OptModel : CausalLanguageModel
     }
 
     /// <summary>
-    /// One decoder layer over the hidden states in <c>a.X</c> [batch·seq, hidden], in place, with <c>a.Mask</c> as the
-    /// attention mask. The forward pass runs it for every layer; calibration-based quantizers run it one layer at a time.
-    /// </summary>
-    internal static void RunLayer(OptConfig c, OptLayer layer, int batch, int seq, ActivationBuffers a, ForwardContext context)
-    {
-        var b = context.Backend;
-        int n = batch * seq, h = c.HiddenSize;
-        var attentionInput = a.X;
-        if (c.DoLayerNormBefore) { layer.AttentionNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); attentionInput = a.Normed; }
-        layer.Q.Forward(context, attentionInput, n, a.Q);
-        layer.K.Forward(context, attentionInput, n, a.K);
-        layer.V.Forward(context, attentionInput, n, a.V);
-        b.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.Heads, c.HeadDim, slidingWindow: 0);
-        layer.Out.Forward(context, a.Attention, n, a.Normed);
-        b.AddInPlace(a.X, a.Normed, (long)n * h);
-        if (!c.DoLayerNormBefore) layer.AttentionNorm.Apply(context, a.X, a.X, n, h, OptConfig.LayerNormEps);
-
-        var mlpInput = a.X;
-        if (c.DoLayerNormBefore) { layer.MlpNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); mlpInput = a.Normed; }
-        layer.Fc1.Forward(context, mlpInput, n, a.Mlp);
-        b.ReluInPlace(a.Mlp, (long)n * c.FfnDim);
-        layer.Fc2.Forward(context, a.Mlp, n, a.Normed);
-        b.AddInPlace(a.X, a.Normed, (long)n * h);
-        if (!c.DoLayerNormBefore) layer.MlpNorm.Apply(context, a.X, a.X, n, h, OptConfig.LayerNormEps);
-    }
-
-    /// <summary>
     /// One decoder layer over the hidden states in <c>a.X</c> [n, hidden], in place; <paramref name="attend"/> turns
     /// <c>a.Q</c>/<c>a.K</c>/<c>a.V</c> into <c>a.Attention</c> (over the whole sequence, or through the KV cache). The forward
     /// pass runs it for every layer; calibration-based quantizers run it one layer at a time.
