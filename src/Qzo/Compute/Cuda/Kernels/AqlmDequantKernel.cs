@@ -29,7 +29,7 @@ static class AqlmDequantKernel
             high += Fp16.ToFloat((ushort)(pair >> 16));
         }
         float scale = scales[r];
-        weightPairs[index] = Bf16.FromFloat(scale * low) | ((uint)Bf16.FromFloat(scale * high) << 16);
+        weightPairs[index] = Bf16.Pack(scale * low, scale * high);
     }
 
     /// <summary>One thread per weight: any in-group size.</summary>

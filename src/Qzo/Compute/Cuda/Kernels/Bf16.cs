@@ -17,4 +17,16 @@ static class Bf16
         u += 0x7FFFu + ((u >> 16) & 1u);
         return (ushort)(u >> 16);
     }
+
+    /// <summary>The first (lower-addressed) bf16 of a 32-bit pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Low(uint pair) => ToFloat((ushort)(pair & 0xFFFF));
+
+    /// <summary>The second bf16 of a 32-bit pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float High(uint pair) => ToFloat((ushort)(pair >> 16));
+
+    /// <summary>Two values rounded to bf16 and packed as one 32-bit pair (low first in memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Pack(float low, float high) => FromFloat(low) | ((uint)FromFloat(high) << 16);
 }

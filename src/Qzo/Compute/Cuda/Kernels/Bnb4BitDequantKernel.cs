@@ -13,7 +13,7 @@ static class Bnb4BitDequantKernel
     {
         int b = packed[index];
         float scale = absmax[2L * index / blockSize];
-        weightPairs[index] = Bf16.FromFloat(code[b >> 4] * scale) | ((uint)Bf16.FromFloat(code[b & 0xF] * scale) << 16);
+        weightPairs[index] = Bf16.Pack(code[b >> 4] * scale, code[b & 0xF] * scale);
     }
 
     /// <summary>One thread per value: any count.</summary>

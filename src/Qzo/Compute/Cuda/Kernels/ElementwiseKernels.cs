@@ -30,20 +30,17 @@ static class ElementwiseKernels
     public static void SiluMulPairs(Index1D i, ArrayView<uint> gate, ArrayView<uint> up)
     {
         uint g = gate[i], u = up[i];
-        gate[i] = Pack(SiluTimes(Low(g), Low(u)), SiluTimes(High(g), High(u)));
+        gate[i] = Bf16.Pack(SiluTimes(Bf16.Low(g), Bf16.Low(u)), SiluTimes(Bf16.High(g), Bf16.High(u)));
     }
 
     /// <summary><see cref="Add"/> on pairs of bf16: for even counts.</summary>
     public static void AddPairs(Index1D i, ArrayView<uint> x, ArrayView<uint> y)
     {
         uint a = x[i], b = y[i];
-        x[i] = Pack(Low(a) + Low(b), High(a) + High(b));
+        x[i] = Bf16.Pack(Bf16.Low(a) + Bf16.Low(b), Bf16.High(a) + Bf16.High(b));
     }
 
     static float SiluTimes(float g, float u) => g / (1.0f + KernelMath.Exp(-g)) * u;
-    static float Low(uint pair) => Bf16.ToFloat((ushort)(pair & 0xFFFF));
-    static float High(uint pair) => Bf16.ToFloat((ushort)(pair >> 16));
-    static uint Pack(float low, float high) => Bf16.FromFloat(low) | ((uint)Bf16.FromFloat(high) << 16);
 
     public static void AddBias(Index1D i, ArrayView<ushort> x, ArrayView<ushort> bias, int dim) =>
         x[i] = Bf16.FromFloat(Bf16.ToFloat(x[i]) + Bf16.ToFloat(bias[i % dim]));

@@ -71,7 +71,7 @@ static class GptqDequantKernel
             int shift = k * bits;
             int code0 = (int)((packed0 >> shift) & mask), code1 = (int)((packed1 >> shift) & mask);
             weightPairs[((long)i * s.OutFeatures + o) >> 1] =
-                Bf16.FromFloat(scale0 * (code0 - zero0)) | ((uint)Bf16.FromFloat(scale1 * (code1 - zero1)) << 16);
+                Bf16.Pack(scale0 * (code0 - zero0), scale1 * (code1 - zero1));
         }
     }
 }

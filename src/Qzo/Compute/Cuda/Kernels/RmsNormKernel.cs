@@ -36,7 +36,7 @@ static class RmsNormKernel
         for (int j = Group.IdxX; j < pairs; j += Group.DimX)
         {
             uint v = x[start + j];
-            float low = Low(v), high = High(v);
+            float low = Bf16.Low(v), high = Bf16.High(v);
             sum += low * low + high * high;
         }
         sum = GroupReduce.Sum(sum, scratch);
@@ -44,11 +44,9 @@ static class RmsNormKernel
         for (int j = Group.IdxX; j < pairs; j += Group.DimX)
         {
             uint v = x[start + j], w = weight[j];
-            y[start + j] = Bf16.FromFloat(Round(Low(v) * inverse) * Low(w)) | ((uint)Bf16.FromFloat(Round(High(v) * inverse) * High(w)) << 16);
+            y[start + j] = Bf16.Pack(Round(Bf16.Low(v) * inverse) * Bf16.Low(w), Round(Bf16.High(v) * inverse) * Bf16.High(w));
         }
     }
 
     static float Round(float v) => Bf16.ToFloat(Bf16.FromFloat(v));
-    static float Low(uint pair) => Bf16.ToFloat((ushort)(pair & 0xFFFF));
-    static float High(uint pair) => Bf16.ToFloat((ushort)(pair >> 16));
 }

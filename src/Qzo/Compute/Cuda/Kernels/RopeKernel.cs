@@ -38,12 +38,9 @@ static class RopeKernel
         long table = (long)positions[row] * half + pair;
         float c0 = cos[table], s0 = sin[table], c1 = cos[table + 1], s1 = sin[table + 1];
         uint a = x[first], b = x[second];
-        float a0 = Low(a), a1 = High(a), b0 = Low(b), b1 = High(b);
-        x[first] = Pack(a0 * c0 - b0 * s0, a1 * c1 - b1 * s1);
-        x[second] = Pack(b0 * c0 + a0 * s0, b1 * c1 + a1 * s1);
+        float a0 = Bf16.Low(a), a1 = Bf16.High(a), b0 = Bf16.Low(b), b1 = Bf16.High(b);
+        x[first] = Bf16.Pack(a0 * c0 - b0 * s0, a1 * c1 - b1 * s1);
+        x[second] = Bf16.Pack(b0 * c0 + a0 * s0, b1 * c1 + a1 * s1);
     }
 
-    static float Low(uint pair) => Bf16.ToFloat((ushort)(pair & 0xFFFF));
-    static float High(uint pair) => Bf16.ToFloat((ushort)(pair >> 16));
-    static uint Pack(float low, float high) => Bf16.FromFloat(low) | ((uint)Bf16.FromFloat(high) << 16);
 }
