@@ -15,8 +15,16 @@ sealed record HuggingFaceFixture(int[][] input_ids, int[][] attention_mask, int[
                                  FixtureRun fp32, FixtureRun fp64, FixtureBatch? left_padding, int[]? suppressed_token_ids,
                                  FixtureGeneration[]? generation)
 {
-    public static HuggingFaceFixture Load(string folder) =>
-        JsonSerializer.Deserialize<HuggingFaceFixture>(File.ReadAllText(Path.Combine(folder, "reference.json")))!;
+    // transformers' fp64 loss on some padded batches is NaN (Python's json writes a bare NaN): the all-masked pad rows
+    // give NaN logits, and its cross-entropy multiplies their ignored terms by 0. The per-sequence sums (the oracle's
+    // own, over real rows only) stay finite, and the loss is checked against the fp32 run.
+    static readonly JsonSerializerOptions Options = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static HuggingFaceFixture Load(string folder)
+    {
+        string json = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(Path.Combine(folder, "reference.json")), @"(?<=[:\[,]\s*)NaN\b", "\"NaN\"");
+        return JsonSerializer.Deserialize<HuggingFaceFixture>(json, Options)!;
+    }
 
     public FixtureBatch RightPadding => new(input_ids, attention_mask, labels, lengths, fp32, fp64);
 }
@@ -64,11 +72,14 @@ static class HuggingFaceChecks
         double tolerance = LogitTolerance(scale);
         Assert.True(maxLast <= tolerance, $"{what}: last-position logits differ by {maxLast}");
         Assert.True(maxFirst <= tolerance, $"{what}: sequence-0 logits differ by {maxFirst}");
-        Assert.True(lossDiff <= 1e-5 * Math.Max(1, reference.fp64.loss), $"{what}: loss differs by {lossDiff}");
+        Assert.True(lossDiff <= 1e-5 * Math.Max(1, reference.fp32.loss), $"{what}: loss differs by {lossDiff}");
         for (int b = 0; b < tokens.Batch; b++)
         {
-            Assert.Equal(reference.fp64.per_sequence[b].count, losses.Count[b]);
-            Assert.Equal(reference.fp64.per_sequence[b].sum, losses.Sum[b], 1e-5 * Math.Max(1, reference.fp64.per_sequence[b].sum));
+            // transformers' fp64 run spreads NaN from pad rows into the real rows of a padded sequence (0 × NaN in
+            // attention); there its fp32 run is the reference.
+            var expected = double.IsFinite(reference.fp64.per_sequence[b].sum) ? reference.fp64.per_sequence[b] : reference.fp32.per_sequence[b];
+            Assert.Equal(expected.count, losses.Count[b]);
+            Assert.Equal(expected.sum, losses.Sum[b], 1e-5 * Math.Max(1, expected.sum));
         }
         return scale;
     }
