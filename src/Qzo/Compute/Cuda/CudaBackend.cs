@@ -21,6 +21,7 @@ public sealed class CudaBackend : IBackend
     readonly CublasGemm? _cublas;
     readonly KernelSet _kernels;
     readonly FlashAttention? _flash;
+    readonly StreamingKernels? _streaming;
     readonly IntPtr _stream;
     IlgpuTensor? _scaleScratch;
 
@@ -36,7 +37,11 @@ public sealed class CudaBackend : IBackend
             string reason = "QZO_ATTENTION=portable";
             if (Environment.GetEnvironmentVariable("QZO_ATTENTION") != "portable") _flash = FlashAttention.TryCreate(cuda.DeviceId, out reason);
             AttentionKernelName = _flash?.Description ?? $"portable attention ({reason})";
-            Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version}, {AttentionKernelName})";
+            // QZO_KERNELS=ilgpu keeps the ILGPU z, update and dequantize kernels (for comparisons).
+            reason = "QZO_KERNELS=ilgpu";
+            if (Environment.GetEnvironmentVariable("QZO_KERNELS") != "ilgpu") _streaming = StreamingKernels.TryCreate(cuda.DeviceId, _stream, out reason);
+            StreamingKernelName = _streaming?.Description ?? $"ILGPU streaming kernels ({reason})";
+            Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version}, {AttentionKernelName}, {StreamingKernelName})";
         }
         else Name = $"ilgpu-{accelerator.AcceleratorType.ToString().ToLowerInvariant()} (simulated, tests only)";
         _kernels = new KernelSet(accelerator);
@@ -82,6 +87,7 @@ public sealed class CudaBackend : IBackend
 
     /// <summary>Which attention kernel serves head dims up to 128: NVRTC tensor cores, or why not.</summary>
     public string AttentionKernelName { get; } = "portable attention (ILGPU)";
+    public string StreamingKernelName { get; } = "ILGPU streaming kernels";
 
     /// <summary>
     /// With QZO_PROFILE=1, every operation synchronizes and its wall time is summed here by name (a diagnostic:
@@ -301,13 +307,21 @@ public sealed class CudaBackend : IBackend
         Timed("perturbed-copy", () =>
         {
             Require(master, DType.F32);
-            if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale, tensorIndex);
+            if (_streaming is not null)
+            {
+                if (output.DType == DType.F32) _streaming.PerturbedCopyToF32(Ilgpu(master).Pointer, Require(output, DType.F32).Pointer, count, p.Seed, p.Scale, tensorIndex);
+                else _streaming.PerturbedCopyToBf16(Ilgpu(master).Pointer, Require(output, DType.BF16).Pointer, count, p.Seed, p.Scale, tensorIndex);
+            }
+            else if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale, tensorIndex);
             else _kernels.PerturbedCopyToBf16(Count(count), VF(master), V16(output), p.Seed, p.Scale, tensorIndex);
         });
     }
 
     public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count) => Timed("update", () =>
-        _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity));
+    {
+        if (_streaming is not null) _streaming.ZerothOrderUpdate(Require(master, DType.F32).Pointer, count, seed, tensorIndex, step, floor ?? float.NegativeInfinity);
+        else _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity);
+    });
 
     public void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                                GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
@@ -315,6 +329,12 @@ public sealed class CudaBackend : IBackend
         Timed("dequantize", () =>
         {
             var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
+            if (_streaming is not null && StreamingKernels.SupportsGptq(shape.Bits, shape.OutFeatures))
+            {
+                _streaming.DequantizeGptq(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, effectiveScales.LoadEffectiveAddressAsPtr(), Ilgpu(gIdx).Pointer,
+                                          Require(weight, DType.BF16).Pointer, shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne);
+                return;
+            }
             var kernelShape = new GptqDequantKernel.Shape(shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne ? 1 : 0);
             if (shape.Bits == 3)
                 _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
@@ -399,6 +419,7 @@ public sealed class CudaBackend : IBackend
             _scaleScratch?.Dispose();
             _cublas?.Dispose();
             _flash?.Dispose();
+            _streaming?.Dispose();
             _accelerator.Dispose();
             _context.Dispose();
         }

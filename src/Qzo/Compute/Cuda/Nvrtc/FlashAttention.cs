@@ -1,7 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
-using Qzo.Compute.Cuda.Native;
-
 namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>
@@ -13,84 +9,27 @@ sealed unsafe class FlashAttention : IDisposable
     public const int QueryTile = 64, Threads = 128;
     static readonly int[] HeadDims = [32, 64, 96, 128];
 
-    readonly IntPtr _module;
-    readonly Dictionary<int, IntPtr> _functions = [];
+    readonly NvrtcModule _module;
 
     public string Description { get; }
 
-    FlashAttention(byte[] cubin, string description)
+    FlashAttention(NvrtcModule module)
     {
-        fixed (byte* image = cubin) CudaModules.Check(CudaModules.ModuleLoadData(out _module, image), "cuModuleLoadData (flash attention)");
-        foreach (int hd in HeadDims)
-        {
-            CudaModules.Check(CudaModules.ModuleGetFunction(out var function, _module, $"flash_attention_hd{hd}"), "cuModuleGetFunction");
-            _functions[hd] = function;
-        }
-        Description = description;
+        _module = module;
+        Description = $"flash attention {module.Target}";
     }
 
     /// <summary>The compiled kernels, or null with the reason (no NVRTC, an old GPU, a compile error).</summary>
     public static FlashAttention? TryCreate(int deviceOrdinal, out string reason)
     {
-        try
-        {
-            NativeLibraries.EnsureResolver();
-            CudaModules.Check(CudaModules.DeviceGet(out int device, deviceOrdinal), "cuDeviceGet");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
-            if (major < 8) { reason = $"tensor-core attention needs sm_80 or newer, this GPU is sm_{major}{minor}"; return null; }
-            NvrtcApi.nvrtcVersion(out int nvrtcMajor, out int nvrtcMinor);
-            var cubin = Compile(Source(), $"sm_{major}{minor}");
-            reason = "";
-            return new FlashAttention(cubin, $"flash attention sm_{major}{minor} (NVRTC {nvrtcMajor}.{nvrtcMinor})");
-        }
-        catch (Exception e) when (e is QzoException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            reason = e.Message.Split('\n')[0];
-            return null;
-        }
+        var module = NvrtcModule.TryLoad(deviceOrdinal, "flash_attention.cu", HeadDims.Select(KernelName), minimumMajor: 8, [], out reason);
+        if (module is null && reason.StartsWith("flash_attention.cu needs", StringComparison.Ordinal)) reason = "tensor-core attention " + reason["flash_attention.cu ".Length..];
+        return module is null ? null : new FlashAttention(module);
     }
 
-    public static string Source()
-    {
-        using var stream = typeof(FlashAttention).Assembly.GetManifestResourceStream("Qzo.Cuda.flash_attention.cu")
-            ?? throw new InvalidOperationException("flash_attention.cu is not embedded in the assembly");
-        return new StreamReader(stream).ReadToEnd();
-    }
+    static string KernelName(int headDim) => $"flash_attention_hd{headDim}";
 
-    static byte[] Compile(string source, string architecture)
-    {
-        Check(NvrtcApi.nvrtcCreateProgram(out var program, source, "flash_attention.cu", 0, IntPtr.Zero, IntPtr.Zero), "create");
-        try
-        {
-            string[] options = [$"--gpu-architecture={architecture}", "--std=c++17"];
-            var pointers = options.Select(o => Marshal.StringToCoTaskMemUTF8(o)).ToArray();
-            int status;
-            try { fixed (IntPtr* p = pointers) status = NvrtcApi.nvrtcCompileProgram(program, options.Length, p); }
-            finally { foreach (var p in pointers) Marshal.FreeCoTaskMem(p); }
-            if (status != 0) throw new InvalidOperationException($"NVRTC could not compile flash_attention.cu for {architecture}: {Log(program)}");
-            Check(NvrtcApi.nvrtcGetCUBINSize(program, out var size), "cubin size");
-            var cubin = new byte[(int)size];
-            fixed (byte* c = cubin) Check(NvrtcApi.nvrtcGetCUBIN(program, c), "cubin");
-            return cubin;
-        }
-        finally { NvrtcApi.nvrtcDestroyProgram(ref program); }
-    }
-
-    static string Log(IntPtr program)
-    {
-        NvrtcApi.nvrtcGetProgramLogSize(program, out var size);
-        var log = new byte[(int)size];
-        fixed (byte* l = log) NvrtcApi.nvrtcGetProgramLog(program, l);
-        return Encoding.UTF8.GetString(log).TrimEnd('\0').Replace('\n', ' ');
-    }
-
-    static void Check(int status, string what)
-    {
-        if (status != 0) throw new InvalidOperationException($"NVRTC {what} failed with status {status}");
-    }
-
-    public bool Supports(int headDim, int batch, int heads) => _functions.ContainsKey(headDim) && (long)batch * heads <= 65535;
+    public bool Supports(int headDim, int batch, int heads) => HeadDims.Contains(headDim) && (long)batch * heads <= 65535;
 
     public void Launch(IntPtr q, IntPtr k, IntPtr v, IntPtr keyMask, IntPtr output,
                        int batch, int seq, int heads, int kvHeads, int headDim, int window, IntPtr stream)
@@ -100,9 +39,8 @@ sealed unsafe class FlashAttention : IDisposable
         parameters[0] = &q; parameters[1] = &k; parameters[2] = &v; parameters[3] = &keyMask; parameters[4] = &output;
         parameters[5] = &seq; parameters[6] = &heads; parameters[7] = &kvHeads; parameters[8] = &scaleLog2; parameters[9] = &window;
         uint tiles = (uint)((seq + QueryTile - 1) / QueryTile);
-        CudaModules.Check(CudaModules.LaunchKernel(_functions[headDim], tiles, (uint)(batch * heads), 1, Threads, 1, 1, 0, stream, parameters, null),
-                          $"launch of flash_attention_hd{headDim}");
+        _module.Launch(KernelName(headDim), tiles, (uint)(batch * heads), Threads, stream, parameters);
     }
 
-    public void Dispose() => CudaModules.ModuleUnload(_module);
+    public void Dispose() => _module.Dispose();
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Publishes the device-side binary (.gpu/qzo-device: the qzo CLI plus the GPU tests) for the GPU machine, which has no
+# .NET, and trims what the device runs never use, because the tree that travels there is limited to 64 MiB.
+set -eu
+cd "$(dirname "$0")/.."
+rm -rf .gpu
+dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
+# ScottPlot's native libraries (plots are drawn on the machine that runs `qzo report`), the CLI's own apphost, and
+# fixtures the device tests do not read.
+rm -rf .gpu/libSkiaSharp.so .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/fixtures/hf-arch
+tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+untracked=$(git ls-files -z --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+binary=$(du -sb .gpu | cut -f1)
+echo "published .gpu: $((binary >> 20)) MiB; the tree that travels: $(((tracked + untracked + binary) >> 20)) MiB of 64"

@@ -1,0 +1,192 @@
+// The memory-bound kernels of every QZO forward pass and update, in CUDA C for NVRTC (StreamingKernels.cs).
+// ILGPU keeps an equivalent of each (Compute/Cuda/Kernels) for other GPUs and for the CPU-accelerator tests.
+//
+// z must equal the CPU's bit for bit (DESIGN.md §4; Qzo.Numerics.GaussianDirection): the arithmetic below is the C#
+// code's, operation for operation, with every rounding explicit (__dmul_rn & co. never contract into FMAs, and the
+// file is compiled with --fmad=false besides). ILGPU's version of it keeps its inline-PTX FMA results in local memory,
+// which made the z kernels latency-bound; here they stay in registers.
+// No #include: NVRTC on a bare driver install has no headers.
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef long long i64;
+
+// ---- z(seed, tensor, index): Box-Muller over Philox4x32-10 ------------------------------------------------------
+
+__device__ __forceinline__ void philox4x32_10(u32 c[4], u32 k0, u32 k1)
+{
+#pragma unroll
+    for (int round = 0; round < 10; round++)
+    {
+        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        u64 p0 = (u64)0xD2511F53u * c[0];
+        u64 p1 = (u64)0xCD9E8D57u * c[2];
+        u32 n0 = (u32)(p1 >> 32) ^ c[1] ^ k0, n1 = (u32)p1, n2 = (u32)(p0 >> 32) ^ c[3] ^ k1, n3 = (u32)p0;
+        c[0] = n0; c[1] = n1; c[2] = n2; c[3] = n3;
+    }
+}
+
+// fdlibm's log (e_log.c), as Qzo.Numerics.DeterministicMath.Log.
+__device__ __forceinline__ double deterministic_log(double x)
+{
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01, lg3 = 2.857142874366239149e-01,
+                 lg4 = 2.222219843214978396e-01, lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01,
+                 lg7 = 1.479819860511658591e-01;
+    u64 bits = (u64)__double_as_longlong(x);
+    int k = (int)((bits >> 52) & 0x7FF) - 1023;
+    double m = __longlong_as_double((i64)((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull));
+    if (m > 1.41421356237309504880) { m = __dmul_rn(m, 0.5); k++; }
+    double f = __dsub_rn(m, 1.0);
+    double s = __ddiv_rn(f, __dadd_rn(2.0, f));
+    double z = __dmul_rn(s, s), w = __dmul_rn(z, z);
+    double t1 = __dmul_rn(w, __fma_rn(w, __fma_rn(w, lg6, lg4), lg2));
+    double r = __fma_rn(z, __fma_rn(w, __fma_rn(w, __fma_rn(w, lg7, lg5), lg3), lg1), t1);
+    double half_f = __dmul_rn(0.5, f);
+    double kd = (double)k;
+    double a = __fma_rn(s, __fma_rn(half_f, f, r), __dmul_rn(kd, ln2_lo));
+    double b = __dsub_rn(__fma_rn(half_f, f, -a), f);
+    return __fma_rn(kd, ln2_hi, -b);
+}
+
+// cos(2πu) for u in [0, 1), a multiple of 2^-24 (fdlibm's k_cos.c / k_sin.c), as DeterministicMath.CosTwoPi.
+__device__ __forceinline__ double deterministic_cos_two_pi(double u)
+{
+    const double c1 = 4.16666666666666019037e-02, c2 = -1.38888888888741095749e-03, c3 = 2.48015872894767294178e-05,
+                 c4 = -2.75573143513906633035e-07, c5 = 2.08757232129817482790e-09, c6 = -1.13596475577881948265e-11;
+    const double s1 = -1.66666666666666324348e-01, s2 = 8.33333333332248946124e-03, s3 = -1.98412698298579493134e-04,
+                 s4 = 2.75573137070700676789e-06, s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
+    double v = u >= 0.5 ? __dsub_rn(u, 1.0) : u;
+    if (v < 0) v = -v;
+    int quadrant = (int)__dadd_rn(__dmul_rn(v, 4.0), 0.5);
+    double x = __dmul_rn(__dsub_rn(v, __dmul_rn((double)quadrant, 0.25)), 6.28318530717958647692);
+    double z = __dmul_rn(x, x);
+    if (quadrant == 1)
+        return -__fma_rn(__dmul_rn(x, z), __fma_rn(z, __fma_rn(z, __fma_rn(z, __fma_rn(z, __fma_rn(z, s6, s5), s4), s3), s2), s1), x);
+    double c = __fma_rn(__dmul_rn(z, z), __fma_rn(z, __fma_rn(z, __fma_rn(z, __fma_rn(z, __fma_rn(z, c6, c5), c4), c3), c2), c1),
+                        __fma_rn(-0.5, z, 1.0));
+    return quadrant == 2 ? -c : c;
+}
+
+__device__ __forceinline__ float gaussian_z(u64 seed, int tensor, i64 index)
+{
+    u32 c[4] = { (u32)index, (u32)((u64)index >> 32), (u32)tensor, 0u };
+    philox4x32_10(c, (u32)seed, (u32)(seed >> 32));
+    const double two_pow_24_inv = 1.0 / 16777216.0;
+    double u1 = __dmul_rn((double)((c[0] >> 8) + 1u), two_pow_24_inv);
+    double u2 = __dmul_rn((double)(c[1] >> 8), two_pow_24_inv);
+    return (float)__dmul_rn(__dsqrt_rn(__dmul_rn(-2.0, deterministic_log(u1))), deterministic_cos_two_pi(u2));
+}
+
+// value + scale·z rounded once to fp32 (GaussianDirection.Step).
+__device__ __forceinline__ float z_step(float value, float scale, float z)
+{
+    return (float)__dadd_rn((double)value, __dmul_rn((double)scale, (double)z));
+}
+
+// .NET's MathF.Max: NaN wins, and +0 is larger than -0.
+__device__ __forceinline__ float dotnet_max(float x, float y)
+{
+    if (x != x || y != y) return x + y;
+    if (x == y) return (__float_as_uint(x) & 0x80000000u) ? y : x;
+    return x > y ? x : y;
+}
+
+__device__ __forceinline__ unsigned short bf16_round(float value)
+{
+    unsigned short bits;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(bits) : "f"(value));
+    return bits;
+}
+
+__device__ __forceinline__ u32 pack_bf16x2(float low, float high)
+{
+    u32 packed;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(high), "f"(low));
+    return packed;
+}
+
+__device__ __forceinline__ i64 thread_index() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
+
+// output = master + scale·z (or master when scale is 0), fp32.
+extern "C" __global__ void perturbed_copy_f32(const float* master, float* output, i64 count, u64 seed, float scale, int tensor)
+{
+    i64 i = thread_index();
+    if (i >= count) return;
+    output[i] = scale == 0.0f ? master[i] : z_step(master[i], scale, gaussian_z(seed, tensor, i));
+}
+
+// The same, rounded to bf16.
+extern "C" __global__ void perturbed_copy_bf16(const float* master, unsigned short* output, i64 count, u64 seed, float scale, int tensor)
+{
+    i64 i = thread_index();
+    if (i >= count) return;
+    output[i] = bf16_round(scale == 0.0f ? master[i] : z_step(master[i], scale, gaussian_z(seed, tensor, i)));
+}
+
+// master = max(master − step·z, floor): the QZO update, regenerating the z of the forward passes.
+extern "C" __global__ void zeroth_order_update(float* master, i64 count, u64 seed, int tensor, float step, float floor)
+{
+    i64 i = thread_index();
+    if (i >= count) return;
+    master[i] = dotnet_max(z_step(master[i], -step, gaussian_z(seed, tensor, i)), floor);
+}
+
+// ---- GPTQ dequantization: weight[i, o] = scale[g_idx[i], o] · (q[i, o] − zero[g_idx[i], o]) in bf16 ---------------
+// One thread per qweight word of four adjacent output columns (one 16-byte load), which holds 32/BITS consecutive
+// inputs; each input's four weights leave as one 8-byte store. out_features must be a multiple of 4 (the host checks).
+// q − zero is formed exactly as (2^23 + q) − (2^23 + zero) in fp32, without an integer-to-float conversion.
+
+template <int BITS>
+__device__ __forceinline__ void gptq_dequantize(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
+                                                uint2* weight, int in_features, int out_features, int zeros_offset_by_one)
+{
+    const int per_word = 32 / BITS;
+    const u32 mask = (1u << BITS) - 1u;
+    const int quads = out_features / 4;
+    i64 t = thread_index();
+    if (t >= (i64)(in_features / per_word) * quads) return;
+    int word = (int)(t / quads), o = (int)(t - (i64)word * quads) * 4;
+    uint4 packed = *(const uint4*)(qweight + (i64)word * out_features + o);
+    const int zero_words = out_features * BITS / 32;
+    const int zero_bit = o * BITS, zero_shift = zero_bit & 31; // four zeros never straddle a word (o is a multiple of 4)
+    int group = -1;
+    float scale[4], offset[4];
+#pragma unroll
+    for (int k = 0; k < per_word; k++)
+    {
+        int row = word * per_word + k;
+        int g = g_idx[row];
+        if (g != group) // rows of a word usually share a group
+        {
+            group = g;
+            float4 s = *(const float4*)(scales + (i64)g * out_features + o);
+            u32 zeros = qzeros[(i64)g * zero_words + (zero_bit >> 5)];
+            scale[0] = s.x; scale[1] = s.y; scale[2] = s.z; scale[3] = s.w;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                u32 zero = (zeros >> (zero_shift + j * BITS)) & mask;
+                if (zeros_offset_by_one) zero = (zero + 1u) & mask;
+                offset[j] = __uint_as_float(0x4B000000u | zero);
+            }
+        }
+        const int shift = k * BITS;
+        float w0 = (__uint_as_float(0x4B000000u | ((packed.x >> shift) & mask)) - offset[0]) * scale[0];
+        float w1 = (__uint_as_float(0x4B000000u | ((packed.y >> shift) & mask)) - offset[1]) * scale[1];
+        float w2 = (__uint_as_float(0x4B000000u | ((packed.z >> shift) & mask)) - offset[2]) * scale[2];
+        float w3 = (__uint_as_float(0x4B000000u | ((packed.w >> shift) & mask)) - offset[3]) * scale[3];
+        weight[(i64)row * quads + (o >> 2)] = make_uint2(pack_bf16x2(w0, w1), pack_bf16x2(w2, w3));
+    }
+}
+
+#define GPTQ_ENTRY(BITS)                                                                                                   \
+    extern "C" __global__ void gptq_dequantize_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales,    \
+                                                           const int* g_idx, uint2* weight, int in_features,              \
+                                                           int out_features, int zeros_offset_by_one)                     \
+    {                                                                                                                      \
+        gptq_dequantize<BITS>(qweight, qzeros, scales, g_idx, weight, in_features, out_features, zeros_offset_by_one);    \
+    }
+GPTQ_ENTRY(2)
+GPTQ_ENTRY(4)
+GPTQ_ENTRY(8)
