@@ -74,6 +74,7 @@ public class GpuKernelTests
     [Theory]
     [InlineData(45)]    // odd: one bf16 at a time
     [InlineData(600)]   // even: bf16 pairs, more pairs than threads in the group
+    [InlineData(8192)]  // Llama-2-70B's hidden size: on CUDA, every chunk slot of the NVRTC kernel's threads
     public void RmsNormOfAnyWidth(int dim)
     {
         using var pair = new BackendPair();
@@ -86,7 +87,8 @@ public class GpuKernelTests
     }
 
     [Theory]
-    [InlineData(16)]   // RoPE on bf16 pairs
+    [InlineData(16)]   // RoPE on bf16 pairs; on CUDA, NVRTC's eight pairs per thread
+    [InlineData(128)]  // Llama's head_dim
     [InlineData(10)]   // head_dim not a multiple of 4: one rotation pair per thread
     public void RmsNormAndRope(int headDim)
     {

@@ -196,6 +196,7 @@ public sealed class CudaBackend : IBackend
         Timed("rmsnorm", () =>
         {
             Require(weight, DType.BF16);
+            if (_streaming is not null && _streaming.TryRmsNorm(Require(x, DType.BF16).Pointer, Ilgpu(weight).Pointer, Require(y, DType.BF16).Pointer, rows, dim, eps)) return;
             if (dim % 2 == 0)
                 _kernels.RmsNormPairs(new KernelConfig(rows, ReductionGroup), Pairs(x, (long)rows * dim), Pairs(weight, dim), Pairs(y, (long)rows * dim), dim / 2, eps);
             else _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
@@ -204,6 +205,7 @@ public sealed class CudaBackend : IBackend
 
     public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) => Timed("rope", () =>
     {
+        if (_streaming is not null && _streaming.TryRope(Require(x, DType.BF16).Pointer, Ilgpu(positions).Pointer, Require(cos, DType.F32).Pointer, Require(sin, DType.F32).Pointer, rows, heads, headDim)) return;
         if (headDim % 4 == 0)
             _kernels.RopePairs(Count((long)rows * heads * (headDim / 4)), Pairs(x, (long)rows * heads * headDim), VI(positions), VF(cos), VF(sin), heads, headDim);
         else _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim);
@@ -275,6 +277,7 @@ public sealed class CudaBackend : IBackend
 
     public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count) => Timed("silu-mul", () =>
     {
+        if (_streaming is not null && _streaming.TrySiluMul(Require(gate, DType.BF16).Pointer, Require(up, DType.BF16).Pointer, count)) return;
         if (count % 2 == 0) _kernels.SiluMulPairs(Count(count / 2), Pairs(gate, count), Pairs(up, count));
         else _kernels.SiluMul(Count(count), V16(gate), V16(up));
     });
@@ -283,6 +286,7 @@ public sealed class CudaBackend : IBackend
 
     public void AddInPlace(DeviceTensor x, DeviceTensor y, long count) => Timed("add", () =>
     {
+        if (_streaming is not null && _streaming.TryAdd(Require(x, DType.BF16).Pointer, Require(y, DType.BF16).Pointer, count)) return;
         if (count % 2 == 0) _kernels.AddPairs(Count(count / 2), Pairs(x, count), Pairs(y, count));
         else _kernels.Add(Count(count), V16(x), V16(y));
     });

@@ -8,8 +8,10 @@ namespace Qzo.Compute.Cuda.Nvrtc;
 sealed unsafe class StreamingKernels : IDisposable
 {
     const uint Block = 256;
+    const int RmsChunks = 4; // RMS_CHUNKS in the .cu
     static readonly string[] Kernels =
-        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit", "gptq_dequantize_8bit"];
+        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit", "gptq_dequantize_8bit",
+         "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -63,6 +65,51 @@ sealed unsafe class StreamingKernels : IDisposable
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &weight; p[5] = &inFeatures; p[6] = &outFeatures; p[7] = &offset;
         long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
         _module.Launch1D($"gptq_dequantize_{bits}bit", threads, Block, _stream, p);
+    }
+
+    static bool Aligned(params IntPtr[] pointers) => pointers.All(p => (p & 15) == 0);
+
+    /// <summary>x += y over <paramref name="count"/> bf16 values; false (nothing done) when not 8-aligned.</summary>
+    public bool TryAdd(IntPtr x, IntPtr y, long count)
+    {
+        if (count % 8 != 0 || !Aligned(x, y)) return false;
+        long count8 = count / 8;
+        void** p = stackalloc void*[3];
+        p[0] = &x; p[1] = &y; p[2] = &count8;
+        _module.Launch1D("add_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>gate = silu(gate)·up; false when not 8-aligned.</summary>
+    public bool TrySiluMul(IntPtr gate, IntPtr up, long count)
+    {
+        if (count % 8 != 0 || !Aligned(gate, up)) return false;
+        long count8 = count / 8;
+        void** p = stackalloc void*[3];
+        p[0] = &gate; p[1] = &up; p[2] = &count8;
+        _module.Launch1D("silu_mul_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>y = RMSNorm(x)·weight per row; false for a dim that is not a multiple of 8 or above 8,192.</summary>
+    public bool TryRmsNorm(IntPtr x, IntPtr weight, IntPtr y, int rows, int dim, float eps)
+    {
+        if (dim % 8 != 0 || dim / 8 > RmsChunks * Block || !Aligned(x, weight, y)) return false;
+        void** p = stackalloc void*[5];
+        p[0] = &x; p[1] = &weight; p[2] = &y; p[3] = &dim; p[4] = &eps;
+        if (rows > 0) _module.Launch("rms_norm_bf16", (uint)rows, 1, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>Rotary embedding in place; false for a head_dim that is not a multiple of 16.</summary>
+    public bool TryRope(IntPtr x, IntPtr positions, IntPtr cos, IntPtr sin, int rows, int heads, int headDim)
+    {
+        if (headDim % 16 != 0 || rows > 65535 || !Aligned(x, cos, sin)) return false;
+        void** p = stackalloc void*[6];
+        p[0] = &x; p[1] = &positions; p[2] = &cos; p[3] = &sin; p[4] = &heads; p[5] = &headDim;
+        long threads = (long)heads * (headDim / 16);
+        if (rows > 0) _module.Launch("rope_bf16", (uint)((threads + Block - 1) / Block), (uint)rows, Block, _stream, p);
+        return true;
     }
 
     public void Dispose() => _module.Dispose();

@@ -190,3 +190,119 @@ __device__ __forceinline__ void gptq_dequantize(const u32* qweight, const u32* q
 GPTQ_ENTRY(2)
 GPTQ_ENTRY(4)
 GPTQ_ENTRY(8)
+
+// ---- Activations: bf16 eight at a time (16-byte accesses); the hosts check the alignment of every size -----------
+
+__device__ __forceinline__ float bf16_low(u32 pair) { return __uint_as_float(pair << 16); }
+__device__ __forceinline__ float bf16_high(u32 pair) { return __uint_as_float(pair & 0xFFFF0000u); }
+__device__ __forceinline__ float bf16_rounded(float v) { return __uint_as_float((u32)bf16_round(v) << 16); }
+
+// x += y (bf16, one rounding per element); count8 = count / 8.
+extern "C" __global__ void add_bf16(uint4* x, const uint4* y, i64 count8)
+{
+    i64 i = thread_index();
+    if (i >= count8) return;
+    uint4 a = x[i], b = y[i];
+    a.x = pack_bf16x2(bf16_low(a.x) + bf16_low(b.x), bf16_high(a.x) + bf16_high(b.x));
+    a.y = pack_bf16x2(bf16_low(a.y) + bf16_low(b.y), bf16_high(a.y) + bf16_high(b.y));
+    a.z = pack_bf16x2(bf16_low(a.z) + bf16_low(b.z), bf16_high(a.z) + bf16_high(b.z));
+    a.w = pack_bf16x2(bf16_low(a.w) + bf16_low(b.w), bf16_high(a.w) + bf16_high(b.w));
+    x[i] = a;
+}
+
+__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
+__device__ __forceinline__ u32 silu_mul_pair(u32 g, u32 u)
+{
+    return pack_bf16x2(silu_times(bf16_low(g), bf16_low(u)), silu_times(bf16_high(g), bf16_high(u)));
+}
+
+// gate = silu(gate)·up (SwiGLU), in place; count8 = count / 8.
+extern "C" __global__ void silu_mul_bf16(uint4* gate, const uint4* up, i64 count8)
+{
+    i64 i = thread_index();
+    if (i >= count8) return;
+    uint4 g = gate[i], u = up[i];
+    gate[i] = make_uint4(silu_mul_pair(g.x, u.x), silu_mul_pair(g.y, u.y), silu_mul_pair(g.z, u.z), silu_mul_pair(g.w, u.w));
+}
+
+// RMSNorm as transformers computes it: normalize in fp32, round to bf16, multiply by the bf16 weight, round again.
+// One block per row; each thread keeps its chunks of the row in registers between the two passes. dim % 8 == 0 and
+// dim / 8 ≤ RMS_CHUNKS · blockDim.x.
+#define RMS_CHUNKS 4
+extern "C" __global__ void rms_norm_bf16(const uint4* x, const uint4* weight, uint4* y, int dim, float eps)
+{
+    __shared__ float partial[32];
+    const int chunks = dim / 8;
+    const uint4* row = x + (i64)blockIdx.x * chunks;
+    uint4 v[RMS_CHUNKS];
+    float sum = 0.0f;
+#pragma unroll
+    for (int c = 0; c < RMS_CHUNKS; c++)
+    {
+        int j = threadIdx.x + c * blockDim.x;
+        v[c] = j < chunks ? row[j] : make_uint4(0, 0, 0, 0);
+        u32 words[4] = { v[c].x, v[c].y, v[c].z, v[c].w };
+#pragma unroll
+        for (int w = 0; w < 4; w++)
+        {
+            float lo = bf16_low(words[w]), hi = bf16_high(words[w]);
+            sum += lo * lo + hi * hi;
+        }
+    }
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xFFFFFFFFu, sum, offset);
+    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = sum;
+    __syncthreads();
+    if (threadIdx.x < 32)
+    {
+        float s = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.0f;
+#pragma unroll
+        for (int offset = 16; offset > 0; offset >>= 1) s += __shfl_xor_sync(0xFFFFFFFFu, s, offset);
+        if (threadIdx.x == 0) partial[0] = s;
+    }
+    __syncthreads();
+    const float inverse = 1.0f / sqrtf(partial[0] / dim + eps);
+    uint4* out = y + (i64)blockIdx.x * chunks;
+#pragma unroll
+    for (int c = 0; c < RMS_CHUNKS; c++)
+    {
+        int j = threadIdx.x + c * blockDim.x;
+        if (j >= chunks) continue;
+        uint4 wv = weight[j];
+        u32 words[4] = { v[c].x, v[c].y, v[c].z, v[c].w }, ws[4] = { wv.x, wv.y, wv.z, wv.w }, r[4];
+#pragma unroll
+        for (int w = 0; w < 4; w++)
+            r[w] = pack_bf16x2(bf16_rounded(bf16_low(words[w]) * inverse) * bf16_low(ws[w]),
+                               bf16_rounded(bf16_high(words[w]) * inverse) * bf16_high(ws[w]));
+        out[j] = make_uint4(r[0], r[1], r[2], r[3]);
+    }
+}
+
+// Rotary embedding (halves convention) in place on x [rows, heads, head_dim], eight rotation pairs per thread:
+// a' = a·cos − b·sin, b' = b·cos + a·sin with cos/sin from the host's tables [position, head_dim / 2].
+// Block y = row; x threads cover heads · (head_dim / 16). head_dim % 16 == 0.
+extern "C" __global__ void rope_bf16(uint4* x, const int* positions, const float4* cos_table, const float4* sin_table,
+                                     int heads, int head_dim)
+{
+    const int per_head = head_dim / 16;
+    int t = blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= heads * per_head) return;
+    int row = blockIdx.y, head = t / per_head, chunk = t - head * per_head;
+    i64 first = ((i64)row * heads + head) * (head_dim / 8) + chunk, second = first + per_head;
+    i64 table = ((i64)positions[row] * (head_dim / 2)) / 4 + chunk * 2;
+    float4 c0 = cos_table[table], c1 = cos_table[table + 1], s0 = sin_table[table], s1 = sin_table[table + 1];
+    float c[8] = { c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w }, s[8] = { s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w };
+    uint4 av = x[first], bv = x[second];
+    u32 a[4] = { av.x, av.y, av.z, av.w }, b[4] = { bv.x, bv.y, bv.z, bv.w }, ra[4], rb[4];
+#pragma unroll
+    for (int w = 0; w < 4; w++)
+    {
+        float a0 = bf16_low(a[w]), a1 = bf16_high(a[w]), b0 = bf16_low(b[w]), b1 = bf16_high(b[w]);
+        float cl = c[2 * w], ch = c[2 * w + 1], sl = s[2 * w], sh = s[2 * w + 1];
+        ra[w] = pack_bf16x2(a0 * cl - b0 * sl, a1 * ch - b1 * sh);
+        rb[w] = pack_bf16x2(b0 * cl + a0 * sl, b1 * ch + a1 * sh);
+    }
+    x[first] = make_uint4(ra[0], ra[1], ra[2], ra[3]);
+    x[second] = make_uint4(rb[0], rb[1], rb[2], rb[3]);
+}
