@@ -5,7 +5,7 @@
 // code's, operation for operation, with every rounding explicit (__dmul_rn & co. never contract into FMAs, and the
 // file is compiled with --fmad=false besides). ILGPU's version of it keeps its inline-PTX FMA results in local memory,
 // which made the z kernels latency-bound; here they stay in registers.
-// No #include: NVRTC on a bare driver install has no headers.
+// No header is included: NVRTC on a bare driver install has none.
 
 typedef unsigned int u32;
 typedef unsigned long long u64;
