@@ -12,9 +12,9 @@ public sealed class DenseLinear(string name, Parameter weight, Parameter? bias) 
     public int OutFeatures => (int)Weight.Shape[0];
     public IEnumerable<Parameter> Parameters => Bias is null ? [Weight] : [Weight, Bias];
 
-    public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y)
+    public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
     {
-        context.Backend.MatMulTransposedB(x, context.Resolve(Weight), y, rows, OutFeatures, InFeatures);
+        context.Backend.MatMulTransposedB(x, context.Resolve(Weight), y, rows, OutFeatures, InFeatures, accumulate);
         if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 

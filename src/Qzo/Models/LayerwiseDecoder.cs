@@ -288,10 +288,10 @@ public sealed class LayerwiseDecoder : IDisposable
             public int OutFeatures => inner.OutFeatures;
             public IEnumerable<Parameter> Parameters => inner.Parameters;
 
-            public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y)
+            public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
             {
                 layer.Observe(inner, x, rows);
-                inner.Forward(context, x, rows, y);
+                inner.Forward(context, x, rows, y, accumulate);
             }
 
             public void Dispose() { } // the layer owns the inner linear

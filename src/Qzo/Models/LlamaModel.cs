@@ -87,15 +87,15 @@ public sealed class LlamaModel : CausalLanguageModel
         b.ApplyRope(a.Q, a.Positions, ropeCos, ropeSin, n, c.Heads, c.HeadDim);
         b.ApplyRope(a.K, a.Positions, ropeCos, ropeSin, n, c.KvHeads, c.HeadDim);
         attend();
-        layer.O.Forward(context, a.Attention, n, a.Normed);
-        b.AddInPlace(a.X, a.Normed, (long)n * h);
+        // The residual adds ride in the GEMMs (x += attention·Woᵀ, x += mlp·Wdᵀ): one rounding to bf16 instead of
+        // two, and no separate pass over the hidden states.
+        layer.O.Forward(context, a.Attention, n, a.X, accumulate: true);
 
         b.RmsNorm(a.X, context.ResolveVector(layer.PostAttentionNorm), a.Normed, n, h, c.RmsNormEps);
         layer.Gate.Forward(context, a.Normed, n, a.Mlp);
         layer.Up.Forward(context, a.Normed, n, a.Up!);
         b.SiluMulInPlace(a.Mlp, a.Up!, (long)n * c.IntermediateSize);
-        layer.Down.Forward(context, a.Mlp, n, a.Normed);
-        b.AddInPlace(a.X, a.Normed, (long)n * h);
+        layer.Down.Forward(context, a.Mlp, n, a.X, accumulate: true);
     }
 
     /// <summary>

@@ -23,13 +23,13 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
     /// <summary>The frozen device tensors (codes and the like), released with the layer.</summary>
     protected abstract IEnumerable<DeviceTensor> Frozen { get; }
 
-    public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y)
+    public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
     {
         var b = context.Backend;
         var p = Scales.TrainableIndex is null ? Perturbation.None : context.Perturbation;
         Dequantize(b, p, context.WeightScratch);
-        if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures);
-        else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures);
+        if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
+        else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         if (Bias is not null) b.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 

@@ -369,6 +369,8 @@ public sealed class CudaBackend : IBackend
             var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, shape.OutGroups);
             var s = new AqlmDequantKernel.Shape(shape.InFeatures, shape.InGroups, shape.Codebooks, shape.CodebookSize, shape.InGroupSize,
                                                 shape.OutGroupSize, shape.BytesPerCode, shape.CodebookSize - 1);
+            if (_streaming is not null && _streaming.TryDequantizeAqlm(Ilgpu(codes).Pointer, Require(codebooks, DType.F16).Pointer,
+                                                                       effectiveScales.LoadEffectiveAddressAsPtr(), Require(weight, DType.BF16).Pointer, shape)) return;
             long count = (long)shape.OutFeatures * shape.InFeatures;
             var bytes = Ilgpu(codes).View<byte>();
             var books = Require(codebooks, DType.F16).View<ushort>();

@@ -11,7 +11,7 @@ sealed unsafe class StreamingKernels : IDisposable
     const int RmsChunks = 4; // RMS_CHUNKS in the .cu
     static readonly string[] Kernels =
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit", "gptq_dequantize_8bit",
-         "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16"];
+         "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16", "aqlm_dequantize_in8"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -65,6 +65,20 @@ sealed unsafe class StreamingKernels : IDisposable
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &weight; p[5] = &inFeatures; p[6] = &outFeatures; p[7] = &offset;
         long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
         _module.Launch1D($"gptq_dequantize_{bits}bit", threads, Block, _stream, p);
+    }
+
+    /// <summary>AQLM with in-group 8 and out-group 1 (the Hub's 1x16 and 2x8); false (nothing done) otherwise.</summary>
+    public bool TryDequantizeAqlm(IntPtr codes, IntPtr codebooks, IntPtr scales, IntPtr weight, AqlmKernelShape shape)
+    {
+        if (shape.InGroupSize != 8 || shape.OutGroupSize != 1 || !Aligned(codebooks, weight)) return false;
+        long groups = (long)shape.OutFeatures * shape.InGroups;
+        int inGroups = shape.InGroups, codebookCount = shape.Codebooks, codebookSize = shape.CodebookSize,
+            bytesPerCode = shape.BytesPerCode, codeMask = shape.CodebookSize - 1;
+        void** p = stackalloc void*[10];
+        p[0] = &codes; p[1] = &codebooks; p[2] = &scales; p[3] = &weight; p[4] = &groups; p[5] = &inGroups;
+        p[6] = &codebookCount; p[7] = &codebookSize; p[8] = &bytesPerCode; p[9] = &codeMask;
+        _module.Launch1D("aqlm_dequantize_in8", groups, Block, _stream, p);
+        return true;
     }
 
     static bool Aligned(params IntPtr[] pointers) => pointers.All(p => (p & 15) == 0);

@@ -306,3 +306,41 @@ extern "C" __global__ void rope_bf16(uint4* x, const int* positions, const float
     x[first] = make_uint4(ra[0], ra[1], ra[2], ra[3]);
     x[second] = make_uint4(rb[0], rb[1], rb[2], rb[3]);
 }
+
+// ---- AQLM dequantization, in-group 8 and out-group 1 (the Hub's 1x16 and 2x8): weight [out, in] in bf16 ----------
+// weight[o, 8k + j] = scale[o] · Σ_c codebooks[c, code(o, k, c), j], summed in fp32 in codebook order. One thread per
+// (o, k): each codebook entry is one 16-byte load, the eight weights one 16-byte store. Codes are the stored bytes
+// (1 or 2 per code, little-endian) modulo 2^bits.
+
+__device__ __forceinline__ float fp16_to_float(u32 bits)
+{
+    float f;
+    unsigned short h = (unsigned short)bits;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+extern "C" __global__ void aqlm_dequantize_in8(const unsigned char* codes, const uint4* codebooks, const float* scales, uint4* weight,
+                                               i64 groups, int in_groups, int codebook_count, int codebook_size,
+                                               int bytes_per_code, int code_mask)
+{
+    i64 t = thread_index();
+    if (t >= groups) return;
+    const unsigned char* code = codes + t * codebook_count * bytes_per_code;
+    float sum[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
+    for (int c = 0; c < codebook_count; c++)
+    {
+        int value = bytes_per_code == 1 ? code[c] : (code[2 * c] | (code[2 * c + 1] << 8));
+        uint4 entry = codebooks[(i64)c * codebook_size + (value & code_mask)];
+        u32 halves[4] = { entry.x, entry.y, entry.z, entry.w };
+#pragma unroll
+        for (int w = 0; w < 4; w++)
+        {
+            sum[2 * w] += fp16_to_float(halves[w] & 0xFFFFu);
+            sum[2 * w + 1] += fp16_to_float(halves[w] >> 16);
+        }
+    }
+    float scale = scales[t / in_groups];
+    weight[t] = make_uint4(pack_bf16x2(scale * sum[0], scale * sum[1]), pack_bf16x2(scale * sum[2], scale * sum[3]),
+                           pack_bf16x2(scale * sum[4], scale * sum[5]), pack_bf16x2(scale * sum[6], scale * sum[7]));
+}
