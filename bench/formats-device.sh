@@ -15,7 +15,7 @@ for run in $runs; do
   timeout 200 "$qzo" qzo bench --shape "$shape" --batch "$batch" --seq 256 --format "$format" --device cuda \
     --steps 5 --warmup 2 --json "$OUT/q.json" >> "$OUT/formats.log" 2>&1
   if [ -f "$OUT/q.json" ]; then
-    { printf '{"format":"%s",' "$format"; tr -d '\n' < "$OUT/q.json" | cut -c2-; echo; } >> "$OUT/formats.jsonl"
+    { tr -d '\n' < "$OUT/q.json"; echo; } >> "$OUT/formats.jsonl"
     rm "$OUT/q.json"
   fi
 done

@@ -104,7 +104,8 @@ static class BenchCommand
             if (r.GetValue(json) is string path)
                 Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
                 {
-                    ["shape"] = r.GetValue(shape), ["format"] = synthetic.Description, ["bits"] = r.GetValue(bits), ["group_size"] = r.GetValue(groupSize), ["batch"] = b, ["seq"] = t,
+                    ["shape"] = r.GetValue(shape), ["format"] = synthetic.Description,
+                    ["bits"] = synthetic is SyntheticFormat.Gptq g ? g.Bits : null, ["group_size"] = synthetic is SyntheticFormat.Gptq gs ? gs.GroupSize : null, ["batch"] = b, ["seq"] = t,
                     ["device"] = backend.Name, ["forward_s"] = forward, ["step_s"] = stepSeconds, ["tokens_per_s"] = b * t / stepSeconds,
                     ["forward_flops"] = flops, ["tflops"] = tflops, ["peak_tflops"] = peakTflops,
                     ["weight_bytes"] = weightBytes,
