@@ -153,8 +153,11 @@ def train_bpe(pre_tokenizer, normalizer, corpus, vocab_size, special_tokens, ini
     if normalizer is not None:
         tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=special_tokens,
-                                  initial_alphabet=initial_alphabet, limit_alphabet=limit_alphabet, show_progress=False)
+    options = dict(vocab_size=vocab_size, min_frequency=2, special_tokens=special_tokens, initial_alphabet=initial_alphabet,
+                   show_progress=False)
+    if limit_alphabet is not None:  # tokenizers 0.23 refuses limit_alphabet=None ("cannot be interpreted as an integer")
+        options["limit_alphabet"] = limit_alphabet
+    trainer = trainers.BpeTrainer(**options)
     tok.train_from_iterator(corpus, trainer=trainer)
     return tok
 
