@@ -13,6 +13,8 @@ Folders written (each with expected.jsonl and reference.json):
   qwen2-style/        tokenizer.json + config                  NFC + Split(Qwen2 regex) + ByteLevel, chat special tokens
   llama2-style/       tokenizer.json + config                  SentencePiece-style BPE: Prepend/Replace "▁", byte fallback
   spm-llama/          tokenizer.model + config                 a sentencepiece BPE model (only if sentencepiece imports)
+and probes, the same files under other settings (build_probes says what each settles): llama2-class-flags/,
+llama2-model-config/, llama3-as-llama-class/, spm-llama-defaults/, spm-llama-scores/.
 
 expected.jsonl: one {"text", "ids", "ids_no_special"[, "library_ids"]} per line (UTF-8); "ids" / "ids_no_special" are
 AutoTokenizer's encode(text) / encode(text, add_special_tokens=False); "library_ids", present only where it differs
@@ -153,8 +155,11 @@ def train_bpe(pre_tokenizer, normalizer, corpus, vocab_size, special_tokens, ini
     if normalizer is not None:
         tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=special_tokens,
-                                  initial_alphabet=initial_alphabet, limit_alphabet=limit_alphabet, show_progress=False)
+    options = dict(vocab_size=vocab_size, min_frequency=2, special_tokens=special_tokens, initial_alphabet=initial_alphabet,
+                   show_progress=False)
+    if limit_alphabet is not None:  # tokenizers 0.23 refuses limit_alphabet=None ("cannot be interpreted as an integer")
+        options["limit_alphabet"] = limit_alphabet
+    trainer = trainers.BpeTrainer(**options)
     tok.train_from_iterator(corpus, trainer=trainer)
     return tok
 
@@ -324,6 +329,56 @@ def build_sentencepiece(out, corpus):
     return {"spm-llama": (sp, ["<s>", "</s>", "<unk>"])}
 
 
+def copy_folder(out, source, name, files, config):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    for f in files:
+        with open(os.path.join(out, source, f), "rb") as src, open(os.path.join(d, f), "wb") as dst:
+            dst.write(src.read())
+    if config is not None:
+        write_json(os.path.join(d, "tokenizer_config.json"), config)
+    return d
+
+
+def build_probes(out, folders):
+    """The built tokenizers under other settings, each settling a point Qzo took from reading transformers' source:
+    llama2-class-flags   tokenizer.json: are add_bos_token/add_eos_token ignored (the file's template kept)? legacy false
+    llama2-model-config  the same files plus a config.json with model_type llama: does the model type change the class?
+    llama3-as-llama-class a byte-level tokenizer.json named LlamaTokenizerFast: Metaspace over it, or the file's pipeline?
+    spm-llama-defaults   tokenizer.model, config naming only the class: BOS by default? legacy's default?
+    spm-llama-scores     tokenizer.model with the normal pieces' scores reversed: merges by piece id or by score?"""
+    probes = {}
+    llama = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+    if "llama2-style" in folders:
+        copy_folder(out, "llama2-style", "llama2-class-flags", ["tokenizer.json"],
+                    {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": False, "add_eos_token": True, "legacy": False, **llama})
+        probes["llama2-class-flags"] = folders["llama2-style"]
+        d = copy_folder(out, "llama2-style", "llama2-model-config", ["tokenizer.json", "tokenizer_config.json"], None)
+        write_json(os.path.join(d, "config.json"), {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 3000})
+        probes["llama2-model-config"] = folders["llama2-style"]
+    if "llama3-style" in folders:
+        copy_folder(out, "llama3-style", "llama3-as-llama-class", ["tokenizer.json"],
+                    {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"})
+        probes["llama3-as-llama-class"] = folders["llama3-style"]
+    if "spm-llama" in folders:
+        import sentencepiece as spm
+        from sentencepiece import sentencepiece_model_pb2
+        copy_folder(out, "spm-llama", "spm-llama-defaults", ["tokenizer.model"], {"tokenizer_class": "LlamaTokenizer"})
+        probes["spm-llama-defaults"] = folders["spm-llama"]
+        proto = sentencepiece_model_pb2.ModelProto()
+        with open(os.path.join(out, "spm-llama", "tokenizer.model"), "rb") as f:
+            proto.ParseFromString(f.read())
+        normal = [p for p in proto.pieces if p.type == 1]  # NORMAL
+        for p, score in zip(normal, reversed([p.score for p in normal])):
+            p.score = score
+        d = copy_folder(out, "spm-llama", "spm-llama-scores", [], {"tokenizer_class": "LlamaTokenizer", "add_bos_token": True,
+                        "add_eos_token": False, "legacy": True, **llama})
+        with open(os.path.join(d, "tokenizer.model"), "wb") as f:
+            f.write(proto.SerializeToString())
+        probes["spm-llama-scores"] = (spm.SentencePieceProcessor(model_proto=proto.SerializeToString()), folders["spm-llama"][1])
+    return probes
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Reference ids
 # ---------------------------------------------------------------------------------------------------------------------
@@ -383,6 +438,11 @@ def main():
         except Exception as e:  # keep going: one broken builder must not hide the others' results
             failures.append(f"{build.__name__}: {type(e).__name__}: {e}")
             print(f"FAILED {failures[-1]}")
+    try:
+        folders.update(build_probes(out, folders))
+    except Exception as e:
+        failures.append(f"build_probes: {type(e).__name__}: {e}")
+        print(f"FAILED {failures[-1]}")
     for name, (lib, specials) in folders.items():
         strings = make_strings(random.Random(f"{SEED}:{name}"), specials)
         try:

@@ -77,7 +77,10 @@ internal sealed class BpeModel
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
-    public static BpeModel Parse(JsonElement j, string where = "model")
+    public static BpeModel Parse(JsonElement j, string where = "model") => ParseSpec(j, where).Build();
+
+    /// <summary>A tokenizer.json BPE model as written, before it is built (transformers' classes rebuild it with their own options).</summary>
+    public static BpeSpec ParseSpec(JsonElement j, string where = "model")
     {
         string type = j.ValueKind == JsonValueKind.Object && j.Optional("type") is null && j.Optional("merges") is not null ? "BPE" : j.TypeOf(where);
         if (type != "BPE") throw new TokenizerFormatException($"{where}: unsupported model type \"{type}\" (only BPE is supported)");
@@ -112,7 +115,7 @@ internal sealed class BpeModel
             rank++;
         }
 
-        return new BpeModel(vocab, merges, j.OptionalString("unk_token", where), j.OptionalBool("fuse_unk", false, where),
+        return new BpeSpec(vocab, merges, j.OptionalString("unk_token", where), j.OptionalBool("fuse_unk", false, where),
             j.OptionalBool("byte_fallback", false, where), j.OptionalBool("ignore_merges", false, where),
             j.OptionalString("continuing_subword_prefix", where), j.OptionalString("end_of_word_suffix", where));
     }
@@ -210,4 +213,11 @@ internal sealed class BpeModel
 
     int UnkId() => _vocab.TryGetValue(_unkToken!, out int id) ? id
         : throw new QzoException($"tokenizer: unk_token \"{_unkToken}\" is not in the vocab, but the text has a character the vocab lacks");
+}
+
+/// <summary>The options of a BPE model (tokenizer.json's "model" object, or what a transformers class passes to BPE(...)).</summary>
+internal sealed record BpeSpec(Dictionary<string, int> Vocab, IReadOnlyList<(string Left, string Right)> Merges, string? UnkToken,
+    bool FuseUnk, bool ByteFallback, bool IgnoreMerges, string? ContinuingSubwordPrefix, string? EndOfWordSuffix)
+{
+    public BpeModel Build() => new(Vocab, Merges, UnkToken, FuseUnk, ByteFallback, IgnoreMerges, ContinuingSubwordPrefix, EndOfWordSuffix);
 }

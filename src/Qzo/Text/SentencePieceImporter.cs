@@ -1,17 +1,69 @@
 namespace Qzo.Text;
 
 /// <summary>
-/// Builds the BPE tokenizer equivalent to a SentencePiece BPE <c>tokenizer.model</c> (Llama-2, Mistral), laid out as
-/// transformers' Llama conversion lays it out: vocab = pieces by id; CONTROL and UNKNOWN pieces special added tokens,
-/// USER_DEFINED ones plain added tokens; normalizer Prepend "▁" + Replace " " → "▁" (or, with <c>legacy: false</c>, a
-/// Metaspace pre-tokenizer that prepends only at the start); byte fallback to the &lt;0xNN&gt; pieces; BOS/EOS from
-/// tokenizer_config.json (add_bos_token defaults to true, as in LlamaTokenizer).
+/// Builds a BPE tokenizer from a SentencePiece BPE <c>tokenizer.model</c> (Llama-2, Mistral), in two forms:
+/// <see cref="Build"/>, what transformers 5's LlamaTokenizer makes of the file (the form <see cref="Tokenizer.Load"/>
+/// uses), and <see cref="BuildAsSentencePiece"/>, what SentencePiece itself (spm_encode) does with it.
 /// </summary>
 internal static class SentencePieceImporter
 {
-    const string Space = "\u2581";
+    const string Space = TokenizerClasses.Space;
 
+    /// <summary>
+    /// transformers 5's LlamaTokenizer over the file: vocab = pieces by id; merges = every split of a piece into two
+    /// pieces, in piece id order (shorter left part first), as transformers' generate_merges orders them; CONTROL
+    /// pieces special added tokens, USER_DEFINED ones plain added tokens; then LlamaTokenizer's own pipeline
+    /// (<see cref="TokenizerClasses"/>), so the file's normalizer settings (add_dummy_prefix,
+    /// remove_extra_whitespaces) play no part; BOS/EOS only as add_bos_token / add_eos_token ask.
+    /// </summary>
     public static (Tokenizer, TokenizerDefaults) Build(SentencePieceModel sp, TokenizerConfig? config)
+    {
+        Check(sp);
+        var vocab = Vocab(sp);
+        var added = AddedPieces(sp);
+        TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
+        var names = TokenizerClasses.DefaultSpecialTokens(TokenizerClassKind.Llama);
+        TokenizerClasses.AddNamedSpecialTokens(added,
+            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken], t => vocab.TryGetValue(t, out int id) ? id : null);
+        var model = TokenizerClasses.LlamaModel(vocab, MergesByPieceId(sp, vocab)).Build();
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, null), null, TokenizerClasses.LlamaPreTokenizer(config), model, postProcessor: null,
+            TokenizerClasses.LlamaDecoder(config));
+        return (tokenizer, new TokenizerDefaults(names.Unk, names.Bos, names.Eos, null, PostProcessorFromFlags: true));
+    }
+
+    /// <summary>
+    /// SentencePiece's own encoding (spm_encode): the normalizer spec as Prepend "▁" (add_dummy_prefix) + Replace
+    /// " " → "▁" (escape_whitespaces), with remove_extra_whitespaces; merges by piece score, equal scores sharing a rank;
+    /// byte fallback to the &lt;0xNN&gt; pieces; BOS/EOS as add_bos_token / add_eos_token ask.
+    /// </summary>
+    public static (Tokenizer, TokenizerDefaults) BuildAsSentencePiece(SentencePieceModel sp, TokenizerConfig? config)
+    {
+        Check(sp);
+        var vocab = Vocab(sp);
+        var added = AddedPieces(sp);
+        TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
+
+        var (merges, ranks) = MergesByScore(sp, vocab);
+        var model = new BpeModel(vocab, merges, sp.PieceAt(sp.UnkId), fuseUnk: true, byteFallback: sp.ByteFallback, ignoreMerges: false,
+            continuingSubwordPrefix: null, endOfWordSuffix: null, ranks);
+
+        string space = sp.EscapeWhitespaces ? Space : " ";
+        var steps = new List<INormalizer>();
+        if (sp.RemoveExtraWhitespaces) steps.Add(new SentencePieceWhitespaceNormalizer());
+        if (sp.AddDummyPrefix) steps.Add(new PrependNormalizer(space));
+        if (sp.EscapeWhitespaces) steps.Add(new ReplaceNormalizer(" ", Space));
+        if (sp.RemoveExtraWhitespaces) steps.Add(new TrimEndNormalizer(space[0]));
+        INormalizer? normalizer = steps.Count switch { 0 => null, 1 => steps[0], _ => new SequenceNormalizer(steps.ToArray()) };
+
+        var decoders = new List<IDecoder> { new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder() };
+        if (sp.AddDummyPrefix) decoders.Add(new StripDecoder(new System.Text.Rune(' '), 1, 0));
+
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, null, model, postProcessor: null,
+            new SequenceDecoder(decoders.ToArray()));
+        return (tokenizer, new TokenizerDefaults(sp.PieceAt(sp.UnkId), sp.PieceAt(sp.BosId), sp.PieceAt(sp.EosId), null, PostProcessorFromFlags: true));
+    }
+
+    static void Check(SentencePieceModel sp)
     {
         if (sp.ModelType != SentencePieceModelType.Bpe)
             throw new TokenizerFormatException($"model_type {sp.ModelType.ToString().ToUpperInvariant()} is not supported (only BPE, the type Llama-2 and Mistral use)");
@@ -19,44 +71,47 @@ internal static class SentencePieceImporter
             throw new TokenizerFormatException($"normalizer \"{sp.NormalizerName}\" uses a precompiled character map, which is not supported (Llama-2 and Mistral use \"identity\")");
         if (sp.TreatWhitespaceAsSuffix)
             throw new TokenizerFormatException("treat_whitespace_as_suffix is not supported");
+    }
 
+    static Dictionary<string, int> Vocab(SentencePieceModel sp)
+    {
         var vocab = new Dictionary<string, int>(sp.Pieces.Count, StringComparer.Ordinal);
+        for (int id = 0; id < sp.Pieces.Count; id++)
+            if (!vocab.TryAdd(sp.Pieces[id].Piece, id)) throw new TokenizerFormatException($"piece {id} \"{sp.Pieces[id].Piece}\" duplicates piece {vocab[sp.Pieces[id].Piece]}");
+        return vocab;
+    }
+
+    /// <summary>CONTROL and UNKNOWN pieces as special added tokens, USER_DEFINED ones as plain added tokens.</summary>
+    static List<AddedToken> AddedPieces(SentencePieceModel sp)
+    {
         var added = new List<AddedToken>();
         for (int id = 0; id < sp.Pieces.Count; id++)
         {
             var p = sp.Pieces[id];
-            if (!vocab.TryAdd(p.Piece, id)) throw new TokenizerFormatException($"piece {id} \"{p.Piece}\" duplicates piece {vocab[p.Piece]}");
             if (p.Type is SentencePieceType.Control or SentencePieceType.Unknown or SentencePieceType.UserDefined)
                 added.Add(new AddedToken(id, p.Piece, false, false, false, Normalized: false, Special: p.Type != SentencePieceType.UserDefined));
         }
-        foreach (var t in config?.AddedTokensDecoder ?? []) if (!added.Any(a => a.Id == t.Id)) added.Add(t);
+        return added;
+    }
 
-        var (merges, ranks) = Merges(sp, vocab);
-        var model = new BpeModel(vocab, merges, sp.PieceAt(sp.UnkId), fuseUnk: true, byteFallback: sp.ByteFallback, ignoreMerges: false,
-            continuingSubwordPrefix: null, endOfWordSuffix: null, ranks);
-
-        bool legacy = config?.Legacy ?? true;
-        string space = sp.EscapeWhitespaces ? Space : " ";
-        var steps = new List<INormalizer>();
-        if (sp.RemoveExtraWhitespaces) steps.Add(new SentencePieceWhitespaceNormalizer());
-        IPreTokenizer? preTokenizer = null;
-        if (legacy)
+    /// <summary>
+    /// transformers' generate_merges over the pieces by id: for each piece in id order, each split into two pieces
+    /// (at code point boundaries), shorter left part first; every merge its own rank.
+    /// </summary>
+    static List<(string, string)> MergesByPieceId(SentencePieceModel sp, Dictionary<string, int> vocab)
+    {
+        var merges = new List<(string, string)>();
+        for (int id = 0; id < sp.Pieces.Count; id++)
         {
-            if (sp.AddDummyPrefix) steps.Add(new PrependNormalizer(space));
-            if (sp.EscapeWhitespaces) steps.Add(new ReplaceNormalizer(" ", Space));
-            if (sp.RemoveExtraWhitespaces) steps.Add(new TrimEndNormalizer(space[0]));
+            string s = sp.Pieces[id].Piece;
+            for (int cut = 1; cut < s.Length; cut++)
+            {
+                if (char.IsLowSurrogate(s[cut])) continue;
+                string left = s[..cut], right = s[cut..];
+                if (vocab.ContainsKey(left) && vocab.ContainsKey(right)) merges.Add((left, right));
+            }
         }
-        else if (sp.RemoveExtraWhitespaces || !sp.EscapeWhitespaces)
-            throw new TokenizerFormatException("legacy: false needs remove_extra_whitespaces false and escape_whitespaces true (as Llama's models have)");
-        else preTokenizer = new MetaspacePreTokenizer(new System.Text.Rune(Space[0]), sp.AddDummyPrefix ? PrependScheme.First : PrependScheme.Never, split: false);
-        INormalizer? normalizer = steps.Count switch { 0 => null, 1 => steps[0], _ => new SequenceNormalizer(steps.ToArray()) };
-
-        var decoders = new List<IDecoder> { new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder() };
-        if (sp.AddDummyPrefix) decoders.Add(new StripDecoder(new System.Text.Rune(' '), 1, 0));
-
-        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model, postProcessor: null,
-            new SequenceDecoder(decoders.ToArray()));
-        return (tokenizer, new TokenizerDefaults(sp.PieceAt(sp.UnkId), sp.PieceAt(sp.BosId), sp.PieceAt(sp.EosId), AddBosToken: true, PostProcessorFromConfig: true));
+        return merges;
     }
 
     /// <summary>
@@ -64,7 +119,7 @@ internal static class SentencePieceImporter
     /// the highest score, leftmost on ties. As BPE merges: every split of such a piece into two vocab pieces, ranked by
     /// the piece's score (highest first); equal scores share a rank, so the leftmost pair wins as in SentencePiece.
     /// </summary>
-    static (List<(string Left, string Right)> Merges, List<int> Ranks) Merges(SentencePieceModel sp, Dictionary<string, int> vocab)
+    static (List<(string Left, string Right)> Merges, List<int> Ranks) MergesByScore(SentencePieceModel sp, Dictionary<string, int> vocab)
     {
         var candidates = new List<(string Left, string Right, float Score, int Id)>();
         for (int id = 0; id < sp.Pieces.Count; id++)

@@ -12,7 +12,7 @@ public sealed class Tokenizer
     readonly INormalizer? _normalizer;
     readonly IPreTokenizer? _preTokenizer;
     readonly BpeModel _model;
-    IPostProcessor? _postProcessor; // replaced by ApplyConfig where transformers rebuilds it from tokenizer_config.json
+    IPostProcessor? _postProcessor; // built by ApplyConfig where the source has none
     readonly IDecoder? _decoder;
 
     internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, BpeModel model,
@@ -48,18 +48,22 @@ public sealed class Tokenizer
             Path.Combine(Path.GetDirectoryName(sourceName) ?? "", "tokenizer_config.json"));
 
     /// <summary>
-    /// Sets the special token ids and, where the source calls for it, rebuilds the post-processor from add_bos_token /
-    /// add_eos_token as transformers does.
+    /// Sets the special token ids and, where the source has no post-processor, builds the BOS/EOS template from
+    /// add_bos_token / add_eos_token as transformers 5's update_post_processor does.
     /// </summary>
     internal void ApplyConfig(TokenizerConfig? config, TokenizerDefaults defaults)
     {
-        // Config names win ("" = explicitly none); without one, the source's usual names.
-        UnkId = Id(config?.UnkToken ?? defaults.UnkToken);
-        BosId = Id(config?.BosToken ?? defaults.BosToken);
-        EosId = Id(config?.EosToken ?? defaults.EosToken);
-        PadId = Id(config?.PadToken);
-        if (!defaults.PostProcessorFromConfig && config is not { OverridesPostProcessor: true }) return;
-        bool addBos = config?.AddBosToken ?? defaults.AddBosToken, addEos = config?.AddEosToken ?? false;
+        // Config names win ("" = explicitly none); without one, the class's usual names.
+        string? unk = config?.UnkToken ?? defaults.UnkToken, bos = config?.BosToken ?? defaults.BosToken,
+            eos = config?.EosToken ?? defaults.EosToken, pad = config?.PadToken ?? defaults.PadToken;
+        UnkId = Id(unk);
+        BosId = Id(bos);
+        EosId = Id(eos);
+        PadId = Id(pad);
+        if (!defaults.PostProcessorFromFlags) return;
+        // Without a BOS/EOS token transformers quietly adds none; a named token missing from the vocabulary would get
+        // a new id there, which Qzo refuses rather than invents.
+        bool addBos = (config?.AddBosToken ?? false) && !string.IsNullOrEmpty(bos), addEos = (config?.AddEosToken ?? false) && !string.IsNullOrEmpty(eos);
         if ((addBos && BosId is null) || (addEos && EosId is null))
             throw new TokenizerFormatException($"add_{(addBos && BosId is null ? "bos" : "eos")}_token is true but that token is not in the vocab");
         var single = new List<int[]?>();

@@ -4,12 +4,12 @@ namespace Qzo.Text;
 
 /// <summary>
 /// The parts of transformers' tokenizer_config.json that change ids: the class, special token names,
-/// add_bos/add_eos, added_tokens_decoder, and the class options legacy (Llama) and add_prefix_space (GPT-2).
+/// add_bos/add_eos, added_tokens_decoder, and the class options legacy (Llama) and add_prefix_space (Llama, GPT-2, Qwen2).
 /// </summary>
 internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken, bool? AddEosToken,
     string? BosToken, string? EosToken, string? UnkToken, string? PadToken)
 {
-    static readonly HashSet<string> LlamaClasses = ["LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast"];
+    public TokenizerClassKind Kind => TokenizerClasses.Kind(TokenizerClass);
 
     public IReadOnlyList<AddedToken> AddedTokensDecoder { get; init; } = [];
     public bool? Legacy { get; init; }
@@ -61,15 +61,10 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
         }
         return list;
     }
-
-    /// <summary>
-    /// transformers' LlamaTokenizerFast rebuilds the post-processor from add_bos_token (default true) and add_eos_token
-    /// (default false) whatever tokenizer.json says (update_post_processor); other classes keep tokenizer.json's.
-    /// </summary>
-    public bool OverridesPostProcessor => TokenizerClass is not null && LlamaClasses.Contains(TokenizerClass);
 }
 
-/// <summary>What a tokenizer's source files imply where tokenizer_config.json is silent.</summary>
-/// <param name="PostProcessorFromConfig">BOS/EOS come from add_bos_token / add_eos_token (defaulting to
-/// <paramref name="AddBosToken"/> / false) rather than from the source's own post-processor.</param>
-internal sealed record TokenizerDefaults(string? UnkToken, string? BosToken, string? EosToken, bool AddBosToken, bool PostProcessorFromConfig);
+/// <summary>What a tokenizer's source and class imply where tokenizer_config.json is silent.</summary>
+/// <param name="PostProcessorFromFlags">BOS/EOS come from add_bos_token / add_eos_token (default false), as transformers 5
+/// builds them when the source has no post-processor of its own (tokenizer.model, vocab.json + merges.txt). With
+/// tokenizer.json, transformers drops those two keys and keeps the file's post-processor.</param>
+internal sealed record TokenizerDefaults(string? UnkToken, string? BosToken, string? EosToken, string? PadToken, bool PostProcessorFromFlags);

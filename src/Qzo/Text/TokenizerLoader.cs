@@ -56,18 +56,74 @@ internal static class TokenizerLoader
         var built = WithJson(sourceName, tokenizerJson, root =>
         {
             if (root.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("the top level must be an object");
-            var normalizer = Normalizers.Parse(root.Optional("normalizer"));
-            var model = BpeModel.Parse(root.Required("model", "the top level"));
-            var tokenizer = new Tokenizer(
-                new AddedVocabulary(AddedVocabulary.Parse(root.Optional("added_tokens")), normalizer),
-                normalizer,
-                PreTokenizers.Parse(root.Optional("pre_tokenizer")),
-                model,
-                PostProcessors.Parse(root.Optional("post_processor")),
-                Decoders.Parse(root.Optional("decoder")));
-            return (tokenizer, new TokenizerDefaults(model.UnkToken, "<s>", "</s>", AddBosToken: true, PostProcessorFromConfig: false));
+            return BuildFromJson(root, config);
         });
         return Finish(built, config, configName);
+    }
+
+    /// <summary>
+    /// tokenizer.json as transformers 5 loads it: the file's own pipeline for TokenizersBackend, else the class's
+    /// pipeline over the file's vocabulary and merges (<see cref="TokenizerClasses"/>). Either way the file's added
+    /// tokens and post-processor are kept, and add_bos_token / add_eos_token are ignored (transformers drops them when
+    /// there is a tokenizer.json).
+    /// </summary>
+    static (Tokenizer, TokenizerDefaults) BuildFromJson(JsonElement root, TokenizerConfig? config)
+    {
+        var kind = config?.Kind ?? TokenizerClassKind.Backend;
+        // A byte-level file under LlamaTokenizer's name (DeepSeek's Llama distillations) keeps its own pipeline:
+        // Metaspace would drop every space of such a vocabulary (transformers issue #45488; PR #47017 routes these
+        // files to TokenizersBackend).
+        if (kind == TokenizerClassKind.Llama && (HasType(root.Optional("pre_tokenizer"), "ByteLevel") || HasType(root.Optional("decoder"), "ByteLevel")))
+            kind = TokenizerClassKind.Backend;
+
+        var spec = BpeModel.ParseSpec(root.Required("model", "the top level"));
+        INormalizer? normalizer;
+        IPreTokenizer? preTokenizer;
+        IDecoder? decoder;
+        switch (kind)
+        {
+            case TokenizerClassKind.Llama:
+                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.LlamaPreTokenizer(config), TokenizerClasses.LlamaDecoder(config));
+                spec = TokenizerClasses.LlamaModel(spec.Vocab, spec.Merges);
+                break;
+            case TokenizerClassKind.Gpt2:
+                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.Gpt2PreTokenizer(config), new ByteLevelDecoder());
+                spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
+                break;
+            case TokenizerClassKind.Qwen2:
+                (normalizer, preTokenizer, decoder) = (TokenizerClasses.Qwen2Normalizer(), TokenizerClasses.Qwen2PreTokenizer(config), new ByteLevelDecoder());
+                spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
+                break;
+            default:
+                normalizer = Normalizers.Parse(root.Optional("normalizer"));
+                preTokenizer = PreTokenizers.Parse(root.Optional("pre_tokenizer"));
+                decoder = Decoders.Parse(root.Optional("decoder"));
+                break;
+        }
+        var model = spec.Build();
+        var added = AddedVocabulary.Parse(root.Optional("added_tokens"));
+        TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
+        var names = TokenizerClasses.DefaultSpecialTokens(kind);
+        TokenizerClasses.AddNamedSpecialTokens(added,
+            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken ?? names.Pad], model.TokenToId);
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model,
+            PostProcessors.Parse(root.Optional("post_processor")), decoder);
+        // TokenizersBackend names no special tokens of its own; Qzo still finds the usual ones for BosId/EosId.
+        var defaults = kind == TokenizerClassKind.Backend
+            ? new TokenizerDefaults(model.UnkToken, "<s>", "</s>", null, PostProcessorFromFlags: false)
+            : new TokenizerDefaults(names.Unk, names.Bos, names.Eos, names.Pad, PostProcessorFromFlags: false);
+        return (tokenizer, defaults);
+    }
+
+    /// <summary>Whether a pre-tokenizer or decoder, or any step of a Sequence, has the given type.</summary>
+    static bool HasType(JsonElement? json, string type)
+    {
+        if (json is not { ValueKind: JsonValueKind.Object } j) return false;
+        if (j.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type) return true;
+        foreach (var list in new[] { "pretokenizers", "decoders" })
+            if (j.TryGetProperty(list, out var steps) && steps.ValueKind == JsonValueKind.Array && steps.EnumerateArray().Any(step => HasType(step, type)))
+                return true;
+        return false;
     }
 
     static Tokenizer Finish((Tokenizer Tokenizer, TokenizerDefaults Defaults) built, TokenizerConfig? config, string configName)

@@ -12,10 +12,6 @@ namespace Qzo.Text;
 internal static class VocabAndMergesImporter
 {
     public const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-    const string EndOfText = "<|endoftext|>";
-
-    static readonly HashSet<string> Gpt2Classes = ["GPT2Tokenizer", "GPT2TokenizerFast"];
-    static readonly HashSet<string> Qwen2Classes = ["Qwen2Tokenizer", "Qwen2TokenizerFast"];
 
     public static Dictionary<string, int> ParseVocab(JsonElement root)
     {
@@ -48,34 +44,26 @@ internal static class VocabAndMergesImporter
     }
 
     /// <summary>Whether the config's class is Qwen2's (else GPT-2's); other classes are refused.</summary>
-    public static bool IsQwen2(TokenizerConfig? config)
+    public static bool IsQwen2(TokenizerConfig? config) => config?.TokenizerClass is null ? false : config.Kind switch
     {
-        string? tokenizerClass = config?.TokenizerClass;
-        if (tokenizerClass is null || Gpt2Classes.Contains(tokenizerClass)) return false;
-        if (Qwen2Classes.Contains(tokenizerClass)) return true;
-        throw new TokenizerFormatException($"tokenizer_class \"{tokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT uses, and Qwen2Tokenizer)");
-    }
+        TokenizerClassKind.Gpt2 => false,
+        TokenizerClassKind.Qwen2 => true,
+        _ => throw new TokenizerFormatException($"tokenizer_class \"{config.TokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT uses, and Qwen2Tokenizer)"),
+    };
 
     public static (Tokenizer, TokenizerDefaults) Build(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, TokenizerConfig? config, bool qwen2)
     {
-
-        var defaults = qwen2
-            ? new TokenizerDefaults(EndOfText, BosToken: null, EosToken: EndOfText, AddBosToken: false, PostProcessorFromConfig: true)
-            : new TokenizerDefaults(EndOfText, EndOfText, EndOfText, AddBosToken: false, PostProcessorFromConfig: true);
+        var kind = qwen2 ? TokenizerClassKind.Qwen2 : TokenizerClassKind.Gpt2;
+        var names = TokenizerClasses.DefaultSpecialTokens(kind);
         var added = new List<AddedToken>(config?.AddedTokensDecoder ?? []);
-        foreach (var name in new[] { config?.UnkToken ?? defaults.UnkToken, config?.BosToken ?? defaults.BosToken, config?.EosToken ?? defaults.EosToken, config?.PadToken })
-            if (!string.IsNullOrEmpty(name) && vocab.TryGetValue(name, out int id) && !added.Any(a => a.Content == name))
-                added.Add(new AddedToken(id, name, false, false, false, Normalized: false, Special: true));
+        TokenizerClasses.AddNamedSpecialTokens(added,
+            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken ?? names.Pad],
+            t => vocab.TryGetValue(t, out int id) ? id : null);
 
-        var model = new BpeModel(vocab, merges, unkToken: null, fuseUnk: false, byteFallback: false, ignoreMerges: false,
-            continuingSubwordPrefix: null, endOfWordSuffix: null);
-        bool addPrefixSpace = config?.AddPrefixSpace ?? false;
-        INormalizer? normalizer = qwen2 ? new UnicodeNormalizer(System.Text.NormalizationForm.FormC, "NFC") : null;
-        IPreTokenizer preTokenizer = qwen2
-            ? new SequencePreTokenizer([new SplitPreTokenizer(new OnigRegex(Qwen2Pattern, "Qwen2Tokenizer"), SplitBehavior.Isolated, false),
-                new ByteLevelPreTokenizer(addPrefixSpace, useRegex: false)])
-            : new ByteLevelPreTokenizer(addPrefixSpace, useRegex: true);
+        var model = TokenizerClasses.ByteLevelModel(vocab, merges).Build();
+        INormalizer? normalizer = qwen2 ? TokenizerClasses.Qwen2Normalizer() : null;
+        IPreTokenizer preTokenizer = qwen2 ? TokenizerClasses.Qwen2PreTokenizer(config) : TokenizerClasses.Gpt2PreTokenizer(config);
         var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model, postProcessor: null, new ByteLevelDecoder());
-        return (tokenizer, defaults);
+        return (tokenizer, new TokenizerDefaults(names.Unk, names.Bos, names.Eos, names.Pad, PostProcessorFromFlags: true));
     }
 }

@@ -31,28 +31,47 @@ public class Llama2TokenizerTests
     public void EmojiEndsInByteTokens() => Assert.Equal(new[] { 243, 162, 155, 131 }, Llama2.Encode("😀")[^4..]);
 
     [Fact]
-    public void EncodeMatchesTheNpmPackageOnEveryFixtureLine() =>
+    public void TheFilesOwnPipelineMatchesTheNpmPackageOnEveryFixtureLine() =>
+        AssertAll(Expected, e =>
+        {
+            var ids = Llama2File.Encode(e.Text);
+            return ids.AsSpan().SequenceEqual(e.Ids) ? null : $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(ids)}";
+        });
+
+    [Fact]
+    public void LlamaTokenizerMatchesTheNpmPackageExceptAfterALeadingSpace()
+    {
+        // The npm package encodes as SentencePiece does; transformers 5's LlamaTokenizer, which Qzo follows, differs only
+        // on text that starts with a space: there it gives the npm ids of the text without that space.
+        var leading = Expected.Where(e => LeadsWithSpace(e.Text)).ToList();
+        Assert.True(leading.Count >= 20, $"{leading.Count} strings start with a space");
         AssertAll(Expected, e =>
         {
             var ids = Llama2.Encode(e.Text);
-            return ids.AsSpan().SequenceEqual(e.Ids) ? null : $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(ids)}";
+            var expected = LeadsWithSpace(e.Text) ? LlamaTokenizerIds(Llama2File, e.Text) : e.Ids;
+            return ids.AsSpan().SequenceEqual(expected) ? null : $"{Show(e.Text)}: expected {Show(expected)}, got {Show(ids)}";
         });
+        // SentencePiece's form has one more "▁" (" grabbed": "▁" + "▁grabbed"; transformers: "▁grabbed").
+        AssertAll(leading, e => !Llama2.Encode(e.Text).AsSpan().SequenceEqual(e.Ids) ? null : Show(e.Text));
+    }
 
     [Fact]
     public void WithoutSpecialTokensThereIsNoBos()
     {
         Assert.Equal(new[] { 15043, 3186, 29991 }, Llama2.Encode("Hello world!", addSpecialTokens: false));
-        AssertAll(Expected, e => Llama2.Encode(e.Text, false).AsSpan().SequenceEqual(e.Ids.AsSpan(1)) ? null : Show(e.Text));
+        AssertAll(Expected, e => Llama2.Encode(e.Text, false).AsSpan().SequenceEqual(Llama2.Encode(e.Text).AsSpan(1)) ? null : Show(e.Text));
     }
 
-    // HF Llama-2 decoding maps "▁" to a space and strips the one leading space the normalizer added, so every string
-    // round-trips except those containing "▁" itself (it comes back as a space in HF too).
+    // HF Llama-2 decoding maps "▁" to a space and strips one leading space (the "▁" Metaspace added), so every string
+    // round-trips except those containing "▁" itself (it comes back as a space in HF too) and those that start with a
+    // space: Metaspace added no "▁" to them, so transformers' decoder strips their own first space.
     [Fact]
     public void DecodeInvertsEncode() =>
         AssertAll(Expected.Where(e => !e.Text.Contains('▁')), e =>
         {
             string back = Llama2.Decode(Llama2.Encode(e.Text));
-            return back == e.Text ? null : $"{Show(e.Text)} came back as {Show(back)}";
+            string expected = e.Text.StartsWith(' ') ? e.Text[1..] : e.Text;
+            return back == expected ? null : $"{Show(e.Text)} came back as {Show(back)}";
         });
 
     [Fact]

@@ -30,16 +30,31 @@ public class SentencePieceTokenizerTests
         Assert.True(SentencePieceModel.Parse(File.ReadAllBytes(Path.Combine(SpmTrimmed.Folder, "tokenizer.model"))).RemoveExtraWhitespaces);
     }
 
-    [Fact]
-    public void EncodeMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(Spm);
+    /// <summary>SentencePiece's own form of a folder (what spm_encode gives), built with the folder's tokenizer_config.json.</summary>
+    internal static Tokenizer AsSentencePiece(string folder, Func<SentencePieceModel, SentencePieceModel>? edit = null)
+    {
+        string configPath = Path.Combine(folder, "tokenizer_config.json");
+        TokenizerConfig? config = null;
+        if (File.Exists(configPath))
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(configPath));
+            config = TokenizerConfig.Parse(doc.RootElement);
+        }
+        var sp = SentencePieceModel.Parse(File.ReadAllBytes(Path.Combine(folder, "tokenizer.model")));
+        var (t, defaults) = SentencePieceImporter.BuildAsSentencePiece(edit is null ? sp : edit(sp), config);
+        t.ApplyConfig(config, defaults);
+        return t;
+    }
 
     [Fact]
-    public void RemoveExtraWhitespacesMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(SpmTrimmed);
+    public void SentencePieceFormMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(Spm, AsSentencePiece(Spm.Folder));
 
-    static void AssertMatches(TokenizerFixture fixture)
+    [Fact]
+    public void SentencePieceFormWithRemoveExtraWhitespacesMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(SpmTrimmed, AsSentencePiece(SpmTrimmed.Folder));
+
+    static void AssertMatches(TokenizerFixture fixture, Tokenizer t)
     {
         Assert.True(fixture.Expected.Count >= 300, $"expected.jsonl has {fixture.Expected.Count} lines");
-        var t = fixture.Tokenizer;
         Assert.Equal((int?)1, t.BosId);
         Assert.Equal((int?)2, t.EosId);
         Assert.Equal((int?)0, t.UnkId);
@@ -51,19 +66,62 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void DecodeInvertsEncode() =>
+    public void LlamaTokenizerMatchesSpmEncodeExceptAfterALeadingSpace()
+    {
+        // Tokenizer.Load gives transformers 5's LlamaTokenizer (the config says legacy: true): spm_encode's ids, except
+        // that text starting with a space gets the ids of the text without it (Llama2Fixture.LeadsWithSpace).
+        var t = Spm.Tokenizer;
+        var sentencePiece = AsSentencePiece(Spm.Folder);
+        Assert.True(Spm.Expected.Count(e => LeadsWithSpace(e.Text)) >= 20);
+        AssertAll(Spm.Expected, e =>
+        {
+            var ids = t.Encode(e.Text);
+            var expected = LeadsWithSpace(e.Text) ? LlamaTokenizerIds(sentencePiece, e.Text) : e.Ids;
+            return ids.AsSpan().SequenceEqual(expected) ? null : $"{Show(e.Text)}: expected {Show(expected)}, got {Show(ids)}";
+        });
+    }
+
+    [Fact]
+    public void LlamaTokenizerIgnoresRemoveExtraWhitespaces()
+    {
+        // transformers 5's LlamaTokenizer builds no normalizer from the file, so the model's remove_extra_whitespaces
+        // (SentencePiece: leading and trailing spaces dropped, runs collapsed) plays no part: the ids are those
+        // SentencePiece gives with that option off, up to the leading-space rule.
+        var t = SpmTrimmed.Tokenizer;
+        var untrimmed = AsSentencePiece(SpmTrimmed.Folder, sp => sp with { RemoveExtraWhitespaces = false });
+        Assert.True(SpmTrimmed.Expected.Count(e => e.Text.Contains("  ") || e.Text.EndsWith(' ')) >= 20);
+        AssertAll(SpmTrimmed.Expected, e =>
+        {
+            var ids = t.Encode(e.Text);
+            var expected = LeadsWithSpace(e.Text) ? LlamaTokenizerIds(untrimmed, e.Text) : untrimmed.Encode(e.Text);
+            return ids.AsSpan().SequenceEqual(expected) ? null : $"{Show(e.Text)}: expected {Show(expected)}, got {Show(ids)}";
+        });
+        // Where the option changes nothing, spm_encode's own ids.
+        AssertAll(SpmTrimmed.Expected.Where(e => !LeadsWithSpace(e.Text) && !e.Text.EndsWith(' ') && !e.Text.EndsWith('▁') && !e.Text.Contains("  ")),
+            e => t.Encode(e.Text).AsSpan().SequenceEqual(e.Ids) ? null : Show(e.Text));
+    }
+
+    [Fact]
+    public void DecodeInvertsEncode()
+    {
+        // SentencePiece's form round-trips; transformers' form loses the first space of text that starts with one
+        // (Metaspace added no "▁" there, and the decoder strips one space).
+        var sentencePiece = AsSentencePiece(Spm.Folder);
         AssertAll(Spm.Expected.Where(e => !e.Text.Contains('▁')), e =>
         {
-            string back = Spm.Tokenizer.Decode(Spm.Tokenizer.Encode(e.Text));
-            return back == e.Text ? null : $"{Show(e.Text)} came back as {Show(back)}";
+            string back = sentencePiece.Decode(sentencePiece.Encode(e.Text)), transformers = Spm.Tokenizer.Decode(Spm.Tokenizer.Encode(e.Text));
+            return back == e.Text && transformers == (e.Text.StartsWith(' ') ? e.Text[1..] : e.Text) ? null : $"{Show(e.Text)} came back as {Show(back)} / {Show(transformers)}";
         });
+    }
 
     [Fact]
     public void ConfigDecidesBosAndEos()
     {
+        // transformers 5's LlamaTokenizer adds BOS/EOS from a tokenizer.model only as tokenizer_config.json asks.
         using var folder = Spm.CopyFiles("tokenizer.model");
-        var plain = Tokenizer.Load(folder.Path); // no config: LlamaTokenizer's defaults, BOS only
-        Assert.Equal(Spm.Tokenizer.Encode("Hello"), plain.Encode("Hello"));
+        var plain = Tokenizer.Load(folder.Path);
+        Assert.Equal(Spm.Tokenizer.Encode("Hello", false), plain.Encode("Hello"));
+        Assert.Equal([1, .. Spm.Tokenizer.Encode("Hello", false)], Spm.Tokenizer.Encode("Hello"));
         File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{"add_bos_token": false, "add_eos_token": true}""");
         var eos = Tokenizer.Load(folder.Path);
         Assert.Equal([.. Spm.Tokenizer.Encode("Hello", false), 2], eos.Encode("Hello"));
@@ -81,11 +139,11 @@ public class SentencePieceTokenizerTests
     public void NonLegacyConfigPrependsOnlyAtTheStart()
     {
         using var folder = Spm.CopyFiles("tokenizer.model");
-        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{"tokenizer_class": "LlamaTokenizer", "legacy": false}""");
+        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{"tokenizer_class": "LlamaTokenizer", "legacy": false, "add_bos_token": true}""");
         var t = Tokenizer.Load(folder.Path);
         // transformers' non-legacy Llama (Metaspace, prepend_scheme "first") adds no "▁" before text that already
         // starts with a space or "▁", unlike SentencePiece; all other strings get SentencePiece's ids.
-        var plain = Spm.Expected.Where(e => !e.Text.StartsWith(' ') && !e.Text.StartsWith('▁')).ToList();
+        var plain = Spm.Expected.Where(e => !LeadsWithSpace(e.Text)).ToList();
         Assert.True(plain.Count > 300);
         AssertAll(plain, e => t.Encode(e.Text).AsSpan().SequenceEqual(e.Ids) ? null : Show(e.Text));
         Assert.Equal(Spm.Tokenizer.Encode("Hello", false), t.Encode(" Hello", false));
@@ -131,9 +189,10 @@ public sealed class SentencePieceModelFileTests : IDisposable
     }
 
     [Fact]
-    public void Llama2AsATokenizerModelGivesTheNpmPackagesIdsOnEveryFixtureLine()
+    public void Llama2AsATokenizerModelInSentencePieceFormGivesTheNpmPackagesIdsOnEveryFixtureLine()
     {
-        var t = Tokenizer.Load(WriteModel(SentencePieceModelWriter.Write(Llama2Pieces())));
+        string dir = WriteModel(SentencePieceModelWriter.Write(Llama2Pieces()), """{"add_bos_token": true}""");
+        var t = SentencePieceTokenizerTests.AsSentencePiece(dir);
         Assert.Equal(32000, t.VocabSize);
         Assert.Equal(((int?)0, (int?)1, (int?)2), (t.UnkId, t.BosId, t.EosId));
         AssertAll(Expected, e =>
@@ -142,6 +201,47 @@ public sealed class SentencePieceModelFileTests : IDisposable
             return ids.AsSpan().SequenceEqual(e.Ids) ? null : $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(ids)}";
         });
         Assert.Equal("Hello world!", t.Decode(t.Encode("Hello world!")));
+    }
+
+    [Fact]
+    public void Llama2AsATokenizerModelGivesLlamaTokenizersIdsWithMergesInPieceIdOrder()
+    {
+        // transformers 5 makes a tokenizer.model's merges by piece id (generate_merges: each piece's splits into two
+        // pieces, in id order, shorter left part first), not by score as SentencePiece merges. So the file gives what
+        // LlamaTokenizer gives over Llama-2's tokenizer.json with its merges put in that order.
+        const string config = """{"tokenizer_class": "LlamaTokenizer", "legacy": true, "add_bos_token": true}""";
+        var t = Tokenizer.Load(WriteModel(SentencePieceModelWriter.Write(Llama2Pieces()), config));
+        Assert.Equal(32000, t.VocabSize);
+        Assert.Equal(((int?)0, (int?)1, (int?)2), (t.UnkId, t.BosId, t.EosId));
+        var byId = Tokenizer.FromJson(JsonWith(root => root["model"]!["merges"] = MergesInPieceIdOrder(root["model"]!["vocab"]!.AsObject())), config);
+        AssertAll(Expected, e =>
+        {
+            var ids = t.Encode(e.Text);
+            var expected = byId.Encode(e.Text);
+            return ids.AsSpan().SequenceEqual(expected) ? null : $"{Show(e.Text)}: expected {Show(expected)}, got {Show(ids)}";
+        });
+        Assert.Equal("Hello world!", t.Decode(t.Encode("Hello world!")));
+        // Meta's whitespace pieces ("▁▁" = 259, ...) have low ids but the lowest scores: only text with a run of spaces
+        // comes out differently from Llama-2's tokenizer.json ("  two": "▁▁" + "two", not "▁" + "▁two").
+        var differ = Expected.Where(e => !t.Encode(e.Text).AsSpan().SequenceEqual(Llama2.Encode(e.Text))).ToList();
+        Assert.NotEmpty(differ);
+        AssertAll(differ, e => System.Text.RegularExpressions.Regex.IsMatch(e.Text, "[ ▁]{2}") ? null : Show(e.Text));
+    }
+
+    static System.Text.Json.Nodes.JsonArray MergesInPieceIdOrder(System.Text.Json.Nodes.JsonObject vocab)
+    {
+        var ids = vocab.ToDictionary(p => p.Key, p => p.Value!.GetValue<int>());
+        var merges = new System.Text.Json.Nodes.JsonArray();
+        foreach (var (piece, _) in ids.OrderBy(p => p.Value))
+        {
+            var runes = piece.EnumerateRunes().Select(r => r.ToString()).ToArray();
+            for (int cut = 1; cut < runes.Length; cut++)
+            {
+                string left = string.Concat(runes[..cut]), right = string.Concat(runes[cut..]);
+                if (ids.ContainsKey(left) && ids.ContainsKey(right)) merges.Add(new System.Text.Json.Nodes.JsonArray(left, right));
+            }
+        }
+        return merges;
     }
 
     [Theory]

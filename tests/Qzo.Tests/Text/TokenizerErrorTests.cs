@@ -137,11 +137,18 @@ public sealed class TokenizerErrorTests : IDisposable
     }
 
     [Fact]
-    public void AddBosWithoutABosTokenIsAnError()
+    public void AddBosWithABosTokenMissingFromTheVocabIsAnError()
     {
-        var e = LoadFails(Minimal(), """{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<nope>"}""");
+        // transformers would give "<nope>" a new id past the vocabulary; Qzo refuses rather than invent one.
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), """{"a": 0}""");
+        File.WriteAllText(Path.Combine(_dir, "merges.txt"), "#version: 0.2\n");
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": "<nope>"}""");
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
         Assert.Contains("tokenizer_config.json", e.Message);
         Assert.Contains("add_bos_token", e.Message);
+        // Without a BOS token at all, add_bos_token adds nothing, as in transformers.
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": null}""");
+        Assert.Equal(new[] { 0 }, Tokenizer.Load(_dir).Encode("a"));
     }
 
     [Fact]

@@ -122,16 +122,38 @@ public class TokenizerPipelineTests
     }
 
     [Fact]
-    public void LlamaTokenizerConfigDecidesBosAndEosLikeTransformers()
+    public void WithTokenizerJsonTheFilesPostProcessorDecidesBosAndEos()
     {
+        // transformers 5 drops add_bos_token / add_eos_token from tokenizer_config.json when there is a tokenizer.json
+        // and keeps the file's template (transformers 4's LlamaTokenizerFast rebuilt it from them).
         string json = Llama2Fixture.Json;
-        Assert.Equal(new[] { 1, 15043, 2 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
-        Assert.Equal(new[] { 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer", "add_bos_token": false}""").Encode("Hello"));
-        // Other classes keep tokenizer.json's post-processor.
+        Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
+        Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer", "add_bos_token": false}""").Encode("Hello"));
         Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "PreTrainedTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
         var t = Tokenizer.FromJson(json, """{"bos_token": {"content": "<s>", "__type": "AddedToken"}, "pad_token": "<unk>", "eos_token": "</s>"}""");
         Assert.Equal((int?)0, t.PadId);
         Assert.Equal((int?)1, t.BosId);
+    }
+
+    [Fact]
+    public void TokenizerClassDecidesThePipeline()
+    {
+        // Llama-2's file has a Prepend normalizer; LlamaTokenizer replaces it with Metaspace, which gives a leading
+        // space no second "▁". With legacy: false (transformers 5's default) only the start of the text gets "▁".
+        string json = Llama2Fixture.Json;
+        var file = Tokenizer.FromJson(json);
+        var legacy = Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizerFast", "legacy": true}""");
+        var first = Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer"}""");
+        var never = Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer", "add_prefix_space": false}""");
+        int hello = 15043, world = 3186, worldNoSpace = file.TokenToId("world")!.Value;
+        Assert.Equal(new[] { 1, 29871, hello }, file.Encode(" Hello"));
+        Assert.Equal(new[] { 1, hello }, legacy.Encode(" Hello"));
+        Assert.Equal(new[] { 1, hello }, first.Encode(" Hello"));
+        Assert.Equal(new[] { 1, hello, 2, world }, legacy.Encode("Hello</s>world"));
+        Assert.Equal(new[] { 1, hello, 2, worldNoSpace }, first.Encode("Hello</s>world"));
+        Assert.Equal(new[] { 1, worldNoSpace }, never.Encode("world"));
+        Assert.Equal("Hello world", legacy.Decode(legacy.Encode("Hello</s>world")));
+        Assert.Equal(" world", never.Decode(never.Encode(" world")));
     }
 
     [Fact]

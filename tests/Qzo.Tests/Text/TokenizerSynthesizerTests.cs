@@ -52,7 +52,8 @@ public class TokenizerSynthesizerTests
             Assert.Equal(1, ids[0]);
             Assert.All(ids, id => Assert.InRange(id, 0, vocabSize - 1));
             Assert.DoesNotContain(0, ids); // byte fallback covers everything: no <unk>
-            Assert.Equal(s, t.Decode(ids));
+            // transformers 5's LlamaTokenizer gives a leading space no "▁" of its own, and its decoder strips one.
+            Assert.Equal(s.StartsWith(' ') ? s[1..] : s, t.Decode(ids));
         }
     }
 
