@@ -5,7 +5,7 @@ saves each in the files a Hub repository ships, and records for ~2,000 varied st
 AutoTokenizer.from_pretrained(folder) produces (so BOS/EOS are added as transformers adds them), plus the ids of the
 raw `tokenizers` / `sentencepiece` object for comparison. Nothing is downloaded; everything is seeded.
 
-Folders written (each with expected.jsonl and reference.json):
+Folders written (each with expected.jsonl.gz and reference.json):
   gpt2-bytelevel/     tokenizer.json + tokenizer_config.json   GPT-2 layout: ByteLevel pre-tokenizer with its regex
   gpt2-vocab-merges/  vocab.json + merges.txt + config         the same model as the classic slow-tokenizer files
   opt-style/          vocab.json + merges.txt + config         OPT: <s> <pad> </s> <unk> = 0..3, add_bos_token with </s>
@@ -16,7 +16,7 @@ Folders written (each with expected.jsonl and reference.json):
 and probes, the same files under other settings (build_probes says what each settles): llama2-class-flags/,
 llama2-model-config/, llama3-as-llama-class/, spm-llama-defaults/, spm-llama-scores/.
 
-expected.jsonl: one {"text", "ids", "ids_no_special"[, "library_ids"]} per line (UTF-8); "ids" / "ids_no_special" are
+expected.jsonl.gz (gzip): one {"text", "ids", "ids_no_special"[, "library_ids"]} per line (UTF-8); "ids" / "ids_no_special" are
 AutoTokenizer's encode(text) / encode(text, add_special_tokens=False); "library_ids", present only where it differs
 from "ids", is the raw library's encode (tokenizers: add_special_tokens=True; sentencepiece: BOS + encode_as_ids).
 Qzo's test tests/Qzo.Tests/Text/HfTokenizerOracleTests.cs reads every folder under tests/fixtures/hf-tokenizers/.
@@ -26,6 +26,7 @@ Run on the device (needs tokenizers, transformers; sentencepiece optional), unde
 then copy the folder to tests/fixtures/hf-tokenizers/ in the repository.
 Not part of Qzo: nothing in the product needs Python.
 """
+import gzip
 import io
 import json
 import os
@@ -402,8 +403,9 @@ def record(folder, lib, specials, strings, versions):
             differ += 1
             line["library_ids"] = lib_ids
         lines.append(json.dumps(line, ensure_ascii=False))
-    with open(os.path.join(folder, "expected.jsonl"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    # gzip (mtime 0, so reruns give the same bytes): the fixtures travel to the GPU machine inside a 64 MiB tree.
+    with gzip.GzipFile(os.path.join(folder, "expected.jsonl.gz"), "wb", compresslevel=9, mtime=0) as f:
+        f.write(("\n".join(lines) + "\n").encode("utf-8"))
     write_json(os.path.join(folder, "reference.json"), {
         "reference": "ids and ids_no_special: transformers AutoTokenizer.from_pretrained(folder).encode(text[, add_special_tokens=False])",
         "autotokenizer_class": type(auto).__name__, "strings": len(strings), "specials_in_strings": specials,
