@@ -50,7 +50,8 @@ public static partial class CheckpointQuantizer
     /// quantized; all four at once without true_sequential), and the hidden states then pass through the quantized layer
     /// to the next. Only the current layer's weights, its Hessians and the calibration hidden states are in memory; the
     /// output is written shard by shard in layer order as the layers finish, into a temporary folder renamed at the end.
-    /// The forward passes run on <paramref name="backend"/> (default: the CPU); the per-matrix algorithm on the CPU.
+    /// Everything runs on <paramref name="backend"/> (default: the CPU): the forward passes, the Hessians and the per-matrix
+    /// algorithm (<see cref="GptqSolver"/>).
     /// </summary>
     public static GptqQuantizationReport QuantizeGptq(string input, string output, GptqConfig config, CalibrationOptions calibration,
                                                       int blockSize = 128, bool overwrite = false, IProgress<GptqProgress>? progress = null,
@@ -126,7 +127,7 @@ public static partial class CheckpointQuantizer
             {
                 var clock = Stopwatch.StartNew();
                 GptqSolution solution;
-                try { solution = GptqQuantizer.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
+                try { solution = GptqSolver.Quantize(device, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
                 catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
                 var quantized = solution.Dequantize();
                 var rtn = RtnQuantizer.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, config);

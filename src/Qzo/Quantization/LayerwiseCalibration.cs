@@ -5,7 +5,7 @@ namespace Qzo.Quantization;
 
 /// <summary>One decoder-layer linear as <see cref="LayerwiseCalibration"/> reaches it.</summary>
 /// <param name="Weight">the checkpoint's weight, row-major [out, in] float32</param>
-/// <param name="Hessian">Σ xxᵀ of the calibration inputs that reach the linear through the parts already replaced</param>
+/// <param name="Hessian">Σ xxᵀ of the calibration inputs that reach the linear through the parts already replaced, on the backend</param>
 public sealed record CalibratedLinear(string Name, int Layer, int InFeatures, int OutFeatures, float[] Weight, HessianAccumulator Hessian);
 
 /// <summary>
@@ -62,18 +62,23 @@ public static class LayerwiseCalibration
                 string what = string.Join(", ", passes[p].SelectMany(g => g).Select(x => ShortName(x.Name)));
                 progress?.Report(new((l + (double)p / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: {what}"));
                 // Each group's inputs are the same tensor for every linear in it: one Hessian per group, collected at its first linear.
-                var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(g[0].InFeatures), StringComparer.Ordinal);
-                var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)), StringComparer.Ordinal);
-                RunAll(layer, observers);
-                foreach (var group in passes[p])
+                var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(backend, g[0].InFeatures), StringComparer.Ordinal);
+                try
                 {
-                    var hessian = hessians[group[0].Name];
-                    foreach (var linear in group)
+                    var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)), StringComparer.Ordinal);
+                    RunAll(layer, observers);
+                    foreach (var group in passes[p])
                     {
-                        var replacement = replace(new CalibratedLinear(linear.Name, l, linear.InFeatures, linear.OutFeatures, layer.Weight(linear), hessian));
-                        layer.SetWeight(linear, replacement);
+                        var hessian = hessians[group[0].Name];
+                        foreach (var linear in group)
+                        {
+                            // The checkpoint's values, not the backend's copy (bf16 on a GPU).
+                            var weight = source.Tensors.ReadFloat32(linear.Name + ".weight");
+                            layer.SetWeight(linear, replace(new CalibratedLinear(linear.Name, l, linear.InFeatures, linear.OutFeatures, weight, hessian)));
+                        }
                     }
                 }
+                finally { foreach (var hessian in hessians.Values) hessian.Dispose(); }
             }
             progress?.Report(new((l + (double)passes.Count / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: output"));
             RunAll(layer, null); // the next layer's inputs come through the replaced layer

@@ -32,8 +32,9 @@ public class GptqCliTests
         Assert.All(rows, r => Assert.Equal(24, JsonNode.Parse(r)!["input_ids"]!.AsArray().Count));
 
         var r = CliProcess.Ok("quantize", "--method", "gptq", "--bits", "4", "--group-size", "32", "--desc-act", "--calibration", EnglishCalibration(folder),
-                              "--calibration-samples", "6", "--calibration-length", "32", "--report", folder["report.json"], folder["m"], folder["q"]);
+                              "--calibration-samples", "6", "--calibration-length", "32", "--report", folder["report.json"], "--device", "cpu", folder["m"], folder["q"]);
         Assert.Contains("calibration: 6 samples × 32 tokens", r.Stdout);
+        Assert.Contains("on cpu", r.Stdout);
         Assert.Contains("act-order", r.Stdout);
         var report = JsonNode.Parse(File.ReadAllText(folder["report.json"]))!;
         Assert.Equal(14, report["linears"]!.AsArray().Count);
@@ -79,6 +80,10 @@ public class GptqCliTests
         Fails("needs --calibration", "--method", "gptq");
         Fails("--desc-act applies to --method gptq only", "--method", "rtn", "--desc-act");
         Fails("--report needs --calibration", "--method", "aqlm", "--report", folder["r.json"]);
+        Fails("--device must be cuda, cpu or auto", "--method", "gptq", "--calibration", calibration, "--device", "tpu");
+        Fails("--device applies to --method gptq, and to the others with --calibration", "--method", "nf4", "--device", "cpu");
+        if (!Qzo.Compute.Cuda.CudaBackend.IsCudaAvailable()) // the build machines: asking for a GPU stops before anything is written
+            Fails("--device cuda: ", "--method", "gptq", "--calibration", calibration, "--device", "cuda");
         Fails("calibration file not found", "--method", "nf4", "--calibration", folder["missing.jsonl"]);
         Fails("--static-groups applies with --desc-act only", "--method", "gptq", "--calibration", calibration, "--static-groups");
         Fails("--damp must be between 0 and 1", "--method", "gptq", "--calibration", calibration, "--damp", "1.5");
