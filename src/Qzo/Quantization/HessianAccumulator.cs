@@ -18,7 +18,8 @@ public sealed class HessianAccumulator : IDisposable
         _backend = backend;
         Columns = columns;
         Sum = backend.Allocate(DType.F32, (long)columns * columns, MemoryCategory.Workspace);
-        backend.Upload<float>(Sum, new float[(long)columns * columns]);
+        var zeros = new float[Math.Min(Sum.Length, 1 << 20)];
+        for (long at = 0; at < Sum.Length; at += zeros.Length) backend.Upload<float>(Sum, zeros.AsSpan(0, (int)Math.Min(zeros.Length, Sum.Length - at)), at);
     }
 
     public int Columns { get; }

@@ -36,12 +36,14 @@ public sealed partial class CudaBackend
     public double QuadraticForm(DeviceTensor h, DeviceTensor d, int rows, int n)
     {
         if (rows == 0) return 0;
-        using var product = (IlgpuTensor)Allocate(DType.F32, (long)rows * n, MemoryCategory.Workspace);
-        using var partial = (IlgpuTensor)Allocate(DType.F64, rows, MemoryCategory.Workspace);
+        long count = (long)rows * n;
+        int threads = (int)Math.Min(count, 1 << 16);
+        using var product = (IlgpuTensor)Allocate(DType.F32, count, MemoryCategory.Workspace);
+        using var partial = (IlgpuTensor)Allocate(DType.F64, threads, MemoryCategory.Workspace);
         if (Blas is { } blas) blas.MultiplyF32(Ilgpu(d).Pointer, Ilgpu(h).Pointer, product.Pointer, rows, n, n);
-        else Dense.GemmF32(Count((long)rows * n), VF(d), VF(h), product.View<float>(), n, n);
-        Dense.RowDot(rows, product.View<float>(), VF(d), partial.View<double>(), n);
-        var sums = new double[rows];
+        else Dense.GemmF32(Count(count), VF(d), VF(h), product.View<float>(), n, n);
+        Dense.DotPartials(threads, product.View<float>(), VF(d), partial.View<double>(), count, threads);
+        var sums = new double[threads];
         Download<double>(partial, sums);
         double total = 0;
         foreach (double s in sums) total += s;

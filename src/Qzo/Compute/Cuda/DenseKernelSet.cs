@@ -22,9 +22,9 @@ sealed class DenseKernelSet(Accelerator a)
     public Action<Index1D, ArrayView<ushort>, ArrayView<float>> Bf16ToF32 =>
         _bf16ToF32 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<float>>(DenseKernels.Bf16ToF32);
 
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, int>? _rowDot;
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, int> RowDot =>
-        _rowDot ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, int>(DenseKernels.RowDot);
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int>? _dotPartials;
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int> DotPartials =>
+        _dotPartials ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int>(DenseKernels.DotPartials);
 
     Action<Index1D, ArrayView<float>, ArrayView<int>>? _firstNonFinite;
     public Action<Index1D, ArrayView<float>, ArrayView<int>> FirstNonFinite =>

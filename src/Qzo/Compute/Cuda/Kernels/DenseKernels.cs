@@ -4,7 +4,7 @@ namespace Qzo.Compute.Cuda.Kernels;
 
 /// <summary>
 /// The float64 and Gram-matrix operations of <see cref="IBackend"/> as plain kernels: the helpers every device uses
-/// (copies, identity, reversal, bf16 → f32, row sums), and for ILGPU's CPU accelerator, where cuBLAS does not exist,
+/// (copies, identity, reversal, bf16 → f32, dot products), and for ILGPU's CPU accelerator, where cuBLAS does not exist,
 /// the products and triangular solves cuBLAS does on a GPU (one thread per output element, row or column; tests only).
 /// </summary>
 static class DenseKernels
@@ -37,13 +37,13 @@ static class DenseKernels
 
     public static void Bf16ToF32(Index1D index, ArrayView<ushort> source, ArrayView<float> destination) => destination[index] = Bf16.ToFloat(source[index]);
 
-    /// <summary>partial[r] = Σ_j a[r, j]·b[r, j] over rows of n, summed in double.</summary>
-    public static void RowDot(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<double> partial, int n)
+    /// <summary>partial[t] = Σ a[i]·b[i] over i = t, t + threads, t + 2·threads, … &lt; count, in double (reads coalesced across threads).</summary>
+    public static void DotPartials(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<double> partial, long count, int threads)
     {
-        int r = index;
+        int t = index;
         double sum = 0;
-        for (int j = 0; j < n; j++) sum += (double)a[(long)r * n + j] * b[(long)r * n + j];
-        partial[r] = sum;
+        for (long i = t; i < count; i += threads) sum += (double)a[i] * b[i];
+        partial[t] = sum;
     }
 
     /// <summary>Index of the first non-finite value: status[0] = min over such indices.</summary>
