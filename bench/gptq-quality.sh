@@ -4,17 +4,12 @@
 # Everything runs on the CPU; about 15 minutes on 2 cores. Usage: bench/gptq-quality.sh [WORK_FOLDER]
 # Prints one markdown table per teacher (the numbers in bench/results/2026-11-23-gptq-cpu/ came from this script).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)}
-dotnet build -c Release "$repo/src/Qzo.Cli" > /dev/null
-qzo() { dotnet "$repo/src/Qzo.Cli/bin/Release/net10.0/Qzo.Cli.dll" "$@"; }
-loss() { qzo eval "$1" --data "$2" --json "$1.eval.json" > /dev/null; python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['loss'])" "$1.eval.json"; }
+source "$(dirname "$0")/quality-common.sh"
 
 table() { # name, synth options, bit widths, group sizes
   local dir="$work/$1"; mkdir -p "$dir"; cd "$dir"
-  qzo synth --force --out teacher $2 > /dev/null
-  qzo sample teacher --out calib.jsonl --count 128 --length 64 --seed 1 > /dev/null
-  qzo sample teacher --out test.jsonl --count 128 --length 64 --seed 2 > /dev/null
+  make_teacher "$2"
   echo; echo "### $1 teacher: qzo synth $2"; echo
   echo "unquantized held-out loss: $(loss teacher test.jsonl)"; echo
   echo "| bits | group | act-order | rel. error GPTQ | rel. error RTN | held-out loss GPTQ | held-out loss RTN |"
@@ -24,13 +19,13 @@ table() { # name, synth options, bit widths, group sizes
     local rtn; rtn=$(loss "rtn-$b-$g" test.jsonl)
     for act in no yes; do
       local flag=(); [ "$act" = yes ] && flag=(--desc-act)
-      qzo quantize --force --method gptq --bits "$b" --group-size "$g" "${flag[@]}" --calibration calib.jsonl \
-          --calibration-length 64 --report "gptq-$b-$g-$act.json" teacher "gptq-$b-$g-$act" > /dev/null
+      qzo quantize --force --method gptq --bits "$b" --group-size "$g" "${flag[@]}" "${calibration[@]}" \
+          --report "gptq-$b-$g-$act.json" teacher "gptq-$b-$g-$act" > /dev/null
       local errors; errors=$(python3 -c "import json,sys; r = json.load(open(sys.argv[1])); print('%.4f | %.4f' % (r['mean_relative_error'], r['mean_rtn_relative_error']))" "gptq-$b-$g-$act.json")
       echo "| $b | $g | $act | $errors | $(loss "gptq-$b-$g-$act" test.jsonl) | $rtn |"
     done
   done; done
 }
 
-table structured "--hidden 256 --layers 4 --heads 8 --kv-heads 4 --vocab 1024 --low-rank 16 --outliers 4 --seed 1" "2 3 4" "32 128"
-table plain "--hidden 256 --layers 4 --heads 8 --kv-heads 4 --vocab 1024 --seed 1" "3 4" "128"
+table structured "$structured_teacher" "2 3 4" "32 128"
+table plain "$plain_teacher" "3 4" "128"

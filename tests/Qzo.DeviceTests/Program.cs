@@ -5,7 +5,8 @@ if (args.Length > 0 && args[0] == "tests")
 {
     Environment.SetEnvironmentVariable("QZO_TEST_DEVICE", "cuda");
     return TestRunner.Run(
-        [typeof(Qzo.Tests.Compute.GpuKernelTests), typeof(Qzo.Tests.Models.GpuForwardTests), typeof(Qzo.Tests.Generation.GpuGenerationTests), typeof(Qzo.Tests.Models.FormatGpuForwardTests), typeof(DeviceOnlyChecks), typeof(StreamingKernelChecks)],
+        [typeof(Qzo.Tests.Compute.GpuKernelTests), typeof(Qzo.Tests.Models.GpuForwardTests), typeof(Qzo.Tests.Generation.GpuGenerationTests), typeof(Qzo.Tests.Models.FormatGpuForwardTests), typeof(Qzo.Tests.Compute.GpuGptqTests),
+         typeof(DeviceOnlyChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks)],
         filter: args.Length > 1 ? args[1] : null);
 }
 Console.Error.WriteLine("usage: qzo-device qzo ARGS...   |   qzo-device tests [NAME-FILTER]");

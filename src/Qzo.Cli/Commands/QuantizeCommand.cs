@@ -31,7 +31,10 @@ static class QuantizeCommand
             if (QuantizeFormatOptions.Handles(chosen))
             {
                 if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException($"{gptqFlag} applies to --method gptq only");
+                var data = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
+                using var measuring = gptq.CreateBackend(r, chosen);
                 formats.Run(r, chosen, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(force));
+                gptq.Measure(r, data, measuring, chosen, r.GetValue(input)!, r.GetValue(output)!);
                 return;
             }
             if (chosen is not ("rtn" or "gptq")) throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
@@ -48,15 +51,18 @@ static class QuantizeCommand
             if (chosen == "gptq")
             {
                 var gptqConfig = gptq.Config(r, r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
-                gptq.Run(r, r.GetValue(input)!, r.GetValue(output)!, gptqConfig, r.GetValue(force));
+                using var backend = gptq.CreateBackend(r, chosen)!;
+                gptq.Run(r, r.GetValue(input)!, r.GetValue(output)!, gptqConfig, r.GetValue(force), backend);
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, {(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
                 return;
             }
-            gptq.NoteUnused(r, chosen);
             var config = GptqConfig.Create(r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
+            var measurement = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
+            using var measurementBackend = gptq.CreateBackend(r, chosen);
             ProgressDisplay.Run("quantizing", report =>
                 CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, r.GetValue(output)!, config, r.GetValue(force), new Progress<double>(f => report(f, null))));
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
+            gptq.Measure(r, measurement, measurementBackend, chosen, r.GetValue(input)!, r.GetValue(output)!);
         }));
         return command;
     }

@@ -8,7 +8,7 @@ namespace Qzo.Compute;
 /// trainable masters, logits and losses are F32; integer inputs (token ids, targets, masks, GPTQ words) are I32.
 /// Backends know nothing of models or training.
 /// </summary>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     string Name { get; }
     DType ComputeType { get; }

@@ -3,8 +3,8 @@ using Qzo.Numerics;
 
 namespace Qzo.Models;
 
-/// <summary>Receives the input rows [rows, in] a linear is about to multiply (as float32 on the host).</summary>
-public delegate void LinearInputObserver(ReadOnlySpan<float> input, int rows);
+/// <summary>Receives the input rows [rows, in] a linear is about to multiply, on the backend, in its compute type (valid during the call only).</summary>
+public delegate void LinearInputObserver(DeviceTensor input, int rows);
 
 /// <summary>
 /// A checkpoint's decoder run one layer at a time over hidden states the caller keeps, for calibration-based
@@ -163,7 +163,6 @@ public sealed class LayerwiseDecoder : IDisposable
         readonly Action<int, int> _run;
         IReadOnlyDictionary<string, LinearInputObserver>? _observers;
         int _pending;
-        float[] _observed = [];
 
         internal DecoderLayer(LayerwiseDecoder decoder, int index)
         {
@@ -270,10 +269,7 @@ public sealed class LayerwiseDecoder : IDisposable
         void Observe(ILinear linear, DeviceTensor x, int rows)
         {
             if (_observers is null || !_observers.TryGetValue(linear.Name, out var observer)) return;
-            long count = (long)rows * linear.InFeatures;
-            if (_observed.Length < count) _observed = new float[count];
-            _decoder.Download(x, _observed.AsSpan(0, (int)count));
-            observer(_observed.AsSpan(0, (int)count), rows);
+            observer(x, rows);
             if (--_pending == 0) throw new AllObserved();
         }
 

@@ -50,7 +50,8 @@ public static partial class CheckpointQuantizer
     /// quantized; all four at once without true_sequential), and the hidden states then pass through the quantized layer
     /// to the next. Only the current layer's weights, its Hessians and the calibration hidden states are in memory; the
     /// output is written shard by shard in layer order as the layers finish, into a temporary folder renamed at the end.
-    /// The forward passes run on <paramref name="backend"/> (default: the CPU); the per-matrix algorithm on the CPU.
+    /// Everything runs on <paramref name="backend"/> (default: the CPU): the forward passes, the Hessians and the per-matrix
+    /// algorithm (<see cref="GptqSolver"/>).
     /// </summary>
     public static GptqQuantizationReport QuantizeGptq(string input, string output, GptqConfig config, CalibrationOptions calibration,
                                                       int blockSize = 128, bool overwrite = false, IProgress<GptqProgress>? progress = null,
@@ -122,80 +123,31 @@ public static partial class CheckpointQuantizer
                 }
             }
 
-            int seq = set.Length;
-            int sequencesPerForward = Math.Max(1, rowsPerForward / seq);
-            using var decoder = LayerwiseDecoder.Open(source, device, sequencesPerForward * seq, seq);
-            int h = decoder.HiddenSize;
-            // The calibration hidden states, one array per window (all of them together can pass 2^31 floats).
-            var hidden = new float[set.Samples][];
-            for (int s0 = 0; s0 < set.Samples; s0 += sequencesPerForward)
+            LayerwiseCalibration.Run(source, set, device, rowsPerForward, config.TrueSequential, linear =>
             {
-                int count = Math.Min(sequencesPerForward, set.Samples - s0);
-                var embedded = decoder.Embed(set.Windows.Skip(s0).Take(count).ToList());
-                for (int k = 0; k < count; k++) hidden[s0 + k] = embedded.AsSpan(k * seq * h, seq * h).ToArray();
-            }
-            var batchBuffer = new float[(long)Math.Min(sequencesPerForward, set.Samples) * seq * h];
-
-            // Runs every calibration window through the layer: for the observers (the hidden states stay), or to move them on.
-            void RunAll(LayerwiseDecoder.DecoderLayer layer, IReadOnlyDictionary<string, LinearInputObserver>? observers)
+                var clock = Stopwatch.StartNew();
+                GptqSolution solution;
+                try { solution = GptqSolver.Quantize(device, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
+                catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
+                var quantized = solution.Dequantize();
+                var rtn = RtnQuantizer.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, config);
+                var rtnWeights = GptqReference.Dequantize(rtn.QWeight, rtn.QZeros, rtn.Scales.Select(x => (float)x).ToArray(), rtn.GIdx,
+                                                          linear.InFeatures, linear.OutFeatures, config.Bits, config.Format);
+                double error = linear.Hessian.RelativeError(linear.Weight, quantized, linear.OutFeatures);
+                double rtnError = linear.Hessian.RelativeError(linear.Weight, rtnWeights, linear.OutFeatures);
+                GptqLinearTensors packed;
+                try { packed = solution.Pack(config.Format); }
+                catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
+                produced[linear.Name + ".weight"] = GptqTensors(linear.Name, packed, config.Bits);
+                reports.Add(new GptqLinearReport(linear.Name, linear.Layer, linear.InFeatures, linear.OutFeatures, error, rtnError, clock.Elapsed.TotalSeconds));
+                return quantized;
+            }, layerDone: l =>
             {
-                for (int s0 = 0; s0 < set.Samples; s0 += sequencesPerForward)
-                {
-                    int count = Math.Min(sequencesPerForward, set.Samples - s0);
-                    var batch = batchBuffer.AsSpan(0, count * seq * h);
-                    for (int k = 0; k < count; k++) hidden[s0 + k].CopyTo(batch.Slice(k * seq * h, seq * h));
-                    if (observers is not null) { layer.Observe(batch, count, seq, observers); continue; }
-                    layer.Forward(batch, count, seq);
-                    for (int k = 0; k < count; k++) batch.Slice(k * seq * h, seq * h).CopyTo(hidden[s0 + k]);
-                }
-            }
-
-            for (int l = 0; l < decoder.LayerCount; l++)
-            {
-                using var layer = decoder.OpenLayer(l);
-                var passes = config.TrueSequential
-                    ? layer.SequentialGroups.Select(g => (IReadOnlyList<IReadOnlyList<DenseLinear>>)[g]).ToList()
-                    : [layer.SequentialGroups];
-                for (int p = 0; p < passes.Count; p++)
-                {
-                    string what = string.Join(", ", passes[p].SelectMany(g => g).Select(x => ShortName(x.Name)));
-                    progress?.Report(new((l + (double)p / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: {what}"));
-                    // Each group's inputs are the same tensor for every linear in it: one Hessian per group, collected at its first linear.
-                    var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(g[0].InFeatures), StringComparer.Ordinal);
-                    var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)), StringComparer.Ordinal);
-                    RunAll(layer, observers);
-                    foreach (var group in passes[p])
-                    {
-                        var hessian = hessians[group[0].Name];
-                        foreach (var linear in group)
-                        {
-                            var clock = Stopwatch.StartNew();
-                            var weight = layer.Weight(linear);
-                            GptqSolution solution;
-                            try { solution = GptqQuantizer.Quantize(weight, linear.OutFeatures, linear.InFeatures, hessian.Sum, settings); }
-                            catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
-                            var quantized = solution.Dequantize();
-                            var rtn = RtnQuantizer.Quantize(weight, linear.OutFeatures, linear.InFeatures, config);
-                            var rtnWeights = GptqReference.Dequantize(rtn.QWeight, rtn.QZeros, rtn.Scales.Select(x => (float)x).ToArray(), rtn.GIdx,
-                                                                      linear.InFeatures, linear.OutFeatures, config.Bits, config.Format);
-                            double error = hessian.RelativeError(weight, quantized, linear.OutFeatures);
-                            double rtnError = hessian.RelativeError(weight, rtnWeights, linear.OutFeatures);
-                            layer.SetWeight(linear, quantized);
-                            GptqLinearTensors packed;
-                            try { packed = solution.Pack(config.Format); }
-                            catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
-                            produced[linear.Name + ".weight"] = GptqTensors(linear.Name, packed, config.Bits);
-                            reports.Add(new GptqLinearReport(linear.Name, l, linear.InFeatures, linear.OutFeatures, error, rtnError, clock.Elapsed.TotalSeconds));
-                        }
-                    }
-                }
-                progress?.Report(new((l + (double)passes.Count / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: output"));
-                RunAll(layer, null); // the next layer's inputs come through the quantized layer
                 foreach (var name in layerOf.Where(kv => kv.Value == l && IsQuantizable(kv.Key)).Select(kv => kv.Key))
                     if (!produced.ContainsKey(name))
                         throw new QzoException($"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName()} layer runs");
                 WriteReadyShards(all: false);
-            }
+            }, progress);
             WriteReadyShards(all: true);
             if (shards.Count > 1) ShardedIndexWriter.Write(folder, weightMap, plan.Sum(o => o.Bytes));
 
@@ -207,8 +159,6 @@ public static partial class CheckpointQuantizer
         });
         return new GptqQuantizationReport(set.Samples, set.Length, set.TotalTokens, reports);
     }
-
-    static string ShortName(string linear) => GptqLayerPrefix().Replace(linear, "");
 
     static List<TensorToWrite> GptqTensors(string prefix, GptqLinearTensors q, int bits) =>
     [

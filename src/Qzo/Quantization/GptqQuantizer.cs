@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Qzo.Numerics;
 
 namespace Qzo.Quantization;
 
@@ -69,7 +70,8 @@ public sealed class GptqSolution
 /// static groups from the weights after dead-column zeroing, in the original order. Unlike AutoGPTQ, which finds codes
 /// with the fp32 scale and re-rounds them against the fp16 scale when packing, codes and the propagated error use the
 /// stored fp16 scale, so the checkpoint holds exactly the weights the algorithm compensated for. All of it runs in
-/// double; output rows are independent given U and run in parallel.
+/// double; output rows are independent given U and run in parallel. This is the plain-CPU reference; <c>qzo quantize</c>
+/// runs the same steps on its backend with <see cref="GptqSolver"/> (bit for bit the same on the CPU backend).
 /// </summary>
 public static class GptqQuantizer
 {
@@ -80,15 +82,7 @@ public static class GptqQuantizer
     /// <param name="hessian">row-major [inFeatures, inFeatures]: Σ xxᵀ (any positive multiple; GPTQ's 2/n·Σ xxᵀ gives the same result); symmetrized here</param>
     public static GptqSolution Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> hessian, GptqSettings s)
     {
-        GptqPacking.CheckBits(s.Bits);
-        GptqPacking.CheckPackable(inFeatures, s.Bits, "in_features", "qweight");
-        GptqPacking.CheckPackable(outFeatures, s.Bits, "out_features", "qzeros");
-        if (weight.Length != (long)outFeatures * inFeatures)
-            throw new ArgumentException($"weight has {weight.Length} elements, expected {outFeatures}·{inFeatures}", nameof(weight));
-        if (hessian.Length != (long)inFeatures * inFeatures)
-            throw new ArgumentException($"hessian has {hessian.Length} elements, expected {inFeatures}²", nameof(hessian));
-        if (s.BlockSize <= 0) throw new QzoException($"GPTQ block size must be positive, got {s.BlockSize}");
-        if (!(s.DampPercent > 0 && s.DampPercent < 1)) throw new QzoException($"GPTQ damp_percent must be in (0, 1), got {s.DampPercent}");
+        Validate(weight.Length, hessian.Length, outFeatures, inFeatures, s);
 
         int rows = outFeatures, n = inFeatures, maxq = (1 << s.Bits) - 1;
         int g = GptqPacking.EffectiveGroupSize(n, s.GroupSize);
@@ -198,6 +192,20 @@ public static class GptqQuantizer
             InFeatures = n, OutFeatures = rows, Bits = s.Bits, Groups = groups,
             Codes = codes, Scales = scales, Zeros = zeros, GIdx = gIdx, Order = order,
         };
+    }
+
+    /// <summary>The checks both implementations make before starting (shapes, packable sizes, settings).</summary>
+    internal static void Validate(long weightLength, long hessianLength, int outFeatures, int inFeatures, GptqSettings s)
+    {
+        GptqPacking.CheckBits(s.Bits);
+        GptqPacking.CheckPackable(inFeatures, s.Bits, "in_features", "qweight");
+        GptqPacking.CheckPackable(outFeatures, s.Bits, "out_features", "qzeros");
+        if (weightLength != (long)outFeatures * inFeatures)
+            throw new ArgumentException($"weight has {weightLength} elements, expected {outFeatures}·{inFeatures}", "weight");
+        if (hessianLength != (long)inFeatures * inFeatures)
+            throw new ArgumentException($"hessian has {hessianLength} elements, expected {inFeatures}²", "hessian");
+        if (s.BlockSize <= 0) throw new QzoException($"GPTQ block size must be positive, got {s.BlockSize}");
+        if (!(s.DampPercent > 0 && s.DampPercent < 1)) throw new QzoException($"GPTQ damp_percent must be in (0, 1), got {s.DampPercent}");
     }
 
     /// <summary>Grid of group <paramref name="k"/> of output <paramref name="r"/> from its values (find_params in fp32, as GPTQ runs it).</summary>

@@ -32,8 +32,9 @@ public class GptqCliTests
         Assert.All(rows, r => Assert.Equal(24, JsonNode.Parse(r)!["input_ids"]!.AsArray().Count));
 
         var r = CliProcess.Ok("quantize", "--method", "gptq", "--bits", "4", "--group-size", "32", "--desc-act", "--calibration", EnglishCalibration(folder),
-                              "--calibration-samples", "6", "--calibration-length", "32", "--report", folder["report.json"], folder["m"], folder["q"]);
+                              "--calibration-samples", "6", "--calibration-length", "32", "--report", folder["report.json"], "--device", "cpu", folder["m"], folder["q"]);
         Assert.Contains("calibration: 6 samples × 32 tokens", r.Stdout);
+        Assert.Contains("on cpu", r.Stdout);
         Assert.Contains("act-order", r.Stdout);
         var report = JsonNode.Parse(File.ReadAllText(folder["report.json"]))!;
         Assert.Equal(14, report["linears"]!.AsArray().Count);
@@ -42,9 +43,15 @@ public class GptqCliTests
             Assert.Equal(new GptqConfig(4, 32, DescAct: true, Sym: true, GptqCheckpointFormat.Gptq, Quantizer: GptqConfig.QzoQuantizerTag), checkpoint.Gptq);
         Assert.Contains("mean loss", CliProcess.Ok("eval", folder["q"], "--data", folder["test.jsonl"]).Stdout);
 
-        // rtn takes the same form; the calibration data is not needed there.
-        var rtn = CliProcess.Ok("quantize", "--method", "rtn", "--bits", "4", "--group-size", "32", "--calibration", folder["calibration.jsonl"], folder["m"], folder["rtn"]);
-        Assert.Contains("not used", rtn.Stdout);
+        // rtn, nf4 and aqlm take the same form; there the calibration data measures each linear's output error.
+        var rtn = CliProcess.Ok("quantize", "--method", "rtn", "--bits", "4", "--group-size", "32", "--calibration", folder["calibration.jsonl"],
+                                "--calibration-samples", "6", "--calibration-length", "32", "--report", folder["rtn.json"], folder["m"], folder["rtn"]);
+        Assert.Contains("relative output error", rtn.Stdout);
+        var rtnReport = JsonNode.Parse(File.ReadAllText(folder["rtn.json"]))!;
+        Assert.Equal(14, rtnReport["linears"]!.AsArray().Count);
+        Assert.InRange((double)rtnReport["mean_relative_error"]!, (double)report["mean_relative_error"]!, 1.0);
+        var nf4 = CliProcess.Ok("quantize", "--method", "nf4", "--calibration", folder["calibration.jsonl"], "--calibration-length", "32", folder["m"], folder["nf4"]);
+        Assert.Contains("relative output error", nf4.Stdout);
     }
 
     [Fact]
@@ -72,6 +79,12 @@ public class GptqCliTests
         Fails("too short for one sample of --calibration-length 2000", "--method", "gptq", "--calibration", calibration, "--calibration-length", "2000");
         Fails("needs --calibration", "--method", "gptq");
         Fails("--desc-act applies to --method gptq only", "--method", "rtn", "--desc-act");
+        Fails("--report needs --calibration", "--method", "aqlm", "--report", folder["r.json"]);
+        Fails("--device must be cuda, cpu or auto", "--method", "gptq", "--calibration", calibration, "--device", "tpu");
+        Fails("--device applies to --method gptq, and to the others with --calibration", "--method", "nf4", "--device", "cpu");
+        if (!Qzo.Compute.Cuda.CudaBackend.IsCudaAvailable()) // the build machines: asking for a GPU stops before anything is written
+            Fails("--device cuda: ", "--method", "gptq", "--calibration", calibration, "--device", "cuda");
+        Fails("calibration file not found", "--method", "nf4", "--calibration", folder["missing.jsonl"]);
         Fails("--static-groups applies with --desc-act only", "--method", "gptq", "--calibration", calibration, "--static-groups");
         Fails("--damp must be between 0 and 1", "--method", "gptq", "--calibration", calibration, "--damp", "1.5");
 

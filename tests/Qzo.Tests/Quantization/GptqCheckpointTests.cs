@@ -181,9 +181,9 @@ public class GptqCheckpointTests
         using (var layer0 = decoder.OpenLayer(0)) layer0.Forward(hidden, 8, 24);
         using var layer1 = decoder.OpenLayer(1);
         var q = layer1.SequentialGroups[0][0];
-        var hessian = new HessianAccumulator(q.InFeatures);
+        using var hessian = new HessianAccumulator(backend, q.InFeatures);
         layer1.Observe(hidden, 8, 24, new Dictionary<string, LinearInputObserver> { [q.Name] = (x, rows) => hessian.Add(x, rows) });
-        var solution = GptqQuantizer.Quantize(layer1.Weight(q), q.OutFeatures, q.InFeatures, hessian.Sum, GptqSettings.From(config));
+        var solution = GptqQuantizer.Quantize(layer1.Weight(q), q.OutFeatures, q.InFeatures, hessian.Download(), GptqSettings.From(config));
 
         using var written = Qzo.IO.CheckpointTensors.Open(folder["q"]);
         Assert.Equal(solution.Pack(config.Format).QWeight, written.ReadInt32("model.layers.1.self_attn.q_proj.qweight"));

@@ -1,3 +1,4 @@
+using Qzo.Numerics;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;
@@ -8,7 +9,7 @@ public class GptqQuantizerTests
     /// Calibration-like inputs [tokens, n]: a low-rank signal (every input a mix of n/4 latent factors), a little
     /// independent noise, and a few outlier inputs ten times larger, as activations of real LLMs have them.
     /// </summary>
-    internal static float[] CorrelatedInputs(int tokens, int n, int seed, int[]? deadInputs = null)
+    public static float[] CorrelatedInputs(int tokens, int n, int seed, int[]? deadInputs = null)
     {
         var random = new Random(seed);
         int k = Math.Max(2, n / 4);
@@ -30,7 +31,7 @@ public class GptqQuantizerTests
     }
 
     /// <summary>H = XᵀX in double, rounded to float as the accumulator would hold it (exactly symmetric).</summary>
-    internal static float[] Hessian(float[] x, int tokens, int n)
+    public static float[] Hessian(float[] x, int tokens, int n)
     {
         var h = new float[n * n];
         for (int i = 0; i < n; i++)
@@ -43,7 +44,7 @@ public class GptqQuantizerTests
         return h;
     }
 
-    internal static float[] Gaussian(Random random, int count, float std) =>
+    public static float[] Gaussian(Random random, int count, float std) =>
         Enumerable.Range(0, count).Select(_ => std * Gaussian(random)).ToArray();
 
     static float Gaussian(Random random) =>
@@ -156,13 +157,15 @@ public class GptqQuantizerTests
     {
         const int rows = 32, n = 64, tokens = 300;
         var x = CorrelatedInputs(tokens, n, 9);
-        var accumulator = new HessianAccumulator(n);
+        using var backend = new Qzo.Compute.Cpu.CpuBackend();
+        using var accumulator = new HessianAccumulator(backend, n);
         accumulator.Add(x.AsSpan(0, 100 * n), 100); // in two calls, as batches arrive
         accumulator.Add(x.AsSpan(100 * n), tokens - 100);
         Assert.Equal(tokens, accumulator.Rows);
         var direct = Hessian(x, tokens, n);
+        var sum = accumulator.Download();
         for (int i = 0; i < direct.Length; i++)
-            Assert.True(Math.Abs(accumulator.Sum[i] - direct[i]) <= 1e-4 * Math.Abs(direct[i / n * n + i / n]), $"H[{i / n},{i % n}]");
+            Assert.True(Math.Abs(sum[i] - direct[i]) <= 1e-4 * Math.Abs(direct[i / n * n + i / n]), $"H[{i / n},{i % n}]");
 
         var weight = Gaussian(new Random(1), rows * n, 0.05f);
         var quantized = weight.Select(v => MathF.Round(v * 20) / 20).ToArray();

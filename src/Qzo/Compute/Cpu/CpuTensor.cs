@@ -28,6 +28,9 @@ public sealed unsafe class CpuTensor : DeviceTensor
         return new Span<T>(Pointer, (int)count);
     }
 
+    /// <summary>The buffer as <see cref="Memory{T}"/> (valid while the tensor lives).</summary>
+    public Memory<T> Memory<T>() where T : unmanaged => new NativeMemoryManager<T>(this).Memory;
+
     public override void Dispose()
     {
         if (_pointer == null) return;

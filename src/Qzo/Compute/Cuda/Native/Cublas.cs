@@ -5,11 +5,13 @@ namespace Qzo.Compute.Cuda.Native;
 /// <summary>
 /// The few cuBLAS entry points Qzo uses. Constants are the values of cublas_api.h / library_types.h
 /// (CUDA 13): CUDA_R_32F 0, CUDA_R_16BF 14, CUBLAS_COMPUTE_32F 68, CUBLAS_OP_N 0, CUBLAS_OP_T 1,
-/// CUBLAS_GEMM_DEFAULT −1; the device test checks GemmEx against the CPU on the GPU machine.
+/// CUBLAS_GEMM_DEFAULT −1, CUBLAS_SIDE_LEFT 0 / RIGHT 1, CUBLAS_FILL_MODE_LOWER 0 / UPPER 1, CUBLAS_DIAG_NON_UNIT 0;
+/// the device tests check GemmEx, Dgemm and Dtrsm against the CPU on the GPU machine.
 /// </summary>
 static unsafe partial class Cublas
 {
     public const int R32F = 0, R16BF = 14, Compute32F = 68, OpN = 0, OpT = 1, GemmDefault = -1;
+    public const int SideLeft = 0, SideRight = 1, FillLower = 0, FillUpper = 1, DiagNonUnit = 0;
 
     [LibraryImport("cublas")] public static partial int cublasCreate_v2(out IntPtr handle);
     [LibraryImport("cublas")] public static partial int cublasDestroy_v2(IntPtr handle);
@@ -18,6 +20,13 @@ static unsafe partial class Cublas
     [LibraryImport("cublas")]
     public static partial int cublasGemmEx(IntPtr handle, int transa, int transb, int m, int n, int k, float* alpha,
         IntPtr a, int aType, int lda, IntPtr b, int bType, int ldb, float* beta, IntPtr c, int cType, int ldc, int computeType, int algo);
+
+    [LibraryImport("cublas")]
+    public static partial int cublasDgemm_v2(IntPtr handle, int transa, int transb, int m, int n, int k, double* alpha,
+        IntPtr a, int lda, IntPtr b, int ldb, double* beta, IntPtr c, int ldc);
+    [LibraryImport("cublas")]
+    public static partial int cublasDtrsm_v2(IntPtr handle, int side, int uplo, int trans, int diag, int m, int n, double* alpha,
+        IntPtr a, int lda, IntPtr b, int ldb);
 
     public static void Check(int status, string what)
     {

@@ -24,6 +24,9 @@ sealed unsafe class CublasGemm : IDisposable
 
     public int Version { get; }
 
+    /// <summary>The handle, bound to the stream, for <see cref="CublasDense"/>.</summary>
+    public IntPtr Handle => _handle;
+
     /// <param name="transposedB">b is [n, k] (a linear's weight) rather than [k, n].</param>
     public void Multiply(IntPtr a, IntPtr b, IntPtr c, bool outputF32, int m, int n, int k, bool transposedB, bool accumulate)
     {

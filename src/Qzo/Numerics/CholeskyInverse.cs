@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Qzo.Quantization;
+namespace Qzo.Numerics;
 
 /// <summary>
 /// The factor GPTQ propagates errors with: the upper-triangular U with UᵀU = A⁻¹ for a symmetric positive-definite A
@@ -33,27 +33,31 @@ internal static class CholeskyInverse
         return m;
     }
 
-    /// <summary>Lower Cholesky factor in place (Crout order, rows in parallel); false on a non-positive pivot.</summary>
-    internal static bool CholeskyInPlace(double[] l, int n)
+    /// <summary>
+    /// Lower Cholesky factor in place (Crout order, rows in parallel; the strict upper triangle is zeroed); false on a
+    /// non-positive pivot. Only the lower triangle of <paramref name="l"/> is read.
+    /// </summary>
+    internal static bool CholeskyInPlace(Memory<double> l, int n)
     {
         for (int j = 0; j < n; j++)
         {
-            var rowJ = l.AsSpan(j * n, j);
-            double pivot = l[(long)j * n + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
+            var rowJ = l.Span.Slice(j * n, j);
+            double pivot = l.Span[j * n + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
             if (!(pivot > 0) || !double.IsFinite(pivot)) return false;
             double diagonal = Math.Sqrt(pivot);
-            l[(long)j * n + j] = diagonal;
+            l.Span[j * n + j] = diagonal;
             int jj = j;
             void Row(int i)
             {
-                var li = l.AsSpan(i * n, n);
-                li[jj] = (li[jj] - TensorPrimitives.Dot<double>(li[..jj], l.AsSpan(jj * n, jj))) / diagonal;
+                var all = l.Span;
+                var li = all.Slice(i * n, n);
+                li[jj] = (li[jj] - TensorPrimitives.Dot<double>(li[..jj], all.Slice(jj * n, jj))) / diagonal;
             }
             int remaining = n - j - 1;
             if ((long)remaining * j < 1 << 16) for (int i = j + 1; i < n; i++) Row(i);
             else Parallel.For(j + 1, n, Row);
         }
-        for (int i = 0; i < n; i++) l.AsSpan(i * n + i + 1, n - i - 1).Clear();
+        for (int i = 0; i < n; i++) l.Span.Slice(i * n + i + 1, n - i - 1).Clear();
         return true;
     }
 
@@ -61,18 +65,27 @@ internal static class CholeskyInverse
     internal static double[] LowerInverse(double[] l, int n)
     {
         var m = new double[(long)n * n];
+        LowerInverse(l, n, m);
+        return m;
+    }
+
+    /// <summary>L⁻¹ into <paramref name="inverse"/> (n×n, zero above the diagonal on return).</summary>
+    internal static void LowerInverse(Memory<double> l, int n, Memory<double> inverse)
+    {
+        inverse.Span[..(n * n)].Clear();
         Parallel.For(0, n, () => new double[n], (k, _, x) =>
         {
-            x[k] = 1 / l[(long)k * n + k];
-            m[(long)k * n + k] = x[k];
+            var lk = l.Span;
+            var m = inverse.Span;
+            x[k] = 1 / lk[k * n + k];
+            m[k * n + k] = x[k];
             for (int i = k + 1; i < n; i++)
             {
-                double sum = TensorPrimitives.Dot<double>(l.AsSpan(i * n + k, i - k), x.AsSpan(k, i - k));
-                x[i] = -sum / l[(long)i * n + i];
-                m[(long)i * n + k] = x[i];
+                double sum = TensorPrimitives.Dot<double>(lk.Slice(i * n + k, i - k), x.AsSpan(k, i - k));
+                x[i] = -sum / lk[i * n + i];
+                m[i * n + k] = x[i];
             }
             return x;
         }, _ => { });
-        return m;
     }
 }
