@@ -6,6 +6,7 @@
 //                           encoding: same ids), cross-checked against gpt-3-encoder's own encoder
 // Run: npm ci && node make-gpt2-fixture.mjs   (from tests/tokenizer-fixtures). Output is deterministic.
 
+import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +60,8 @@ for (const text of [...handWritten, ...gpt2Only, ...generated(1200, 19)]) {
 }
 
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, "vocab.json"), encoderJson);
+// Gzipped (TokenizerFixture unpacks it): the fixtures travel to the GPU machine inside a 64 MiB tree.
+fs.writeFileSync(path.join(outDir, "vocab.json.gz"), zlib.gzipSync(encoderJson, { level: 9 }));
 fs.writeFileSync(path.join(outDir, "merges.txt"), vocabBpe);
 fs.writeFileSync(path.join(outDir, "tokenizer_config.json"), JSON.stringify({ model_max_length: 1024 }, null, 2) + "\n");
 fs.writeFileSync(path.join(outDir, "expected.jsonl"), lines.join("\n") + "\n");

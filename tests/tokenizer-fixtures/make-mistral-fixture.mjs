@@ -5,6 +5,7 @@
 //                                          pipeline) computes from those files
 // Run: npm ci && node make-mistral-fixture.mjs   (from tests/tokenizer-fixtures). Output is deterministic.
 
+import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +35,8 @@ for (const text of [...handWritten, ...mistralOnly, ...generated(400, 7000)]) {
   lines.push(JSON.stringify({ text, ids: hf.encode(text) }));
 }
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, "tokenizer.json"), tokenizerJson);
+// Gzipped (TokenizerFixture unpacks it): the fixtures travel to the GPU machine inside a 64 MiB tree.
+fs.writeFileSync(path.join(outDir, "tokenizer.json.gz"), zlib.gzipSync(tokenizerJson, { level: 9 }));
 fs.writeFileSync(path.join(outDir, "tokenizer_config.json"), tokenizerConfig);
 fs.writeFileSync(path.join(outDir, "expected.jsonl"), lines.join("\n") + "\n");
 console.log(`wrote ${outDir}: ${lines.length} expected lines`);
