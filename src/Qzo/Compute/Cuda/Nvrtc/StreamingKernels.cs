@@ -9,8 +9,9 @@ sealed unsafe class StreamingKernels : IDisposable
 {
     const uint Block = 256;
     const int RmsChunks = 4; // RMS_CHUNKS in the .cu
+    static readonly string[] GptqKernels = ["", "", "gptq_dequantize_2bit", "", "gptq_dequantize_4bit", "", "", "", "gptq_dequantize_8bit"];
     static readonly string[] Kernels =
-        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit", "gptq_dequantize_8bit",
+        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", .. GptqKernels.Where(name => name.Length > 0),
          "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16", "aqlm_dequantize_in8"];
 
     readonly NvrtcModule _module;
@@ -64,7 +65,7 @@ sealed unsafe class StreamingKernels : IDisposable
         void** p = stackalloc void*[8];
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &weight; p[5] = &inFeatures; p[6] = &outFeatures; p[7] = &offset;
         long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
-        _module.Launch1D($"gptq_dequantize_{bits}bit", threads, Block, _stream, p);
+        _module.Launch1D(GptqKernels[bits], threads, Block, _stream, p);
     }
 
     /// <summary>AQLM with in-group 8 and out-group 1 (the Hub's 1x16 and 2x8); false (nothing done) otherwise.</summary>
@@ -81,7 +82,8 @@ sealed unsafe class StreamingKernels : IDisposable
         return true;
     }
 
-    static bool Aligned(params IntPtr[] pointers) => pointers.All(p => (p & 15) == 0);
+    // Called on every launch: no params array, no LINQ.
+    static bool Aligned(IntPtr a, IntPtr b, IntPtr c = 0) => ((a | b | c) & 15) == 0;
 
     /// <summary>x += y over <paramref name="count"/> bf16 values; false (nothing done) when not 8-aligned.</summary>
     public bool TryAdd(IntPtr x, IntPtr y, long count)
