@@ -91,14 +91,7 @@ public class HfTokenizerOracleTests
         Assert.True(transformersDiffers > lines / 2, $"transformers differs on only {transformersDiffers} of {lines}: has it stopped rebuilding the file?");
     }
 
-    static IEnumerable<string> Lines(string name)
-    {
-        using var file = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(Root, name, "expected.jsonl.gz")), System.IO.Compression.CompressionMode.Decompress);
-        using var reader = new StreamReader(file);
-        var lines = new List<string>();
-        while (reader.ReadLine() is string line) if (line.Length > 0) lines.Add(line);
-        return lines;
-    }
+    static IEnumerable<string> Lines(string name) => TokenizerFixture.ReadLines(Path.Combine(Root, name, "expected.jsonl.gz"));
 
     static IEnumerable<(string Text, int[] Ids, int[] IdsNoSpecial)> Expected(string name) => Lines(name).Select(Parse);
 

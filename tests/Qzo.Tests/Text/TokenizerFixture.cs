@@ -50,12 +50,22 @@ internal sealed class TokenizerFixture
     }
 
     static readonly object UnpackLock = new();
+
+    /// <summary>The non-empty lines of a text fixture file, gunzipped when its name ends in .gz.</summary>
+    public static List<string> ReadLines(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new StreamReader(path.EndsWith(".gz", StringComparison.Ordinal)
+            ? new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress) : stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is string line) if (line.Length > 0) lines.Add(line);
+        return lines;
+    }
     public Tokenizer Tokenizer => _tokenizer.Value;
     public IReadOnlyList<(string Text, int[] Ids)> Expected => _expected.Value;
 
     public static IReadOnlyList<(string Text, int[] Ids)> ReadExpected(string path) =>
-        File.ReadLines(path)
-            .Where(line => line.Length > 0)
+        ReadLines(path)
             .Select(line =>
             {
                 using var doc = JsonDocument.Parse(line);
