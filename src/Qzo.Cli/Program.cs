@@ -1,1 +1,2 @@
+Qzo.IO.Posix.IgnoreFileSizeLimitSignal();
 return Qzo.Cli.QzoCommand.Run(args);

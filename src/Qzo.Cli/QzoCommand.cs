@@ -28,5 +28,15 @@ public static class QzoCommand
         return root;
     }
 
-    public static int Run(string[] args) => Build().Parse(args).Invoke();
+    /// <summary>
+    /// Parses and runs; a command line that does not parse (an unknown option, a value out of its range) stops with one
+    /// line per error and exit code 1, without the help text (`--help` prints it).
+    /// </summary>
+    public static int Run(string[] args)
+    {
+        var parsed = Build().Parse(args);
+        if (parsed.Errors.Count == 0 || parsed.Action is System.CommandLine.Help.HelpAction) return parsed.Invoke();
+        Console.Error.WriteLine($"error: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))}");
+        return 1;
+    }
 }

@@ -1,6 +1,10 @@
 using Qzo.DeviceTests;
 
-if (args.Length > 0 && args[0] == "qzo") return Qzo.Cli.QzoCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "qzo")
+{
+    Qzo.IO.Posix.IgnoreFileSizeLimitSignal();
+    return Qzo.Cli.QzoCommand.Run(args[1..]);
+}
 if (args.Length > 0 && args[0] == "tests")
 {
     Environment.SetEnvironmentVariable("QZO_TEST_DEVICE", "cuda");

@@ -18,26 +18,28 @@ static class BenchCommand
     public static Command Create()
     {
         var shape = new Option<string>("--shape") { Description = $"Model shape: {string.Join(", ", ModelShapes.All.Keys)}", DefaultValueFactory = _ => "tiny" };
-        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 };
-        var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
-        var bits = new Option<int>("--bits") { Description = "GPTQ bits", DefaultValueFactory = _ => 4 };
-        var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 }.Positive();
+        var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.AtLeast(2);
+        var bits = new Option<int>("--bits") { Description = "GPTQ bits", DefaultValueFactory = _ => 4 }.OneOf(2, 3, 4, 8);
+        var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => 128 }.GroupSize();
         var format = new Option<string>("--format") { Description = "Quantized format of the linears: gptq (--bits, --group-size), aqlm-1x16, aqlm-2x8, nf4", DefaultValueFactory = _ => "gptq" };
-        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 5 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 2 };
-        var peak = new Option<double?>("--peak-tflops") { Description = "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 5 }.Positive();
+        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 2 }.NonNegative();
+        var peak = new Option<double?>("--peak-tflops") { Description = "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" }.Positive();
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object" };
         var device = CommonOptions.Device();
+        var force = CommonOptions.Force();
         var command = new Command("bench", "Time a forward pass and a QZO step on a synthesized quantized model (GPTQ, AQLM or NF4) of a named shape; report TFLOP/s and memory")
         {
-            shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device,
+            shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var config = ModelShapes.Get(r.GetValue(shape)!);
             var synthetic = SyntheticFormat.Parse(r.GetValue(format)!, r.GetValue(bits), r.GetValue(groupSize));
-            int b = r.GetValue(batch), t = r.GetValue(seq), repeat = Math.Max(1, r.GetValue(steps));
-            if (b < 1 || t < 2) throw new QzoException("--batch must be ≥ 1 and --seq ≥ 2");
+            int b = r.GetValue(batch), t = r.GetValue(seq), repeat = r.GetValue(steps);
+            using var outputs = CommonOptions.Outputs();
+            string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             var load = Stopwatch.StartNew();
             using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
@@ -101,8 +103,8 @@ static class BenchCommand
                 AnsiConsole.Write(ops);
             }
 
-            if (r.GetValue(json) is string path)
-                Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
+            if (jsonPath is not null)
+                Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
                     ["shape"] = r.GetValue(shape), ["format"] = synthetic.Description,
                     ["bits"] = synthetic is SyntheticFormat.Gptq g ? g.Bits : null, ["group_size"] = synthetic is SyntheticFormat.Gptq gs ? gs.GroupSize : null, ["batch"] = b, ["seq"] = t,

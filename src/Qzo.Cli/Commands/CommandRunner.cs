@@ -3,8 +3,9 @@ using Spectre.Console;
 namespace Qzo.Cli.Commands;
 
 /// <summary>
-/// Runs a verb's body: a <see cref="QzoException"/> (bad input) prints one line and exits 1;
-/// anything else is a bug and prints its stack trace, exit 2.
+/// Runs a verb's body: a <see cref="QzoException"/> (bad input) prints one line and exits 1, as does a failed
+/// read or write the code did not name itself (the file system's own message names the file); anything else is a bug
+/// and prints its stack trace, exit 2.
 /// </summary>
 static class CommandRunner
 {
@@ -18,6 +19,11 @@ static class CommandRunner
         catch (QzoException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (Qzo.IO.IoFailure.Is(e))
+        {
+            Console.Error.WriteLine($"error: {Qzo.IO.IoFailure.Describe(e)}");
             return 1;
         }
         catch (OperationCanceledException)

@@ -16,8 +16,8 @@ static class EvalCommand
         var batch = CommonOptions.BatchSize(16);
         var maxLength = CommonOptions.MaxLength();
         var json = new Option<string?>("--json") { Description = "Write the metrics to this JSON file" };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N examples (JSONL data)" };
-        var shots = new Option<int>("--shots") { Description = "With --task: in-context demonstrations, the first K examples of the train sample (0: zero-shot)", DefaultValueFactory = _ => 0 };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N examples (JSONL data)" }.Positive();
+        var shots = new Option<int>("--shots") { Description = "With --task: in-context demonstrations, the first K examples of the train sample (0: zero-shot)", DefaultValueFactory = _ => 0 }.NonNegative();
         var split = new Option<string>("--split") { Description = "With --task: which sample to score: test (from the validation split under mezo sampling), dev or train", DefaultValueFactory = _ => "test" };
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
@@ -33,6 +33,8 @@ static class EvalCommand
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string data = r.GetValue(task.Data) ?? throw new QzoException("eval needs --data (a JSONL file, or a dataset folder with --task)");
+            using var outputs = CommonOptions.Outputs();
+            outputs.Input(r.GetValue(model), "the model").Input(data, "the data");
             if (r.GetValue(task.Task) is string taskName)
             {
                 var definition = TaskCatalog.Resolve(taskName);
@@ -44,13 +46,16 @@ static class EvalCommand
                     MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(batch), MaxNewTokens = r.GetValue(task.MaxNewTokens),
                     Shots = r.GetValue(shots), Split = r.GetValue(split)!, Device = r.GetValue(device)!,
                 };
-                if (settings.Shots < 0) throw new QzoException($"--shots must be ≥ 0, got {settings.Shots}");
+                string? run = r.GetValue(task.Run) is string runFolder ? outputs.WorkFolder(runFolder, "--run", r.GetValue(force)) : null;
+                string? resultsPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
                 using var taskBackend = CommonOptions.CreateBackend(settings.Device);
-                var results = TaskEvalJob.Run(settings, r.GetValue(task.Run), r.GetValue(force), taskBackend);
-                if (r.GetValue(json) is string resultsPath) Qzo.IO.AtomicFile.WriteAllText(resultsPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
+                var results = TaskEvalJob.Run(settings, run, taskBackend);
+                if (resultsPath is not null) Qzo.IO.AtomicFile.WriteAllText(resultsPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
                 return;
             }
 
+            if (r.GetValue(task.Run) is not null) throw new QzoException("--run goes with --task; for JSONL data use --json FILE");
+            string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ProgressDisplay.Run("loading", report =>
                 ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
@@ -66,8 +71,8 @@ static class EvalCommand
             if (result.Perplexity is double p) table.AddRow("perplexity", $"{p:F4}");
             if (result.Accuracy is double a) table.AddRow("accuracy", $"{a:P2}");
             AnsiConsole.Write(table);
-            if (r.GetValue(json) is string path)
-                Qzo.IO.AtomicFile.WriteAllText(path, new JsonObject
+            if (jsonPath is not null)
+                Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
                     ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(data),
                     ["examples"] = result.Examples, ["scored_tokens"] = result.ScoredTokens, ["loss"] = result.Loss,

@@ -14,15 +14,15 @@ static class FinetuneCommand
         var validation = new Option<string?>("--validation") { Description = "Held-out examples, evaluated every --eval-every steps and at both ends; the best checkpoint by loss is kept" };
         var output = new Option<string?>("--out") { Description = "Folder for the tuned checkpoint, in the input's format (omit to train without saving)" };
         var method = new Option<string>("--method") { Description = "qzo: train the GPTQ scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint", DefaultValueFactory = _ => "qzo" };
-        var steps = new Option<int>("--steps") { Description = "Training steps (each = two forward passes); with --task, the task's default", DefaultValueFactory = _ => 20_000 };
-        var lr = new Option<float>("--lr") { Description = "Learning rate η", DefaultValueFactory = _ => 1e-7f };
+        var steps = new Option<int>("--steps") { Description = "Training steps (each = two forward passes); with --task, the task's default", DefaultValueFactory = _ => 20_000 }.NonNegative();
+        var lr = new Option<float>("--lr") { Description = "Learning rate η", DefaultValueFactory = _ => 1e-7f }.Positive();
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant or linear (decay to 0)", DefaultValueFactory = _ => "constant" };
-        var eps = new Option<float>("--eps") { Description = "Perturbation size ε (absolute)", DefaultValueFactory = _ => 1e-3f };
-        var clip = new Option<float>("--clip") { Description = "DDC threshold C: the directional derivative is clipped to [-C, C] (with --task and mezo: off unless given)", DefaultValueFactory = _ => 100f };
+        var eps = new Option<float>("--eps") { Description = "Perturbation size ε (absolute)", DefaultValueFactory = _ => 1e-3f }.Positive();
+        var clip = new Option<float>("--clip") { Description = "DDC threshold C: the directional derivative is clipped to [-C, C] (with --task and mezo: off unless given)", DefaultValueFactory = _ => 100f }.Positive();
         var noClip = new Option<bool>("--no-clip") { Description = "Turn directional derivative clipping off" };
-        var floor = new Option<float>("--scale-floor") { Description = "Scales are kept ≥ this after each update (paper: 0; official code: 1e-7)", DefaultValueFactory = _ => 0f };
+        var floor = new Option<float>("--scale-floor") { Description = "Scales are kept ≥ this after each update (paper: 0; official code: 1e-7)", DefaultValueFactory = _ => 0f }.NonNegative();
         var batch = CommonOptions.BatchSize(16);
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the validation data every N steps (0: only at the ends)", DefaultValueFactory = _ => 4_000 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the validation data every N steps (0: only at the ends)", DefaultValueFactory = _ => 4_000 }.NonNegative();
         var maxLength = CommonOptions.MaxLength();
         var seed = new Option<ulong>("--seed") { Description = "Run seed; step t uses seed SplitMix64(seed + t)", DefaultValueFactory = _ => 0UL };
         var metrics = new Option<string?>("--metrics") { Description = "metrics.jsonl path (default: <out>.metrics.jsonl, or none without --out)" };
@@ -30,15 +30,15 @@ static class FinetuneCommand
         var keepLast = new Option<bool>("--keep-last") { Description = "Save the last state instead of the best by validation loss (or task metric)" };
         var trainUnquantized = new Option<bool>("--train-unquantized") { Description = "qzo: also train embeddings, norms, lm_head and biases MeZO-style" };
         var control = new Option<bool>("--random-sign-control") { Description = "Control experiment: same step sizes along the same directions, random signs" };
-        var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" };
-        var limitValidation = new Option<int?>("--limit-validation") { Description = "Use only the first N validation examples" };
+        var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" }.Positive();
+        var limitValidation = new Option<int?>("--limit-validation") { Description = "Use only the first N validation examples" }.Positive();
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
         var task = new TaskOptions();
-        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "With --task: examples per evaluation forward pass (default: --batch-size)" };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "With --task: save the run state to the run folder every N steps", DefaultValueFactory = _ => 500 };
+        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "With --task: examples per evaluation forward pass (default: --batch-size)" }.Positive();
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "With --task: save the run state to the run folder every N steps", DefaultValueFactory = _ => 500 }.Positive();
         var resume = new Option<string?>("--resume") { Description = "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
         var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
 
@@ -53,11 +53,15 @@ static class FinetuneCommand
         {
             T? Given<T>(Option<T> option) where T : struct => r.GetResult(option) is { Implicit: false } ? r.GetValue(option) : null;
 
+            using var outputs = CommonOptions.Outputs();
             if (r.GetValue(resume) is string resumeFolder)
             {
                 if (r.GetValue(model) is not null) throw new QzoException("--resume takes every setting from the run's config.json; give no model or other settings");
-                var resumed = TaskFinetuneJob.Resume(resumeFolder, CommonOptions.CreateBackend);
-                WriteJson(r.GetValue(json), resumed);
+                var saved = TaskFinetuneJob.ReadSettings(resumeFolder);
+                outputs.Input(saved.Model, "the model").Input(saved.Data.Folder, "the data");
+                string resumed = outputs.WorkFolder(resumeFolder, "--resume", force: false, resume: true);
+                string? resumedJson = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
+                WriteJson(resumedJson, TaskFinetuneJob.Resume(resumed, saved, CommonOptions.CreateBackend, r.GetValue(force)));
                 return;
             }
             string modelPath = r.GetValue(model) ?? throw new QzoException("finetune needs the model folder (or --resume RUN)");
@@ -104,18 +108,28 @@ static class FinetuneCommand
                     MaxNewTokens = r.GetValue(task.MaxNewTokens), CheckpointEvery = r.GetValue(checkpointEvery), KeepBest = !r.GetValue(keepLast),
                     SaveModel = !r.GetValue(noSave), Device = r.GetValue(device)!,
                 };
-                string run = r.GetValue(task.Run) ?? throw new QzoException("--task needs --run (the run folder)");
+                outputs.Input(settings.Model, "the model").Input(settings.Data.Folder, "the data");
+                string run = outputs.WorkFolder(r.GetValue(task.Run) ?? throw new QzoException("--task needs --run (the run folder)"), "--run",
+                                                r.GetValue(force), hint: $", or --resume {r.GetValue(task.Run)} to go on with it");
+                string? taskJson = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
                 using var taskBackend = CommonOptions.CreateBackend(settings.Device);
-                WriteJson(r.GetValue(json), TaskFinetuneJob.Start(settings, run, r.GetValue(force), taskBackend));
+                WriteJson(taskJson, TaskFinetuneJob.Start(settings, run, taskBackend));
                 return;
             }
 
-            var request = new FinetuneJob.Request(modelPath, r.GetValue(train) ?? throw new QzoException("finetune needs --train (JSONL) or --task and --data"),
-                r.GetValue(validation), r.GetValue(output), options, r.GetValue(maxLength), CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)),
-                r.GetValue(metrics), !r.GetValue(keepLast), r.GetValue(force), r.GetValue(limitTrain), r.GetValue(limitValidation));
+            string trainPath = r.GetValue(train) ?? throw new QzoException("finetune needs --train (JSONL) or --task and --data");
+            bool replace = r.GetValue(force);
+            outputs.Input(modelPath, "the model").Input(trainPath, "the training data").Input(r.GetValue(validation), "the validation data");
+            string? outFolder = r.GetValue(output) is string o ? outputs.Folder(o, "--out", replace) : null;
+            string? metricsPath = outputs.File(FinetuneJob.MetricsPath(r.GetValue(output), r.GetValue(metrics)),
+                                               r.GetValue(metrics) is null ? "metrics file" : "--metrics", replace);
+            string? jsonPath = outputs.File(r.GetValue(json), "--json", replace);
+            var request = new FinetuneJob.Request(modelPath, trainPath, r.GetValue(validation), outFolder, options, r.GetValue(maxLength),
+                CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), metricsPath, !r.GetValue(keepLast), replace,
+                r.GetValue(limitTrain), r.GetValue(limitValidation));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             var result = FinetuneJob.Run(request, backend);
-            WriteJson(r.GetValue(json), result.ToJson());
+            WriteJson(jsonPath, result.ToJson());
         }));
         return command;
     }

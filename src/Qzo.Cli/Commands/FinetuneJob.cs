@@ -70,7 +70,7 @@ static class FinetuneJob
                      $"{o.Steps} steps of batch {o.BatchSize}, lr {o.LearningRate:G3}, eps {o.Epsilon:G3}, " +
                      $"DDC {(o.ClipThreshold is float c ? $"C={c:G3}" : "off")}{(o.RandomSignControl ? ", RANDOM-SIGN CONTROL" : "")}");
 
-        string? metricsPath = request.MetricsPath ?? (request.Output is null ? null : Path.GetFullPath(request.Output).TrimEnd('/') + ".metrics.jsonl");
+        string? metricsPath = MetricsPath(request.Output, request.MetricsPath);
         using var metrics = new MetricsWriter(metricsPath);
         var run = new TrainingRun(model, o, train, validation, session.PadId, metrics, request.KeepBest);
         var clock = Stopwatch.StartNew();
@@ -92,6 +92,10 @@ static class FinetuneJob
         if (!request.Quiet) Print(result, backend);
         return result;
     }
+
+    /// <summary>--metrics, or beside the output folder: OUT.metrics.jsonl; none without either.</summary>
+    public static string? MetricsPath(string? output, string? metrics) =>
+        metrics ?? (output is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + ".metrics.jsonl");
 
     static void Print(Result r, IBackend backend)
     {

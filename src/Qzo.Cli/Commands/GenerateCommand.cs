@@ -14,22 +14,26 @@ static class GenerateCommand
         var model = new Argument<string>("model") { Description = "Checkpoint folder" };
         var prompt = new Option<string[]>("--prompt") { Description = "A prompt to continue (repeat for several)" };
         var promptsFile = new Option<string?>("--prompts") { Description = "Prompts from a JSONL file of {\"prompt\": \"...\"} rows" };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt", DefaultValueFactory = _ => 32 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt", DefaultValueFactory = _ => 32 }.Positive();
         var sample = new Option<bool>("--sample") { Description = "Sample instead of greedy decoding" };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1f };
-        var topP = new Option<float>("--top-p") { Description = "Sample from the smallest set of most likely tokens whose probability reaches p", DefaultValueFactory = _ => 1f };
-        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0: all)", DefaultValueFactory = _ => 0 };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1f }.Positive();
+        var topP = new Option<float>("--top-p") { Description = "Sample from the smallest set of most likely tokens whose probability reaches p", DefaultValueFactory = _ => 1f }.Range(v => v > 0 && v <= 1, "in (0, 1]");
+        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0: all)", DefaultValueFactory = _ => 0 }.NonNegative();
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed (a prompt's draws depend on it, the prompt's place and the step only)", DefaultValueFactory = _ => 0UL };
         var stop = new Option<string[]>("--stop") { Description = "End a continuation where this text appears, and cut it there (repeat for several)" };
-        var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together (left-padded)", DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together (left-padded)", DefaultValueFactory = _ => 8 }.Positive();
         var json = new Option<string?>("--json") { Description = "Also write the continuations (text, token ids, stop reason) to this JSON file" };
         var device = CommonOptions.Device();
+        var force = CommonOptions.Force();
         var command = new Command("generate", "Continue prompts with the model (greedy or sampled, KV cache, stops at EOS or --stop)")
         {
-            model, prompt, promptsFile, maxNew, sample, temperature, topP, topK, seed, stop, batch, json, device,
+            model, prompt, promptsFile, maxNew, sample, temperature, topP, topK, seed, stop, batch, json, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            using var outputs = CommonOptions.Outputs();
+            outputs.Input(r.GetValue(model), "the model").Input(r.GetValue(promptsFile), "the prompts");
+            string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             var prompts = Prompts(r.GetValue(prompt) ?? [], r.GetValue(promptsFile));
             var options = new GenerationOptions
             {
@@ -52,8 +56,8 @@ static class GenerateCommand
             }
             int tokens = results.Sum(g => g.TokenIds.Length);
             Console.Error.WriteLine($"{tokens} tokens for {results.Count} prompts in {seconds:F2} s ({tokens / Math.Max(seconds, 1e-9):F1} tokens/s) on {backend.Name}");
-            if (r.GetValue(json) is string path)
-                Qzo.IO.AtomicFile.WriteAllText(path, new JsonArray(results.Select((g, i) => (JsonNode)new JsonObject
+            if (jsonPath is not null)
+                Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonArray(results.Select((g, i) => (JsonNode)new JsonObject
                 {
                     ["prompt"] = prompts[i], ["text"] = g.Text, ["token_ids"] = new JsonArray(g.TokenIds.Select(id => (JsonNode)id).ToArray()),
                     ["stop_reason"] = g.StopReason,

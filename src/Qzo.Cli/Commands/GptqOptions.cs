@@ -8,18 +8,27 @@ namespace Qzo.Cli.Commands;
 sealed class GptqOptions
 {
     readonly Option<string?> _calibration = new("--calibration") { Description = "Calibration data (JSONL: text, prompt+completion or input_ids rows), tokenized with the checkpoint's tokenizer; required by gptq; with rtn, nf4 or aqlm each linear's output error is measured on it" };
-    readonly Option<int?> _samples = new("--calibration-samples") { Description = $"Calibration windows (default {CalibrationSet.DefaultSamples}, fewer if the data runs out)" };
-    readonly Option<int?> _length = new("--calibration-length") { Description = $"Tokens per calibration window (default {CalibrationSet.DefaultLength}, clipped to the data and to max_position_embeddings)" };
+    readonly Option<int?> _samples = new Option<int?>("--calibration-samples") { Description = $"Calibration windows (default {CalibrationSet.DefaultSamples}, fewer if the data runs out)" }.Positive();
+    readonly Option<int?> _length = new Option<int?>("--calibration-length") { Description = $"Tokens per calibration window (default {CalibrationSet.DefaultLength}, clipped to the data and to max_position_embeddings)" }.AtLeast(2);
     readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the calibration sampling (the rows' shuffle)", DefaultValueFactory = _ => 0UL };
     readonly Option<bool> _descAct = new("--desc-act") { Description = "gptq: act-order, quantize inputs by descending Hessian diagonal (writes g_idx)" };
     readonly Option<bool> _staticGroups = new("--static-groups") { Description = "gptq with --desc-act: fix each group's grid up front, in input order" };
-    readonly Option<double> _damp = new("--damp") { Description = "gptq: dampening, a fraction of mean(diag H) added to the diagonal", DefaultValueFactory = _ => 0.01 };
-    readonly Option<int> _blockSize = new("--gptq-block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 };
+    readonly Option<double> _damp = new Option<double>("--damp") { Description = "gptq: dampening, a fraction of mean(diag H) added to the diagonal", DefaultValueFactory = _ => 0.01 }.NonNegative();
+    readonly Option<int> _blockSize = new Option<int>("--gptq-block-size") { Description = "gptq: columns per lazy-update block", DefaultValueFactory = _ => 128 }.Positive();
     readonly Option<bool> _trueSequential = new("--true-sequential") { Description = "gptq: quantize q,k,v → o → gate,up → down, each on inputs through the parts already quantized (false: all on the layer's unquantized inputs)", DefaultValueFactory = _ => true };
     readonly Option<string> _device = CommonOptions.Device();
     readonly Option<string?> _report = new("--report") { Description = "With --calibration: write each linear's relative output error to this JSON file (gptq: GPTQ's and RTN's on the same inputs)" };
 
     public IEnumerable<Option> All => [_calibration, _samples, _length, _seed, _descAct, _staticGroups, _damp, _blockSize, _trueSequential, _report, _device];
+
+    /// <summary>The calibration data read and the --report file written, checked and locked before any work.</summary>
+    public void ClaimFiles(ParseResult r, Qzo.IO.OutputPlan outputs, bool force)
+    {
+        outputs.Input(r.GetValue(_calibration), "the calibration data");
+        _reportPath = outputs.File(r.GetValue(_report), "--report", force);
+    }
+
+    string? _reportPath;
 
     /// <summary>
     /// The backend the calibration runs on (--device; auto = CUDA when present): made before anything is written, so
@@ -62,7 +71,7 @@ sealed class GptqOptions
         double all = report.Linears.Average(l => l.RelativeError), allRtn = report.Linears.Average(l => l.RtnRelativeError);
         table.AddRow("all", $"{all:E3}", $"{allRtn:E3}", allRtn > 0 ? $"{all / allRtn:F3}" : "-");
         AnsiConsole.Write(table);
-        if (r.GetValue(_report) is string path)
+        if (_reportPath is string path)
             Qzo.IO.AtomicFile.WriteAllText(path, report.ToJson().ToJsonString(new() { WriteIndented = true }) + "\n");
         AnsiConsole.MarkupLine($"calibration: {report.Samples} samples × {report.Length} tokens (the file holds {report.CalibrationTokens} tokens), on {Markup.Escape(backend.Name)}");
     }
@@ -95,7 +104,7 @@ sealed class GptqOptions
         foreach (var layer in report.Linears.GroupBy(l => l.Layer)) table.AddRow(layer.Key.ToString(), $"{layer.Average(l => l.RelativeError):E3}");
         table.AddRow("all", $"{report.MeanRelativeError:E3}");
         AnsiConsole.Write(table);
-        if (r.GetValue(_report) is string path)
+        if (_reportPath is string path)
             Qzo.IO.AtomicFile.WriteAllText(path, report.ToJson().ToJsonString(new() { WriteIndented = true }) + "\n");
         AnsiConsole.MarkupLine($"calibration: {report.Samples} samples × {report.Length} tokens (the file holds {report.CalibrationTokens} tokens)");
     }

@@ -17,13 +17,17 @@ static class InspectCommand
         {
             Description = "Also write every quantized linear's weight as Qzo dequantizes it (CPU backend, F32 [out, in], named <linear>.weight) to this safetensors file, for outside checks",
         };
+        var force = CommonOptions.Force();
         var command = new Command("inspect", "Show a checkpoint's config, quantization method (gptq, aqlm, bitsandbytes nf4/fp4, or dense), tensors (name, dtype, shape, bytes) and parameter/memory counts")
         {
-            path, all, dequantize,
+            path, all, dequantize, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string p = r.GetValue(path)!;
+            using var outputs = CommonOptions.Outputs();
+            outputs.Input(p, "the inspected checkpoint");
+            string? dump = outputs.File(r.GetValue(dequantize), "--dequantize", r.GetValue(force));
             if (File.Exists(p))
             {
                 using var file = SafetensorsFile.Open(p);
@@ -38,7 +42,7 @@ static class InspectCommand
             AnsiConsole.MarkupLine(Qzo.Text.Tokenizer.IsPresent(p)
                 ? $"tokenizer: {Qzo.Text.Tokenizer.Load(p).VocabSize} tokens"
                 : "[yellow]tokenizer: none (no tokenizer.json, tokenizer.model or vocab.json + merges.txt)[/]");
-            if (r.GetValue(dequantize) is string dump) WriteDequantized(checkpoint, dump);
+            if (dump is not null) WriteDequantized(checkpoint, dump);
         }));
         return command;
     }

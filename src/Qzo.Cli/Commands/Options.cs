@@ -7,7 +7,7 @@ namespace Qzo.Cli.Commands;
 /// <summary>Options several verbs share.</summary>
 static class CommonOptions
 {
-    public static Option<string> Device() => new("--device")
+    public static Option<string> Device() => new Option<string>("--device")
     {
         Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
         DefaultValueFactory = _ => "auto",
@@ -21,26 +21,30 @@ static class CommonOptions
         _ => throw new QzoException($"--device must be cuda, cpu or auto, got '{device}'"),
     };
 
-    public static Option<bool> Force() => new("--force") { Description = "Replace the output folder if it exists" };
+    public static Option<bool> Force() => new Option<bool>("--force") { Description = "Replace the outputs (folders and files) if they exist" };
 
-    public static Option<int> MaxLength() => new("--max-length")
+    /// <summary>The command's inputs and outputs, checked and locked before any work (restored leftovers are noted).</summary>
+    public static Qzo.IO.OutputPlan Outputs() =>
+        new(line => Spectre.Console.AnsiConsole.MarkupLine($"[yellow]note:[/] {Spectre.Console.Markup.Escape(line)}"));
+
+    public static Option<int> MaxLength() => new Option<int>("--max-length")
     {
         Description = "Longest sequence in tokens; longer ones lose tokens on the left (BOS kept)",
         DefaultValueFactory = _ => 2048,
-    };
+    }.Positive();
 
-    public static Option<int> BatchSize(int fallback) => new("--batch-size")
+    public static Option<int> BatchSize(int fallback) => new Option<int>("--batch-size")
     {
         Description = "Examples per step (training) or per forward pass (evaluation)",
         DefaultValueFactory = _ => fallback,
-    };
+    }.Positive();
 
-    public static Option<string?> Template() => new("--template")
+    public static Option<string?> Template() => new Option<string?>("--template")
     {
         Description = "Classification prompt with {field} placeholders from the data rows, e.g. \"{text} It was\"",
     };
 
-    public static Option<string?> Verbalizers() => new("--verbalizers")
+    public static Option<string?> Verbalizers() => new Option<string?>("--verbalizers")
     {
         Description = "Classification answers as JSON, label -> text, e.g. '{\"0\": \" terrible\", \"1\": \" great\"}'",
     };

@@ -11,8 +11,8 @@ static class QuantizeCommand
         var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
         var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
         var method = new Option<string>("--method") { Description = "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit), aqlm (additive codebooks)", DefaultValueFactory = _ => "rtn" };
-        var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 };
-        var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 };
+        var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 }.OneOf(2, 3, 4, 8);
+        var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 }.GroupSize();
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
         var symmetric = new Option<bool>("--sym") { Description = "Symmetric (the default): zero point 2^(bits-1)" };
         var gptq = new GptqOptions();
@@ -28,16 +28,21 @@ static class QuantizeCommand
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string chosen = r.GetValue(method)!;
+            if (chosen is not ("rtn" or "gptq") && !QuantizeFormatOptions.Handles(chosen))
+                throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
+            using var outputs = CommonOptions.Outputs();
+            outputs.Input(r.GetValue(input), "the input checkpoint");
+            gptq.ClaimFiles(r, outputs, r.GetValue(force));
+            string target = outputs.Folder(r.GetValue(output)!, "output", r.GetValue(force));
             if (QuantizeFormatOptions.Handles(chosen))
             {
                 if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException($"{gptqFlag} applies to --method gptq only");
                 var data = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
                 using var measuring = gptq.CreateBackend(r, chosen);
-                formats.Run(r, chosen, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(force));
-                gptq.Measure(r, data, measuring, chosen, r.GetValue(input)!, r.GetValue(output)!);
+                formats.Run(r, chosen, r.GetValue(input)!, target, r.GetValue(force));
+                gptq.Measure(r, data, measuring, chosen, r.GetValue(input)!, target);
                 return;
             }
-            if (chosen is not ("rtn" or "gptq")) throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
             if (r.GetValue(asym) && r.GetValue(symmetric)) throw new QzoException("--sym and --asym contradict each other");
             if (chosen != "gptq" && gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqOnly) throw new QzoException($"{gptqOnly} applies to --method gptq only");
             bool sym = !r.GetValue(asym);
@@ -52,17 +57,17 @@ static class QuantizeCommand
             {
                 var gptqConfig = gptq.Config(r, r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
                 using var backend = gptq.CreateBackend(r, chosen)!;
-                gptq.Run(r, r.GetValue(input)!, r.GetValue(output)!, gptqConfig, r.GetValue(force), backend);
-                AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, {(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
+                gptq.Run(r, r.GetValue(input)!, target, gptqConfig, r.GetValue(force), backend);
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(target)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, {(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
                 return;
             }
             var config = GptqConfig.Create(r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
             var measurement = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
             using var measurementBackend = gptq.CreateBackend(r, chosen);
             ProgressDisplay.Run("quantizing", report =>
-                CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, r.GetValue(output)!, config, r.GetValue(force), new Progress<double>(f => report(f, null))));
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
-            gptq.Measure(r, measurement, measurementBackend, chosen, r.GetValue(input)!, r.GetValue(output)!);
+                CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, target, config, r.GetValue(force), new Progress<double>(f => report(f, null))));
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(target)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
+            gptq.Measure(r, measurement, measurementBackend, chosen, r.GetValue(input)!, target);
         }));
         return command;
     }

@@ -9,10 +9,10 @@ sealed class QuantizeFormatOptions
 {
     readonly Option<string> _quantType = new("--quant-type") { Description = "nf4: the 4-bit type, nf4 or fp4", DefaultValueFactory = _ => "nf4" };
     readonly Option<bool> _doubleQuant = new("--double-quant") { Description = "nf4: quantize the block absmax again to 8 bits (bnb_4bit_use_double_quant)" };
-    readonly Option<int> _blockSize = new("--block-size") { Description = "nf4: weights per absmax block", DefaultValueFactory = _ => 64 };
+    readonly Option<int> _blockSize = new Option<int>("--block-size") { Description = "nf4: weights per absmax block", DefaultValueFactory = _ => 64 }.Positive();
     readonly Option<string> _scheme = new("--scheme") { Description = "aqlm: <codebooks>x<bits per codebook>, e.g. 1x16 or 2x8 (2 bits per weight with in-group 8)", DefaultValueFactory = _ => "2x8" };
-    readonly Option<int> _inGroupSize = new("--in-group-size") { Description = "aqlm: input weights per code", DefaultValueFactory = _ => 8 };
-    readonly Option<int> _rounds = new("--rounds") { Description = "aqlm: rounds of code reassignment and least-squares codebook updates after k-means", DefaultValueFactory = _ => 3 };
+    readonly Option<int> _inGroupSize = new Option<int>("--in-group-size") { Description = "aqlm: input weights per code", DefaultValueFactory = _ => 8 }.Positive();
+    readonly Option<int> _rounds = new Option<int>("--rounds") { Description = "aqlm: rounds of code reassignment and least-squares codebook updates after k-means", DefaultValueFactory = _ => 3 }.NonNegative();
 
     public void AddTo(Command command)
     {

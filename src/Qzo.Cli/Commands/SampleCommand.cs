@@ -12,21 +12,23 @@ static class SampleCommand
     {
         var model = new Argument<string>("model") { Description = "Checkpoint folder" };
         var output = new Option<string>("--out") { Description = "JSONL file to write", Required = true };
-        var count = new Option<int>("--count") { Description = "Sequences", DefaultValueFactory = _ => 64 };
-        var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included", DefaultValueFactory = _ => 64 };
-        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (0 = greedy)", DefaultValueFactory = _ => 1f };
+        var count = new Option<int>("--count") { Description = "Sequences", DefaultValueFactory = _ => 64 }.Positive();
+        var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included", DefaultValueFactory = _ => 64 }.AtLeast(2);
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (0 = greedy)", DefaultValueFactory = _ => 1f }.NonNegative();
         var seed = new Option<ulong>("--seed") { Description = "Seed of the draws", DefaultValueFactory = _ => 0UL };
         var text = new Option<bool>("--text") { Description = "Write each sequence as decoded text ({\"text\": ...}) instead of token ids ({\"input_ids\": [...]})" };
         var device = CommonOptions.Device();
+        var force = CommonOptions.Force();
         var command = new Command("sample", "Draw sequences from a checkpoint (ancestral sampling from BOS) into a JSONL file")
         {
-            model, output, count, length, temperature, seed, text, device,
+            model, output, count, length, temperature, seed, text, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             int n = r.GetValue(count), t = r.GetValue(length);
-            if (n <= 0) throw new QzoException($"--count must be positive, got {n}");
-            if (t < 2) throw new QzoException($"--length must be at least 2 (BOS and one token), got {t}");
+            using var outputs = CommonOptions.Outputs();
+            outputs.Input(r.GetValue(model), "the model");
+            string target = outputs.File(r.GetValue(output)!, "--out", r.GetValue(force))!;
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None);
             int bos = session.Tokenizer.BosId ?? session.Checkpoint.Config.BosTokenId
@@ -37,7 +39,7 @@ static class SampleCommand
             var lines = sequences.Select(ids => (r.GetValue(text)
                 ? new JsonObject { ["text"] = session.Tokenizer.Decode(ids) }
                 : new JsonObject { ["input_ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) }).ToJsonString());
-            Qzo.IO.AtomicFile.WriteAllText(r.GetValue(output)!, string.Join("\n", lines) + "\n");
+            Qzo.IO.AtomicFile.WriteAllText(target, string.Join("\n", lines) + "\n");
             AnsiConsole.MarkupLine($"wrote {n} sequences of {t} tokens to {Markup.Escape(r.GetValue(output)!)}");
         }));
         return command;

@@ -13,11 +13,11 @@ sealed class TaskOptions
                       "splits: train, validation (as dev) and test files as they are",
         DefaultValueFactory = _ => "mezo",
     };
-    public Option<int?> NumTrain { get; } = new("--num-train") { Description = "mezo sampling: training examples (task default, 1000)" };
-    public Option<int?> NumDev { get; } = new("--num-dev") { Description = "mezo sampling: dev examples, the end of the train sample (task default, 500; CB and COPA 100)" };
-    public Option<int?> NumEval { get; } = new("--num-eval") { Description = "mezo sampling: test examples from the validation split (task default, 1000)" };
+    public Option<int?> NumTrain { get; } = new Option<int?>("--num-train") { Description = "mezo sampling: training examples (task default, 1000)" }.NonNegative();
+    public Option<int?> NumDev { get; } = new Option<int?>("--num-dev") { Description = "mezo sampling: dev examples, the end of the train sample (task default, 500; CB and COPA 100)" }.NonNegative();
+    public Option<int?> NumEval { get; } = new Option<int?>("--num-eval") { Description = "mezo sampling: test examples from the validation split (task default, 1000)" }.NonNegative();
     public Option<uint> DataSeed { get; } = new("--data-seed") { Description = "mezo sampling: numpy seed of the train permutation (MeZO's train_set_seed)", DefaultValueFactory = _ => 0u };
-    public Option<int?> MaxNewTokens { get; } = new("--max-new-tokens") { Description = "Generation tasks: tokens to decode at most (task default, 50)" };
+    public Option<int?> MaxNewTokens { get; } = new Option<int?>("--max-new-tokens") { Description = "Generation tasks: tokens to decode at most (task default, 50)" }.Positive();
     public Option<string?> Run { get; } = new("--run") { Description = "Run folder for config.json, metrics.jsonl, results.json, plots (and the tuned model)" };
 
     public IEnumerable<Option> All => [Task, Data, Sampling, NumTrain, NumDev, NumEval, DataSeed, MaxNewTokens, Run];

@@ -16,20 +16,6 @@ static class RunFolder
     public const string ValidationPlot = "validation.png";
     public const string MemoryPlot = "memory.png";
 
-    /// <summary>Creates the folder; one that holds files already needs --force (or --resume, to go on with it).</summary>
-    public static string Create(string path, bool force)
-    {
-        string full = Path.GetFullPath(path);
-        if (File.Exists(full)) throw new QzoException($"{full}: exists and is a file");
-        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
-        {
-            if (!force) throw new QzoException($"{full}: run folder exists and is not empty (pass --force to replace it, or --resume {path} to go on with it)");
-            Directory.Delete(full, recursive: true);
-        }
-        Directory.CreateDirectory(full);
-        return full;
-    }
-
     public static JsonObject ReadJson(string run, string name)
     {
         string path = Path.Combine(run, name);

@@ -13,10 +13,10 @@ namespace Qzo.Cli.Runs;
 /// </summary>
 static class TaskEvalJob
 {
-    public static JsonObject Run(TaskRunSettings s, string? runFolder, bool force, IBackend backend, bool quiet = false)
+    /// <param name="run">the run folder, claimed (checked, locked and emptied) by the caller; null for none.</param>
+    public static JsonObject Run(TaskRunSettings s, string? run, IBackend backend, bool quiet = false)
     {
         var clock = Stopwatch.StartNew();
-        string? run = runFolder is null ? null : RunFolder.Create(runFolder, force);
         using var work = TaskWorkspace.Open(s, backend, TrainingScope.None, quiet);
         var items = s.Split switch
         {

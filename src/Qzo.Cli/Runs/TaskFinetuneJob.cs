@@ -16,22 +16,42 @@ namespace Qzo.Cli.Runs;
 /// </summary>
 static class TaskFinetuneJob
 {
-    public static JsonObject Start(TaskRunSettings settings, string runFolder, bool force, IBackend backend, bool quiet = false)
-    {
-        string run = RunFolder.Create(runFolder, force);
-        return Execute(settings, run, backend, resuming: false, quiet);
-    }
+    /// <param name="run">the run folder, claimed (checked, locked and emptied) by the caller.</param>
+    public static JsonObject Start(TaskRunSettings settings, string run, IBackend backend, bool quiet = false) =>
+        Execute(settings, run, backend, resuming: false, quiet);
 
-    public static JsonObject Resume(string runFolder, Func<string, IBackend> backendFor, bool quiet = false)
+    /// <summary>The settings of a run folder that can be resumed.</summary>
+    public static TaskRunSettings ReadSettings(string runFolder)
     {
         string run = Path.GetFullPath(runFolder);
-        var config = RunFolder.ReadJson(run, RunFolder.Config);
-        var settings = TaskRunSettings.FromJson(config, Path.Combine(run, RunFolder.Config));
+        var settings = TaskRunSettings.FromJson(RunFolder.ReadJson(run, RunFolder.Config), Path.Combine(run, RunFolder.Config));
         if (settings.Command != "finetune") throw new QzoException($"{run}: an {settings.Command} run has nothing to resume");
         if (File.Exists(Path.Combine(run, RunFolder.Results))) throw new QzoException($"{run}: the run has finished (results.json is there)");
-        using var backend = backendFor(settings.Device);
-        return Execute(settings, run, backend, resuming: true, quiet);
+        return settings;
     }
+
+    /// <summary>
+    /// Goes on from the run's last checkpoint. A run that recorded steps but never wrote a checkpoint cannot go on:
+    /// it starts again from step 0 only with <paramref name="restart"/> (--force); one that recorded none starts afresh.
+    /// </summary>
+    /// <param name="run">the run folder, claimed (checked and locked) by the caller.</param>
+    public static JsonObject Resume(string run, TaskRunSettings settings, Func<string, IBackend> backendFor, bool restart, bool quiet = false)
+    {
+        bool hasState = File.Exists(Path.Combine(run, RunFolder.State));
+        if (!hasState)
+        {
+            int steps = RecordedSteps(Path.Combine(run, RunFolder.Metrics));
+            if (steps > 0 && !restart)
+                throw new QzoException($"{run}: {steps} steps were recorded but no checkpoint ({RunFolder.State}) was written before the run " +
+                                       $"stopped (one is saved every {settings.CheckpointEvery} steps); pass --force to start it again from step 0");
+            Say(quiet, $"{run}: no checkpoint to go on from; starting from step 0");
+        }
+        using var backend = backendFor(settings.Device);
+        return Execute(settings, run, backend, resuming: hasState, quiet);
+    }
+
+    static int RecordedSteps(string metrics) => !File.Exists(metrics) ? 0
+        : File.ReadLines(metrics).Count(line => line.StartsWith("{\"type\":\"step\"", StringComparison.Ordinal));
 
     static JsonObject Execute(TaskRunSettings s, string run, IBackend backend, bool resuming, bool quiet)
     {

@@ -7,25 +7,36 @@ namespace Qzo.Training;
 public sealed class MetricsWriter : IDisposable
 {
     readonly StreamWriter? _writer;
+    readonly string? _path;
+    long _position;
 
     /// <param name="resumeAt">continue a resumed run: keep the first resumeAt bytes (what its checkpoint had seen) and append.</param>
     public MetricsWriter(string? path, long? resumeAt = null)
     {
         if (path is null) return;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        var stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-        if (resumeAt is long keep)
+        _path = path;
+        try
         {
-            if (stream.Length < keep) throw new QzoException($"{path}: has {stream.Length} bytes but the checkpoint saw {keep}; the metrics file was cut short");
-            stream.SetLength(keep);
-            stream.Position = keep;
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (folder is not null) Directory.CreateDirectory(folder);
+            var stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+            if (resumeAt is long keep)
+            {
+                if (stream.Length < keep) throw new QzoException($"{path}: has {stream.Length} bytes but the checkpoint saw {keep}; the metrics file was cut short");
+                stream.SetLength(keep);
+                stream.Position = keep;
+                _position = keep;
+            }
+            _writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true };
         }
-        _writer = new StreamWriter(stream) { AutoFlush = true };
+        catch (Exception e) when (Qzo.IO.IoFailure.Is(e))
+        {
+            throw Qzo.IO.IoFailure.Writing(path, e);
+        }
     }
 
-    /// <summary>Bytes written so far (what a checkpoint records).</summary>
-    public long Position => _writer?.BaseStream.Position ?? 0;
+    /// <summary>Bytes written so far (what a checkpoint records); counted here, since a FIFO or a device cannot tell.</summary>
+    public long Position => _position;
 
     public void Step(ZoStepRecord r, double elapsedSeconds) => Write(new JsonObject
     {
@@ -42,7 +53,18 @@ public sealed class MetricsWriter : IDisposable
         Write(line);
     }
 
-    void Write(JsonObject line) => _writer?.WriteLine(line.ToJsonString());
+    void Write(JsonObject line)
+    {
+        if (_writer is null) return;
+        string text = line.ToJsonString() + "\n";
+        try { _writer.Write(text); }
+        catch (Exception e) when (Qzo.IO.IoFailure.Is(e)) { throw Qzo.IO.IoFailure.Writing(_path!, e); }
+        _position += System.Text.Encoding.UTF8.GetByteCount(text);
+    }
 
-    public void Dispose() => _writer?.Dispose();
+    public void Dispose()
+    {
+        try { _writer?.Dispose(); }
+        catch (Exception e) when (Qzo.IO.IoFailure.Is(e)) { } // a failed write has been reported already; the flush on close fails the same way
+    }
 }
