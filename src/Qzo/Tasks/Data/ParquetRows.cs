@@ -18,6 +18,7 @@ public static class ParquetRows
         ParquetSchema schema;
         IList<Dictionary<string, object>> data;
         using var stream = TextFiles.OpenRead(path, "data file");
+        if (!HasMarkers(stream)) throw new QzoException($"{path}: not a readable Parquet file (it does not start and end with PAR1)");
         try
         {
             var result = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult();
@@ -38,6 +39,17 @@ public static class ParquetRows
             rows.Add(new TaskRow(obj, $"{path}: row {i}"));
         }
         return rows;
+    }
+
+    static bool HasMarkers(FileStream stream)
+    {
+        Span<byte> head = stackalloc byte[4], tail = stackalloc byte[4];
+        if (stream.Length < 12) return false;
+        stream.ReadExactly(head);
+        stream.Position = stream.Length - 4;
+        stream.ReadExactly(tail);
+        stream.Position = 0;
+        return head.SequenceEqual("PAR1"u8) && tail.SequenceEqual("PAR1"u8);
     }
 
     static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
