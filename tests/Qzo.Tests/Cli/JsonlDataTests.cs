@@ -111,4 +111,16 @@ public class JsonlDataTests
         CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", good, "--validation", empty, "--steps", "1", "--device", "cpu"),
                                    empty, "nothing to score");
     }
+
+    [Fact]
+    public void TaskDataWithNothingToScoreIsAnErrorNamingTheRow()
+    {
+        using var folder = new TempFolder();
+        string model = TinyModels.Gptq(folder);
+        string[] common = ["--task", "sst2", "--data", TaskFixtures.Jsonl("sst2"), "--num-train", "16", "--num-dev", "4", "--num-eval", "4",
+                           "--max-length", "1", "--device", "cpu"];
+        string validation = Path.Combine(TaskFixtures.Jsonl("sst2"), "validation.jsonl");
+        CliAssert.FailsWithOneLine(CliProcess.Run(["eval", model, "--run", folder["eval"], .. common]), validation, "nothing to score");
+        CliAssert.FailsWithOneLine(CliProcess.Run(["finetune", model, "--run", folder["tune"], "--steps", "1", .. common]), "sst2", "nothing to score");
+    }
 }
