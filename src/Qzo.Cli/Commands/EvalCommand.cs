@@ -59,14 +59,15 @@ static class EvalCommand
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ProgressDisplay.Run("loading", report =>
                 ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
-            var examples = JsonlDataset.Load(data, session.Tokenizer, r.GetValue(maxLength),
+            var examples = JsonlDataset.LoadScored(data, session.Tokenizer, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), r.GetValue(limit));
             var result = ProgressDisplay.Run("evaluating", report =>
-                Evaluator.Evaluate(session.Model, examples, r.GetValue(batch), session.PadId, new Progress<double>(f => report(f, null))));
+                Evaluator.Evaluate(session.Model, examples.Examples, r.GetValue(batch), session.PadId, new Progress<double>(f => report(f, null))));
 
             var table = new Table().AddColumns("metric", "value");
             table.AddRow("examples", result.Examples.ToString());
             table.AddRow("scored tokens", result.ScoredTokens.ToString());
+            if (examples.SkippedNote is string skipped) table.AddRow("skipped", skipped);
             table.AddRow(result.Accuracy is null ? "mean loss (nats/token)" : "classification loss", $"{result.Loss:F5}");
             if (result.Perplexity is double p) table.AddRow("perplexity", $"{p:F4}");
             if (result.Accuracy is double a) table.AddRow("accuracy", $"{a:P2}");
@@ -75,7 +76,7 @@ static class EvalCommand
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
                     ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(data),
-                    ["examples"] = result.Examples, ["scored_tokens"] = result.ScoredTokens, ["loss"] = result.Loss,
+                    ["examples"] = result.Examples, ["skipped_rows"] = examples.Skipped, ["scored_tokens"] = result.ScoredTokens, ["loss"] = result.Loss,
                     ["perplexity"] = result.Perplexity, ["accuracy"] = result.Accuracy,
                 }.ToJsonString(new() { WriteIndented = true }) + "\n");
         }));

@@ -54,10 +54,14 @@ static class FinetuneJob
         var load = Stopwatch.StartNew();
         using var session = ProgressOrQuiet(request.Quiet, $"loading {Path.GetFileName(Path.GetFullPath(request.Model))}",
             report => ModelSession.Open(request.Model, backend, scope, new Progress<double>(f => report(f, null))));
-        var train = JsonlDataset.Load(request.Train, session.Tokenizer, request.MaxLength, request.Classification, request.TrainLimit);
-        var validation = request.Validation is null ? null
-            : JsonlDataset.Load(request.Validation, session.Tokenizer, request.MaxLength, request.Classification, request.ValidationLimit);
+        var trainData = JsonlDataset.LoadScored(request.Train, session.Tokenizer, request.MaxLength, request.Classification, request.TrainLimit);
+        var validationData = request.Validation is null ? null
+            : JsonlDataset.LoadScored(request.Validation, session.Tokenizer, request.MaxLength, request.Classification, request.ValidationLimit);
         load.Stop();
+        if (trainData.SkippedNote is string trainSkipped) Say(request, $"{Markup.Escape(request.Train)}: {trainSkipped}");
+        if (validationData?.SkippedNote is string validationSkipped) Say(request, $"{Markup.Escape(request.Validation!)}: {validationSkipped}");
+        var train = trainData.Examples;
+        var validation = validationData?.Examples;
 
         var model = session.Model;
         foreach (var name in model.UnusedTensors.Take(5))

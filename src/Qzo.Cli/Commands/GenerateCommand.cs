@@ -74,19 +74,10 @@ static class GenerateCommand
 
     static List<string> ReadJsonl(string path)
     {
-        if (!File.Exists(path)) throw new QzoException($"{path}: prompts file not found");
         var prompts = new List<string>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var error = new QzoException($"{path}:{lineNumber}: expected a JSON object with a string \"prompt\"");
-            JsonNode? row;
-            try { row = JsonNode.Parse(line); }
-            catch (JsonException) { throw error; }
-            prompts.Add(row is JsonObject o && o["prompt"] is JsonNode p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : throw error);
-        }
+        foreach (var (line, row) in Qzo.IO.JsonlFile.ReadObjects(path, "prompts file"))
+            prompts.Add(row["prompt"] is JsonNode p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>()
+                : throw new QzoException($"{path}:{line}: expected a JSON object with a string \"prompt\""));
         if (prompts.Count == 0) throw new QzoException($"{path}: no prompts");
         return prompts;
     }

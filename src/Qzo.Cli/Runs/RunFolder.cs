@@ -20,8 +20,7 @@ static class RunFolder
     {
         string path = Path.Combine(run, name);
         if (!File.Exists(path)) throw new QzoException($"{path}: not found (is {run} a run folder?)");
-        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new QzoException($"{path}: not a JSON object"); }
-        catch (System.Text.Json.JsonException e) { throw new QzoException($"{path}: not valid JSON ({e.Message})"); }
+        return Qzo.IO.StrictJson.Parse(Qzo.IO.StrictUtf8.ReadAllText(path), path) as JsonObject ?? throw new QzoException($"{path}: not a JSON object");
     }
 
     public static void WriteJson(string run, string name, JsonNode json) =>

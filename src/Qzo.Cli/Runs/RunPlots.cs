@@ -16,7 +16,7 @@ static class RunPlots
     {
         var written = new List<string>();
         var lines = File.Exists(Path.Combine(run, RunFolder.Metrics))
-            ? File.ReadLines(Path.Combine(run, RunFolder.Metrics)).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).ToList()
+            ? Qzo.IO.JsonlFile.ReadObjects(Path.Combine(run, RunFolder.Metrics)).Select(l => (JsonNode)l.Row).ToList()
             : [];
         var steps = lines.Where(l => (string?)l["type"] == "step").ToList();
         if (steps.Count > 0)

@@ -15,22 +15,31 @@ static class RunReport
         text.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            var results = RunFolder.ReadJson(run, RunFolder.Results);
-            string metric = (string?)results["metric"] ?? "?";
-            string method = (string?)results["method"] switch
+            try { text.AppendLine(Row(run, RunFolder.ReadJson(run, RunFolder.Results))); }
+            // JsonNode's casts throw these on a value of the wrong kind: results.json was damaged or edited.
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
             {
-                "qzo" => "QZO", "mezo" => "MeZO", "few-shot" => $"few-shot ({(int?)results["shots"]})", var m => m ?? "?",
-            };
-            long? peak = (long?)results["peak_bytes"]?["Total"];
-            text.AppendLine(string.Join(" | ", [
-                "", Path.GetFileName(Path.GetFullPath(run).TrimEnd('/')), method,
-                $"{results["model"]} ({results["model_description"]})", (string?)results["task"] ?? "?", metric,
-                Percent(results["test_before"], metric), Percent(results["test"], metric),
-                ((int?)results["steps"] ?? 0).ToString(CultureInfo.InvariantCulture),
-                peak is long p ? CommonOptions.Bytes(p) : "-", Seconds((double?)results["wall_seconds"]), "",
-            ]).Trim());
+                throw new QzoException($"{Path.Combine(run, RunFolder.Results)}: a value has the wrong type ({e.Message})");
+            }
         }
         return text.ToString();
+    }
+
+    static string Row(string run, JsonObject results)
+    {
+        string metric = (string?)results["metric"] ?? "?";
+        string method = (string?)results["method"] switch
+        {
+            "qzo" => "QZO", "mezo" => "MeZO", "few-shot" => $"few-shot ({(int?)results["shots"]})", var m => m ?? "?",
+        };
+        long? peak = (long?)results["peak_bytes"]?["Total"];
+        return string.Join(" | ", [
+            "", Path.GetFileName(Path.GetFullPath(run).TrimEnd('/')), method,
+            $"{results["model"]} ({results["model_description"]})", (string?)results["task"] ?? "?", metric,
+            Percent(results["test_before"], metric), Percent(results["test"], metric),
+            ((int?)results["steps"] ?? 0).ToString(CultureInfo.InvariantCulture),
+            peak is long p ? CommonOptions.Bytes(p) : "-", Seconds((double?)results["wall_seconds"]), "",
+        ]).Trim();
     }
 
     static string Percent(JsonNode? evaluation, string metric) =>

@@ -64,6 +64,7 @@ static class TaskFinetuneJob
 
         string statePath = Path.Combine(run, RunFolder.State);
         RunState? state = resuming && File.Exists(statePath) ? RunCheckpoint.Load(statePath, model.Trainable) : null;
+        if (state is not null && state.Step > o.Steps) throw new QzoException($"{statePath}: the run state is at step {state.Step}, past the run's {o.Steps} steps");
         if (!resuming)
         {
             var config = s.ToJson();
@@ -80,7 +81,7 @@ static class TaskFinetuneJob
             testBefore = TaskWorkspace.Show(quiet, "test before training", report => work.Evaluator.Evaluate(work.Test, progress: new Progress<double>(f => report(f, null)))).Result;
             RunFolder.WriteJson(run, RunFolder.TestBefore, EvaluationJson.Write(testBefore));
         }
-        else testBefore = EvaluationJson.Read(RunFolder.ReadJson(run, RunFolder.TestBefore))!;
+        else testBefore = EvaluationJson.Read(RunFolder.ReadJson(run, RunFolder.TestBefore), Path.Combine(run, RunFolder.TestBefore))!;
 
         var examples = work.Train.Select(work.Encoder.TrainingExample).ToList();
         Func<EvaluationResult>? validate = work.Dev.Count == 0 ? null : () => work.Evaluator.Evaluate(work.Dev).Result;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Qzo.IO;
 
 namespace Qzo.Models;
 
@@ -11,10 +12,7 @@ public sealed class JsonConfigReader(JsonObject json, string sourceFile)
 
     public static JsonConfigReader Load(string path)
     {
-        if (!File.Exists(path)) throw new QzoException($"{path}: file not found");
-        JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new QzoException($"{path}: not valid JSON ({e.Message})"); }
+        var node = StrictJson.Parse(StrictUtf8.ReadAllText(path), path);
         return node is JsonObject o ? new JsonConfigReader(o, path) : throw new QzoException($"{path}: expected a JSON object");
     }
 

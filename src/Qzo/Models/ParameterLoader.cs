@@ -102,12 +102,25 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
         return tensor;
     }
 
+    /// <summary>
+    /// Every tensor the model loads passes through here, so this is where a floating-point one is checked, once, for
+    /// NaN and Inf: such a value would only show later as a NaN loss, which looks like a learning-rate problem.
+    /// </summary>
     public TensorInfo Require(string name)
     {
         if (!Checkpoint.Tensors.Contains(name))
             throw new QzoException($"{Checkpoint.Directory}: tensor '{name}' is missing from the checkpoint");
-        _used.Add(name);
-        return Checkpoint.Tensors.Get(name);
+        var info = Checkpoint.Tensors.Get(name);
+        if (_used.Add(name) && info.DType.IsFloat()) RequireFinite(info);
+        return info;
+    }
+
+    unsafe void RequireFinite(TensorInfo info)
+    {
+        var file = Checkpoint.Tensors.FileOf(info.Name);
+        long count = NonFiniteValues.Count(info.DType, file.GetPointer(info.Name, out long bytes), bytes);
+        if (count > 0)
+            throw new QzoException($"{file.Path}: tensor '{info.Name}' holds {count} non-finite value{(count == 1 ? "" : "s")} (NaN/Inf)");
     }
 
     public void CheckShape(TensorInfo info, long[] expected, params DType[] dtypes)

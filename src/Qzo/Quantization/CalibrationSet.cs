@@ -1,3 +1,4 @@
+using Qzo.IO;
 using Qzo.Tasks;
 using Qzo.Text;
 
@@ -37,8 +38,8 @@ public sealed class CalibrationSet
         if (length is <= 0) throw new QzoException($"--calibration-length must be positive, got {length}");
         if (length is int explicitLength && maxLength is int limit && explicitLength > limit)
             throw new QzoException($"--calibration-length {explicitLength} is longer than the model's {limit} positions");
-        if (!File.Exists(path)) throw new QzoException($"{path}: calibration file not found");
-        if (File.ReadLines(path).All(string.IsNullOrWhiteSpace)) throw new QzoException($"{path}: the calibration file is empty");
+        if (JsonlFile.ReadLines(path, "calibration file").All(l => string.IsNullOrWhiteSpace(l.Text)))
+            throw new QzoException($"{path}: the calibration file is empty");
 
         var examples = JsonlDataset.Load(path, tokenizer, int.MaxValue);
         var rows = examples.Select(e => e is SequenceExample s ? s.Ids

@@ -12,7 +12,7 @@ public sealed record ClassificationFormat(string Template, IReadOnlyList<KeyValu
     public static ClassificationFormat Parse(string template, string verbalizersJson)
     {
         JsonObject obj;
-        try { obj = JsonNode.Parse(verbalizersJson) as JsonObject ?? throw new FormatException(); }
+        try { obj = JsonNode.Parse(verbalizersJson, documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject ?? throw new FormatException(); }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
         {
             throw new QzoException($"--verbalizers must be a JSON object mapping each label to its answer text, e.g. '{{\"0\": \" terrible\", \"1\": \" great\"}}'; got {verbalizersJson}");

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Qzo.IO;
 
 namespace Qzo.Tasks;
 
@@ -15,9 +16,16 @@ public static class EvaluationJson
         return o;
     }
 
-    public static EvaluationResult? Read(JsonNode? node) => node is not JsonObject o ? null
-        : new EvaluationResult((double?)o["loss"], (double?)o["perplexity"], (double?)o["accuracy"], (int)o["examples"]!, (long?)o["scored_tokens"] ?? 0)
+    /// <param name="where">names the JSON in errors: a file, or a file and key</param>
+    public static EvaluationResult? Read(JsonNode? node, string where)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject o) throw new QzoException($"{where}: an evaluation must be a JSON object");
+        double? Number(string key) => JsonFields.Optional<double?>(o, key, where);
+        return new EvaluationResult(Number("loss"), Number("perplexity"), Number("accuracy"), JsonFields.Required<int>(o, "examples", where),
+                                    JsonFields.Optional<long?>(o, "scored_tokens", where) ?? 0)
         {
-            Metric = (string?)o["metric"], ExactMatch = (double?)o["em"], F1 = (double?)o["f1"],
+            Metric = JsonFields.Optional<string>(o, "metric", where), ExactMatch = Number("em"), F1 = Number("f1"),
         };
+    }
 }

@@ -26,7 +26,8 @@ public static class Evaluator
             done += batch.Length;
             progress?.Report((double)done / examples.Count);
         }
-        double mean = tokens == 0 ? 0 : sum / tokens;
+        if (tokens == 0) throw new ArgumentException("no example scores a token; load the data with JsonlDataset.LoadScored, which refuses that");
+        double mean = sum / tokens;
         return new EvaluationResult(mean, Math.Exp(mean), null, examples.Count, tokens);
     }
 

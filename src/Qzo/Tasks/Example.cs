@@ -7,6 +7,9 @@ public abstract record Example;
 public sealed record SequenceExample(int[] Ids, bool[] Scored) : Example
 {
     public int ScoredCount => Scored.Count(s => s);
+
+    /// <summary>Scored tokens the loss can count: those after the first, since position t predicts token t + 1.</summary>
+    public int PredictedCount => Scored.Skip(1).Count(s => s);
 }
 
 /// <summary>

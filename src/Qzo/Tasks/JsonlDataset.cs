@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Qzo.IO;
 using Qzo.Text;
 
 namespace Qzo.Tasks;
@@ -16,27 +17,44 @@ namespace Qzo.Tasks;
 /// </summary>
 public static class JsonlDataset
 {
-    public static IReadOnlyList<Example> Load(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null, int? limit = null)
+    /// <summary>Every row, those with nothing to score included (calibration wants every token).</summary>
+    public static IReadOnlyList<Example> Load(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null, int? limit = null) =>
+        Read(path, tokenizer, maxLength, classification, limit, skipUnscored: false).Examples;
+
+    /// <summary>
+    /// The rows that score at least one token, for training and evaluation: a row that scores nothing (a lone token,
+    /// an empty text, everything cut by maxLength) is skipped and counted; a file where no row scores anything is refused.
+    /// </summary>
+    public static JsonlExamples LoadScored(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null, int? limit = null) =>
+        Read(path, tokenizer, maxLength, classification, limit, skipUnscored: true);
+
+    static JsonlExamples Read(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification, int? limit, bool skipUnscored)
     {
-        if (!File.Exists(path)) throw new QzoException($"{path}: data file not found");
         var examples = new List<Example>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        int skipped = 0;
+        foreach (var (lineNumber, row) in JsonlFile.ReadObjects(path, "data file"))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             Exception Error(string what) => new QzoException($"{path}:{lineNumber}: the row {what}");
-            JsonObject row;
-            try { row = JsonNode.Parse(line) as JsonObject ?? throw Error("is not a JSON object"); }
-            catch (JsonException e) { throw Error($"is not valid JSON ({e.Message})"); }
-            examples.Add(Parse(row, tokenizer, maxLength, classification, Error));
+            var example = Parse(row, tokenizer, maxLength, classification, Error);
+            if (skipUnscored && !ScoresAnything(example)) { skipped++; continue; }
+            examples.Add(example);
             if (limit is int n && examples.Count >= n) break;
         }
-        if (examples.Count == 0) throw new QzoException($"{path}: no examples");
+        if (examples.Count == 0)
+            throw new QzoException(skipped == 0 ? $"{path}: no examples"
+                : $"{path}: nothing to score: none of its {skipped} rows has a token to predict (each needs at least 2 tokens, within --max-length {maxLength})");
         if (examples.Select(e => e.GetType()).Distinct().Count() > 1)
             throw new QzoException($"{path}: rows mix classification and language-modelling forms; use one form per file");
-        return examples;
+        return new JsonlExamples(examples, skipped);
     }
+
+    /// <summary>A sequence scores the tokens marked after its first (position t predicts token t + 1); a choice needs every candidate scored.</summary>
+    static bool ScoresAnything(Example example) => example switch
+    {
+        SequenceExample s => s.PredictedCount > 0,
+        ChoiceExample c => c.Candidates.All(s => s.PredictedCount > 0),
+        _ => true,
+    };
 
     static Example Parse(JsonObject row, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification, Func<string, Exception> error)
     {
@@ -56,10 +74,7 @@ public static class JsonlDataset
         }
         if (row["input_ids"] is JsonArray array)
         {
-            var ids = array.Select(n => n?.GetValueKind() == JsonValueKind.Number ? n.GetValue<int>() : throw error("has a non-integer in input_ids")).ToArray();
-            if (ids.Length == 0) throw error("has an empty input_ids");
-            foreach (var id in ids)
-                if ((uint)id >= (uint)tokenizer.VocabSize) throw error($"has token id {id}, outside the tokenizer's vocabulary (0..{tokenizer.VocabSize - 1})");
+            var ids = TokenIds.Read(array, tokenizer.VocabSize, error);
             return Truncate(ids, Enumerable.Repeat(true, ids.Length).ToArray(), maxLength, tokenizer.BosId);
         }
         throw error("has none of the keys prompt+completion, text(+label), input_ids");

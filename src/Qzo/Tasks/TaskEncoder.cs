@@ -140,6 +140,9 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
         var ids = tokenizer.Encode(demonstrations + completed);
         var scored = new bool[ids.Length];
         for (int i = Math.Max(0, ids.Length - answerTokens); i < ids.Length; i++) scored[i] = true;
-        return JsonlDataset.Truncate(ids, scored, maxLength, tokenizer.BosId);
+        var example = JsonlDataset.Truncate(ids, scored, maxLength, tokenizer.BosId);
+        // Truncation keeps the answer unless maxLength leaves no token after BOS; then every row of the task is alike.
+        return example.PredictedCount > 0 ? example
+            : throw new QzoException($"{where}: nothing to score within --max-length {maxLength} (the answer's tokens are cut off)");
     }
 }

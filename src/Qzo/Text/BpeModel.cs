@@ -92,7 +92,7 @@ internal sealed class BpeModel
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var p in vocabJson.EnumerateObject())
         {
-            if (!p.Value.TryGetInt32(out int id) || id < 0 || id > MaxVocabId)
+            if (!p.Value.TryGetId(out int id) || id > MaxVocabId)
                 throw new TokenizerFormatException($"{where}.vocab[\"{p.Name}\"]: id must be an integer from 0 to {MaxVocabId}");
             vocab[p.Name] = id;
         }

@@ -39,6 +39,13 @@ internal static class JsonReader
         };
     }
 
+    /// <summary>A non-negative 32-bit integer; false for any other value, strings and other kinds included (TryGetInt32 alone throws on those).</summary>
+    public static bool TryGetId(this JsonElement v, out int id)
+    {
+        id = 0;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out id) && id >= 0;
+    }
+
     public static int RequiredInt(this JsonElement obj, string name, string where)
     {
         var v = obj.Required(name, where);

@@ -29,7 +29,7 @@ internal static class PostProcessors
     static int[] SpecialIds(JsonElement j, string name, string where)
     {
         var pair = j.Required(name, where);
-        if (pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() == 2 && pair[1].TryGetInt32(out int id) && id >= 0) return [id];
+        if (pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() == 2 && pair[1].TryGetId(out int id)) return [id];
         throw new TokenizerFormatException($"{where}: \"{name}\" must be [token, id]");
     }
 }
@@ -61,7 +61,7 @@ internal sealed class TemplateProcessor : IPostProcessor
             foreach (var p in st.EnumerateObject())
             {
                 string w = $"{where}.special_tokens[\"{p.Name}\"]";
-                specials[p.Name] = p.Value.RequiredArray("ids", w).Select(e => e.TryGetInt32(out int id) && id >= 0 ? id : throw new TokenizerFormatException($"{w}: ids must be non-negative integers")).ToArray();
+                specials[p.Name] = p.Value.RequiredArray("ids", w).Select(e => e.TryGetId(out int id) ? id : throw new TokenizerFormatException($"{w}: ids must be non-negative integers")).ToArray();
             }
         }
         var single = new List<int[]?>();

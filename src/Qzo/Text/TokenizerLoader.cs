@@ -136,11 +136,8 @@ internal static class TokenizerLoader
     static TokenizerConfig? ParseConfig(string? configJson, string configName) =>
         configJson is null ? null : WithJson(configName, configJson, TokenizerConfig.Parse);
 
-    static string ReadText(string path)
-    {
-        try { return File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new QzoException($"{path}: cannot read ({e.Message})", e); }
-    }
+    /// <summary>A JSON file's text; JSON must be UTF-8, so invalid bytes are refused rather than replaced.</summary>
+    static string ReadText(string path) => Qzo.IO.StrictUtf8.ReadAllText(path);
 
     static byte[] ReadBytes(string path)
     {

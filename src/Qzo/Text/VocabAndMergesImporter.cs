@@ -19,7 +19,7 @@ internal static class VocabAndMergesImporter
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var p in root.EnumerateObject())
         {
-            if (!p.Value.TryGetInt32(out int id) || id < 0)
+            if (!p.Value.TryGetId(out int id))
                 throw new TokenizerFormatException($"\"{p.Name}\": id must be a non-negative integer");
             vocab[p.Name] = id;
         }

@@ -20,8 +20,7 @@ public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
         double clipped = DirectionalDerivativeClipping.Clip(d, options.ClipThreshold);
         double applied = options.RandomSignControl ? Math.Abs(clipped) * RandomSign(step) : clipped;
         double lr = options.LearningRateAt(step); // the float actually used, widened exactly, so the log replays bit for bit
-        if (!double.IsFinite(applied))
-            throw new QzoException($"step {step}: the directional derivative is {d} (losses {lossPlus}, {lossMinus}); lower --lr or enable DDC (--clip)");
+        if (!double.IsFinite(applied)) throw NonFinite(step, lossPlus, lossMinus, d);
         Apply(seed, lr * applied);
         return new ZoStepRecord(step, seed, lossPlus, lossMinus, d, clipped, applied, lr);
     }
@@ -34,6 +33,18 @@ public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
             float? floor = p.IsQuantizationScale ? options.ScaleFloor : null;
             model.Backend.ZerothOrderUpdate(p.Values, seed, p.TrainableIndex!.Value, (float)step, floor, p.Length);
         }
+    }
+
+    /// <summary>
+    /// Step 0 runs before any update, so a non-finite loss there comes from the model or the data (the loader refuses
+    /// non-finite tensors, so this should not happen), not from the learning rate; later, the updates diverged.
+    /// </summary>
+    static QzoException NonFinite(int step, double lossPlus, double lossMinus, double d)
+    {
+        string losses = $"L+ = {lossPlus:G6}, L− = {lossMinus:G6}";
+        if (step == 0 && !(double.IsFinite(lossPlus) && double.IsFinite(lossMinus)))
+            return new($"step 0: the loss is not finite before any update ({losses}); the checkpoint or the data gives a non-finite loss, not the learning rate");
+        return new($"step {step}: training diverged ({losses}, directional derivative {d:G6}); lower --lr or enable DDC (--clip)");
     }
 
     double RandomSign(int step) => (SplitMix64.Mix(options.Seed ^ 0x5EED_C0DE_0000_0000UL ^ (ulong)step) & 1) == 0 ? 1.0 : -1.0;

@@ -36,7 +36,11 @@ public sealed record Bnb4BitQuantState(FourBitType QuantType, int BlockSize, str
     public static Bnb4BitQuantState Parse(ReadOnlySpan<byte> utf8, string tensorName)
     {
         JsonObject json;
-        try { json = JsonNode.Parse(Encoding.UTF8.GetString(utf8)) as JsonObject ?? throw new JsonException("not an object"); }
+        try
+        {
+            json = JsonNode.Parse(Qzo.IO.StrictUtf8.Encoding.GetString(utf8), documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject
+                   ?? throw new JsonException("not an object");
+        }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
             throw new QzoException($"tensor '{tensorName}' should hold a bitsandbytes quant_state as UTF-8 JSON: {e.Message}");

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Text.Json.Nodes;
 using Parquet.Schema;
 using Parquet.Serialization;
+using Qzo.IO;
 
 namespace Qzo.Tasks.Data;
 
@@ -14,19 +15,21 @@ public static class ParquetRows
 {
     public static IReadOnlyList<TaskRow> Read(string path)
     {
-        if (!File.Exists(path)) throw new QzoException($"{path}: data file not found");
         ParquetSchema schema;
         IList<Dictionary<string, object>> data;
+        using var stream = TextFiles.OpenRead(path, "data file");
+        if (!HasMarkers(stream)) throw new QzoException($"{path}: not a readable Parquet file (it does not start and end with PAR1)");
         try
         {
-            using var stream = File.OpenRead(path);
             var result = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult();
             schema = result.Schema;
             data = result.Data;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException)
+        // Parquet.Net trusts the file's lengths and offsets, so garbage surfaces as whatever they lead to (Overflow,
+        // IndexOutOfRange, EndOfStream, OutOfMemory, NullReference...); all of them mean the file, not Qzo, is broken.
+        catch (Exception e) when (e is not QzoException)
         {
-            throw new QzoException($"{path}: not a readable Parquet file ({e.Message})");
+            throw new QzoException($"{path}: corrupt Parquet file ({e.GetType().Name}: {FirstLine(e.Message)})");
         }
         var rows = new List<TaskRow>(data.Count);
         for (int i = 0; i < data.Count; i++)
@@ -37,6 +40,19 @@ public static class ParquetRows
         }
         return rows;
     }
+
+    static bool HasMarkers(FileStream stream)
+    {
+        Span<byte> head = stackalloc byte[4], tail = stackalloc byte[4];
+        if (stream.Length < 12) return false;
+        stream.ReadExactly(head);
+        stream.Position = stream.Length - 4;
+        stream.ReadExactly(tail);
+        stream.Position = 0;
+        return head.SequenceEqual("PAR1"u8) && tail.SequenceEqual("PAR1"u8);
+    }
+
+    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     static JsonNode? Convert(Field field, object? value) => field switch
     {

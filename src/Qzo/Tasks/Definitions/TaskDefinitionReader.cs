@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Qzo.IO;
 
 namespace Qzo.Tasks.Definitions;
 
@@ -18,8 +19,7 @@ public static class TaskDefinitionReader
 
     public static TaskDefinition ReadFile(string path)
     {
-        if (!File.Exists(path)) throw new QzoException($"{path}: task file not found");
-        return Parse(File.ReadAllText(path), path, path);
+        return Parse(StrictUtf8.ReadAllText(path, "task file"), path, path);
     }
 
     /// <param name="source">names the definition in errors and in config.json.</param>
@@ -28,8 +28,7 @@ public static class TaskDefinitionReader
         JsonNode? root;
         if (source.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
-            try { root = JsonNode.Parse(text); }
-            catch (JsonException e) { throw new QzoException($"{source}: not valid JSON ({e.Message})"); }
+            root = StrictJson.Parse(text, source);
         }
         else root = YamlToJson.Convert(text, source);
         if (root is not JsonObject obj) throw new QzoException($"{source}: a task definition must be a mapping of keys to values");
