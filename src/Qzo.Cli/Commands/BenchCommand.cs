@@ -39,6 +39,7 @@ static class BenchCommand
             int b = r.GetValue(batch), t = r.GetValue(seq), repeat = Math.Max(1, r.GetValue(steps));
             if (b < 1 || t < 2) throw new QzoException("--batch must be ≥ 1 and --seq ≥ 2");
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
+            BenchFootprint.Check(backend, config, synthetic, b, t);
             var load = Stopwatch.StartNew();
             using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
                 SyntheticLlama.Create(backend, config, synthetic, seed: 1, TrainingScope.QuantizationScales,
