@@ -84,11 +84,12 @@ public static class ResourceBudget
         return HostMemoryAvailable();
     }
 
-    /// <summary>Refuses writing <paramref name="bytes"/> (e.g. "the checkpoint") under <paramref name="output"/> when the disk has less free.</summary>
+    /// <summary>Refuses writing <paramref name="bytes"/> of <paramref name="what"/> under <paramref name="output"/> when the disk has less free.</summary>
     public static void RequireDisk(string job, string what, string output, double bytes)
     {
         if (FreeDiskSpace(output) is long free && bytes > free)
-            throw new QzoException($"{job}: {what} would take {ByteSize.Text(bytes)}, but {ExistingAncestor(output)} has {ByteSize.Text(free)} free");
+            throw new QzoException($"{job}: {what} would take {ByteSize.Text(bytes)}, " +
+                                   $"but {ExistingAncestor(output)} has {ByteSize.Text(free)} free");
     }
 
     /// <summary>Refuses holding <paramref name="bytes"/> in host memory when less is available.</summary>
@@ -96,7 +97,8 @@ public static class ResourceBudget
     {
         long available = HostMemoryAvailable();
         if (bytes > available)
-            throw new QzoException($"{job}: {what} needs {ByteSize.Text(bytes)} of memory, but the machine has {ByteSize.Text(available)} available");
+            throw new QzoException($"{job}: {what} needs {ByteSize.Text(bytes)} of memory, " +
+                                   $"but the machine has {ByteSize.Text(available)} available");
     }
 
     /// <summary>Refuses allocating <paramref name="bytes"/> on <paramref name="backend"/> when its device has less free.</summary>

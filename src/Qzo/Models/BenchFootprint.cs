@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
+using Qzo.Quantization;
 
 namespace Qzo.Models;
 
@@ -41,9 +42,7 @@ public static class BenchFootprint
     static double LinearBytes(SyntheticFormat format, double inF, double outF) => format switch
     {
         SyntheticFormat.Gptq g => GptqBytes(g, inF, outF),
-        SyntheticFormat.Aqlm a => Words(outF / a.Scheme.OutGroupSize * (inF / a.Scheme.InGroupSize) * a.Scheme.Codebooks * (a.Scheme.CodebookBits <= 8 ? 1 : 2))
-                                  + (double)a.Scheme.Codebooks * a.Scheme.CodebookSize * a.Scheme.OutGroupSize * a.Scheme.InGroupSize * 2
-                                  + outF / a.Scheme.OutGroupSize * sizeof(float),
+        SyntheticFormat.Aqlm a => AqlmBytes(a.Scheme, inF, outF),
         SyntheticFormat.Nf4 => Words(Math.Ceiling(outF * inF / 2)) + 16 * sizeof(float) + Math.Ceiling(outF * inF / 64) * sizeof(float),
         _ => throw new ArgumentException($"no size for {format.Description}"),
     };
@@ -52,6 +51,14 @@ public static class BenchFootprint
     {
         double groupSize = g.GroupSize <= 0 ? inF : g.GroupSize, groups = Math.Ceiling(inF / groupSize);
         return Words(inF * g.Bits / 8 * outF) + groups * outF * g.Bits / 8 + inF * sizeof(int) + groups * outF * sizeof(float);
+    }
+
+    static double AqlmBytes(AqlmScheme s, double inF, double outF)
+    {
+        double outGroups = Math.Floor(outF / s.OutGroupSize), inGroups = Math.Floor(inF / s.InGroupSize);
+        double codes = Words(outGroups * inGroups * s.Codebooks * (s.CodebookBits <= 8 ? 1 : 2));
+        double codebooks = (double)s.Codebooks * s.CodebookSize * s.OutGroupSize * s.InGroupSize * 2; // fp16
+        return codes + codebooks + outGroups * sizeof(float);
     }
 
     /// <summary>Bytes rounded up to whole 32-bit words, as random codes are allocated.</summary>

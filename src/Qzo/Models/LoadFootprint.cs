@@ -31,7 +31,8 @@ public static class LoadFootprint
     static double DeviceBytes(TensorInfo info, double floatBytes)
     {
         string name = info.Name;
-        if (name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || name.Contains(Bnb4BitQuantState.TensorInfix, StringComparison.Ordinal)
+        if (name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
+            || name.Contains(Bnb4BitQuantState.TensorInfix, StringComparison.Ordinal)
             || name.EndsWith(Bnb4BitLinearTensors.NestedAbsmaxSuffix, StringComparison.Ordinal)
             || name.EndsWith(Bnb4BitLinearTensors.NestedQuantMapSuffix, StringComparison.Ordinal)) return 0;
         double elements = info.ElementCount;

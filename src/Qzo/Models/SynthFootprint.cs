@@ -79,7 +79,8 @@ public sealed record SynthFootprint(double TensorBytes, double TensorCount, doub
             (p + "self_attn.q_proj.weight", q, h, layers), (p + "self_attn.k_proj.weight", kv, h, 2 * layers),
             (p + "self_attn.o_proj.weight", h, q, layers), (p + "mlp.gate_proj.weight", m, h, 3 * layers), ("model.norm.weight", h, 1, 1),
         };
-        if (o.Architecture == ArchitectureKind.Qwen2) list.AddRange([(p + "self_attn.q_proj.bias", q, 1, layers), (p + "self_attn.k_proj.bias", kv, 1, 2 * layers)]);
+        if (o.Architecture == ArchitectureKind.Qwen2)
+            list.AddRange([(p + "self_attn.q_proj.bias", q, 1, layers), (p + "self_attn.k_proj.bias", kv, 1, 2 * layers)]);
         if (!o.TieEmbeddings) list.Add(("lm_head.weight", vocab, h, 1));
         return list;
     }

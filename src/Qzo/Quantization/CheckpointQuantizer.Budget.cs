@@ -26,7 +26,8 @@ public static partial class CheckpointQuantizer
     static void CheckBudget(Checkpoint source, string output, long tensorBytes, long largestShardBytes)
     {
         ResourceBudget.RequireDisk("quantize", "the quantized checkpoint", output, tensorBytes);
-        double largestWeight = source.Tensors.Names.Where(IsQuantizable).Select(n => (double)source.Tensors.Get(n).ElementCount).DefaultIfEmpty(0).Max();
+        double largestWeight = source.Tensors.Names.Where(IsQuantizable)
+                                     .Select(n => (double)source.Tensors.Get(n).ElementCount).DefaultIfEmpty(0).Max();
         ResourceBudget.RequireHostMemory("quantize", "quantizing", largestShardBytes + largestWeight * sizeof(float));
     }
 }

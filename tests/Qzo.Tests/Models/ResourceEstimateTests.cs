@@ -12,8 +12,11 @@ namespace Qzo.Tests.Models;
 /// </summary>
 public class ResourceEstimateTests(ITestOutputHelper output)
 {
-    static long TensorBytesIn(string folder) =>
-        Directory.GetFiles(folder, "*.safetensors").Sum(path => { using var f = SafetensorsFile.Open(path); return f.Tensors.Sum(t => t.ByteLength); });
+    static long TensorBytesIn(string folder) => Directory.GetFiles(folder, "*.safetensors").Sum(path =>
+    {
+        using var f = SafetensorsFile.Open(path);
+        return f.Tensors.Sum(t => t.ByteLength);
+    });
 
     static long SafetensorsFileBytes(string folder) => Directory.GetFiles(folder, "*.safetensors").Sum(p => new FileInfo(p).Length);
 
@@ -22,10 +25,19 @@ public class ResourceEstimateTests(ITestOutputHelper output)
     static SynthOptions Shape(string name) => name switch
     {
         "llama" => new SynthOptions { Hidden = 64, Layers = 2, Heads = 4, Vocab = 320 },
-        "qwen2-tied" => new SynthOptions { Architecture = ArchitectureKind.Qwen2, Hidden = 48, Layers = 3, Heads = 4, KvHeads = 2, Vocab = 330, TieEmbeddings = true },
-        "opt-projected" => new SynthOptions { Architecture = ArchitectureKind.Opt, Hidden = 64, Layers = 2, Heads = 4, WordEmbedDim = 32, Vocab = 320, MaxPositions = 64 },
-        "mistral-fp32-gqa" => new SynthOptions { Architecture = ArchitectureKind.Mistral, Hidden = 64, Layers = 1, Heads = 8, KvHeads = 2, HeadDim = 16, Intermediate = 100,
-                                                 Vocab = 300, DType = Qzo.Numerics.DType.F32 },
+        "qwen2-tied" => new SynthOptions
+        {
+            Architecture = ArchitectureKind.Qwen2, Hidden = 48, Layers = 3, Heads = 4, KvHeads = 2, Vocab = 330, TieEmbeddings = true,
+        },
+        "opt-projected" => new SynthOptions
+        {
+            Architecture = ArchitectureKind.Opt, Hidden = 64, Layers = 2, Heads = 4, WordEmbedDim = 32, Vocab = 320, MaxPositions = 64,
+        },
+        "mistral-fp32-gqa" => new SynthOptions
+        {
+            Architecture = ArchitectureKind.Mistral, Hidden = 64, Layers = 1, Heads = 8, KvHeads = 2, HeadDim = 16, Intermediate = 100,
+            Vocab = 300, DType = Qzo.Numerics.DType.F32,
+        },
         _ => throw new ArgumentException(name),
     };
 
@@ -54,12 +66,17 @@ public class ResourceEstimateTests(ITestOutputHelper output)
         var cases = new (string Name, ILinearQuantizer Format, Func<string, bool>? KeepDense)[]
         {
             ("nf4-double", new Bnb4BitCheckpointFormat(FourBitType.Nf4, 64, DoubleQuant: true), null),
-            ("aqlm-2x8-mixed", new AqlmCheckpointFormat(AqlmScheme.Parse("2x8"), new AqlmQuantizerOptions(KMeansIterations: 1, Rounds: 1)), n => n.Contains("down_proj")),
+            ("aqlm-2x8-mixed", new AqlmCheckpointFormat(AqlmScheme.Parse("2x8"), new AqlmQuantizerOptions(KMeansIterations: 1, Rounds: 1)),
+             n => n.Contains("down_proj")),
         };
         foreach (var (name, format, keep) in cases) CheckpointQuantizer.Quantize(dense, folder[name], format, keepDense: keep);
 
-        var pairs = new List<(string, long Estimate, long Written)> { ("gptq", CheckpointQuantizer.EstimatedTensorBytes(source, gptq), TensorBytesIn(folder["gptq"])) };
-        pairs.AddRange(cases.Select(c => (c.Name, CheckpointQuantizer.EstimatedTensorBytes(source, c.Format, c.KeepDense), TensorBytesIn(folder[c.Name]))));
+        var pairs = new List<(string, long Estimate, long Written)>
+        {
+            ("gptq", CheckpointQuantizer.EstimatedTensorBytes(source, gptq), TensorBytesIn(folder["gptq"])),
+        };
+        foreach (var c in cases)
+            pairs.Add((c.Name, CheckpointQuantizer.EstimatedTensorBytes(source, c.Format, c.KeepDense), TensorBytesIn(folder[c.Name])));
         foreach (var (name, estimate, written) in pairs)
         {
             output.WriteLine($"{name}: estimated {estimate} tensor bytes, written {written}");
@@ -101,7 +118,8 @@ public class ResourceEstimateTests(ITestOutputHelper output)
         using (ResourceBudget.Limit(hostMemory: (long)estimate - 1))
         {
             var e = Assert.Throws<QzoException>(() => ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales));
-            Assert.Equal($"loading: the model needs {ByteSize.Text(estimate)} of memory, but the machine has {ByteSize.Text(estimate - 1)} available", e.Message);
+            Assert.Equal($"loading: the model needs {ByteSize.Text(estimate)} of memory, " +
+                         $"but the machine has {ByteSize.Text(estimate - 1)} available", e.Message);
             Assert.Equal(0, backend.Memory.PeakTotal);
         }
         using (ResourceBudget.Limit(hostMemory: (long)estimate))
