@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;
 
@@ -63,6 +64,16 @@ public partial class SizeLimitCliTests
     {
         var line = CleanFailure(CliProcess.Run("bench", "--shape", "tiny", "--device", "cpu", "--batch", "1", "--seq", "2147483647"));
         Assert.StartsWith("error: bench: ", line);
+        Assert.Matches(TwoFigures(), line);
+    }
+
+    [Fact]
+    public void GenerateWithAKvCacheNoMemoryHoldsIsRefusedBeforeAllocatingIt()
+    {
+        using var folder = new TempFolder();
+        var r = CliProcess.Run("generate", TinyModels.Dense(folder), "--prompt", "hello", "--max-new-tokens", "2000000000", "--device", "cpu");
+        var line = CleanFailure(r);
+        Assert.StartsWith("error: generate: ", line);
         Assert.Matches(TwoFigures(), line);
     }
 }
