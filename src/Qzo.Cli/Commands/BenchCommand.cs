@@ -41,6 +41,7 @@ static class BenchCommand
             using var outputs = CommonOptions.Outputs();
             string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
+            BenchFootprint.Check(backend, config, synthetic, b, t);
             var load = Stopwatch.StartNew();
             using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
                 SyntheticLlama.Create(backend, config, synthetic, seed: 1, TrainingScope.QuantizationScales,

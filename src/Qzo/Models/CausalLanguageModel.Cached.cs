@@ -1,4 +1,6 @@
 using Qzo.Compute;
+using Qzo.IO;
+using Qzo.Numerics;
 
 namespace Qzo.Models;
 
@@ -6,7 +8,16 @@ namespace Qzo.Models;
 public abstract partial class CausalLanguageModel
 {
     /// <summary>A KV cache for generation: <paramref name="rows"/> sequences of up to <paramref name="maxLength"/> tokens each.</summary>
-    public KvCache CreateKvCache(int rows, int maxLength) => new(Backend, Config.Layers, rows, maxLength, Shape.KeyValueWidth);
+    public KvCache CreateKvCache(int rows, int maxLength)
+    {
+        // Keys and values of every layer in the compute type, and an int mask per slot (on the host and the device).
+        double slots = (double)rows * maxLength;
+        double bytes = slots * (2.0 * Config.Layers * Shape.KeyValueWidth * Backend.ComputeType.SizeInBytes() + sizeof(int));
+        ResourceBudget.RequireDeviceMemory("generate", $"a KV cache of {rows} × {maxLength} tokens", Backend, bytes);
+        if (slots > Array.MaxLength)
+            throw new QzoException($"generate: a KV cache of {rows} × {maxLength} tokens has more slots than one mask array holds ({Array.MaxLength})");
+        return new(Backend, Config.Layers, rows, maxLength, Shape.KeyValueWidth);
+    }
 
     /// <summary>
     /// Generation: runs new tokens (ids and mask [cache.Batch, n], n = ids.Length / cache.Batch; the first pass may be

@@ -7,6 +7,7 @@ public static class ModelLoader
 {
     public static CausalLanguageModel Load(Checkpoint checkpoint, IBackend backend, TrainingScope scope, IProgress<double>? progress = null)
     {
+        LoadFootprint.Check(checkpoint, backend, scope);
         var loader = new ParameterLoader(checkpoint, backend, scope);
         CausalLanguageModel model = checkpoint.Config switch
         {

@@ -22,6 +22,7 @@ public static class ModelSynthesizer
     public static void Write(string output, SynthOptions o, bool overwrite = false)
     {
         Validate(o);
+        SynthFootprint.Check(output, o);
         string tokenizerJson;
         try { tokenizerJson = TokenizerSynthesizer.BuildTokenizerJson(o.Vocab, TokenizerSynthesizer.BuiltInCorpus); }
         catch (ArgumentException e) { throw new QzoException($"--vocab {o.Vocab}: {e.Message}"); }
@@ -45,6 +46,10 @@ public static class ModelSynthesizer
     static void Validate(SynthOptions o)
     {
         bool opt = o.Architecture == ArchitectureKind.Opt;
+        foreach (var (name, value) in new[] { ("--hidden", o.Hidden), ("--layers", o.Layers), ("--heads", o.Heads), ("--vocab", o.Vocab),
+                                              ("--kv-heads", o.KvHeads ?? 1), ("--head-dim", o.HeadDim ?? 1), ("--intermediate", o.Intermediate ?? 1),
+                                              ("--max-positions", o.MaxPositions) })
+            if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");
         if (o.Hidden % o.Heads != 0 && (opt || o.HeadDim is null))
             throw new QzoException($"--hidden ({o.Hidden}) must be a multiple of --heads ({o.Heads}){(opt ? "" : ", or give --head-dim")}");
         if (o.Heads % o.ResolvedKvHeads != 0)

@@ -23,15 +23,16 @@ public static partial class CheckpointQuantizer
 
         // Shards: each source tensor's outputs stay together; a shard closes before it would pass maxShardBytes.
         var shards = new List<List<string>> { new() };
-        long size = 0;
+        long size = 0, largestShard = 0;
         foreach (var name in names)
         {
-            var info = source.Tensors.Get(name);
-            long bytes = Quantized(name) ? format.QuantizedBytes(info.Shape[0], info.Shape[^1]) : info.ByteLength;
+            long bytes = OutputBytes(source, name, format, Quantized(name));
             if (size > 0 && size + bytes > maxShardBytes) { shards.Add(new()); size = 0; }
             shards[^1].Add(name);
             size += bytes;
+            largestShard = Math.Max(largestShard, size);
         }
+        CheckBudget(source, output, EstimatedTensorBytes(source, format, keepDense), largestShard);
 
         var errors = new List<(string, double)>();
         OutputFolder.Write(output, overwrite, folder =>

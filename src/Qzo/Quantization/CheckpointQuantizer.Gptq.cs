@@ -86,6 +86,7 @@ public static partial class CheckpointQuantizer
         var ordered = source.Tensors.Names.OrderBy(n => layerOf.TryGetValue(n, out int l) ? l : int.MaxValue).ToList(); // OrderBy is stable: names stay ordinal within a layer
         var plan = ordered.SelectMany(name => Outputs(source, name, config)).ToList();
         var shards = Shard(plan, maxShardBytes);
+        CheckBudget(source, output, plan.Sum(o => o.Bytes), shards.Max(s => s.Sum(o => o.Bytes)));
 
         using var ownedBackend = backend is null ? new CpuBackend() : null;
         var device = backend ?? ownedBackend!;

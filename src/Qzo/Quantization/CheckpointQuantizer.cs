@@ -27,6 +27,7 @@ public static partial class CheckpointQuantizer
         if (source.IsQuantized) throw new QzoException($"{input}: the checkpoint is already quantized");
         var plan = source.Tensors.Names.SelectMany(name => Outputs(source, name, config)).ToList();
         var shards = Shard(plan, maxShardBytes);
+        CheckBudget(source, output, plan.Sum(o => o.Bytes), shards.Max(s => s.Sum(o => o.Bytes)));
 
         OutputFolder.Write(output, overwrite, folder =>
         {
