@@ -15,6 +15,7 @@ public sealed class OutputPlan : IDisposable
     readonly List<(string Path, string What)> _inputs = [];
     readonly List<(string Path, string Option, bool Replaced)> _outputs = [];
     readonly List<OutputLock> _locks = [];
+    readonly List<string> _createdFolders = [];
     readonly Action<string> _note;
 
     /// <param name="note">receives a line for each leftover of an interrupted write that was restored.</param>
@@ -59,6 +60,7 @@ public sealed class OutputPlan : IDisposable
         try
         {
             if (holdsFiles) Clear(target);
+            if (kind == Posix.Kind.Missing) _createdFolders.Add(target);
             Directory.CreateDirectory(target);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw IoFailure.Writing(target, e); }
@@ -124,6 +126,10 @@ public sealed class OutputPlan : IDisposable
     string Lock(string target, string option)
     {
         string parent = Path.GetDirectoryName(target)!;
+        var missing = new List<string>();
+        for (string? folder = parent; folder is not null && !Path.Exists(folder); folder = Path.GetDirectoryName(folder))
+            missing.Add(folder);
+        _createdFolders.AddRange(Enumerable.Reverse(missing));
         try { Directory.CreateDirectory(parent); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -148,5 +154,12 @@ public sealed class OutputPlan : IDisposable
     {
         foreach (var held in _locks) held.Dispose();
         _locks.Clear();
+        // A command that stopped before writing leaves no trace: folders it made for its outputs go again while empty.
+        foreach (var folder in Enumerable.Reverse(_createdFolders))
+        {
+            try { if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        _createdFolders.Clear();
     }
 }

@@ -52,6 +52,10 @@ public static class ModelSynthesizer
             if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");
         if (o.Hidden % o.Heads != 0 && (opt || o.HeadDim is null))
             throw new QzoException($"--hidden ({o.Hidden}) must be a multiple of --heads ({o.Heads}){(opt ? "" : ", or give --head-dim")}");
+        if (o.Vocab < TokenizerSynthesizer.MinimumVocabSize)
+            throw new QzoException($"--vocab must be at least {TokenizerSynthesizer.MinimumVocabSize} (3 special tokens, 256 byte tokens and \"▁\"), got {o.Vocab}");
+        if (!opt && o.ResolvedHeadDim % 2 != 0)
+            throw new QzoException($"--head-dim must be even for rotary position embeddings, got {o.ResolvedHeadDim}{(o.HeadDim is null ? " (--hidden / --heads)" : "")}");
         if (o.Heads % o.ResolvedKvHeads != 0)
             throw new QzoException($"--heads ({o.Heads}) must be a multiple of --kv-heads ({o.ResolvedKvHeads})");
         if (!o.DType.IsFloat() || o.DType == DType.F64) throw new QzoException($"--dtype must be bf16, fp16 or fp32");

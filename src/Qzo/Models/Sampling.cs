@@ -15,6 +15,8 @@ public static class Sampling
         var results = prompts.Select(p => p.ToList()).ToArray();
         if (results.Length == 0 || newTokens <= 0) return results.Select(r => r.ToArray()).ToArray();
         int vocab = model.Config.VocabSize, longest = prompts.Max(p => p.Length);
+        if (model.PositionLimit is int limit && longest + newTokens - 1 > limit)
+            throw new QzoException($"sequences of {longest + newTokens} tokens exceed the model's {limit} positions (max_position_embeddings)");
         using var cache = model.CreateKvCache(Math.Min(batchSize, results.Length), longest + newTokens - 1);
         var logits = new float[cache.Capacity * vocab];
         int done = 0;
@@ -33,9 +35,9 @@ public static class Sampling
                     ulong draw = SplitMix64.Mix(seed ^ SplitMix64.Mix((ulong)i << 20 | (uint)step));
                     results[i].Add(Draw(logits.AsSpan(b * vocab, vocab).ToArray(), temperature, (draw >> 11) * (1.0 / (1UL << 53))));
                 }
+                progress?.Report((done + group.Length * (step + 1.0) / newTokens) / results.Length);
             }
             done += group.Length;
-            progress?.Report((double)done / results.Length);
         }
         return results.Select(r => r.ToArray()).ToArray();
     }

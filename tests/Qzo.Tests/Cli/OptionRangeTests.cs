@@ -50,7 +50,7 @@ public class OptionRangeTests
     public void TheCommandStopsWithOneLineNamingTheOption(string verb, string option, string value)
     {
         var r = CliProcess.Run(verb, "some-model", option, value);
-        CliErrors.OneLine(r, option, value);
+        CliAssert.FailsWithOneLine(r, option, value);
         Assert.Equal("", r.Stdout.Trim());
     }
 }

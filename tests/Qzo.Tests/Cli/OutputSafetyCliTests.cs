@@ -30,11 +30,11 @@ public class OutputSafetyCliTests
         foreach (var output in new[] { model, model + "/.", folder.Path + "/./dense", folder["link"], folder.Path, Path.Combine(model, "q") })
         {
             var r = CliProcess.Run("quantize", model, output, "--force");
-            CliErrors.OneLine(r, "an output may never equal, contain or lie inside an input");
+            CliAssert.FailsWithOneLine(r, "an output may never equal, contain or lie inside an input");
             Assert.Equal(before, Digest(model));
         }
         // Through the link as the input, too.
-        CliErrors.OneLine(CliProcess.Run("quantize", folder["link"], model, "--force"), "is the input checkpoint");
+        CliAssert.FailsWithOneLine(CliProcess.Run("quantize", folder["link"], model, "--force"), "is the input checkpoint");
         Assert.Equal(before, Digest(model));
     }
 
@@ -48,16 +48,16 @@ public class OutputSafetyCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
         string before = Digest(model);
 
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["parent"], "--force"), "contains the model");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder.Path, "--force"), "contains the model");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", model, "--force"), "is the model");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", Path.Combine(model, "m.jsonl")),
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["parent"], "--force"), "contains the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder.Path, "--force"), "contains the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", model, "--force"), "is the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", Path.Combine(model, "m.jsonl")),
                           "lies inside the model");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"], "--json", data, "--force"),
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"], "--json", data, "--force"),
                           "is the training data");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", folder["parent"],
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", folder["parent"],
                                          "--force", "--steps", "1"), "contains the model");
-        CliErrors.OneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", model, "--force"),
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", model, "--force"),
                           "is the model");
         Assert.Equal(before, Digest(model));
         Assert.True(File.Exists(data));
@@ -69,9 +69,9 @@ public class OutputSafetyCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"],
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"],
                                          "--metrics", Path.Combine(folder["o"], "m.jsonl")), "overlaps --out");
-        CliErrors.OneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", folder["m"], "--json", folder["m"]),
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", folder["m"], "--json", folder["m"]),
                           "overlaps --metrics");
     }
 
@@ -91,7 +91,7 @@ public class OutputSafetyCliTests
 
         // A device that is always full (as /dev/full): the disk-full error names it, and it stays a device.
         string full = MakeFullDevice(folder);
-        CliErrors.OneLine(CliProcess.Run("sample", model, "--out", full, "--count", "2", "--length", "4"), full, "no space left");
+        CliAssert.FailsWithOneLine(CliProcess.Run("sample", model, "--out", full, "--count", "2", "--length", "4"), full, "no space left");
         Assert.Equal("c", FileType(full));
 
         // A link to a file: the target gets the content, the link stays.
@@ -119,14 +119,14 @@ public class OutputSafetyCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
         string full = MakeFullDevice(folder);
         var r = CliProcess.Run("finetune", model, "--train", data, "--steps", "2", "--batch-size", "2", "--out", folder["tuned"], "--metrics", full);
-        CliErrors.OneLine(r, full, "no space left on the device");
+        CliAssert.FailsWithOneLine(r, full, "no space left on the device");
         Assert.False(Directory.Exists(folder["tuned"]));
-        CliErrors.OneLine(CliProcess.Run("eval", model, "--data", data, "--json", full), full, "no space left on the device");
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", data, "--json", full), full, "no space left on the device");
 
         // A file-size limit (ulimit -f) hit while the checkpoint is written: one line, nothing half-written.
         string dense = TinyModels.Dense(folder);
         var limited = RunUnderFileSizeLimit(kilobytes: 16, "quantize", dense, folder["q"]);
-        CliErrors.OneLine(limited, "exceeds the largest size allowed");
+        CliAssert.FailsWithOneLine(limited, "exceeds the largest size allowed");
         Assert.False(Directory.Exists(folder["q"]));
         Assert.Empty(Leftovers(folder, "q."));
     }
@@ -137,19 +137,19 @@ public class OutputSafetyCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
-        CliErrors.OneLine(CliProcess.Run("synth", "--out", "/proc/qzo-out"), "/proc/qzo-out", "cannot write in /proc");
+        CliAssert.FailsWithOneLine(CliProcess.Run("synth", "--out", "/proc/qzo-out"), "/proc/qzo-out", "cannot write in /proc");
         var r = CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", "/proc/qzo-out");
-        CliErrors.OneLine(r, "cannot write in /proc");
+        CliAssert.FailsWithOneLine(r, "cannot write in /proc");
         Assert.DoesNotContain("training", r.Stdout);
 
         // An existing --json (or sample --out) is replaced only with --force, and that is found before any work.
         File.WriteAllText(folder["summary.json"], "{}");
         r = CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--json", folder["summary.json"], "--metrics", folder["m.jsonl"]);
-        CliErrors.OneLine(r, "summary.json", "exists (pass --force to replace it)");
+        CliAssert.FailsWithOneLine(r, "summary.json", "exists (pass --force to replace it)");
         Assert.False(File.Exists(folder["m.jsonl"]), "the command started working before checking its outputs");
         Assert.Equal("{}", File.ReadAllText(folder["summary.json"]));
         File.WriteAllText(folder["s.jsonl"], "mine\n");
-        CliErrors.OneLine(CliProcess.Run("sample", model, "--out", folder["s.jsonl"]), "exists (pass --force to replace it)");
+        CliAssert.FailsWithOneLine(CliProcess.Run("sample", model, "--out", folder["s.jsonl"]), "exists (pass --force to replace it)");
         Assert.Equal("mine\n", File.ReadAllText(folder["s.jsonl"]));
         CliProcess.Ok("sample", model, "--out", folder["s.jsonl"], "--count", "1", "--length", "3", "--force");
         Assert.Contains("input_ids", File.ReadAllText(folder["s.jsonl"]));
@@ -169,7 +169,7 @@ public class OutputSafetyCliTests
             WaitFor(() => File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"step\""));
             var clock = Stopwatch.StartNew();
             var second = CliProcess.Run(Args(folder["tuned"]));
-            CliErrors.OneLine(second, "in use by another qzo command", $"pid {first.Id}");
+            CliAssert.FailsWithOneLine(second, "in use by another qzo command", $"pid {first.Id}");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the second command should stop at once");
         }
         finally
@@ -198,7 +198,7 @@ public class OutputSafetyCliTests
         Directory.Move(folder["other"], target + ".tmp-4567ef");
 
         var r = CliProcess.Run("synth", "--out", target, "--hidden", "32", "--layers", "1", "--heads", "2", "--vocab", "320");
-        CliErrors.OneLine(r, "folder exists and is not empty");
+        CliAssert.FailsWithOneLine(r, "folder exists and is not empty");
         Assert.Contains("restored", r.Stdout);
         Assert.Equal(digest, Digest(target));
         Assert.Empty(Leftovers(folder, "model."));
@@ -224,7 +224,7 @@ public class OutputSafetyCliTests
         File.Delete(Path.Combine(run, "state.safetensors"));
         string metrics = File.ReadAllText(Path.Combine(run, "metrics.jsonl"));
 
-        CliErrors.OneLine(CliProcess.Run("finetune", "--resume", run), "6 steps were recorded but no checkpoint", "--force");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", "--resume", run), "6 steps were recorded but no checkpoint", "--force");
         Assert.Equal(metrics, File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
 
         var restarted = CliProcess.Ok("finetune", "--resume", run, "--force");

@@ -12,20 +12,11 @@ public partial class SizeLimitCliTests
     [GeneratedRegex(@"\d+(\.\d+)? [KMGTPE]iB.*\d+(\.\d+)? [KMGTPE]iB")]
     private static partial Regex TwoFigures();
 
-    static string CleanFailure(CliProcess.Result r)
-    {
-        Assert.True(r.ExitCode == 1, r.ToString());
-        var lines = r.Stderr.Trim().Split('\n');
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{r.Stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     static void AssertRefusedSynth(params string[] shape)
     {
         using var folder = new TempFolder();
         string output = Path.Combine(folder.Path, "deeper", "model");
-        var line = CleanFailure(CliProcess.Run(["synth", "--out", output, .. shape]));
+        var line = CliAssert.FailsWithOneLine(CliProcess.Run(["synth", "--out", output, .. shape]));
         Assert.StartsWith("error: synth: ", line);
         Assert.Matches(TwoFigures(), line);
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
@@ -51,10 +42,13 @@ public partial class SizeLimitCliTests
     [InlineData("--max-positions", "--architecture", "opt", "--max-positions", "-5")]
     [InlineData("--heads", "--hidden", "100", "--heads", "8")]
     [InlineData("--kv-heads", "--kv-heads", "3")]
+    [InlineData("--head-dim", "--hidden", "64", "--heads", "4", "--head-dim", "7")]
+    [InlineData("--head-dim", "--hidden", "36", "--heads", "4")]
+    [InlineData("--vocab", "--vocab", "2")]
     public void SynthWithInconsistentShapeOptionsNamesTheOption(string option, params string[] args)
     {
         using var folder = new TempFolder();
-        var line = CleanFailure(CliProcess.Run(["synth", "--out", folder["model"], .. args]));
+        var line = CliAssert.FailsWithOneLine(CliProcess.Run(["synth", "--out", folder["model"], .. args]));
         Assert.Contains(option, line);
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
     }
@@ -62,7 +56,7 @@ public partial class SizeLimitCliTests
     [Fact]
     public void BenchWithSequencesNoMemoryHoldsIsRefusedBeforeSynthesizing()
     {
-        var line = CleanFailure(CliProcess.Run("bench", "--shape", "tiny", "--device", "cpu", "--batch", "1", "--seq", "2147483647"));
+        var line = CliAssert.FailsWithOneLine(CliProcess.Run("bench", "--shape", "tiny", "--device", "cpu", "--batch", "1", "--seq", "2147483647"));
         Assert.StartsWith("error: bench: ", line);
         Assert.Matches(TwoFigures(), line);
     }
@@ -72,8 +66,19 @@ public partial class SizeLimitCliTests
     {
         using var folder = new TempFolder();
         var r = CliProcess.Run("generate", TinyModels.Dense(folder), "--prompt", "hello", "--max-new-tokens", "2000000000", "--device", "cpu");
-        var line = CleanFailure(r);
+        var line = CliAssert.FailsWithOneLine(r);
         Assert.StartsWith("error: generate: ", line);
         Assert.Matches(TwoFigures(), line);
+    }
+
+    [Fact]
+    public void SampleLongerThanLearnedPositionsIsRefusedBeforeSampling()
+    {
+        using var folder = new TempFolder();
+        string model = TinyModels.Dense(folder, Qzo.Models.ArchitectureKind.Opt, "opt");
+        string output = folder["samples.jsonl"];
+        var line = CliAssert.FailsWithOneLine(CliProcess.Run("sample", model, "--out", output, "--length", "200", "--count", "1", "--device", "cpu"));
+        Assert.Contains("200 tokens exceed the model's 64 positions", line);
+        Assert.False(File.Exists(output));
     }
 }
