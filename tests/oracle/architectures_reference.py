@@ -1,6 +1,8 @@
-"""Device-side oracle for Qzo's Mistral, Qwen2 and OPT forward passes (issue 5), modeled on llama_reference.py.
+"""Device-side oracle for Qzo's Mistral, Qwen2, OPT (issue 5), Qwen3 and Gemma 3 (issue 13) forward passes,
+modeled on llama_reference.py.
 
-Builds small random MistralForCausalLM, Qwen2ForCausalLM and OPTForCausalLM models with Hugging Face
+Builds small random MistralForCausalLM, Qwen2ForCausalLM, OPTForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM and
+(text only) Gemma3ForConditionalGeneration models with Hugging Face
 transformers (seeded), saves them with save_pretrained (safetensors), and records what transformers computes:
   * on a right-padded batch, in the exact format of llama_reference.py (top-level keys), and on the same
     sequences padded on the left ("left_padding"): the mean loss (pads and prompt tokens ignored), per-sequence
@@ -14,7 +16,7 @@ equalities without Python. Llama-3 is covered by llama_reference.py and not repe
 
 Run on the device (CPU arithmetic; nothing is downloaded), from the repository root, then commit the folder:
     mkdir -p tests/fixtures/hf-arch
-    python3 tests/oracle/architectures_reference.py tests/fixtures/hf-arch 2>&1 | tee tests/fixtures/hf-arch/oracle-log.txt
+    python3 tests/oracle/architectures_reference.py tests/fixtures/hf-arch [NAME ...] 2>&1 | tee tests/fixtures/hf-arch/oracle-log.txt
 (torch 2.11, transformers 5.17; about a minute). Not part of Qzo: nothing in the product needs Python.
 """
 import json
@@ -23,8 +25,9 @@ import sys
 
 import torch
 import transformers
-from transformers import (MistralConfig, MistralForCausalLM, OPTConfig, OPTForCausalLM, Qwen2Config,
-                          Qwen2ForCausalLM)
+from transformers import (Gemma3Config, Gemma3ForCausalLM, Gemma3ForConditionalGeneration, Gemma3TextConfig,
+                          MistralConfig, MistralForCausalLM, OPTConfig, OPTForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          Qwen3Config, Qwen3ForCausalLM, SiglipVisionConfig)
 
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -64,14 +67,73 @@ MODELS = {
                     word_embed_proj_dim=32, do_layer_norm_before=False, activation_function="relu", enable_bias=True,
                     layer_norm_elementwise_affine=True, tie_word_embeddings=False, dropout=0.0, attention_dropout=0.0),
     ),
+    # Qwen3: q/k RMSNorm per head, head_dim (32) != hidden / heads (16), no biases, tied, fp32.
+    "qwen3-qknorm-headdim-tied-fp32": dict(
+        family="qwen3", dtype=torch.float32,
+        config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, head_dim=32, rms_norm_eps=1e-6, max_position_embeddings=4096,
+                    tie_word_embeddings=True, attention_bias=False, use_sliding_window=False, hidden_act="silu"),
+        rope={"rope_type": "default", "rope_theta": 1000000.0},
+    ),
+    # Qwen3 with attention_bias, untied, and a window (5) on the layers from max_window_layers (1) on, bf16 on disk.
+    "qwen3-bias-window-bf16": dict(
+        family="qwen3", dtype=torch.bfloat16,
+        config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-6, max_position_embeddings=4096,
+                    tie_word_embeddings=False, attention_bias=True, use_sliding_window=True, sliding_window=5,
+                    max_window_layers=1, hidden_act="silu"),
+        rope={"rope_type": "default", "rope_theta": 10000.0},
+    ),
+    # Gemma 3 text: sqrt(48) embedding scale (not exact in bf16), head_dim 32 != 48 / 4, query_pre_attn_scalar 24,
+    # two sliding layers (window 4, local RoPE base) then a global one (rope_theta with linear scaling x8), softcapping
+    # on the attention scores and the logits, fp32; given in the Hub's config.json spelling (transformers converts it).
+    "gemma3-softcap-fp32": dict(
+        family="gemma3", dtype=torch.float32, norm_around=0.0,
+        config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                    num_key_value_heads=2, head_dim=32, query_pre_attn_scalar=24, rms_norm_eps=1e-6,
+                    max_position_embeddings=4096, sliding_window=4,
+                    layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                    rope_theta=1000000.0, rope_local_base_freq=10000.0,
+                    rope_scaling={"rope_type": "linear", "factor": 8.0},
+                    final_logit_softcapping=5.0, attn_logit_softcapping=3.0, tie_word_embeddings=True,
+                    hidden_activation="gelu_pytorch_tanh"),
+    ),
+    # Gemma 3 as released (no softcapping, default RoPE everywhere), 1 global layer after 1 sliding one, bf16 on disk.
+    "gemma3-bf16": dict(
+        family="gemma3", dtype=torch.bfloat16, norm_around=0.0,
+        config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16, rms_norm_eps=1e-6,
+                    max_position_embeddings=4096, sliding_window=4,
+                    layer_types=["sliding_attention", "full_attention"],
+                    rope_theta=1000000.0, rope_local_base_freq=10000.0, tie_word_embeddings=True,
+                    hidden_activation="gelu_pytorch_tanh"),
+    ),
+    # The language model inside a Gemma3ForConditionalGeneration checkpoint (a tiny SigLIP tower Qzo must ignore).
+    "gemma3-multimodal-fp32": dict(
+        family="gemma3-mm", dtype=torch.float32, norm_around=0.0,
+        config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=16, rms_norm_eps=1e-6,
+                    max_position_embeddings=4096, sliding_window=4,
+                    layer_types=["sliding_attention", "full_attention"],
+                    rope_theta=1000000.0, rope_local_base_freq=10000.0, tie_word_embeddings=True,
+                    hidden_activation="gelu_pytorch_tanh"),
+    ),
 }
 
 CLASSES = {"mistral": (MistralConfig, MistralForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM),
-           "opt": (OPTConfig, OPTForCausalLM)}
+           "opt": (OPTConfig, OPTForCausalLM), "qwen3": (Qwen3Config, Qwen3ForCausalLM),
+           "gemma3": (Gemma3TextConfig, Gemma3ForCausalLM), "gemma3-mm": (Gemma3Config, Gemma3ForConditionalGeneration)}
 
 
 def make_config(spec):
     config_class, _ = CLASSES[spec["family"]]
+    if spec["family"] == "gemma3-mm":
+        text = Gemma3TextConfig(**spec["config"], **COMMON)
+        vision = SiglipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                    image_size=28, patch_size=14)
+        return Gemma3Config(text_config=text.to_dict(), vision_config=vision.to_dict(), mm_tokens_per_image=4,
+                            image_token_index=VOCAB - 1, boi_token_index=VOCAB - 3, eoi_token_index=VOCAB - 2,
+                            tie_word_embeddings=True), "text_config"
     rope = spec.get("rope")
     if rope is None:
         return config_class(**spec["config"], **COMMON), "none"
@@ -81,14 +143,17 @@ def make_config(spec):
         return config_class(**spec["config"], **COMMON, rope_theta=rope["rope_theta"], rope_scaling=None), "rope_theta"
 
 
-def randomize(model, seed):
+def randomize(model, seed, norm_around=1.0):
+    """Gemma's RMSNorm multiplies by (1 + weight), so its weights are drawn around 0 (norm_around=0)."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("bias"):
+            if "vision_tower" in name or "multi_modal_projector" in name:
+                p.copy_(0.02 * torch.randn(p.shape, generator=g))
+            elif name.endswith("bias"):
                 p.copy_(0.2 * torch.randn(p.shape, generator=g))
             elif "norm" in name:
-                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=g))
+                p.copy_(norm_around + 0.2 * torch.randn(p.shape, generator=g))
             elif "embed_tokens" in name:
                 p.copy_(1.0 * torch.randn(p.shape, generator=g))
             elif "embed_positions" in name:
@@ -192,42 +257,61 @@ def main(out_dir):
     seqs = sequences()
     g = torch.Generator().manual_seed(11)
     prompts = [torch.randint(3, VOCAB, (n,), generator=g).tolist() for n in (5, 9)]
+    only = set(sys.argv[2:])
     for name, spec in MODELS.items():
-        config, spelling = make_config(spec)
-        _, model_class = CLASSES[spec["family"]]
-        torch.manual_seed(0)
-        model = model_class(config).eval()
-        randomize(model, seed=len(name))
-        save_dir = os.path.join(out_dir, name)
-        model.to(spec["dtype"]).save_pretrained(save_dir)
-        # Reference arithmetic: the saved weights (bf16 ones rounded as on disk) widened to fp32 and fp64, on the CPU.
-        models = {p: model_class.from_pretrained(save_dir, attn_implementation="eager", dtype=d).eval()
-                  for p, d in (("fp32", torch.float32), ("fp64", torch.float64))}
-        eos = models["fp32"].generation_config.eos_token_id
-        suppressed = sorted(set(eos if isinstance(eos, list) else [] if eos is None else [eos]))
-        entry = {"config_spelling": spelling, **batch_record(models, seqs, left=False),
-                 "left_padding": batch_record(models, seqs, left=True),
-                 "suppressed_token_ids": suppressed,
-                 "generation": [greedy(models["fp32"], p, suppressed) for p in prompts]}
-        inv_freq = next((m.inv_freq for _, m in models["fp32"].named_modules() if hasattr(m, "inv_freq")), None)
-        if inv_freq is not None:
-            entry["inv_freq"] = inv_freq.tolist()
-        with open(os.path.join(save_dir, "reference.json"), "w") as f:
-            json.dump(entry, f)
-        summary = {"loss_fp32": entry["fp32"]["loss"], "loss_fp64": entry["fp64"]["loss"],
-                   "left_loss_fp32": entry["left_padding"]["fp32"]["loss"],
-                   "max_abs_fp32_vs_fp64_last_logits": max(
-                       abs(a - b) for r32, r64 in zip(entry["fp32"]["last_logits"], entry["fp64"]["last_logits"])
-                       for a, b in zip(r32, r64)),
-                   "generation_plain_loop_agrees": [g["plain_loop_agrees"] for g in entry["generation"]],
-                   "smallest_generation_margin": min(m for g in entry["generation"] for m in g["margins"]),
-                   "files": sorted(os.listdir(save_dir))}
-        if spec["family"] == "mistral":
-            summary["sliding_window_check"] = window_matters(save_dir, model_class, torch.tensor([seqs[0]]))
-        report["models"][name] = summary
+        if only and name not in only:
+            continue
+        try:
+            report["models"][name] = one_model(out_dir, name, spec, seqs, prompts)
+        except Exception as e:  # one family failing must not lose the others' fixtures
+            import traceback
+            traceback.print_exc()
+            report["models"][name] = {"error": repr(e)}
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))
+
+
+def one_model(out_dir, name, spec, seqs, prompts):
+    config, spelling = make_config(spec)
+    _, model_class = CLASSES[spec["family"]]
+    torch.manual_seed(0)
+    model = model_class(config).eval()
+    randomize(model, seed=len(name), norm_around=spec.get("norm_around", 1.0))
+    save_dir = os.path.join(out_dir, name)
+    model.to(spec["dtype"]).save_pretrained(save_dir)
+    # Reference arithmetic: the saved weights (bf16 ones rounded as on disk) widened to fp32 and fp64, on the CPU.
+    models = {p: model_class.from_pretrained(save_dir, attn_implementation="eager", dtype=d).eval()
+              for p, d in (("fp32", torch.float32), ("fp64", torch.float64))}
+    eos = models["fp32"].generation_config.eos_token_id
+    suppressed = sorted(set(eos if isinstance(eos, list) else [] if eos is None else [eos]))
+    entry = {"config_spelling": spelling, **batch_record(models, seqs, left=False),
+             "left_padding": batch_record(models, seqs, left=True),
+             "suppressed_token_ids": suppressed,
+             "generation": [greedy(models["fp32"], p, suppressed) for p in prompts]}
+    inv_freqs = {n: m.inv_freq.tolist() for n, m in models["fp32"].named_modules() if hasattr(m, "inv_freq")}
+    inv_freqs.update({n: b.tolist() for n, b in models["fp32"].named_buffers() if "inv_freq" in n and "." in n})
+    if inv_freqs:
+        entry["inv_freq"] = next(iter(inv_freqs.values()))
+        entry["inv_freqs"] = inv_freqs
+    with open(os.path.join(save_dir, "reference.json"), "w") as f:
+        json.dump(entry, f)
+    summary = {"loss_fp32": entry["fp32"]["loss"], "loss_fp64": entry["fp64"]["loss"],
+               "left_loss_fp32": entry["left_padding"]["fp32"]["loss"],
+               "max_abs_fp32_vs_fp64_last_logits": max(
+                   abs(a - b) for r32, r64 in zip(entry["fp32"]["last_logits"], entry["fp64"]["last_logits"])
+                   for a, b in zip(r32, r64)),
+               "generation_plain_loop_agrees": [g["plain_loop_agrees"] for g in entry["generation"]],
+               "smallest_generation_margin": min(m for g in entry["generation"] for m in g["margins"]),
+               "files": sorted(os.listdir(save_dir))}
+    if spec["family"] == "mistral":
+        summary["sliding_window_check"] = window_matters(save_dir, model_class, torch.tensor([seqs[0]]))
+    with open(os.path.join(save_dir, "config.json")) as f:
+        summary["saved_config"] = json.load(f)
+    from safetensors import safe_open
+    with safe_open(os.path.join(save_dir, "model.safetensors"), "pt") as f:
+        summary["tensor_names"] = sorted(f.keys())
+    return summary
 
 
 if __name__ == "__main__":
