@@ -1,7 +1,7 @@
 namespace Qzo.Compute;
 
 /// <summary>
-/// The steps of GPTQ that are not dense linear algebra (docs/formats.md §4; driven by Quantization/GptqSolver, which
+/// The steps of GPTQ that are not dense linear algebra (formats.md §4; driven by Quantization/GptqSolver, which
 /// documents the algorithm). Columns are in processing order: column j of the working matrices is input
 /// inputs[j] (I32 [n]); dead inputs (dead[i] ≠ 0, I32 [n]) had no calibration signal.
 /// </summary>

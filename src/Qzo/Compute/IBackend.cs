@@ -89,7 +89,7 @@ public partial interface IBackend : IDisposable
 
     /// <summary>
     /// weight[i, o] = (scales[g, o] + p.Scale·z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
-    /// g = gIdx[i]: GPTQ dequantization with the Q-SPSA perturbation folded in (docs/architecture.md §3).
+    /// g = gIdx[i]: GPTQ dequantization with the Q-SPSA perturbation folded in (DESIGN.md §3).
     /// qweight, qzeros, gIdx are I32 as stored; scales are the fp32 masters; weight is [in, out] in ComputeType
     /// (the layout of qweight, so a GPU writes it coalesced), ready for <see cref="MatMul"/>.
     /// </summary>

@@ -5,7 +5,7 @@ using Qzo.Numerics;
 namespace Qzo.Training;
 
 /// <summary>
-/// One Q-SPSA step (docs/algorithm.md §2): two forward passes at ±ε·z with z regenerated from the step seed
+/// One Q-SPSA step (DESIGN.md §1): two forward passes at ±ε·z with z regenerated from the step seed
 /// inside dequantization, the directional derivative, DDC, and the update Δ ← max(Δ − η·d'·z, floor).
 /// </summary>
 public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
