@@ -48,7 +48,7 @@ DEQUANT = {"fn": dequant4}  # the qzo-compile peer swaps in torch.compile(dequan
 
 
 class GPTQLinear4(nn.Module):
-    """GPTQ 4-bit symmetric linear holding qweight/qzeros/scales/g_idx buffers (formats.md §4);
+    """GPTQ 4-bit symmetric linear holding qweight/qzeros/scales/g_idx buffers (docs/formats.md §4);
     dequantizes to the activation dtype on every call, then x @ W (like GPTQModel's torch kernel)."""
 
     def __init__(self, in_features, out_features, group_size=128, device=None):
@@ -385,7 +385,7 @@ def bench(args):
 
 # ---------------------------------------------------------------- self-test (no transformers needed)
 def pack4(codes, dim):
-    """Pack int codes 0..15 eight to an int32 word along `dim`, value k at bits 4k (formats.md §4)."""
+    """Pack int codes 0..15 eight to an int32 word along `dim`, value k at bits 4k (docs/formats.md §4)."""
     c = codes.long().movedim(dim, -1)
     words = (c.reshape(*c.shape[:-1], -1, 8) << torch.arange(0, 32, 4, device=c.device)).sum(-1)
     words = torch.where(words >= 2 ** 31, words - 2 ** 32, words).to(torch.int32)
@@ -405,7 +405,7 @@ def self_test(dev):
     def rel(a, b):
         return ((a.double() - b.double()).norm() / b.double().norm()).item()
 
-    # formats.md §4 worked example: word 0x76543210 holds rows 0..7 = codes 0..7, zero 8, scale 0.01
+    # docs/formats.md §4 worked example: word 0x76543210 holds rows 0..7 = codes 0..7, zero 8, scale 0.01
     m = GPTQLinear4(128, 8, device=dev)
     m.qweight.zero_()
     m.qweight[0, 0] = 0x76543210

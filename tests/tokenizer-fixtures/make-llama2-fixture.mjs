@@ -122,7 +122,7 @@ const tokenizerConfig = {
 // 3. Test strings.
 // ---------------------------------------------------------------------------------------------
 const handWritten = [
-  // the two ids verified against Hugging Face (reference/formats.md §7)
+  // the two ids verified against Hugging Face (docs/formats.md §7)
   "Hello world!",
   "This is a test sentence.",
   // the package's own test cases

@@ -156,7 +156,7 @@ function referenceEncode(text) {
 }
 const sameIds = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-// Ids verified against Hugging Face / Meta (shared/reference/formats.md §7).
+// Ids verified against Hugging Face / Meta (docs/formats.md §7).
 check(sameIds(llama3Tokenizer.encode("Hello world!", { bos: false, eos: false }), [9906, 1917, 0]), "package: Hello world!");
 check(sameIds(llama3Tokenizer.encode("This is a test sentence."), [128000, 2028, 374, 264, 1296, 11914, 13, 128001]), "package: test sentence");
 

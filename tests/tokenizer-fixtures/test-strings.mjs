@@ -2,7 +2,7 @@
 // the pre-tokenizer regexes, then seeded random mixtures. Deterministic: the same list on every run.
 
 export const handWritten = [
-  // ids verified against Hugging Face (shared/reference/formats.md §7)
+  // ids verified against Hugging Face (docs/formats.md §7)
   "Hello world!", "This is a test sentence.",
   // English, contractions in every case (the regexes' first branch)
   "The quick brown fox jumps over the lazy dog.", "It was the best of times, it was the worst of times.",

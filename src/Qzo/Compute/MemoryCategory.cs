@@ -1,6 +1,6 @@
 namespace Qzo.Compute;
 
-/// <summary>What a device allocation holds; peaks are reported per category (DESIGN.md §3).</summary>
+/// <summary>What a device allocation holds; peaks are reported per category (docs/architecture.md §3).</summary>
 public enum MemoryCategory
 {
     QuantizedWeights,

@@ -1,7 +1,7 @@
 namespace Qzo.Compute;
 
 /// <summary>
-/// One side of a Q-SPSA probe: trainable tensor t is used as master + Scale·z(Seed, t, i) (DESIGN.md §4).
+/// One side of a Q-SPSA probe: trainable tensor t is used as master + Scale·z(Seed, t, i) (docs/algorithm.md §5).
 /// Scale is +ε or −ε; <see cref="None"/> means the master values as they are.
 /// </summary>
 public readonly record struct Perturbation(ulong Seed, float Scale)

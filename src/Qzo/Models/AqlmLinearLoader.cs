@@ -4,7 +4,7 @@ using Qzo.Quantization;
 
 namespace Qzo.Models;
 
-/// <summary>An AQLM linear (formats.md §5): codes, fp16 codebooks and per-output-group scales, checked against the AQLM config.</summary>
+/// <summary>An AQLM linear (docs/formats.md §5): codes, fp16 codebooks and per-output-group scales, checked against its config.</summary>
 static class AqlmLinearLoader
 {
     public static ILinear Load(ParameterLoader p, string prefix, int inFeatures, int outFeatures, Parameter? bias)

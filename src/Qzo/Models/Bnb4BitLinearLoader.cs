@@ -5,7 +5,7 @@ using Qzo.Quantization;
 namespace Qzo.Models;
 
 /// <summary>
-/// A bitsandbytes 4-bit linear (formats.md §6), read from its own quant_state: packed weight, absmax (fp32, or 8-bit
+/// A bitsandbytes 4-bit linear (docs/formats.md §6), read from its own quant_state: packed weight, absmax (fp32, or 8-bit
 /// with nested_absmax and nested_quant_map when double-quantized) and quant_map, each checked against the quant_state.
 /// </summary>
 static class Bnb4BitLinearLoader

@@ -4,7 +4,7 @@ using Qzo.Quantization;
 
 namespace Qzo.Models;
 
-/// <summary>A GPTQ linear (formats.md §4): qweight, qzeros, scales and g_idx, checked against config.json's shapes.</summary>
+/// <summary>A GPTQ linear (docs/formats.md §4): qweight, qzeros, scales and g_idx, checked against config.json's shapes.</summary>
 static class GptqLinearLoader
 {
     public static ILinear Load(ParameterLoader p, string prefix, int inFeatures, int outFeatures, Parameter? bias)

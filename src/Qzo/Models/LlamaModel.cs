@@ -4,7 +4,7 @@ using Qzo.Numerics;
 namespace Qzo.Models;
 
 /// <summary>
-/// The Llama forward pass as transformers computes it (formats.md §3), also Mistral's and Qwen2's: embed → for
+/// The Llama forward pass as transformers computes it (docs/architecture.md §4), also Mistral's and Qwen2's: embed → for
 /// each layer [x += o_proj(attn(rope(q), rope(k), v) of RMSNorm(x)); x += down(silu(gate(n))·up(n)) with
 /// n = RMSNorm(x)] → final RMSNorm → lm_head. Qwen2's q/k/v biases live in the linears; Mistral's and Qwen2's
 /// sliding windows are the per-layer <see cref="LlamaConfig.AttentionWindow"/>. A whole-sequence pass puts tokens at

@@ -5,7 +5,7 @@ namespace Qzo.Models;
 
 /// <summary>
 /// A checkpoint tensor held on the device as fp32. A trainable one has an index t (its place among the
-/// trainable tensors in ordinal name order, DESIGN.md §4), so a forward pass can use master + s·ε·z(seed, t, i).
+/// trainable tensors in ordinal name order, docs/algorithm.md §5), so a forward pass can use master + s·ε·z(seed, t, i).
 /// </summary>
 public sealed class Parameter : IDisposable
 {

@@ -28,7 +28,7 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     public IReadOnlyList<string> Unused() =>
         Checkpoint.Tensors.Names.Where(n => !_used.Contains(n) && !n.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
 
-    /// <summary>Numbers the trainable tensors t = 0, 1, ... in ordinal name order (DESIGN.md §4).</summary>
+    /// <summary>Numbers the trainable tensors t = 0, 1, ... in ordinal name order (docs/algorithm.md §5).</summary>
     public void MarkTrainable(CausalLanguageModel model)
     {
         if (scope == TrainingScope.None) return;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Qzo.Numerics;
 
 /// <summary>
-/// The random direction z of DESIGN.md §4: element i of trainable tensor t under step seed s is
+/// The random direction z of docs/algorithm.md §5: element i of trainable tensor t under step seed s is
 /// Box-Muller over Philox4x32-10 with key (lo32(s), hi32(s)) and counter (lo32(i), hi32(i), t, 0).
 /// Every z is a pure function of (seed, tensor, index), so generation order and threading cannot change it,
 /// and the update can regenerate exactly what the forward passes used. The same code runs inside CUDA

@@ -11,6 +11,6 @@ public static class SplitMix64
         return x ^ (x >> 31);
     }
 
-    /// <summary>DESIGN.md §4: seed_t = SplitMix64(runSeed + t_step).</summary>
+    /// <summary>docs/algorithm.md §6: seed_t = SplitMix64(runSeed + t_step).</summary>
     public static ulong StepSeed(ulong runSeed, long step) => Mix(runSeed + (ulong)step);
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Qzo.Quantization;
 
 /// <summary>
-/// A GPTQ quantization config (quantize_config.json, or config.json's quantization_config), formats.md §4.
+/// A GPTQ quantization config (quantize_config.json, or config.json's quantization_config), docs/formats.md §4.
 /// Equality compares the settings, not <see cref="Source"/>.
 /// </summary>
 /// <param name="GroupSize">inputs per group; −1 = one group over the whole input</param>

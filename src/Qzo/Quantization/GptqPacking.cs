@@ -1,7 +1,7 @@
 namespace Qzo.Quantization;
 
 /// <summary>
-/// GPTQ's packed tensors (formats.md §4). qweight [in·bits/32, out] packs codes along the input dimension;
+/// GPTQ's packed tensors (docs/formats.md §4). qweight [in·bits/32, out] packs codes along the input dimension;
 /// qzeros [groups, out·bits/32] packs zero points along the output dimension; both use <see cref="GptqBitStream"/>.
 /// </summary>
 public static partial class GptqPacking

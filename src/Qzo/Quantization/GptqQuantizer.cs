@@ -3,7 +3,7 @@ using Qzo.Numerics;
 
 namespace Qzo.Quantization;
 
-/// <summary>The settings of GPTQ on one matrix (formats.md §4, "GPTQ algorithm").</summary>
+/// <summary>The settings of GPTQ on one matrix (docs/formats.md §4, "The GPTQ algorithm").</summary>
 /// <param name="GroupSize">inputs per group; −1 = one group over the whole input</param>
 /// <param name="ActOrder">desc_act: process the inputs by descending diag(H)</param>
 /// <param name="StaticGroups">with act-order, fix every group's grid from the unmodified weights, in the original input order</param>

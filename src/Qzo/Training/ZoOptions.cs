@@ -1,6 +1,6 @@
 namespace Qzo.Training;
 
-/// <summary>Settings of one zeroth-order run; defaults are the QZO paper's (qzo-paper.md §4).</summary>
+/// <summary>Settings of one zeroth-order run; defaults are the QZO paper's (docs/algorithm.md §8).</summary>
 public sealed record ZoOptions
 {
     public ZoMethod Method { get; init; } = ZoMethod.Qzo;

@@ -36,7 +36,8 @@ public class FinetuneCliTests
             var exported = after.Get(scaleNames[t]).DType == DType.F16 ? after.ReadFloat32(scaleNames[t]) : throw new Exception("scales must stay F16");
             for (int i = 0; i < original.Length; i++)
             {
-                float updated = Math.Max((float)(original[i] - (double)stepSize * GaussianDirection.Z(seed, t, i)), 0f); // one rounding, as DESIGN §4 implies
+                // One rounding, as docs/algorithm.md §4 states.
+                float updated = Math.Max((float)(original[i] - (double)stepSize * GaussianDirection.Z(seed, t, i)), 0f);
                 Assert.Equal((float)(Half)updated, exported[i]);
                 if (updated == 0f) floored++;
                 if (exported[i] != original[i]) changed++;

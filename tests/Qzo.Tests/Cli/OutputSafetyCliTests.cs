@@ -76,7 +76,7 @@ public class OutputSafetyCliTests
     }
 
     [Fact]
-    public void AFifoADeviceAndLinksAreWrittenThroughNotReplaced()
+    public async Task AFifoADeviceAndLinksAreWrittenThroughNotReplaced()
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
@@ -86,7 +86,7 @@ public class OutputSafetyCliTests
         Run("mkfifo", fifo);
         var reader = Task.Run(() => File.ReadAllText(fifo));
         CliProcess.Ok("sample", model, "--out", fifo, "--count", "2", "--length", "4");
-        Assert.Equal(2, reader.Result.Trim().Split('\n').Length);
+        Assert.Equal(2, (await reader).Trim().Split('\n').Length);
         Assert.Equal("p", FileType(fifo));
 
         // A device that is always full (as /dev/full): the disk-full error names it, and it stays a device.

@@ -4,7 +4,7 @@ namespace Qzo.Tests.Models;
 
 /// <summary>
 /// A plain, obviously-correct forward of the Llama layout (Llama, Mistral, Qwen2) in double precision, written
-/// from formats.md §3 with naive loops, for checking <see cref="LlamaModel"/>: biases wherever the checkpoint
+/// from docs/architecture.md §4 with naive loops, for checking <see cref="LlamaModel"/>: biases wherever the checkpoint
 /// has them, and each layer's sliding window as transformers masks it (key j visible to query t iff j ≤ t and
 /// t − j &lt; window).
 /// </summary>

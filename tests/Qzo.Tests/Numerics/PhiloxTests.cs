@@ -18,7 +18,7 @@ public class PhiloxTests
     [Fact]
     public void ZIsBoxMullerOverTheSpecifiedCounterAndKey()
     {
-        // DESIGN.md §4 written out by hand for one element, independently of GaussianDirection.
+        // docs/algorithm.md §5 written out by hand for one element, independently of GaussianDirection.
         ulong seed = 0x0123456789ABCDEFUL; int tensor = 7; long index = 0x1_0000_0005L;
         var (x0, x1, _, _) = Philox.Generate(5u, 1u, 7u, 0u, 0x89ABCDEFu, 0x01234567u);
         double u1 = ((x0 >> 8) + 1) / 16777216.0, u2 = (x1 >> 8) / 16777216.0;

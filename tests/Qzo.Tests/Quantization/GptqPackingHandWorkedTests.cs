@@ -2,7 +2,7 @@ using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;
 
-/// <summary>Packed words worked out by hand from formats.md §4, one bit width at a time.</summary>
+/// <summary>Packed words worked out by hand from docs/formats.md §4, one bit width at a time.</summary>
 public class GptqPackingHandWorkedTests
 {
     static int W(uint word) => unchecked((int)word);
@@ -93,10 +93,10 @@ public class GptqPackingHandWorkedTests
     // ---- 3 bits: 32 values in 3 words ----
 
     /// <summary>
-    /// The three words for 32 three-bit values, written sentence by sentence from formats.md §4:
-    /// "word0 holds values 0–9 at bits 3k and the low 2 bits of value 10 at bits 30–31; word1 bit 0 = bit 2 of value 10,
-    /// values 11–20 at bits 3(k−11)+1, bit 31 = low bit of value 21; word2 bits 0–1 = bits 1–2 of value 21,
-    /// values 22–31 at bits 3(k−22)+2."
+    /// The three words for 32 three-bit values, written word by word from the layout in docs/formats.md §4: word 0
+    /// holds values 0–9 at bits 3k and the two low bits of value 10 at bits 30–31; word 1 the top bit of value 10 at
+    /// bit 0, values 11–20 from bit 1 on, and the low bit of value 21 at bit 31; word 2 the two top bits of value 21 at
+    /// bits 0–1 and values 22–31 from bit 2 on.
     /// </summary>
     static uint[] ThreeBitWordsFromSpec(int[] v)
     {

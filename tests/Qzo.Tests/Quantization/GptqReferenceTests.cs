@@ -9,7 +9,7 @@ public class GptqReferenceTests
     [Fact]
     public void FormatsWorkedExampleDequantizes()
     {
-        // formats.md §4: qweight[0,0] = 0x76543210 (rows 0..7 of output 0 hold codes 0..7), qzeros 0x77777777
+        // docs/formats.md §4: qweight[0,0] = 0x76543210 (rows 0..7 of output 0 hold codes 0..7), qzeros 0x77777777
         // (v1 → zero 8), scale 0.01 → W[0, 0..7] = −0.08 … −0.01. Output o > 0 holds code o in every row.
         var qweight = new int[8];
         qweight[0] = W(0x76543210);

@@ -42,7 +42,7 @@ public class ParquetRowsTests
     public static TheoryData<string> TaskNames() => new(TaskFixtures.Tasks);
 
     [Fact]
-    public void EmptyListsAndShardsReadBack()
+    public async Task EmptyListsAndShardsReadBack()
     {
         using var folder = new TempFolder();
         var rows = new List<ShardRow>
@@ -50,8 +50,8 @@ public class ParquetRowsTests
             new() { text = "a", spans = new() { spans = [], types = [] } },
             new() { text = "b", spans = new() { spans = ["x", "y"], types = ["span", "span"] } },
         };
-        ParquetSerializer.SerializeAsync(rows.Take(1), folder["train-00000-of-00002.parquet"]).GetAwaiter().GetResult();
-        ParquetSerializer.SerializeAsync(rows.Skip(1), folder["train-00001-of-00002.parquet"]).GetAwaiter().GetResult();
+        await ParquetSerializer.SerializeAsync(rows.Take(1), folder["train-00000-of-00002.parquet"]);
+        await ParquetSerializer.SerializeAsync(rows.Skip(1), folder["train-00001-of-00002.parquet"]);
         var read = TaskDataFolder.ReadSplit(folder.Path, "train");
         Assert.Equal("""{"text":"a","spans":{"spans":[],"types":[]}}""", read[0].Fields.ToJsonString());
         Assert.Equal("""{"text":"b","spans":{"spans":["x","y"],"types":["span","span"]}}""", read[1].Fields.ToJsonString());

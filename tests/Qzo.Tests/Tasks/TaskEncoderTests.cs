@@ -30,10 +30,10 @@ public class TaskEncoderTests
     }
 
     [Fact]
-    public void AMissingColumnNamesTheFileRowAndColumn()
+    public async Task AMissingColumnNamesTheFileRowAndColumn()
     {
         using var folder = new TempFolder();
-        ParquetSerializer.SerializeAsync(new[] { new NoHypothesis { premise = "p", idx = 0, label = 0 } }, folder["validation-00000-of-00001.parquet"]).GetAwaiter().GetResult();
+        await ParquetSerializer.SerializeAsync(new[] { new NoHypothesis { premise = "p", idx = 0, label = 0 } }, folder["validation-00000-of-00001.parquet"]);
         var rows = TaskDataFolder.ReadSplit(folder.Path, "validation");
         var e = Assert.Throws<QzoException>(() => Encoder("rte").Items(rows));
         Assert.Equal($"{folder["validation-00000-of-00001.parquet"]}: row 0, column 'hypothesis': missing", e.Message);

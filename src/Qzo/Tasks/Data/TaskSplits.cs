@@ -6,7 +6,7 @@ namespace Qzo.Tasks.Data;
 public sealed record TaskSplits(IReadOnlyList<TaskRow> Train, IReadOnlyList<TaskRow> Dev, IReadOnlyList<TaskRow> Test)
 {
     /// <summary>
-    /// MeZO's protocol (qzo-paper.md §5.1): permute the train split with numpy's seed <paramref name="seed"/> and take the
+    /// MeZO's protocol (docs/algorithm.md §10): permute the train split with numpy's seed <paramref name="seed"/> and take the
     /// first numTrain + numDev rows, the last numDev of them being dev; test = the first numEval rows of a seed-0
     /// permutation of the validation split (the published test splits are unlabelled). Sizes are capped by the splits.
     /// </summary>

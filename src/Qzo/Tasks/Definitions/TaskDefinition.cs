@@ -26,7 +26,7 @@ public enum TrainObjective
 /// <summary>Training settings a task suggests for one method; flags override them.</summary>
 public sealed record MethodDefaults(float LearningRate, float Epsilon, int Steps, int BatchSize, float? Clip, int EvalEvery);
 
-/// <summary>MeZO's sample sizes (qzo-paper.md §5.1).</summary>
+/// <summary>MeZO's sample sizes (docs/algorithm.md §10).</summary>
 public sealed record SamplingDefaults(int Train, int Dev, int Eval);
 
 /// <summary>

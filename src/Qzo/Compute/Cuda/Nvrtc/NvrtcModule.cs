@@ -6,7 +6,7 @@ namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>
 /// One embedded CUDA C file (Compute/Cuda/Nvrtc/*.cu), compiled by NVRTC for the GPU at hand, loaded into ILGPU's
-/// context, its kernels looked up by name and launched on ILGPU's stream (DESIGN.md §3).
+/// context, its kernels looked up by name and launched on ILGPU's stream (docs/kernels.md §1).
 /// </summary>
 sealed unsafe class NvrtcModule : IDisposable
 {

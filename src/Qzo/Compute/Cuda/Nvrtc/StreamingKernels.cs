@@ -29,7 +29,7 @@ sealed unsafe class StreamingKernels : IDisposable
     /// <summary>The compiled kernels, or null with the reason.</summary>
     public static StreamingKernels? TryCreate(int deviceOrdinal, IntPtr stream, out string reason)
     {
-        // --fmad=false: z's double arithmetic must round exactly where the C# code rounds (DESIGN.md §4).
+        // --fmad=false: z's double arithmetic must round exactly where the C# code rounds (docs/algorithm.md §5).
         var module = NvrtcModule.TryLoad(deviceOrdinal, "streaming_kernels.cu", Kernels, minimumMajor: 8, ["--fmad=false"], out reason);
         return module is null ? null : new StreamingKernels(module, stream);
     }

@@ -1,7 +1,7 @@
 // The memory-bound kernels of every QZO forward pass and update, in CUDA C for NVRTC (StreamingKernels.cs).
 // ILGPU keeps an equivalent of each (Compute/Cuda/Kernels) for other GPUs and for the CPU-accelerator tests.
 //
-// z must equal the CPU's bit for bit (DESIGN.md §4; Qzo.Numerics.GaussianDirection): the arithmetic below is the C#
+// z must equal the CPU's bit for bit (docs/algorithm.md §5; Qzo.Numerics.GaussianDirection): the arithmetic below is the C#
 // code's, operation for operation, with every rounding explicit (__dmul_rn & co. never contract into FMAs, and the
 // file is compiled with --fmad=false besides). ILGPU's version of it keeps its inline-PTX FMA results in local memory,
 // which made the z kernels latency-bound; here they stay in registers.
