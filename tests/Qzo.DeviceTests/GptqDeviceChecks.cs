@@ -3,6 +3,7 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Compute.Cuda;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Qzo.Tests.Compute;
 using Qzo.Tests.Quantization;

@@ -2,6 +2,7 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Compute.Cuda;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Xunit.Abstractions;
 
 namespace Qzo.DeviceTests;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Qzo.Models;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Qzo.Tasks;
 using Qzo.Training;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Spectre.Console;
 

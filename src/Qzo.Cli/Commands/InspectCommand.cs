@@ -2,6 +2,7 @@ using System.CommandLine;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 using Spectre.Console;
 
@@ -75,7 +76,7 @@ static class InspectCommand
     static string MethodName(Checkpoint c) => c.Quantization switch
     {
         null => "dense",
-        Qzo.Quantization.BitsAndBytesConfig b => $"bitsandbytes {Qzo.Quantization.FourBitTypes.Name(b.QuantType)}",
+        BitsAndBytesConfig b => $"bitsandbytes {FourBitTypes.Name(b.QuantType)}",
         var q => q.QuantMethod,
     };
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 using Spectre.Console;
 

@@ -1,3 +1,5 @@
+using Qzo.Quantization.Gptq;
+
 namespace Qzo.Compute;
 
 /// <summary>

@@ -1,4 +1,7 @@
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Compute;
 

@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
 using Qzo.Quantization;
 
 namespace Qzo.Models;

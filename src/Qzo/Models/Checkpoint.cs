@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Models;

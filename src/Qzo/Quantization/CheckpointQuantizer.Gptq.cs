@@ -6,6 +6,7 @@ using Qzo.Compute.Cpu;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Text;
 
 namespace Qzo.Quantization;

@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 using Qzo.Tests.Models;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Qzo.Models;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Cli;

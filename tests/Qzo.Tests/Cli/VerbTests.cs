@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Qzo.Text;
 

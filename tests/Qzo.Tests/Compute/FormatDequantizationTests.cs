@@ -1,6 +1,8 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Compute;

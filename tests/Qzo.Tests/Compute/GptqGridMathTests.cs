@@ -1,4 +1,5 @@
 using Qzo.Compute.Cuda.Kernels;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Compute;

@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Qzo.Tests.Quantization;
 

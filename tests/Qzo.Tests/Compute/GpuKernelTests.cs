@@ -1,6 +1,9 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Compute;
 
@@ -237,16 +240,16 @@ public class GpuKernelTests
     }
 
     [Theory]
-    [InlineData(Qzo.Quantization.FourBitType.Nf4, 24, 40, 64, true)]
-    [InlineData(Qzo.Quantization.FourBitType.Fp4, 7, 9, 32, true)]   // odd count: one value per thread
-    [InlineData(Qzo.Quantization.FourBitType.Nf4, 16, 32, 128, false)]
-    public void Bnb4BitDequantizationWithPerturbation(Qzo.Quantization.FourBitType type, int outF, int inF, int blockSize, bool perturbed)
+    [InlineData(FourBitType.Nf4, 24, 40, 64, true)]
+    [InlineData(FourBitType.Fp4, 7, 9, 32, true)]   // odd count: one value per thread
+    [InlineData(FourBitType.Nf4, 16, 32, 128, false)]
+    public void Bnb4BitDequantizationWithPerturbation(FourBitType type, int outF, int inF, int blockSize, bool perturbed)
     {
         using var pair = new BackendPair();
         var weight = FormatDequantizationTests.RandomWeight(outF * inF, outF);
-        var linear = Qzo.Quantization.Bnb4BitLinearTensors.Quantize(weight, outF, inF, type, blockSize, doubleQuant: false, "float32");
+        var linear = Bnb4BitLinearTensors.Quantize(weight, outF, inF, type, blockSize, doubleQuant: false, "float32");
         var (pc, pg) = pair.Bytes(linear.Packed, DType.U8);
-        var (cc, cg) = pair.Activation(Qzo.Quantization.FourBitCode.For(type).Values.ToArray(), f32: true);
+        var (cc, cg) = pair.Activation(FourBitCode.For(type).Values.ToArray(), f32: true);
         var (ac, ag) = pair.Activation(linear.AbsmaxValues(), f32: true);
         var (wc, wg) = pair.Zeros(outF * inF);
         var shape = new Bnb4BitKernelShape(outF, inF, blockSize);
@@ -263,12 +266,12 @@ public class GpuKernelTests
     public void AqlmDequantizationWithPerturbation(int codebooks, int bits, int inGroup, int outGroup, int outF, int inF)
     {
         using var pair = new BackendPair();
-        var scheme = new Qzo.Quantization.AqlmScheme(codebooks, bits, inGroup, outGroup);
+        var scheme = new AqlmScheme(codebooks, bits, inGroup, outGroup);
         var random = new Random(bits);
         var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks).Select(_ => random.Next(scheme.CodebookSize)).ToArray();
         var books = FormatDequantizationTests.RandomWeight(codebooks * scheme.CodebookSize * outGroup * inGroup, bits, 0.3f).Select(v => (Half)v).ToArray();
         books[0] = (Half)3e-6f; books[1] = -Half.Epsilon; // fp16 subnormals widen exactly in the kernel too
-        var (kc, kg) = pair.Bytes(Qzo.Quantization.AqlmCodes.Pack(codes, bits), scheme.CodeDType);
+        var (kc, kg) = pair.Bytes(AqlmCodes.Pack(codes, bits), scheme.CodeDType);
         var (bc, bg) = pair.Bytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(books.AsSpan()).ToArray(), DType.F16);
         var (sc, sg) = pair.Activation(Enumerable.Range(0, outF / outGroup).Select(i => 0.5f + 0.1f * i).ToArray(), f32: true);
         var (wc, wg) = pair.Zeros(outF * inF);

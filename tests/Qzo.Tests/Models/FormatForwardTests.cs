@@ -2,6 +2,7 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Models;

@@ -1,6 +1,9 @@
 using Qzo.Compute.Cpu;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Xunit.Abstractions;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

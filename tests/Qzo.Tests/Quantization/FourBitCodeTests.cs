@@ -1,3 +1,4 @@
+using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 using Qzo.Tasks;
 using Qzo.Tests.Models;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

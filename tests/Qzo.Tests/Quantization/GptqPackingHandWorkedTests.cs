@@ -1,3 +1,4 @@
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

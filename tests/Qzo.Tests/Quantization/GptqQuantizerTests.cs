@@ -1,4 +1,5 @@
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Qzo.Numerics;
 using Qzo.Compute.Cuda.Kernels;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Compute.Cpu;
 

@@ -1,6 +1,9 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Compute.Cpu;
 

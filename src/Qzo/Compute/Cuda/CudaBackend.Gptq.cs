@@ -1,5 +1,6 @@
 using Qzo.Compute.Cuda.Kernels;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Compute.Cuda;
 

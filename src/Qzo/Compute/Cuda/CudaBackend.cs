@@ -6,6 +6,9 @@ using Qzo.Compute.Cuda.Kernels;
 using Qzo.Compute.Cuda.Native;
 using Qzo.Compute.Cuda.Nvrtc;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Compute.Cuda;
 

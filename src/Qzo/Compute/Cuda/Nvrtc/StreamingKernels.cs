@@ -1,3 +1,5 @@
+using Qzo.Quantization.Aqlm;
+
 namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>

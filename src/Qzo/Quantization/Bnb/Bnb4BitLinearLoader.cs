@@ -1,8 +1,9 @@
 using Qzo.Compute;
+using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// A bitsandbytes 4-bit linear (formats.md §6), read from its own quant_state: packed weight, absmax (fp32, or 8-bit

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 public sealed partial record GptqConfig
 {

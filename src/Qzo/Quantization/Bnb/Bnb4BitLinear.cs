@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Qzo.Compute;
+using Qzo.Models;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// A bitsandbytes 4-bit (NF4 or FP4) linear: the packed nibbles and the type's 16-value table stay frozen on the

@@ -1,7 +1,7 @@
 using Qzo.Compute;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// GPTQ on a backend (CUDA when present, the CPU otherwise): <see cref="GptqQuantizer"/>'s algorithm step for step,

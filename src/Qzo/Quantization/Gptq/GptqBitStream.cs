@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// The one bit-order rule behind every GPTQ packed tensor. Along the packed dimension the int32 words form a

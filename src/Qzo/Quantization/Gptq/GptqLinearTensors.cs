@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// One quantized linear in the GPTQ layout, as a checkpoint stores it: QWeight [in·bits/32, out], QZeros

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// GPTQ's packed tensors (formats.md §4). qweight [in·bits/32, out] packs codes along the input dimension;

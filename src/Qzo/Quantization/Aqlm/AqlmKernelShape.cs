@@ -1,4 +1,4 @@
-namespace Qzo.Compute;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>One AQLM linear as its dequantization kernel sees it (codes stored 1 byte each up to 8 bits, else 2).</summary>
 public readonly record struct AqlmKernelShape(int OutFeatures, int InFeatures, int Codebooks, int CodebookBits, int InGroupSize, int OutGroupSize)

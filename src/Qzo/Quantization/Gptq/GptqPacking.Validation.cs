@@ -1,6 +1,6 @@
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 public static partial class GptqPacking
 {

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// The quantization grid of one group of one output row, as AutoGPTQ's <c>Quantizer.find_params</c> (perchannel,

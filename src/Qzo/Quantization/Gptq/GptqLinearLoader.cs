@@ -1,8 +1,9 @@
 using Qzo.Compute;
+using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>A GPTQ linear (formats.md §4): qweight, qzeros, scales and g_idx, checked against config.json's shapes.</summary>
 static class GptqLinearLoader

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>How a GPTQ checkpoint stores its zero points (config key <c>checkpoint_format</c> or <c>format</c>).</summary>
 public enum GptqCheckpointFormat

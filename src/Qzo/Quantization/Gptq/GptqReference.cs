@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>The plain definition of a GPTQ layer's weight, for tests and as the oracle for faster kernels.</summary>
 public static class GptqReference

@@ -1,8 +1,9 @@
 using Qzo.Compute;
+using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>An AQLM linear (formats.md §5): codes, fp16 codebooks and per-output-group scales, checked against the AQLM config.</summary>
 static class AqlmLinearLoader

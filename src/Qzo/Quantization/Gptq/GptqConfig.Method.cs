@@ -1,6 +1,6 @@
 using Qzo.IO;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 public sealed partial record GptqConfig : IQuantizationConfig
 {

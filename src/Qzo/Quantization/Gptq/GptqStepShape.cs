@@ -1,4 +1,4 @@
-namespace Qzo.Compute;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// One matrix of a GPTQ run on a backend (<see cref="IBackend.GptqGrids"/>, <see cref="IBackend.GptqBlock"/>):

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// A GPTQ quantization config (quantize_config.json, or config.json's quantization_config), formats.md §4.

@@ -1,6 +1,7 @@
 using Qzo.Compute;
+using Qzo.Models;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>
 /// A GPTQ linear: integer codes, zero points and g_idx stay frozen on the device; the scales [groups, out] are the

@@ -1,6 +1,7 @@
 using Qzo.Compute;
+using Qzo.Models;
 
-namespace Qzo.Models;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>
 /// An AQLM linear: codes and fp16 codebooks stay frozen on the device; the per-output-group scales [out/O, 1, 1, 1]

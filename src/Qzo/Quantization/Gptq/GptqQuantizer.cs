@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>The settings of GPTQ on one matrix (formats.md §4, "GPTQ algorithm").</summary>
 /// <param name="GroupSize">inputs per group; −1 = one group over the whole input</param>

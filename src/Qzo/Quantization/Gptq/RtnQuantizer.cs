@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Gptq;
 
 /// <summary>Round-to-nearest quantization of one linear into the GPTQ layout (no calibration, no act-order).</summary>
 public static class RtnQuantizer
