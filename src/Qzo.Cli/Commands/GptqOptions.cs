@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;

@@ -2,8 +2,8 @@ using System.CommandLine;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
-using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;

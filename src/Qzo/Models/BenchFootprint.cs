@@ -1,8 +1,8 @@
 using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
-using Qzo.Quantization.Aqlm;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
 
 namespace Qzo.Models;
 

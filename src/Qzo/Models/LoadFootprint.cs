@@ -1,8 +1,8 @@
 using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
-using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Models;
 

@@ -2,9 +2,9 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
-using Qzo.Quantization;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;

@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
-using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Text;
 
 namespace Qzo.Tests.Cli;

@@ -2,8 +2,11 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
 using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Aqlm.Kernels;
 using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Bnb.Kernels;
 using Qzo.Quantization.Gptq;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Tests.Compute;
 
@@ -234,8 +237,8 @@ public class GpuKernelTests
         var (wc, wg) = pair.Zeros(inF * outF);
         var shape = new GptqKernelShape(inF, outF, groups, bits, offsetByOne);
         var p = new Perturbation(5, 1e-3f);
-        pair.Cpu.DequantizeGptq(qc, zc, sc, gc, shape, p, 2, wc);
-        pair.Gpu.DequantizeGptq(qg, zg, sg, gg, shape, p, 2, wg);
+        GptqKernels.For(pair.Cpu).Dequantize(qc, zc, sc, gc, shape, p, 2, wc);
+        GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, p, 2, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 1e-6);
     }
 
@@ -254,8 +257,8 @@ public class GpuKernelTests
         var (wc, wg) = pair.Zeros(outF * inF);
         var shape = new Bnb4BitKernelShape(outF, inF, blockSize);
         var p = perturbed ? new Perturbation(6, 1e-3f) : Perturbation.None;
-        pair.Cpu.DequantizeBnb4Bit(pc, cc, ac, shape, p, 4, wc);
-        pair.Gpu.DequantizeBnb4Bit(pg, cg, ag, shape, p, 4, wg);
+        Bnb4BitKernels.For(pair.Cpu).Dequantize(pc, cc, ac, shape, p, 4, wc);
+        Bnb4BitKernels.For(pair.Gpu).Dequantize(pg, cg, ag, shape, p, 4, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0); // the same fp32 product, rounded once to bf16
     }
 
@@ -277,8 +280,8 @@ public class GpuKernelTests
         var (wc, wg) = pair.Zeros(outF * inF);
         var shape = new AqlmKernelShape(outF, inF, codebooks, bits, inGroup, outGroup);
         var p = new Perturbation(7, 1e-2f);
-        pair.Cpu.DequantizeAqlm(kc, bc, sc, shape, p, 2, wc);
-        pair.Gpu.DequantizeAqlm(kg, bg, sg, shape, p, 2, wg);
+        AqlmKernels.For(pair.Cpu).Dequantize(kc, bc, sc, shape, p, 2, wc);
+        AqlmKernels.For(pair.Gpu).Dequantize(kg, bg, sg, shape, p, 2, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0);
     }
 

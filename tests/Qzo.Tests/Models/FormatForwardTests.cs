@@ -2,8 +2,8 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Numerics;
-using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Models;
 

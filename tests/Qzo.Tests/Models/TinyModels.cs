@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
 using Qzo.Quantization.Gptq;
-using Qzo.Quantization;
 
 namespace Qzo.Tests.Models;
 

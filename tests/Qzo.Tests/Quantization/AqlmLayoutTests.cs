@@ -1,6 +1,6 @@
 using Qzo.Numerics;
-using Qzo.Quantization.Aqlm;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
 
 namespace Qzo.Tests.Quantization;
 

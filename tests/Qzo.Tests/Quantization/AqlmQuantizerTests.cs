@@ -1,7 +1,7 @@
 using Qzo.Numerics;
+using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Gptq;
-using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
-using Qzo.Quantization;
 
 namespace Qzo.Tests.Quantization;
 

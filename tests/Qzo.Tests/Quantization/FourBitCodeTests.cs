@@ -1,5 +1,5 @@
-using Qzo.Quantization.Bnb;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 

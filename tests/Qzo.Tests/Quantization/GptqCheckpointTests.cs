@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
-using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tasks;
 using Qzo.Tests.Models;
 

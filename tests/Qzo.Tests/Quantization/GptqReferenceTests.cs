@@ -1,5 +1,5 @@
-using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,8 +1,8 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
-using Qzo.Quantization.Gptq;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
 using Qzo.Quantization.Gptq;
-using Qzo.Quantization;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Quantization;

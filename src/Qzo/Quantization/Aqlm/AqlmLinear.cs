@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Models;
+using Qzo.Quantization.Aqlm.Kernels;
 
 namespace Qzo.Quantization.Aqlm;
 
@@ -16,7 +17,7 @@ public sealed class AqlmLinear(string name, DeviceTensor codes, DeviceTensor cod
     protected override IEnumerable<DeviceTensor> Frozen => [codes, codebooks];
 
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
-        backend.DequantizeAqlm(codes, codebooks, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0, weight);
+        AqlmKernels.For(backend).Dequantize(codes, codebooks, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Qzo.Compute;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb.Kernels;
 
 namespace Qzo.Quantization.Bnb;
 
@@ -25,7 +26,7 @@ public sealed class Bnb4BitLinear(string name, DeviceTensor packed, DeviceTensor
     protected override IEnumerable<DeviceTensor> Frozen => [packed, code];
 
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
-        backend.DequantizeBnb4Bit(packed, code, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0, weight);
+        Bnb4BitKernels.For(backend).Dequantize(packed, code, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
     /// <summary>
     /// fp32 absmax are written as they are. A double-quantized absmax is re-encoded into its 8-bit form with the

@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Models;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Quantization.Gptq;
 
@@ -17,7 +18,7 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
     protected override IEnumerable<DeviceTensor> Frozen => [qweight, qzeros, gIdx];
 
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
-        backend.DequantizeGptq(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
+        GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }

@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Quantization.Gptq;
 
@@ -8,11 +9,11 @@ namespace Qzo.Quantization.Gptq;
 /// with H, U and W in float64 on the device. The host does what is O(n): dead inputs and the act-order permutation
 /// from diag(H), the damping. The device does the rest:
 /// <list type="number">
-/// <item>H' = the damped Hessian in reversed processing order (<see cref="IBackend.GptqHessian"/>): with J the index
+/// <item>H' = the damped Hessian in reversed processing order (<see cref="IGptqKernels.Hessian"/>): with J the index
 /// reversal, J·H·J = L·Lᵀ gives U = J·L⁻¹·J, the upper Cholesky factor of H⁻¹ (see <see cref="CholeskyInverse"/>),
 /// from one Cholesky factorization (<see cref="IBackend.CholeskyLower"/>), one triangular inverse and a reversal;</item>
 /// <item>W in processing order, dead inputs zeroed; the grids fixed up front (group size −1, static groups);</item>
-/// <item>per block of columns, the column loop with every output row in parallel (<see cref="IBackend.GptqBlock"/>),
+/// <item>per block of columns, the column loop with every output row in parallel (<see cref="IGptqKernels.Block"/>),
 /// then the lazy update of the later columns as one product, W[:, i2:] −= Errᵀ·U[block, i2:] (<see cref="IBackend.MatMulF64"/>).</item>
 /// </list>
 /// On the CPU backend the operations are GptqQuantizer's, in the same order: the same codes, scales and zeros, bit for
@@ -61,7 +62,7 @@ public static class GptqSolver
             using (var reversed = Upload(backend, Enumerable.Reverse(order).ToArray()))
             using (var h = backend.Allocate(DType.F64, (long)n * n, MemoryCategory.Workspace))
             {
-                backend.GptqHessian(hessian, reversed, deadInputs, n, damp, h);
+                GptqKernels.For(backend).Hessian(hessian, reversed, deadInputs, n, damp, h);
                 if (!backend.CholeskyLower(h, n))
                     throw new QzoException($"the damped calibration Hessian ({n}×{n}) is not positive definite; raise --damp (now {s.DampPercent})");
                 backend.InvertLower(h, n, u);
@@ -76,6 +77,7 @@ public static class GptqSolver
                               DeviceTensor groupOfColumn, int[] order, int[] groupOf, GptqSettings s, int g, int groups, bool wholeRow, bool staticGroups)
     {
         var shape = new GptqStepShape(rows, n, wholeRow ? n : g, s.Bits, s.Sym);
+        var steps = GptqKernels.For(backend);
         using var scales = backend.Allocate(DType.F32, (long)groups * rows, MemoryCategory.Workspace);
         using var zeros = backend.Allocate(DType.I32, (long)groups * rows, MemoryCategory.Workspace);
         using var status = Upload(backend, [int.MaxValue]);
@@ -83,8 +85,8 @@ public static class GptqSolver
         using (var original = backend.Allocate(DType.F32, (long)rows * n, MemoryCategory.Workspace))
         {
             backend.Upload(original, weight);
-            if (wholeRow || staticGroups) backend.GptqGrids(original, dead, shape, zeroDead: staticGroups, scales, zeros, status);
-            backend.GptqWeights(original, inputs, dead, rows, n, w);
+            if (wholeRow || staticGroups) steps.Grids(original, dead, shape, zeroDead: staticGroups, scales, zeros, status);
+            steps.Weights(original, inputs, dead, rows, n, w);
         }
 
         using var codes = backend.Allocate(DType.I32, (long)n * rows, MemoryCategory.Workspace);
@@ -92,7 +94,8 @@ public static class GptqSolver
         for (int i1 = 0; i1 < n; i1 += s.BlockSize)
         {
             int i2 = Math.Min(i1 + s.BlockSize, n), width = i2 - i1;
-            backend.GptqBlock(w, u, inputs, groupOfColumn, shape, i1, width, findGrids: !wholeRow && !staticGroups, scales, zeros, codes, err, status);
+            steps.Block(w, u, inputs, groupOfColumn, shape, i1, width, findGrids: !wholeRow && !staticGroups, scales, zeros, codes, err,
+                        status);
             if (i2 < n)
                 backend.MatMulF64(MatrixView.Of(err, rows), transposeA: true, new MatrixView(u, (long)i1 * n + i2, n), transposeB: false,
                                   new MatrixView(w, i2, n), rows, n - i2, width, alpha: -1, beta: 1);

@@ -1,9 +1,9 @@
 using ILGPU;
 
-namespace Qzo.Compute.Cuda.Kernels;
+namespace Qzo.Quantization.Gptq.Kernels;
 
-/// <summary>The GPTQ steps of <see cref="IBackend"/> (IBackend.Gptq.cs documents each), one thread per element or per output row.</summary>
-static class GptqKernels
+/// <summary>The GPTQ steps of <see cref="IGptqKernels"/> (documented there), one thread per element or per output row.</summary>
+static class GptqStepKernels
 {
     /// <param name="Rows">outputs</param><param name="Columns">inputs</param>
     public readonly record struct Shape(int Rows, int Columns, int GroupSize, int Bits, int Sym);

@@ -1,6 +1,7 @@
 using ILGPU;
+using Qzo.Compute.Cuda.Kernels;
 
-namespace Qzo.Compute.Cuda.Kernels;
+namespace Qzo.Quantization.Bnb.Kernels;
 
 /// <summary>
 /// bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / blockSize], the

@@ -1,17 +1,18 @@
 using System.Numerics.Tensors;
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
 using Qzo.Numerics;
-using Qzo.Compute.Cuda.Kernels;
-using Qzo.Quantization.Gptq;
+using static Qzo.Compute.Cpu.CpuBackend;
 
-namespace Qzo.Compute.Cpu;
+namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
-/// GPTQ's steps as plain loops; the arithmetic is Quantization/GptqQuantizer's, operation for operation, with the grid
-/// of the kernels (<see cref="GptqGridMath"/>, equal to Quantization/GptqGrid's).
+/// GPTQ's steps as plain loops; the arithmetic is <see cref="GptqQuantizer"/>'s, operation for operation, with the grid
+/// of the kernels (<see cref="GptqGridMath"/>, equal to <see cref="GptqGrid"/>'s).
 /// </summary>
-public sealed partial class CpuBackend
+sealed partial class CpuGptqKernels
 {
-    public void GptqHessian(DeviceTensor sum, DeviceTensor inputs, DeviceTensor dead, int n, double damp, DeviceTensor h)
+    public void Hessian(DeviceTensor sum, DeviceTensor inputs, DeviceTensor dead, int n, double damp, DeviceTensor h)
     {
         var st = RequireType(sum, DType.F32); var ht = RequireType(h, DType.F64);
         var order = I(inputs)[..n].ToArray(); var isDead = I(dead)[..n].ToArray();
@@ -28,7 +29,7 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void GptqWeights(DeviceTensor weight, DeviceTensor inputs, DeviceTensor dead, int rows, int n, DeviceTensor w)
+    public void Weights(DeviceTensor weight, DeviceTensor inputs, DeviceTensor dead, int rows, int n, DeviceTensor w)
     {
         var wt = RequireType(weight, DType.F32); var target = RequireType(w, DType.F64);
         var order = I(inputs)[..n].ToArray(); var isDead = I(dead)[..n].ToArray();
@@ -39,7 +40,8 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void GptqGrids(DeviceTensor weight, DeviceTensor dead, GptqStepShape shape, bool zeroDead, DeviceTensor scales, DeviceTensor zeros, DeviceTensor status)
+    public void Grids(DeviceTensor weight, DeviceTensor dead, GptqStepShape shape, bool zeroDead, DeviceTensor scales, DeviceTensor zeros,
+                      DeviceTensor status)
     {
         var wt = RequireType(weight, DType.F32); var isDead = I(dead)[..shape.Columns].ToArray();
         var sc = RequireType(scales, DType.F32); var zt = RequireType(zeros, DType.I32); var statusTensor = RequireType(status, DType.I32);
@@ -53,8 +55,8 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void GptqBlock(DeviceTensor w, DeviceTensor u, DeviceTensor inputs, DeviceTensor groupOf, GptqStepShape shape, int start, int width, bool findGrids,
-                          DeviceTensor scales, DeviceTensor zeros, DeviceTensor codes, DeviceTensor err, DeviceTensor status)
+    public void Block(DeviceTensor w, DeviceTensor u, DeviceTensor inputs, DeviceTensor groupOf, GptqStepShape shape, int start, int width,
+                      bool findGrids, DeviceTensor scales, DeviceTensor zeros, DeviceTensor codes, DeviceTensor err, DeviceTensor status)
     {
         var wt = RequireType(w, DType.F64); var ut = RequireType(u, DType.F64); var et = RequireType(err, DType.F64);
         var sc = RequireType(scales, DType.F32); var zt = RequireType(zeros, DType.I32); var ct = RequireType(codes, DType.I32);

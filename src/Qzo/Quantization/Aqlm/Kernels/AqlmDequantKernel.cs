@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using Qzo.Compute.Cuda.Kernels;
 
-namespace Qzo.Compute.Cuda.Kernels;
+namespace Qzo.Quantization.Aqlm.Kernels;
 
 /// <summary>
 /// AQLM dequantization into bf16 [out, in]: weight[o, i] = scale[r] · Σ_c codebooks[c, code(r, i / I, c), o % O, i % I],

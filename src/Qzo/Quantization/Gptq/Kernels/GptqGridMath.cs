@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
+using Qzo.Compute.Cuda.Kernels;
 
-namespace Qzo.Compute.Cuda.Kernels;
+namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
 /// AutoGPTQ's find_params from a group's range, in float32, and the scale as a checkpoint stores it (fp16), inside

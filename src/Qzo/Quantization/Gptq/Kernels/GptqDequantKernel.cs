@@ -1,6 +1,7 @@
 using ILGPU;
+using Qzo.Compute.Cuda.Kernels;
 
-namespace Qzo.Compute.Cuda.Kernels;
+namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
 /// GPTQ dequantization into bf16 [in, out] with o fastest, so reads of qweight and writes of the output are
