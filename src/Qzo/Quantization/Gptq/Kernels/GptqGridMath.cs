@@ -5,7 +5,7 @@ namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
 /// AutoGPTQ's find_params from a group's range, in float32, and the scale as a checkpoint stores it (fp16), inside
-/// kernels: the arithmetic of Quantization/GptqGrid, without its exceptions, and rounding done by adding and
+/// kernels: the arithmetic of <see cref="GptqGrid"/>, without its exceptions, and rounding done by adding and
 /// subtracting 1.5·2^23 (1.5·2^52 for doubles), which rounds to nearest even where ILGPU has no rint.
 /// </summary>
 static class GptqGridMath
