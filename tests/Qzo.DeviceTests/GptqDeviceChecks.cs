@@ -4,6 +4,7 @@ using Qzo.Compute.Cpu;
 using Qzo.Compute.Cuda;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tests.Compute;
 using Qzo.Tests.Quantization;
 using Xunit.Abstractions;

@@ -2,6 +2,8 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Compute.Cuda;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
+using Qzo.Quantization.Gptq.Kernels;
 using Xunit.Abstractions;
 
 namespace Qzo.DeviceTests;
@@ -77,9 +79,9 @@ public class StreamingKernelChecks(ITestOutputHelper output)
         using var wg = gpu.Allocate(DType.BF16, (long)inF * outF, MemoryCategory.Workspace);
         using var wc = cpu.Allocate(DType.F32, (long)inF * outF, MemoryCategory.Workspace);
         using (var qw = I32(gpu, qweight)) using (var qz = I32(gpu, qzeros)) using (var s = F32(gpu, scales)) using (var gi = I32(gpu, gIdx))
-            gpu.DequantizeGptq(qw, qz, s, gi, shape, p, 3, wg);
+            GptqKernels.For(gpu).Dequantize(qw, qz, s, gi, shape, p, 3, wg);
         using (var qw = I32(cpu, qweight)) using (var qz = I32(cpu, qzeros)) using (var s = F32(cpu, scales)) using (var gi = I32(cpu, gIdx))
-            cpu.DequantizeGptq(qw, qz, s, gi, shape, p, 3, wc);
+            GptqKernels.For(cpu).Dequantize(qw, qz, s, gi, shape, p, 3, wc);
         var raw = new ushort[inF * outF]; gpu.Download<ushort>(wg, raw);
         var expected = new float[inF * outF]; cpu.Download<float>(wc, expected);
         int differ = Enumerable.Range(0, raw.Length).Count(i => raw[i] != BFloat16.FromSingle(expected[i]));

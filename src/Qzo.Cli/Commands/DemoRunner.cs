@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tasks;
 using Qzo.Training;
 using Spectre.Console;

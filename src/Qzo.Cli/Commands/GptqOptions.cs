@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;
@@ -58,8 +59,8 @@ sealed class GptqOptions
         string calibration = r.GetValue(_calibration) ?? throw new QzoException("--method gptq needs --calibration FILE.jsonl (text to run through the model)");
         var options = new CalibrationOptions(calibration, r.GetValue(_samples), r.GetValue(_length), r.GetValue(_seed));
         var report = ProgressDisplay.Run("gptq", update =>
-            CheckpointQuantizer.QuantizeGptq(input, output, config, options, r.GetValue(_blockSize), force,
-                new Progress<GptqProgress>(p => update(p.Fraction, p.Status)), backend: backend));
+            CheckpointQuantizer.QuantizeGptq(input, output, config, options, backend, r.GetValue(_blockSize), force,
+                new Progress<GptqProgress>(p => update(p.Fraction, p.Status))));
 
         var table = new Table().Title("relative output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ on the calibration inputs (mean over the layer's linears)")
             .AddColumns("layer", "gptq", "rtn", "gptq / rtn");
@@ -97,8 +98,11 @@ sealed class GptqOptions
     public void Measure(ParseResult r, CalibrationSet? set, Compute.IBackend? backend, string method, string input, string output)
     {
         if (set is null) return;
+        var calibrationBackend = backend ?? throw new InvalidOperationException("--calibration comes with a backend (CreateBackend)");
+        using var decoder = new Compute.Cpu.CpuBackend(); // decodes the quantized weights in fp32, as GPTQ's own report sees them
         var report = ProgressDisplay.Run("measuring", update =>
-            OutputErrorMeasurement.Measure(input, output, set, backend, new Progress<GptqProgress>(p => update(p.Fraction, p.Status))));
+            OutputErrorMeasurement.Measure(input, output, set, calibrationBackend, decoder,
+                                           new Progress<GptqProgress>(p => update(p.Fraction, p.Status))));
         var table = new Table().Title("relative output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ on the calibration inputs (mean over the layer's linears)")
             .AddColumns("layer", Markup.Escape(method));
         foreach (var layer in report.Linears.GroupBy(l => l.Layer)) table.AddRow(layer.Key.ToString(), $"{layer.Average(l => l.RelativeError):E3}");

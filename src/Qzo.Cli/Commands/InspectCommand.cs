@@ -3,6 +3,7 @@ using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;
@@ -75,7 +76,7 @@ static class InspectCommand
     static string MethodName(Checkpoint c) => c.Quantization switch
     {
         null => "dense",
-        Qzo.Quantization.BitsAndBytesConfig b => $"bitsandbytes {Qzo.Quantization.FourBitTypes.Name(b.QuantType)}",
+        BitsAndBytesConfig b => $"bitsandbytes {FourBitTypes.Name(b.QuantType)}",
         var q => q.QuantMethod,
     };
 

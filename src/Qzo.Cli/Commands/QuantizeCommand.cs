@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;

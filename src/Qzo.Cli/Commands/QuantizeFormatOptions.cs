@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Spectre.Console;
 
 namespace Qzo.Cli.Commands;

@@ -6,6 +6,7 @@ namespace Qzo.Compute;
 /// Everything a forward pass and a zeroth-order update need from a device. Buffers are flat; shapes are
 /// arguments. Activations and frozen weights use <see cref="ComputeType"/> (F32 on the CPU, BF16 on a GPU);
 /// trainable masters, logits and losses are F32; integer inputs (token ids, targets, masks, GPTQ words) are I32.
+/// Quantization formats bring their own kernels per backend (Compute/BackendKernels, Quantization/&lt;format&gt;/Kernels).
 /// Backends know nothing of models or training.
 /// </summary>
 public partial interface IBackend : IDisposable
@@ -86,34 +87,6 @@ public partial interface IBackend : IDisposable
 
     /// <summary>master[i] = max(master[i] − step · z(seed, tensorIndex, i), floor) (no floor when null).</summary>
     void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count);
-
-    /// <summary>
-    /// weight[i, o] = (scales[g, o] + p.Scale·z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
-    /// g = gIdx[i]: GPTQ dequantization with the Q-SPSA perturbation folded in (DESIGN.md §3).
-    /// qweight, qzeros, gIdx are I32 as stored; scales are the fp32 masters; weight is [in, out] in ComputeType
-    /// (the layout of qweight, so a GPU writes it coalesced), ready for <see cref="MatMul"/>.
-    /// </summary>
-    void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
-                        GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);
-
-    /// <summary>
-    /// bitsandbytes 4-bit (NF4/FP4) dequantization with the perturbation folded into the block scales:
-    /// weight[k] = code[q(k)] · (absmax[b] + p.Scale·z(p.Seed, absmaxTensorIndex, b)), b = k / blockSize, for the
-    /// flattened [out, in] weight (row-major, ComputeType, ready for <see cref="MatMulTransposedB"/>). q(k) is nibble k
-    /// of packed (U8, two per byte, the first in the high nibble); code is the type's F32 [16] table; absmax the fp32 master.
-    /// </summary>
-    void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
-                           Perturbation p, int absmaxTensorIndex, DeviceTensor weight);
-
-    /// <summary>
-    /// AQLM dequantization with the perturbation folded into the per-output-group scales:
-    /// weight[o, i] = (scales[r] + p.Scale·z(p.Seed, scaleTensorIndex, r)) · Σ_c codebooks[c, codes[r, i / I, c], o % O, i % I],
-    /// r = o / O, written [out, in] row-major in ComputeType (for <see cref="MatMulTransposedB"/>). codes: the stored
-    /// signed int8/int16 bytes [out/O, in/I, M] (any integer dtype; read modulo 2^bits); codebooks: F16 [M, 2^bits, O, I];
-    /// scales: the fp32 master [out/O].
-    /// </summary>
-    void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
-                        Perturbation p, int scaleTensorIndex, DeviceTensor weight);
 
     /// <summary>
     /// Fills t[0..count) from the Philox stream (seed, stream): Gaussian with mean a and std b (F32 or ComputeType),

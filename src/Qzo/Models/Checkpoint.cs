@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Models;
 

@@ -5,7 +5,7 @@ namespace Qzo.Models;
 /// <summary>
 /// A linear whose weight is stored quantized (GPTQ, AQLM, bitsandbytes 4-bit): frozen codes on the device and one
 /// continuous scale tensor, held as an fp32 master, that QZO trains. Adding a format means one implementation of
-/// this (plus its backend dequantize op); models, trainer and exporter work through it.
+/// this (plus its kernels per backend, in Quantization/&lt;format&gt;/Kernels); models, trainer and exporter work through it.
 /// </summary>
 public interface IQuantizedLinear : ILinear
 {

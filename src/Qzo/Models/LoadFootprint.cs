@@ -2,6 +2,7 @@ using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Models;
 

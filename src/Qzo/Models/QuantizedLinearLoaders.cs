@@ -1,4 +1,7 @@
 using Qzo.IO;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Models;
 
@@ -11,6 +14,6 @@ static class QuantizedLinearLoaders
     public static Loader? For(CheckpointTensors tensors, string prefix) =>
         tensors.Contains(prefix + ".qweight") ? GptqLinearLoader.Load
         : tensors.Contains(prefix + ".codes") ? AqlmLinearLoader.Load
-        : tensors.Contains(prefix + Quantization.Bnb4BitLinearTensors.AbsmaxSuffix) ? Bnb4BitLinearLoader.Load
+        : tensors.Contains(prefix + Bnb4BitLinearTensors.AbsmaxSuffix) ? Bnb4BitLinearLoader.Load
         : null;
 }

@@ -1,6 +1,9 @@
 using Qzo.Compute;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Models;
 

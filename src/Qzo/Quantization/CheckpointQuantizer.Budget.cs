@@ -1,5 +1,6 @@
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Quantization;
 

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Qzo.Compute;
-using Qzo.Compute.Cpu;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 using Qzo.Text;
 
 namespace Qzo.Quantization;
@@ -50,12 +50,13 @@ public static partial class CheckpointQuantizer
     /// quantized; all four at once without true_sequential), and the hidden states then pass through the quantized layer
     /// to the next. Only the current layer's weights, its Hessians and the calibration hidden states are in memory; the
     /// output is written shard by shard in layer order as the layers finish, into a temporary folder renamed at the end.
-    /// Everything runs on <paramref name="backend"/> (default: the CPU): the forward passes, the Hessians and the per-matrix
+    /// Everything runs on <paramref name="backend"/>, which the caller chooses: the forward passes, the Hessians and the per-matrix
     /// algorithm (<see cref="GptqSolver"/>).
     /// </summary>
     public static GptqQuantizationReport QuantizeGptq(string input, string output, GptqConfig config, CalibrationOptions calibration,
-                                                      int blockSize = 128, bool overwrite = false, IProgress<GptqProgress>? progress = null,
-                                                      long maxShardBytes = 2L << 30, IBackend? backend = null, int rowsPerForward = 4096)
+                                                      IBackend backend, int blockSize = 128, bool overwrite = false,
+                                                      IProgress<GptqProgress>? progress = null, long maxShardBytes = 2L << 30,
+                                                      int rowsPerForward = 4096)
     {
         var settings = GptqSettings.From(config, blockSize);
         if (blockSize <= 0) throw new QzoException($"--gptq-block-size must be positive, got {blockSize}");
@@ -88,8 +89,6 @@ public static partial class CheckpointQuantizer
         var shards = Shard(plan, maxShardBytes);
         CheckBudget(source, output, plan.Sum(o => o.Bytes), shards.Max(s => s.Sum(o => o.Bytes)));
 
-        using var ownedBackend = backend is null ? new CpuBackend() : null;
-        var device = backend ?? ownedBackend!;
         var reports = new List<GptqLinearReport>();
 
         OutputFolder.Write(output, overwrite, folder =>
@@ -124,11 +123,11 @@ public static partial class CheckpointQuantizer
                 }
             }
 
-            LayerwiseCalibration.Run(source, set, device, rowsPerForward, config.TrueSequential, linear =>
+            LayerwiseCalibration.Run(source, set, backend, rowsPerForward, config.TrueSequential, linear =>
             {
                 var clock = Stopwatch.StartNew();
                 GptqSolution solution;
-                try { solution = GptqSolver.Quantize(device, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
+                try { solution = GptqSolver.Quantize(backend, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
                 catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
                 var quantized = solution.Dequantize();
                 var rtn = RtnQuantizer.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, config);

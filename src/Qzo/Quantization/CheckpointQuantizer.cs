@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Quantization;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute;
-using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Text;
 
@@ -32,7 +31,9 @@ public sealed record OutputErrorReport(int Samples, int Length, long Calibration
 /// calibration windows (chosen as GPTQ chooses them) run through the unquantized checkpoint layer by layer with
 /// <see cref="LayerwiseCalibration"/>, each linear's weight replaced by the quantized checkpoint's (as Qzo decodes it)
 /// in true-sequential order, so every linear is judged on the inputs that reach it through the quantized parts before
-/// it. For any format (GPTQ, AQLM, bitsandbytes); on a GPTQ checkpoint it repeats GPTQ's own report.
+/// it. For any format (GPTQ, AQLM, bitsandbytes); on a GPTQ checkpoint it repeats GPTQ's own report. The caller picks
+/// the backends: <c>backend</c> runs the calibration, <c>decoder</c> decodes the quantized weights (a CPU backend decodes
+/// them in fp32, as GPTQ's own report sees them).
 /// </summary>
 public static class OutputErrorMeasurement
 {
@@ -43,23 +44,22 @@ public static class OutputErrorMeasurement
         return CalibrationSet.Load(calibration.Path, Tokenizer.Load(reference), calibration.Samples, calibration.Length, calibration.Seed, source.Config.MaxPositions);
     }
 
-    public static OutputErrorReport Measure(string reference, string quantized, CalibrationOptions calibration, IBackend? backend = null,
+    public static OutputErrorReport Measure(string reference, string quantized, CalibrationOptions calibration, IBackend backend,
+                                            IBackend decoder,
                                             IProgress<GptqProgress>? progress = null, int rowsPerForward = 4096) =>
-        Measure(reference, quantized, LoadCalibration(reference, calibration), backend, progress, rowsPerForward);
+        Measure(reference, quantized, LoadCalibration(reference, calibration), backend, decoder, progress, rowsPerForward);
 
-    public static OutputErrorReport Measure(string reference, string quantized, CalibrationSet set, IBackend? backend = null,
+    public static OutputErrorReport Measure(string reference, string quantized, CalibrationSet set, IBackend backend, IBackend decoder,
                                             IProgress<GptqProgress>? progress = null, int rowsPerForward = 4096)
     {
         using var source = Checkpoint.Open(reference);
         if (source.IsQuantized) throw new QzoException($"{reference}: the reference checkpoint is itself quantized");
-        using var decodeBackend = new CpuBackend();
         using var target = Checkpoint.Open(quantized);
-        using var model = ModelLoader.Load(target, decodeBackend, TrainingScope.None);
+        using var model = ModelLoader.Load(target, decoder, TrainingScope.None);
         var linears = model.AllLinears.ToDictionary(l => l.Name, StringComparer.Ordinal);
 
-        using var ownedBackend = backend is null ? new CpuBackend() : null;
         var errors = new List<LinearOutputError>();
-        LayerwiseCalibration.Run(source, set, backend ?? ownedBackend!, rowsPerForward, trueSequential: true, linear =>
+        LayerwiseCalibration.Run(source, set, backend, rowsPerForward, trueSequential: true, linear =>
         {
             if (!linears.TryGetValue(linear.Name, out var counterpart))
                 throw new QzoException($"{quantized}: has no linear '{linear.Name}'");
@@ -67,8 +67,8 @@ public static class OutputErrorMeasurement
                 throw new QzoException($"{quantized}: '{linear.Name}' is [{counterpart.OutFeatures}, {counterpart.InFeatures}], the reference's is [{linear.OutFeatures}, {linear.InFeatures}]");
             var decoded = counterpart switch
             {
-                IQuantizedLinear q => DequantizedWeights.Of(q, decodeBackend),
-                DenseLinear d => d.Weight.Download(decodeBackend),
+                IQuantizedLinear q => DequantizedWeights.Of(q, decoder),
+                DenseLinear d => d.Weight.Download(decoder),
                 _ => throw new QzoException($"{quantized}: '{linear.Name}' is neither quantized nor dense"),
             };
             errors.Add(new LinearOutputError(linear.Name, linear.Layer, linear.InFeatures, linear.OutFeatures,

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Quantization;
 

@@ -3,6 +3,8 @@ using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;

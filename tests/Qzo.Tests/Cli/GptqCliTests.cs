@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using Qzo.IO;
 using Qzo.Numerics;
+using Qzo.Quantization.Bnb;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;
@@ -73,7 +74,7 @@ public class NonFiniteCheckpointTests
     {
         using var folder = new TempFolder();
         string bnb = TinyModels.Bnb4Bit(folder);
-        Poison(bnb, "model.layers.1.mlp.down_proj" + Qzo.Quantization.Bnb4BitLinearTensors.AbsmaxSuffix, 1);
+        Poison(bnb, "model.layers.1.mlp.down_proj" + Bnb4BitLinearTensors.AbsmaxSuffix, 1);
         AssertRefused(folder, bnb, "model.layers.1.mlp.down_proj.weight.absmax", 1);
 
         string aqlm = TinyModels.Aqlm(folder);

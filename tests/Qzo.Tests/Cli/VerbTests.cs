@@ -4,6 +4,7 @@ using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Text;
 
 namespace Qzo.Tests.Cli;

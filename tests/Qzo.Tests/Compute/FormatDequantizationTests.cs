@@ -2,6 +2,10 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Aqlm.Kernels;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Bnb.Kernels;
 
 namespace Qzo.Tests.Compute;
 
@@ -52,7 +56,7 @@ public class FormatDequantizationTests
         using var code = Upload(FourBitCode.For(type).Values.ToArray(), DType.F32);
         using var master = Upload(absmax, DType.F32);
         using var output = _cpu.Allocate(DType.F32, outF * inF, MemoryCategory.Workspace);
-        _cpu.DequantizeBnb4Bit(packed, code, master, new Bnb4BitKernelShape(outF, inF, blockSize), p, 3, output);
+        Bnb4BitKernels.For(_cpu).Dequantize(packed, code, master, new Bnb4BitKernelShape(outF, inF, blockSize), p, 3, output);
         var expected = Bnb4BitReference.Dequantize(linear.Packed, perturbed ? Perturbed(absmax, p, 3) : absmax, FourBitCode.For(type).Values, blockSize, outF * inF);
         Assert.Equal(expected, Read(output));
         if (!perturbed) Assert.True(QuantizeReport.RelativeError(weight, expected) < 0.2);
@@ -74,7 +78,8 @@ public class FormatDequantizationTests
         using var bookTensor = Upload(books, DType.F16);
         using var master = Upload(scales, DType.F32);
         using var output = _cpu.Allocate(DType.F32, outF * inF, MemoryCategory.Workspace);
-        _cpu.DequantizeAqlm(codeTensor, bookTensor, master, new AqlmKernelShape(outF, inF, codebooks, bits, inGroup, outGroup), p, 5, output);
+        var shape = new AqlmKernelShape(outF, inF, codebooks, bits, inGroup, outGroup);
+        AqlmKernels.For(_cpu).Dequantize(codeTensor, bookTensor, master, shape, p, 5, output);
         var expected = AqlmReference.Dequantize(codes, books.Select(h => (float)h).ToArray(), perturbed ? Perturbed(scales, p, 5) : scales, scheme, outF, inF);
         Assert.Equal(expected, Read(output));
     }

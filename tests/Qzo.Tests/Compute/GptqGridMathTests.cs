@@ -1,5 +1,7 @@
 using Qzo.Compute.Cuda.Kernels;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Tests.Compute;
 

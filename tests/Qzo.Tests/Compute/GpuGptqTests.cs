@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tests.Quantization;
 
 namespace Qzo.Tests.Compute;

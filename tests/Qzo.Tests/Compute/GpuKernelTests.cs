@@ -1,6 +1,12 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Aqlm.Kernels;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Bnb.Kernels;
+using Qzo.Quantization.Gptq;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Tests.Compute;
 
@@ -231,28 +237,28 @@ public class GpuKernelTests
         var (wc, wg) = pair.Zeros(inF * outF);
         var shape = new GptqKernelShape(inF, outF, groups, bits, offsetByOne);
         var p = new Perturbation(5, 1e-3f);
-        pair.Cpu.DequantizeGptq(qc, zc, sc, gc, shape, p, 2, wc);
-        pair.Gpu.DequantizeGptq(qg, zg, sg, gg, shape, p, 2, wg);
+        GptqKernels.For(pair.Cpu).Dequantize(qc, zc, sc, gc, shape, p, 2, wc);
+        GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, p, 2, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 1e-6);
     }
 
     [Theory]
-    [InlineData(Qzo.Quantization.FourBitType.Nf4, 24, 40, 64, true)]
-    [InlineData(Qzo.Quantization.FourBitType.Fp4, 7, 9, 32, true)]   // odd count: one value per thread
-    [InlineData(Qzo.Quantization.FourBitType.Nf4, 16, 32, 128, false)]
-    public void Bnb4BitDequantizationWithPerturbation(Qzo.Quantization.FourBitType type, int outF, int inF, int blockSize, bool perturbed)
+    [InlineData(FourBitType.Nf4, 24, 40, 64, true)]
+    [InlineData(FourBitType.Fp4, 7, 9, 32, true)]   // odd count: one value per thread
+    [InlineData(FourBitType.Nf4, 16, 32, 128, false)]
+    public void Bnb4BitDequantizationWithPerturbation(FourBitType type, int outF, int inF, int blockSize, bool perturbed)
     {
         using var pair = new BackendPair();
         var weight = FormatDequantizationTests.RandomWeight(outF * inF, outF);
-        var linear = Qzo.Quantization.Bnb4BitLinearTensors.Quantize(weight, outF, inF, type, blockSize, doubleQuant: false, "float32");
+        var linear = Bnb4BitLinearTensors.Quantize(weight, outF, inF, type, blockSize, doubleQuant: false, "float32");
         var (pc, pg) = pair.Bytes(linear.Packed, DType.U8);
-        var (cc, cg) = pair.Activation(Qzo.Quantization.FourBitCode.For(type).Values.ToArray(), f32: true);
+        var (cc, cg) = pair.Activation(FourBitCode.For(type).Values.ToArray(), f32: true);
         var (ac, ag) = pair.Activation(linear.AbsmaxValues(), f32: true);
         var (wc, wg) = pair.Zeros(outF * inF);
         var shape = new Bnb4BitKernelShape(outF, inF, blockSize);
         var p = perturbed ? new Perturbation(6, 1e-3f) : Perturbation.None;
-        pair.Cpu.DequantizeBnb4Bit(pc, cc, ac, shape, p, 4, wc);
-        pair.Gpu.DequantizeBnb4Bit(pg, cg, ag, shape, p, 4, wg);
+        Bnb4BitKernels.For(pair.Cpu).Dequantize(pc, cc, ac, shape, p, 4, wc);
+        Bnb4BitKernels.For(pair.Gpu).Dequantize(pg, cg, ag, shape, p, 4, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0); // the same fp32 product, rounded once to bf16
     }
 
@@ -263,19 +269,19 @@ public class GpuKernelTests
     public void AqlmDequantizationWithPerturbation(int codebooks, int bits, int inGroup, int outGroup, int outF, int inF)
     {
         using var pair = new BackendPair();
-        var scheme = new Qzo.Quantization.AqlmScheme(codebooks, bits, inGroup, outGroup);
+        var scheme = new AqlmScheme(codebooks, bits, inGroup, outGroup);
         var random = new Random(bits);
         var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks).Select(_ => random.Next(scheme.CodebookSize)).ToArray();
         var books = FormatDequantizationTests.RandomWeight(codebooks * scheme.CodebookSize * outGroup * inGroup, bits, 0.3f).Select(v => (Half)v).ToArray();
         books[0] = (Half)3e-6f; books[1] = -Half.Epsilon; // fp16 subnormals widen exactly in the kernel too
-        var (kc, kg) = pair.Bytes(Qzo.Quantization.AqlmCodes.Pack(codes, bits), scheme.CodeDType);
+        var (kc, kg) = pair.Bytes(AqlmCodes.Pack(codes, bits), scheme.CodeDType);
         var (bc, bg) = pair.Bytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(books.AsSpan()).ToArray(), DType.F16);
         var (sc, sg) = pair.Activation(Enumerable.Range(0, outF / outGroup).Select(i => 0.5f + 0.1f * i).ToArray(), f32: true);
         var (wc, wg) = pair.Zeros(outF * inF);
         var shape = new AqlmKernelShape(outF, inF, codebooks, bits, inGroup, outGroup);
         var p = new Perturbation(7, 1e-2f);
-        pair.Cpu.DequantizeAqlm(kc, bc, sc, shape, p, 2, wc);
-        pair.Gpu.DequantizeAqlm(kg, bg, sg, shape, p, 2, wg);
+        AqlmKernels.For(pair.Cpu).Dequantize(kc, bc, sc, shape, p, 2, wc);
+        AqlmKernels.For(pair.Gpu).Dequantize(kg, bg, sg, shape, p, 2, wg);
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0);
     }
 

@@ -4,6 +4,9 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime.Cuda;
 using Qzo.Compute.Cuda.Kernels;
+using Qzo.Quantization.Aqlm.Kernels;
+using Qzo.Quantization.Bnb.Kernels;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Tests.Compute;
 

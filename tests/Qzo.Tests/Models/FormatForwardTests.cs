@@ -3,6 +3,7 @@ using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Models;
 

@@ -1,5 +1,8 @@
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Models;
 

@@ -2,6 +2,9 @@ using Qzo.Compute.Cpu;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 using Xunit.Abstractions;
 
 namespace Qzo.Tests.Models;

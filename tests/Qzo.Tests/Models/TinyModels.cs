@@ -2,6 +2,9 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Models;
 

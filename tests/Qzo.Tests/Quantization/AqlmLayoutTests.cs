@@ -1,5 +1,6 @@
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,5 +1,7 @@
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

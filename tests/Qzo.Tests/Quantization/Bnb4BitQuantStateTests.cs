@@ -1,5 +1,6 @@
 using System.Text;
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 

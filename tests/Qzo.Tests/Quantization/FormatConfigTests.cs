@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.Quantization;
+using Qzo.Quantization.Aqlm;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 

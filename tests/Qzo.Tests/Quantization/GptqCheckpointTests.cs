@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tasks;
 using Qzo.Tests.Models;
 
@@ -10,6 +11,8 @@ namespace Qzo.Tests.Quantization;
 /// <summary>GPTQ over whole checkpoints: the layer-by-layer runner, the written checkpoint, and the quality against RTN.</summary>
 public class GptqCheckpointTests
 {
+    readonly CpuBackend _cpu = new();
+
     /// <summary>A small teacher with structure (low-rank weights and embeddings, outlier channels), as trained models have it.</summary>
     static string StructuredTeacher(TempFolder folder, ArchitectureKind architecture = ArchitectureKind.Llama) =>
         TinyModels.Dense(folder, architecture, "teacher-" + architecture.ModelType(), o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
@@ -45,7 +48,8 @@ public class GptqCheckpointTests
         {
             string name = $"{bits}-{groupSize}-{descAct}";
             var config = GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq, descAct: descAct);
-            var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["gptq-" + name], config, new CalibrationOptions(calibration, Length: 32));
+            var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["gptq-" + name], config, new CalibrationOptions(calibration, Length: 32),
+                                                          _cpu);
             CheckpointQuantizer.QuantizeRtn(teacher, folder["rtn-" + name], GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq));
             double gptq = HeldOutLoss(folder["gptq-" + name], test), rtn = HeldOutLoss(folder["rtn-" + name], test);
 
@@ -68,8 +72,8 @@ public class GptqCheckpointTests
         string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 3);
         var config = GptqConfig.Create(4, 16, sym: false, GptqCheckpointFormat.GptqV2, descAct: true, dampPercent: 0.05);
         // A shard limit below one layer's size: the output is written in several shards as layers finish.
-        CheckpointQuantizer.QuantizeGptq(dense, folder["q"], config, new CalibrationOptions(calibration), maxShardBytes: 40_000);
-        CheckpointQuantizer.QuantizeGptq(dense, folder["again"], config, new CalibrationOptions(calibration), maxShardBytes: 40_000);
+        CheckpointQuantizer.QuantizeGptq(dense, folder["q"], config, new CalibrationOptions(calibration), _cpu, maxShardBytes: 40_000);
+        CheckpointQuantizer.QuantizeGptq(dense, folder["again"], config, new CalibrationOptions(calibration), _cpu, maxShardBytes: 40_000);
 
         Assert.True(File.Exists(Path.Combine(folder["q"], "model.safetensors.index.json")));
         var shards = Directory.GetFiles(folder["q"], "*.safetensors").Order().ToArray();
@@ -126,7 +130,8 @@ public class GptqCheckpointTests
         string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 6);
         foreach (bool sequential in new[] { true, false })
             CheckpointQuantizer.QuantizeGptq(dense, folder[$"q-{sequential}"],
-                GptqConfig.Create(2, 16, sym: true, GptqCheckpointFormat.Gptq, trueSequential: sequential), new CalibrationOptions(calibration));
+                GptqConfig.Create(2, 16, sym: true, GptqCheckpointFormat.Gptq, trueSequential: sequential), new CalibrationOptions(calibration),
+                _cpu);
         using var a = Checkpoint.Open(folder["q-True"]);
         using var b = Checkpoint.Open(folder["q-False"]);
         Assert.False(b.Gptq!.TrueSequential);
@@ -150,7 +155,7 @@ public class GptqCheckpointTests
         string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 8);
         var config = GptqConfig.Create(3, 32, sym: true, GptqCheckpointFormat.Gptq);
         var options = new CalibrationOptions(calibration, Samples: 8, Length: 24);
-        CheckpointQuantizer.QuantizeGptq(dense, folder["q"], config, options);
+        CheckpointQuantizer.QuantizeGptq(dense, folder["q"], config, options, _cpu);
 
         // The dense checkpoint with layer 0 as the quantized checkpoint holds it (float32, exactly the dequantized values).
         string rebuilt = folder["rebuilt"];
@@ -201,7 +206,7 @@ public class GptqCheckpointTests
         string teacher = StructuredTeacher(folder, architecture);
         string calibration = Samples(teacher, folder["calibration.jsonl"], 8, 32, seed: 4);
         var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["q"], GptqConfig.Create(4, 32, sym: true, GptqCheckpointFormat.Gptq, descAct: true),
-                                                      new CalibrationOptions(calibration));
+                                                      new CalibrationOptions(calibration), _cpu);
         int perLayer = architecture == ArchitectureKind.Opt ? 6 : 7;
         Assert.Equal(2 * perLayer, report.Linears.Count);
         Assert.True(report.Linears.Average(l => l.RelativeError) < report.Linears.Average(l => l.RtnRelativeError));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

@@ -2,6 +2,7 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Numerics;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,4 +1,5 @@
 using Qzo.Quantization;
+using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 

@@ -1,4 +1,5 @@
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 

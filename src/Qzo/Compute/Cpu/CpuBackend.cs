@@ -245,98 +245,8 @@ public sealed partial class CpuBackend : IBackend
         });
     }
 
-    public void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
-                               GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
-    {
-        var qw = Cpu(qweight); var qz = Cpu(qzeros); var gi = Cpu(gIdx); var wt = Cpu(weight);
-        int inF = shape.InFeatures, outF = shape.OutFeatures, bits = shape.Bits;
-        var effectiveScales = new float[shape.Groups * outF];
-        PerturbedCopyInto(Cpu(scales).Span<float>(), p, scaleTensorIndex, effectiveScales);
-
-        int zeroWordsPerRow = outF * bits / 32;
-        var zeros = new int[shape.Groups * outF];
-        var qzs = qz.Span<int>();
-        for (int g = 0; g < shape.Groups; g++)
-            for (int o = 0; o < outF; o++)
-            {
-                int raw = PackedBits.Extract(qzs.Slice(g * zeroWordsPerRow, zeroWordsPerRow), o, bits);
-                zeros[g * outF + o] = shape.ZerosOffsetByOne ? (raw + 1) & ((1 << bits) - 1) : raw;
-            }
-
-        // Row i of the output reads row i·bits/32 (and the next, for 3 bits) of qweight: contiguous over o.
-        ParallelRows(inF, (long)inF * outF, i =>
-        {
-            var qws = qw.Span<int>(); var row = wt.Span<float>().Slice(i * outF, outF);
-            int group = gi.Span<int>()[i];
-            int bit = i * bits, word = bit >> 5, shift = bit & 31;
-            bool straddles = shift + bits > 32;
-            uint mask = (1u << bits) - 1;
-            var low = qws.Slice(word * outF, outF);
-            var high = straddles ? qws.Slice((word + 1) * outF, outF) : low;
-            var scale = effectiveScales.AsSpan(group * outF, outF);
-            var zero = zeros.AsSpan(group * outF, outF);
-            for (int o = 0; o < outF; o++)
-            {
-                ulong window = (uint)low[o] | (straddles ? (ulong)(uint)high[o] << 32 : 0);
-                int code = (int)((window >> shift) & mask);
-                row[o] = scale[o] * (code - zero[o]);
-            }
-        });
-    }
-
-    public void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
-                                  Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
-    {
-        var bytes = Cpu(packed); var wt = RequireType(weight, DType.F32);
-        var table = F(code).Slice(0, 16).ToArray();
-        var scales = new float[shape.Blocks];
-        PerturbedCopyInto(F(absmax), p, absmaxTensorIndex, scales);
-        int blockSize = shape.BlockSize;
-        ParallelChunks(shape.Count, (start, length) =>
-        {
-            var q = bytes.Span<byte>(); var w = wt.Span<float>();
-            for (long k = start; k < start + length; k++)
-            {
-                int b = q[(int)(k >> 1)];
-                w[(int)k] = table[(k & 1) == 0 ? b >> 4 : b & 0xF] * scales[k / blockSize];
-            }
-        });
-    }
-
-    public void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
-                               Perturbation p, int scaleTensorIndex, DeviceTensor weight)
-    {
-        var codeTensor = Cpu(codes); var wt = RequireType(weight, DType.F32);
-        var books = new float[(long)shape.Codebooks * shape.CodebookSize * shape.OutGroupSize * shape.InGroupSize];
-        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(RequireType(codebooks, DType.F16).Span<Half>().Slice(0, books.Length), books);
-        var effectiveScales = new float[shape.OutGroups];
-        PerturbedCopyInto(F(scales), p, scaleTensorIndex, effectiveScales);
-        int m = shape.Codebooks, size = shape.CodebookSize, o = shape.OutGroupSize, ig = shape.InGroupSize, inGroups = shape.InGroups;
-        int inF = shape.InFeatures, bytesPerCode = shape.BytesPerCode, mask = size - 1;
-        ParallelRows(shape.OutFeatures, (long)shape.OutFeatures * inF * m, row =>
-        {
-            var raw = codeTensor.Span<byte>(); var w = wt.Span<float>().Slice(row * inF, inF);
-            int r = row / o, a = row % o;
-            Span<int> rowCodes = stackalloc int[m];
-            for (int k = 0; k < inGroups; k++)
-            {
-                for (int c = 0; c < m; c++)
-                {
-                    int at = ((r * inGroups + k) * m + c) * bytesPerCode;
-                    rowCodes[c] = (bytesPerCode == 1 ? raw[at] : raw[at] | raw[at + 1] << 8) & mask;
-                }
-                for (int j = 0; j < ig; j++)
-                {
-                    float sum = 0f;
-                    for (int c = 0; c < m; c++) sum += books[((c * size + rowCodes[c]) * o + a) * ig + j];
-                    w[k * ig + j] = effectiveScales[r] * sum;
-                }
-            }
-        });
-    }
-
     /// <summary>output[i] = master[i] + p.Scale·z(p.Seed, tensorIndex, i): a linear's scales as one forward pass sees them.</summary>
-    static void PerturbedCopyInto(ReadOnlySpan<float> master, Perturbation p, int tensorIndex, float[] output)
+    internal static void PerturbedCopyInto(ReadOnlySpan<float> master, Perturbation p, int tensorIndex, float[] output)
     {
         master.Slice(0, output.Length).CopyTo(output);
         if (p.IsNone) return;
@@ -369,11 +279,11 @@ public sealed partial class CpuBackend : IBackend
 
     public void Dispose() { }
 
-    static CpuTensor Cpu(DeviceTensor t) => t as CpuTensor ?? throw new ArgumentException("tensor belongs to another backend");
-    static Span<float> F(DeviceTensor t) => RequireType(t, DType.F32).Span<float>();
-    static Span<int> I(DeviceTensor t) => RequireType(t, DType.I32).Span<int>();
+    internal static CpuTensor Cpu(DeviceTensor t) => t as CpuTensor ?? throw new ArgumentException("tensor belongs to another backend");
+    internal static Span<float> F(DeviceTensor t) => RequireType(t, DType.F32).Span<float>();
+    internal static Span<int> I(DeviceTensor t) => RequireType(t, DType.I32).Span<int>();
 
-    static CpuTensor RequireType(DeviceTensor t, DType type)
+    internal static CpuTensor RequireType(DeviceTensor t, DType type)
     {
         var c = Cpu(t);
         if (c.DType != type) throw new ArgumentException($"expected a {type} tensor, got {c.DType}");
@@ -388,13 +298,13 @@ public sealed partial class CpuBackend : IBackend
 
     const long ParallelThreshold = 1 << 16;
 
-    static void ParallelRows(int rows, long work, Action<int> body)
+    internal static void ParallelRows(int rows, long work, Action<int> body)
     {
         if (work < ParallelThreshold || rows == 1) { for (int r = 0; r < rows; r++) body(r); return; }
         Parallel.For(0, rows, body);
     }
 
-    static void ParallelChunks(long count, Action<long, int> body)
+    internal static void ParallelChunks(long count, Action<long, int> body)
     {
         const int chunk = 1 << 14;
         long chunks = (count + chunk - 1) / chunk;

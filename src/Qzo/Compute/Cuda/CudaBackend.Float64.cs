@@ -136,5 +136,5 @@ public sealed partial class CudaBackend
 
     static IntPtr Address(ArrayView<float> view) => view.LoadEffectiveAddressAsPtr();
     static IntPtr Address(MatrixView m) => Ilgpu(m.Tensor).Pointer + (nint)(m.Offset * Require(m.Tensor, DType.F64).DType.SizeInBytes());
-    static ArrayView<double> VD(DeviceTensor t) => Require(t, DType.F64).View<double>();
+    internal static ArrayView<double> VD(DeviceTensor t) => Require(t, DType.F64).View<double>();
 }

@@ -85,6 +85,10 @@ public sealed partial class CudaBackend : IBackend
 
     public string Name { get; }
 
+    /// <summary>The device the quantization formats' ILGPU kernels load on, and the NVRTC streaming module when compiled.</summary>
+    internal Accelerator Accelerator => _accelerator;
+    internal StreamingKernels? Streaming => _streaming;
+
     /// <summary>Which attention kernel serves head dims up to 128: NVRTC tensor cores, or why not.</summary>
     public string AttentionKernelName { get; } = "portable attention (ILGPU)";
     public string StreamingKernelName { get; } = "ILGPU streaming kernels";
@@ -98,7 +102,7 @@ public sealed partial class CudaBackend : IBackend
 
     readonly System.Diagnostics.Stopwatch _profileClock = new();
 
-    void Timed(string name, Action work)
+    internal void Timed(string name, Action work)
     {
         if (Profile is null) { work(); return; }
         _accelerator.Synchronize();
@@ -292,7 +296,7 @@ public sealed partial class CudaBackend : IBackend
     });
 
     /// <summary>The first <paramref name="count"/> bf16 values of t as count/2 32-bit pairs.</summary>
-    static ArrayView<uint> Pairs(DeviceTensor t, long count) => V16(t).SubView(0, count).Cast<uint>();
+    internal static ArrayView<uint> Pairs(DeviceTensor t, long count) => V16(t).SubView(0, count).Cast<uint>();
 
     public void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim) =>
         _kernels.AddBias(Count((long)rows * dim), V16(x), V16(bias), dim);
@@ -327,64 +331,11 @@ public sealed partial class CudaBackend : IBackend
         else _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity);
     });
 
-    public void DequantizeGptq(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
-                               GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
-    {
-        Timed("dequantize", () =>
-        {
-            var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
-            if (_streaming is not null && StreamingKernels.SupportsGptq(shape.Bits, shape.OutFeatures))
-            {
-                _streaming.DequantizeGptq(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, effectiveScales.LoadEffectiveAddressAsPtr(), Ilgpu(gIdx).Pointer,
-                                          Require(weight, DType.BF16).Pointer, shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne);
-                return;
-            }
-            var kernelShape = new GptqDequantKernel.Shape(shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne ? 1 : 0);
-            if (shape.Bits == 3)
-                _kernels.DequantizeGptq(Count((long)shape.InFeatures * shape.OutFeatures), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx), V16(weight), kernelShape);
-            else
-                _kernels.DequantizeGptqPairsPerWord(Count((long)shape.InFeatures * shape.Bits / 32 * shape.OutFeatures / 2), VI(qweight), VI(qzeros), effectiveScales, VI(gIdx),
-                                                    Pairs(weight, (long)shape.InFeatures * shape.OutFeatures), kernelShape);
-        });
-    }
-
-    public void DequantizeBnb4Bit(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
-                                  Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
-    {
-        Timed("dequantize", () =>
-        {
-            var effectiveAbsmax = EffectiveScales(absmax, p, absmaxTensorIndex, shape.Blocks);
-            var bytes = Ilgpu(packed).View<byte>();
-            if (shape.Count % 2 == 0)
-                _kernels.DequantizeBnb4BitPairs(Count(shape.Count / 2), bytes, VF(code), effectiveAbsmax, Pairs(weight, shape.Count), shape.BlockSize);
-            else _kernels.DequantizeBnb4Bit(Count(shape.Count), bytes, VF(code), effectiveAbsmax, V16(weight), shape.BlockSize);
-        });
-    }
-
-    public void DequantizeAqlm(DeviceTensor codes, DeviceTensor codebooks, DeviceTensor scales, AqlmKernelShape shape,
-                               Perturbation p, int scaleTensorIndex, DeviceTensor weight)
-    {
-        Timed("dequantize", () =>
-        {
-            var effectiveScales = EffectiveScales(scales, p, scaleTensorIndex, shape.OutGroups);
-            var s = new AqlmDequantKernel.Shape(shape.InFeatures, shape.InGroups, shape.Codebooks, shape.CodebookSize, shape.InGroupSize,
-                                                shape.OutGroupSize, shape.BytesPerCode, shape.CodebookSize - 1);
-            if (_streaming is not null && _streaming.TryDequantizeAqlm(Ilgpu(codes).Pointer, Require(codebooks, DType.F16).Pointer,
-                                                                       effectiveScales.LoadEffectiveAddressAsPtr(), Require(weight, DType.BF16).Pointer, shape)) return;
-            long count = (long)shape.OutFeatures * shape.InFeatures;
-            var bytes = Ilgpu(codes).View<byte>();
-            var books = Require(codebooks, DType.F16).View<ushort>();
-            if (shape.InGroupSize % 2 == 0)
-                _kernels.DequantizeAqlmPairs(Count(count / 2), bytes, books.Cast<uint>(), effectiveScales, Pairs(weight, count), s);
-            else _kernels.DequantizeAqlm(Count(count), bytes, books, effectiveScales, V16(weight), s);
-        });
-    }
-
     /// <summary>
     /// A linear's scales as one forward pass sees them: the fp32 master itself when unperturbed, else master + p.Scale·z
     /// drawn once per scale into a scratch buffer shared by every layer.
     /// </summary>
-    ArrayView<float> EffectiveScales(DeviceTensor scales, Perturbation p, int tensorIndex, long count)
+    internal ArrayView<float> EffectiveScales(DeviceTensor scales, Perturbation p, int tensorIndex, long count)
     {
         if (p.IsNone) return VF(scales);
         if (_scaleScratch is null || _scaleScratch.Length < count)
@@ -433,18 +384,19 @@ public sealed partial class CudaBackend : IBackend
         catch (Exception e) { Console.Error.WriteLine($"warning: releasing the GPU failed: {e.Message}"); }
     }
 
-    static IlgpuTensor Ilgpu(DeviceTensor t) => t as IlgpuTensor ?? throw new ArgumentException("tensor belongs to another backend");
-    static ArrayView<ushort> V16(DeviceTensor t) => Require(t, DType.BF16).View<ushort>();
-    static ArrayView<float> VF(DeviceTensor t) => Require(t, DType.F32).View<float>();
-    static ArrayView<int> VI(DeviceTensor t) => Require(t, DType.I32).View<int>();
+    internal static IlgpuTensor Ilgpu(DeviceTensor t) =>
+        t as IlgpuTensor ?? throw new ArgumentException("tensor belongs to another backend");
+    internal static ArrayView<ushort> V16(DeviceTensor t) => Require(t, DType.BF16).View<ushort>();
+    internal static ArrayView<float> VF(DeviceTensor t) => Require(t, DType.F32).View<float>();
+    internal static ArrayView<int> VI(DeviceTensor t) => Require(t, DType.I32).View<int>();
 
-    static IlgpuTensor Require(DeviceTensor t, DType type)
+    internal static IlgpuTensor Require(DeviceTensor t, DType type)
     {
         var tensor = Ilgpu(t);
         if (tensor.DType != type) throw new ArgumentException($"expected a {type} tensor, got {tensor.DType}");
         return tensor;
     }
 
-    static int Count(long count) => count <= int.MaxValue ? (int)count
+    internal static int Count(long count) => count <= int.MaxValue ? (int)count
         : throw new NotSupportedException($"{count} elements in one kernel launch (limit {int.MaxValue})");
 }

@@ -4,7 +4,10 @@ using Qzo.Compute.Cuda.Kernels;
 
 namespace Qzo.Compute.Cuda;
 
-/// <summary>The kernels of GPTQ on the device (<see cref="GptqKernels"/>, <see cref="DenseKernels"/>), compiled on first use.</summary>
+/// <summary>
+/// The dense linear algebra kernels of quantizers that solve on the device (<see cref="DenseKernels"/>), compiled on
+/// first use.
+/// </summary>
 sealed class DenseKernelSet(Accelerator a)
 {
     Action<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>? _copyWords;
@@ -49,20 +52,4 @@ sealed class DenseKernelSet(Accelerator a)
     Action<Index1D, ArrayView<double>, ArrayView<double>, int>? _invertLowerColumn;
     public Action<Index1D, ArrayView<double>, ArrayView<double>, int> InvertLowerColumn =>
         _invertLowerColumn ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(DenseKernels.InvertLowerColumn);
-
-    Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, double>? _hessian;
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, double> Hessian =>
-        _hessian ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, double>(GptqKernels.Hessian);
-
-    Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int>? _weights;
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int> Weights =>
-        _weights ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int>(GptqKernels.Weights);
-
-    Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GptqKernels.Shape, int>? _grids;
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GptqKernels.Shape, int> Grids =>
-        _grids ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GptqKernels.Shape, int>(GptqKernels.Grids);
-
-    Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<int>, GptqKernels.Shape, GptqKernels.Range>? _block;
-    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<int>, GptqKernels.Shape, GptqKernels.Range> Block =>
-        _block ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<int>, GptqKernels.Shape, GptqKernels.Range>(GptqKernels.Block);
 }

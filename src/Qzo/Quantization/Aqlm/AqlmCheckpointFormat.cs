@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>`qzo quantize --method aqlm`: <see cref="AqlmQuantizer"/> per linear, and the AqlmConfig transformers reads.</summary>
 public sealed record AqlmCheckpointFormat(AqlmScheme Scheme, AqlmQuantizerOptions? Options = null) : ILinearQuantizer

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>AQLM's code storage (aqlm.utils pack_int_data / unpack_int_data): signed int8 or int16, read modulo 2^bits.</summary>
 public static class AqlmCodes

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Qzo.IO;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>
 /// transformers' AqlmConfig (quant_method "aqlm"): in_group_size, out_group_size, num_codebooks, nbits_per_codebook,

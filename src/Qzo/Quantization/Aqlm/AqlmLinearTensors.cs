@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Qzo.IO;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>
 /// One AQLM linear as aqlm.QuantizedLinear stores it: <c>P.codes</c> [out/O, in/I, M] (I8 or I16, signed),

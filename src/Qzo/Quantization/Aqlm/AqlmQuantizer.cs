@@ -1,4 +1,6 @@
-namespace Qzo.Quantization;
+using Qzo.Quantization.Gptq;
+
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>How hard <see cref="AqlmQuantizer"/> works: Lloyd iterations per codebook at initialization, then rounds of joint refinement.</summary>
 public sealed record AqlmQuantizerOptions(int KMeansIterations = 6, int Rounds = 3, int Seed = 0);

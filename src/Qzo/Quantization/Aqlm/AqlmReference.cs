@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>The plain definition of an AQLM weight (aqlm.utils._dequantize_weight), for tests and as the oracle for the kernels.</summary>
 public static class AqlmReference

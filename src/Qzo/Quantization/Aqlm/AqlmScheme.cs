@@ -1,6 +1,6 @@
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>
 /// The shape of an AQLM code: <paramref name="Codebooks"/> additive codebooks of 2^<paramref name="CodebookBits"/>

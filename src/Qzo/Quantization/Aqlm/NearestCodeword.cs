@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Aqlm;
 
 /// <summary>
 /// Nearest-codeword search over one codebook of K vectors of dimension D: argmin_k ‖c_k‖² − 2·x·c_k, with the

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Qzo.IO;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// transformers' BitsAndBytesConfig for 4-bit checkpoints (quant_method "bitsandbytes", load_in_4bit). What each

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// The per-block scaling both of bitsandbytes' blockwise quantizers share (backends/default/ops.py): absmax = max|x|

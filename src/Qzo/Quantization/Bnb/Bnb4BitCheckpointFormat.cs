@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>`qzo quantize --method nf4`: bitsandbytes 4-bit linears (NF4 or FP4, optional double quantization) and transformers' BitsAndBytesConfig.</summary>
 public sealed record Bnb4BitCheckpointFormat(FourBitType Type = FourBitType.Nf4, int BlockSize = 64, bool DoubleQuant = false) : ILinearQuantizer

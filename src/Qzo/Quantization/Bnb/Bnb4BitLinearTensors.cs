@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Qzo.IO;
 using Qzo.Numerics;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// One bitsandbytes 4-bit linear as Linear4bit saves it (weight plus QuantState.as_dict(packed=True), prefixed

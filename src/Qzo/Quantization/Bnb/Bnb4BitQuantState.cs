@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// The non-tensor part of a bitsandbytes 4-bit QuantState, as <c>QuantState.as_dict(packed=True)</c> saves it: the

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// bitsandbytes' 4-bit quantization (quantize_4bit, default backend) of one flattened weight: blocks of

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>The plain definition of a bitsandbytes 4-bit weight, for tests and as the oracle for the kernels.</summary>
 public static class Bnb4BitReference

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// bitsandbytes' signed 8-bit dynamic map (functional.create_dynamic_map(signed=True, max_exponent_bits=7,

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// The 16-value lookup table of a 4-bit type (bitsandbytes functional.get_4bit_type) and the nearest-value encoder of

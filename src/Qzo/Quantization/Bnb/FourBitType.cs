@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>bitsandbytes' 4-bit data types: NormalFloat4 and its 4-bit float (1 sign, 2 exponent, 1 mantissa bit).</summary>
 public enum FourBitType { Nf4, Fp4 }

@@ -1,4 +1,4 @@
-namespace Qzo.Quantization;
+namespace Qzo.Quantization.Bnb;
 
 /// <summary>
 /// A double-quantized absmax (bitsandbytes <c>compress_statistics</c>): the 4-bit blocks' absmax minus

@@ -2,17 +2,18 @@ namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>
 /// streaming_kernels.cu, compiled by NVRTC: z generation for the perturbed scales and the update (bit-identical to
-/// the CPU's), and GPTQ dequantization four columns per thread. CudaBackend uses them where they apply and the ILGPU
-/// kernels otherwise (another GPU, no NVRTC, QZO_KERNELS=ilgpu).
+/// the CPU's), the activations' elementwise kernels, and the formats' GPTQ and AQLM dequantization (launched from their
+/// folders through <see cref="Launch1D"/>). CudaBackend uses them where they apply and the ILGPU kernels otherwise
+/// (another GPU, no NVRTC, QZO_KERNELS=ilgpu).
 /// </summary>
 sealed unsafe class StreamingKernels : IDisposable
 {
     const uint Block = 256;
     const int RmsChunks = 4; // RMS_CHUNKS in the .cu
-    static readonly string[] GptqKernels = ["", "", "gptq_dequantize_2bit", "", "gptq_dequantize_4bit", "", "", "", "gptq_dequantize_8bit"];
+    // The formats' entry points (gptq_*, aqlm_*) are launched from Quantization/<format>/Kernels.
     static readonly string[] Kernels =
-        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", .. GptqKernels.Where(name => name.Length > 0),
-         "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16", "aqlm_dequantize_in8"];
+        ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
+         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16", "aqlm_dequantize_in8"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -55,35 +56,14 @@ sealed unsafe class StreamingKernels : IDisposable
         _module.Launch1D("zeroth_order_update", count, Block, _stream, p);
     }
 
-    /// <summary>Bits 2, 4 and 8 with out_features a multiple of 4; the caller takes the ILGPU kernels otherwise.</summary>
-    public static bool SupportsGptq(int bits, int outFeatures) => bits is 2 or 4 or 8 && outFeatures % 4 == 0;
-
-    public void DequantizeGptq(IntPtr qweight, IntPtr qzeros, IntPtr scales, IntPtr gIdx, IntPtr weight,
-                               int inFeatures, int outFeatures, int bits, bool zerosOffsetByOne)
-    {
-        int offset = zerosOffsetByOne ? 1 : 0;
-        void** p = stackalloc void*[8];
-        p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &weight; p[5] = &inFeatures; p[6] = &outFeatures; p[7] = &offset;
-        long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
-        _module.Launch1D(GptqKernels[bits], threads, Block, _stream, p);
-    }
-
-    /// <summary>AQLM with in-group 8 and out-group 1 (the Hub's 1x16 and 2x8); false (nothing done) otherwise.</summary>
-    public bool TryDequantizeAqlm(IntPtr codes, IntPtr codebooks, IntPtr scales, IntPtr weight, AqlmKernelShape shape)
-    {
-        if (shape.InGroupSize != 8 || shape.OutGroupSize != 1 || !Aligned(codebooks, weight)) return false;
-        long groups = (long)shape.OutFeatures * shape.InGroups;
-        int inGroups = shape.InGroups, codebookCount = shape.Codebooks, codebookSize = shape.CodebookSize,
-            bytesPerCode = shape.BytesPerCode, codeMask = shape.CodebookSize - 1;
-        void** p = stackalloc void*[10];
-        p[0] = &codes; p[1] = &codebooks; p[2] = &scales; p[3] = &weight; p[4] = &groups; p[5] = &inGroups;
-        p[6] = &codebookCount; p[7] = &codebookSize; p[8] = &bytesPerCode; p[9] = &codeMask;
-        _module.Launch1D("aqlm_dequantize_in8", groups, Block, _stream, p);
-        return true;
-    }
+    /// <summary>
+    /// Entry point <paramref name="kernel"/> over <paramref name="threads"/> threads on the backend's stream: for the
+    /// quantization formats' entry points of this module, launched from their folders (GptqStreamingKernel, AqlmStreamingKernel).
+    /// </summary>
+    internal void Launch1D(string kernel, long threads, void** parameters) => _module.Launch1D(kernel, threads, Block, _stream, parameters);
 
     // Called on every launch: no params array, no LINQ.
-    static bool Aligned(IntPtr a, IntPtr b, IntPtr c = 0) => ((a | b | c) & 15) == 0;
+    internal static bool Aligned(IntPtr a, IntPtr b, IntPtr c = 0) => ((a | b | c) & 15) == 0;
 
     /// <summary>x += y over <paramref name="count"/> bf16 values; false (nothing done) when not 8-aligned.</summary>
     public bool TryAdd(IntPtr x, IntPtr y, long count)

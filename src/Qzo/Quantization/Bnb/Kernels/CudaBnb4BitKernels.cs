@@ -1,0 +1,26 @@
+using ILGPU;
+using Qzo.Compute;
+using Qzo.Compute.Cuda;
+using static Qzo.Compute.Cuda.CudaBackend;
+
+namespace Qzo.Quantization.Bnb.Kernels;
+
+/// <summary>bitsandbytes 4-bit on the GPU backend: the ILGPU kernels (<see cref="Bnb4BitDequantKernel"/>), compiled on first use.</summary>
+sealed class CudaBnb4BitKernels(CudaBackend backend) : IBnb4BitKernels
+{
+    readonly Bnb4BitDequantKernelSet _kernels = new(backend.Accelerator);
+
+    public void Dequantize(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
+                           Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
+    {
+        backend.Timed("dequantize", () =>
+        {
+            var effectiveAbsmax = backend.EffectiveScales(absmax, p, absmaxTensorIndex, shape.Blocks);
+            var bytes = Ilgpu(packed).View<byte>();
+            if (shape.Count % 2 == 0)
+                _kernels.DequantizeBnb4BitPairs(Count(shape.Count / 2), bytes, VF(code), effectiveAbsmax, Pairs(weight, shape.Count),
+                                                shape.BlockSize);
+            else _kernels.DequantizeBnb4Bit(Count(shape.Count), bytes, VF(code), effectiveAbsmax, V16(weight), shape.BlockSize);
+        });
+    }
+}

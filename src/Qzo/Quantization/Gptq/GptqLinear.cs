@@ -1,0 +1,24 @@
+using Qzo.Compute;
+using Qzo.Models;
+using Qzo.Quantization.Gptq.Kernels;
+
+namespace Qzo.Quantization.Gptq;
+
+/// <summary>
+/// A GPTQ linear: integer codes, zero points and g_idx stay frozen on the device; the scales [groups, out] are the
+/// fp32 master. Dequantizes to [in, out] (qweight's layout, so a GPU writes it coalesced).
+/// </summary>
+public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor gIdx, Parameter scales,
+                               Parameter? bias, GptqKernelShape shape)
+    : QuantizedLinear(name, scales, bias, shape.InFeatures, shape.OutFeatures)
+{
+    public GptqKernelShape Shape { get; } = shape;
+    public override string Method => "GPTQ";
+    public override WeightLayout Layout => WeightLayout.InputMajor;
+    protected override IEnumerable<DeviceTensor> Frozen => [qweight, qzeros, gIdx];
+
+    public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
+        GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
+
+    public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
+}

@@ -1,0 +1,15 @@
+using Qzo.Compute;
+using Qzo.Compute.Cpu;
+using Qzo.Compute.Cuda;
+
+namespace Qzo.Quantization.Gptq.Kernels;
+
+/// <summary>GPTQ's kernels, registered by backend type.</summary>
+public static class GptqKernels
+{
+    static readonly BackendKernels<IGptqKernels> Table = new BackendKernels<IGptqKernels>()
+        .Register<CpuBackend>(_ => new CpuGptqKernels())
+        .Register<CudaBackend>(cuda => new CudaGptqKernels(cuda));
+
+    public static IGptqKernels For(IBackend backend) => Table.For(backend);
+}
