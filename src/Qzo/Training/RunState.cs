@@ -1,4 +1,3 @@
-using Qzo.Tasks;
 
 namespace Qzo.Training;
 

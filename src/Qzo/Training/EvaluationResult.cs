@@ -1,4 +1,4 @@
-namespace Qzo.Tasks;
+namespace Qzo.Training;
 
 /// <summary>
 /// Held-out metrics. For language modelling, Loss is the mean NLL per scored token; for classification, the mean
