@@ -41,8 +41,10 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
         else
         {
             trainable.Restore(resume.Values);
-            (before, best, last, bestStep, bestValues, first) = (resume.Before, resume.Best, resume.Last, resume.BestStep, resume.BestValues, resume.Step);
-            if (trackBest && bestValues is null) throw new QzoException("the checkpoint holds no best state, but this run keeps the best one");
+            (before, best, last, bestStep, bestValues, first) =
+                (resume.Before, resume.Best, resume.Last, resume.BestStep, resume.BestValues, resume.Step);
+            if (trackBest && bestValues is null)
+                throw new QzoException("the checkpoint holds no best state, but this run keeps the best one");
         }
         progress?.Report(new TrainingProgress(first, options.Steps, null, last));
 
@@ -71,7 +73,8 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
         }
 
         if (trackBest && bestStep != options.Steps) trainable.Restore(bestValues!);
-        return new TrainingSummary(before, last, trackBest ? best : last, trackBest ? bestStep : options.Steps, options.Steps, Elapsed(), history);
+        return new TrainingSummary(before, last, trackBest ? best : last, trackBest ? bestStep : options.Steps, options.Steps, Elapsed(),
+                                   history);
     }
 
     EvaluationResult? Evaluate(int step, Func<double> elapsed)

@@ -13,7 +13,9 @@ public interface ITrainableSet
 {
     IReadOnlyList<TrainableTensor> Tensors { get; }
 
-    /// <summary>master ← master − step·z(seed, t, i) for every tensor t; a <see cref="TrainableTensor.Floored"/> one then ← max(·, floor).</summary>
+    /// <summary>
+    /// master ← master − step·z(seed, t, i) for every tensor t; a <see cref="TrainableTensor.Floored"/> one then ← max(·, floor).
+    /// </summary>
     void Update(ulong seed, float step, float floor);
 
     /// <summary>The current values, one fp32 array per tensor.</summary>

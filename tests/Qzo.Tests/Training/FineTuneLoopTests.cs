@@ -16,7 +16,8 @@ public class FineTuneLoopTests
 
     static ZoOptions Options(int steps) => new()
     {
-        Steps = steps, BatchSize = 2, LearningRate = 0.01f, Epsilon = 1e-3f, ClipThreshold = 4f, ScaleFloor = 0.6f, EvalEvery = 25, Seed = 9,
+        Steps = steps, BatchSize = 2, LearningRate = 0.01f, Epsilon = 1e-3f, ClipThreshold = 4f, ScaleFloor = 0.6f,
+        EvalEvery = 25, Seed = 9,
     };
 
     [Fact]
@@ -42,8 +43,13 @@ public class FineTuneLoopTests
         TrainingSummary full;
         using (var metrics = new MetricsWriter(folder["full.jsonl"]))
         {
-            var checkpointing = new RunCheckpointing(20, s => { RunCheckpoint.Save(folder[$"state{s.Step}.safetensors"], s, set); saved.Add(s); });
-            full = new FineTuneLoop<double>(objective, set, Options(70), Shifts, objective.Evaluate, metrics, checkpointing: checkpointing).Run();
+            var checkpointing = new RunCheckpointing(20, s =>
+            {
+                RunCheckpoint.Save(folder[$"state{s.Step}.safetensors"], s, set);
+                saved.Add(s);
+            });
+            full = new FineTuneLoop<double>(objective, set, Options(70), Shifts, objective.Evaluate, metrics, checkpointing: checkpointing)
+                .Run();
         }
         Assert.Equal([20, 40, 60, 70], saved.Select(s => s.Step));
 
@@ -53,7 +59,8 @@ public class FineTuneLoopTests
         Assert.Equal(saved[1].Values, state.Values);
         TrainingSummary resumed;
         using (var metrics = new MetricsWriter(folder["resumed.jsonl"], state.MetricsBytes))
-            resumed = new FineTuneLoop<double>(againObjective, again, Options(70), Shifts, againObjective.Evaluate, metrics).Run(resume: state);
+            resumed = new FineTuneLoop<double>(againObjective, again, Options(70), Shifts, againObjective.Evaluate, metrics)
+                .Run(resume: state);
 
         Assert.Equal(full.History.Skip(40), resumed.History);
         Assert.Equal((full.Best, full.BestStep), (resumed.Best, resumed.BestStep));

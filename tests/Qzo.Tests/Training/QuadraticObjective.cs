@@ -15,7 +15,8 @@ sealed class HostTrainableSet(float[][] values, bool[] floored) : ITrainableSet
 
     public float[][] Values => values;
 
-    public static float Z(ulong seed, int t, int i) => (SplitMix64.Mix(seed ^ SplitMix64.Mix(((ulong)t << 32) | (uint)i)) & 1) == 0 ? 1f : -1f;
+    public static float Z(ulong seed, int t, int i) =>
+        (SplitMix64.Mix(seed ^ SplitMix64.Mix(((ulong)t << 32) | (uint)i)) & 1) == 0 ? 1f : -1f;
 
     public void Update(ulong seed, float step, float floor)
     {

@@ -30,7 +30,8 @@ public class ResumeTests
         using (var loaded = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales))
         using (var metrics = new MetricsWriter(folder["full.jsonl"]))
         {
-            var run = LanguageModelTraining.Loop(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics,
+            var run = LanguageModelTraining.Loop(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0),
+                0, metrics,
                 checkpointing: new RunCheckpointing(4, s =>
                 {
                     RunCheckpoint.Save(folder[$"state{s.Step}.safetensors"], s, LanguageModelTraining.TrainableSet(loaded));
@@ -52,7 +53,8 @@ public class ResumeTests
             Assert.Equal(saved[0].BestValues, state.BestValues);
             TrainingSummary resumed;
             using (var metrics = new MetricsWriter(folder["resumed.jsonl"], state.MetricsBytes))
-                resumed = LanguageModelTraining.Loop(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics)
+                resumed = LanguageModelTraining.Loop(loaded, options, examples,
+                                                     () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics)
                     .Run(resume: state);
             Assert.Equal(full.History.Skip(4), resumed.History);
             Assert.Equal(full.BestStep, resumed.BestStep);

@@ -19,7 +19,8 @@ public class TrainingRunTests
             return (Example)new SequenceExample(ids, Enumerable.Repeat(true, ids.Length).ToArray());
         }).ToList();
         using var metrics = new MetricsWriter(null);
-        var summary = LanguageModelTraining.Loop(model, options, examples, examples.Take(4).ToList(), padId: 0, metrics, keepBest: false).Run();
+        var summary = LanguageModelTraining.Loop(model, options, examples, examples.Take(4).ToList(), padId: 0, metrics, keepBest: false)
+            .Run();
         var scales = model.Trainable.Select(p => p.Download(backend)).ToArray();
         return (summary, scales);
     }
