@@ -64,8 +64,7 @@ static class TaskFinetuneJob
 
         string statePath = Path.Combine(run, RunFolder.State);
         var trainable = LanguageModelTraining.TrainableSet(model);
-        RunState? state = resuming && File.Exists(statePath) ? RunCheckpoint.Load(statePath, trainable) : null;
-        if (state is not null && state.Step > o.Steps) throw new QzoException($"{statePath}: the run state is at step {state.Step}, past the run's {o.Steps} steps");
+        RunState? state = resuming ? RunCheckpoint.LoadToResume(statePath, trainable, o.Steps) : null;
         if (!resuming)
         {
             var config = s.ToJson();
@@ -87,7 +86,7 @@ static class TaskFinetuneJob
         var examples = work.Train.Select(work.Encoder.TrainingExample).ToList();
         Func<EvaluationResult>? validate = work.Dev.Count == 0 ? null : () => work.Evaluator.Evaluate(work.Dev).Result;
         using var metrics = new MetricsWriter(Path.Combine(run, RunFolder.Metrics), state?.MetricsBytes);
-        var checkpointing = new RunCheckpointing(Math.Max(1, s.CheckpointEvery), st => RunCheckpoint.Save(statePath, st, trainable));
+        var checkpointing = RunCheckpointing.ToFile(statePath, s.CheckpointEvery, trainable);
         var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate, metrics,
                                              s.KeepBest, checkpointing);
         var summary = TrainingDisplay.Run(quiet, loop, state);

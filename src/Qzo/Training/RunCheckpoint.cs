@@ -33,6 +33,15 @@ public static class RunCheckpoint
         SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StateKey] = json.ToJsonString() });
     }
 
+    /// <summary>The state to resume a run of <paramref name="steps"/> steps from: null when none was saved.</summary>
+    public static RunState? LoadToResume(string path, ITrainableSet set, int steps)
+    {
+        if (!File.Exists(path)) return null;
+        var state = Load(path, set);
+        return state.Step <= steps ? state
+            : throw new QzoException($"{path}: the run state is at step {state.Step}, past the run's {steps} steps");
+    }
+
     public static RunState Load(string path, ITrainableSet set)
     {
         var trainable = set.Tensors;

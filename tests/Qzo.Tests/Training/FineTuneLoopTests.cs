@@ -69,4 +69,18 @@ public class FineTuneLoopTests
             File.ReadLines(path).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"elapsed_s\":[^,}]*", ""));
         Assert.Equal(WithoutTimes(folder["full.jsonl"]), WithoutTimes(folder["resumed.jsonl"]));
     }
+
+    [Fact]
+    public void ARunResumesOnlyFromAStateWithinItsSteps()
+    {
+        using var folder = new TempFolder();
+        var (set, objective) = Fresh();
+        Assert.Null(RunCheckpoint.LoadToResume(folder["state.safetensors"], set, steps: 10));
+        using (var metrics = new MetricsWriter(null))
+            new FineTuneLoop<double>(objective, set, Options(6), Shifts, objective.Evaluate, metrics,
+                                     checkpointing: RunCheckpointing.ToFile(folder["state.safetensors"], 0, set)).Run();
+        Assert.Equal(6, RunCheckpoint.LoadToResume(folder["state.safetensors"], set, steps: 6)!.Step);
+        var error = Assert.Throws<QzoException>(() => RunCheckpoint.LoadToResume(folder["state.safetensors"], set, steps: 5));
+        Assert.EndsWith("the run state is at step 6, past the run's 5 steps", error.Message);
+    }
 }
