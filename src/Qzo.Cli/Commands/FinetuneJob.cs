@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Qzo.Compute;
 using Qzo.Cli.Runs;
+using Qzo.Compute;
 using Qzo.Models;
 using Qzo.Tasks;
 using Qzo.Training;
