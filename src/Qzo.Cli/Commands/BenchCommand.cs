@@ -54,7 +54,8 @@ static class BenchCommand
             var random = new Random(2);
             var sequences = Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, t).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
             var tokens = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
-            var stepper = new ZoStepper(model, new ZoOptions { LearningRate = 1e-7f, Epsilon = 1e-3f, Seed = 3 });
+            var stepper = new ZoStepper(new ParameterTrainableSet(backend, model.Trainable),
+                                        new ZoOptions { LearningRate = 1e-7f, Epsilon = 1e-3f, Seed = 3 });
 
             double Time(Action action)
             {

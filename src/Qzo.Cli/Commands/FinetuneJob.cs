@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Qzo.Cli.Runs;
 using Qzo.Compute;
 using Qzo.Models;
 using Qzo.Tasks;
@@ -46,8 +47,7 @@ static class FinetuneJob
     public static Result Run(Request request, IBackend backend)
     {
         var o = request.Options;
-        var scope = o.Method == ZoMethod.Mezo ? TrainingScope.AllWeights
-            : o.TrainUnquantized ? TrainingScope.ScalesAndUnquantized : TrainingScope.QuantizationScales;
+        var scope = LanguageModelTraining.Scope(o);
         if (request.Output is string outPath && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !request.Force)
             throw new QzoException($"{outPath}: folder exists and is not empty (pass --force to replace it)");
 
@@ -76,11 +76,9 @@ static class FinetuneJob
 
         string? metricsPath = MetricsPath(request.Output, request.MetricsPath);
         using var metrics = new MetricsWriter(metricsPath);
-        var run = new TrainingRun(model, o, train, validation, session.PadId, metrics, request.KeepBest);
+        var loop = LanguageModelTraining.Loop(model, o, train, validation, session.PadId, metrics, request.KeepBest);
         var clock = Stopwatch.StartNew();
-        var summary = ProgressOrQuiet(request.Quiet, "training", report => run.Run(new Progress<TrainingProgress>(p =>
-            report((double)p.Step / Math.Max(p.Steps, 1),
-                p.LastStep is null ? null : $"step {p.Step}/{p.Steps} L+ {p.LastStep.LossPlus:F4} L- {p.LastStep.LossMinus:F4}"))));
+        var summary = TrainingDisplay.Run(request.Quiet, loop);
         clock.Stop();
 
         if (request.Output is string output)

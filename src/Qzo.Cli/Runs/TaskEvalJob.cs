@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Qzo.Compute;
 using Qzo.Models;
 using Qzo.Tasks;
+using Qzo.Training;
 using Spectre.Console;
 
 namespace Qzo.Cli.Runs;

@@ -57,14 +57,14 @@ static class TaskFinetuneJob
     {
         var clock = Stopwatch.StartNew();
         var o = s.Optimizer!;
-        var scope = o.Method == ZoMethod.Mezo ? TrainingScope.AllWeights : o.TrainUnquantized ? TrainingScope.ScalesAndUnquantized : TrainingScope.QuantizationScales;
+        var scope = LanguageModelTraining.Scope(o);
         using var work = TaskWorkspace.Open(s, backend, scope, quiet);
         var model = work.Session.Model;
         if (work.Train.Count == 0) throw new QzoException($"{s.Data.Folder}: the train sample is empty");
 
         string statePath = Path.Combine(run, RunFolder.State);
-        RunState? state = resuming && File.Exists(statePath) ? RunCheckpoint.Load(statePath, model.Trainable) : null;
-        if (state is not null && state.Step > o.Steps) throw new QzoException($"{statePath}: the run state is at step {state.Step}, past the run's {o.Steps} steps");
+        var trainable = LanguageModelTraining.TrainableSet(model);
+        RunState? state = resuming ? RunCheckpoint.LoadToResume(statePath, trainable, o.Steps) : null;
         if (!resuming)
         {
             var config = s.ToJson();
@@ -86,11 +86,10 @@ static class TaskFinetuneJob
         var examples = work.Train.Select(work.Encoder.TrainingExample).ToList();
         Func<EvaluationResult>? validate = work.Dev.Count == 0 ? null : () => work.Evaluator.Evaluate(work.Dev).Result;
         using var metrics = new MetricsWriter(Path.Combine(run, RunFolder.Metrics), state?.MetricsBytes);
-        var checkpointing = new RunCheckpointing(Math.Max(1, s.CheckpointEvery), st => RunCheckpoint.Save(statePath, st, model.Trainable));
-        var training = new TrainingRun(model, o, examples, validate, work.Session.PadId, metrics, s.KeepBest, checkpointing);
-        var summary = TaskWorkspace.Show(quiet, "training", report => training.Run(new Progress<TrainingProgress>(p =>
-            report((double)p.Step / Math.Max(p.Steps, 1), p.LastStep is null ? null : $"step {p.Step}/{p.Steps} L+ {p.LastStep.LossPlus:F4} L- {p.LastStep.LossMinus:F4}")),
-            resume: state));
+        var checkpointing = RunCheckpointing.ToFile(statePath, s.CheckpointEvery, trainable);
+        var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate, metrics,
+                                             s.KeepBest, checkpointing);
+        var summary = TrainingDisplay.Run(quiet, loop, state);
 
         var test = TaskWorkspace.Show(quiet, "test", report => work.Evaluator.Evaluate(work.Test, progress: new Progress<double>(f => report(f, null))));
         WritePredictions(run, test.Predictions);

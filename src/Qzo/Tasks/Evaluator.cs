@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Models;
+using Qzo.Training;
 
 namespace Qzo.Tasks;
 

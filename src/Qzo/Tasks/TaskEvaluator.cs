@@ -4,6 +4,7 @@ using Qzo.Models;
 using Qzo.Tasks.Definitions;
 using Qzo.Tasks.Metrics;
 using Qzo.Text;
+using Qzo.Training;
 
 namespace Qzo.Tasks;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Qzo.Tasks;
 
 namespace Qzo.Training;
 

@@ -1,9 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Qzo.IO;
-using Qzo.Models;
 using Qzo.Numerics;
-using Qzo.Tasks;
 
 namespace Qzo.Training;
 
@@ -15,8 +13,9 @@ public static class RunCheckpoint
 {
     const string StateKey = "qzo_run_state";
 
-    public static void Save(string path, RunState state, IReadOnlyList<Parameter> trainable)
+    public static void Save(string path, RunState state, ITrainableSet set)
     {
+        var trainable = set.Tensors;
         var tensors = new List<TensorToWrite>();
         void Add(string prefix, float[][] values)
         {
@@ -34,8 +33,18 @@ public static class RunCheckpoint
         SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StateKey] = json.ToJsonString() });
     }
 
-    public static RunState Load(string path, IReadOnlyList<Parameter> trainable)
+    /// <summary>The state to resume a run of <paramref name="steps"/> steps from: null when none was saved.</summary>
+    public static RunState? LoadToResume(string path, ITrainableSet set, int steps)
     {
+        if (!File.Exists(path)) return null;
+        var state = Load(path, set);
+        return state.Step <= steps ? state
+            : throw new QzoException($"{path}: the run state is at step {state.Step}, past the run's {steps} steps");
+    }
+
+    public static RunState Load(string path, ITrainableSet set)
+    {
+        var trainable = set.Tensors;
         using var file = SafetensorsFile.Open(path);
         if (!file.Metadata.TryGetValue(StateKey, out var text)) throw new QzoException($"{path}: not a Qzo run checkpoint (no {StateKey} metadata)");
         string where = $"{path}: metadata {StateKey}";

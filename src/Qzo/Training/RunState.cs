@@ -1,4 +1,3 @@
-using Qzo.Tasks;
 
 namespace Qzo.Training;
 
@@ -11,4 +10,9 @@ public sealed record RunState(int Step, float[][] Values, EvaluationResult? Befo
                               EvaluationResult? Best, int BestStep, float[][]? BestValues, long MetricsBytes, double ElapsedSeconds);
 
 /// <summary>Save the run state every <see cref="Every"/> steps (and after the last).</summary>
-public sealed record RunCheckpointing(int Every, Action<RunState> Save);
+public sealed record RunCheckpointing(int Every, Action<RunState> Save)
+{
+    /// <summary>Into one <see cref="RunCheckpoint"/> file, replaced each time; every ≤ 0 counts as 1.</summary>
+    public static RunCheckpointing ToFile(string path, int every, ITrainableSet trainable) =>
+        new(Math.Max(1, every), state => RunCheckpoint.Save(path, state, trainable));
+}

@@ -1,14 +1,13 @@
 using Qzo.Compute;
-using Qzo.Models;
 using Qzo.Numerics;
 
 namespace Qzo.Training;
 
 /// <summary>
-/// One Q-SPSA step (DESIGN.md §1): two forward passes at ±ε·z with z regenerated from the step seed
-/// inside dequantization, the directional derivative, DDC, and the update Δ ← max(Δ − η·d'·z, floor).
+/// One Q-SPSA step (docs/algorithm.md): two evaluations of the objective at ±ε·z with z regenerated from the step seed
+/// (inside dequantization, for a quantized model), the directional derivative, DDC, and the update Δ ← max(Δ − η·d'·z, floor).
 /// </summary>
-public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
+public sealed class ZoStepper(ITrainableSet trainable, ZoOptions options)
 {
     /// <param name="loss">the objective on this step's batch, under a perturbation.</param>
     public ZoStepRecord Step(int step, Func<Perturbation, double> loss)
@@ -26,14 +25,7 @@ public sealed class ZoStepper(CausalLanguageModel model, ZoOptions options)
     }
 
     /// <summary>master ← max(master − step·z(seed), floor) for every trainable tensor; exposed so a run can be replayed from its log.</summary>
-    public void Apply(ulong seed, double step)
-    {
-        foreach (var p in model.Trainable)
-        {
-            float? floor = p.IsQuantizationScale ? options.ScaleFloor : null;
-            model.Backend.ZerothOrderUpdate(p.Values, seed, p.TrainableIndex!.Value, (float)step, floor, p.Length);
-        }
-    }
+    public void Apply(ulong seed, double step) => trainable.Update(seed, (float)step, options.ScaleFloor);
 
     /// <summary>
     /// Step 0 runs before any update, so a non-finite loss there comes from the model or the data (the loader refuses

@@ -78,8 +78,8 @@ public class GpuForwardTests
         using var cpu = ModelLoader.Load(checkpoint, cpuBackend, TrainingScope.QuantizationScales);
         using var gpu = ModelLoader.Load(checkpoint, gpuBackend, TrainingScope.QuantizationScales);
         var options = new Qzo.Training.ZoOptions { LearningRate = 1e-3f };
-        new Qzo.Training.ZoStepper(cpu, options).Apply(seed: 5, step: 2e-3);
-        new Qzo.Training.ZoStepper(gpu, options).Apply(seed: 5, step: 2e-3);
+        new Qzo.Training.ZoStepper(new Qzo.Training.ParameterTrainableSet(cpu.Backend, cpu.Trainable), options).Apply(seed: 5, step: 2e-3);
+        new Qzo.Training.ZoStepper(new Qzo.Training.ParameterTrainableSet(gpu.Backend, gpu.Trainable), options).Apply(seed: 5, step: 2e-3);
         for (int t = 0; t < cpu.Trainable.Count; t++)
             Assert.Equal(cpu.Trainable[t].Download(cpuBackend), gpu.Trainable[t].Download(gpuBackend));
     }

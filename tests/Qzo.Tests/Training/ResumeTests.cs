@@ -30,8 +30,13 @@ public class ResumeTests
         using (var loaded = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales))
         using (var metrics = new MetricsWriter(folder["full.jsonl"]))
         {
-            var run = new TrainingRun(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics,
-                                      checkpointing: new RunCheckpointing(4, s => { RunCheckpoint.Save(folder[$"state{s.Step}.safetensors"], s, loaded.Trainable); saved.Add(s); }));
+            var run = LanguageModelTraining.Loop(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0),
+                0, metrics,
+                checkpointing: new RunCheckpointing(4, s =>
+                {
+                    RunCheckpoint.Save(folder[$"state{s.Step}.safetensors"], s, LanguageModelTraining.TrainableSet(loaded));
+                    saved.Add(s);
+                }));
             full = run.Run();
             fullValues = loaded.Trainable.Select(p => p.Download(backend)).ToArray();
         }
@@ -43,12 +48,13 @@ public class ResumeTests
         using (var backend = new CpuBackend())
         using (var loaded = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales))
         {
-            var state = RunCheckpoint.Load(folder["state4.safetensors"], loaded.Trainable);
+            var state = RunCheckpoint.Load(folder["state4.safetensors"], LanguageModelTraining.TrainableSet(loaded));
             Assert.Equal(saved[0].Values, state.Values);
             Assert.Equal(saved[0].BestValues, state.BestValues);
             TrainingSummary resumed;
             using (var metrics = new MetricsWriter(folder["resumed.jsonl"], state.MetricsBytes))
-                resumed = new TrainingRun(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics)
+                resumed = LanguageModelTraining.Loop(loaded, options, examples,
+                                                     () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0), 0, metrics)
                     .Run(resume: state);
             Assert.Equal(full.History.Skip(4), resumed.History);
             Assert.Equal(full.BestStep, resumed.BestStep);

@@ -19,7 +19,8 @@ public class TrainingRunTests
             return (Example)new SequenceExample(ids, Enumerable.Repeat(true, ids.Length).ToArray());
         }).ToList();
         using var metrics = new MetricsWriter(null);
-        var summary = new TrainingRun(model, options, examples, examples.Take(4).ToList(), padId: 0, metrics, keepBest: false).Run();
+        var summary = LanguageModelTraining.Loop(model, options, examples, examples.Take(4).ToList(), padId: 0, metrics, keepBest: false)
+            .Run();
         var scales = model.Trainable.Select(p => p.Download(backend)).ToArray();
         return (summary, scales);
     }
@@ -76,7 +77,7 @@ public class TrainingRunTests
         var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 4, BatchSize = 2, LearningRate = 50f, ClipThreshold = null, EvalEvery = 2 };
-        var summary = new TrainingRun(model, options, examples, examples, 0, metrics, keepBest: true).Run();
+        var summary = LanguageModelTraining.Loop(model, options, examples, examples, 0, metrics, keepBest: true).Run();
         Assert.True(summary.After!.Loss > summary.Before!.Loss);
         Assert.Equal(0, summary.BestStep);
         var restored = model.Trainable.Select(p => p.Download(backend)).ToArray();
@@ -96,7 +97,7 @@ public class KeepLastTests
         var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 3, BatchSize = 2, LearningRate = 1e-3f, EvalEvery = 3 };
-        var summary = new TrainingRun(model, options, examples, examples, 0, metrics, keepBest: false).Run();
+        var summary = LanguageModelTraining.Loop(model, options, examples, examples, 0, metrics, keepBest: false).Run();
         Assert.Same(summary.After, summary.Best);
         Assert.Equal(3, summary.BestStep);
         Assert.NotEqual(summary.Before!.Loss, summary.After!.Loss);

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 
-namespace Qzo.Tasks;
+namespace Qzo.Training;
 
 /// <summary><see cref="EvaluationResult"/> as JSON (metrics.jsonl, results.json, run checkpoints) and back.</summary>
 public static class EvaluationJson

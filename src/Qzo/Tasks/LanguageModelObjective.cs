@@ -1,0 +1,14 @@
+using Qzo.Compute;
+using Qzo.Models;
+using Qzo.Training;
+
+namespace Qzo.Tasks;
+
+/// <summary>
+/// The training objective of a causal language model: the loss of a batch of examples (JSONL rows or task items)
+/// under a perturbation, as <see cref="Objective.Loss"/> defines it.
+/// </summary>
+public sealed class LanguageModelObjective(CausalLanguageModel model, int padId) : IObjective<Example>
+{
+    public double Loss(IReadOnlyList<Example> batch, Perturbation p) => Objective.Loss(model, batch, p, padId);
+}

@@ -1,0 +1,30 @@
+using Qzo.Models;
+using Qzo.Training;
+
+namespace Qzo.Tasks;
+
+/// <summary>
+/// The training core wired to a causal language model: which tensors a method trains, the model's trainable set,
+/// its objective and its validation, in one <see cref="FineTuneLoop{TExample}"/>.
+/// </summary>
+public static class LanguageModelTraining
+{
+    /// <summary>MeZO trains every weight; QZO the quantization scales, and with --train-unquantized the unquantized tensors too.</summary>
+    public static TrainingScope Scope(ZoOptions options) =>
+        options.Method == ZoMethod.Mezo ? TrainingScope.AllWeights
+        : options.TrainUnquantized ? TrainingScope.ScalesAndUnquantized : TrainingScope.QuantizationScales;
+
+    public static ParameterTrainableSet TrainableSet(CausalLanguageModel model) => new(model.Backend, model.Trainable);
+
+    /// <param name="validation">held-out examples scored by loss (and accuracy) at the run's batch size; null: no validation.</param>
+    public static FineTuneLoop<Example> Loop(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
+                                             IReadOnlyList<Example>? validation, int padId, MetricsWriter metrics, bool keepBest = true) =>
+        Loop(model, options, train, validation is null ? null : () => Evaluator.Evaluate(model, validation, options.BatchSize, padId),
+             padId, metrics, keepBest);
+
+    /// <param name="validate">evaluates the model as it is now (e.g. a task metric); null: no validation.</param>
+    public static FineTuneLoop<Example> Loop(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
+                                             Func<EvaluationResult>? validate, int padId, MetricsWriter metrics, bool keepBest = true,
+                                             RunCheckpointing? checkpointing = null) =>
+        new(new LanguageModelObjective(model, padId), TrainableSet(model), options, train, validate, metrics, keepBest, checkpointing);
+}
