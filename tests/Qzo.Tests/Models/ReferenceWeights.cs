@@ -1,4 +1,6 @@
 using Qzo.Models;
+using Qzo.Models.Architectures.LlamaLayout;
+using Qzo.Models.Architectures.Opt;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Models;

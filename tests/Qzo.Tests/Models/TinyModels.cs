@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Models;
@@ -57,16 +58,16 @@ static class TinyModels
     }
 
     /// <summary>A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied) or OPT (tied, project_in/out).</summary>
-    public static string Dense(TempFolder folder, ArchitectureKind architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
+    public static string Dense(TempFolder folder, IArchitecture architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
     {
         string path = folder[name];
         var options = new SynthOptions
         {
             Architecture = architecture, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 96, Vocab = 320, Seed = 11, MaxPositions = 64,
-            KvHeads = architecture == ArchitectureKind.Opt ? null : 2,
-            SlidingWindow = architecture == ArchitectureKind.Mistral ? 4 : null,
-            TieEmbeddings = architecture is ArchitectureKind.Qwen2 or ArchitectureKind.Opt,
-            WordEmbedDim = architecture == ArchitectureKind.Opt ? 48 : null,
+            KvHeads = architecture == ArchitectureRegistry.Opt ? null : 2,
+            SlidingWindow = architecture == ArchitectureRegistry.Mistral ? 4 : null,
+            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt,
+            WordEmbedDim = architecture == ArchitectureRegistry.Opt ? 48 : null,
         };
         ModelSynthesizer.Write(path, adjust is null ? options : adjust(options));
         return path;

@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>The tensors of a Llama-layout checkpoint (Llama, Mistral, Qwen2), assembled into a <see cref="LlamaModel"/>.</summary>
 static class LlamaLoader

@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>One decoder layer: pre-norm attention and pre-norm SwiGLU MLP, each with a residual.</summary>
 public sealed class LlamaLayer : IDisposable

@@ -1,7 +1,7 @@
 using Qzo.Compute;
 using Qzo.Numerics;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>
 /// The Llama forward pass as transformers computes it (formats.md §3), also Mistral's and Qwen2's: embed → for

@@ -1,9 +1,10 @@
 using Qzo.Compute;
 using Qzo.IO;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Llama;
 
 /// <summary>
 /// What `qzo bench` will allocate for a <see cref="SyntheticLlama"/> of a shape and a batch, computed in double before

@@ -1,8 +1,8 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>
-/// The Llama layout's config.json: Llama (optional biases on every attention or MLP linear), Mistral (a sliding
-/// attention window) and Qwen2 (q/k/v biases; a window on some layers only when `use_sliding_window`).
+/// The Llama layout's config.json, shared by the families whose layer is a <see cref="LlamaLayer"/>. The keys every such
+/// family reads are read here; what differs (biases, sliding windows) the family's <see cref="LlamaLayoutArchitecture"/> says.
 /// </summary>
 public sealed record LlamaConfig : ModelConfig
 {
@@ -22,21 +22,19 @@ public sealed record LlamaConfig : ModelConfig
 
     public int AttentionWindow(int layer) => LayerWindows is null ? 0 : LayerWindows[layer];
 
-    public static LlamaConfig FromJson(JsonConfigReader c, ArchitectureKind kind)
+    internal static LlamaConfig FromJson(JsonConfigReader c, LlamaLayoutArchitecture architecture)
     {
-        if (kind is not (ArchitectureKind.Llama or ArchitectureKind.Mistral or ArchitectureKind.Qwen2))
-            throw new ArgumentException($"{kind} is not of the Llama layout", nameof(kind));
         string act = c.String("hidden_act") ?? "silu";
-        if (act != "silu") throw new QzoException($"{c.SourceFile}: hidden_act '{act}' is not supported ({kind.ClassName()} is implemented with silu)");
+        if (act != "silu") throw new QzoException($"{c.SourceFile}: hidden_act '{act}' is not supported ({architecture.ClassName} is implemented with silu)");
         if (c.Double("partial_rotary_factor", 1) != 1)
             throw new QzoException($"{c.SourceFile}: partial_rotary_factor {c.Double("partial_rotary_factor", 1)} is not supported (only 1: rotary embedding over the whole head)");
 
         int hidden = c.RequireInt("hidden_size"), heads = c.RequireInt("num_attention_heads"), layers = c.RequireInt("num_hidden_layers");
-        bool attentionBias = kind == ArchitectureKind.Llama && c.Bool("attention_bias", false);
+        var biases = architecture.Biases(c);
         var (bos, eos, pad) = TokenIds(c);
         var config = new LlamaConfig
         {
-            Architecture = kind,
+            Architecture = architecture,
             VocabSize = c.RequireInt("vocab_size"),
             HiddenSize = hidden,
             IntermediateSize = c.RequireInt("intermediate_size"),
@@ -48,43 +46,15 @@ public sealed record LlamaConfig : ModelConfig
             TieWordEmbeddings = c.Bool("tie_word_embeddings", false),
             Rope = RopeConfig.Parse(c),
             MaxPositions = c.Int("max_position_embeddings", 2048),
-            QkvBias = kind == ArchitectureKind.Qwen2 || attentionBias,
-            OutputBias = attentionBias,
-            MlpBias = kind == ArchitectureKind.Llama && c.Bool("mlp_bias", false),
-            LayerWindows = Windows(c, kind, layers),
+            QkvBias = biases.Qkv,
+            OutputBias = biases.Output,
+            MlpBias = biases.Mlp,
+            LayerWindows = architecture.Windows(c, layers),
             BosTokenId = bos, EosTokenIds = eos, PadTokenId = pad,
             Json = c.Json,
         };
         config.Validate(c.SourceFile);
         return config;
-    }
-
-    /// <summary>
-    /// Mistral: `sliding_window` (null = none) on every layer. Qwen2: only with `use_sliding_window`, on the
-    /// layers `layer_types` marks "sliding_attention", or else on layers ≥ `max_window_layers`
-    /// (transformers' Qwen2Config). Llama: none.
-    /// </summary>
-    static int[]? Windows(JsonConfigReader c, ArchitectureKind kind, int layers)
-    {
-        int Window() => c.RequireInt("sliding_window") is var w && w > 0 ? w
-            : throw new QzoException($"{c.SourceFile}: 'sliding_window' must be positive or null, got {w}");
-        if (kind == ArchitectureKind.Mistral)
-            return c.Has("sliding_window") ? Enumerable.Repeat(Window(), Math.Max(layers, 0)).ToArray() : null;
-        if (kind != ArchitectureKind.Qwen2 || !c.Bool("use_sliding_window", false) || !c.Has("sliding_window")) return null;
-
-        int window = Window();
-        if (c.Json["layer_types"] is System.Text.Json.Nodes.JsonArray types)
-        {
-            if (types.Count != layers) throw new QzoException($"{c.SourceFile}: 'layer_types' has {types.Count} entries for {layers} layers");
-            return types.Select((t, i) => t?.GetValue<string>() switch
-            {
-                "sliding_attention" => window,
-                "full_attention" => 0,
-                var other => throw new QzoException($"{c.SourceFile}: layer_types[{i}] '{other}' is not supported (full_attention, sliding_attention)"),
-            }).ToArray();
-        }
-        int fullLayers = c.Int("max_window_layers", layers);
-        return Enumerable.Range(0, Math.Max(layers, 0)).Select(i => i >= fullLayers ? window : 0).ToArray();
     }
 
     void Validate(string source)
@@ -108,7 +78,7 @@ public sealed record LlamaConfig : ModelConfig
 
     public override IEnumerable<(string Key, string Value)> Describe()
     {
-        yield return ("model", $"{Architecture.ClassName()}, {Layers} layers, hidden {HiddenSize}, intermediate {IntermediateSize}");
+        yield return ("model", $"{Architecture.ClassName}, {Layers} layers, hidden {HiddenSize}, intermediate {IntermediateSize}");
         var windows = LayerWindows?.Where(w => w > 0).Distinct().ToList() ?? [];
         yield return ("attention", $"{Heads} heads × {HeadDim}, {KvHeads} kv heads{(KvHeads < Heads ? " (GQA)" : "")}"
             + (QkvBias ? ", q/k/v biases" : "")
