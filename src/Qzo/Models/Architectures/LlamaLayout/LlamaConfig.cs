@@ -17,6 +17,8 @@ public sealed record LlamaConfig : ModelConfig
     /// <summary>o_proj has a bias (Llama with attention_bias).</summary>
     public bool OutputBias { get; init; }
     public bool MlpBias { get; init; }
+    /// <summary>q and k get a per-head RMSNorm (weights [head_dim]) after their projections, before RoPE (Qwen3).</summary>
+    public bool QkNorm { get; init; }
     /// <summary>Each layer's sliding attention window (0 = full attention); null = no window anywhere.</summary>
     public int[]? LayerWindows { get; init; }
 
@@ -41,7 +43,7 @@ public sealed record LlamaConfig : ModelConfig
             Layers = layers,
             Heads = heads,
             KvHeads = c.Int("num_key_value_heads", heads),
-            HeadDim = c.Int("head_dim", heads > 0 ? hidden / heads : 0),
+            HeadDim = c.Int("head_dim", architecture.DefaultHeadDim(hidden, heads)),
             RmsNormEps = (float)c.Double("rms_norm_eps", 1e-6),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", false),
             Rope = RopeConfig.Parse(c),
@@ -49,6 +51,7 @@ public sealed record LlamaConfig : ModelConfig
             QkvBias = biases.Qkv,
             OutputBias = biases.Output,
             MlpBias = biases.Mlp,
+            QkNorm = architecture.HasQkNorm,
             LayerWindows = architecture.Windows(c, layers),
             BosTokenId = bos, EosTokenIds = eos, PadTokenId = pad,
             Json = c.Json,
@@ -74,14 +77,14 @@ public sealed record LlamaConfig : ModelConfig
             + (long)HiddenSize * Heads * HeadDim * 2 + (long)HiddenSize * KvHeads * HeadDim * 2
             + 3L * HiddenSize * IntermediateSize
             + (QkvBias ? Heads * HeadDim + 2 * KvHeads * HeadDim : 0) + (OutputBias ? HiddenSize : 0)
-            + (MlpBias ? 2 * IntermediateSize + HiddenSize : 0));
+            + (MlpBias ? 2 * IntermediateSize + HiddenSize : 0) + (QkNorm ? 2 * HeadDim : 0));
 
     public override IEnumerable<(string Key, string Value)> Describe()
     {
         yield return ("model", $"{Architecture.ClassName}, {Layers} layers, hidden {HiddenSize}, intermediate {IntermediateSize}");
         var windows = LayerWindows?.Where(w => w > 0).Distinct().ToList() ?? [];
         yield return ("attention", $"{Heads} heads × {HeadDim}, {KvHeads} kv heads{(KvHeads < Heads ? " (GQA)" : "")}"
-            + (QkvBias ? ", q/k/v biases" : "")
+            + (QkvBias ? ", q/k/v biases" : "") + (QkNorm ? ", q/k norms" : "")
             + (windows.Count == 0 ? "" : $", sliding window {string.Join("/", windows)} on {LayerWindows!.Count(w => w > 0)} of {Layers} layers"));
         yield return ("vocab", $"{VocabSize}{(TieWordEmbeddings ? ", tied embeddings" : "")}");
         yield return ("rope", Rope.ToJson().ToJsonString());

@@ -31,7 +31,7 @@ sealed class LlamaLayerwiseRunner : ILayerwiseRunner
         var layer = LlamaLoader.BuildLayer(_decoder.Loader, c, index);
         var watched = new LlamaLayer
         {
-            InputNorm = layer.InputNorm, PostAttentionNorm = layer.PostAttentionNorm,
+            InputNorm = layer.InputNorm, PostAttentionNorm = layer.PostAttentionNorm, QNorm = layer.QNorm, KNorm = layer.KNorm,
             Q = watch(layer.Q), K = watch(layer.K), V = watch(layer.V), O = watch(layer.O),
             Gate = watch(layer.Gate), Up = watch(layer.Up), Down = watch(layer.Down),
         };

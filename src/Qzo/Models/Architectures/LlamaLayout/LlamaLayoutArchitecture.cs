@@ -21,6 +21,12 @@ abstract class LlamaLayoutArchitecture : IArchitecture, IArchitectureSynthesis
     /// <summary>Each layer's sliding window from config.json (see <see cref="SlidingWindows"/>); null: none anywhere.</summary>
     protected internal virtual int[]? Windows(JsonConfigReader c, int layers) => null;
 
+    /// <summary>head_dim when config.json gives none.</summary>
+    protected internal virtual int DefaultHeadDim(int hidden, int heads) => heads > 0 ? hidden / heads : 0;
+
+    /// <summary>Whether q and k are RMS-normalized per head before RoPE (see <see cref="LlamaConfig.QkNorm"/>).</summary>
+    protected internal virtual bool HasQkNorm => false;
+
     public ModelConfig ParseConfig(JsonConfigReader config) => LlamaConfig.FromJson(config, this);
 
     public CausalLanguageModel Build(ParameterLoader loader, ModelConfig config, IProgress<double>? progress) =>
@@ -59,7 +65,7 @@ abstract class LlamaLayoutArchitecture : IArchitecture, IArchitectureSynthesis
         return SynthValues.Sorted(config);
     }
 
-    public IEnumerable<SynthTensor> Tensors(SynthOptions o) => LlamaLayoutSynthesis.Tensors(o, SynthesizesQkvBias);
+    public IEnumerable<SynthTensor> Tensors(SynthOptions o) => LlamaLayoutSynthesis.Tensors(o, SynthesizesQkvBias, HasQkNorm);
 
-    public IEnumerable<SynthTensorGroup> Footprint(SynthOptions o) => LlamaLayoutSynthesis.Footprint(o, SynthesizesQkvBias);
+    public IEnumerable<SynthTensorGroup> Footprint(SynthOptions o) => LlamaLayoutSynthesis.Footprint(o, SynthesizesQkvBias, HasQkNorm);
 }

@@ -3,7 +3,10 @@ using static Qzo.Models.SynthValues;
 
 namespace Qzo.Models.Architectures.LlamaLayout;
 
-/// <summary>What `qzo synth` writes for every Llama-layout family: the shared config.json keys and tensors (norms start at 1).</summary>
+/// <summary>
+/// What `qzo synth` writes for every Llama-layout family: the shared config.json keys and tensors. The layer norms start at 1;
+/// q/k norms and biases are random, so a test that ignored one would notice.
+/// </summary>
 static class LlamaLayoutSynthesis
 {
     public static void Validate(SynthOptions o, bool slidingWindow)
@@ -44,9 +47,9 @@ static class LlamaLayoutSynthesis
         ["vocab_size"] = o.Vocab,
     };
 
-    public static IEnumerable<SynthTensor> Tensors(SynthOptions o, bool qkvBias)
+    public static IEnumerable<SynthTensor> Tensors(SynthOptions o, bool qkvBias, bool qkNorm)
     {
-        int h = o.Hidden, q = o.Heads * o.ResolvedHeadDim, kv = o.ResolvedKvHeads * o.ResolvedHeadDim, m = o.ResolvedIntermediate;
+        int h = o.Hidden, headDim = o.ResolvedHeadDim, q = o.Heads * o.ResolvedHeadDim, kv = o.ResolvedKvHeads * o.ResolvedHeadDim, m = o.ResolvedIntermediate;
         yield return new("model.embed_tokens.weight", [o.Vocab, h], t => Embedding(o, t, o.Vocab, h));
         for (int i = 0; i < o.Layers; i++)
         {
@@ -60,13 +63,16 @@ static class LlamaLayoutSynthesis
                 if (qkvBias && name is "self_attn.q_proj" or "self_attn.k_proj" or "self_attn.v_proj")
                     yield return new(p + name + ".bias", [outF], t => Gaussian(o, t, outF, 0.5f));
             }
+            if (qkNorm)
+                foreach (var name in new[] { "self_attn.q_norm.weight", "self_attn.k_norm.weight" })
+                    yield return new(p + name, [headDim], t => Gaussian(o, t, headDim, 0.1f).Select(v => 1 + v).ToArray());
         }
         yield return new("model.norm.weight", [h], t => Ones(h));
         if (!o.TieEmbeddings) yield return LmHead(o, h);
     }
 
     /// <summary>The tensors' sizes; per-layer tensors are named for layer 0.</summary>
-    public static IEnumerable<SynthTensorGroup> Footprint(SynthOptions o, bool qkvBias)
+    public static IEnumerable<SynthTensorGroup> Footprint(SynthOptions o, bool qkvBias, bool qkNorm)
     {
         double h = o.Hidden, layers = o.Layers, vocab = o.Vocab, headDim = o.HeadDim ?? (double)(o.Hidden / o.Heads);
         double q = o.Heads * headDim, kv = o.ResolvedKvHeads * headDim, m = SynthFootprint.Intermediate(o);
@@ -78,6 +84,7 @@ static class LlamaLayoutSynthesis
             new(p + "self_attn.o_proj.weight", h, q, layers), new(p + "mlp.gate_proj.weight", m, h, 3 * layers), new("model.norm.weight", h, 1, 1),
         };
         if (qkvBias) list.AddRange([new(p + "self_attn.q_proj.bias", q, 1, layers), new(p + "self_attn.k_proj.bias", kv, 1, 2 * layers)]);
+        if (qkNorm) list.Add(new(p + "self_attn.q_norm.weight", headDim, 1, 2 * layers));
         if (!o.TieEmbeddings) list.Add(new("lm_head.weight", vocab, h, 1));
         return list;
     }
