@@ -8,12 +8,20 @@ namespace Qzo.Models.Architectures;
 /// <summary>The model families Qzo implements: one line each. A new family is its folder plus its line here.</summary>
 public static class ArchitectureRegistry
 {
-    public static IArchitecture Llama { get; } = new LlamaArchitecture();
-    public static IArchitecture Mistral { get; } = new MistralArchitecture();
-    public static IArchitecture Qwen2 { get; } = new Qwen2Architecture();
-    public static IArchitecture Opt { get; } = new OptArchitecture();
+    static readonly List<IArchitecture> Registered = []; // first: the lines below add to it in their order
 
-    public static IReadOnlyList<IArchitecture> All { get; } = [Llama, Mistral, Qwen2, Opt];
+    public static IArchitecture Llama { get; } = Register(new LlamaArchitecture());
+    public static IArchitecture Mistral { get; } = Register(new MistralArchitecture());
+    public static IArchitecture Qwen2 { get; } = Register(new Qwen2Architecture());
+    public static IArchitecture Opt { get; } = Register(new OptArchitecture());
+
+    static IArchitecture Register(IArchitecture architecture)
+    {
+        Registered.Add(architecture);
+        return architecture;
+    }
+
+    public static IReadOnlyList<IArchitecture> All => Registered;
 
     public static string SupportedModelTypes => string.Join(", ", All.Select(a => a.ModelType));
 
