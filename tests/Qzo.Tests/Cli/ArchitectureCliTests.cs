@@ -16,6 +16,7 @@ public class ArchitectureCliTests
     [InlineData("opt", 6, new[] { "--word-embed-dim", "48" })]
     [InlineData("qwen2", 7, new[] { "--kv-heads", "2", "--tie-embeddings" })]
     [InlineData("mistral", 7, new[] { "--kv-heads", "2", "--sliding-window", "4" })]
+    [InlineData("qwen3", 7, new[] { "--kv-heads", "2", "--head-dim", "24", "--tie-embeddings" })]
     public void SynthQuantizeInspectFinetuneEval(string architecture, int linearsPerLayer, string[] extra)
     {
         using var folder = new TempFolder();

@@ -22,6 +22,7 @@ public class KvCacheGenerationTests(ITestOutputHelper output)
     [InlineData("mistral")]
     [InlineData("qwen2")]
     [InlineData("opt")]
+    [InlineData("qwen3")]
     public void CachedGenerationMatchesTheFullForwardPass(string modelType)
     {
         var architecture = ArchitectureRegistry.Get(modelType);

@@ -22,6 +22,8 @@ public class ArchitectureForwardTests
     [InlineData("opt", false, false)]
     [InlineData("opt", false, true)]
     [InlineData("opt", true, true)]
+    [InlineData("qwen3", false, true)]
+    [InlineData("qwen3", true, false)]
     public void ModelMatchesTheReference(string modelType, bool quantized, bool leftPadding)
     {
         var architecture = ArchitectureRegistry.Get(modelType);

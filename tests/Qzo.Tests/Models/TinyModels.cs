@@ -57,7 +57,10 @@ static class TinyModels
         return path;
     }
 
-    /// <summary>A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied) or OPT (tied, project_in/out).</summary>
+    /// <summary>
+    /// A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied), OPT (tied, project_in/out) or
+    /// Qwen3 (q/k norms, head_dim 24, tied).
+    /// </summary>
     public static string Dense(TempFolder folder, IArchitecture architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
     {
         string path = folder[name];
@@ -66,7 +69,8 @@ static class TinyModels
             Architecture = architecture, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 96, Vocab = 320, Seed = 11, MaxPositions = 64,
             KvHeads = architecture == ArchitectureRegistry.Opt ? null : 2,
             SlidingWindow = architecture == ArchitectureRegistry.Mistral ? 4 : null,
-            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt,
+            HeadDim = architecture == ArchitectureRegistry.Qwen3 ? 24 : null, // an explicit head_dim ≠ hidden / heads
+            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt || architecture == ArchitectureRegistry.Qwen3,
             WordEmbedDim = architecture == ArchitectureRegistry.Opt ? 48 : null,
         };
         ModelSynthesizer.Write(path, adjust is null ? options : adjust(options));

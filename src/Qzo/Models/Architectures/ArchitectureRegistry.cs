@@ -2,6 +2,7 @@ using Qzo.Models.Architectures.Llama;
 using Qzo.Models.Architectures.Mistral;
 using Qzo.Models.Architectures.Opt;
 using Qzo.Models.Architectures.Qwen2;
+using Qzo.Models.Architectures.Qwen3;
 
 namespace Qzo.Models.Architectures;
 
@@ -14,6 +15,7 @@ public static class ArchitectureRegistry
     public static IArchitecture Mistral { get; } = Register(new MistralArchitecture());
     public static IArchitecture Qwen2 { get; } = Register(new Qwen2Architecture());
     public static IArchitecture Opt { get; } = Register(new OptArchitecture());
+    public static IArchitecture Qwen3 { get; } = Register(new Qwen3Architecture());
 
     static IArchitecture Register(IArchitecture architecture)
     {
