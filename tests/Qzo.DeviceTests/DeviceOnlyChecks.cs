@@ -3,6 +3,8 @@ using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Compute.Cuda;
 using Qzo.Models;
+using Qzo.Models.Architectures.Llama;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Xunit.Abstractions;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Qzo.Compute;
 using Qzo.Compute.Cuda;
 using Qzo.Models;
+using Qzo.Models.Architectures.Llama;
 using Qzo.Training;
 using Spectre.Console;
 

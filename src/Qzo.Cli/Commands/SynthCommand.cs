@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Numerics;
 using Spectre.Console;
 
@@ -10,7 +11,7 @@ static class SynthCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder to write the checkpoint to", Required = true };
-        var architecture = new Option<string>("--architecture") { Description = $"model_type: {Architectures.SupportedModelTypes}", DefaultValueFactory = _ => "llama" };
+        var architecture = new Option<string>("--architecture") { Description = $"model_type: {ArchitectureRegistry.SupportedModelTypes}", DefaultValueFactory = _ => "llama" };
         var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 }.Positive();
         var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 }.Positive();
         var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 }.Positive();
@@ -31,7 +32,7 @@ static class SynthCommand
         var lowRank = new Option<int?>("--low-rank") { Description = $"Give every linear weight and the embeddings a rank-R part holding {ModelSynthesizer.LowRankShare:P0} of their variance (correlated activations, as trained models have)" }.Positive();
         var outliers = new Option<int>("--outliers") { Description = $"Hidden channels whose embeddings are {ModelSynthesizer.OutlierScale}x larger (outlier features)", DefaultValueFactory = _ => 0 }.NonNegative();
         var force = CommonOptions.Force();
-        var command = new Command("synth", "Write a randomly initialised checkpoint (Llama, Mistral, Qwen2 or OPT) in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
+        var command = new Command("synth", $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
         {
             output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
             vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force, lowRank, outliers,
@@ -40,7 +41,7 @@ static class SynthCommand
         {
             var options = new SynthOptions
             {
-                Architecture = Architectures.Parse(r.GetValue(architecture)!, "--architecture"),
+                Architecture = ArchitectureRegistry.Parse(r.GetValue(architecture)!, "--architecture"),
                 SlidingWindow = r.GetValue(slidingWindow), WordEmbedDim = r.GetValue(wordEmbedDim), PostLayerNorm = r.GetValue(postLayerNorm),
                 Hidden = r.GetValue(hidden), Layers = r.GetValue(layers), Heads = r.GetValue(heads), KvHeads = r.GetValue(kvHeads),
                 HeadDim = r.GetValue(headDim), Intermediate = r.GetValue(intermediate), Vocab = r.GetValue(vocab),
@@ -53,7 +54,7 @@ static class SynthCommand
             using var outputs = CommonOptions.Outputs();
             string target = outputs.Folder(r.GetValue(output)!, "--out", r.GetValue(force));
             ModelSynthesizer.Write(target, options, r.GetValue(force));
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: {options.Architecture.ClassName()}, {options.Layers} layers, hidden {options.Hidden}, " +
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: {options.Architecture.ClassName}, {options.Layers} layers, hidden {options.Hidden}, " +
                                    $"{options.Heads} heads ({options.ResolvedKvHeads} kv), vocab {options.Vocab}, {options.DType.Name()}");
         }));
         return command;

@@ -55,7 +55,7 @@ sealed class TaskWorkspace : IDisposable
 
     public static string Describe(Checkpoint checkpoint)
     {
-        string architecture = checkpoint.Config.Architecture.ToString().ToLowerInvariant();
+        string architecture = checkpoint.Config.Architecture.Name.ToLowerInvariant();
         if (checkpoint.Gptq is { } g) return $"{architecture}, GPTQ {g.Bits}-bit g{g.GroupSize}";
         var dtype = checkpoint.Tensors.Names.Select(n => checkpoint.Tensors.Get(n).DType).GroupBy(d => d).OrderByDescending(g => g.Count()).First().Key;
         return $"{architecture}, {dtype.Name()}";

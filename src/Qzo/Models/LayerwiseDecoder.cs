@@ -1,4 +1,5 @@
 using Qzo.Compute;
+using Qzo.Models.Architectures;
 using Qzo.Numerics;
 
 namespace Qzo.Models;
@@ -21,7 +22,7 @@ public sealed class LayerwiseDecoder : IDisposable
     readonly ActivationBuffers _activations;
     readonly ForwardContext _context;
     readonly DeviceTensor[] _scratch;
-    readonly DeviceTensor? _ropeCos, _ropeSin;
+    readonly ILayerwiseRunner _runner;
 
     LayerwiseDecoder(Checkpoint checkpoint, IBackend backend, int maxRows, int maxSeq)
     {
@@ -29,26 +30,15 @@ public sealed class LayerwiseDecoder : IDisposable
         _backend = backend;
         MaxRows = maxRows;
         _loader = new ParameterLoader(checkpoint, backend, TrainingScope.None);
-        var shape = checkpoint.Config switch
-        {
-            LlamaConfig llama => LlamaModel.ActivationShapeOf(llama),
-            OptConfig opt => OptModel.ActivationShapeOf(opt),
-            var other => throw new QzoException($"{checkpoint.Directory}: no layer-by-layer runner for {other.Architecture.ClassName()}"),
-        };
+        var shape = checkpoint.Config.Architecture.ActivationShape(checkpoint.Config);
         _activations = new ActivationBuffers(backend, shape, maxRows, logitChunkElements: shape.Vocab);
         // Frozen dense weights and norms are held in the compute type, which a forward reads in place: no scratch is needed.
         _scratch = [backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace),
                     backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace),
                     backend.Allocate(backend.ComputeType, 1, MemoryCategory.Workspace)];
         _context = new ForwardContext(backend, Perturbation.None, _scratch[0], _scratch[1], _scratch[2]);
-        if (checkpoint.Config is LlamaConfig c)
-        {
-            var (cos, sin) = LlamaModel.RopeTables(c.Rope.InverseFrequencies(c.HeadDim), maxSeq);
-            _ropeCos = backend.Allocate(DType.F32, cos.Length, MemoryCategory.Workspace);
-            _ropeSin = backend.Allocate(DType.F32, sin.Length, MemoryCategory.Workspace);
-            backend.Upload<float>(_ropeCos, cos);
-            backend.Upload<float>(_ropeSin, sin);
-        }
+        try { _runner = checkpoint.Config.Architecture.OpenLayerwise(this, maxSeq); }
+        catch { DisposeBuffers(); throw; }
     }
 
     /// <param name="maxRows">the most rows (sequences × length) one <see cref="DecoderLayer.Forward"/> call runs</param>
@@ -57,8 +47,6 @@ public sealed class LayerwiseDecoder : IDisposable
     {
         if (checkpoint.IsQuantized) throw new QzoException($"{checkpoint.Directory}: the checkpoint is already quantized");
         if (maxSeq <= 0 || maxRows < maxSeq) throw new ArgumentOutOfRangeException(nameof(maxRows), $"{maxRows} rows cannot hold a sequence of {maxSeq}");
-        if (checkpoint.Config is OptConfig opt && maxSeq > opt.MaxPositions)
-            throw new QzoException($"sequences of {maxSeq} tokens are longer than OPT's {opt.MaxPositions} learned positions (max_position_embeddings)");
         return new LayerwiseDecoder(checkpoint, backend, maxRows, maxSeq);
     }
 
@@ -75,35 +63,7 @@ public sealed class LayerwiseDecoder : IDisposable
         if (sequences.Any(s => s.Length != seq)) throw new ArgumentException("sequences of different lengths", nameof(sequences));
         var ids = sequences.SelectMany(s => s).ToArray();
         var hidden = new float[(long)rows * h];
-        switch (Config)
-        {
-            case LlamaConfig:
-                GatherRows("model.embed_tokens.weight", ids, h, hidden);
-                break;
-            case OptConfig c:
-                const string d = "model.decoder.";
-                var words = new float[(long)rows * c.WordEmbedProjDim];
-                GatherRows(d + "embed_tokens.weight", ids, c.WordEmbedProjDim, words);
-                if (c.ProjectsWords)
-                {
-                    using var projectIn = (DenseLinear)_loader.Linear(d + "project_in", c.WordEmbedProjDim, h, hasBias: false);
-                    for (int r0 = 0; r0 < rows; r0 += MaxRows)
-                    {
-                        int count = Math.Min(MaxRows, rows - r0);
-                        var words0 = _activations.Words!;
-                        Upload(words0, words.AsSpan(r0 * c.WordEmbedProjDim, count * c.WordEmbedProjDim));
-                        projectIn.Forward(_context, words0, count, _activations.X);
-                        Download(_activations.X, hidden.AsSpan(r0 * h, count * h));
-                    }
-                }
-                else words.CopyTo(hidden, 0);
-                var positions = new int[rows];
-                for (int r = 0; r < rows; r++) positions[r] = r % seq + OptConfig.PositionOffset; // no padding: token t reads row t + 2
-                var table = new float[(long)rows * h];
-                GatherRows(d + "embed_positions.weight", positions, h, table);
-                for (long i = 0; i < hidden.LongLength; i++) hidden[i] += table[i];
-                break;
-        }
+        _runner.Embed(ids, seq, hidden);
         return hidden;
     }
 
@@ -114,7 +74,8 @@ public sealed class LayerwiseDecoder : IDisposable
         return new DecoderLayer(this, index);
     }
 
-    void GatherRows(string name, int[] ids, int width, Span<float> output)
+    /// <summary>Rows <paramref name="ids"/> of the checkpoint's table <paramref name="name"/>, read from the file as float32.</summary>
+    internal void GatherRows(string name, int[] ids, int width, Span<float> output)
     {
         var file = _checkpoint.Tensors.FileOf(name);
         var info = _checkpoint.Tensors.Get(name);
@@ -148,11 +109,21 @@ public sealed class LayerwiseDecoder : IDisposable
         DTypes.ToSingle(source.DType, raw, values);
     }
 
+    internal IBackend Backend => _backend;
+    internal ParameterLoader Loader => _loader;
+    internal ActivationBuffers Activations => _activations;
+    internal ForwardContext Context => _context;
+
     public void Dispose()
+    {
+        _runner.Dispose();
+        DisposeBuffers();
+    }
+
+    void DisposeBuffers()
     {
         _activations.Dispose();
         foreach (var t in _scratch) t.Dispose();
-        _ropeCos?.Dispose(); _ropeSin?.Dispose();
     }
 
     /// <summary>One decoder layer of a <see cref="LayerwiseDecoder"/>, loaded and runnable.</summary>
@@ -168,48 +139,17 @@ public sealed class LayerwiseDecoder : IDisposable
         {
             _decoder = decoder;
             Index = index;
-            var a = decoder._activations;
-            switch (decoder.Config)
-            {
-                case LlamaConfig c:
-                {
-                    var layer = LlamaLoader.BuildLayer(decoder._loader, c, index);
-                    _owner = layer;
-                    var watched = new LlamaLayer
-                    {
-                        InputNorm = layer.InputNorm, PostAttentionNorm = layer.PostAttentionNorm,
-                        Q = Watch(layer.Q), K = Watch(layer.K), V = Watch(layer.V), O = Watch(layer.O),
-                        Gate = Watch(layer.Gate), Up = Watch(layer.Up), Down = Watch(layer.Down),
-                    };
-                    SequentialGroups = [Dense(layer.Q, layer.K, layer.V), Dense(layer.O), Dense(layer.Gate, layer.Up), Dense(layer.Down)];
-                    _run = (batch, seq) => LlamaModel.RunLayer(c, watched, batch * seq, a, decoder._context, decoder._ropeCos!, decoder._ropeSin!,
-                        () => decoder._context.Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(index)));
-                    break;
-                }
-                case OptConfig c:
-                {
-                    var layer = OptLoader.BuildLayer(decoder._loader, c, index);
-                    _owner = layer;
-                    var watched = new OptLayer
-                    {
-                        AttentionNorm = layer.AttentionNorm, MlpNorm = layer.MlpNorm,
-                        Q = Watch(layer.Q), K = Watch(layer.K), V = Watch(layer.V), Out = Watch(layer.Out),
-                        Fc1 = Watch(layer.Fc1), Fc2 = Watch(layer.Fc2),
-                    };
-                    SequentialGroups = [Dense(layer.Q, layer.K, layer.V), Dense(layer.Out), Dense(layer.Fc1), Dense(layer.Fc2)];
-                    _run = (batch, seq) => OptModel.RunLayer(c, watched, batch * seq, a, decoder._context,
-                        () => decoder._context.Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, batch, seq, c.Heads, c.Heads, c.HeadDim, slidingWindow: 0));
-                    break;
-                }
-                default: throw new QzoException($"no layer-by-layer runner for {decoder.Config.Architecture.ClassName()}");
-            }
+            var layer = decoder._runner.OpenLayer(index, Watch);
+            _owner = layer.Owner;
+            SequentialGroups = layer.SequentialGroups.Select(Dense).ToList();
+            _run = layer.Run;
         }
 
         public int Index { get; }
 
         /// <summary>
         /// The layer's linears in the order GPTQ's true_sequential quantizes them, grouped by the input they share:
-        /// Llama layout [q, k, v], [o], [gate, up], [down]; OPT [q, k, v], [out_proj], [fc1], [fc2].
+        /// as the family gives them (Llama layout [q, k, v], [o], [gate, up], [down]; OPT [q, k, v], [out_proj], [fc1], [fc2]).
         /// </summary>
         public IReadOnlyList<IReadOnlyList<DenseLinear>> SequentialGroups { get; }
 
@@ -263,7 +203,7 @@ public sealed class LayerwiseDecoder : IDisposable
 
         ILinear Watch(ILinear linear) => new WatchedLinear(linear, this);
 
-        static IReadOnlyList<DenseLinear> Dense(params ILinear[] linears) =>
+        static IReadOnlyList<DenseLinear> Dense(IReadOnlyList<ILinear> linears) =>
             linears.Select(l => l as DenseLinear ?? throw new QzoException($"'{l.Name}' is not a dense linear (the checkpoint is already quantized)")).ToArray();
 
         void Observe(ILinear linear, DeviceTensor x, int rows)

@@ -1,14 +1,15 @@
 using System.Text.Json.Nodes;
+using Qzo.Models.Architectures;
 
 namespace Qzo.Models;
 
 /// <summary>
 /// A checkpoint's config.json, validated: what every architecture has. <see cref="Parse"/> picks the
-/// architecture from `model_type` (and checks `architectures` agrees); unknown ones are refused by name.
+/// family from `model_type` in <see cref="ArchitectureRegistry"/> (and checks `architectures` agrees); unknown ones are refused by name.
 /// </summary>
 public abstract record ModelConfig
 {
-    public required ArchitectureKind Architecture { get; init; }
+    public required IArchitecture Architecture { get; init; }
     public required int VocabSize { get; init; }
     public required int HiddenSize { get; init; }
     public required int Layers { get; init; }
@@ -33,15 +34,15 @@ public abstract record ModelConfig
     public static ModelConfig Parse(JsonConfigReader c)
     {
         string modelType = c.String("model_type") ?? throw c.Missing("model_type");
-        var kind = Architectures.FromModelType(modelType)
-            ?? throw new QzoException($"{c.SourceFile}: model_type '{modelType}' is not supported (supported: {Architectures.SupportedModelTypes})");
+        var architecture = ArchitectureRegistry.FromModelType(modelType)
+            ?? throw new QzoException($"{c.SourceFile}: model_type '{modelType}' is not supported (supported: {ArchitectureRegistry.SupportedModelTypes})");
         if (c.Json["architectures"] is JsonArray archs && archs.Count > 0)
         {
             var names = archs.Select(a => a?.GetValue<string>()).ToList();
-            if (!names.Contains(kind.ClassName()))
-                throw new QzoException($"{c.SourceFile}: architecture {string.Join(", ", names)} is not supported for model_type '{modelType}' (supported: {kind.ClassName()})");
+            if (!names.Contains(architecture.ClassName))
+                throw new QzoException($"{c.SourceFile}: architecture {string.Join(", ", names)} is not supported for model_type '{modelType}' (supported: {architecture.ClassName})");
         }
-        return kind == ArchitectureKind.Opt ? OptConfig.FromJson(c) : LlamaConfig.FromJson(c, kind);
+        return architecture.ParseConfig(c);
     }
 
     /// <summary>bos/eos/pad ids as config.json gives them (eos may be a list).</summary>

@@ -9,12 +9,7 @@ public static class ModelLoader
     {
         LoadFootprint.Check(checkpoint, backend, scope);
         var loader = new ParameterLoader(checkpoint, backend, scope);
-        CausalLanguageModel model = checkpoint.Config switch
-        {
-            LlamaConfig llama => LlamaLoader.Build(loader, llama, progress),
-            OptConfig opt => OptLoader.Build(loader, opt, progress),
-            var other => throw new QzoException($"{checkpoint.Directory}: no loader for {other.Architecture.ClassName()}"),
-        };
+        var model = checkpoint.Config.Architecture.Build(loader, checkpoint.Config, progress);
         try { loader.MarkTrainable(model); }
         catch { model.Dispose(); throw; }
         progress?.Report(1.0);

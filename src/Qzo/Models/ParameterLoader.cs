@@ -8,7 +8,7 @@ namespace Qzo.Models;
 /// <summary>
 /// Moves a checkpoint's tensors onto a backend one by one, checking each shape against what config.json
 /// implies, and remembers which tensors were used. Each linear is loaded in the form its tensors are stored in
-/// (<see cref="QuantizedLinearLoaders"/>), so mixed checkpoints load. Architecture loaders (<see cref="LlamaLoader"/>, <see cref="OptLoader"/>)
+/// (<see cref="QuantizedLinearLoaders"/>), so mixed checkpoints load. The families under Models/Architectures
 /// say which tensors make up the model.
 /// </summary>
 sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingScope scope)

@@ -54,7 +54,7 @@ public sealed record SynthFootprint(double TensorBytes, double TensorCount, doub
 
     public static SynthFootprint Of(SynthOptions o)
     {
-        var tensors = o.Architecture == ArchitectureKind.Opt ? OptTensors(o) : LlamaTensors(o);
+        var tensors = o.Architecture.Synthesis.Footprint(o);
         double bytesPerElement = o.DType.SizeInBytes(), elements = 0, count = 0;
         var largest = ("", 0.0);
         foreach (var (name, rows, columns, repeat) in tensors)
@@ -67,42 +67,6 @@ public sealed record SynthFootprint(double TensorBytes, double TensorCount, doub
         return new SynthFootprint(elements * bytesPerElement, count, largest.Item2, largest.Item1);
     }
 
-    // (name, rows, columns, how many such tensors); per-layer tensors are named for layer 0.
-    static List<(string, double, double, double)> LlamaTensors(SynthOptions o)
-    {
-        double h = o.Hidden, layers = o.Layers, vocab = o.Vocab, headDim = o.HeadDim ?? (double)(o.Hidden / o.Heads);
-        double q = o.Heads * headDim, kv = o.ResolvedKvHeads * headDim, m = Intermediate(o);
-        const string p = "model.layers.0.";
-        var list = new List<(string, double, double, double)>
-        {
-            ("model.embed_tokens.weight", vocab, h, 1), (p + "input_layernorm.weight", h, 1, 2 * layers),
-            (p + "self_attn.q_proj.weight", q, h, layers), (p + "self_attn.k_proj.weight", kv, h, 2 * layers),
-            (p + "self_attn.o_proj.weight", h, q, layers), (p + "mlp.gate_proj.weight", m, h, 3 * layers), ("model.norm.weight", h, 1, 1),
-        };
-        if (o.Architecture == ArchitectureKind.Qwen2)
-            list.AddRange([(p + "self_attn.q_proj.bias", q, 1, layers), (p + "self_attn.k_proj.bias", kv, 1, 2 * layers)]);
-        if (!o.TieEmbeddings) list.Add(("lm_head.weight", vocab, h, 1));
-        return list;
-    }
-
-    static List<(string, double, double, double)> OptTensors(SynthOptions o)
-    {
-        double h = o.Hidden, layers = o.Layers, vocab = o.Vocab, words = o.WordEmbedDim ?? o.Hidden, f = Intermediate(o);
-        const string d = "model.decoder.", p = d + "layers.0.";
-        var list = new List<(string, double, double, double)>
-        {
-            (d + "embed_tokens.weight", vocab, words, 1), (d + "embed_positions.weight", (double)o.MaxPositions + OptConfig.PositionOffset, h, 1),
-            (p + "self_attn_layer_norm.weight", h, 1, 4 * layers), (p + "self_attn.q_proj.weight", h, h, 4 * layers),
-            (p + "self_attn.q_proj.bias", h, 1, 4 * layers), (p + "fc1.weight", f, h, 2 * layers), (p + "fc1.bias", f, 1, layers),
-            (p + "fc2.bias", h, 1, layers),
-        };
-        if (words != h) list.AddRange([(d + "project_in.weight", h, words, 1), (d + "project_out.weight", words, h, 1)]);
-        if (!o.PostLayerNorm) list.Add((d + "final_layer_norm.weight", h, 1, 2));
-        if (!o.TieEmbeddings) list.Add(("lm_head.weight", vocab, words, 1));
-        return list;
-    }
-
     /// <summary><see cref="SynthOptions.ResolvedIntermediate"/> without int arithmetic.</summary>
-    public static double Intermediate(SynthOptions o) => o.Intermediate
-        ?? (o.Architecture == ArchitectureKind.Opt ? 4.0 * o.Hidden : Math.Ceiling(Math.Floor(8.0 * o.Hidden / 3) / 32) * 32);
+    public static double Intermediate(SynthOptions o) => o.Intermediate ?? o.Architecture.Synthesis.DefaultIntermediate(o.Hidden);
 }

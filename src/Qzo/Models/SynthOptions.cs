@@ -1,11 +1,12 @@
+using Qzo.Models.Architectures;
 using Qzo.Numerics;
 
 namespace Qzo.Models;
 
-/// <summary>The architecture, shape and initialisation of a randomly initialised checkpoint (`qzo synth`).</summary>
+/// <summary>The family, shape and initialisation of a randomly initialised checkpoint (`qzo synth`).</summary>
 public sealed record SynthOptions
 {
-    public ArchitectureKind Architecture { get; init; } = ArchitectureKind.Llama;
+    public IArchitecture Architecture { get; init; } = ArchitectureRegistry.Llama;
     public int Hidden { get; init; } = 256;
     public int Layers { get; init; } = 4;
     public int Heads { get; init; } = 8;
@@ -39,9 +40,9 @@ public sealed record SynthOptions
     /// <summary>Hidden channels whose token embeddings are <see cref="ModelSynthesizer.OutlierScale"/>× larger (the outlier features of real LLMs).</summary>
     public int Outliers { get; init; }
 
-    public int ResolvedKvHeads => Architecture == ArchitectureKind.Opt ? Heads : KvHeads ?? Heads;
-    public int ResolvedHeadDim => Architecture == ArchitectureKind.Opt ? Hidden / Heads : HeadDim ?? Hidden / Heads;
-    /// <summary>Llama's rule: 8/3 of hidden, rounded up to a multiple of 32; OPT's: 4·hidden.</summary>
-    public int ResolvedIntermediate => Intermediate ?? (Architecture == ArchitectureKind.Opt ? 4 * Hidden : (8 * Hidden / 3 + 31) / 32 * 32);
+    public int ResolvedKvHeads => Architecture.Synthesis.KvHeads(this);
+    public int ResolvedHeadDim => Architecture.Synthesis.HeadDim(this);
+    /// <summary>intermediate_size, or the family's default (Llama: 8/3·hidden rounded up to 32; OPT: 4·hidden).</summary>
+    public int ResolvedIntermediate => Intermediate ?? (int)Architecture.Synthesis.DefaultIntermediate(Hidden);
     public int ResolvedWordEmbedDim => WordEmbedDim ?? Hidden;
 }

@@ -145,7 +145,7 @@ public static partial class CheckpointQuantizer
             {
                 foreach (var name in layerOf.Where(kv => kv.Value == l && IsQuantizable(kv.Key)).Select(kv => kv.Key))
                     if (!produced.ContainsKey(name))
-                        throw new QzoException($"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName()} layer runs");
+                        throw new QzoException($"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName} layer runs");
                 WriteReadyShards(all: false);
             }, progress);
             WriteReadyShards(all: true);

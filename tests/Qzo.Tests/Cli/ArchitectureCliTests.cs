@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 
 namespace Qzo.Tests.Cli;
@@ -15,6 +16,7 @@ public class ArchitectureCliTests
     [InlineData("opt", 6, new[] { "--word-embed-dim", "48" })]
     [InlineData("qwen2", 7, new[] { "--kv-heads", "2", "--tie-embeddings" })]
     [InlineData("mistral", 7, new[] { "--kv-heads", "2", "--sliding-window", "4" })]
+    [InlineData("qwen3", 7, new[] { "--kv-heads", "2", "--head-dim", "24", "--tie-embeddings" })]
     public void SynthQuantizeInspectFinetuneEval(string architecture, int linearsPerLayer, string[] extra)
     {
         using var folder = new TempFolder();
@@ -25,7 +27,7 @@ public class ArchitectureCliTests
         using (var dense = CheckpointTensors.Open(folder["m"]))
         using (var quantized = Checkpoint.Open(folder["q"]))
         {
-            Assert.Equal(architecture, quantized.Config.Architecture.ModelType());
+            Assert.Equal(architecture, quantized.Config.Architecture.ModelType);
             var qweights = quantized.Tensors.Names.Where(n => n.EndsWith(".qweight")).ToList();
             Assert.Equal(2 * linearsPerLayer, qweights.Count);
             foreach (var name in dense.Names.Where(n => !CheckpointQuantizer.IsQuantizable(n)))
@@ -34,7 +36,7 @@ public class ArchitectureCliTests
         }
 
         var inspect = CliProcess.Ok("inspect", folder["q"]).Stdout;
-        Assert.Contains(Architectures.Parse(architecture, "").ClassName(), inspect);
+        Assert.Contains(ArchitectureRegistry.Parse(architecture, "").ClassName, inspect);
         Assert.Contains("GPTQ 4-bit, group 32", inspect);
 
         string data = TeacherData.Write(folder["train.jsonl"], rows: 8, length: 12, vocab: 320, seed: 6);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;
@@ -99,7 +100,7 @@ public class BadInputTests
     public void UnsupportedArchitectureOptions()
     {
         using var folder = new TempFolder();
-        string model = TinyModels.Quantized(folder, TinyModels.Dense(folder, Qzo.Models.ArchitectureKind.Opt, "opt"));
+        string model = TinyModels.Quantized(folder, TinyModels.Dense(folder, ArchitectureRegistry.Opt, "opt"));
         var configPath = Path.Combine(model, "config.json");
         TinyModels.EditConfig(model, c => c["activation_function"] = "gelu");
         AssertCleanFailure(folder, model, configPath, "activation_function 'gelu'");

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.Models;
+using Qzo.Models.Architectures.Llama;
+using Qzo.Models.Architectures.LlamaLayout;
 
 namespace Qzo.Tests.Cli;
 

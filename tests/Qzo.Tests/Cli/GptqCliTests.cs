@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 using Qzo.Quantization.Gptq;
 
@@ -89,7 +90,7 @@ public class GptqCliTests
         Fails("--static-groups applies with --desc-act only", "--method", "gptq", "--calibration", calibration, "--static-groups");
         Fails("--damp must be between 0 and 1", "--method", "gptq", "--calibration", calibration, "--damp", "1.5");
 
-        model = Qzo.Tests.Models.TinyModels.Dense(folder, ArchitectureKind.Llama, "odd", o => o with { Intermediate = 44 });
+        model = Qzo.Tests.Models.TinyModels.Dense(folder, ArchitectureRegistry.Llama, "odd", o => o with { Intermediate = 44 });
         Fails("'model.layers.0.mlp.down_proj.weight' is [64, 44], which 4-bit GPTQ cannot pack", "--method", "gptq", "--calibration", calibration);
     }
 }

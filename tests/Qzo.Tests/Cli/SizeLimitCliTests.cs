@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;
@@ -75,7 +76,7 @@ public partial class SizeLimitCliTests
     public void SampleLongerThanLearnedPositionsIsRefusedBeforeSampling()
     {
         using var folder = new TempFolder();
-        string model = TinyModels.Dense(folder, Qzo.Models.ArchitectureKind.Opt, "opt");
+        string model = TinyModels.Dense(folder, ArchitectureRegistry.Opt, "opt");
         string output = folder["samples.jsonl"];
         var line = CliAssert.FailsWithOneLine(CliProcess.Run("sample", model, "--out", output, "--length", "200", "--count", "1", "--device", "cpu"));
         Assert.Contains("200 tokens exceed the model's 64 positions", line);

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Qzo.Quantization;
 using Qzo.Quantization.Gptq;
@@ -19,7 +21,7 @@ public class VerbTests
                       "--vocab", "400", "--tie-embeddings", "--dtype", "fp16", "--rope-theta", "500000");
         using var checkpoint = Checkpoint.Open(folder["m"]);
         var config = Assert.IsType<LlamaConfig>(checkpoint.Config);
-        Assert.Equal(ArchitectureKind.Llama, config.Architecture);
+        Assert.Equal(ArchitectureRegistry.Llama, config.Architecture);
         Assert.Equal(400, config.VocabSize);
         Assert.Equal(2, config.KvHeads);
         Assert.Equal(16, config.HeadDim);

@@ -1,5 +1,6 @@
 using Qzo.Generation;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 using Xunit.Abstractions;
 
@@ -15,9 +16,9 @@ static class GenerationChecks
     public static int[][] Prompts(int vocab) => [TinyModels.RandomIds(7, vocab, 41), TinyModels.RandomIds(3, vocab, 42), TinyModels.RandomIds(5, vocab, 43)];
 
     /// <summary>The tiny synthesized checkpoints: Llama with GQA and llama3 RoPE; Mistral (window 4), Qwen2 (q/k/v biases), OPT.</summary>
-    public static string Checkpoint(TempFolder folder, ArchitectureKind architecture) => architecture == ArchitectureKind.Llama
+    public static string Checkpoint(TempFolder folder, IArchitecture architecture) => architecture == ArchitectureRegistry.Llama
         ? TinyModels.Dense(folder)
-        : TinyModels.Dense(folder, architecture, architecture.ToString().ToLowerInvariant());
+        : TinyModels.Dense(folder, architecture, architecture.Name.ToLowerInvariant());
 
     /// <summary>
     /// The whole forward pass's logits at the last token of each sequence: one sequence per pass (<paramref name="alone"/>),

@@ -1,4 +1,5 @@
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 using Xunit.Abstractions;
 
@@ -16,10 +17,11 @@ public class GpuGenerationTests(ITestOutputHelper output)
     const double LogitTolerance = 0.02;
 
     [Theory]
-    [InlineData(ArchitectureKind.Llama)]
-    [InlineData(ArchitectureKind.Mistral)]
-    public void CachedGenerationMatchesTheFullForwardPass(ArchitectureKind architecture)
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    public void CachedGenerationMatchesTheFullForwardPass(string modelType)
     {
+        var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(GenerationChecks.Checkpoint(folder, architecture));
         using var backend = TestBackends.Gpu();

@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 using Xunit.Abstractions;
 
@@ -17,12 +18,14 @@ public class KvCacheGenerationTests(ITestOutputHelper output)
     const double LogitTolerance = 1e-5;
 
     [Theory]
-    [InlineData(ArchitectureKind.Llama)]
-    [InlineData(ArchitectureKind.Mistral)]
-    [InlineData(ArchitectureKind.Qwen2)]
-    [InlineData(ArchitectureKind.Opt)]
-    public void CachedGenerationMatchesTheFullForwardPass(ArchitectureKind architecture)
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    [InlineData("opt")]
+    [InlineData("qwen3")]
+    public void CachedGenerationMatchesTheFullForwardPass(string modelType)
     {
+        var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(GenerationChecks.Checkpoint(folder, architecture));
         using var backend = new CpuBackend();
@@ -38,8 +41,8 @@ public class KvCacheGenerationTests(ITestOutputHelper output)
     {
         // The same weights without the window continue the same prompt differently once it is longer than the window.
         using var folder = new TempFolder();
-        string windowed = TinyModels.Dense(folder, ArchitectureKind.Mistral, "windowed");
-        string full = TinyModels.Dense(folder, ArchitectureKind.Mistral, "full", o => o with { SlidingWindow = null });
+        string windowed = TinyModels.Dense(folder, ArchitectureRegistry.Mistral, "windowed");
+        string full = TinyModels.Dense(folder, ArchitectureRegistry.Mistral, "full", o => o with { SlidingWindow = null });
         var prompt = TinyModels.RandomIds(3, 320, 44);
         float[] LastLogitsAfter(string path, int[] tokens)
         {

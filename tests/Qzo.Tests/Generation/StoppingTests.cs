@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Generation;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Models;
 using Qzo.Text;
 
@@ -132,7 +133,7 @@ public class StoppingTests
     public void OptGeneratesUpToItsLastLearnedPositionAndNoFurther()
     {
         using var folder = new TempFolder();
-        using var m = new OpenModel(TinyModels.Dense(folder, ArchitectureKind.Opt, "opt")); // max_position_embeddings 64
+        using var m = new OpenModel(TinyModels.Dense(folder, ArchitectureRegistry.Opt, "opt")); // max_position_embeddings 64
         int[][] prompts = [TinyModels.RandomIds(60, 320, 46)];
         var options = new GenerationOptions { MaxNewTokens = 5 };
         Assert.Equal(5, TextGeneration.GenerateIds(m.Model, prompts, options, eosTokenId: null, padTokenId: 0)[0].Length); // positions 0..63

@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.LlamaLayout;
+using Qzo.Models.Architectures.Opt;
 
 namespace Qzo.Tests.Models;
 
@@ -19,7 +22,7 @@ public class ArchitectureConfigTests
     public void ModelTypeSelectsTheArchitectureAndItsDefaults()
     {
         var mistral = Assert.IsType<LlamaConfig>(Parse($$"""{"model_type": "mistral", "architectures": ["MistralForCausalLM"], "sliding_window": 4096, {{LlamaKeys}}}"""));
-        Assert.Equal(ArchitectureKind.Mistral, mistral.Architecture);
+        Assert.Equal(ArchitectureRegistry.Mistral, mistral.Architecture);
         Assert.Equal([4096, 4096, 4096], mistral.LayerWindows!);
         Assert.False(mistral.QkvBias || mistral.OutputBias || mistral.TieWordEmbeddings);
         Assert.Null(((LlamaConfig)Parse($$"""{"model_type": "mistral", "sliding_window": null, {{LlamaKeys}}}""")).LayerWindows);

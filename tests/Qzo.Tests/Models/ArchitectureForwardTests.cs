@@ -1,6 +1,8 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 
 namespace Qzo.Tests.Models;
@@ -13,15 +15,18 @@ namespace Qzo.Tests.Models;
 public class ArchitectureForwardTests
 {
     [Theory]
-    [InlineData(ArchitectureKind.Mistral, false, false)]
-    [InlineData(ArchitectureKind.Mistral, true, true)]
-    [InlineData(ArchitectureKind.Qwen2, false, true)]
-    [InlineData(ArchitectureKind.Qwen2, true, false)]
-    [InlineData(ArchitectureKind.Opt, false, false)]
-    [InlineData(ArchitectureKind.Opt, false, true)]
-    [InlineData(ArchitectureKind.Opt, true, true)]
-    public void ModelMatchesTheReference(ArchitectureKind architecture, bool quantized, bool leftPadding)
+    [InlineData("mistral", false, false)]
+    [InlineData("mistral", true, true)]
+    [InlineData("qwen2", false, true)]
+    [InlineData("qwen2", true, false)]
+    [InlineData("opt", false, false)]
+    [InlineData("opt", false, true)]
+    [InlineData("opt", true, true)]
+    [InlineData("qwen3", false, true)]
+    [InlineData("qwen3", true, false)]
+    public void ModelMatchesTheReference(string modelType, bool quantized, bool leftPadding)
     {
+        var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
         string path = TinyModels.Dense(folder, architecture, "m");
         if (quantized) path = TinyModels.Quantized(folder, path);
@@ -32,8 +37,8 @@ public class ArchitectureForwardTests
     public void MistralWindowChangesOnlyPositionsPastIt()
     {
         using var folder = new TempFolder();
-        string windowed = TinyModels.Dense(folder, ArchitectureKind.Mistral, "windowed");
-        string full = TinyModels.Dense(folder, ArchitectureKind.Mistral, "full", o => o with { SlidingWindow = null });
+        string windowed = TinyModels.Dense(folder, ArchitectureRegistry.Mistral, "windowed");
+        string full = TinyModels.Dense(folder, ArchitectureRegistry.Mistral, "full", o => o with { SlidingWindow = null });
         var ids = TinyModels.RandomIds(10, 320, 5);
         var positions = Enumerable.Range(0, ids.Length).ToArray();
         var a = LogitsOf(windowed, ids, positions);
@@ -50,7 +55,7 @@ public class ArchitectureForwardTests
     public void Qwen2SlidingWindowOnLayersFromMaxWindowLayers()
     {
         using var folder = new TempFolder();
-        string path = TinyModels.Dense(folder, ArchitectureKind.Qwen2, "m");
+        string path = TinyModels.Dense(folder, ArchitectureRegistry.Qwen2, "m");
         TinyModels.EditConfig(path, c => { c["use_sliding_window"] = true; c["sliding_window"] = 3; c["max_window_layers"] = 1; });
         using (var checkpoint = Checkpoint.Open(path))
             Assert.Equal([0, 3], ((LlamaConfig)checkpoint.Config).LayerWindows!);
@@ -64,7 +69,7 @@ public class ArchitectureForwardTests
     {
         // opt-350m's layer order, plus enable_bias false and layer_norm_elementwise_affine false (their tensors removed).
         using var folder = new TempFolder();
-        string path = TinyModels.Dense(folder, ArchitectureKind.Opt, "m", o => o with { PostLayerNorm = true, TieEmbeddings = false, WordEmbedDim = null });
+        string path = TinyModels.Dense(folder, ArchitectureRegistry.Opt, "m", o => o with { PostLayerNorm = true, TieEmbeddings = false, WordEmbedDim = null });
         TinyModels.EditConfig(path, c => { c["enable_bias"] = !noBiases; c["layer_norm_elementwise_affine"] = !plainLayerNorms; });
         TinyModels.DropTensors(path, name => (noBiases && name.EndsWith("proj.bias") || name.EndsWith("fc1.bias") && noBiases || name.EndsWith("fc2.bias") && noBiases)
                                              || (plainLayerNorms && name.Contains("layer_norm")));
@@ -80,7 +85,7 @@ public class ArchitectureForwardTests
     public void OptMezoPerturbationReachesEveryWeight()
     {
         using var folder = new TempFolder();
-        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureKind.Opt, "m"));
+        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureRegistry.Opt, "m"));
         var names = checkpoint.Tensors.Names.OrderBy(n => n, StringComparer.Ordinal).ToList();
         const ulong seed = 31; const float eps = 0.01f;
         var reference = new ReferenceOpt(checkpoint, (name, values) =>
@@ -97,7 +102,7 @@ public class ArchitectureForwardTests
     public void Qwen2QzoPerturbsScalesAndLeavesBiasesFrozen()
     {
         using var folder = new TempFolder();
-        using var checkpoint = Checkpoint.Open(TinyModels.Quantized(folder, TinyModels.Dense(folder, ArchitectureKind.Qwen2, "m")));
+        using var checkpoint = Checkpoint.Open(TinyModels.Quantized(folder, TinyModels.Dense(folder, ArchitectureRegistry.Qwen2, "m")));
         var scaleNames = checkpoint.Tensors.Names.Where(n => n.EndsWith(".scales")).OrderBy(n => n, StringComparer.Ordinal).ToList();
         Assert.Equal(2 * 7, scaleNames.Count);
         const ulong seed = 8; const float eps = 0.01f;
@@ -117,7 +122,7 @@ public class ArchitectureForwardTests
     public void OptRefusesSequencesLongerThanItsPositions()
     {
         using var folder = new TempFolder();
-        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureKind.Opt, "m"));
+        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureRegistry.Opt, "m"));
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         var ids = TinyModels.RandomIds(65, 320, 1); // max_position_embeddings 64

@@ -1,6 +1,7 @@
 using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 
 namespace Qzo.Tests.Models;

@@ -1,5 +1,6 @@
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Tests.Generation;
 using Xunit.Abstractions;
 
@@ -16,7 +17,7 @@ public class HuggingFaceGenerationCheckTests(ITestOutputHelper output)
     public void KvCacheGreedyWithSuppressedIdsMatchesTheArgmaxLoop()
     {
         using var folder = new TempFolder();
-        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureKind.Mistral, "m"));
+        using var checkpoint = Checkpoint.Open(TinyModels.Dense(folder, ArchitectureRegistry.Mistral, "m"));
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         var prompts = GenerationChecks.Prompts(model.Config.VocabSize);

@@ -1,5 +1,7 @@
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.LlamaLayout;
 using Xunit.Abstractions;
 
 namespace Qzo.Tests.Models;
@@ -50,7 +52,7 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
         using var checkpoint = Checkpoint.Open(folder);
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
-        output.WriteLine($"{name}: {checkpoint.Config.Architecture.ClassName()}");
+        output.WriteLine($"{name}: {checkpoint.Config.Architecture.ClassName}");
         Assert.Empty(model.UnusedTensors);
         CheckRopeFrequencies(checkpoint, reference);
         double scale = HuggingFaceChecks.CheckBatch(model, reference.RightPadding, "right padding", output);

@@ -1,11 +1,12 @@
 using Qzo.Models;
+using Qzo.Models.Architectures.LlamaLayout;
 
 namespace Qzo.Tests.Models;
 
 /// <summary>
-/// A plain, obviously-correct forward of the Llama layout (Llama, Mistral, Qwen2) in double precision, written
+/// A plain, obviously-correct forward of the Llama layout (Llama, Mistral, Qwen2, Qwen3) in double precision, written
 /// from docs/architecture.md §4 with naive loops, for checking <see cref="LlamaModel"/>: biases wherever the checkpoint
-/// has them, and each layer's sliding window as transformers masks it (key j visible to query t iff j ≤ t and
+/// has them, per-head RMSNorm of q and k before RoPE where the config says so, and each layer's sliding window as transformers masks it (key j visible to query t iff j ≤ t and
 /// t − j &lt; window).
 /// </summary>
 sealed class ReferenceLlama(Checkpoint checkpoint, Func<string, float[], float[]>? perturb = null) : IReferenceModel
@@ -27,6 +28,12 @@ sealed class ReferenceLlama(Checkpoint checkpoint, Func<string, float[], float[]
             var q = n.Select(r => _w.Linear(r, p + "self_attn.q_proj")).ToArray();
             var k = n.Select(r => _w.Linear(r, p + "self_attn.k_proj")).ToArray();
             var v = n.Select(r => _w.Linear(r, p + "self_attn.v_proj")).ToArray();
+            if (_c.QkNorm)
+                for (int t = 0; t < T; t++)
+                {
+                    q[t] = NormEachHead(q[t], nH, hd, _w[p + "self_attn.q_norm.weight"]);
+                    k[t] = NormEachHead(k[t], nKV, hd, _w[p + "self_attn.k_norm.weight"]);
+                }
             for (int t = 0; t < T; t++) { Rope(q[t], nH, hd, t, inv); Rope(k[t], nKV, hd, t, inv); }
             var attn = ReferenceWeights.Attention(q, k, v, nH, nKV, hd, (t, j) => j <= t && (window == 0 || t - j < window));
             for (int t = 0; t < T; t++) ReferenceWeights.Add(x[t], _w.Linear(attn[t], p + "self_attn.o_proj"));
@@ -48,6 +55,9 @@ sealed class ReferenceLlama(Checkpoint checkpoint, Func<string, float[], float[]
         double rms = Math.Sqrt(x.Sum(v => v * v) / x.Length + _c.RmsNormEps);
         return x.Select((v, i) => v / rms * weight[i]).ToArray();
     }
+
+    double[] NormEachHead(double[] x, int heads, int hd, double[] weight) =>
+        Enumerable.Range(0, heads).SelectMany(h => RmsNorm(x.Skip(h * hd).Take(hd).ToArray(), weight)).ToArray();
 
     static void Rope(double[] x, int heads, int hd, int position, float[] inv)
     {

@@ -1,4 +1,5 @@
 using Qzo.Models;
+using Qzo.Models.Architectures.Opt;
 
 namespace Qzo.Tests.Models;
 

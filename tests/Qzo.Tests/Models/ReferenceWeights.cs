@@ -1,4 +1,6 @@
 using Qzo.Models;
+using Qzo.Models.Architectures.LlamaLayout;
+using Qzo.Models.Architectures.Opt;
 using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
@@ -19,7 +21,7 @@ static class ReferenceModels
     {
         LlamaConfig => new ReferenceLlama(checkpoint, perturb),
         OptConfig => new ReferenceOpt(checkpoint, perturb),
-        _ => throw new NotSupportedException(checkpoint.Config.Architecture.ToString()),
+        _ => throw new NotSupportedException(checkpoint.Config.Architecture.Name),
     };
 
     /// <summary>Mean NLL of ids[1..] given the prefixes (every token after the first scored).</summary>

@@ -1,6 +1,9 @@
 using Qzo.Compute.Cpu;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.Llama;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
@@ -30,15 +33,15 @@ public class ResourceEstimateTests(ITestOutputHelper output)
         "llama" => new SynthOptions { Hidden = 64, Layers = 2, Heads = 4, Vocab = 320 },
         "qwen2-tied" => new SynthOptions
         {
-            Architecture = ArchitectureKind.Qwen2, Hidden = 48, Layers = 3, Heads = 4, KvHeads = 2, Vocab = 330, TieEmbeddings = true,
+            Architecture = ArchitectureRegistry.Qwen2, Hidden = 48, Layers = 3, Heads = 4, KvHeads = 2, Vocab = 330, TieEmbeddings = true,
         },
         "opt-projected" => new SynthOptions
         {
-            Architecture = ArchitectureKind.Opt, Hidden = 64, Layers = 2, Heads = 4, WordEmbedDim = 32, Vocab = 320, MaxPositions = 64,
+            Architecture = ArchitectureRegistry.Opt, Hidden = 64, Layers = 2, Heads = 4, WordEmbedDim = 32, Vocab = 320, MaxPositions = 64,
         },
         "mistral-fp32-gqa" => new SynthOptions
         {
-            Architecture = ArchitectureKind.Mistral, Hidden = 64, Layers = 1, Heads = 8, KvHeads = 2, HeadDim = 16, Intermediate = 100,
+            Architecture = ArchitectureRegistry.Mistral, Hidden = 64, Layers = 1, Heads = 8, KvHeads = 2, HeadDim = 16, Intermediate = 100,
             Vocab = 300, DType = Qzo.Numerics.DType.F32,
         },
         _ => throw new ArgumentException(name),

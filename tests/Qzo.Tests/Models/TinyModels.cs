@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
@@ -59,17 +60,21 @@ static class TinyModels
         return path;
     }
 
-    /// <summary>A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied) or OPT (tied, project_in/out).</summary>
-    public static string Dense(TempFolder folder, ArchitectureKind architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
+    /// <summary>
+    /// A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied), OPT (tied, project_in/out) or
+    /// Qwen3 (q/k norms, head_dim 24, tied).
+    /// </summary>
+    public static string Dense(TempFolder folder, IArchitecture architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
     {
         string path = folder[name];
         var options = new SynthOptions
         {
             Architecture = architecture, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 96, Vocab = 320, Seed = 11, MaxPositions = 64,
-            KvHeads = architecture == ArchitectureKind.Opt ? null : 2,
-            SlidingWindow = architecture == ArchitectureKind.Mistral ? 4 : null,
-            TieEmbeddings = architecture is ArchitectureKind.Qwen2 or ArchitectureKind.Opt,
-            WordEmbedDim = architecture == ArchitectureKind.Opt ? 48 : null,
+            KvHeads = architecture == ArchitectureRegistry.Opt ? null : 2,
+            SlidingWindow = architecture == ArchitectureRegistry.Mistral ? 4 : null,
+            HeadDim = architecture == ArchitectureRegistry.Qwen3 ? 24 : null, // an explicit head_dim ≠ hidden / heads
+            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt || architecture == ArchitectureRegistry.Qwen3,
+            WordEmbedDim = architecture == ArchitectureRegistry.Opt ? 48 : null,
         };
         ModelSynthesizer.Write(path, adjust is null ? options : adjust(options));
         return path;

@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
+using Qzo.Models.Architectures.LlamaLayout;
+using Qzo.Models.Architectures.Opt;
 using Qzo.Quantization;
 using Qzo.Quantization.Gptq;
 using Qzo.Tasks;
@@ -14,8 +17,11 @@ public class GptqCheckpointTests
     readonly CpuBackend _cpu = new();
 
     /// <summary>A small teacher with structure (low-rank weights and embeddings, outlier channels), as trained models have it.</summary>
-    static string StructuredTeacher(TempFolder folder, ArchitectureKind architecture = ArchitectureKind.Llama) =>
-        TinyModels.Dense(folder, architecture, "teacher-" + architecture.ModelType(), o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
+    static string StructuredTeacher(TempFolder folder, IArchitecture? architecture = null)
+    {
+        architecture ??= ArchitectureRegistry.Llama;
+        return TinyModels.Dense(folder, architecture, "teacher-" + architecture.ModelType, o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
+    }
 
     /// <summary>Sequences sampled from the model, written as input_ids rows.</summary>
     static string Samples(string model, string path, int count, int length, ulong seed)
@@ -195,19 +201,20 @@ public class GptqCheckpointTests
         Assert.Equal(solution.Scales.Select(s => (float)s), written.ReadFloat32("model.layers.1.self_attn.q_proj.scales"));
     }
 
-    public static TheoryData<ArchitectureKind> OtherArchitectures() => new() { ArchitectureKind.Mistral, ArchitectureKind.Qwen2, ArchitectureKind.Opt };
+    public static TheoryData<string> OtherArchitectures() => new() { "mistral", "qwen2", "opt" };
 
     /// <summary>Every architecture: each decoder-layer linear becomes GPTQ, the result loads, and GPTQ's per-layer error beats RTN's.</summary>
     [Theory]
     [MemberData(nameof(OtherArchitectures))]
-    public void OtherArchitecturesQuantizeLayerByLayer(ArchitectureKind architecture)
+    public void OtherArchitecturesQuantizeLayerByLayer(string modelType)
     {
+        var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
         string teacher = StructuredTeacher(folder, architecture);
         string calibration = Samples(teacher, folder["calibration.jsonl"], 8, 32, seed: 4);
         var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["q"], GptqConfig.Create(4, 32, sym: true, GptqCheckpointFormat.Gptq, descAct: true),
                                                       new CalibrationOptions(calibration), _cpu);
-        int perLayer = architecture == ArchitectureKind.Opt ? 6 : 7;
+        int perLayer = architecture == ArchitectureRegistry.Opt ? 6 : 7;
         Assert.Equal(2 * perLayer, report.Linears.Count);
         Assert.True(report.Linears.Average(l => l.RelativeError) < report.Linears.Average(l => l.RtnRelativeError));
         using var backend = new CpuBackend();
@@ -216,7 +223,7 @@ public class GptqCheckpointTests
         Assert.True(double.IsFinite(Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value));
     }
 
-    public static TheoryData<ArchitectureKind> RunnerArchitectures() => new() { ArchitectureKind.Llama, ArchitectureKind.Opt };
+    public static TheoryData<string> RunnerArchitectures() => new() { "llama", "opt" };
 
     /// <summary>
     /// The layer-by-layer runner is the model's forward pass: embeddings (OPT: project_in and learned positions), every
@@ -224,10 +231,11 @@ public class GptqCheckpointTests
     /// </summary>
     [Theory]
     [MemberData(nameof(RunnerArchitectures))]
-    public void LayerByLayerRunnerReproducesTheModelsLogits(ArchitectureKind architecture)
+    public void LayerByLayerRunnerReproducesTheModelsLogits(string modelType)
     {
+        var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
-        string model = architecture == ArchitectureKind.Llama ? TinyModels.Dense(folder) : TinyModels.Dense(folder, architecture, "opt");
+        string model = architecture == ArchitectureRegistry.Llama ? TinyModels.Dense(folder) : TinyModels.Dense(folder, architecture, "opt");
         var windows = new[] { TinyModels.RandomIds(12, 320, 1), TinyModels.RandomIds(12, 320, 2) };
 
         using var backend = new CpuBackend();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Models;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 using Qzo.Quantization.Bnb;
@@ -16,7 +17,7 @@ public class OutputErrorMeasurementTests
 
     static (string Teacher, string Calibration) TeacherAndData(TempFolder folder)
     {
-        string teacher = TinyModels.Dense(folder, ArchitectureKind.Llama, "teacher", o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
+        string teacher = TinyModels.Dense(folder, ArchitectureRegistry.Llama, "teacher", o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
         using var backend = new CpuBackend();
         using var session = ModelSession.Open(teacher, backend, TrainingScope.None);
         var prompts = Enumerable.Range(0, 8).Select(_ => new[] { session.Tokenizer.BosId ?? 1 }).ToList();

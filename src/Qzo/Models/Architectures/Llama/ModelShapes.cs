@@ -1,4 +1,6 @@
-namespace Qzo.Models;
+using Qzo.Models.Architectures.LlamaLayout;
+
+namespace Qzo.Models.Architectures.Llama;
 
 /// <summary>Named Llama-architecture shapes for benchmarks (the published configs' dimensions).</summary>
 public static class ModelShapes
@@ -18,7 +20,7 @@ public static class ModelShapes
 
     static LlamaConfig Make(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, double theta) => new()
     {
-        Architecture = ArchitectureKind.Llama,
+        Architecture = ArchitectureRegistry.Llama,
         VocabSize = vocab, HiddenSize = hidden, IntermediateSize = intermediate, Layers = layers, Heads = heads, KvHeads = kvHeads,
         HeadDim = hidden / heads, RmsNormEps = 1e-5f, TieWordEmbeddings = false, Rope = new RopeConfig("default", theta),
         MaxPositions = 4096, BosTokenId = 1, EosTokenIds = [2], PadTokenId = 0,

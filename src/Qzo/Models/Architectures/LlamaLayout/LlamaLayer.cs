@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>One decoder layer: pre-norm attention and pre-norm SwiGLU MLP, each with a residual.</summary>
 public sealed class LlamaLayer : IDisposable
@@ -12,12 +12,17 @@ public sealed class LlamaLayer : IDisposable
     public required ILinear Gate { get; init; }
     public required ILinear Up { get; init; }
     public required ILinear Down { get; init; }
+    /// <summary>Per-head RMSNorm weights [head_dim] of q and k, where the family has them (<see cref="LlamaConfig.QkNorm"/>).</summary>
+    public Parameter? QNorm { get; init; }
+    public Parameter? KNorm { get; init; }
+
+    public IEnumerable<Parameter> Norms => new[] { InputNorm, PostAttentionNorm, QNorm, KNorm }.OfType<Parameter>();
 
     public IEnumerable<ILinear> Linears => [Q, K, V, O, Gate, Up, Down];
 
     public void Dispose()
     {
-        InputNorm.Dispose(); PostAttentionNorm.Dispose();
+        foreach (var norm in Norms) norm.Dispose();
         foreach (var linear in Linears) linear.Dispose();
     }
 }

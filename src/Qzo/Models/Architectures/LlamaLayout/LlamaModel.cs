@@ -1,7 +1,7 @@
 using Qzo.Compute;
 using Qzo.Numerics;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>
 /// The Llama forward pass as transformers computes it (docs/architecture.md §4), also Mistral's and Qwen2's: embed → for
@@ -37,7 +37,7 @@ public sealed class LlamaModel : CausalLanguageModel
 
     public override IEnumerable<Parameter> AllParameters =>
         new[] { Embedding, FinalNorm }
-            .Concat(Layers.SelectMany(l => new[] { l.InputNorm, l.PostAttentionNorm }))
+            .Concat(Layers.SelectMany(l => l.Norms))
             .Concat(AllLinears.SelectMany(l => l.Parameters))
             .DistinctBy(p => p.Name);
 
@@ -84,6 +84,8 @@ public sealed class LlamaModel : CausalLanguageModel
         layer.Q.Forward(context, a.Normed, n, a.Q);
         layer.K.Forward(context, a.Normed, n, a.K);
         layer.V.Forward(context, a.Normed, n, a.V);
+        if (layer.QNorm is not null) b.RmsNorm(a.Q, context.ResolveVector(layer.QNorm), a.Q, n * c.Heads, c.HeadDim, c.RmsNormEps);
+        if (layer.KNorm is not null) b.RmsNorm(a.K, context.ResolveVector(layer.KNorm), a.K, n * c.KvHeads, c.HeadDim, c.RmsNormEps);
         b.ApplyRope(a.Q, a.Positions, ropeCos, ropeSin, n, c.Heads, c.HeadDim);
         b.ApplyRope(a.K, a.Positions, ropeCos, ropeSin, n, c.KvHeads, c.HeadDim);
         attend();

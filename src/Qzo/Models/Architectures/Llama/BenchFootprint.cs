@@ -1,10 +1,11 @@
 using Qzo.Compute;
 using Qzo.IO;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Qzo.Quantization;
 using Qzo.Quantization.Aqlm;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Llama;
 
 /// <summary>
 /// What `qzo bench` will allocate for a <see cref="SyntheticLlama"/> of a shape and a batch, computed in double before

@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Opt;
 
 /// <summary>One OPT decoder layer: attention and a ReLU MLP (fc1, fc2), each with a residual and a LayerNorm.</summary>
 public sealed class OptLayer : IDisposable

@@ -1,6 +1,6 @@
 using Qzo.Compute;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Opt;
 
 /// <summary>
 /// OPTForCausalLM's forward pass as transformers computes it (models/opt/modeling_opt.py): token embeddings

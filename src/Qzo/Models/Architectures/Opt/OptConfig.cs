@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Opt;
 
 /// <summary>
 /// OPTForCausalLM's config.json (transformers' OPTConfig): learned positions, LayerNorm, a ReLU MLP of
@@ -35,7 +35,7 @@ public sealed record OptConfig : ModelConfig
         var (bos, eos, pad) = TokenIds(c);
         var config = new OptConfig
         {
-            Architecture = ArchitectureKind.Opt,
+            Architecture = ArchitectureRegistry.Opt,
             VocabSize = c.RequireInt("vocab_size"),
             HiddenSize = hidden,
             FfnDim = c.RequireInt("ffn_dim"),

@@ -1,8 +1,9 @@
 using Qzo.Compute;
+using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Qzo.Quantization;
 
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Llama;
 
 /// <summary>
 /// A quantized Llama (GPTQ by default, or any <see cref="SyntheticFormat"/>) made directly in device memory with random

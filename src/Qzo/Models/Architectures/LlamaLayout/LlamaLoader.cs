@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>The tensors of a Llama-layout checkpoint (Llama, Mistral, Qwen2), assembled into a <see cref="LlamaModel"/>.</summary>
 static class LlamaLoader
@@ -37,6 +37,8 @@ static class LlamaLoader
             Gate = p.Linear(prefix + "mlp.gate_proj", h, c.IntermediateSize, c.MlpBias),
             Up = p.Linear(prefix + "mlp.up_proj", h, c.IntermediateSize, c.MlpBias),
             Down = p.Linear(prefix + "mlp.down_proj", c.IntermediateSize, h, c.MlpBias),
+            QNorm = c.QkNorm ? p.Dense(prefix + "self_attn.q_norm.weight", [c.HeadDim]) : null,
+            KNorm = c.QkNorm ? p.Dense(prefix + "self_attn.k_norm.weight", [c.HeadDim]) : null,
         };
     }
 }

@@ -1,4 +1,4 @@
-namespace Qzo.Models;
+namespace Qzo.Models.Architectures.Opt;
 
 /// <summary>The tensors of an OPTForCausalLM checkpoint (transformers' names), assembled into an <see cref="OptModel"/>.</summary>
 static class OptLoader
