@@ -2,14 +2,14 @@
 # Same-machine, same-call comparison of two published builds (`qzo bench`, README's shapes): BEFORE and AFTER are
 # folders holding a qzo-device binary (bench/publish-device.sh). The runs alternate before/after per shape so that
 # clock or thermal drift hits both alike. Prints one line per run and a ratio table; everything lands in
-# $OUT/compare.tgz. Usage, from the repository root on the GPU machine:
+# $OUT/compare/. Usage, from the repository root on the GPU machine:
 #   BEFORE=.gpu-old AFTER=.gpu bash bench/compare-builds.sh ["llama2-7b 16 gptq" ...]
 set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 before="${BEFORE:-.gpu-old}/qzo-device"; after="${AFTER:-.gpu}/qzo-device"
-chmod +x "$before" "$after"
-work=$(mktemp -d)
-trap 'tar czf "$OUT/compare.tgz" -C "$work" .' EXIT
+bash bench/unpack-device.sh "${BEFORE:-.gpu-old}" && bash bench/unpack-device.sh "${AFTER:-.gpu}" || exit 1
+work="$OUT/compare"   # plain files as they come, so a run cut short by a time limit still returns what it measured
+mkdir -p "$work"
 runs=("$@")
 [ ${#runs[@]} -eq 0 ] && runs=("llama2-7b 16 gptq" "llama2-13b 16 gptq" "llama2-70b 1 gptq" "llama2-70b 1 aqlm-2x8")
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader > "$work/gpu.txt"

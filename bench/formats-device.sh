@@ -6,7 +6,7 @@ set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 qzo="$root/.gpu/qzo-device"
-chmod +x "$qzo"
+bash "$root/bench/unpack-device.sh" "$root/.gpu"
 : > "$OUT/formats.log"; : > "$OUT/formats.jsonl"
 runs=${FORMAT_RUNS:-"llama2-7b,16,gptq llama2-7b,16,aqlm-2x8 llama2-7b,16,aqlm-1x16 llama2-7b,16,nf4 llama2-13b,16,aqlm-2x8 llama2-13b,16,aqlm-1x16 llama2-70b,1,aqlm-2x8 llama2-70b,1,aqlm-1x16"}
 for run in $runs; do

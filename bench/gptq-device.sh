@@ -9,7 +9,7 @@ set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 qzo="$root/.gpu/qzo-device"
-chmod +x "$qzo"
+bash "$root/bench/unpack-device.sh" "$root/.gpu"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/gpu.txt"
 
 if [ "${1:-}" = tests ]; then

@@ -5,7 +5,7 @@
 set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
-chmod +x "$root/.gpu/qzo-device"
+bash "$root/bench/unpack-device.sh" "$root/.gpu"
 sections="--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis"
 run() {
   timeout 200 ncu --clock-control none $sections -k "regex:$1" -c "$2" \

@@ -5,7 +5,7 @@ set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shape=${1:-llama2-7b}
-chmod +x "$root/.gpu/qzo-device"
+bash "$root/bench/unpack-device.sh" "$root/.gpu"
 timeout 400 ncu --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
   "$root/.gpu/qzo-device" qzo bench --shape "$shape" --batch 16 --seq 256 --device cuda --steps 1 --warmup 0 > "$OUT/ncu.csv" 2> "$OUT/ncu.err"
 python3 - "$OUT/ncu.csv" <<'PY'

@@ -4,10 +4,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 rm -rf .gpu
-dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
+dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu -p:EnableCompressionInSingleFile=false > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
 # ScottPlot's native libraries (plots are drawn on the machine that runs `qzo report`), the CLI's own apphost, and
 # fixtures the device tests do not read.
 rm -rf .gpu/libSkiaSharp.so .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/fixtures/hf-arch .gpu/fixtures/hf-tokenizers
+# xz over the uncompressed bundle is far smaller than the bundle's own compression (28 MiB against 44 MiB):
+# the device side unpacks it with bench/unpack-device.sh, which every device script calls first.
+xz -T0 -6 -f .gpu/qzo-device
 tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 untracked=$(git ls-files -z --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 binary=$(du -sb .gpu | cut -f1)

@@ -13,7 +13,7 @@ trap 'tar czf "$final_out/side-by-side.tgz" -C "$OUT" .' EXIT
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PYTHONUNBUFFERED=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 qzo="$root/.gpu/qzo-device"
-chmod +x "$qzo"
+bash "$root/bench/unpack-device.sh" "$root/.gpu"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader > "$OUT/gpu.txt"
 
 if [[ $parts == *" tests "* ]]; then
