@@ -1,3 +1,4 @@
+using Qzo.Models.Architectures.Gemma3;
 using Qzo.Models.Architectures.Llama;
 using Qzo.Models.Architectures.Mistral;
 using Qzo.Models.Architectures.Opt;
@@ -16,6 +17,7 @@ public static class ArchitectureRegistry
     public static IArchitecture Qwen2 { get; } = Register(new Qwen2Architecture());
     public static IArchitecture Opt { get; } = Register(new OptArchitecture());
     public static IArchitecture Qwen3 { get; } = Register(new Qwen3Architecture());
+    public static IArchitecture Gemma3 { get; } = Register(new Gemma3Architecture());
 
     static IArchitecture Register(IArchitecture architecture)
     {
