@@ -13,7 +13,7 @@ work=$(mktemp -d)
 mkdir -p "$work/hf-arch" "$work/hf-tokenizers" "$work/oracle-formats" "$work/oracle-tasks"
 cd "$root"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
-chmod +x .gpu/qzo-device 2>/dev/null
+bash bench/unpack-device.sh .gpu 2>/dev/null
 qzo=".gpu/qzo-device qzo"
 status=0
 timeout 300 python3 tests/oracle/architectures_reference.py "$work/hf-arch" > "$work/hf-arch/oracle-log.txt" 2>&1 || status=1

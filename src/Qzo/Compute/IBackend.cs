@@ -39,24 +39,25 @@ public partial interface IBackend : IDisposable
     void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim);
 
     /// <summary>
-    /// Causal multi-head attention with grouped KV heads, scores scaled by 1/sqrt(headDim).
+    /// Causal multi-head attention with grouped KV heads, scores scaled by <paramref name="scale"/> (0: 1/sqrt(headDim)).
     /// q, output: [batch, seq, heads, headDim]; k, v: [batch, seq, kvHeads, headDim]; keyMask: [batch, seq]
     /// (1 = real token, 0 = padding). Query i sees key j iff j ≤ i, keyMask[j] = 1 and, when
     /// <paramref name="slidingWindow"/> &gt; 0, i − j &lt; slidingWindow (Mistral's window; i and j count padding
     /// too, as transformers does). slidingWindow 0 = no window. A query that sees no key outputs zeros.
     /// </summary>
     void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                         int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow);
+                         int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow, float scale = 0);
 
     /// <summary>
     /// Attention of a pass's new queries over a KV cache (generation). q, output: [batch, newTokens, heads, headDim];
     /// keys, values: [batch, maxLength, kvHeads, headDim] whose first <paramref name="cacheLength"/> slots are filled,
     /// the new tokens' own keys last; keyMask: [batch, maxLength]. Query t sits at slot i = cacheLength − newTokens + t
     /// and sees slot j iff j ≤ i, keyMask[b, j] = 1 and, with a window, i − j &lt; slidingWindow (slots count
-    /// padding, as in <see cref="CausalAttention"/>). Scores scaled by 1/sqrt(headDim); a query that sees no key outputs zeros.
+    /// padding, as in <see cref="CausalAttention"/>). Scores scaled as there; a query that sees no key outputs zeros.
     /// </summary>
     void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
-                         int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow);
+                         int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow,
+                         float scale = 0);
 
     /// <summary>cache[b, start + t, :] = rows[b, t, :] for b &lt; batch, t &lt; count: a pass's keys or values into a KV cache [batch, maxLength, width].</summary>
     void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width);

@@ -49,7 +49,8 @@ public abstract partial class CausalLanguageModel
     /// values first join the cache; with earlier tokens cached, the queries attend over the cache, else (a prefill)
     /// over their own pass, through the whole-sequence kernel.
     /// </summary>
-    private protected void Attend(DecoderPass pass, ActivationBuffers a, int layer, int heads, int kvHeads, int headDim, int window)
+    private protected void Attend(DecoderPass pass, ActivationBuffers a, int layer, int heads, int kvHeads, int headDim, int window,
+                                  float scale = 0)
     {
         if (pass.Cache is { } cache)
         {
@@ -59,10 +60,10 @@ public abstract partial class CausalLanguageModel
             if (start > 0)
             {
                 Backend.CachedAttention(a.Q, cache.Keys(layer), cache.Values(layer), cache.KeyMask, a.Attention,
-                                        pass.Batch, pass.Seq, cache.Length, cache.MaxLength, heads, kvHeads, headDim, window);
+                                        pass.Batch, pass.Seq, cache.Length, cache.MaxLength, heads, kvHeads, headDim, window, scale);
                 return;
             }
         }
-        Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, pass.Batch, pass.Seq, heads, kvHeads, headDim, window);
+        Backend.CausalAttention(a.Q, a.K, a.V, a.Mask, a.Attention, pass.Batch, pass.Seq, heads, kvHeads, headDim, window, scale);
     }
 }

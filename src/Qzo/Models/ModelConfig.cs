@@ -39,8 +39,10 @@ public abstract record ModelConfig
         if (c.Json["architectures"] is JsonArray archs && archs.Count > 0)
         {
             var names = archs.Select(a => a?.GetValue<string>()).ToList();
-            if (!names.Contains(architecture.ClassName))
-                throw new QzoException($"{c.SourceFile}: architecture {string.Join(", ", names)} is not supported for model_type '{modelType}' (supported: {architecture.ClassName})");
+            string className = ArchitectureRegistry.ClassNameFor(architecture, modelType);
+            if (!names.Contains(className))
+                throw new QzoException($"{c.SourceFile}: architecture {string.Join(", ", names)} is not supported for "
+                                       + $"model_type '{modelType}' (supported: {className})");
         }
         return architecture.ParseConfig(c);
     }

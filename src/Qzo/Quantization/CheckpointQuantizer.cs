@@ -15,8 +15,12 @@ namespace Qzo.Quantization;
 /// </summary>
 public static partial class CheckpointQuantizer
 {
-    /// <summary>The Llama layout's (Llama, Mistral, Qwen2) decoder-layer linears, and OPT's.</summary>
-    [GeneratedRegex(@"^model\.(layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)|decoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|fc1|fc2))\.weight$")]
+    /// <summary>
+    /// The Llama layout's (Llama, Mistral, Qwen2) and Gemma 3's decoder-layer linears (also inside a multimodal checkpoint), and OPT's.
+    /// </summary>
+    [GeneratedRegex(@"^(language_model\.)?model\.(language_model\.)?"
+                    + @"(layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)"
+                    + @"|decoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|fc1|fc2))\.weight$")]
     private static partial Regex DecoderLinearWeight();
 
     public static bool IsQuantizable(string tensorName) => DecoderLinearWeight().IsMatch(tensorName);

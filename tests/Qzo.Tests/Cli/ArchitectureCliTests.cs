@@ -17,6 +17,7 @@ public class ArchitectureCliTests
     [InlineData("qwen2", 7, new[] { "--kv-heads", "2", "--tie-embeddings" })]
     [InlineData("mistral", 7, new[] { "--kv-heads", "2", "--sliding-window", "4" })]
     [InlineData("qwen3", 7, new[] { "--kv-heads", "2", "--head-dim", "24", "--tie-embeddings" })]
+    [InlineData("gemma3_text", 7, new[] { "--kv-heads", "1", "--head-dim", "24", "--sliding-window", "4" })]
     public void SynthQuantizeInspectFinetuneEval(string architecture, int linearsPerLayer, string[] extra)
     {
         using var folder = new TempFolder();

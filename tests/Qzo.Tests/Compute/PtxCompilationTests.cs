@@ -20,6 +20,7 @@ public class PtxCompilationTests
     [
         typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
         typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel), typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
+        typeof(ActivationKernels),
     ];
 
     public static IEnumerable<object[]> Kernels() =>

@@ -23,6 +23,7 @@ public class KvCacheGenerationTests(ITestOutputHelper output)
     [InlineData("qwen2")]
     [InlineData("opt")]
     [InlineData("qwen3")]
+    [InlineData("gemma3_text")]
     public void CachedGenerationMatchesTheFullForwardPass(string modelType)
     {
         var architecture = ArchitectureRegistry.Get(modelType);

@@ -24,6 +24,8 @@ public class ArchitectureForwardTests
     [InlineData("opt", true, true)]
     [InlineData("qwen3", false, true)]
     [InlineData("qwen3", true, false)]
+    [InlineData("gemma3_text", false, true)]
+    [InlineData("gemma3_text", true, false)]
     public void ModelMatchesTheReference(string modelType, bool quantized, bool leftPadding)
     {
         var architecture = ArchitectureRegistry.Get(modelType);

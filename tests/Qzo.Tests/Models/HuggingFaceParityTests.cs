@@ -42,8 +42,9 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
 
     [Fact]
     public void EveryArchitectureHasItsOracleFixture() =>
-        Assert.Equal(["mistral-window-gqa-bf16", "opt-postnorm-untied-bf16", "opt-prenorm-project-fp32", "qwen2-bias-tied-fp32",
-                      "qwen3-bias-window-bf16", "qwen3-qknorm-headdim-tied-fp32"], ArchitectureFixtureNames());
+        Assert.Equal(["gemma3-bf16", "gemma3-multimodal-fp32", "gemma3-softcap-fp32", "mistral-window-gqa-bf16", "opt-postnorm-untied-bf16",
+                      "opt-prenorm-project-fp32", "qwen2-bias-tied-fp32", "qwen3-bias-window-bf16", "qwen3-qknorm-headdim-tied-fp32"],
+                     ArchitectureFixtureNames());
 
     [Theory, MemberData(nameof(ArchitectureFixtures))]
     public void ArchitecturesMatchTransformersPaddedEitherSideAndGenerateAlike(string name)

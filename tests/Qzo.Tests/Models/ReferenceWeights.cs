@@ -21,6 +21,7 @@ static class ReferenceModels
     {
         LlamaConfig => new ReferenceLlama(checkpoint, perturb),
         OptConfig => new ReferenceOpt(checkpoint, perturb),
+        Qzo.Models.Architectures.Gemma3.Gemma3Config => new ReferenceGemma3(checkpoint, perturb),
         _ => throw new NotSupportedException(checkpoint.Config.Architecture.Name),
     };
 

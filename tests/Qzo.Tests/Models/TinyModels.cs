@@ -62,7 +62,7 @@ static class TinyModels
 
     /// <summary>
     /// A dense model of another architecture: Mistral (window 4, GQA), Qwen2 (q/k/v biases, tied), OPT (tied, project_in/out) or
-    /// Qwen3 (q/k norms, head_dim 24, tied).
+    /// Qwen3 (q/k norms, head_dim 24, tied) or Gemma 3 (head_dim 24, window 4 on the local layers, untied).
     /// </summary>
     public static string Dense(TempFolder folder, IArchitecture architecture, string name, Func<SynthOptions, SynthOptions>? adjust = null)
     {
@@ -71,8 +71,9 @@ static class TinyModels
         {
             Architecture = architecture, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 96, Vocab = 320, Seed = 11, MaxPositions = 64,
             KvHeads = architecture == ArchitectureRegistry.Opt ? null : 2,
-            SlidingWindow = architecture == ArchitectureRegistry.Mistral ? 4 : null,
-            HeadDim = architecture == ArchitectureRegistry.Qwen3 ? 24 : null, // an explicit head_dim ≠ hidden / heads
+            SlidingWindow = architecture == ArchitectureRegistry.Mistral || architecture == ArchitectureRegistry.Gemma3 ? 4 : null,
+            // an explicit head_dim ≠ hidden / heads
+            HeadDim = architecture == ArchitectureRegistry.Qwen3 || architecture == ArchitectureRegistry.Gemma3 ? 24 : null,
             TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt || architecture == ArchitectureRegistry.Qwen3,
             WordEmbedDim = architecture == ArchitectureRegistry.Opt ? 48 : null,
         };

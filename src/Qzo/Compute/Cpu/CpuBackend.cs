@@ -95,11 +95,13 @@ public sealed partial class CpuBackend : IBackend
     }
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow) =>
-        CachedAttention(q, k, v, keyMask, output, batch, seq, seq, seq, heads, kvHeads, headDim, slidingWindow); // a cache holding just these tokens
+                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow, float scale = 0) =>
+        // a cache holding just these tokens
+        CachedAttention(q, k, v, keyMask, output, batch, seq, seq, seq, heads, kvHeads, headDim, slidingWindow, scale);
 
     public void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow)
+                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim,
+                                int slidingWindow, float scale = 0)
     {
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
         if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
@@ -107,7 +109,7 @@ public sealed partial class CpuBackend : IBackend
             throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
         var qt = Cpu(q); var kt = Cpu(keys); var vt = Cpu(values); var mt = Cpu(keyMask); var ot = Cpu(output);
         int group = heads / kvHeads, firstSlot = cacheLength - newTokens;
-        float scale = 1.0f / MathF.Sqrt(headDim);
+        if (scale == 0) scale = 1.0f / MathF.Sqrt(headDim);
         Parallel.For(0, batch * heads, bh =>
         {
             int b = bh / heads, h = bh % heads, kvh = h / group;

@@ -216,7 +216,7 @@ public sealed partial class CudaBackend : IBackend
     });
 
     public void CausalAttention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow)
+                                int batch, int seq, int heads, int kvHeads, int headDim, int slidingWindow, float scale = 0)
     {
         Timed("attention", () =>
         {
@@ -226,10 +226,11 @@ public sealed partial class CudaBackend : IBackend
             if (_flash is not null && _flash.Supports(headDim, batch, heads))
             {
                 _flash.Launch(Ilgpu(q).Pointer, Ilgpu(k).Pointer, Ilgpu(v).Pointer, Ilgpu(keyMask).Pointer, Ilgpu(output).Pointer,
-                              batch, seq, heads, kvHeads, headDim, slidingWindow, _stream);
+                              batch, seq, heads, kvHeads, headDim, slidingWindow, scale, _stream);
                 return;
             }
-            var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim), slidingWindow);
+            var shape = new AttentionKernel.Shape(batch, seq, heads, kvHeads, headDim, scale == 0 ? 1.0f / MathF.Sqrt(headDim) : scale,
+                                                  slidingWindow);
             if (headDim <= WarpAttentionKernel.MaxHeadDim)
             {
                 // On ILGPU's CPU accelerator every warp shuffle is a rendezvous of 32 threads: small groups and tiles there.
@@ -246,7 +247,8 @@ public sealed partial class CudaBackend : IBackend
     }
 
     public void CachedAttention(DeviceTensor q, DeviceTensor keys, DeviceTensor values, DeviceTensor keyMask, DeviceTensor output,
-                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow)
+                                int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim,
+                                int slidingWindow, float scale = 0)
     {
         Timed("cached-attention", () =>
         {
@@ -256,7 +258,8 @@ public sealed partial class CudaBackend : IBackend
                 throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
             if (headDim > KvCacheKernels.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the cached attention kernel's limit of {KvCacheKernels.MaxHeadDim}");
             if (batch == 0 || newTokens == 0) return;
-            var shape = new KvCacheKernels.Shape(newTokens, cacheLength, maxLength, heads, kvHeads, headDim, 1.0f / MathF.Sqrt(headDim), slidingWindow);
+            var shape = new KvCacheKernels.Shape(newTokens, cacheLength, maxLength, heads, kvHeads, headDim,
+                                                 scale == 0 ? 1.0f / MathF.Sqrt(headDim) : scale, slidingWindow);
             // On ILGPU's CPU accelerator each thread is simulated: the fewest threads head_dim allows.
             int threads = KvCacheKernels.GroupSize(headDim, IsCuda ? KvCacheKernels.KeyTile : 32);
             _kernels.CachedAttention(new KernelConfig(batch * heads * newTokens, threads), V16(q), V16(keys), V16(values), VI(keyMask), V16(output), shape);

@@ -1,3 +1,4 @@
+using Qzo.Models.Architectures.Gemma3;
 using Qzo.Models.Architectures.Llama;
 using Qzo.Models.Architectures.Mistral;
 using Qzo.Models.Architectures.Opt;
@@ -16,6 +17,7 @@ public static class ArchitectureRegistry
     public static IArchitecture Qwen2 { get; } = Register(new Qwen2Architecture());
     public static IArchitecture Opt { get; } = Register(new OptArchitecture());
     public static IArchitecture Qwen3 { get; } = Register(new Qwen3Architecture());
+    public static IArchitecture Gemma3 { get; } = Register(new Gemma3Architecture());
 
     static IArchitecture Register(IArchitecture architecture)
     {
@@ -30,15 +32,22 @@ public static class ArchitectureRegistry
     /// <summary>The families' names for help texts: "Llama, Mistral, Qwen2 or OPT".</summary>
     public static string Names => string.Join(", ", All.SkipLast(1).Select(a => a.Name)) + " or " + All[^1].Name;
 
-    public static IArchitecture? FromModelType(string modelType) => All.FirstOrDefault(a => a.ModelType == modelType);
+    public static IArchitecture? FromModelType(string modelType) =>
+        All.FirstOrDefault(a => a.ModelType == modelType || a.Aliases.Any(alias => alias.ModelType == modelType));
+
+    /// <summary>The transformers class config.json must name for <paramref name="modelType"/> of <paramref name="architecture"/>.</summary>
+    public static string ClassNameFor(IArchitecture architecture, string modelType) =>
+        architecture.ModelType == modelType ? architecture.ClassName
+            : architecture.Aliases.First(alias => alias.ModelType == modelType).ClassName;
 
     /// <summary>The family of a model_type, e.g. "opt"; throws for one that is not registered.</summary>
     public static IArchitecture Get(string modelType) => FromModelType(modelType)
         ?? throw new QzoException($"model_type '{modelType}' is not supported (supported: {SupportedModelTypes})");
 
-    /// <summary>For command-line options: the model_type or the class name, any case.</summary>
+    /// <summary>For command-line options: the model_type (or an alias's) or the class name, any case.</summary>
     public static IArchitecture Parse(string text, string option) =>
         All.FirstOrDefault(a => string.Equals(a.ModelType, text, StringComparison.OrdinalIgnoreCase)
-                             || string.Equals(a.ClassName, text, StringComparison.OrdinalIgnoreCase))
+                             || string.Equals(a.ClassName, text, StringComparison.OrdinalIgnoreCase)
+                             || a.Aliases.Any(alias => string.Equals(alias.ModelType, text, StringComparison.OrdinalIgnoreCase)))
         ?? throw new QzoException($"{option} '{text}' is not supported (supported: {SupportedModelTypes})");
 }

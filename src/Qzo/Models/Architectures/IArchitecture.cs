@@ -18,6 +18,9 @@ public interface IArchitecture
     /// <summary>The transformers class config.json's `architectures` names, e.g. LlamaForCausalLM.</summary>
     string ClassName { get; }
 
+    /// <summary>Other (model_type, class) pairs whose checkpoints hold this family, e.g. a multimodal model's language model.</summary>
+    IReadOnlyList<(string ModelType, string ClassName)> Aliases => [];
+
     /// <summary>The config.json keys of this family, validated (model_type and architectures are already checked).</summary>
     internal ModelConfig ParseConfig(JsonConfigReader config);
 

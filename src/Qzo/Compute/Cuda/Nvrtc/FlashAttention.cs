@@ -32,9 +32,9 @@ sealed unsafe class FlashAttention : IDisposable
     public bool Supports(int headDim, int batch, int heads) => HeadDims.Contains(headDim) && (long)batch * heads <= 65535;
 
     public void Launch(IntPtr q, IntPtr k, IntPtr v, IntPtr keyMask, IntPtr output,
-                       int batch, int seq, int heads, int kvHeads, int headDim, int window, IntPtr stream)
+                       int batch, int seq, int heads, int kvHeads, int headDim, int window, float scale, IntPtr stream)
     {
-        float scaleLog2 = (float)(1.4426950408889634 / Math.Sqrt(headDim));
+        float scaleLog2 = (float)(scale == 0 ? 1.4426950408889634 / Math.Sqrt(headDim) : 1.4426950408889634 * scale); // 0: 1/√headDim
         void** parameters = stackalloc void*[10];
         parameters[0] = &q; parameters[1] = &k; parameters[2] = &v; parameters[3] = &keyMask; parameters[4] = &output;
         parameters[5] = &seq; parameters[6] = &heads; parameters[7] = &kvHeads; parameters[8] = &scaleLog2; parameters[9] = &window;
