@@ -90,7 +90,8 @@ internal static class TokenizerClasses
         new SplitPreTokenizer(new OnigRegex(" ", "GemmaTokenizer"), SplitBehavior.MergedWithPrevious, invert: false);
 
     /// <summary>GemmaTokenizer: "▁" → " ", byte fallback, fuse; no leading space is stripped (none was added).</summary>
-    public static IDecoder GemmaDecoder() => new SequenceDecoder([new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder()]);
+    public static IDecoder GemmaDecoder() =>
+        new SequenceDecoder([new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder()]);
 
     static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 

@@ -95,7 +95,8 @@ internal static class TokenizerLoader
                 spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
                 break;
             case TokenizerClassKind.Gemma:
-                (normalizer, preTokenizer, decoder) = (TokenizerClasses.GemmaNormalizer(), TokenizerClasses.GemmaPreTokenizer(), TokenizerClasses.GemmaDecoder());
+                normalizer = TokenizerClasses.GemmaNormalizer();
+                (preTokenizer, decoder) = (TokenizerClasses.GemmaPreTokenizer(), TokenizerClasses.GemmaDecoder());
                 spec = TokenizerClasses.GemmaModel(spec.Vocab, spec.Merges, config);
                 break;
             default:

@@ -71,4 +71,31 @@ public class Gemma3TokenizerTests
         Assert.Equal(bytes, t.Encode(text, addSpecialTokens: false));
         Assert.Equal(text, t.Decode(bytes));
     }
+
+    [Fact]
+    public void GemmaTokenizerBuildsItsOwnPipelineOverTheFilesVocabulary()
+    {
+        // A tokenizer.json with no normalizer, pre-tokenizer or decoder, under GemmaTokenizer's name: transformers 5's
+        // class still replaces spaces with "▁" (adding none in front), falls back to bytes and decodes "▁" as a space.
+        var vocab = new Dictionary<string, int> { ["<pad>"] = 0, ["<eos>"] = 1, ["<bos>"] = 2, ["<unk>"] = 3 };
+        for (int b = 0; b < 256; b++) vocab[$"<0x{b:X2}>"] = vocab.Count;
+        foreach (var piece in new[] { "\u2581", "a", "b", "\u2581a", "\u2581b", "ab" }) vocab[piece] = vocab.Count;
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["model"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "BPE", ["unk_token"] = null, ["byte_fallback"] = false,
+                ["vocab"] = new System.Text.Json.Nodes.JsonObject(vocab.Select(kv =>
+                    KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)kv.Value))),
+                ["merges"] = new System.Text.Json.Nodes.JsonArray("\u2581 a", "\u2581 b", "a b"),
+            },
+        }.ToJsonString();
+        var t = Tokenizer.FromJson(json, """{"tokenizer_class": "GemmaTokenizer"}""");
+        int Id(string piece) => vocab[piece];
+        Assert.Equal([Id("ab"), Id("\u2581b"), Id("\u2581a")], t.Encode("ab b a", addSpecialTokens: false));
+        Assert.Equal([Id("\u2581a")], t.Encode(" a", addSpecialTokens: false));
+        Assert.Equal([Id("a"), Id("<0xC3>"), Id("<0xA9>")], t.Encode("a\u00e9", addSpecialTokens: false));
+        Assert.Equal(" ab b a\u00e9", t.Decode([Id("\u2581"), Id("ab"), Id("\u2581b"), Id("\u2581a"), Id("<0xC3>"), Id("<0xA9>")]));
+        Assert.Equal(((int?)2, (int?)1, (int?)3), (t.BosId, t.EosId, t.UnkId));
+    }
 }
