@@ -15,15 +15,22 @@ Folders written (each with expected.jsonl.gz and reference.json):
   spm-llama/          tokenizer.model + config                 a sentencepiece BPE model (only if sentencepiece imports)
 and probes, the same files under other settings (build_probes says what each settles): llama2-class-flags/,
 llama2-model-config/, llama3-as-llama-class/, spm-llama-defaults/, spm-llama-scores/.
+Real vocabularies, read from the npm fixtures in the repository (tests/tokenizer-fixtures/make-*-fixture.mjs), whose
+output folders hold only expected.jsonl.gz and reference.json (the tokenizer files stay in the fixture they came from):
+  gemma3/   tests/fixtures/gemma3-tokenizer/   Gemma 3's tokenizer.json (GemmaTokenizer, 262k pieces, byte fallback)
+  qwen3/    tests/fixtures/qwen3-tokenizer/    Qwen3's tokenizer.json (Qwen2Tokenizer)
+Their lines also hold "decoded": AutoTokenizer's decode(ids_no_special) (special tokens kept).
 
 expected.jsonl.gz (gzip): one {"text", "ids", "ids_no_special"[, "library_ids"]} per line (UTF-8); "ids" / "ids_no_special" are
 AutoTokenizer's encode(text) / encode(text, add_special_tokens=False); "library_ids", present only where it differs
 from "ids", is the raw library's encode (tokenizers: add_special_tokens=True; sentencepiece: BOS + encode_as_ids).
-Qzo's test tests/Qzo.Tests/Text/HfTokenizerOracleTests.cs reads every folder under tests/fixtures/hf-tokenizers/.
+Qzo's test tests/Qzo.Tests/Text/HfTokenizerOracleTests.cs reads every folder under tests/fixtures/hf-tokenizers/
+(HfRealVocabularyOracleTests.cs the real vocabularies').
 
 Run on the device (needs tokenizers, transformers; sentencepiece optional), under 2 minutes, ~4 MB of output:
-    python3 tests/oracle/tokenizers_reference.py "$OUT/hf-tokenizers"
-then copy the folder to tests/fixtures/hf-tokenizers/ in the repository.
+    python3 tests/oracle/tokenizers_reference.py "$OUT/hf-tokenizers" [folder ...]
+then copy the folder to tests/fixtures/hf-tokenizers/ in the repository. Naming folders (e.g. gemma3 qwen3) writes
+only those.
 Not part of Qzo: nothing in the product needs Python.
 """
 import gzip
@@ -31,6 +38,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -384,20 +392,50 @@ def build_probes(out, folders):
 # Reference ids
 # ---------------------------------------------------------------------------------------------------------------------
 
+REAL_VOCABULARIES = {  # output folder: (fixture folder, special tokens to mix into the strings)
+    "gemma3": ("gemma3-tokenizer", ["<bos>", "<eos>", "<pad>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>",
+                                    "<start_of_image>", "<image_soft_token>"]),
+    "qwen3": ("qwen3-tokenizer", ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<tool_call>"]),
+}
+
+
+def build_real_vocabularies(out, names):
+    """The npm fixtures' own files, unpacked (*.gz) into a folder beside the output; returns {name: (lib, specials, source)}."""
+    from tokenizers import Tokenizer
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    built = {}
+    for name in names:
+        fixture, specials = REAL_VOCABULARIES[name]
+        source = os.path.join(out, "sources", fixture)  # deleted at the end: not part of the fixture
+        os.makedirs(source, exist_ok=True)
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        for f in os.listdir(os.path.join(fixtures, fixture)):
+            if f == "expected.jsonl":
+                continue
+            opener = gzip.open if f.endswith(".gz") else open
+            with opener(os.path.join(fixtures, fixture, f), "rb") as src, open(os.path.join(source, f.removesuffix(".gz")), "wb") as dst:
+                dst.write(src.read())
+        built[name] = (Tokenizer.from_file(os.path.join(source, "tokenizer.json")), specials, source)
+    return built
+
+
 def library_ids(lib, text):
     if hasattr(lib, "encode_as_ids"):  # sentencepiece: BOS as the config asks
         return [lib.bos_id()] + lib.encode_as_ids(text)
     return lib.encode(text, add_special_tokens=True).ids
 
 
-def record(folder, lib, specials, strings, versions):
+def record(folder, lib, specials, strings, versions, source=None):
+    """source: the tokenizer folder when it is not the output folder (the real vocabularies); their lines also get "decoded"."""
     import transformers
-    auto = transformers.AutoTokenizer.from_pretrained(folder)
+    auto = transformers.AutoTokenizer.from_pretrained(source or folder)
     lines, differ = [], 0
     for text in strings:
         ids = auto.encode(text)
         no_special = auto.encode(text, add_special_tokens=False)
         line = {"text": text, "ids": ids, "ids_no_special": no_special}
+        if source is not None:
+            line["decoded"] = auto.decode(no_special)
         lib_ids = library_ids(lib, text)
         if lib_ids != ids:  # kept only where it differs, to keep the files small
             differ += 1
@@ -415,9 +453,9 @@ def record(folder, lib, specials, strings, versions):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
-    out = sys.argv[1]
+    out, only = sys.argv[1], set(sys.argv[2:])
     os.makedirs(out, exist_ok=True)
     start = time.time()
     import tokenizers
@@ -430,29 +468,35 @@ def main():
         pass
     print(f"versions: {versions}")
 
-    corpus = make_corpus(random.Random(SEED), 12000)
-    corpus += [s.replace("\n", " ") for s in make_strings(random.Random(SEED + 1), [])[:500]]  # some rare characters
+    unknown = only - REAL_VOCABULARIES.keys()
+    if unknown:
+        sys.exit(f"only the real vocabularies can be named ({', '.join(REAL_VOCABULARIES)}), not {', '.join(sorted(unknown))}")
     failures = []
-    folders = {}
-    for build in (build_gpt2, build_opt, build_llama3, build_qwen2, build_llama2, build_sentencepiece):
-        try:
-            folders.update(build(out, corpus))
-        except Exception as e:  # keep going: one broken builder must not hide the others' results
-            failures.append(f"{build.__name__}: {type(e).__name__}: {e}")
-            print(f"FAILED {failures[-1]}")
+    folders = {}  # name: (library object, specials, tokenizer folder when it is not the output folder)
+    if not only:
+        corpus = make_corpus(random.Random(SEED), 12000)
+        corpus += [s.replace("\n", " ") for s in make_strings(random.Random(SEED + 1), [])[:500]]  # some rare characters
+        for build in (build_gpt2, build_opt, build_llama3, build_qwen2, build_llama2, build_sentencepiece, build_probes):
+            try:
+                built = build_probes(out, folders) if build is build_probes else build(out, corpus)
+                folders.update({name: (lib, specials, None) for name, (lib, specials) in built.items()})
+            except Exception as e:  # keep going: one broken builder must not hide the others' results
+                failures.append(f"{build.__name__}: {type(e).__name__}: {e}")
+                print(f"FAILED {failures[-1]}")
     try:
-        folders.update(build_probes(out, folders))
+        folders.update(build_real_vocabularies(out, sorted(only or REAL_VOCABULARIES)))
     except Exception as e:
-        failures.append(f"build_probes: {type(e).__name__}: {e}")
+        failures.append(f"build_real_vocabularies: {type(e).__name__}: {e}")
         print(f"FAILED {failures[-1]}")
-    for name, (lib, specials) in folders.items():
+    for name, (lib, specials, source) in folders.items():
         strings = make_strings(random.Random(f"{SEED}:{name}"), specials)
         try:
-            cls, differ = record(os.path.join(out, name), lib, specials, strings, versions)
+            cls, differ = record(os.path.join(out, name), lib, specials, strings, versions, source)
             print(f"{name}: {len(strings)} strings, AutoTokenizer class {cls}, library ids differ on {differ}")
         except Exception as e:
             failures.append(f"{name}: {type(e).__name__}: {e}")
             print(f"FAILED {failures[-1]}")
+    shutil.rmtree(os.path.join(out, "sources"), ignore_errors=True)
     size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(out) for f in fs)
     print(f"wrote {out}: {size / 1e6:.1f} MB in {time.time() - start:.0f} s")
     if failures:

@@ -8,6 +8,7 @@ internal enum TokenizerClassKind
     Llama,
     Gpt2,
     Qwen2,
+    Gemma,
 }
 
 /// <summary>
@@ -29,6 +30,7 @@ internal static class TokenizerClasses
             "LlamaTokenizer" => TokenizerClassKind.Llama,
             "GPT2Tokenizer" => TokenizerClassKind.Gpt2,
             "Qwen2Tokenizer" => TokenizerClassKind.Qwen2,
+            "GemmaTokenizer" => TokenizerClassKind.Gemma,
             _ => TokenizerClassKind.Backend,
         };
     }
@@ -72,12 +74,34 @@ internal static class TokenizerClasses
         new SequencePreTokenizer([new SplitPreTokenizer(new OnigRegex(VocabAndMergesImporter.Qwen2Pattern, "Qwen2Tokenizer"), SplitBehavior.Isolated, false),
             new ByteLevelPreTokenizer(config?.AddPrefixSpace ?? false, useRegex: false)]);
 
+    /// <summary>GemmaTokenizer: BPE(fuse_unk, byte_fallback) whose unk token is the config's (default "&lt;unk&gt;").</summary>
+    public static BpeSpec GemmaModel(Dictionary<string, int> vocab, IReadOnlyList<(string, string)> merges, TokenizerConfig? config) =>
+        new(vocab, merges, UnkToken: NonEmpty(config?.UnkToken) ?? "<unk>", FuseUnk: true, ByteFallback: true, IgnoreMerges: false,
+            ContinuingSubwordPrefix: null, EndOfWordSuffix: null);
+
+    /// <summary>GemmaTokenizer: every " " becomes "▁"; no "▁" is prepended (unlike Llama's Metaspace).</summary>
+    public static INormalizer GemmaNormalizer() => new ReplaceNormalizer(" ", Space);
+
+    /// <summary>
+    /// GemmaTokenizer: Split(" ", merged_with_previous). It runs on the normalized text, which holds no " " any more, so
+    /// each pre-token is the whole text between added tokens; it is built anyway so the pipeline reads as transformers'.
+    /// </summary>
+    public static IPreTokenizer GemmaPreTokenizer() =>
+        new SplitPreTokenizer(new OnigRegex(" ", "GemmaTokenizer"), SplitBehavior.MergedWithPrevious, invert: false);
+
+    /// <summary>GemmaTokenizer: "▁" → " ", byte fallback, fuse; no leading space is stripped (none was added).</summary>
+    public static IDecoder GemmaDecoder() =>
+        new SequenceDecoder([new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder()]);
+
+    static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
     /// <summary>The special token names a class falls back to when tokenizer_config.json does not name them.</summary>
     public static (string? Unk, string? Bos, string? Eos, string? Pad) DefaultSpecialTokens(TokenizerClassKind kind) => kind switch
     {
         TokenizerClassKind.Llama => ("<unk>", "<s>", "</s>", null),
         TokenizerClassKind.Gpt2 => ("<|endoftext|>", "<|endoftext|>", "<|endoftext|>", null),
         TokenizerClassKind.Qwen2 => ("<|endoftext|>", null, "<|endoftext|>", "<|endoftext|>"),
+        TokenizerClassKind.Gemma => ("<unk>", "<bos>", "<eos>", "<pad>"),
         _ => (null, null, null, null),
     };
 

@@ -94,6 +94,11 @@ internal static class TokenizerLoader
                 (normalizer, preTokenizer, decoder) = (TokenizerClasses.Qwen2Normalizer(), TokenizerClasses.Qwen2PreTokenizer(config), new ByteLevelDecoder());
                 spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
                 break;
+            case TokenizerClassKind.Gemma:
+                normalizer = TokenizerClasses.GemmaNormalizer();
+                (preTokenizer, decoder) = (TokenizerClasses.GemmaPreTokenizer(), TokenizerClasses.GemmaDecoder());
+                spec = TokenizerClasses.GemmaModel(spec.Vocab, spec.Merges, config);
+                break;
             default:
                 normalizer = Normalizers.Parse(root.Optional("normalizer"));
                 preTokenizer = PreTokenizers.Parse(root.Optional("pre_tokenizer"));
