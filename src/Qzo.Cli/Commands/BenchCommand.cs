@@ -18,19 +18,27 @@ static class BenchCommand
 {
     public static Command Create()
     {
-        var shape = new Option<string>("--shape") { Description = $"Model shape: {string.Join(", ", ModelShapes.All.Keys)}", DefaultValueFactory = _ => "tiny" };
+        var shape = new Option<string>("--shape") { Description = $"Model shape: {string.Join(", ", ModelShapes.All.Keys)}",
+            DefaultValueFactory = _ => "tiny" };
         var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 }.Positive();
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.AtLeast(2);
         var bits = new Option<int>("--bits") { Description = "GPTQ bits", DefaultValueFactory = _ => 4 }.OneOf(2, 3, 4, 8);
         var groupSize = new Option<int>("--group-size") { Description = "GPTQ group size", DefaultValueFactory = _ => 128 }.GroupSize();
-        var format = new Option<string>("--format") { Description = "Quantized format of the linears: gptq (--bits, --group-size), aqlm-1x16, aqlm-2x8, nf4", DefaultValueFactory = _ => "gptq" };
-        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 5 }.Positive();
+        var format = new Option<string>("--format")
+            { Description = "Quantized format of the linears: gptq (--bits, --group-size), aqlm-1x16, aqlm-2x8, nf4",
+            DefaultValueFactory = _ => "gptq" };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported)",
+            DefaultValueFactory = _ => 5 }.Positive();
         var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 2 }.NonNegative();
-        var peak = new Option<double?>("--peak-tflops") { Description = "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" }.Positive();
+        var peak = new Option<double?>("--peak-tflops")
+            { Description =
+            "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" }.Positive();
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object" };
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
-        var command = new Command("bench", "Time a forward pass and a QZO step on a synthesized quantized model (GPTQ, AQLM or NF4) of a named shape; report TFLOP/s and memory")
+        var command = new Command("bench",
+            "Time a forward pass and a QZO step on a synthesized quantized model (GPTQ, AQLM or NF4) of a named shape; report TFLOP/s " +
+            "and memory")
         {
             shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device, force,
         };
@@ -53,7 +61,8 @@ static class BenchCommand
             load.Stop();
 
             var random = new Random(2);
-            var sequences = Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, t).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
+            var sequences = Enumerable.Range(0, b)
+                .Select(_ => Enumerable.Range(0, t).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
             var tokens = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
             var stepper = new ZoStepper(new ParameterTrainableSet(backend, model.Trainable),
                                         new ZoOptions { LearningRate = 1e-7f, Epsilon = 1e-3f, Seed = 3 });
@@ -85,7 +94,8 @@ static class BenchCommand
             var peakBytes = backend.Memory.PeakBreakdown();
             var driver = (backend as CudaBackend)?.DriverMemory();
 
-            var table = new Table().AddColumns("measure", "value").Title($"{r.GetValue(shape)}, {Markup.Escape(synthetic.Description)}, batch {b} × {t}, {Markup.Escape(backend.Name)}");
+            var table = new Table().AddColumns("measure", "value")
+                .Title($"{r.GetValue(shape)}, {Markup.Escape(synthetic.Description)}, batch {b} × {t}, {Markup.Escape(backend.Name)}");
             table.AddRow("forward (loss)", $"{forward * 1e3:F1} ms");
             table.AddRow("QZO step (2 forwards + update)", $"{stepSeconds * 1e3:F1} ms");
             table.AddRow("tokens/s (training)", $"{b * t / stepSeconds:N0}");
@@ -99,7 +109,8 @@ static class BenchCommand
             MemoryTable.Print(backend);
             if (backend is CudaBackend { Profile: { Count: > 0 } profile })
             {
-                var ops = new Table().AddColumns("operation (QZO_PROFILE=1)", "calls", "seconds", "share").Title("where the time went (timed QZO steps, each operation synchronized)");
+                var ops = new Table().AddColumns("operation (QZO_PROFILE=1)", "calls", "seconds", "share")
+                    .Title("where the time went (timed QZO steps, each operation synchronized)");
                 double profiled = profile.Values.Sum(v => v.Seconds);
                 foreach (var (name, (calls, seconds)) in profile.OrderByDescending(kv => kv.Value.Seconds))
                     ops.AddRow(name, calls.ToString(), $"{seconds:F3}", $"{seconds / profiled:P1}");
@@ -110,7 +121,8 @@ static class BenchCommand
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
                     ["shape"] = r.GetValue(shape), ["format"] = synthetic.Description,
-                    ["bits"] = synthetic is SyntheticFormat.Gptq g ? g.Bits : null, ["group_size"] = synthetic is SyntheticFormat.Gptq gs ? gs.GroupSize : null, ["batch"] = b, ["seq"] = t,
+                    ["bits"] = synthetic is SyntheticFormat.Gptq g ? g.Bits : null,
+                        ["group_size"] = synthetic is SyntheticFormat.Gptq gs ? gs.GroupSize : null, ["batch"] = b, ["seq"] = t,
                     ["device"] = backend.Name, ["forward_s"] = forward, ["step_s"] = stepSeconds, ["tokens_per_s"] = b * t / stepSeconds,
                     ["forward_flops"] = flops, ["tflops"] = tflops, ["peak_tflops"] = peakTflops,
                     ["weight_bytes"] = weightBytes,
@@ -123,7 +135,8 @@ static class BenchCommand
         return command;
     }
 
-    static JsonObject ToJson(IReadOnlyDictionary<string, long> bytes) => new(bytes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+    static JsonObject ToJson(IReadOnlyDictionary<string, long> bytes) =>
+        new(bytes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
 
     static double? DefaultPeak(IBackend backend) =>
         backend.Name.Contains("H100") ? 989.4 : backend.Name.Contains("H200") ? 989.4 : null;

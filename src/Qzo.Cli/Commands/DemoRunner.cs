@@ -41,7 +41,8 @@ public static class DemoRunner
         public string Device { get; init; } = "cpu";
     }
 
-    public sealed record Outcome(double TeacherLoss, double Before, double AfterQzo, double? AfterControl, double Seconds, double QzoTrainSeconds);
+    public sealed record Outcome(double TeacherLoss, double Before, double AfterQzo, double? AfterControl, double Seconds,
+        double QzoTrainSeconds);
 
     public static Outcome Run(Settings s)
     {
@@ -69,7 +70,8 @@ public static class DemoRunner
         Say(s, $"2. student: the teacher quantized to GPTQ {s.Bits}-bit, group {s.GroupSize}, symmetric, by RTN");
 
         double teacherLoss = MakeData(teacher, data, s);
-        Say(s, $"3. data: {s.TrainSequences} training, {s.ValidationSequences} validation and {s.TestSequences} held-out test sequences of {s.SequenceLength} tokens sampled from the teacher");
+        Say(s, $"3. data: {s.TrainSequences} training, {s.ValidationSequences} validation and {s.TestSequences} held-out test sequences " +
+            $"of {s.SequenceLength} tokens sampled from the teacher");
 
         double before = Evaluate(student, Path.Combine(data, "test.jsonl"), s);
         var qzo = Finetune(student, Path.Combine(work, "student-qzo"), data, s, control: false);
@@ -116,8 +118,10 @@ public static class DemoRunner
         };
         Say(s, control
             ? "5. [bold]control[/]: the same run, the same z and the same |η·d'|, but each step's sign drawn at random"
-            : $"4. [bold]QZO[/]: {s.Steps} steps of batch {s.BatchSize}, lr {s.LearningRate:G3}, ε {s.Epsilon:G3}, DDC C=100 (the student's scales only)");
-        var request = new FinetuneJob.Request(student, Path.Combine(data, "train.jsonl"), Path.Combine(data, "validation.jsonl"), output, options,
+            : $"4. [bold]QZO[/]: {s.Steps} steps of batch {s.BatchSize}, lr {s.LearningRate:G3}, ε {s.Epsilon:G3}, DDC C=100 (the " +
+                "student's scales only)");
+        var request = new FinetuneJob.Request(student, Path.Combine(data, "train.jsonl"), Path.Combine(data, "validation.jsonl"), output,
+            options,
             s.SequenceLength, null, null, KeepBest: false, Force: true, Quiet: s.Quiet); // both runs end after the same number of updates
         using var backend = CommonOptions.CreateBackend(s.Device);
         return FinetuneJob.Run(request, backend);
@@ -135,19 +139,24 @@ public static class DemoRunner
     {
         double gap = o.Before - o.TeacherLoss;
         string Recovered(double after) => gap > 0 ? $"{(o.Before - after) / gap:P1}" : "-";
-        var table = new Table().Title("held-out test loss (nats/token, teacher samples)").AddColumns("model", "loss", "perplexity", "gap to teacher recovered");
+        var table = new Table().Title("held-out test loss (nats/token, teacher samples)").AddColumns("model", "loss", "perplexity",
+            "gap to teacher recovered");
         table.AddRow("teacher (bf16, the target)", $"{o.TeacherLoss:F4}", $"{Math.Exp(o.TeacherLoss):F3}", "");
         table.AddRow($"student before (GPTQ {s.Bits}-bit RTN)", $"{o.Before:F4}", $"{Math.Exp(o.Before):F3}", "0%");
-        table.AddRow("[bold]student after QZO[/]", $"[bold]{o.AfterQzo:F4}[/]", $"{Math.Exp(o.AfterQzo):F3}", $"[bold]{Recovered(o.AfterQzo)}[/]");
+        table.AddRow("[bold]student after QZO[/]", $"[bold]{o.AfterQzo:F4}[/]", $"{Math.Exp(o.AfterQzo):F3}",
+            $"[bold]{Recovered(o.AfterQzo)}[/]");
         if (o.AfterControl is double c) table.AddRow("student after random-sign control", $"{c:F4}", $"{Math.Exp(c):F3}", Recovered(c));
         AnsiConsole.Write(table);
         string verdict = o.AfterControl is double control
             ? o.AfterQzo < control && o.AfterQzo < o.Before
-                ? $"[green]QZO lowered the held-out loss by {o.Before - o.AfterQzo:F4} nats/token; the random-sign control {(control > o.Before ? "raised" : "lowered")} it by {Math.Abs(control - o.Before):F4}.[/]"
+                ? $"[green]QZO lowered the held-out loss by {o.Before - o.AfterQzo:F4} nats/token; the random-sign control " +
+                    $"{(control > o.Before ? "raised" : "lowered")} it by {Math.Abs(control - o.Before):F4}.[/]"
                 : "[red]QZO did not beat the control on this run.[/]"
             : $"QZO changed the held-out loss by {o.AfterQzo - o.Before:+0.0000;-0.0000} nats/token.";
         AnsiConsole.MarkupLine(verdict);
-        AnsiConsole.MarkupLine($"QZO: {s.Steps} steps in {o.QzoTrainSeconds:F1} s ({o.QzoTrainSeconds / s.Steps * 1000:F0} ms/step incl. evaluations); whole demo {o.Seconds:F1} s.");
+        AnsiConsole.MarkupLine(
+            $"QZO: {s.Steps} steps in {o.QzoTrainSeconds:F1} s ({o.QzoTrainSeconds / s.Steps * 1000:F0} ms/step incl. evaluations); " +
+            $"whole demo {o.Seconds:F1} s.");
     }
 
     static T Progress<T>(Settings s, string what, Func<Action<double, string?>, T> work) =>

@@ -17,22 +17,29 @@ static class EvalCommand
         var maxLength = CommonOptions.MaxLength();
         var json = new Option<string?>("--json") { Description = "Write the metrics to this JSON file" };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N examples (JSONL data)" }.Positive();
-        var shots = new Option<int>("--shots") { Description = "With --task: in-context demonstrations, the first K examples of the train sample (0: zero-shot)", DefaultValueFactory = _ => 0 }.NonNegative();
-        var split = new Option<string>("--split") { Description = "With --task: which sample to score: test (from the validation split under mezo sampling), dev or train", DefaultValueFactory = _ => "test" };
+        var shots = new Option<int>("--shots")
+            { Description = "With --task: in-context demonstrations, the first K examples of the train sample (0: zero-shot)",
+            DefaultValueFactory = _ => 0 }.NonNegative();
+        var split = new Option<string>("--split")
+            { Description = "With --task: which sample to score: test (from the validation split under mezo sampling), dev or train",
+            DefaultValueFactory = _ => "test" };
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
         var task = new TaskOptions();
         task.Data.Description = "Examples to score: a JSONL file, or with --task the dataset folder (Hub Parquet files or JSONL exports)";
-        var command = new Command("eval", "Score a checkpoint: on a task (--task: accuracy or EM/F1, zero- or few-shot), or on JSONL data (loss, perplexity, accuracy where rows have labels)")
+        var command = new Command("eval",
+            "Score a checkpoint: on a task (--task: accuracy or EM/F1, zero- or few-shot), or on JSONL data (loss, perplexity, accuracy " +
+            "where rows have labels)")
         {
             model, batch, maxLength, json, limit, shots, split, template, verbalizers, device, force,
         };
         foreach (var option in task.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
-            string data = r.GetValue(task.Data) ?? throw new QzoException("eval needs --data (a JSONL file, or a dataset folder with --task)");
+            string data = r.GetValue(task.Data)
+                ?? throw new QzoException("eval needs --data (a JSONL file, or a dataset folder with --task)");
             using var outputs = CommonOptions.Outputs();
             outputs.Input(r.GetValue(model), "the model").Input(data, "the data");
             if (r.GetValue(task.Task) is string taskName)
@@ -41,7 +48,8 @@ static class EvalCommand
                 var settings = new TaskRunSettings
                 {
                     Command = "eval", Model = Path.GetFullPath(r.GetValue(model)!), Task = definition,
-                    Data = TaskDataSettings.Resolve(definition, data, r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev),
+                    Data = TaskDataSettings.Resolve(definition, data, r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain),
+                        r.GetValue(task.NumDev),
                                                     r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
                     MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(batch), MaxNewTokens = r.GetValue(task.MaxNewTokens),
                     Shots = r.GetValue(shots), Split = r.GetValue(split)!, Device = r.GetValue(device)!,
@@ -50,7 +58,8 @@ static class EvalCommand
                 string? resultsPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
                 using var taskBackend = CommonOptions.CreateBackend(settings.Device);
                 var results = TaskEvalJob.Run(settings, run, taskBackend);
-                if (resultsPath is not null) Qzo.IO.AtomicFile.WriteAllText(resultsPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
+                if (resultsPath is not null) Qzo.IO.AtomicFile.WriteAllText(resultsPath,
+                    results.ToJsonString(new() { WriteIndented = true }) + "\n");
                 return;
             }
 
@@ -62,7 +71,8 @@ static class EvalCommand
             var examples = JsonlDataset.LoadScored(data, session.Tokenizer, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), r.GetValue(limit));
             var result = ProgressDisplay.Run("evaluating", report =>
-                Evaluator.Evaluate(session.Model, examples.Examples, r.GetValue(batch), session.PadId, new Progress<double>(f => report(f, null))));
+                Evaluator.Evaluate(session.Model, examples.Examples, r.GetValue(batch), session.PadId,
+                    new Progress<double>(f => report(f, null))));
 
             var table = new Table().AddColumns("metric", "value");
             table.AddRow("examples", result.Examples.ToString());
@@ -76,7 +86,8 @@ static class EvalCommand
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
                     ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(data),
-                    ["examples"] = result.Examples, ["skipped_rows"] = examples.Skipped, ["scored_tokens"] = result.ScoredTokens, ["loss"] = result.Loss,
+                    ["examples"] = result.Examples, ["skipped_rows"] = examples.Skipped, ["scored_tokens"] = result.ScoredTokens,
+                        ["loss"] = result.Loss,
                     ["perplexity"] = result.Perplexity, ["accuracy"] = result.Accuracy,
                 }.ToJsonString(new() { WriteIndented = true }) + "\n");
         }));

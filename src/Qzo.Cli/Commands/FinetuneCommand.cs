@@ -9,40 +9,68 @@ static class FinetuneCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string?>("model") { Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); GPTQ for qzo, unquantized for mezo", Arity = ArgumentArity.ZeroOrOne };
-        var train = new Option<string?>("--train") { Description = "Training examples (JSONL; see README for the row forms); or use --task and --data" };
-        var validation = new Option<string?>("--validation") { Description = "Held-out examples, evaluated every --eval-every steps and at both ends; the best checkpoint by loss is kept" };
-        var output = new Option<string?>("--out") { Description = "Folder for the tuned checkpoint, in the input's format (omit to train without saving)" };
-        var method = new Option<string>("--method") { Description = "qzo: train the GPTQ scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint", DefaultValueFactory = _ => "qzo" };
-        var steps = new Option<int>("--steps") { Description = "Training steps (each = two forward passes); with --task, the task's default", DefaultValueFactory = _ => 20_000 }.NonNegative();
+        var model = new Argument<string?>("model")
+            { Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); GPTQ for qzo, unquantized for mezo",
+            Arity = ArgumentArity.ZeroOrOne };
+        var train = new Option<string?>("--train")
+            { Description = "Training examples (JSONL; see README for the row forms); or use --task and --data" };
+        var validation = new Option<string?>("--validation")
+            { Description = "Held-out examples, evaluated every --eval-every steps and at both ends; the best checkpoint by loss is kept" };
+        var output = new Option<string?>("--out")
+            { Description = "Folder for the tuned checkpoint, in the input's format (omit to train without saving)" };
+        var method = new Option<string>("--method")
+            { Description = "qzo: train the GPTQ scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint",
+            DefaultValueFactory = _ => "qzo" };
+        var steps = new Option<int>("--steps")
+            { Description = "Training steps (each = two forward passes); with --task, the task's default",
+            DefaultValueFactory = _ => 20_000 }.NonNegative();
         var lr = new Option<float>("--lr") { Description = "Learning rate η", DefaultValueFactory = _ => 1e-7f }.Positive();
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant or linear (decay to 0)", DefaultValueFactory = _ => "constant" };
-        var eps = new Option<float>("--eps") { Description = "Perturbation size ε (absolute)", DefaultValueFactory = _ => 1e-3f }.Positive();
-        var clip = new Option<float>("--clip") { Description = "DDC threshold C: the directional derivative is clipped to [-C, C] (with --task and mezo: off unless given)", DefaultValueFactory = _ => 100f }.Positive();
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant or linear (decay to 0)",
+            DefaultValueFactory = _ => "constant" };
+        var eps = new Option<float>("--eps") { Description = "Perturbation size ε (absolute)",
+            DefaultValueFactory = _ => 1e-3f }.Positive();
+        var clip = new Option<float>("--clip")
+            { Description = "DDC threshold C: the directional derivative is clipped to [-C, C] (with --task and mezo: off unless given)",
+            DefaultValueFactory = _ => 100f }.Positive();
         var noClip = new Option<bool>("--no-clip") { Description = "Turn directional derivative clipping off" };
-        var floor = new Option<float>("--scale-floor") { Description = "Scales are kept ≥ this after each update (paper: 0; official code: 1e-7)", DefaultValueFactory = _ => 0f }.NonNegative();
+        var floor = new Option<float>("--scale-floor")
+            { Description = "Scales are kept ≥ this after each update (paper: 0; official code: 1e-7)",
+            DefaultValueFactory = _ => 0f }.NonNegative();
         var batch = CommonOptions.BatchSize(16);
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the validation data every N steps (0: only at the ends)", DefaultValueFactory = _ => 4_000 }.NonNegative();
+        var evalEvery = new Option<int>("--eval-every")
+            { Description = "Evaluate on the validation data every N steps (0: only at the ends)",
+            DefaultValueFactory = _ => 4_000 }.NonNegative();
         var maxLength = CommonOptions.MaxLength();
-        var seed = new Option<ulong>("--seed") { Description = "Run seed; step t uses seed SplitMix64(seed + t)", DefaultValueFactory = _ => 0UL };
-        var metrics = new Option<string?>("--metrics") { Description = "metrics.jsonl path (default: <out>.metrics.jsonl, or none without --out)" };
+        var seed = new Option<ulong>("--seed") { Description = "Run seed; step t uses seed SplitMix64(seed + t)",
+            DefaultValueFactory = _ => 0UL };
+        var metrics = new Option<string?>("--metrics")
+            { Description = "metrics.jsonl path (default: <out>.metrics.jsonl, or none without --out)" };
         var json = new Option<string?>("--json") { Description = "Write a summary (before/after metrics, timing, memory) as JSON" };
-        var keepLast = new Option<bool>("--keep-last") { Description = "Save the last state instead of the best by validation loss (or task metric)" };
-        var trainUnquantized = new Option<bool>("--train-unquantized") { Description = "qzo: also train embeddings, norms, lm_head and biases MeZO-style" };
-        var control = new Option<bool>("--random-sign-control") { Description = "Control experiment: same step sizes along the same directions, random signs" };
+        var keepLast = new Option<bool>("--keep-last")
+            { Description = "Save the last state instead of the best by validation loss (or task metric)" };
+        var trainUnquantized = new Option<bool>("--train-unquantized")
+            { Description = "qzo: also train embeddings, norms, lm_head and biases MeZO-style" };
+        var control = new Option<bool>("--random-sign-control")
+            { Description = "Control experiment: same step sizes along the same directions, random signs" };
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" }.Positive();
-        var limitValidation = new Option<int?>("--limit-validation") { Description = "Use only the first N validation examples" }.Positive();
+        var limitValidation = new Option<int?>("--limit-validation")
+            { Description = "Use only the first N validation examples" }.Positive();
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
         var task = new TaskOptions();
-        var evalBatch = new Option<int?>("--eval-batch-size") { Description = "With --task: examples per evaluation forward pass (default: --batch-size)" }.Positive();
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "With --task: save the run state to the run folder every N steps", DefaultValueFactory = _ => 500 }.Positive();
-        var resume = new Option<string?>("--resume") { Description = "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
+        var evalBatch = new Option<int?>("--eval-batch-size")
+            { Description = "With --task: examples per evaluation forward pass (default: --batch-size)" }.Positive();
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+            { Description = "With --task: save the run state to the run folder every N steps", DefaultValueFactory = _ => 500 }.Positive();
+        var resume = new Option<string?>("--resume")
+            { Description =
+            "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
         var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
 
-        var command = new Command("finetune", "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
+        var command = new Command("finetune",
+            "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
         {
             model, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength, seed,
             metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
@@ -56,7 +84,8 @@ static class FinetuneCommand
             using var outputs = CommonOptions.Outputs();
             if (r.GetValue(resume) is string resumeFolder)
             {
-                if (r.GetValue(model) is not null) throw new QzoException("--resume takes every setting from the run's config.json; give no model or other settings");
+                if (r.GetValue(model) is not null) throw new QzoException(
+                    "--resume takes every setting from the run's config.json; give no model or other settings");
                 var saved = TaskFinetuneJob.ReadSettings(resumeFolder);
                 outputs.Input(saved.Model, "the model").Input(saved.Data.Folder, "the data");
                 string resumed = outputs.WorkFolder(resumeFolder, "--resume", force: false, resume: true);
@@ -95,21 +124,30 @@ static class FinetuneCommand
 
             if (definition is not null)
             {
-                if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null || r.GetValue(metrics) is not null)
-                    throw new QzoException("--task reads its splits from --data and writes into --run; drop --train, --validation, --out and --metrics");
-                if (r.GetValue(template) is not null || r.GetValue(verbalizers) is not null || r.GetValue(limitTrain) is not null || r.GetValue(limitValidation) is not null)
-                    throw new QzoException("--task brings its own template and verbalizers and samples with --num-train/--num-dev/--num-eval; drop --template, --verbalizers and --limit-*");
+                if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null
+                    || r.GetValue(metrics) is not null)
+                    throw new QzoException(
+                        "--task reads its splits from --data and writes into --run; drop --train, --validation, --out and --metrics");
+                if (r.GetValue(template) is not null || r.GetValue(verbalizers) is not null || r.GetValue(limitTrain) is not null
+                    || r.GetValue(limitValidation) is not null)
+                    throw new QzoException(
+                        "--task brings its own template and verbalizers and samples with --num-train/--num-dev/--num-eval; drop " +
+                        "--template, --verbalizers and --limit-*");
                 var settings = new TaskRunSettings
                 {
                     Command = "finetune", Model = Path.GetFullPath(modelPath), Task = definition,
-                    Data = TaskDataSettings.Resolve(definition, r.GetValue(task.Data) ?? throw new QzoException("--task needs --data (the dataset folder)"),
-                                                    r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev), r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
+                    Data = TaskDataSettings.Resolve(definition,
+                        r.GetValue(task.Data) ?? throw new QzoException("--task needs --data (the dataset folder)"),
+                                                    r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev),
+                                                        r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
                     Optimizer = options, MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(evalBatch) ?? options.BatchSize,
-                    MaxNewTokens = r.GetValue(task.MaxNewTokens), CheckpointEvery = r.GetValue(checkpointEvery), KeepBest = !r.GetValue(keepLast),
+                    MaxNewTokens = r.GetValue(task.MaxNewTokens), CheckpointEvery = r.GetValue(checkpointEvery),
+                        KeepBest = !r.GetValue(keepLast),
                     SaveModel = !r.GetValue(noSave), Device = r.GetValue(device)!,
                 };
                 outputs.Input(settings.Model, "the model").Input(settings.Data.Folder, "the data");
-                string run = outputs.WorkFolder(r.GetValue(task.Run) ?? throw new QzoException("--task needs --run (the run folder)"), "--run",
+                string run = outputs.WorkFolder(r.GetValue(task.Run) ?? throw new QzoException("--task needs --run (the run folder)"),
+                    "--run",
                                                 r.GetValue(force), hint: $", or --resume {r.GetValue(task.Run)} to go on with it");
                 string? taskJson = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
                 using var taskBackend = CommonOptions.CreateBackend(settings.Device);
@@ -119,7 +157,8 @@ static class FinetuneCommand
 
             string trainPath = r.GetValue(train) ?? throw new QzoException("finetune needs --train (JSONL) or --task and --data");
             bool replace = r.GetValue(force);
-            outputs.Input(modelPath, "the model").Input(trainPath, "the training data").Input(r.GetValue(validation), "the validation data");
+            outputs.Input(modelPath, "the model").Input(trainPath, "the training data")
+                .Input(r.GetValue(validation), "the validation data");
             string? outFolder = r.GetValue(output) is string o ? outputs.Folder(o, "--out", replace) : null;
             string? metricsPath = outputs.File(FinetuneJob.MetricsPath(r.GetValue(output), r.GetValue(metrics)),
                                                r.GetValue(metrics) is null ? "metrics file" : "--metrics", replace);

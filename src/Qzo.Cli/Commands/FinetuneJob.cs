@@ -48,18 +48,22 @@ static class FinetuneJob
     {
         var o = request.Options;
         var scope = LanguageModelTraining.Scope(o);
-        if (request.Output is string outPath && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !request.Force)
+        if (request.Output is string outPath && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any()
+            && !request.Force)
             throw new QzoException($"{outPath}: folder exists and is not empty (pass --force to replace it)");
 
         var load = Stopwatch.StartNew();
         using var session = ProgressOrQuiet(request.Quiet, $"loading {Path.GetFileName(Path.GetFullPath(request.Model))}",
             report => ModelSession.Open(request.Model, backend, scope, new Progress<double>(f => report(f, null))));
-        var trainData = JsonlDataset.LoadScored(request.Train, session.Tokenizer, request.MaxLength, request.Classification, request.TrainLimit);
+        var trainData = JsonlDataset.LoadScored(request.Train, session.Tokenizer, request.MaxLength, request.Classification,
+            request.TrainLimit);
         var validationData = request.Validation is null ? null
-            : JsonlDataset.LoadScored(request.Validation, session.Tokenizer, request.MaxLength, request.Classification, request.ValidationLimit);
+            : JsonlDataset.LoadScored(request.Validation, session.Tokenizer, request.MaxLength, request.Classification,
+                request.ValidationLimit);
         load.Stop();
         if (trainData.SkippedNote is string trainSkipped) Say(request, $"{Markup.Escape(request.Train)}: {trainSkipped}");
-        if (validationData?.SkippedNote is string validationSkipped) Say(request, $"{Markup.Escape(request.Validation!)}: {validationSkipped}");
+        if (validationData?.SkippedNote is string validationSkipped) Say(request,
+            $"{Markup.Escape(request.Validation!)}: {validationSkipped}");
         var train = trainData.Examples;
         var validation = validationData?.Examples;
 
@@ -84,10 +88,15 @@ static class FinetuneJob
         if (request.Output is string output)
         {
             var export = CheckpointExporter.Export(session.Checkpoint, model, output, request.Force);
-            Say(request, $"saved {Markup.Escape(output)} (only the trained tensors changed){(metricsPath is null ? "" : $"; metrics in {Markup.Escape(metricsPath)}")}");
+            Say(request,
+                $"saved {Markup.Escape(output)} (only the trained tensors " +
+                $"changed){(metricsPath is null ? "" : $"; metrics in {Markup.Escape(metricsPath)}")}");
             if (export.MaxEncodingError > 0)
-                Say(request, $"[yellow]note:[/] the checkpoint's scale format cannot hold the tuned scales exactly; the saved ones differ by up to " +
-                             $"{export.MaxEncodingError:G3} ({export.MaxRelativeEncodingError:P2} relative), e.g. a double-quantized absmax re-encoded to 8 bits");
+                Say(request,
+                    "[yellow]note:[/] the checkpoint's scale format cannot hold the tuned scales exactly; the saved ones differ by up " +
+                    "to " +
+                             $"{export.MaxEncodingError:G3} ({export.MaxRelativeEncodingError:P2} relative), e.g. a double-quantized " +
+                             "absmax re-encoded to 8 bits");
         }
         var result = new Result(summary, backend.Memory.PeakBreakdown(), trainable.Count, trainableValues, load.Elapsed.TotalSeconds,
                                 clock.Elapsed.TotalSeconds, request.Output);
@@ -115,7 +124,9 @@ static class FinetuneJob
             Row($"kept (step {s.BestStep})", s.Best);
             AnsiConsole.Write(table);
         }
-        AnsiConsole.MarkupLine($"{s.Steps} steps in {r.TrainSeconds:F1} s ({(s.Steps == 0 ? 0 : r.TrainSeconds / s.Steps):F3} s/step, evaluations included) on {backend.Name}");
+        AnsiConsole.MarkupLine(
+            $"{s.Steps} steps in {r.TrainSeconds:F1} s ({(s.Steps == 0 ? 0 : r.TrainSeconds / s.Steps):F3} s/step, evaluations included) " +
+            $"on {backend.Name}");
         MemoryTable.Print(backend);
     }
 

@@ -14,15 +14,25 @@ static class GenerateCommand
         var model = new Argument<string>("model") { Description = "Checkpoint folder" };
         var prompt = new Option<string[]>("--prompt") { Description = "A prompt to continue (repeat for several)" };
         var promptsFile = new Option<string?>("--prompts") { Description = "Prompts from a JSONL file of {\"prompt\": \"...\"} rows" };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt", DefaultValueFactory = _ => 32 }.Positive();
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt",
+            DefaultValueFactory = _ => 32 }.Positive();
         var sample = new Option<bool>("--sample") { Description = "Sample instead of greedy decoding" };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1f }.Positive();
-        var topP = new Option<float>("--top-p") { Description = "Sample from the smallest set of most likely tokens whose probability reaches p", DefaultValueFactory = _ => 1f }.Range(v => v > 0 && v <= 1, "in (0, 1]");
-        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0: all)", DefaultValueFactory = _ => 0 }.NonNegative();
-        var seed = new Option<ulong>("--seed") { Description = "Sampling seed (a prompt's draws depend on it, the prompt's place and the step only)", DefaultValueFactory = _ => 0UL };
-        var stop = new Option<string[]>("--stop") { Description = "End a continuation where this text appears, and cut it there (repeat for several)" };
-        var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together (left-padded)", DefaultValueFactory = _ => 8 }.Positive();
-        var json = new Option<string?>("--json") { Description = "Also write the continuations (text, token ids, stop reason) to this JSON file" };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature",
+            DefaultValueFactory = _ => 1f }.Positive();
+        var topP = new Option<float>("--top-p")
+            { Description = "Sample from the smallest set of most likely tokens whose probability reaches p",
+            DefaultValueFactory = _ => 1f }.Range(v => v > 0 && v <= 1, "in (0, 1]");
+        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0: all)",
+            DefaultValueFactory = _ => 0 }.NonNegative();
+        var seed = new Option<ulong>("--seed")
+            { Description = "Sampling seed (a prompt's draws depend on it, the prompt's place and the step only)",
+            DefaultValueFactory = _ => 0UL };
+        var stop = new Option<string[]>("--stop")
+            { Description = "End a continuation where this text appears, and cut it there (repeat for several)" };
+        var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together (left-padded)",
+            DefaultValueFactory = _ => 8 }.Positive();
+        var json = new Option<string?>("--json")
+            { Description = "Also write the continuations (text, token ids, stop reason) to this JSON file" };
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
         var command = new Command("generate", "Continue prompts with the model (greedy or sampled, KV cache, stops at EOS or --stop)")
@@ -46,7 +56,8 @@ static class GenerateCommand
                 ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
             var clock = Stopwatch.StartNew();
             var results = ProgressDisplay.Run("generating", report =>
-                TextGeneration.Generate(session.Model, session.Tokenizer, prompts, options, new Progress<int>(done => report((double)done / prompts.Count, null))));
+                TextGeneration.Generate(session.Model, session.Tokenizer, prompts, options,
+                    new Progress<int>(done => report((double)done / prompts.Count, null))));
             double seconds = clock.Elapsed.TotalSeconds;
 
             for (int i = 0; i < results.Count; i++)
@@ -55,11 +66,14 @@ static class GenerateCommand
                 Console.WriteLine(results[i].Text);
             }
             int tokens = results.Sum(g => g.TokenIds.Length);
-            Console.Error.WriteLine($"{tokens} tokens for {results.Count} prompts in {seconds:F2} s ({tokens / Math.Max(seconds, 1e-9):F1} tokens/s) on {backend.Name}");
+            Console.Error.WriteLine(
+                $"{tokens} tokens for {results.Count} prompts in {seconds:F2} s ({tokens / Math.Max(seconds, 1e-9):F1} tokens/s) on " +
+                $"{backend.Name}");
             if (jsonPath is not null)
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonArray(results.Select((g, i) => (JsonNode)new JsonObject
                 {
-                    ["prompt"] = prompts[i], ["text"] = g.Text, ["token_ids"] = new JsonArray(g.TokenIds.Select(id => (JsonNode)id).ToArray()),
+                    ["prompt"] = prompts[i], ["text"] = g.Text,
+                        ["token_ids"] = new JsonArray(g.TokenIds.Select(id => (JsonNode)id).ToArray()),
                     ["stop_reason"] = g.StopReason,
                 }).ToArray()).ToJsonString(new() { WriteIndented = true }) + "\n");
         }));
@@ -68,7 +82,8 @@ static class GenerateCommand
 
     static IReadOnlyList<string> Prompts(string[] given, string? file)
     {
-        if ((given.Length > 0) == (file is not null)) throw new QzoException("give the prompts with --prompt TEXT (repeatable) or --prompts FILE.jsonl, one of the two");
+        if ((given.Length > 0) == (file is not null)) throw new QzoException(
+            "give the prompts with --prompt TEXT (repeatable) or --prompts FILE.jsonl, one of the two");
         return file is null ? given : ReadJsonl(file);
     }
 

@@ -16,10 +16,14 @@ static class InspectCommand
         var all = new Option<bool>("--tensors") { Description = "List every tensor (default: the first layer's and the rest summarised)" };
         var dequantize = new Option<string?>("--dequantize")
         {
-            Description = "Also write every quantized linear's weight as Qzo dequantizes it (CPU backend, F32 [out, in], named <linear>.weight) to this safetensors file, for outside checks",
+            Description =
+                "Also write every quantized linear's weight as Qzo dequantizes it (CPU backend, F32 [out, in], named <linear>.weight) to " +
+                "this safetensors file, for outside checks",
         };
         var force = CommonOptions.Force();
-        var command = new Command("inspect", "Show a checkpoint's config, quantization method (gptq, aqlm, bitsandbytes nf4/fp4, or dense), tensors (name, dtype, shape, bytes) and parameter/memory counts")
+        var command = new Command("inspect",
+            "Show a checkpoint's config, quantization method (gptq, aqlm, bitsandbytes nf4/fp4, or dense), tensors (name, dtype, shape, " +
+            "bytes) and parameter/memory counts")
         {
             path, all, dequantize, force,
         };
@@ -64,9 +68,11 @@ static class InspectCommand
         int hidden = 0;
         foreach (var t in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            bool firstLayerOrOther = !t.Name.StartsWith("model.layers.", StringComparison.Ordinal) || t.Name.StartsWith("model.layers.0.", StringComparison.Ordinal);
+            bool firstLayerOrOther = !t.Name.StartsWith("model.layers.", StringComparison.Ordinal) || t.Name.StartsWith("model.layers.0.",
+                StringComparison.Ordinal);
             if (!all && !firstLayerOrOther) { hidden++; continue; }
-            table.AddRow(Markup.Escape(t.Name), t.DType.Name(), Markup.Escape($"[{string.Join(", ", t.Shape)}]"), CommonOptions.Bytes(t.ByteLength));
+            table.AddRow(Markup.Escape(t.Name), t.DType.Name(), Markup.Escape($"[{string.Join(", ", t.Shape)}]"),
+                CommonOptions.Bytes(t.ByteLength));
         }
         AnsiConsole.Write(table);
         if (hidden > 0) AnsiConsole.MarkupLine($"({hidden} tensors of layers 1 and up not shown; --tensors lists them)");
@@ -90,8 +96,10 @@ static class InspectCommand
         var table = new Table().AddColumns("part", "values", "bytes on disk");
         if (c.IsQuantized)
         {
-            table.AddRow($"quantized weights ({Markup.Escape(MethodName(c))} codes and their bookkeeping)", $"{quantizedWeights:N0} weights", CommonOptions.Bytes(quantized.Sum(t => t.ByteLength)));
-            table.AddRow("scales (what QZO trains)", $"{scales.Sum(t => t.ElementCount):N0}", CommonOptions.Bytes(scales.Sum(t => t.ByteLength)));
+            table.AddRow($"quantized weights ({Markup.Escape(MethodName(c))} codes and their bookkeeping)",
+                $"{quantizedWeights:N0} weights", CommonOptions.Bytes(quantized.Sum(t => t.ByteLength)));
+            table.AddRow("scales (what QZO trains)", $"{scales.Sum(t => t.ElementCount):N0}",
+                CommonOptions.Bytes(scales.Sum(t => t.ByteLength)));
         }
         table.AddRow("unquantized tensors", $"{other.Sum(t => t.ElementCount):N0}", CommonOptions.Bytes(other.Sum(t => t.ByteLength)));
         table.AddRow("[bold]total[/]", $"{quantizedWeights + scales.Sum(t => t.ElementCount) + other.Sum(t => t.ElementCount):N0}",
@@ -107,7 +115,8 @@ static class InspectCommand
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         var tensors = model.AllLinears.OfType<IQuantizedLinear>().Select(l => new TensorToWrite(l.Name + ".weight", DType.F32,
             [l.OutFeatures, l.InFeatures], DTypes.FromSingle(DType.F32, DequantizedWeights.Of(l, backend)))).ToList();
-        SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "qzo inspect --dequantize" });
+        SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt",
+            ["producer"] = "qzo inspect --dequantize" });
         AnsiConsole.MarkupLine($"wrote {tensors.Count} dequantized weights to {Markup.Escape(path)}");
     }
 }

@@ -21,7 +21,8 @@ static class CommonOptions
         _ => throw new QzoException($"--device must be cuda, cpu or auto, got '{device}'"),
     };
 
-    public static Option<bool> Force() => new Option<bool>("--force") { Description = "Replace the outputs (folders and files) if they exist" };
+    public static Option<bool> Force() => new Option<bool>("--force")
+        { Description = "Replace the outputs (folders and files) if they exist" };
 
     /// <summary>The command's inputs and outputs, checked and locked before any work (restored leftovers are noted).</summary>
     public static Qzo.IO.OutputPlan Outputs() =>

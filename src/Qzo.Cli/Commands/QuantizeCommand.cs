@@ -11,15 +11,22 @@ static class QuantizeCommand
     {
         var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
         var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
-        var method = new Option<string>("--method") { Description = "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit), aqlm (additive codebooks)", DefaultValueFactory = _ => "rtn" };
+        var method = new Option<string>("--method")
+            { Description =
+            "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit), aqlm (additive " +
+            "codebooks)", DefaultValueFactory = _ => "rtn" };
         var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 }.OneOf(2, 3, 4, 8);
-        var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel", DefaultValueFactory = _ => 128 }.GroupSize();
+        var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel",
+            DefaultValueFactory = _ => 128 }.GroupSize();
         var asym = new Option<bool>("--asym") { Description = "Asymmetric (a zero point per group) instead of symmetric" };
         var symmetric = new Option<bool>("--sym") { Description = "Symmetric (the default): zero point 2^(bits-1)" };
         var gptq = new GptqOptions();
-        var format = new Option<string?>("--format") { Description = "checkpoint_format: gptq (v1, zero stored minus one) or gptq_v2; default gptq, or gptq_v2 with --asym" };
+        var format = new Option<string?>("--format")
+            { Description = "checkpoint_format: gptq (v1, zero stored minus one) or gptq_v2; default gptq, or gptq_v2 with --asym" };
         var force = CommonOptions.Force();
-        var command = new Command("quantize", "Quantize an unquantized checkpoint (Llama, Mistral, Qwen2, OPT) into the standard GPTQ layout (decoder-layer linears; embeddings, norms, biases, lm_head copied)")
+        var command = new Command("quantize",
+            "Quantize an unquantized checkpoint (Llama, Mistral, Qwen2, OPT) into the standard GPTQ layout (decoder-layer linears; " +
+            "embeddings, norms, biases, lm_head copied)")
         {
             input, output, method, bits, groupSize, asym, format, force, symmetric,
         };
@@ -37,7 +44,8 @@ static class QuantizeCommand
             string target = outputs.Folder(r.GetValue(output)!, "output", r.GetValue(force));
             if (QuantizeFormatOptions.Handles(chosen))
             {
-                if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException($"{gptqFlag} applies to --method gptq only");
+                if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException(
+                    $"{gptqFlag} applies to --method gptq only");
                 var data = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
                 using var measuring = gptq.CreateBackend(r, chosen);
                 formats.Run(r, chosen, r.GetValue(input)!, target, r.GetValue(force));
@@ -45,7 +53,8 @@ static class QuantizeCommand
                 return;
             }
             if (r.GetValue(asym) && r.GetValue(symmetric)) throw new QzoException("--sym and --asym contradict each other");
-            if (chosen != "gptq" && gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqOnly) throw new QzoException($"{gptqOnly} applies to --method gptq only");
+            if (chosen != "gptq" && gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqOnly) throw new QzoException(
+                $"{gptqOnly} applies to --method gptq only");
             bool sym = !r.GetValue(asym);
             var checkpointFormat = r.GetValue(format) switch
             {
@@ -59,15 +68,19 @@ static class QuantizeCommand
                 var gptqConfig = gptq.Config(r, r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
                 using var backend = gptq.CreateBackend(r, chosen)!;
                 gptq.Run(r, r.GetValue(input)!, target, gptqConfig, r.GetValue(force), backend);
-                AnsiConsole.MarkupLine($"wrote {Markup.Escape(target)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, {(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
+                AnsiConsole.MarkupLine(
+                    $"wrote {Markup.Escape(target)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, " +
+                    $"{(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
                 return;
             }
             var config = GptqConfig.Create(r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
             var measurement = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
             using var measurementBackend = gptq.CreateBackend(r, chosen);
             ProgressDisplay.Run("quantizing", report =>
-                CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, target, config, r.GetValue(force), new Progress<double>(f => report(f, null))));
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(target)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
+                CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, target, config, r.GetValue(force),
+                    new Progress<double>(f => report(f, null))));
+            AnsiConsole.MarkupLine(
+                $"wrote {Markup.Escape(target)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
             gptq.Measure(r, measurement, measurementBackend, chosen, r.GetValue(input)!, target);
         }));
         return command;

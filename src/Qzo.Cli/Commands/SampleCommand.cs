@@ -13,10 +13,13 @@ static class SampleCommand
         var model = new Argument<string>("model") { Description = "Checkpoint folder" };
         var output = new Option<string>("--out") { Description = "JSONL file to write", Required = true };
         var count = new Option<int>("--count") { Description = "Sequences", DefaultValueFactory = _ => 64 }.Positive();
-        var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included", DefaultValueFactory = _ => 64 }.AtLeast(2);
-        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (0 = greedy)", DefaultValueFactory = _ => 1f }.NonNegative();
+        var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included",
+            DefaultValueFactory = _ => 64 }.AtLeast(2);
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (0 = greedy)",
+            DefaultValueFactory = _ => 1f }.NonNegative();
         var seed = new Option<ulong>("--seed") { Description = "Seed of the draws", DefaultValueFactory = _ => 0UL };
-        var text = new Option<bool>("--text") { Description = "Write each sequence as decoded text ({\"text\": ...}) instead of token ids ({\"input_ids\": [...]})" };
+        var text = new Option<bool>("--text")
+            { Description = "Write each sequence as decoded text ({\"text\": ...}) instead of token ids ({\"input_ids\": [...]})" };
         var device = CommonOptions.Device();
         var force = CommonOptions.Force();
         var command = new Command("sample", "Draw sequences from a checkpoint (ancestral sampling from BOS) into a JSONL file")
@@ -35,7 +38,8 @@ static class SampleCommand
                 ?? throw new QzoException($"{r.GetValue(model)}: neither the tokenizer nor config.json names a BOS token to start from");
             var prompts = Enumerable.Range(0, n).Select(_ => new[] { bos }).ToList();
             var sequences = ProgressDisplay.Run("sampling", report =>
-                Sampling.Sample(session.Model, prompts, t - 1, r.GetValue(temperature), r.GetValue(seed), progress: new Progress<double>(f => report(f, null))));
+                Sampling.Sample(session.Model, prompts, t - 1, r.GetValue(temperature), r.GetValue(seed),
+                    progress: new Progress<double>(f => report(f, null))));
             var lines = sequences.Select(ids => (r.GetValue(text)
                 ? new JsonObject { ["text"] = session.Tokenizer.Decode(ids) }
                 : new JsonObject { ["input_ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) }).ToJsonString());

@@ -11,28 +11,42 @@ static class SynthCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder to write the checkpoint to", Required = true };
-        var architecture = new Option<string>("--architecture") { Description = $"model_type: {ArchitectureRegistry.SupportedModelTypes}", DefaultValueFactory = _ => "llama" };
+        var architecture = new Option<string>("--architecture") { Description = $"model_type: {ArchitectureRegistry.SupportedModelTypes}",
+            DefaultValueFactory = _ => "llama" };
         var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 }.Positive();
         var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 }.Positive();
         var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 }.Positive();
         var kvHeads = new Option<int?>("--kv-heads") { Description = "num_key_value_heads (GQA); default = --heads" }.Positive();
         var headDim = new Option<int?>("--head-dim") { Description = "head_dim; default = hidden / heads" }.Positive();
-        var intermediate = new Option<int?>("--intermediate") { Description = "intermediate_size (opt: ffn_dim); default 8/3·hidden rounded up to 32 (opt: 4·hidden)" }.Positive();
+        var intermediate = new Option<int?>("--intermediate")
+            { Description = "intermediate_size (opt: ffn_dim); default 8/3·hidden rounded up to 32 (opt: 4·hidden)" }.Positive();
         var slidingWindow = new Option<int?>("--sliding-window") { Description = "mistral: sliding_window (default none)" }.Positive();
-        var wordEmbedDim = new Option<int?>("--word-embed-dim") { Description = "opt: word_embed_proj_dim, ≠ hidden adds project_in/project_out (default hidden)" }.Positive();
+        var wordEmbedDim = new Option<int?>("--word-embed-dim")
+            { Description = "opt: word_embed_proj_dim, ≠ hidden adds project_in/project_out (default hidden)" }.Positive();
         var postLayerNorm = new Option<bool>("--post-layer-norm") { Description = "opt: do_layer_norm_before false (opt-350m's layout)" };
-        var vocab = new Option<int>("--vocab") { Description = "vocab_size; the tokenizer.json written has exactly this many tokens (≥ 300)", DefaultValueFactory = _ => 512 }.Positive();
-        var maxPositions = new Option<int>("--max-positions") { Description = "max_position_embeddings", DefaultValueFactory = _ => 2048 }.Positive();
+        var vocab = new Option<int>("--vocab")
+            { Description = "vocab_size; the tokenizer.json written has exactly this many tokens (≥ 300)",
+            DefaultValueFactory = _ => 512 }.Positive();
+        var maxPositions = new Option<int>("--max-positions") { Description = "max_position_embeddings",
+            DefaultValueFactory = _ => 2048 }.Positive();
         var ropeTheta = new Option<double>("--rope-theta") { Description = "RoPE base θ", DefaultValueFactory = _ => 10000 }.Positive();
         var tie = new Option<bool>("--tie-embeddings") { Description = "tie_word_embeddings (no lm_head.weight)" };
         var dtype = new Option<string>("--dtype") { Description = "bf16, fp16 or fp32", DefaultValueFactory = _ => "bf16" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0UL };
         var initStd = new Option<float?>("--init-std") { Description = "Std of linear weights (default 1/sqrt(fan_in))" }.Positive();
-        var logitScale = new Option<float>("--logit-scale") { Description = "Typical spread of the output logits (lm_head std · sqrt(hidden))", DefaultValueFactory = _ => 4f }.Positive();
-        var lowRank = new Option<int?>("--low-rank") { Description = $"Give every linear weight and the embeddings a rank-R part holding {ModelSynthesizer.LowRankShare:P0} of their variance (correlated activations, as trained models have)" }.Positive();
-        var outliers = new Option<int>("--outliers") { Description = $"Hidden channels whose embeddings are {ModelSynthesizer.OutlierScale}x larger (outlier features)", DefaultValueFactory = _ => 0 }.NonNegative();
+        var logitScale = new Option<float>("--logit-scale")
+            { Description = "Typical spread of the output logits (lm_head std · sqrt(hidden))", DefaultValueFactory = _ => 4f }.Positive();
+        var lowRank = new Option<int?>("--low-rank")
+            { Description =
+            $"Give every linear weight and the embeddings a rank-R part holding {ModelSynthesizer.LowRankShare:P0} of their variance " +
+            "(correlated activations, as trained models have)" }.Positive();
+        var outliers = new Option<int>("--outliers")
+            { Description = $"Hidden channels whose embeddings are {ModelSynthesizer.OutlierScale}x larger (outlier features)",
+            DefaultValueFactory = _ => 0 }.NonNegative();
         var force = CommonOptions.Force();
-        var command = new Command("synth", $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer (for tests and demos; nothing is downloaded)")
+        var command = new Command("synth",
+            $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer (for " +
+            "tests and demos; nothing is downloaded)")
         {
             output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
             vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force, lowRank, outliers,
@@ -42,19 +56,24 @@ static class SynthCommand
             var options = new SynthOptions
             {
                 Architecture = ArchitectureRegistry.Parse(r.GetValue(architecture)!, "--architecture"),
-                SlidingWindow = r.GetValue(slidingWindow), WordEmbedDim = r.GetValue(wordEmbedDim), PostLayerNorm = r.GetValue(postLayerNorm),
+                SlidingWindow = r.GetValue(slidingWindow), WordEmbedDim = r.GetValue(wordEmbedDim),
+                    PostLayerNorm = r.GetValue(postLayerNorm),
                 Hidden = r.GetValue(hidden), Layers = r.GetValue(layers), Heads = r.GetValue(heads), KvHeads = r.GetValue(kvHeads),
                 HeadDim = r.GetValue(headDim), Intermediate = r.GetValue(intermediate), Vocab = r.GetValue(vocab),
                 MaxPositions = r.GetValue(maxPositions), RopeTheta = r.GetValue(ropeTheta), TieEmbeddings = r.GetValue(tie),
-                DType = ParseDType(r.GetValue(dtype)!), Seed = r.GetValue(seed), InitStd = r.GetValue(initStd), LogitScale = r.GetValue(logitScale),
+                DType = ParseDType(r.GetValue(dtype)!), Seed = r.GetValue(seed), InitStd = r.GetValue(initStd),
+                    LogitScale = r.GetValue(logitScale),
                 LowRank = r.GetValue(lowRank), Outliers = r.GetValue(outliers),
             };
-            foreach (var (name, value) in new[] { ("--hidden", options.Hidden), ("--layers", options.Layers), ("--heads", options.Heads), ("--vocab", options.Vocab) })
+            foreach (var (name, value) in new[] { ("--hidden", options.Hidden), ("--layers", options.Layers), ("--heads", options.Heads),
+                ("--vocab", options.Vocab) })
                 if (value <= 0) throw new QzoException($"{name} must be positive, got {value}");
             using var outputs = CommonOptions.Outputs();
             string target = outputs.Folder(r.GetValue(output)!, "--out", r.GetValue(force));
             ModelSynthesizer.Write(target, options, r.GetValue(force));
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(r.GetValue(output)!)}: {options.Architecture.ClassName}, {options.Layers} layers, hidden {options.Hidden}, " +
+            AnsiConsole.MarkupLine(
+                $"wrote {Markup.Escape(r.GetValue(output)!)}: {options.Architecture.ClassName}, {options.Layers} layers, hidden " +
+                $"{options.Hidden}, " +
                                    $"{options.Heads} heads ({options.ResolvedKvHeads} kv), vocab {options.Vocab}, {options.DType.Name()}");
         }));
         return command;

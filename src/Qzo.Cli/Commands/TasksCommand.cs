@@ -11,11 +11,18 @@ static class TasksCommand
 {
     public static Command Create()
     {
-        var show = new Argument<string?>("task") { Description = "A built-in task or a task file: print its definition (checked) instead of the list", Arity = ArgumentArity.ZeroOrOne };
+        var show = new Argument<string?>("task")
+            { Description = "A built-in task or a task file: print its definition (checked) instead of the list",
+            Arity = ArgumentArity.ZeroOrOne };
         var data = new Option<string?>("--data") { Description = "With a task: a dataset folder to look into with --rows or --prompts" };
-        var rows = new Option<string?>("--rows") { Description = "Print the rows of this split (train, validation, test) as read, one JSON object a line" };
-        var prompts = new Option<string?>("--prompts") { Description = "Print this split's items as the model sees them (prompt, candidates, correct, answers), one JSON object a line" };
-        var command = new Command("tasks", "List the built-in tasks (kind, metric, dataset), print one task's definition, or look at its data") { show, data, rows, prompts };
+        var rows = new Option<string?>("--rows")
+            { Description = "Print the rows of this split (train, validation, test) as read, one JSON object a line" };
+        var prompts = new Option<string?>("--prompts")
+            { Description =
+            "Print this split's items as the model sees them (prompt, candidates, correct, answers), one JSON object a line" };
+        var command = new Command("tasks",
+            "List the built-in tasks (kind, metric, dataset), print one task's definition, or look at its data")
+            { show, data, rows, prompts };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             if (r.GetValue(show) is not string name)
@@ -24,7 +31,8 @@ static class TasksCommand
                 foreach (var t in TaskCatalog.BuiltIn)
                     table.AddRow(t.Name, t.KindName, t.MetricName, t.Dataset, $"{t.Sampling.Train}/{t.Sampling.Dev}/{t.Sampling.Eval}");
                 AnsiConsole.Write(table);
-                AnsiConsole.MarkupLine("A task file (YAML or JSON, the same keys: `qzo tasks NAME` prints one) works wherever --task takes a name.");
+                AnsiConsole.MarkupLine(
+                    "A task file (YAML or JSON, the same keys: `qzo tasks NAME` prints one) works wherever --task takes a name.");
                 return;
             }
             var task = TaskCatalog.Resolve(name);
@@ -42,7 +50,8 @@ static class TasksCommand
                 return;
             }
             // Only the text matters here, so any tokenizer will do; the synthesized one needs no checkpoint.
-            var tokenizer = Qzo.Text.Tokenizer.FromJson(Qzo.Text.TokenizerSynthesizer.BuildTokenizerJson(512, Qzo.Text.TokenizerSynthesizer.BuiltInCorpus));
+            var tokenizer = Qzo.Text.Tokenizer.FromJson(Qzo.Text.TokenizerSynthesizer.BuildTokenizerJson(512,
+                Qzo.Text.TokenizerSynthesizer.BuiltInCorpus));
             foreach (var item in new TaskEncoder(task, tokenizer, int.MaxValue).Items(read))
                 Console.WriteLine(new JsonObject
                 {

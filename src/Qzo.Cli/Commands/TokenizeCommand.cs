@@ -8,7 +8,9 @@ static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Folder holding tokenizer.json, tokenizer.model or vocab.json + merges.txt (and tokenizer_config.json)", Required = true };
+        var tokenizer = new Option<string>("--tokenizer")
+            { Description = "Folder holding tokenizer.json, tokenizer.model or vocab.json + merges.txt (and tokenizer_config.json)",
+            Required = true };
         var text = new Argument<string>("text") { Description = "Text to encode, or with --decode a JSON array of token ids" };
         var decode = new Option<bool>("--decode") { Description = "Turn a JSON array of ids back into text" };
         var noSpecial = new Option<bool>("--no-special") { Description = "Encode without BOS/EOS; decode keeping special tokens" };
@@ -29,7 +31,8 @@ static class TokenizeCommand
             try { ids = JsonSerializer.Deserialize<int[]>(input) ?? throw new JsonException(); }
             catch (JsonException) { throw new QzoException($"--decode expects a JSON array of integers, e.g. [1, 15043]; got {input}"); }
             foreach (var id in ids)
-                if ((uint)id >= (uint)t.VocabSize) throw new QzoException($"token id {id} is outside the vocabulary (0..{t.VocabSize - 1})");
+                if ((uint)id >= (uint)t.VocabSize) throw new QzoException(
+                    $"token id {id} is outside the vocabulary (0..{t.VocabSize - 1})");
             Console.WriteLine(t.Decode(ids, skipSpecialTokens: !r.GetValue(noSpecial)));
         }));
         return command;

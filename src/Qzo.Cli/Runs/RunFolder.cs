@@ -20,7 +20,8 @@ static class RunFolder
     {
         string path = Path.Combine(run, name);
         if (!File.Exists(path)) throw new QzoException($"{path}: not found (is {run} a run folder?)");
-        return Qzo.IO.StrictJson.Parse(Qzo.IO.StrictUtf8.ReadAllText(path), path) as JsonObject ?? throw new QzoException($"{path}: not a JSON object");
+        return Qzo.IO.StrictJson.Parse(Qzo.IO.StrictUtf8.ReadAllText(path), path) as JsonObject
+            ?? throw new QzoException($"{path}: not a JSON object");
     }
 
     public static void WriteJson(string run, string name, JsonNode json) =>

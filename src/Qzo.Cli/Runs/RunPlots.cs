@@ -29,23 +29,28 @@ static class RunPlots
             var minus = plot.Add.Scatter(x, steps.Select(s => (double)s["loss_minus"]!).ToArray());
             minus.LegendText = "L− (loss at Δ − εz)";
             minus.MarkerSize = plus.MarkerSize;
-            Finish(plot, $"{title}: training loss", "step", "loss", Path.Combine(run, RunFolder.LossPlot), written, ScottPlot.Alignment.UpperRight);
+            Finish(plot, $"{title}: training loss", "step", "loss", Path.Combine(run, RunFolder.LossPlot), written,
+                ScottPlot.Alignment.UpperRight);
         }
         var evals = lines.Where(l => (string?)l["type"] == "eval" && l["value"] is not null).ToList();
         if (evals.Count > 0)
         {
             var plot = new ScottPlot.Plot();
             string metric = (string)evals[0]["metric"]!;
-            var line = plot.Add.Scatter(evals.Select(e => (double)(int)e["step"]!).ToArray(), evals.Select(e => 100 * (double)e["value"]!).ToArray());
+            var line = plot.Add.Scatter(evals.Select(e => (double)(int)e["step"]!).ToArray(),
+                evals.Select(e => 100 * (double)e["value"]!).ToArray());
             line.LegendText = $"validation {metric} (%)";
-            Finish(plot, $"{title}: validation {metric}", "step", $"{metric} (%)", Path.Combine(run, RunFolder.ValidationPlot), written, ScottPlot.Alignment.LowerRight);
+            Finish(plot, $"{title}: validation {metric}", "step", $"{metric} (%)", Path.Combine(run, RunFolder.ValidationPlot), written,
+                ScottPlot.Alignment.LowerRight);
         }
         var categories = peakBytes.Where(kv => kv.Key != "Total").ToList();
         if (categories.Count > 0)
         {
             var plot = new ScottPlot.Plot();
-            var bars = categories.Select((kv, i) => new ScottPlot.Bar { Position = i, Value = kv.Value / (double)(1 << 20), FillColor = ScottPlot.Colors.SteelBlue }).ToList();
-            bars.Add(new ScottPlot.Bar { Position = categories.Count, Value = peakBytes.GetValueOrDefault("Total") / (double)(1 << 20), FillColor = ScottPlot.Colors.Gray });
+            var bars = categories.Select((kv, i) => new ScottPlot.Bar { Position = i, Value = kv.Value / (double)(1 << 20),
+                FillColor = ScottPlot.Colors.SteelBlue }).ToList();
+            bars.Add(new ScottPlot.Bar { Position = categories.Count, Value = peakBytes.GetValueOrDefault("Total") / (double)(1 << 20),
+                FillColor = ScottPlot.Colors.Gray });
             plot.Add.Bars(bars);
             plot.Axes.Bottom.SetTicks(Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(),
                                       categories.Select(kv => kv.Key).Append("Total (peak)").ToArray());

@@ -37,7 +37,8 @@ static class TaskEvalJob
         var peak = backend.Memory.PeakBreakdown();
         var results = new JsonObject
         {
-            ["method"] = s.Method, ["model"] = Path.GetFileName(s.Model), ["model_description"] = TaskWorkspace.Describe(work.Session.Checkpoint),
+            ["method"] = s.Method, ["model"] = Path.GetFileName(s.Model),
+                ["model_description"] = TaskWorkspace.Describe(work.Session.Checkpoint),
             ["task"] = s.Task.Name, ["metric"] = s.Task.MetricName, ["split"] = s.Split, ["shots"] = s.Shots,
             ["test"] = EvaluationJson.Write(evaluation.Result), ["steps"] = 0,
             ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),

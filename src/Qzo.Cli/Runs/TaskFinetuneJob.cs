@@ -26,7 +26,8 @@ static class TaskFinetuneJob
         string run = Path.GetFullPath(runFolder);
         var settings = TaskRunSettings.FromJson(RunFolder.ReadJson(run, RunFolder.Config), Path.Combine(run, RunFolder.Config));
         if (settings.Command != "finetune") throw new QzoException($"{run}: an {settings.Command} run has nothing to resume");
-        if (File.Exists(Path.Combine(run, RunFolder.Results))) throw new QzoException($"{run}: the run has finished (results.json is there)");
+        if (File.Exists(Path.Combine(run, RunFolder.Results))) throw new QzoException(
+            $"{run}: the run has finished (results.json is there)");
         return settings;
     }
 
@@ -35,15 +36,18 @@ static class TaskFinetuneJob
     /// it starts again from step 0 only with <paramref name="restart"/> (--force); one that recorded none starts afresh.
     /// </summary>
     /// <param name="run">the run folder, claimed (checked and locked) by the caller.</param>
-    public static JsonObject Resume(string run, TaskRunSettings settings, Func<string, IBackend> backendFor, bool restart, bool quiet = false)
+    public static JsonObject Resume(string run, TaskRunSettings settings, Func<string, IBackend> backendFor, bool restart,
+        bool quiet = false)
     {
         bool hasState = File.Exists(Path.Combine(run, RunFolder.State));
         if (!hasState)
         {
             int steps = RecordedSteps(Path.Combine(run, RunFolder.Metrics));
             if (steps > 0 && !restart)
-                throw new QzoException($"{run}: {steps} steps were recorded but no checkpoint ({RunFolder.State}) was written before the run " +
-                                       $"stopped (one is saved every {settings.CheckpointEvery} steps); pass --force to start it again from step 0");
+                throw new QzoException(
+                    $"{run}: {steps} steps were recorded but no checkpoint ({RunFolder.State}) was written before the run " +
+                                       $"stopped (one is saved every {settings.CheckpointEvery} steps); pass --force to start it again " +
+                                       "from step 0");
             Say(quiet, $"{run}: no checkpoint to go on from; starting from step 0");
         }
         using var backend = backendFor(settings.Device);
@@ -71,14 +75,17 @@ static class TaskFinetuneJob
             config["facts"] = work.Facts(backend);
             RunFolder.WriteJson(run, RunFolder.Config, config);
         }
-        Say(quiet, $"{s.Method.ToUpperInvariant()} on {s.Task.Name}: {work.Train.Count} train / {work.Dev.Count} dev / {work.Test.Count} test examples; " +
-                   $"{model.Trainable.Count} trainable tensors; {o.Steps} steps of batch {o.BatchSize}, lr {o.LearningRate:G3}, eps {o.Epsilon:G3}, " +
+        Say(quiet, $"{s.Method.ToUpperInvariant()} on {s.Task.Name}: {work.Train.Count} train / {work.Dev.Count} dev / {work.Test.Count} " +
+            "test examples; " +
+                   $"{model.Trainable.Count} trainable tensors; {o.Steps} steps of batch {o.BatchSize}, lr {o.LearningRate:G3}, eps " +
+                   $"{o.Epsilon:G3}, " +
                    $"DDC {(o.ClipThreshold is float c ? $"C={c:G3}" : "off")}" + (state is null ? "" : $"; resuming at step {state.Step}"));
 
         EvaluationResult testBefore;
         if (state is null)
         {
-            testBefore = TaskWorkspace.Show(quiet, "test before training", report => work.Evaluator.Evaluate(work.Test, progress: new Progress<double>(f => report(f, null)))).Result;
+            testBefore = TaskWorkspace.Show(quiet, "test before training", report => work.Evaluator.Evaluate(work.Test,
+                progress: new Progress<double>(f => report(f, null)))).Result;
             RunFolder.WriteJson(run, RunFolder.TestBefore, EvaluationJson.Write(testBefore));
         }
         else testBefore = EvaluationJson.Read(RunFolder.ReadJson(run, RunFolder.TestBefore), Path.Combine(run, RunFolder.TestBefore))!;
@@ -87,18 +94,21 @@ static class TaskFinetuneJob
         Func<EvaluationResult>? validate = work.Dev.Count == 0 ? null : () => work.Evaluator.Evaluate(work.Dev).Result;
         using var metrics = new MetricsWriter(Path.Combine(run, RunFolder.Metrics), state?.MetricsBytes);
         var checkpointing = RunCheckpointing.ToFile(statePath, s.CheckpointEvery, trainable);
-        var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate, metrics,
+        var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate,
+            metrics,
                                              s.KeepBest, checkpointing);
         var summary = TrainingDisplay.Run(quiet, loop, state);
 
-        var test = TaskWorkspace.Show(quiet, "test", report => work.Evaluator.Evaluate(work.Test, progress: new Progress<double>(f => report(f, null))));
+        var test = TaskWorkspace.Show(quiet, "test", report => work.Evaluator.Evaluate(work.Test,
+            progress: new Progress<double>(f => report(f, null))));
         WritePredictions(run, test.Predictions);
         if (s.SaveModel) CheckpointExporter.Export(work.Session.Checkpoint, model, Path.Combine(run, RunFolder.Model), overwrite: true);
 
         var peak = backend.Memory.PeakBreakdown();
         var results = new JsonObject
         {
-            ["method"] = s.Method, ["model"] = Path.GetFileName(s.Model), ["model_description"] = TaskWorkspace.Describe(work.Session.Checkpoint),
+            ["method"] = s.Method, ["model"] = Path.GetFileName(s.Model),
+                ["model_description"] = TaskWorkspace.Describe(work.Session.Checkpoint),
             ["task"] = s.Task.Name, ["metric"] = s.Task.MetricName,
             ["test"] = EvaluationJson.Write(test.Result), ["test_before"] = EvaluationJson.Write(testBefore),
             ["validation_before"] = summary.Before is null ? null : EvaluationJson.Write(summary.Before),
@@ -120,7 +130,8 @@ static class TaskFinetuneJob
 
     internal static void WritePredictions(string run, IReadOnlyList<TaskPrediction> predictions) =>
         Qzo.IO.AtomicFile.WriteAllText(Path.Combine(run, RunFolder.Predictions), string.Concat(predictions.Select(p =>
-            new JsonObject { ["row"] = p.Where, ["prediction"] = p.Prediction, ["correct"] = p.Correct, ["f1"] = p.F1 }.ToJsonString() + "\n")));
+            new JsonObject { ["row"] = p.Where, ["prediction"] = p.Prediction, ["correct"] = p.Correct, ["f1"] = p.F1 }.ToJsonString()
+                + "\n")));
 
     static void Print(TaskRunSettings s, TrainingSummary summary, EvaluationResult testBefore, EvaluationResult test, string run,
                       IReadOnlyList<string> plots, IBackend backend)
@@ -131,7 +142,8 @@ static class TaskFinetuneJob
         table.AddRow("before", Value(summary.Before), Value(testBefore));
         table.AddRow($"kept (step {summary.BestStep})", Value(summary.Best), Value(test));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{summary.Steps} steps in {summary.Seconds:F1} s on {Markup.Escape(backend.Name)}; run folder {Markup.Escape(run)} " +
+        AnsiConsole.MarkupLine(
+            $"{summary.Steps} steps in {summary.Seconds:F1} s on {Markup.Escape(backend.Name)}; run folder {Markup.Escape(run)} " +
                                $"({string.Join(", ", plots.Select(Path.GetFileName))})");
         MemoryTable.Print(backend);
     }

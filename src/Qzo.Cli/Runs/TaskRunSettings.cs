@@ -40,7 +40,8 @@ sealed record TaskRunSettings
         ["optimizer"] = Optimizer is null ? null : ZoOptionsJson.Write(Optimizer),
         ["evaluation"] = new JsonObject
         {
-            ["batch_size"] = EvalBatchSize, ["max_length"] = MaxLength, ["max_new_tokens"] = MaxNewTokens ?? (Task.Kind == TaskKind.Generation ? Task.MaxNewTokens : null),
+            ["batch_size"] = EvalBatchSize, ["max_length"] = MaxLength,
+                ["max_new_tokens"] = MaxNewTokens ?? (Task.Kind == TaskKind.Generation ? Task.MaxNewTokens : null),
             ["shots"] = Shots, ["split"] = Split, ["metric"] = Task.MetricName,
         },
         ["checkpoint_every"] = CheckpointEvery, ["keep"] = KeepBest ? "best" : "last", ["save_model"] = SaveModel, ["device"] = Device,

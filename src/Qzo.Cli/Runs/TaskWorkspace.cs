@@ -14,7 +14,8 @@ sealed class TaskWorkspace : IDisposable
                   IReadOnlyList<TaskItem> train, IReadOnlyList<TaskItem> dev, IReadOnlyList<TaskItem> test)
     {
         Settings = settings; Session = session; Files = files; Encoder = encoder; Train = train; Dev = dev; Test = test;
-        Evaluator = new TaskEvaluator(session.Model, session.Tokenizer, encoder, settings.EvalBatchSize, session.PadId) { MaxNewTokens = settings.MaxNewTokens };
+        Evaluator = new TaskEvaluator(session.Model, session.Tokenizer, encoder, settings.EvalBatchSize, session.PadId)
+            { MaxNewTokens = settings.MaxNewTokens };
     }
 
     public TaskRunSettings Settings { get; }
@@ -34,7 +35,8 @@ sealed class TaskWorkspace : IDisposable
         try
         {
             var encoder = new TaskEncoder(s.Task, session.Tokenizer, s.MaxLength);
-            return new TaskWorkspace(s, session, files, encoder, encoder.Items(splits.Train), encoder.Items(splits.Dev), encoder.Items(splits.Test));
+            return new TaskWorkspace(s, session, files, encoder, encoder.Items(splits.Train), encoder.Items(splits.Dev),
+                encoder.Items(splits.Test));
         }
         catch
         {
@@ -57,7 +59,8 @@ sealed class TaskWorkspace : IDisposable
     {
         string architecture = checkpoint.Config.Architecture.Name.ToLowerInvariant();
         if (checkpoint.Gptq is { } g) return $"{architecture}, GPTQ {g.Bits}-bit g{g.GroupSize}";
-        var dtype = checkpoint.Tensors.Names.Select(n => checkpoint.Tensors.Get(n).DType).GroupBy(d => d).OrderByDescending(g => g.Count()).First().Key;
+        var dtype = checkpoint.Tensors.Names.Select(n => checkpoint.Tensors.Get(n).DType).GroupBy(d => d).OrderByDescending(g => g.Count())
+            .First().Key;
         return $"{architecture}, {dtype.Name()}";
     }
 

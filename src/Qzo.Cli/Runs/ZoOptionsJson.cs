@@ -11,7 +11,8 @@ static class ZoOptionsJson
         ["method"] = o.Method == ZoMethod.Mezo ? "mezo" : "qzo",
         ["steps"] = o.Steps, ["lr"] = o.LearningRate, ["schedule"] = o.Schedule == LearningRateSchedule.Linear ? "linear" : "constant",
         ["eps"] = o.Epsilon, ["clip"] = o.ClipThreshold, ["scale_floor"] = o.ScaleFloor, ["batch_size"] = o.BatchSize,
-        ["eval_every"] = o.EvalEvery, ["seed"] = o.Seed, ["train_unquantized"] = o.TrainUnquantized, ["random_sign_control"] = o.RandomSignControl,
+        ["eval_every"] = o.EvalEvery, ["seed"] = o.Seed, ["train_unquantized"] = o.TrainUnquantized,
+            ["random_sign_control"] = o.RandomSignControl,
     };
 
     public static ZoOptions Read(JsonNode o) => new()
@@ -19,7 +20,8 @@ static class ZoOptionsJson
         Method = (string)o["method"]! == "mezo" ? ZoMethod.Mezo : ZoMethod.Qzo,
         Steps = (int)o["steps"]!, LearningRate = (float)o["lr"]!,
         Schedule = (string)o["schedule"]! == "linear" ? LearningRateSchedule.Linear : LearningRateSchedule.Constant,
-        Epsilon = (float)o["eps"]!, ClipThreshold = (float?)o["clip"], ScaleFloor = (float)o["scale_floor"]!, BatchSize = (int)o["batch_size"]!,
+        Epsilon = (float)o["eps"]!, ClipThreshold = (float?)o["clip"], ScaleFloor = (float)o["scale_floor"]!,
+            BatchSize = (int)o["batch_size"]!,
         EvalEvery = (int)o["eval_every"]!, Seed = (ulong)o["seed"]!, TrainUnquantized = (bool)o["train_unquantized"]!,
         RandomSignControl = (bool)o["random_sign_control"]!,
     };
