@@ -22,7 +22,8 @@ public partial interface IBackend
     void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns);
 
     /// <summary>c = alpha·op(a)·op(b) + beta·c in float64, op(a) [m, k], op(b) [k, n], op = transpose when asked. All F64.</summary>
-    void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha, double beta);
+    void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha,
+        double beta);
 
     /// <summary>
     /// a (F64 [n, n], symmetric; only its lower triangle is read) becomes its lower Cholesky factor L (a = L·Lᵀ) with
@@ -30,7 +31,9 @@ public partial interface IBackend
     /// </summary>
     bool CholeskyLower(DeviceTensor a, int n);
 
-    /// <summary>inverse = l⁻¹ for a lower-triangular l (F64 [n, n]; its strict upper triangle is not read); inverse is lower triangular.</summary>
+    /// <summary>
+    /// inverse = l⁻¹ for a lower-triangular l (F64 [n, n]; its strict upper triangle is not read); inverse is lower triangular.
+    /// </summary>
     void InvertLower(DeviceTensor l, int n, DeviceTensor inverse);
 
     /// <summary>t[i] ↔ t[count − 1 − i] (F64): on a square matrix, J·t·J with J the index reversal.</summary>

@@ -59,7 +59,10 @@ public partial interface IBackend : IDisposable
                          int batch, int newTokens, int cacheLength, int maxLength, int heads, int kvHeads, int headDim, int slidingWindow,
                          float scale = 0);
 
-    /// <summary>cache[b, start + t, :] = rows[b, t, :] for b &lt; batch, t &lt; count: a pass's keys or values into a KV cache [batch, maxLength, width].</summary>
+    /// <summary>
+    /// cache[b, start + t, :] = rows[b, t, :] for b &lt; batch, t &lt; count: a pass's keys or values into a KV cache [batch, maxLength,
+    /// width].
+    /// </summary>
     void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width);
 
     /// <summary>
@@ -83,7 +86,9 @@ public partial interface IBackend : IDisposable
     /// <summary>nll[r] = −log softmax(logits[r, :])[targets[r]], or 0 where targets[r] &lt; 0 (ignored).</summary>
     void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab);
 
-    /// <summary>output[i] = master[i] + p.Scale · z(p.Seed, tensorIndex, i) for i &lt; count; master F32, output F32 or ComputeType.</summary>
+    /// <summary>
+    /// output[i] = master[i] + p.Scale · z(p.Seed, tensorIndex, i) for i &lt; count; master F32, output F32 or ComputeType.
+    /// </summary>
     void PerturbedCopy(DeviceTensor master, Perturbation p, int tensorIndex, DeviceTensor output, long count);
 
     /// <summary>master[i] = max(master[i] − step · z(seed, tensorIndex, i), floor) (no floor when null).</summary>

@@ -55,7 +55,8 @@ public sealed partial class CpuBackend
     /// Rows of c in parallel tiles of 8. Without transposed b, each output row is built by axpys over rows of b, in
     /// chunks of 512 columns so the chunk of b stays in cache across the tile (GPTQ's lazy updates: k = 128).
     /// </summary>
-    public void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha, double beta)
+    public void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha,
+        double beta)
     {
         var at = RequireType(a.Tensor, DType.F64); var bt = RequireType(b.Tensor, DType.F64); var ct = RequireType(c.Tensor, DType.F64);
         if (m == 0 || n == 0) return;
@@ -70,7 +71,8 @@ public sealed partial class CpuBackend
                 int width = Math.Min(ColumnsPerChunk, n - c0);
                 for (int i = r0; i < r1; i++)
                 {
-                    for (int p = 0; p < k; p++) row[p] = av[(int)(a.Offset + (transposeA ? (long)p * a.Stride + i : (long)i * a.Stride + p))];
+                    for (int p = 0; p < k; p++) row[p] =
+                        av[(int)(a.Offset + (transposeA ? (long)p * a.Stride + i : (long)i * a.Stride + p))];
                     var target = cv.Slice((int)(c.Offset + (long)i * c.Stride + c0), width);
                     if (beta == 0) target.Clear();
                     else if (beta != 1) TensorPrimitives.Multiply(target, beta, target);
@@ -83,7 +85,8 @@ public sealed partial class CpuBackend
                         }
                     else
                         for (int j = 0; j < width; j++)
-                            target[j] += alpha * TensorPrimitives.Dot<double>(row, bv.Slice((int)(b.Offset + (long)(c0 + j) * b.Stride), k));
+                            target[j] += alpha * TensorPrimitives.Dot<double>(row, bv.Slice((int)(b.Offset + (long)(c0 + j) * b.Stride),
+                                k));
                 }
             }
         });

@@ -53,7 +53,8 @@ public sealed partial class CpuBackend : IBackend
         for (int r = 0; r < rows; r++)
         {
             int token = id[r];
-            if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {token} is outside the vocabulary (0..{vocab - 1})");
+            if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids),
+                $"token id {token} is outside the vocabulary (0..{vocab - 1})");
             src.Slice(token * dim, dim).CopyTo(dst.Slice(r * dim, dim));
         }
     }
@@ -104,9 +105,11 @@ public sealed partial class CpuBackend : IBackend
                                 int slidingWindow, float scale = 0)
     {
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
-        if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
+        if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow),
+            "the sliding window must be positive, or 0 for none");
         if (newTokens > cacheLength || cacheLength > maxLength)
-            throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
+            throw new ArgumentOutOfRangeException(nameof(cacheLength),
+                $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
         var qt = Cpu(q); var kt = Cpu(keys); var vt = Cpu(values); var mt = Cpu(keyMask); var ot = Cpu(output);
         int group = heads / kvHeads, firstSlot = cacheLength - newTokens;
         if (scale == 0) scale = 1.0f / MathF.Sqrt(headDim);
@@ -142,7 +145,8 @@ public sealed partial class CpuBackend : IBackend
                 for (int j = first; j <= i; j++)
                 {
                     if (scores[j] == 0f) continue;
-                    TensorPrimitives.MultiplyAdd(vs.Slice(((b * maxLength + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse, oi, oi);
+                    TensorPrimitives.MultiplyAdd(vs.Slice(((b * maxLength + j) * kvHeads + kvh) * headDim, headDim), scores[j] * inverse,
+                        oi, oi);
                 }
             }
         });
@@ -150,7 +154,8 @@ public sealed partial class CpuBackend : IBackend
 
     public void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width)
     {
-        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count), $"{count} rows at slot {start} overflow a cache of {maxLength}");
+        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count),
+            $"{count} rows at slot {start} overflow a cache of {maxLength}");
         var source = F(rows); var destination = F(cache);
         for (int b = 0; b < batch; b++)
             source.Slice(b * count * width, count * width).CopyTo(destination.Slice((b * maxLength + start) * width, count * width));
@@ -214,7 +219,8 @@ public sealed partial class CpuBackend : IBackend
         {
             int target = tt.Span<int>()[r];
             if (target < 0) { nt.Span<float>()[r] = 0f; return; }
-            if (target >= vocab) throw new ArgumentOutOfRangeException(nameof(targets), $"target id {target} is outside the vocabulary (0..{vocab - 1})");
+            if (target >= vocab) throw new ArgumentOutOfRangeException(nameof(targets),
+                $"target id {target} is outside the vocabulary (0..{vocab - 1})");
             var row = lt.Span<float>().Slice(r * vocab, vocab);
             float max = TensorPrimitives.Max(row);
             double sum = 0;
@@ -231,7 +237,8 @@ public sealed partial class CpuBackend : IBackend
             var ms = m.Span<float>().Slice((int)start, length);
             var os = o.Span<float>().Slice((int)start, length);
             if (p.IsNone) { ms.CopyTo(os); return; }
-            for (int i = 0; i < length; i++) os[i] = GaussianDirection.Step(ms[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex, start + i));
+            for (int i = 0; i < length; i++) os[i] = GaussianDirection.Step(ms[i], p.Scale, GaussianDirection.Z(p.Seed, tensorIndex,
+                start + i));
         });
     }
 

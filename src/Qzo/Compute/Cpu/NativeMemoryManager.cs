@@ -2,7 +2,9 @@ using System.Buffers;
 
 namespace Qzo.Compute.Cpu;
 
-/// <summary>A <see cref="Memory{T}"/> over a <see cref="CpuTensor"/>'s native buffer, for code that hands spans to parallel loops.</summary>
+/// <summary>
+/// A <see cref="Memory{T}"/> over a <see cref="CpuTensor"/>'s native buffer, for code that hands spans to parallel loops.
+/// </summary>
 sealed unsafe class NativeMemoryManager<T>(CpuTensor tensor) : MemoryManager<T> where T : unmanaged
 {
     public override Span<T> GetSpan() => tensor.Span<T>();

@@ -8,7 +8,8 @@ internal enum SgemmPath { Vector512, Vector256 }
 public static class Sgemm
 {
     /// <summary>C[m,n] (+)= A[m,k] · B[n,k]ᵀ: a linear layer x[tokens,in] · W[out,in]ᵀ.</summary>
-    public static void MatMulTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false)
+    public static void MatMulTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
+        bool accumulate = false)
         => Multiply(a, b, c, m, n, k, accumulate, transposedB: true, DefaultPath);
 
     /// <summary>C[m,n] (+)= A[m,k] · B[k,n].</summary>
@@ -18,7 +19,8 @@ public static class Sgemm
     /// <summary>
     /// Plain triple loop with double accumulation, for tests. B is [n,k] when <paramref name="transposedB"/>, else [k,n].
     /// </summary>
-    public static unsafe void Reference(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transposedB, bool accumulate = false)
+    public static unsafe void Reference(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transposedB,
+        bool accumulate = false)
     {
         Validate(a.Length, b.Length, c.Length, m, n, k);
         // Pointers, not span indexing: tests run this in Debug builds, where every indexer is a call.

@@ -66,17 +66,20 @@ public sealed partial class CudaBackend
         int words = source.Tensor.DType.SizeInBytes() / 4;
         if (rows == 0 || columns == 0) return;
         Dense.CopyWords(Count((long)rows * columns * words), Ilgpu(source.Tensor).View<int>(), Ilgpu(destination.Tensor).View<int>(),
-                        source.Offset * words, source.Stride * words, destination.Offset * words, destination.Stride * words, columns * words);
+                        source.Offset * words, source.Stride * words, destination.Offset * words, destination.Stride * words,
+                            columns * words);
     }
 
-    public void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha, double beta) => Timed("dgemm", () =>
+    public void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha,
+        double beta) => Timed("dgemm", () =>
     {
         if (m == 0 || n == 0) return;
         if (Blas is { } blas)
             blas.Gemm(Address(a), a.Stride, transposeA, Address(b), b.Stride, transposeB, Address(c), c.Stride, m, n, k, alpha, beta);
         else
             Dense.GemmF64(Count((long)m * n), VD(a.Tensor), VD(b.Tensor), VD(c.Tensor),
-                          new DenseKernels.GemmShape(m, n, k, a.Offset, a.Stride, transposeA ? 1 : 0, b.Offset, b.Stride, transposeB ? 1 : 0, c.Offset, c.Stride, alpha, beta));
+                          new DenseKernels.GemmShape(m, n, k, a.Offset, a.Stride, transposeA ? 1 : 0, b.Offset, b.Stride,
+                          transposeB ? 1 : 0, c.Offset, c.Stride, alpha, beta));
     });
 
     public bool CholeskyLower(DeviceTensor a, int n)

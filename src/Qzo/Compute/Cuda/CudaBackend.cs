@@ -35,11 +35,13 @@ public sealed partial class CudaBackend : IBackend
             _cublas = new CublasGemm(_stream);
             // QZO_ATTENTION=portable keeps the ILGPU attention kernels (for comparisons).
             string reason = "QZO_ATTENTION=portable";
-            if (Environment.GetEnvironmentVariable("QZO_ATTENTION") != "portable") _flash = FlashAttention.TryCreate(cuda.DeviceId, out reason);
+            if (Environment.GetEnvironmentVariable("QZO_ATTENTION") != "portable") _flash = FlashAttention.TryCreate(cuda.DeviceId,
+                out reason);
             AttentionKernelName = _flash?.Description ?? $"portable attention ({reason})";
             // QZO_KERNELS=ilgpu keeps the ILGPU z, update and dequantize kernels (for comparisons).
             reason = "QZO_KERNELS=ilgpu";
-            if (Environment.GetEnvironmentVariable("QZO_KERNELS") != "ilgpu") _streaming = StreamingKernels.TryCreate(cuda.DeviceId, _stream, out reason);
+            if (Environment.GetEnvironmentVariable("QZO_KERNELS") != "ilgpu") _streaming = StreamingKernels.TryCreate(cuda.DeviceId,
+                _stream, out reason);
             StreamingKernelName = _streaming?.Description ?? $"ILGPU streaming kernels ({reason})";
             Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version}, {AttentionKernelName}, {StreamingKernelName})";
         }
@@ -52,7 +54,8 @@ public sealed partial class CudaBackend : IBackend
     {
         Context context;
         try { context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2)); }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (
+            e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
         {
             throw new QzoException($"--device cuda: the CUDA driver could not be used ({e.GetBaseException().Message.Split('\n')[0]})");
         }
@@ -113,7 +116,9 @@ public sealed partial class CudaBackend : IBackend
         Profile[name] = (calls + 1, seconds + _profileClock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Threads per group of the row reductions: 256 on a GPU; one warp on ILGPU's CPU accelerator, whose barriers are slow.</summary>
+    /// <summary>
+    /// Threads per group of the row reductions: 256 on a GPU; one warp on ILGPU's CPU accelerator, whose barriers are slow.
+    /// </summary>
     int ReductionGroup => IsCuda ? 256 : 32;
     public DType ComputeType => DType.BF16;
     public MemoryTracker Memory { get; } = new();
@@ -130,10 +135,12 @@ public sealed partial class CudaBackend : IBackend
     public DeviceTensor Allocate(DType dtype, long length, MemoryCategory category)
     {
         try { return new IlgpuTensor(_accelerator, dtype, length, category, Memory); }
-        catch (Exception e) when (e.GetType().Name.Contains("OutOfMemory") || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase))
+        catch (Exception e) when (e.GetType().Name.Contains("OutOfMemory") || e.Message.Contains("out of memory",
+            StringComparison.OrdinalIgnoreCase))
         {
             throw new QzoException($"out of GPU memory allocating {length * dtype.SizeInBytes() / (1 << 20)} MiB of {category} " +
-                                   $"({Memory.CurrentTotal / (1 << 20)} MiB already in use by Qzo); use a smaller --batch-size or --max-length");
+                                   $"({Memory.CurrentTotal / (1 << 20)} MiB already in use by Qzo); use a smaller --batch-size or " +
+                                   "--max-length");
         }
     }
 
@@ -200,18 +207,23 @@ public sealed partial class CudaBackend : IBackend
         Timed("rmsnorm", () =>
         {
             Require(weight, DType.BF16);
-            if (_streaming is not null && _streaming.TryRmsNorm(Require(x, DType.BF16).Pointer, Ilgpu(weight).Pointer, Require(y, DType.BF16).Pointer, rows, dim, eps)) return;
+            if (_streaming is not null && _streaming.TryRmsNorm(Require(x, DType.BF16).Pointer, Ilgpu(weight).Pointer,
+                Require(y, DType.BF16).Pointer, rows, dim, eps)) return;
             if (dim % 2 == 0)
-                _kernels.RmsNormPairs(new KernelConfig(rows, ReductionGroup), Pairs(x, (long)rows * dim), Pairs(weight, dim), Pairs(y, (long)rows * dim), dim / 2, eps);
+                _kernels.RmsNormPairs(new KernelConfig(rows, ReductionGroup), Pairs(x, (long)rows * dim), Pairs(weight, dim),
+                    Pairs(y, (long)rows * dim), dim / 2, eps);
             else _kernels.RmsNorm(new KernelConfig(rows, ReductionGroup), V16(x), V16(weight), V16(y), dim, eps);
         });
     }
 
-    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) => Timed("rope", () =>
+    public void ApplyRope(DeviceTensor x, DeviceTensor positions, DeviceTensor cos, DeviceTensor sin, int rows, int heads, int headDim) =>
+        Timed("rope", () =>
     {
-        if (_streaming is not null && _streaming.TryRope(Require(x, DType.BF16).Pointer, Ilgpu(positions).Pointer, Require(cos, DType.F32).Pointer, Require(sin, DType.F32).Pointer, rows, heads, headDim)) return;
+        if (_streaming is not null && _streaming.TryRope(Require(x, DType.BF16).Pointer, Ilgpu(positions).Pointer,
+            Require(cos, DType.F32).Pointer, Require(sin, DType.F32).Pointer, rows, heads, headDim)) return;
         if (headDim % 4 == 0)
-            _kernels.RopePairs(Count((long)rows * heads * (headDim / 4)), Pairs(x, (long)rows * heads * headDim), VI(positions), VF(cos), VF(sin), heads, headDim);
+            _kernels.RopePairs(Count((long)rows * heads * (headDim / 4)), Pairs(x, (long)rows * heads * headDim), VI(positions), VF(cos),
+                VF(sin), heads, headDim);
         else _kernels.Rope(Count((long)rows * heads * (headDim / 2)), V16(x), VI(positions), VF(cos), VF(sin), heads, headDim);
     });
 
@@ -221,8 +233,10 @@ public sealed partial class CudaBackend : IBackend
         Timed("attention", () =>
         {
             if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
-            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
-            if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
+            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow),
+                "the sliding window must be positive, or 0 for none");
+            if (headDim > AttentionKernel.MaxHeadDim) throw new QzoException(
+                $"head_dim {headDim} exceeds the attention kernel's limit of {AttentionKernel.MaxHeadDim}");
             if (_flash is not null && _flash.Supports(headDim, batch, heads))
             {
                 _flash.Launch(Ilgpu(q).Pointer, Ilgpu(k).Pointer, Ilgpu(v).Pointer, Ilgpu(keyMask).Pointer, Ilgpu(output).Pointer,
@@ -234,14 +248,17 @@ public sealed partial class CudaBackend : IBackend
             if (headDim <= WarpAttentionKernel.MaxHeadDim)
             {
                 // On ILGPU's CPU accelerator every warp shuffle is a rendezvous of 32 threads: small groups and tiles there.
-                int warps = IsCuda ? 8 : 2, keyTile = IsCuda ? WarpAttentionKernel.MaxKeyTile : 16, queryTile = WarpAttentionKernel.QueryTile(warps);
+                int warps = IsCuda ? 8 : 2, keyTile = IsCuda ? WarpAttentionKernel.MaxKeyTile : 16,
+                    queryTile = WarpAttentionKernel.QueryTile(warps);
                 int tiles = (seq + queryTile - 1) / queryTile;
-                _kernels.WarpAttention(new KernelConfig(batch * heads * tiles, warps * 32), V16(q), V16(k), V16(v), VI(keyMask), V16(output), shape, keyTile);
+                _kernels.WarpAttention(new KernelConfig(batch * heads * tiles, warps * 32), V16(q), V16(k), V16(v), VI(keyMask),
+                    V16(output), shape, keyTile);
             }
             else
             {
                 int tiles = (seq + AttentionKernel.QueryTile - 1) / AttentionKernel.QueryTile;
-                _kernels.Attention(new KernelConfig(batch * heads * tiles, AttentionKernel.QueryTile), V16(q), V16(k), V16(v), VI(keyMask), V16(output), shape);
+                _kernels.Attention(new KernelConfig(batch * heads * tiles, AttentionKernel.QueryTile), V16(q), V16(k), V16(v), VI(keyMask),
+                    V16(output), shape);
             }
         });
     }
@@ -253,22 +270,28 @@ public sealed partial class CudaBackend : IBackend
         Timed("cached-attention", () =>
         {
             if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
-            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), "the sliding window must be positive, or 0 for none");
+            if (slidingWindow < 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow),
+                "the sliding window must be positive, or 0 for none");
             if (newTokens > cacheLength || cacheLength > maxLength)
-                throw new ArgumentOutOfRangeException(nameof(cacheLength), $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
-            if (headDim > KvCacheKernels.MaxHeadDim) throw new QzoException($"head_dim {headDim} exceeds the cached attention kernel's limit of {KvCacheKernels.MaxHeadDim}");
+                throw new ArgumentOutOfRangeException(nameof(cacheLength),
+                    $"{newTokens} new tokens, {cacheLength} cached, room for {maxLength}");
+            if (headDim > KvCacheKernels.MaxHeadDim) throw new QzoException(
+                $"head_dim {headDim} exceeds the cached attention kernel's limit of {KvCacheKernels.MaxHeadDim}");
             if (batch == 0 || newTokens == 0) return;
             var shape = new KvCacheKernels.Shape(newTokens, cacheLength, maxLength, heads, kvHeads, headDim,
                                                  scale == 0 ? 1.0f / MathF.Sqrt(headDim) : scale, slidingWindow);
             // On ILGPU's CPU accelerator each thread is simulated: the fewest threads head_dim allows.
             int threads = KvCacheKernels.GroupSize(headDim, IsCuda ? KvCacheKernels.KeyTile : 32);
-            _kernels.CachedAttention(new KernelConfig(batch * heads * newTokens, threads), V16(q), V16(keys), V16(values), VI(keyMask), V16(output), shape);
+            _kernels.CachedAttention(new KernelConfig(batch * heads * newTokens, threads), V16(q), V16(keys), V16(values), VI(keyMask),
+                V16(output), shape);
         });
     }
 
-    public void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width) => Timed("cache-append", () =>
+    public void AppendToCache(DeviceTensor rows, DeviceTensor cache, int batch, int count, int start, int maxLength, int width) =>
+        Timed("cache-append", () =>
     {
-        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count), $"{count} rows at slot {start} overflow a cache of {maxLength}");
+        if (start + count > maxLength) throw new ArgumentOutOfRangeException(nameof(count),
+            $"{count} rows at slot {start} overflow a cache of {maxLength}");
         _kernels.AppendToCache(Count((long)batch * count * width), V16(rows), V16(cache), count, start, maxLength, width);
     });
 
@@ -284,7 +307,8 @@ public sealed partial class CudaBackend : IBackend
 
     public void SiluMulInPlace(DeviceTensor gate, DeviceTensor up, long count) => Timed("silu-mul", () =>
     {
-        if (_streaming is not null && _streaming.TrySiluMul(Require(gate, DType.BF16).Pointer, Require(up, DType.BF16).Pointer, count)) return;
+        if (_streaming is not null && _streaming.TrySiluMul(Require(gate, DType.BF16).Pointer, Require(up, DType.BF16).Pointer,
+            count)) return;
         if (count % 2 == 0) _kernels.SiluMulPairs(Count(count / 2), Pairs(gate, count), Pairs(up, count));
         else _kernels.SiluMul(Count(count), V16(gate), V16(up));
     });
@@ -320,17 +344,22 @@ public sealed partial class CudaBackend : IBackend
             Require(master, DType.F32);
             if (_streaming is not null)
             {
-                if (output.DType == DType.F32) _streaming.PerturbedCopyToF32(Ilgpu(master).Pointer, Require(output, DType.F32).Pointer, count, p.Seed, p.Scale, tensorIndex);
-                else _streaming.PerturbedCopyToBf16(Ilgpu(master).Pointer, Require(output, DType.BF16).Pointer, count, p.Seed, p.Scale, tensorIndex);
+                if (output.DType == DType.F32) _streaming.PerturbedCopyToF32(Ilgpu(master).Pointer, Require(output, DType.F32).Pointer,
+                    count, p.Seed, p.Scale, tensorIndex);
+                else _streaming.PerturbedCopyToBf16(Ilgpu(master).Pointer, Require(output, DType.BF16).Pointer, count, p.Seed, p.Scale,
+                    tensorIndex);
             }
-            else if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale, tensorIndex);
+            else if (output.DType == DType.F32) _kernels.PerturbedCopyToF32(Count(count), VF(master), VF(output), p.Seed, p.Scale,
+                tensorIndex);
             else _kernels.PerturbedCopyToBf16(Count(count), VF(master), V16(output), p.Seed, p.Scale, tensorIndex);
         });
     }
 
-    public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count) => Timed("update", () =>
+    public void ZerothOrderUpdate(DeviceTensor master, ulong seed, int tensorIndex, float step, float? floor, long count) => Timed("update",
+        () =>
     {
-        if (_streaming is not null) _streaming.ZerothOrderUpdate(Require(master, DType.F32).Pointer, count, seed, tensorIndex, step, floor ?? float.NegativeInfinity);
+        if (_streaming is not null) _streaming.ZerothOrderUpdate(Require(master, DType.F32).Pointer, count, seed, tensorIndex, step,
+            floor ?? float.NegativeInfinity);
         else _kernels.ZerothOrderUpdate(Count(count), VF(master), seed, tensorIndex, step, floor ?? float.NegativeInfinity);
     });
 

@@ -12,14 +12,18 @@ sealed class DenseKernelSet(Accelerator a)
 {
     Action<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>? _copyWords;
     public Action<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int> CopyWords =>
-        _copyWords ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>(DenseKernels.CopyWords);
+        _copyWords ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>(
+            DenseKernels.CopyWords);
 
     Action<Index1D, ArrayView<double>, int>? _identity, _zeroUpper;
-    public Action<Index1D, ArrayView<double>, int> Identity => _identity ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(DenseKernels.Identity);
-    public Action<Index1D, ArrayView<double>, int> ZeroUpper => _zeroUpper ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(DenseKernels.ZeroUpper);
+    public Action<Index1D, ArrayView<double>, int> Identity => _identity ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(
+        DenseKernels.Identity);
+    public Action<Index1D, ArrayView<double>, int> ZeroUpper => _zeroUpper ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>,
+        int>(DenseKernels.ZeroUpper);
 
     Action<Index1D, ArrayView<double>, long>? _reverse;
-    public Action<Index1D, ArrayView<double>, long> Reverse => _reverse ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long>(DenseKernels.Reverse);
+    public Action<Index1D, ArrayView<double>, long> Reverse => _reverse ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long>(
+        DenseKernels.Reverse);
 
     Action<Index1D, ArrayView<ushort>, ArrayView<float>>? _bf16ToF32;
     public Action<Index1D, ArrayView<ushort>, ArrayView<float>> Bf16ToF32 =>
@@ -27,7 +31,8 @@ sealed class DenseKernelSet(Accelerator a)
 
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int>? _dotPartials;
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int> DotPartials =>
-        _dotPartials ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int>(DenseKernels.DotPartials);
+        _dotPartials ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, long, int>(
+            DenseKernels.DotPartials);
 
     Action<Index1D, ArrayView<float>, ArrayView<int>>? _firstNonFinite;
     public Action<Index1D, ArrayView<float>, ArrayView<int>> FirstNonFinite =>
@@ -35,11 +40,13 @@ sealed class DenseKernelSet(Accelerator a)
 
     Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseKernels.GemmShape>? _gemmF64;
     public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseKernels.GemmShape> GemmF64 =>
-        _gemmF64 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseKernels.GemmShape>(DenseKernels.GemmF64);
+        _gemmF64 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            DenseKernels.GemmShape>(DenseKernels.GemmF64);
 
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? _gemmF32;
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> GemmF32 =>
-        _gemmF32 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.GemmF32);
+        _gemmF32 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(
+            DenseKernels.GemmF32);
 
     Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _gram;
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> Gram =>
@@ -51,5 +58,6 @@ sealed class DenseKernelSet(Accelerator a)
 
     Action<Index1D, ArrayView<double>, ArrayView<double>, int>? _invertLowerColumn;
     public Action<Index1D, ArrayView<double>, ArrayView<double>, int> InvertLowerColumn =>
-        _invertLowerColumn ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(DenseKernels.InvertLowerColumn);
+        _invertLowerColumn ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(
+            DenseKernels.InvertLowerColumn);
 }

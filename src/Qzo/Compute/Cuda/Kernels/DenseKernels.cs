@@ -35,10 +35,14 @@ static class DenseKernels
         t[other] = value;
     }
 
-    public static void Bf16ToF32(Index1D index, ArrayView<ushort> source, ArrayView<float> destination) => destination[index] = Bf16.ToFloat(source[index]);
+    public static void Bf16ToF32(Index1D index, ArrayView<ushort> source, ArrayView<float> destination) => destination[index] =
+        Bf16.ToFloat(source[index]);
 
-    /// <summary>partial[t] = Σ a[i]·b[i] over i = t, t + threads, t + 2·threads, … &lt; count, in double (reads coalesced across threads).</summary>
-    public static void DotPartials(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<double> partial, long count, int threads)
+    /// <summary>
+    /// partial[t] = Σ a[i]·b[i] over i = t, t + threads, t + 2·threads, … &lt; count, in double (reads coalesced across threads).
+    /// </summary>
+    public static void DotPartials(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<double> partial, long count,
+        int threads)
     {
         int t = index;
         double sum = 0;
@@ -53,7 +57,8 @@ static class DenseKernels
         if ((bits & 0x7F800000u) == 0x7F800000u) Atomic.Min(ref status[0], index);
     }
 
-    public readonly record struct GemmShape(int M, int N, int K, long AOffset, int AStride, int TransposeA, long BOffset, int BStride, int TransposeB,
+    public readonly record struct GemmShape(int M, int N, int K, long AOffset, int AStride, int TransposeA, long BOffset, int BStride,
+        int TransposeB,
                                             long COffset, int CStride, double Alpha, double Beta);
 
     /// <summary>c = alpha·op(a)·op(b) + beta·c in float64; index = i·n + j.</summary>

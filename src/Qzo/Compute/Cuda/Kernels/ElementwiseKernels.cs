@@ -45,16 +45,21 @@ static class ElementwiseKernels
     public static void AddBias(Index1D i, ArrayView<ushort> x, ArrayView<ushort> bias, int dim) =>
         x[i] = Bf16.FromFloat(Bf16.ToFloat(x[i]) + Bf16.ToFloat(bias[i % dim]));
 
-    public static void PerturbedCopyToF32<TFma>(Index1D i, ArrayView<float> master, ArrayView<float> output, ulong seed, float scale, int tensor) where TFma : struct, IFusedMultiplyAdd =>
+    public static void PerturbedCopyToF32<TFma>(Index1D i, ArrayView<float> master, ArrayView<float> output, ulong seed, float scale,
+        int tensor) where TFma : struct, IFusedMultiplyAdd =>
         output[i] = scale == 0f ? master[i] : GaussianDirection.Step(master[i], scale, GaussianDirection.Z<TFma>(seed, tensor, i));
 
-    public static void PerturbedCopyToBf16<TFma>(Index1D i, ArrayView<float> master, ArrayView<ushort> output, ulong seed, float scale, int tensor) where TFma : struct, IFusedMultiplyAdd =>
-        output[i] = Bf16.FromFloat(scale == 0f ? master[i] : GaussianDirection.Step(master[i], scale, GaussianDirection.Z<TFma>(seed, tensor, i)));
+    public static void PerturbedCopyToBf16<TFma>(Index1D i, ArrayView<float> master, ArrayView<ushort> output, ulong seed, float scale,
+        int tensor) where TFma : struct, IFusedMultiplyAdd =>
+        output[i] = Bf16.FromFloat(scale == 0f ? master[i] : GaussianDirection.Step(master[i], scale,
+            GaussianDirection.Z<TFma>(seed, tensor, i)));
 
-    public static void FillGaussianF32<TFma>(Index1D i, ArrayView<float> t, ulong seed, int stream, float mean, float std) where TFma : struct, IFusedMultiplyAdd =>
+    public static void FillGaussianF32<TFma>(Index1D i, ArrayView<float> t, ulong seed, int stream, float mean, float std) where TFma
+        : struct, IFusedMultiplyAdd =>
         t[i] = GaussianDirection.Step(mean, std, GaussianDirection.Z<TFma>(seed, stream, i));
 
-    public static void FillGaussianBf16<TFma>(Index1D i, ArrayView<ushort> t, ulong seed, int stream, float mean, float std) where TFma : struct, IFusedMultiplyAdd =>
+    public static void FillGaussianBf16<TFma>(Index1D i, ArrayView<ushort> t, ulong seed, int stream, float mean, float std) where TFma
+        : struct, IFusedMultiplyAdd =>
         t[i] = Bf16.FromFloat(GaussianDirection.Step(mean, std, GaussianDirection.Z<TFma>(seed, stream, i)));
 
     public static void FillUniform(Index1D i, ArrayView<float> t, ulong seed, int stream, float low, float high) =>
@@ -63,6 +68,7 @@ static class ElementwiseKernels
     public static void FillBits(Index1D i, ArrayView<int> t, ulong seed, int stream) =>
         t[i] = (int)RandomValues.Bits(seed, stream, i);
 
-    public static void ZerothOrderUpdate<TFma>(Index1D i, ArrayView<float> master, ulong seed, int tensor, float step, float floor) where TFma : struct, IFusedMultiplyAdd =>
+    public static void ZerothOrderUpdate<TFma>(Index1D i, ArrayView<float> master, ulong seed, int tensor, float step,
+        float floor) where TFma : struct, IFusedMultiplyAdd =>
         master[i] = MathF.Max(GaussianDirection.Step(master[i], -step, GaussianDirection.Z<TFma>(seed, tensor, i)), floor);
 }

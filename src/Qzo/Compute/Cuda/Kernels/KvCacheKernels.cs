@@ -15,12 +15,14 @@ static class KvCacheKernels
     public const int MaxHeadDim = 256;
 
     /// <param name="Window">the sliding window (0 = none).</param>
-    public readonly record struct Shape(int NewTokens, int CacheLength, int MaxLength, int Heads, int KvHeads, int HeadDim, float Scale, int Window);
+    public readonly record struct Shape(int NewTokens, int CacheLength, int MaxLength, int Heads, int KvHeads, int HeadDim, float Scale,
+        int Window);
 
     /// <summary>Threads per attention group: a multiple of the warp size, at least head_dim and <paramref name="minimum"/>.</summary>
     public static int GroupSize(int headDim, int minimum) => Math.Max(minimum, (headDim + 31) / 32 * 32);
 
-    public static void Append(Index1D index, ArrayView<ushort> rows, ArrayView<ushort> cache, int count, int start, int maxLength, int width)
+    public static void Append(Index1D index, ArrayView<ushort> rows, ArrayView<ushort> cache, int count, int start, int maxLength,
+        int width)
     {
         int row = index / width, column = index - row * width;
         int b = row / count, t = row - b * count;

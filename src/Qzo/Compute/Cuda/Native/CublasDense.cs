@@ -14,7 +14,8 @@ sealed unsafe class CublasDense(CublasGemm owner)
     {
         float one = 1f;
         Cublas.Check(Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpT, n, n, rows, &one, x, Cublas.R32F, n, x, Cublas.R32F, n,
-                                         &one, sum, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault), $"GemmEx fp32 Gram [{rows}×{n}]");
+                                         &one, sum, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault),
+                                         $"GemmEx fp32 Gram [{rows}×{n}]");
     }
 
     /// <summary>c[m, n] = a[m, k]·b[k, n], F32, contiguous.</summary>
@@ -22,11 +23,13 @@ sealed unsafe class CublasDense(CublasGemm owner)
     {
         float one = 1f, zero = 0f;
         Cublas.Check(Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, &one, b, Cublas.R32F, n, a, Cublas.R32F, k,
-                                         &zero, c, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault), $"GemmEx fp32 [{m}×{k}]·[{k}×{n}]");
+                                         &zero, c, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault),
+                                         $"GemmEx fp32 [{m}×{k}]·[{k}×{n}]");
     }
 
     /// <summary>c = alpha·op(a)·op(b) + beta·c, F64, row-major: column-major cᵀ = op(b)ᵀ·op(a)ᵀ.</summary>
-    public void Gemm(IntPtr a, int lda, bool transposeA, IntPtr b, int ldb, bool transposeB, IntPtr c, int ldc, int m, int n, int k, double alpha, double beta)
+    public void Gemm(IntPtr a, int lda, bool transposeA, IntPtr b, int ldb, bool transposeB, IntPtr c, int ldc, int m, int n, int k,
+        double alpha, double beta)
     {
         Cublas.Check(Cublas.cublasDgemm_v2(_handle, transposeB ? Cublas.OpT : Cublas.OpN, transposeA ? Cublas.OpT : Cublas.OpN, n, m, k,
                                            &alpha, b, ldb, a, lda, &beta, c, ldc), $"Dgemm [{m}×{k}]·[{k}×{n}]");

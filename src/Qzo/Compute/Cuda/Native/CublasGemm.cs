@@ -33,8 +33,10 @@ sealed unsafe class CublasGemm : IDisposable
         float* beta = accumulate ? _scalars + 2 : _scalars + 1;
         int cType = outputF32 ? Cublas.R32F : Cublas.R16BF;
         int status = transposedB
-            ? Cublas.cublasGemmEx(_handle, Cublas.OpT, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, k, a, Cublas.R16BF, k, beta, c, cType, n, Cublas.Compute32F, Cublas.GemmDefault)
-            : Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, n, a, Cublas.R16BF, k, beta, c, cType, n, Cublas.Compute32F, Cublas.GemmDefault);
+            ? Cublas.cublasGemmEx(_handle, Cublas.OpT, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, k, a, Cublas.R16BF, k, beta, c,
+                cType, n, Cublas.Compute32F, Cublas.GemmDefault)
+            : Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, n, a, Cublas.R16BF, k, beta, c,
+                cType, n, Cublas.Compute32F, Cublas.GemmDefault);
         Cublas.Check(status, $"GemmEx [{m}×{k}]·[{k}×{n}]");
     }
 

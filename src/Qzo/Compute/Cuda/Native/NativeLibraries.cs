@@ -29,6 +29,7 @@ static class NativeLibraries
         if (!Candidates.TryGetValue(name, out var files)) return IntPtr.Zero;
         foreach (var file in files)
             if (NativeLibrary.TryLoad(file, out var handle)) return handle;
-        throw new QzoException($"cannot load {string.Join(" or ", files)}: put the CUDA libraries on LD_LIBRARY_PATH (e.g. /usr/local/cuda/lib64)");
+        throw new QzoException(
+            $"cannot load {string.Join(" or ", files)}: put the CUDA libraries on LD_LIBRARY_PATH (e.g. /usr/local/cuda/lib64)");
     }
 }

@@ -7,7 +7,8 @@ static unsafe partial class NvrtcApi
 {
     [LibraryImport("nvrtc")] public static partial int nvrtcVersion(out int major, out int minor);
     [LibraryImport("nvrtc", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int nvrtcCreateProgram(out IntPtr program, string source, string name, int headers, IntPtr headerSources, IntPtr headerNames);
+    public static partial int nvrtcCreateProgram(out IntPtr program, string source, string name, int headers, IntPtr headerSources,
+        IntPtr headerNames);
     [LibraryImport("nvrtc")] public static partial int nvrtcCompileProgram(IntPtr program, int optionCount, IntPtr* options);
     [LibraryImport("nvrtc")] public static partial int nvrtcGetProgramLogSize(IntPtr program, out nuint size);
     [LibraryImport("nvrtc")] public static partial int nvrtcGetProgramLog(IntPtr program, byte* log);
@@ -22,7 +23,8 @@ static unsafe partial class CudaModules
     public const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_*
 
     [LibraryImport("cuda", EntryPoint = "cuDeviceGet")] public static partial int DeviceGet(out int device, int ordinal);
-    [LibraryImport("cuda", EntryPoint = "cuDeviceGetAttribute")] public static partial int DeviceGetAttribute(out int value, int attribute, int device);
+    [LibraryImport("cuda", EntryPoint = "cuDeviceGetAttribute")] public static partial int DeviceGetAttribute(out int value, int attribute,
+        int device);
     [LibraryImport("cuda", EntryPoint = "cuModuleLoadData")] public static partial int ModuleLoadData(out IntPtr module, byte* image);
     [LibraryImport("cuda", EntryPoint = "cuModuleUnload")] public static partial int ModuleUnload(IntPtr module);
     [LibraryImport("cuda", EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)]

@@ -23,7 +23,8 @@ sealed unsafe class FlashAttention : IDisposable
     public static FlashAttention? TryCreate(int deviceOrdinal, out string reason)
     {
         var module = NvrtcModule.TryLoad(deviceOrdinal, "flash_attention.cu", HeadDims.Select(KernelName), minimumMajor: 8, [], out reason);
-        if (module is null && reason.StartsWith("flash_attention.cu needs", StringComparison.Ordinal)) reason = "tensor-core attention " + reason["flash_attention.cu ".Length..];
+        if (module is null && reason.StartsWith("flash_attention.cu needs", StringComparison.Ordinal)) reason = "tensor-core attention "
+            + reason["flash_attention.cu ".Length..];
         return module is null ? null : new FlashAttention(module);
     }
 

@@ -31,14 +31,17 @@ sealed unsafe class NvrtcModule : IDisposable
     /// The compiled file, or null with the reason (no NVRTC, a GPU older than <paramref name="minimumMajor"/>.x, a
     /// compile error). Extra NVRTC options come after the architecture.
     /// </summary>
-    public static NvrtcModule? TryLoad(int deviceOrdinal, string file, IEnumerable<string> kernels, int minimumMajor, string[] options, out string reason)
+    public static NvrtcModule? TryLoad(int deviceOrdinal, string file, IEnumerable<string> kernels, int minimumMajor, string[] options,
+        out string reason)
     {
         try
         {
             NativeLibraries.EnsureResolver();
             CudaModules.Check(CudaModules.DeviceGet(out int device, deviceOrdinal), "cuDeviceGet");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+            CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device),
+                "cuDeviceGetAttribute");
+            CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device),
+                "cuDeviceGetAttribute");
             if (major < minimumMajor) { reason = $"{file} needs sm_{minimumMajor}0 or newer, this GPU is sm_{major}{minor}"; return null; }
             NvrtcApi.nvrtcVersion(out int nvrtcMajor, out int nvrtcMinor);
             var cubin = Compile(Source(file), file, [$"--gpu-architecture=sm_{major}{minor}", "--std=c++17", .. options]);
@@ -68,7 +71,8 @@ sealed unsafe class NvrtcModule : IDisposable
             int status;
             try { fixed (IntPtr* p = pointers) status = NvrtcApi.nvrtcCompileProgram(program, options.Length, p); }
             finally { foreach (var p in pointers) Marshal.FreeCoTaskMem(p); }
-            if (status != 0) throw new InvalidOperationException($"NVRTC could not compile {file} ({string.Join(' ', options)}): {Log(program)}");
+            if (status != 0) throw new InvalidOperationException(
+                $"NVRTC could not compile {file} ({string.Join(' ', options)}): {Log(program)}");
             Check(NvrtcApi.nvrtcGetCUBINSize(program, out var size), "cubin size");
             var cubin = new byte[(int)size];
             fixed (byte* c = cubin) Check(NvrtcApi.nvrtcGetCUBIN(program, c), "cubin");
@@ -92,13 +96,15 @@ sealed unsafe class NvrtcModule : IDisposable
 
     /// <param name="parameters">pointers to each kernel argument, in order</param>
     public void Launch(string kernel, uint gridX, uint gridY, uint block, IntPtr stream, void** parameters) =>
-        CudaModules.Check(CudaModules.LaunchKernel(_functions[kernel], gridX, gridY, 1, block, 1, 1, 0, stream, parameters, null), $"launch of {kernel}");
+        CudaModules.Check(CudaModules.LaunchKernel(_functions[kernel], gridX, gridY, 1, block, 1, 1, 0, stream, parameters, null),
+            $"launch of {kernel}");
 
     /// <summary>A one-dimensional launch of <paramref name="block"/>-thread blocks covering <paramref name="threads"/>.</summary>
     public void Launch1D(string kernel, long threads, uint block, IntPtr stream, void** parameters)
     {
         long blocks = (threads + block - 1) / block;
-        if (blocks > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(threads), $"{threads} threads are too many for one launch of {kernel}");
+        if (blocks > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(threads),
+            $"{threads} threads are too many for one launch of {kernel}");
         if (blocks > 0) Launch(kernel, (uint)blocks, 1, block, stream, parameters);
     }
 
