@@ -30,7 +30,8 @@ public sealed class CalibrationSet
     public long TotalTokens { get; }
 
     /// <param name="samples">windows wanted (null: 128); fewer when the data runs out</param>
-    /// <param name="length">tokens per window (null: 2048, or all the data holds when less); the data must hold at least one window of an explicit length</param>
+    /// <param name="length">tokens per window (null: 2048, or all the data holds when less); the data must hold at least one window of an
+    /// explicit length</param>
     /// <param name="maxLength">the longest window the model takes (max_position_embeddings), or null</param>
     public static CalibrationSet Load(string path, Tokenizer tokenizer, int? samples, int? length, ulong seed, int? maxLength = null)
     {
@@ -43,7 +44,8 @@ public sealed class CalibrationSet
 
         var examples = JsonlDataset.Load(path, tokenizer, int.MaxValue);
         var rows = examples.Select(e => e is SequenceExample s ? s.Ids
-            : throw new QzoException($"{path}: calibration rows must be text (text, prompt+completion or input_ids), not labelled choices")).ToList();
+            : throw new QzoException($"{path}: calibration rows must be text (text, prompt+completion or input_ids), not labelled choices"))
+                .ToList();
 
         var random = new Random(unchecked((int)(seed ^ (seed >> 32))));
         for (int i = rows.Count - 1; i > 0; i--)
@@ -52,13 +54,15 @@ public sealed class CalibrationSet
             (rows[i], rows[k]) = (rows[k], rows[i]);
         }
         long total = rows.Sum(r => (long)r.Length);
-        if (total < 2) throw new QzoException($"{path}: the calibration data holds {total} token{(total == 1 ? "" : "s")}; GPTQ needs samples of at least 2");
+        if (total < 2) throw new QzoException(
+            $"{path}: the calibration data holds {total} token{(total == 1 ? "" : "s")}; GPTQ needs samples of at least 2");
 
         int window;
         if (length is int wanted)
         {
             if (total < wanted)
-                throw new QzoException($"{path}: the calibration data holds {total} tokens, too short for one sample of --calibration-length {wanted}");
+                throw new QzoException(
+                    $"{path}: the calibration data holds {total} tokens, too short for one sample of --calibration-length {wanted}");
             window = wanted;
         }
         else window = (int)Math.Min(Math.Min(DefaultLength, total), maxLength ?? int.MaxValue);

@@ -6,11 +6,15 @@ namespace Qzo.Quantization;
 
 public static partial class CheckpointQuantizer
 {
-    /// <summary>Bytes of the tensors <see cref="QuantizeRtn"/> or <see cref="QuantizeGptq"/> will write (the safetensors headers aside).</summary>
+    /// <summary>
+    /// Bytes of the tensors <see cref="QuantizeRtn"/> or <see cref="QuantizeGptq"/> will write (the safetensors headers aside).
+    /// </summary>
     public static long EstimatedTensorBytes(Checkpoint source, GptqConfig config) =>
         source.Tensors.Names.SelectMany(name => Outputs(source, name, config)).Sum(o => o.Bytes);
 
-    /// <summary>Bytes of the tensors <see cref="Quantize"/> will write with <paramref name="format"/> (the safetensors headers aside).</summary>
+    /// <summary>
+    /// Bytes of the tensors <see cref="Quantize"/> will write with <paramref name="format"/> (the safetensors headers aside).
+    /// </summary>
     public static long EstimatedTensorBytes(Checkpoint source, ILinearQuantizer format, Func<string, bool>? keepDense = null) =>
         source.Tensors.Names.Sum(name => OutputBytes(source, name, format, IsQuantizable(name) && keepDense?.Invoke(name) != true));
 

@@ -13,7 +13,8 @@ public static partial class CheckpointQuantizer
     /// <paramref name="keepDense"/> (given the weight's name) is true stay unquantized: a mixed checkpoint, listed in the config.
     /// </summary>
     public static QuantizeReport Quantize(string input, string output, ILinearQuantizer format, bool overwrite = false,
-                                          IProgress<double>? progress = null, Func<string, bool>? keepDense = null, long maxShardBytes = 2L << 30)
+                                          IProgress<double>? progress = null, Func<string, bool>? keepDense = null,
+                                          long maxShardBytes = 2L << 30)
     {
         using var source = Checkpoint.Open(input);
         if (source.IsQuantized) throw new QzoException($"{input}: the checkpoint is already quantized");
@@ -37,7 +38,8 @@ public static partial class CheckpointQuantizer
         var errors = new List<(string, double)>();
         OutputFolder.Write(output, overwrite, folder =>
         {
-            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json", "quantize_config.json" };
+            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json",
+                "quantize_config.json" };
             foreach (var file in source.Tensors.Files) skip.Add(Path.GetRelativePath(input, file.Path));
             OutputFolder.CopyContents(input, folder, skip.Contains);
 
@@ -60,7 +62,8 @@ public static partial class CheckpointQuantizer
 
             var unquantizedTensors = names.Where(n => !Quantized(n)).ToList();
             var unquantizedLinears = names.Where(n => n.EndsWith(".weight", StringComparison.Ordinal) && !Quantized(n) &&
-                                                      source.Tensors.Get(n).Shape.Length == 2 && !n.Contains("embed_", StringComparison.Ordinal))
+                                                      source.Tensors.Get(n).Shape.Length == 2
+                                                      && !n.Contains("embed_", StringComparison.Ordinal))
                                           .Select(n => n[..^".weight".Length]).Append("lm_head").Distinct().ToList();
             var configJson = (JsonObject)source.Config.Json!.DeepClone();
             configJson["quantization_config"] = format.QuantizationConfig(unquantizedTensors, unquantizedLinears, sourceDType);
@@ -69,12 +72,14 @@ public static partial class CheckpointQuantizer
         return new QuantizeReport(errors);
     }
 
-    static IEnumerable<TensorToWrite> Produce(Checkpoint source, string name, bool quantize, ILinearQuantizer format, List<(string, double)> errors)
+    static IEnumerable<TensorToWrite> Produce(Checkpoint source, string name, bool quantize, ILinearQuantizer format,
+        List<(string, double)> errors)
     {
         var info = source.Tensors.Get(name);
         var file = source.Tensors.FileOf(name);
         if (!quantize) return [new TensorToWrite(name, info.DType, info.Shape, file.GetBytes(name).ToArray())];
-        if (info.Shape.Length != 2) throw new QzoException($"{file.Path}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", info.Shape)}]");
+        if (info.Shape.Length != 2) throw new QzoException(
+            $"{file.Path}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", info.Shape)}]");
         var weight = source.Tensors.ReadFloat32(name);
         string prefix = name[..^".weight".Length];
         try

@@ -15,8 +15,11 @@ namespace Qzo.Quantization;
 /// <param name="Length">tokens per window (null: 2048, clipped to the data and the model's positions)</param>
 public sealed record CalibrationOptions(string Path, int? Samples = null, int? Length = null, ulong Seed = 0);
 
-/// <summary>What GPTQ did to one linear. Errors are ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ (Frobenius) over the calibration inputs X that reached it.</summary>
-public sealed record GptqLinearReport(string Name, int Layer, int InFeatures, int OutFeatures, double RelativeError, double RtnRelativeError, double Seconds);
+/// <summary>
+/// What GPTQ did to one linear. Errors are ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ (Frobenius) over the calibration inputs X that reached it.
+/// </summary>
+public sealed record GptqLinearReport(string Name, int Layer, int InFeatures, int OutFeatures, double RelativeError,
+    double RtnRelativeError, double Seconds);
 
 public sealed record GptqQuantizationReport(int Samples, int Length, long CalibrationTokens, IReadOnlyList<GptqLinearReport> Linears)
 {
@@ -64,8 +67,10 @@ public static partial class CheckpointQuantizer
         if (source.IsQuantized) throw new QzoException($"{input}: the checkpoint is already quantized");
         var tokenizer = Tokenizer.Load(input);
         if (tokenizer.VocabSize > source.Config.VocabSize)
-            throw new QzoException($"{input}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {source.Config.VocabSize}");
-        var set = CalibrationSet.Load(calibration.Path, tokenizer, calibration.Samples, calibration.Length, calibration.Seed, source.Config.MaxPositions);
+            throw new QzoException(
+                $"{input}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {source.Config.VocabSize}");
+        var set = CalibrationSet.Load(calibration.Path, tokenizer, calibration.Samples, calibration.Length, calibration.Seed,
+            source.Config.MaxPositions);
 
         // Output plan in processing order (layer 0's tensors, layer 1's, ..., then the rest), so shards fill as layers finish.
         var layerOf = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -75,16 +80,20 @@ public static partial class CheckpointQuantizer
             if (!match.Success) continue;
             int layer = int.Parse(match.Groups[1].Value);
             if (layer >= source.Config.Layers && IsQuantizable(name))
-                throw new QzoException($"{input}: tensor '{name}' belongs to layer {layer}, but config.json has {source.Config.Layers} layers");
+                throw new QzoException(
+                    $"{input}: tensor '{name}' belongs to layer {layer}, but config.json has {source.Config.Layers} layers");
             layerOf[name] = layer;
         }
         foreach (var name in source.Tensors.Names.Where(IsQuantizable)) // refuse unpackable shapes before hours of calibration
         {
             var shape = source.Tensors.Get(name).Shape;
             if (shape.Length != 2 || shape[0] * config.Bits % 32 != 0 || shape[1] * config.Bits % 32 != 0)
-                throw new QzoException($"{source.Tensors.FileOf(name).Path}: '{name}' is [{string.Join(", ", shape)}], which {config.Bits}-bit GPTQ cannot pack into 32-bit words");
+                throw new QzoException(
+                    $"{source.Tensors.FileOf(name).Path}: '{name}' is [{string.Join(", ", shape)}], which {config.Bits}-bit GPTQ cannot " +
+                    "pack into 32-bit words");
         }
-        var ordered = source.Tensors.Names.OrderBy(n => layerOf.TryGetValue(n, out int l) ? l : int.MaxValue).ToList(); // OrderBy is stable: names stay ordinal within a layer
+        // OrderBy is stable: names stay ordinal within a layer
+        var ordered = source.Tensors.Names.OrderBy(n => layerOf.TryGetValue(n, out int l) ? l : int.MaxValue).ToList();
         var plan = ordered.SelectMany(name => Outputs(source, name, config)).ToList();
         var shards = Shard(plan, maxShardBytes);
         CheckBudget(source, output, plan.Sum(o => o.Bytes), shards.Max(s => s.Sum(o => o.Bytes)));
@@ -93,7 +102,8 @@ public static partial class CheckpointQuantizer
 
         OutputFolder.Write(output, overwrite, folder =>
         {
-            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json", "quantize_config.json" };
+            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json",
+                "quantize_config.json" };
             foreach (var file in source.Tensors.Files) skip.Add(Path.GetRelativePath(input, file.Path));
             OutputFolder.CopyContents(input, folder, skip.Contains);
 
@@ -106,7 +116,8 @@ public static partial class CheckpointQuantizer
                 {
                     var sources = shards[nextShard].Select(o => o.Source).Distinct().ToList();
                     if (!all && sources.Any(s => IsQuantizable(s) && !produced.ContainsKey(s))) return;
-                    string fileName = shards.Count == 1 ? "model.safetensors" : $"model-{nextShard + 1:D5}-of-{shards.Count:D5}.safetensors";
+                    string fileName = shards.Count == 1 ? "model.safetensors"
+                        : $"model-{nextShard + 1:D5}-of-{shards.Count:D5}.safetensors";
                     var tensors = new List<TensorToWrite>();
                     foreach (var s in sources)
                     {
@@ -127,7 +138,8 @@ public static partial class CheckpointQuantizer
             {
                 var clock = Stopwatch.StartNew();
                 GptqSolution solution;
-                try { solution = GptqSolver.Quantize(backend, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum, settings); }
+                try { solution = GptqSolver.Quantize(backend, linear.Weight, linear.OutFeatures, linear.InFeatures, linear.Hessian.Sum,
+                    settings); }
                 catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
                 var quantized = solution.Dequantize();
                 var rtn = RtnQuantizer.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, config);
@@ -139,13 +151,15 @@ public static partial class CheckpointQuantizer
                 try { packed = solution.Pack(config.Format); }
                 catch (QzoException e) { throw new QzoException($"{linear.Name}: {e.Message}", e); }
                 produced[linear.Name + ".weight"] = GptqTensors(linear.Name, packed, config.Bits);
-                reports.Add(new GptqLinearReport(linear.Name, linear.Layer, linear.InFeatures, linear.OutFeatures, error, rtnError, clock.Elapsed.TotalSeconds));
+                reports.Add(new GptqLinearReport(linear.Name, linear.Layer, linear.InFeatures, linear.OutFeatures, error, rtnError,
+                    clock.Elapsed.TotalSeconds));
                 return quantized;
             }, layerDone: l =>
             {
                 foreach (var name in layerOf.Where(kv => kv.Value == l && IsQuantizable(kv.Key)).Select(kv => kv.Key))
                     if (!produced.ContainsKey(name))
-                        throw new QzoException($"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName} layer runs");
+                        throw new QzoException(
+                            $"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName} layer runs");
                 WriteReadyShards(all: false);
             }, progress);
             WriteReadyShards(all: true);

@@ -36,7 +36,8 @@ public static partial class CheckpointQuantizer
 
         OutputFolder.Write(output, overwrite, folder =>
         {
-            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json", "quantize_config.json" };
+            var skip = new HashSet<string>(StringComparer.Ordinal) { "config.json", "model.safetensors.index.json",
+                "quantize_config.json" };
             foreach (var file in source.Tensors.Files) skip.Add(Path.GetRelativePath(input, file.Path));
             OutputFolder.CopyContents(input, folder, skip.Contains);
 
@@ -100,10 +101,13 @@ public static partial class CheckpointQuantizer
             var file = source.Tensors.FileOf(name);
             return [new TensorToWrite(name, info.DType, info.Shape, file.GetBytes(name).ToArray())];
         }
-        if (info.Shape.Length != 2) throw new QzoException($"{source.Tensors.FileOf(name).Path}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", info.Shape)}]");
+        if (info.Shape.Length != 2) throw new QzoException(
+            $"{source.Tensors.FileOf(name).Path}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", info.Shape)}]");
         int outF = (int)info.Shape[0], inF = (int)info.Shape[1];
         if (inF * config.Bits % 32 != 0 || outF * config.Bits % 32 != 0)
-            throw new QzoException($"{source.Tensors.FileOf(name).Path}: '{name}' is [{outF}, {inF}], which {config.Bits}-bit GPTQ cannot pack into 32-bit words");
+            throw new QzoException(
+                $"{source.Tensors.FileOf(name).Path}: '{name}' is [{outF}, {inF}], which {config.Bits}-bit GPTQ cannot pack into 32-bit " +
+                "words");
         var q = RtnQuantizer.Quantize(source.Tensors.ReadFloat32(name), outF, inF, config);
         string prefix = name[..^".weight".Length];
         return

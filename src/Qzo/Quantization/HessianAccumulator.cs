@@ -19,7 +19,8 @@ public sealed class HessianAccumulator : IDisposable
         Columns = columns;
         Sum = backend.Allocate(DType.F32, (long)columns * columns, MemoryCategory.Workspace);
         var zeros = new float[Math.Min(Sum.Length, 1 << 20)];
-        for (long at = 0; at < Sum.Length; at += zeros.Length) backend.Upload<float>(Sum, zeros.AsSpan(0, (int)Math.Min(zeros.Length, Sum.Length - at)), at);
+        for (long at = 0; at < Sum.Length; at += zeros.Length) backend.Upload<float>(Sum,
+            zeros.AsSpan(0, (int)Math.Min(zeros.Length, Sum.Length - at)), at);
     }
 
     public int Columns { get; }
@@ -31,7 +32,8 @@ public sealed class HessianAccumulator : IDisposable
     /// <param name="x">[rows, columns] in the backend's compute type (or F32), as a linear receives it</param>
     public void Add(DeviceTensor x, int rows)
     {
-        if (x.Length < (long)rows * Columns) throw new ArgumentException($"x has {x.Length} elements, fewer than {rows}·{Columns}", nameof(x));
+        if (x.Length < (long)rows * Columns) throw new ArgumentException($"x has {x.Length} elements, fewer than {rows}·{Columns}",
+            nameof(x));
         _backend.AccumulateGram(x, rows, Columns, Sum);
         Rows += rows;
     }
@@ -39,7 +41,8 @@ public sealed class HessianAccumulator : IDisposable
     /// <param name="x">row-major [rows, columns] on the host</param>
     public void Add(ReadOnlySpan<float> x, int rows)
     {
-        if (x.Length < (long)rows * Columns) throw new ArgumentException($"x has {x.Length} elements, fewer than {rows}·{Columns}", nameof(x));
+        if (x.Length < (long)rows * Columns) throw new ArgumentException($"x has {x.Length} elements, fewer than {rows}·{Columns}",
+            nameof(x));
         using var device = Upload(x[..(rows * Columns)]);
         Add(device, rows);
     }
@@ -52,10 +55,13 @@ public sealed class HessianAccumulator : IDisposable
         return values;
     }
 
-    /// <summary>Σ_o dₒᵀ·H·dₒ over the rows dₒ of <paramref name="d"/> [rows, columns]: ‖X·dᵀ‖² for the accumulated inputs X.</summary>
+    /// <summary>
+    /// Σ_o dₒᵀ·H·dₒ over the rows dₒ of <paramref name="d"/> [rows, columns]: ‖X·dᵀ‖² for the accumulated inputs X.
+    /// </summary>
     public double QuadraticForm(ReadOnlySpan<float> d, int rows)
     {
-        if (d.Length != (long)rows * Columns) throw new ArgumentException($"d has {d.Length} elements, expected {rows}·{Columns}", nameof(d));
+        if (d.Length != (long)rows * Columns) throw new ArgumentException($"d has {d.Length} elements, expected {rows}·{Columns}",
+            nameof(d));
         using var device = Upload(d);
         return _backend.QuadraticForm(Sum, device, rows, Columns);
     }

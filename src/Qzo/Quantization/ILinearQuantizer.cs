@@ -13,8 +13,12 @@ public interface ILinearQuantizer
     /// <summary>Bytes the quantized tensors of an [out, in] linear take (to plan shards).</summary>
     long QuantizedBytes(long outFeatures, long inFeatures);
 
-    /// <summary>The tensors replacing <c>prefix.weight</c> (row-major [out, in], stored as <paramref name="sourceDType"/>), and the weight they decode to.</summary>
-    (IReadOnlyList<TensorToWrite> Tensors, float[] Dequantized) Quantize(string prefix, float[] weight, int outFeatures, int inFeatures, DType sourceDType);
+    /// <summary>
+    /// The tensors replacing <c>prefix.weight</c> (row-major [out, in], stored as <paramref name="sourceDType"/>), and the weight they
+    /// decode to.
+    /// </summary>
+    (IReadOnlyList<TensorToWrite> Tensors, float[] Dequantized) Quantize(string prefix, float[] weight, int outFeatures, int inFeatures,
+        DType sourceDType);
 
     /// <param name="unquantizedTensors">every tensor name of the output that is not part of a quantized linear</param>
     /// <param name="unquantizedLinears">the module names of linears left unquantized (lm_head always included)</param>

@@ -5,7 +5,8 @@ namespace Qzo.Quantization;
 
 /// <summary>One decoder-layer linear as <see cref="LayerwiseCalibration"/> reaches it.</summary>
 /// <param name="Weight">the checkpoint's weight, row-major [out, in] float32</param>
-/// <param name="Hessian">Σ xxᵀ of the calibration inputs that reach the linear through the parts already replaced, on the backend</param>
+/// <param name="Hessian">Σ xxᵀ of the calibration inputs that reach the linear through the parts already replaced, on the
+/// backend</param>
 public sealed record CalibratedLinear(string Name, int Layer, int InFeatures, int OutFeatures, float[] Weight, HessianAccumulator Hessian);
 
 /// <summary>
@@ -60,12 +61,15 @@ public static class LayerwiseCalibration
             for (int p = 0; p < passes.Count; p++)
             {
                 string what = string.Join(", ", passes[p].SelectMany(g => g).Select(x => ShortName(x.Name)));
-                progress?.Report(new((l + (double)p / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: {what}"));
+                progress?.Report(new((l + (double)p / (passes.Count + 1)) / decoder.LayerCount,
+                    $"layer {l + 1}/{decoder.LayerCount}: {what}"));
                 // Each group's inputs are the same tensor for every linear in it: one Hessian per group, collected at its first linear.
-                var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(backend, g[0].InFeatures), StringComparer.Ordinal);
+                var hessians = passes[p].ToDictionary(g => g[0].Name, g => new HessianAccumulator(backend, g[0].InFeatures),
+                    StringComparer.Ordinal);
                 try
                 {
-                    var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)), StringComparer.Ordinal);
+                    var observers = hessians.ToDictionary(kv => kv.Key, kv => (LinearInputObserver)((x, rows) => kv.Value.Add(x, rows)),
+                        StringComparer.Ordinal);
                     RunAll(layer, observers);
                     foreach (var group in passes[p])
                     {
@@ -74,17 +78,20 @@ public static class LayerwiseCalibration
                         {
                             // The checkpoint's values, not the backend's copy (bf16 on a GPU).
                             var weight = source.Tensors.ReadFloat32(linear.Name + ".weight");
-                            layer.SetWeight(linear, replace(new CalibratedLinear(linear.Name, l, linear.InFeatures, linear.OutFeatures, weight, hessian)));
+                            layer.SetWeight(linear, replace(new CalibratedLinear(linear.Name, l, linear.InFeatures, linear.OutFeatures,
+                                weight, hessian)));
                         }
                     }
                 }
                 finally { foreach (var hessian in hessians.Values) hessian.Dispose(); }
             }
-            progress?.Report(new((l + (double)passes.Count / (passes.Count + 1)) / decoder.LayerCount, $"layer {l + 1}/{decoder.LayerCount}: output"));
+            progress?.Report(new((l + (double)passes.Count / (passes.Count + 1)) / decoder.LayerCount,
+                $"layer {l + 1}/{decoder.LayerCount}: output"));
             RunAll(layer, null); // the next layer's inputs come through the replaced layer
             layerDone?.Invoke(l);
         }
     }
 
-    static string ShortName(string linear) => System.Text.RegularExpressions.Regex.Replace(linear, @"^model\.(?:decoder\.)?layers\.\d+\.", "");
+    static string ShortName(string linear) => System.Text.RegularExpressions.Regex.Replace(linear, @"^model\.(?:decoder\.)?layers\.\d+\.",
+        "");
 }

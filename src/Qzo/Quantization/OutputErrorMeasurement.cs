@@ -5,7 +5,9 @@ using Qzo.Text;
 
 namespace Qzo.Quantization;
 
-/// <summary>One linear's relative output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ (Frobenius) on the calibration inputs X that reach it.</summary>
+/// <summary>
+/// One linear's relative output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ (Frobenius) on the calibration inputs X that reach it.
+/// </summary>
 public sealed record LinearOutputError(string Name, int Layer, int InFeatures, int OutFeatures, double RelativeError);
 
 public sealed record OutputErrorReport(int Samples, int Length, long CalibrationTokens, IReadOnlyList<LinearOutputError> Linears)
@@ -37,11 +39,15 @@ public sealed record OutputErrorReport(int Samples, int Length, long Calibration
 /// </summary>
 public static class OutputErrorMeasurement
 {
-    /// <summary>The calibration windows GPTQ would take from <paramref name="calibration"/> for <paramref name="reference"/> (to check the data before quantizing).</summary>
+    /// <summary>
+    /// The calibration windows GPTQ would take from <paramref name="calibration"/> for <paramref name="reference"/> (to check the data
+    /// before quantizing).
+    /// </summary>
     public static CalibrationSet LoadCalibration(string reference, CalibrationOptions calibration)
     {
         using var source = Checkpoint.Open(reference);
-        return CalibrationSet.Load(calibration.Path, Tokenizer.Load(reference), calibration.Samples, calibration.Length, calibration.Seed, source.Config.MaxPositions);
+        return CalibrationSet.Load(calibration.Path, Tokenizer.Load(reference), calibration.Samples, calibration.Length, calibration.Seed,
+            source.Config.MaxPositions);
     }
 
     public static OutputErrorReport Measure(string reference, string quantized, CalibrationOptions calibration, IBackend backend,
@@ -64,7 +70,9 @@ public static class OutputErrorMeasurement
             if (!linears.TryGetValue(linear.Name, out var counterpart))
                 throw new QzoException($"{quantized}: has no linear '{linear.Name}'");
             if (counterpart.InFeatures != linear.InFeatures || counterpart.OutFeatures != linear.OutFeatures)
-                throw new QzoException($"{quantized}: '{linear.Name}' is [{counterpart.OutFeatures}, {counterpart.InFeatures}], the reference's is [{linear.OutFeatures}, {linear.InFeatures}]");
+                throw new QzoException(
+                    $"{quantized}: '{linear.Name}' is [{counterpart.OutFeatures}, {counterpart.InFeatures}], the reference's is " +
+                    $"[{linear.OutFeatures}, {linear.InFeatures}]");
             var decoded = counterpart switch
             {
                 IQuantizedLinear q => DequantizedWeights.Of(q, decoder),

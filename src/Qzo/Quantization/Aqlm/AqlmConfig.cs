@@ -29,7 +29,8 @@ public sealed record AqlmConfig(AqlmScheme Scheme, IReadOnlyList<string> LinearW
             JsonValue v when v.TryGetValue(out int i) => i,
             var other => throw Bad(key, $"is {other.ToJsonString()}; expected an integer"),
         };
-        var scheme = new AqlmScheme(Int("num_codebooks", 1), Int("nbits_per_codebook", 16), Int("in_group_size", 8), Int("out_group_size", 1));
+        var scheme = new AqlmScheme(Int("num_codebooks", 1), Int("nbits_per_codebook", 16), Int("in_group_size", 8),
+            Int("out_group_size", 1));
         scheme.Validate($"{sourceFile}: AQLM config");
         var skip = json["linear_weights_not_to_quantize"] switch
         {
@@ -55,8 +56,10 @@ public sealed record AqlmConfig(AqlmScheme Scheme, IReadOnlyList<string> LinearW
     }
 
     public QuantizedTensorRole RoleOf(CheckpointTensors tensors, string name) =>
-        name.EndsWith(".codes", StringComparison.Ordinal) || name.EndsWith(".codebooks", StringComparison.Ordinal) ? QuantizedTensorRole.Frozen
-        : name.EndsWith(".scales", StringComparison.Ordinal) && tensors.Contains(name[..^".scales".Length] + ".codes") ? QuantizedTensorRole.Scale
+        name.EndsWith(".codes", StringComparison.Ordinal) || name.EndsWith(".codebooks", StringComparison.Ordinal)
+            ? QuantizedTensorRole.Frozen
+        : name.EndsWith(".scales", StringComparison.Ordinal) && tensors.Contains(name[..^".scales".Length] + ".codes")
+            ? QuantizedTensorRole.Scale
         : QuantizedTensorRole.Unquantized;
 
     public long QuantizedWeightCount(CheckpointTensors tensors) =>

@@ -8,7 +8,8 @@ namespace Qzo.Quantization.Aqlm;
 /// An AQLM linear: codes and fp16 codebooks stay frozen on the device; the per-output-group scales [out/O, 1, 1, 1]
 /// are the fp32 master (what QZO trains for AQLM). Dequantizes to [out, in].
 /// </summary>
-public sealed class AqlmLinear(string name, DeviceTensor codes, DeviceTensor codebooks, Parameter scales, Parameter? bias, AqlmKernelShape shape)
+public sealed class AqlmLinear(string name, DeviceTensor codes, DeviceTensor codebooks, Parameter scales, Parameter? bias,
+    AqlmKernelShape shape)
     : QuantizedLinear(name, scales, bias, shape.InFeatures, shape.OutFeatures)
 {
     public AqlmKernelShape Shape { get; } = shape;

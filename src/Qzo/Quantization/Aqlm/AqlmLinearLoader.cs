@@ -14,7 +14,9 @@ static class AqlmLinearLoader
             $"{p.FileOf(prefix + ".codes")}: '{prefix}.codes' is AQLM-coded but config.json's quantization_config is not AQLM's");
         var s = config.Scheme;
         if (inFeatures % s.InGroupSize != 0 || outFeatures % s.OutGroupSize != 0)
-            throw new QzoException($"{p.FileOf(prefix + ".codes")}: '{prefix}' is [{outFeatures}, {inFeatures}], which does not split into AQLM groups of {s.OutGroupSize} outputs × {s.InGroupSize} inputs");
+            throw new QzoException(
+                $"{p.FileOf(prefix + ".codes")}: '{prefix}' is [{outFeatures}, {inFeatures}], which does not split into AQLM groups of " +
+                $"{s.OutGroupSize} outputs × {s.InGroupSize} inputs");
         int outGroups = outFeatures / s.OutGroupSize;
 
         var tensors = p.Checkpoint.Tensors;
@@ -25,7 +27,9 @@ static class AqlmLinearLoader
         try
         {
             if (p.TrainsScales && scales.Download(p.Backend).Any(v => v < 0))
-                throw new QzoException($"{p.FileOf(prefix + ".scales")}: '{prefix}.scales' has negative values; QZO keeps scales at or above the floor (max(Δ − η·d·z, 0)), which would zero them");
+                throw new QzoException(
+                    $"{p.FileOf(prefix + ".scales")}: '{prefix}.scales' has negative values; QZO keeps scales at or above the floor " +
+                    "(max(Δ − η·d·z, 0)), which would zero them");
             var codes = p.Frozen(tensors.FileOf(prefix + ".codes").GetBytes(prefix + ".codes"), s.CodeDType);
             var codebooks = p.Frozen(Fp16Codebooks(p, codebookInfo.Name, codebookInfo.DType), DType.F16);
             var shape = new AqlmKernelShape(outFeatures, inFeatures, s.Codebooks, s.CodebookBits, s.InGroupSize, s.OutGroupSize);
@@ -45,7 +49,9 @@ static class AqlmLinearLoader
         DTypes.ToSingle(DType.F16, half, back);
         for (int i = 0; i < values.Length; i++)
             if (back[i] != values[i])
-                throw new QzoException($"{file.Path}: '{name}' is {dtype.Name()} and value {i} ({values[i]}) has no exact fp16 form; Qzo holds AQLM codebooks as fp16");
+                throw new QzoException(
+                    $"{file.Path}: '{name}' is {dtype.Name()} and value {i} ({values[i]}) has no exact fp16 form; Qzo holds AQLM " +
+                    "codebooks as fp16");
         return half;
     }
 }

@@ -14,7 +14,8 @@ public sealed record AqlmLinearTensors(AqlmScheme Scheme, int OutFeatures, int I
     public IEnumerable<TensorToWrite> ToTensors(string prefix)
     {
         int s = Scheme.OutGroupSize, ig = Scheme.InGroupSize;
-        yield return new(prefix + ".codes", Scheme.CodeDType, [OutFeatures / s, InFeatures / ig, Scheme.Codebooks], AqlmCodes.Pack(Codes, Scheme.CodebookBits));
+        yield return new(prefix + ".codes", Scheme.CodeDType, [OutFeatures / s, InFeatures / ig, Scheme.Codebooks],
+            AqlmCodes.Pack(Codes, Scheme.CodebookBits));
         yield return new(prefix + ".codebooks", DType.F16, [Scheme.Codebooks, Scheme.CodebookSize, s, ig], Bytes(Codebooks));
         yield return new(prefix + ".scales", DType.F16, [OutFeatures / s, 1, 1, 1], Bytes(Scales));
     }

@@ -2,7 +2,9 @@ using Qzo.Quantization.Gptq;
 
 namespace Qzo.Quantization.Aqlm;
 
-/// <summary>How hard <see cref="AqlmQuantizer"/> works: Lloyd iterations per codebook at initialization, then rounds of joint refinement.</summary>
+/// <summary>
+/// How hard <see cref="AqlmQuantizer"/> works: Lloyd iterations per codebook at initialization, then rounds of joint refinement.
+/// </summary>
 public sealed record AqlmQuantizerOptions(int KMeansIterations = 6, int Rounds = 3, int Seed = 0);
 
 /// <summary>
@@ -20,14 +22,16 @@ public sealed record AqlmQuantizerOptions(int KMeansIterations = 6, int Rounds =
 /// </summary>
 public static class AqlmQuantizer
 {
-    public static AqlmLinearTensors Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, AqlmScheme scheme, AqlmQuantizerOptions? options = null)
+    public static AqlmLinearTensors Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, AqlmScheme scheme,
+        AqlmQuantizerOptions? options = null)
     {
         options ??= new AqlmQuantizerOptions();
         scheme.Validate("AQLM");
         int o = scheme.OutGroupSize, ig = scheme.InGroupSize, d = o * ig, m = scheme.Codebooks, k = scheme.CodebookSize;
         if (outFeatures % o != 0 || inFeatures % ig != 0)
             throw new QzoException($"a [{outFeatures}, {inFeatures}] weight does not split into AQLM groups of {o} outputs × {ig} inputs");
-        if (weight.Length != (long)outFeatures * inFeatures) throw new ArgumentException($"weight has {weight.Length} values, expected {outFeatures}·{inFeatures}", nameof(weight));
+        if (weight.Length != (long)outFeatures * inFeatures) throw new ArgumentException(
+            $"weight has {weight.Length} values, expected {outFeatures}·{inFeatures}", nameof(weight));
         foreach (float w in weight) if (!float.IsFinite(w)) throw new QzoException($"cannot quantize a non-finite weight ({w})");
 
         int outGroups = outFeatures / o, inGroups = inFeatures / ig, n = outGroups * inGroups;
@@ -62,9 +66,11 @@ public static class AqlmQuantizer
         var flatCodes = new int[n * m];
         for (int v = 0; v < n; v++)
             for (int c = 0; c < m; c++) flatCodes[v * m + c] = codes[c][v];
-        var unit = new AqlmLinearTensors(scheme, outFeatures, inFeatures, flatCodes, storedCodebooks, Enumerable.Repeat(Half.One, outGroups).ToArray()).Dequantize();
+        var unit = new AqlmLinearTensors(scheme, outFeatures, inFeatures, flatCodes, storedCodebooks,
+            Enumerable.Repeat(Half.One, outGroups).ToArray()).Dequantize();
         var scales = new Half[outGroups];
-        for (int r = 0; r < outGroups; r++) scales[r] = FitScale(weight.Slice(r * o * inFeatures, o * inFeatures), unit.AsSpan(r * o * inFeatures, o * inFeatures), norms[r]);
+        for (int r = 0; r < outGroups; r++) scales[r] = FitScale(weight.Slice(r * o * inFeatures, o * inFeatures),
+            unit.AsSpan(r * o * inFeatures, o * inFeatures), norms[r]);
         return new AqlmLinearTensors(scheme, outFeatures, inFeatures, flatCodes, storedCodebooks, scales);
     }
 
@@ -142,7 +148,9 @@ public static class AqlmQuantizer
         return target;
     }
 
-    /// <summary>argmin_s ‖w − s·u‖² = ⟨w, u⟩ / ⟨u, u⟩ for one output group, as fp16; the norm where that is not positive.</summary>
+    /// <summary>
+    /// argmin_s ‖w − s·u‖² = ⟨w, u⟩ / ⟨u, u⟩ for one output group, as fp16; the norm where that is not positive.
+    /// </summary>
     static Half FitScale(ReadOnlySpan<float> w, ReadOnlySpan<float> unit, float norm)
     {
         double dot = 0, square = 0;

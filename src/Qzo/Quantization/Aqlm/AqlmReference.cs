@@ -14,9 +14,12 @@ public static class AqlmReference
     {
         int m = scheme.Codebooks, size = scheme.CodebookSize, o = scheme.OutGroupSize, ig = scheme.InGroupSize;
         int outGroups = outFeatures / o, inGroups = inFeatures / ig;
-        if (codes.Length != outGroups * inGroups * m) throw new ArgumentException($"codes has {codes.Length} entries, expected {outGroups}·{inGroups}·{m}", nameof(codes));
-        if (codebooks.Length != m * size * o * ig) throw new ArgumentException($"codebooks has {codebooks.Length} values, expected {m}·{size}·{o}·{ig}", nameof(codebooks));
-        if (scales.Length != outGroups) throw new ArgumentException($"scales has {scales.Length} values, expected {outGroups}", nameof(scales));
+        if (codes.Length != outGroups * inGroups * m) throw new ArgumentException(
+            $"codes has {codes.Length} entries, expected {outGroups}·{inGroups}·{m}", nameof(codes));
+        if (codebooks.Length != m * size * o * ig) throw new ArgumentException(
+            $"codebooks has {codebooks.Length} values, expected {m}·{size}·{o}·{ig}", nameof(codebooks));
+        if (scales.Length != outGroups) throw new ArgumentException($"scales has {scales.Length} values, expected {outGroups}",
+            nameof(scales));
         var w = new float[outFeatures * inFeatures];
         for (int r = 0; r < outGroups; r++)
             for (int k = 0; k < inGroups; k++)

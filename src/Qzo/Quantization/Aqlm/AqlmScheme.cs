@@ -12,7 +12,9 @@ public sealed record AqlmScheme(int Codebooks, int CodebookBits, int InGroupSize
     public int CodebookSize => 1 << CodebookBits;
     public string Name => $"{Codebooks}x{CodebookBits}";
     public double CodeBitsPerWeight => (double)Codebooks * CodebookBits / (InGroupSize * OutGroupSize);
-    /// <summary>How AQLM stores a code (aqlm.utils.get_int_dtype): int8 up to 8 bits, else int16 (values ≥ 2^(bits−1) stored minus 2^bits).</summary>
+    /// <summary>
+    /// How AQLM stores a code (aqlm.utils.get_int_dtype): int8 up to 8 bits, else int16 (values ≥ 2^(bits−1) stored minus 2^bits).
+    /// </summary>
     public DType CodeDType => CodebookBits <= 8 ? DType.I8 : DType.I16;
 
     /// <summary>"1x16", "2x8", ... with in-group size 8 and out-group size 1.</summary>
@@ -30,6 +32,7 @@ public sealed record AqlmScheme(int Codebooks, int CodebookBits, int InGroupSize
     {
         if (Codebooks is < 1 or > 8) throw new QzoException($"{what}: {Codebooks} codebooks; supported 1..8");
         if (CodebookBits is < 1 or > 16) throw new QzoException($"{what}: {CodebookBits} bits per codebook; supported 1..16");
-        if (InGroupSize < 1 || OutGroupSize < 1) throw new QzoException($"{what}: group sizes must be positive (in {InGroupSize}, out {OutGroupSize})");
+        if (InGroupSize < 1 || OutGroupSize < 1) throw new QzoException(
+            $"{what}: group sizes must be positive (in {InGroupSize}, out {OutGroupSize})");
     }
 }

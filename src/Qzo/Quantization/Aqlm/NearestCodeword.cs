@@ -34,7 +34,10 @@ sealed class NearestCodeword
         }
     }
 
-    /// <summary>The nearest codeword of each of <paramref name="count"/> (≤ <see cref="Block"/>) queries, rows of <paramref name="queries"/> [count, D].</summary>
+    /// <summary>
+    /// The nearest codeword of each of <paramref name="count"/> (≤ <see cref="Block"/>) queries, rows of <paramref name="queries"/>
+    /// [count, D].
+    /// </summary>
     public void Find(ReadOnlySpan<float> queries, int count, Span<int> nearest)
     {
         int width = Vector<float>.Count;

@@ -35,7 +35,8 @@ public sealed record BitsAndBytesConfig(FourBitType QuantType, bool DoubleQuant,
 
         if ((Flag("load_in_8bit") ?? Flag("_load_in_8bit")) == true)
             throw Bad("load_in_8bit", "is true; 8-bit (LLM.int8) checkpoints are not supported, only 4-bit (nf4, fp4)");
-        if ((Flag("load_in_4bit") ?? Flag("_load_in_4bit")) != true) throw Bad("load_in_4bit", "is not true; only 4-bit checkpoints are supported");
+        if ((Flag("load_in_4bit") ?? Flag("_load_in_4bit")) != true) throw Bad("load_in_4bit",
+            "is not true; only 4-bit checkpoints are supported");
         string typeName = Text("bnb_4bit_quant_type") ?? "fp4"; // transformers' default
         if (!FourBitTypes.TryParse(typeName, out var type)) throw Bad("bnb_4bit_quant_type", $"is \"{typeName}\"; supported: nf4, fp4");
         string storage = Text("bnb_4bit_quant_storage") ?? "uint8";

@@ -14,15 +14,20 @@ static class Bnb4BitLinearLoader
     public static ILinear Load(ParameterLoader p, string prefix, int inFeatures, int outFeatures, Parameter? bias)
     {
         var tensors = p.Checkpoint.Tensors;
-        var stateNames = Enum.GetValues<FourBitType>().Select(t => Bnb4BitQuantState.TensorName(prefix, t)).Where(tensors.Contains).ToList();
+        var stateNames = Enum.GetValues<FourBitType>().Select(t => Bnb4BitQuantState.TensorName(prefix, t)).Where(tensors.Contains)
+            .ToList();
         if (stateNames.Count != 1)
-            throw new QzoException($"{p.FileOf(prefix + Bnb4BitLinearTensors.AbsmaxSuffix)}: '{prefix}' has a bitsandbytes absmax but {stateNames.Count} quant_state tensors " +
+            throw new QzoException(
+                $"{p.FileOf(prefix + Bnb4BitLinearTensors.AbsmaxSuffix)}: '{prefix}' has a bitsandbytes absmax but {stateNames.Count} " +
+                "quant_state tensors " +
                                    $"('{prefix}{Bnb4BitQuantState.TensorInfix}nf4' or 'fp4'); expected exactly one");
         var stateInfo = p.Require(stateNames[0]);
         p.CheckShape(stateInfo, [stateInfo.ElementCount], DType.U8);
         var state = Bnb4BitQuantState.Parse(tensors.FileOf(stateInfo.Name).GetBytes(stateInfo.Name), stateInfo.Name);
         if (!state.Shape.SequenceEqual([outFeatures, inFeatures]))
-            throw new QzoException($"{p.FileOf(stateInfo.Name)}: '{stateInfo.Name}' gives shape [{string.Join(", ", state.Shape)}] but config.json implies [{outFeatures}, {inFeatures}]");
+            throw new QzoException(
+                $"{p.FileOf(stateInfo.Name)}: '{stateInfo.Name}' gives shape [{string.Join(", ", state.Shape)}] but config.json implies " +
+                $"[{outFeatures}, {inFeatures}]");
 
         var shape = new Bnb4BitKernelShape(outFeatures, inFeatures, state.BlockSize);
         int blocks = (int)shape.Blocks;
@@ -43,7 +48,8 @@ static class Bnb4BitLinearLoader
             p.CheckShape(nestedInfo, [nestedBlocks], DType.F32);
             var nestedMapInfo = p.Require(prefix + Bnb4BitLinearTensors.NestedQuantMapSuffix);
             p.CheckShape(nestedMapInfo, [256], DType.F32);
-            nested = new NestedAbsmax(tensors.FileOf(absmaxInfo.Name).GetBytes(absmaxInfo.Name).ToArray(), tensors.ReadFloat32(nestedInfo.Name),
+            nested = new NestedAbsmax(tensors.FileOf(absmaxInfo.Name).GetBytes(absmaxInfo.Name).ToArray(),
+                tensors.ReadFloat32(nestedInfo.Name),
                                       tensors.ReadFloat32(nestedMapInfo.Name), state.NestedBlockSize.Value, state.NestedOffset!.Value);
             absmax = nested.Decode();
         }
@@ -59,12 +65,16 @@ static class Bnb4BitLinearLoader
         return new Bnb4BitLinear(prefix, packed, table, master, bias, shape, state.QuantType, nested);
     }
 
-    /// <summary>bitsandbytes dequantizes with its built-in table for the quant_type, not the stored quant_map; a map that differs would mean another format.</summary>
+    /// <summary>
+    /// bitsandbytes dequantizes with its built-in table for the quant_type, not the stored quant_map; a map that differs would mean another
+    /// format.
+    /// </summary>
     static void CheckTable(ParameterLoader p, string name, IReadOnlyList<float> expected, FourBitType type)
     {
         var stored = p.Checkpoint.Tensors.ReadFloat32(name);
         for (int i = 0; i < 16; i++)
             if (Math.Abs(stored[i] - expected[i]) > 1e-6f)
-                throw new QzoException($"{p.FileOf(name)}: '{name}'[{i}] = {stored[i]} is not bitsandbytes' {type.Name()} value {expected[i]}");
+                throw new QzoException(
+                    $"{p.FileOf(name)}: '{name}'[{i}] = {stored[i]} is not bitsandbytes' {type.Name()} value {expected[i]}");
     }
 }

@@ -31,7 +31,8 @@ public sealed record Bnb4BitLinearTensors(Bnb4BitQuantState State, byte[] Packed
         var state = new Bnb4BitQuantState(type, blockSize, dtype, [outFeatures, inFeatures]);
         if (!doubleQuant) return new Bnb4BitLinearTensors(state, packed, absmax, null);
         var nested = NestedAbsmax.Encode(absmax);
-        return new Bnb4BitLinearTensors(state with { NestedBlockSize = nested.BlockSize, NestedDType = "float32", NestedOffset = nested.Offset },
+        return new Bnb4BitLinearTensors(state with { NestedBlockSize = nested.BlockSize, NestedDType = "float32",
+            NestedOffset = nested.Offset },
                                         packed, null, nested);
     }
 

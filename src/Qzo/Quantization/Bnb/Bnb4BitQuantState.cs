@@ -28,7 +28,9 @@ public sealed record Bnb4BitQuantState(FourBitType QuantType, int BlockSize, str
         text.Append($"{{\"quant_type\": \"{QuantType.Name()}\", \"blocksize\": {BlockSize}, \"dtype\": \"{DType}\", ");
         text.Append($"\"shape\": [{string.Join(", ", Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)))}]");
         if (Nested)
-            text.Append($", \"nested_blocksize\": {NestedBlockSize}, \"nested_dtype\": \"{NestedDType}\", \"nested_offset\": {PythonFloat.Repr(NestedOffset!.Value)}");
+            text.Append(
+                $", \"nested_blocksize\": {NestedBlockSize}, \"nested_dtype\": \"{NestedDType}\", \"nested_offset\": " +
+                $"{PythonFloat.Repr(NestedOffset!.Value)}");
         text.Append('}');
         return Encoding.UTF8.GetBytes(text.ToString());
     }
@@ -38,15 +40,18 @@ public sealed record Bnb4BitQuantState(FourBitType QuantType, int BlockSize, str
         JsonObject json;
         try
         {
-            json = JsonNode.Parse(Qzo.IO.StrictUtf8.Encoding.GetString(utf8), documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject
+            json = JsonNode.Parse(Qzo.IO.StrictUtf8.Encoding.GetString(utf8),
+                documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject
                    ?? throw new JsonException("not an object");
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
             throw new QzoException($"tensor '{tensorName}' should hold a bitsandbytes quant_state as UTF-8 JSON: {e.Message}");
         }
-        QzoException Bad(string key, string expected) => new($"tensor '{tensorName}': quant_state key \"{key}\" is {json[key]?.ToJsonString() ?? "missing"}; expected {expected}");
-        string Text(string key) => json[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw Bad(key, "a string");
+        QzoException Bad(string key, string expected) =>
+            new($"tensor '{tensorName}': quant_state key \"{key}\" is {json[key]?.ToJsonString() ?? "missing"}; expected {expected}");
+        string Text(string key) => json[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
+            : throw Bad(key, "a string");
         int Int(string key) => json[key] is JsonValue v && v.TryGetValue(out int i) ? i : throw Bad(key, "an integer");
 
         if (!FourBitTypes.TryParse(Text("quant_type"), out var type)) throw Bad("quant_type", "\"nf4\" or \"fp4\"");
@@ -62,7 +67,8 @@ public sealed record Bnb4BitQuantState(FourBitType QuantType, int BlockSize, str
         if (nestedBlockSize <= 0) throw Bad("nested_blocksize", "a positive integer");
         string nestedDType = Text("nested_dtype");
         if (nestedDType != "float32") throw Bad("nested_dtype", "\"float32\"");
-        float offset = json["nested_offset"] is JsonValue o && o.TryGetValue(out double d) ? (float)d : throw Bad("nested_offset", "a number");
+        float offset = json["nested_offset"] is JsonValue o && o.TryGetValue(out double d) ? (float)d : throw Bad("nested_offset",
+            "a number");
         return new Bnb4BitQuantState(type, blockSize, dtype, shape, nestedBlockSize, nestedDType, offset);
     }
 }

@@ -2,7 +2,9 @@ using System.Globalization;
 
 namespace Qzo.Quantization.Bnb;
 
-/// <summary>Python's repr of a float (what json.dumps writes): the shortest round-trip digits, 'e' notation outside 1e−4 ≤ |x| &lt; 1e16.</summary>
+/// <summary>
+/// Python's repr of a float (what json.dumps writes): the shortest round-trip digits, 'e' notation outside 1e−4 ≤ |x| &lt; 1e16.
+/// </summary>
 public static class PythonFloat
 {
     public static string Repr(double value)

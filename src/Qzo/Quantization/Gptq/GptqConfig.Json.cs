@@ -35,7 +35,8 @@ public sealed partial record GptqConfig
         var format = reader.Format("checkpoint_format");
         var codeFormat = reader.Format("format");
         if (format is not null && codeFormat is not null && format != codeFormat)
-            throw reader.Error("format", $"is \"{codeFormat.Value.ConfigName()}\" but \"checkpoint_format\" is \"{format.Value.ConfigName()}\"");
+            throw reader.Error("format",
+                $"is \"{codeFormat.Value.ConfigName()}\" but \"checkpoint_format\" is \"{format.Value.ConfigName()}\"");
 
         string packDtype = reader.String("pack_dtype") ?? "int32";
         if (packDtype is not ("int32" or "torch.int32"))
@@ -111,7 +112,8 @@ public sealed partial record GptqConfig
             var value = Value(key, "an integer");
             if (value is null) return null;
             if (value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out int i)) return i;
-            if (value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out double d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue) return (int)d;
+            if (value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out double d) && d == Math.Floor(d)
+                && Math.Abs(d) < int.MaxValue) return (int)d;
             throw Error(key, $"is {value.ToJsonString()}; expected an integer");
         }
 
@@ -148,7 +150,9 @@ public sealed partial record GptqConfig
             var name = String(key);
             if (name is null) return null;
             if (GptqCheckpointFormats.TryParse(name, out var format)) return format;
-            throw Error(key, $"is \"{name}\"; supported: \"gptq\", \"gptq_v2\" (marlin, bitblas and other kernel layouts are not GPTQ checkpoints Qzo can train)");
+            throw Error(key,
+                $"is \"{name}\"; supported: \"gptq\", \"gptq_v2\" (marlin, bitblas and other kernel layouts are not GPTQ checkpoints Qzo " +
+                "can train)");
         }
 
         public Reader? Meta() => json["meta"] switch

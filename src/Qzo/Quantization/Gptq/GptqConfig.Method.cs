@@ -10,7 +10,8 @@ public sealed partial record GptqConfig : IQuantizationConfig
     public QuantizedTensorRole RoleOf(CheckpointTensors tensors, string name) =>
         name.EndsWith(".qweight", StringComparison.Ordinal) || name.EndsWith(".qzeros", StringComparison.Ordinal) ||
         name.EndsWith(".g_idx", StringComparison.Ordinal) ? QuantizedTensorRole.Frozen
-        : name.EndsWith(".scales", StringComparison.Ordinal) && tensors.Contains(name[..^".scales".Length] + ".qweight") ? QuantizedTensorRole.Scale
+        : name.EndsWith(".scales", StringComparison.Ordinal) && tensors.Contains(name[..^".scales".Length] + ".qweight")
+            ? QuantizedTensorRole.Scale
         : QuantizedTensorRole.Unquantized;
 
     public long QuantizedWeightCount(CheckpointTensors tensors) =>

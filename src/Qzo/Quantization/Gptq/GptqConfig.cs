@@ -41,11 +41,14 @@ public sealed partial record GptqConfig
     public static GptqConfig Create(int bits, int groupSize, bool sym, GptqCheckpointFormat format, bool descAct = false,
                                     double dampPercent = 0.01, bool staticGroups = false, bool trueSequential = true)
     {
-        if (!GptqPacking.SupportedBits.Contains(bits)) throw new QzoException($"--bits must be one of {string.Join(", ", GptqPacking.SupportedBits)}, got {bits}");
+        if (!GptqPacking.SupportedBits.Contains(bits)) throw new QzoException(
+            $"--bits must be one of {string.Join(", ", GptqPacking.SupportedBits)}, got {bits}");
         if (groupSize == 0 || groupSize < -1) throw new QzoException($"--group-size must be positive or -1, got {groupSize}");
         if (!sym && format == GptqCheckpointFormat.Gptq)
-            throw new QzoException("asymmetric quantization can produce a zero point of 0, which the v1 'gptq' format cannot store; use --format gptq_v2");
-        if (!(dampPercent > 0 && dampPercent < 1)) throw new QzoException($"--damp must be between 0 and 1 (a fraction of the mean of diag(H)), got {dampPercent}");
+            throw new QzoException(
+                "asymmetric quantization can produce a zero point of 0, which the v1 'gptq' format cannot store; use --format gptq_v2");
+        if (!(dampPercent > 0 && dampPercent < 1)) throw new QzoException(
+            $"--damp must be between 0 and 1 (a fraction of the mean of diag(H)), got {dampPercent}");
         return new GptqConfig(bits, groupSize, DescAct: descAct, Sym: sym, Format: format, DampPercent: dampPercent,
                               TrueSequential: trueSequential, StaticGroups: staticGroups);
     }

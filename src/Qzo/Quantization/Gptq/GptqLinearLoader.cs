@@ -11,12 +11,15 @@ static class GptqLinearLoader
     public static ILinear Load(ParameterLoader p, string prefix, int inFeatures, int outFeatures, Parameter? bias)
     {
         var gptq = p.Checkpoint.Gptq ?? throw new QzoException(
-            $"{p.FileOf(prefix + ".qweight")}: '{prefix}.qweight' is GPTQ-packed but config.json has no GPTQ quantization_config and there is no quantize_config.json");
+            $"{p.FileOf(prefix + ".qweight")}: '{prefix}.qweight' is GPTQ-packed but config.json has no GPTQ quantization_config and " +
+                "there is no quantize_config.json");
         int bits = gptq.Bits;
         int groupSize = gptq.EffectiveGroupSize(inFeatures);
         int groups = (inFeatures + groupSize - 1) / groupSize;
         if (inFeatures * bits % 32 != 0 || outFeatures * bits % 32 != 0)
-            throw new QzoException($"{p.FileOf(prefix + ".qweight")}: '{prefix}' has {inFeatures} inputs and {outFeatures} outputs, which {bits}-bit GPTQ cannot pack into 32-bit words");
+            throw new QzoException(
+                $"{p.FileOf(prefix + ".qweight")}: '{prefix}' has {inFeatures} inputs and {outFeatures} outputs, which {bits}-bit GPTQ " +
+                "cannot pack into 32-bit words");
 
         var tensors = p.Checkpoint.Tensors;
         p.CheckShape(p.Require(prefix + ".qweight"), [inFeatures * bits / 32, outFeatures], DType.I32);
@@ -30,7 +33,8 @@ static class GptqLinearLoader
             gIdx = tensors.ReadInt32(prefix + ".g_idx");
             for (int i = 0; i < gIdx.Length; i++)
                 if ((uint)gIdx[i] >= (uint)groups)
-                    throw new QzoException($"{p.FileOf(prefix + ".g_idx")}: '{prefix}.g_idx'[{i}] = {gIdx[i]} is not a group of this layer (0..{groups - 1})");
+                    throw new QzoException(
+                        $"{p.FileOf(prefix + ".g_idx")}: '{prefix}.g_idx'[{i}] = {gIdx[i]} is not a group of this layer (0..{groups - 1})");
         }
         else gIdx = GptqPacking.DefaultGIdx(inFeatures, groupSize);
 

@@ -37,7 +37,8 @@ public static partial class GptqPacking
     static void Expect(GptqTensorInfo tensor, DType[] dtypes, long[] shape, string layer)
     {
         if (!dtypes.Contains(tensor.DType))
-            throw new QzoException($"{tensor.Name} has dtype {tensor.DType.Name()}, expected {string.Join(" or ", dtypes.Select(d => d.Name()))}");
+            throw new QzoException(
+                $"{tensor.Name} has dtype {tensor.DType.Name()}, expected {string.Join(" or ", dtypes.Select(d => d.Name()))}");
         if (!tensor.Shape.SequenceEqual(shape))
             throw new QzoException($"{tensor.Name} has shape {tensor.ShapeText}, expected [{string.Join(", ", shape)}] {layer}");
     }

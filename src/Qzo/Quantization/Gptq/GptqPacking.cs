@@ -48,18 +48,21 @@ public static partial class GptqPacking
         {
             int zero = zeros[i];
             if (zero < 0 || zero > maxq)
-                throw new ArgumentOutOfRangeException(nameof(zeros), $"zero point {zero} at [{i / outFeatures}, {i % outFeatures}] does not fit in {bits} bits");
+                throw new ArgumentOutOfRangeException(nameof(zeros),
+                    $"zero point {zero} at [{i / outFeatures}, {i % outFeatures}] does not fit in {bits} bits");
             if (format == GptqCheckpointFormat.Gptq && zero == 0)
                 throw new QzoException(
                     $"checkpoint_format \"gptq\" (v1) stores zero − 1 and cannot hold the zero point 0 of group {i / outFeatures}, " +
-                    $"output {i % outFeatures} (−1 would spill into the neighbouring fields); write checkpoint_format \"gptq_v2\" instead");
+                    $"output {i % outFeatures} (−1 would spill into the neighbouring fields); write checkpoint_format \"gptq_v2\" " +
+                        "instead");
             stored[i] = format == GptqCheckpointFormat.Gptq ? zero - 1 : zero;
         }
 
         int wordsPerGroup = outFeatures * bits / 32;
         var words = new int[groups * wordsPerGroup];
         for (int g = 0; g < groups; g++)
-            GptqBitStream.Pack(stored.AsSpan(g * outFeatures, outFeatures), words.AsSpan(g * wordsPerGroup, wordsPerGroup), outFeatures, 1, bits);
+            GptqBitStream.Pack(stored.AsSpan(g * outFeatures, outFeatures), words.AsSpan(g * wordsPerGroup, wordsPerGroup), outFeatures, 1,
+                bits);
         return words;
     }
 
@@ -73,7 +76,8 @@ public static partial class GptqPacking
         CheckLength(qzeros.Length, (long)groups * wordsPerGroup, nameof(qzeros));
         var zeros = new int[groups * outFeatures];
         for (int g = 0; g < groups; g++)
-            GptqBitStream.Unpack(qzeros.Slice(g * wordsPerGroup, wordsPerGroup), zeros.AsSpan(g * outFeatures, outFeatures), outFeatures, 1, bits);
+            GptqBitStream.Unpack(qzeros.Slice(g * wordsPerGroup, wordsPerGroup), zeros.AsSpan(g * outFeatures, outFeatures), outFeatures, 1,
+                bits);
         if (format == GptqCheckpointFormat.Gptq)
         {
             // Per field, as current GPTQModel converts v1 (older AutoGPTQ kernels skip the mask and read a stored
@@ -121,7 +125,8 @@ public static partial class GptqPacking
         if (count * (long)bits % 32 != 0)
         {
             int multiple = bits == 3 ? 32 : 32 / bits;
-            throw new QzoException($"{tensor} packs {dimension} in 32-bit words: {dimension} {count} is not a multiple of {multiple} for {bits}-bit GPTQ");
+            throw new QzoException(
+                $"{tensor} packs {dimension} in 32-bit words: {dimension} {count} is not a multiple of {multiple} for {bits}-bit GPTQ");
         }
     }
 

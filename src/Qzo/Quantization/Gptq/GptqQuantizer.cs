@@ -79,8 +79,10 @@ public static class GptqQuantizer
     const int LazyColumnChunk = 512;
 
     /// <param name="weight">row-major [outFeatures, inFeatures]</param>
-    /// <param name="hessian">row-major [inFeatures, inFeatures]: Σ xxᵀ (any positive multiple; GPTQ's 2/n·Σ xxᵀ gives the same result); symmetrized here</param>
-    public static GptqSolution Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> hessian, GptqSettings s)
+    /// <param name="hessian">row-major [inFeatures, inFeatures]: Σ xxᵀ (any positive multiple; GPTQ's 2/n·Σ xxᵀ gives the same
+    /// result); symmetrized here</param>
+    public static GptqSolution Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> hessian,
+        GptqSettings s)
     {
         Validate(weight.Length, hessian.Length, outFeatures, inFeatures, s);
 
@@ -102,7 +104,9 @@ public static class GptqQuantizer
             for (int j = 0; j < n; j++)
             {
                 double v = 0.5 * ((double)hessian[i * n + j] + hessian[j * n + i]);
-                if (!double.IsFinite(v)) throw new QzoException($"the calibration Hessian has a non-finite entry at inputs ({i}, {j}): the activations reaching this linear overflowed");
+                if (!double.IsFinite(v)) throw new QzoException(
+                    $"the calibration Hessian has a non-finite entry at inputs ({i}, {j}): the activations reaching this linear " +
+                    "overflowed");
                 h[(long)i * n + j] = v;
             }
         for (int j = 0; j < n; j++)
@@ -114,7 +118,8 @@ public static class GptqQuantizer
         if (staticGroups)
             Parallel.For(0, rows, r =>
             {
-                for (int k = 0; k < groups; k++) SetGrid(w.AsSpan(r * n + k * g, Math.Min(g, n - k * g)), r, k, rows, s, scales, steps, zeros);
+                for (int k = 0; k < groups; k++) SetGrid(w.AsSpan(r * n + k * g, Math.Min(g, n - k * g)), r, k, rows, s, scales, steps,
+                    zeros);
             });
 
         var order = Enumerable.Range(0, n).ToArray();
@@ -131,7 +136,8 @@ public static class GptqQuantizer
         double damp = s.DampPercent * mean / n;
         for (int j = 0; j < n; j++) h[(long)j * n + j] += damp;
         var u = CholeskyInverse.UpperFactorOfInverse(h, n)
-            ?? throw new QzoException($"the damped calibration Hessian ({n}×{n}) is not positive definite; raise --damp (now {s.DampPercent})");
+            ?? throw new QzoException(
+                $"the damped calibration Hessian ({n}×{n}) is not positive definite; raise --damp (now {s.DampPercent})");
         h = null!;
 
         // group of processed column j (j in processing order)
@@ -158,7 +164,8 @@ public static class GptqQuantizer
                     {
                         int j = i1 + c;
                         if (!wholeRow && !staticGroups && j % g == 0)
-                            SetGrid(row.Slice(j, Math.Min(g, n - j)), r, j / g, rows, s, scales, steps, zeros); // W as earlier blocks left it
+                            // W as earlier blocks left it
+                            SetGrid(row.Slice(j, Math.Min(g, n - j)), r, j / g, rows, s, scales, steps, zeros);
                         int gi = groupOf[j] * rows + r;
                         double step = steps[gi], x = w1[c];
                         int q = (int)Math.Clamp(Math.Round(x / step) + zeros[gi], 0, maxq);
@@ -166,7 +173,8 @@ public static class GptqQuantizer
                         double e = (x - step * (q - zeros[gi])) / u[(long)j * n + j];
                         rowErr[c] = e;
                         if (c + 1 < width)
-                            TensorPrimitives.MultiplyAdd<double>(u.AsSpan(j * n + j + 1, width - c - 1), -e, w1.AsSpan(c + 1, width - c - 1), w1.AsSpan(c + 1, width - c - 1));
+                            TensorPrimitives.MultiplyAdd<double>(u.AsSpan(j * n + j + 1, width - c - 1), -e,
+                                w1.AsSpan(c + 1, width - c - 1), w1.AsSpan(c + 1, width - c - 1));
                     }
                 }
                 // Lazy update of the later blocks: W[tile, i2:] −= Err[tile, block] · U[block, i2:], a column chunk at a time
@@ -179,7 +187,8 @@ public static class GptqQuantizer
                         var target = w.AsSpan(r * n + c0, len);
                         var rowErr = err.AsSpan((r - r0) * block, width);
                         for (int c = 0; c < width; c++)
-                            if (rowErr[c] != 0) TensorPrimitives.MultiplyAdd<double>(u.AsSpan((i1 + c) * n + c0, len), -rowErr[c], target, target);
+                            if (rowErr[c] != 0) TensorPrimitives.MultiplyAdd<double>(u.AsSpan((i1 + c) * n + c0, len), -rowErr[c], target,
+                                target);
                     }
                 }
             }
@@ -208,7 +217,9 @@ public static class GptqQuantizer
         if (!(s.DampPercent > 0 && s.DampPercent < 1)) throw new QzoException($"GPTQ damp_percent must be in (0, 1), got {s.DampPercent}");
     }
 
-    /// <summary>Grid of group <paramref name="k"/> of output <paramref name="r"/> from its values (find_params in fp32, as GPTQ runs it).</summary>
+    /// <summary>
+    /// Grid of group <paramref name="k"/> of output <paramref name="r"/> from its values (find_params in fp32, as GPTQ runs it).
+    /// </summary>
     static void SetGrid(ReadOnlySpan<double> values, int r, int k, int rows, GptqSettings s, Half[] scales, double[] steps, int[] zeros)
     {
         Span<float> group = values.Length <= 1024 ? stackalloc float[values.Length] : new float[values.Length];

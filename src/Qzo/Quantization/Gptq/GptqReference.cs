@@ -12,7 +12,8 @@ public static class GptqReference
         int inFeatures, int outFeatures, int bits, GptqCheckpointFormat format)
     {
         if (outFeatures <= 0 || scales.Length % outFeatures != 0)
-            throw new ArgumentException($"scales has {scales.Length} elements, not a whole number of rows of {outFeatures}", nameof(scales));
+            throw new ArgumentException($"scales has {scales.Length} elements, not a whole number of rows of {outFeatures}",
+                nameof(scales));
         int groups = scales.Length / outFeatures;
         if (gIdx.Length != inFeatures)
             throw new ArgumentException($"g_idx has {gIdx.Length} elements, expected {inFeatures}", nameof(gIdx));

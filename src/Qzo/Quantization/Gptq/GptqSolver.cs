@@ -14,7 +14,8 @@ namespace Qzo.Quantization.Gptq;
 /// from one Cholesky factorization (<see cref="IBackend.CholeskyLower"/>), one triangular inverse and a reversal;</item>
 /// <item>W in processing order, dead inputs zeroed; the grids fixed up front (group size −1, static groups);</item>
 /// <item>per block of columns, the column loop with every output row in parallel (<see cref="IGptqKernels.Block"/>),
-/// then the lazy update of the later columns as one product, W[:, i2:] −= Errᵀ·U[block, i2:] (<see cref="IBackend.MatMulF64"/>).</item>
+/// then the lazy update of the later columns as one product, W[:, i2:] −= Errᵀ·U[block, i2:]
+/// (<see cref="IBackend.MatMulF64"/>).</item>
 /// </list>
 /// On the CPU backend the operations are GptqQuantizer's, in the same order: the same codes, scales and zeros, bit for
 /// bit. On a GPU only the order of the sums in the products and the factorization differ.
@@ -22,15 +23,20 @@ namespace Qzo.Quantization.Gptq;
 public static class GptqSolver
 {
     /// <param name="weight">row-major [outFeatures, inFeatures]</param>
-    /// <param name="hessian">F32 [inFeatures, inFeatures] on <paramref name="backend"/>: Σ xxᵀ (any positive multiple); symmetrized here</param>
-    public static GptqSolution Quantize(IBackend backend, ReadOnlySpan<float> weight, int outFeatures, int inFeatures, DeviceTensor hessian, GptqSettings s)
+    /// <param name="hessian">F32 [inFeatures, inFeatures] on <paramref name="backend"/>: Σ xxᵀ (any positive multiple); symmetrized
+    /// here</param>
+    public static GptqSolution Quantize(IBackend backend, ReadOnlySpan<float> weight, int outFeatures, int inFeatures, DeviceTensor hessian,
+        GptqSettings s)
     {
         GptqQuantizer.Validate(weight.Length, hessian.Length, outFeatures, inFeatures, s);
         int rows = outFeatures, n = inFeatures;
         for (int k = 0; k < weight.Length; k++)
-            if (!float.IsFinite(weight[k])) throw new QzoException($"output row {k / n}: cannot quantize a non-finite weight ({weight[k]}) at input {k % n}");
+            if (!float.IsFinite(weight[k])) throw new QzoException(
+                $"output row {k / n}: cannot quantize a non-finite weight ({weight[k]}) at input {k % n}");
         long bad = backend.FirstNonFinite(hessian, (long)n * n);
-        if (bad >= 0) throw new QzoException($"the calibration Hessian has a non-finite entry at inputs ({bad / n}, {bad % n}): the activations reaching this linear overflowed");
+        if (bad >= 0) throw new QzoException(
+            $"the calibration Hessian has a non-finite entry at inputs ({bad / n}, {bad % n}): the activations reaching this linear " +
+            "overflowed");
 
         int g = GptqPacking.EffectiveGroupSize(n, s.GroupSize);
         int groups = GptqPacking.GroupCount(n, s.GroupSize);
@@ -64,17 +70,21 @@ public static class GptqSolver
             {
                 GptqKernels.For(backend).Hessian(hessian, reversed, deadInputs, n, damp, h);
                 if (!backend.CholeskyLower(h, n))
-                    throw new QzoException($"the damped calibration Hessian ({n}×{n}) is not positive definite; raise --damp (now {s.DampPercent})");
+                    throw new QzoException(
+                        $"the damped calibration Hessian ({n}×{n}) is not positive definite; raise --damp (now {s.DampPercent})");
                 backend.InvertLower(h, n, u);
             }
             backend.ReverseInPlace(u, (long)n * n);
-            return Solve(backend, weight, rows, n, u, inputs, deadInputs, groupOfColumn, order, groupOf, s, g, groups, wholeRow, staticGroups);
+            return Solve(backend, weight, rows, n, u, inputs, deadInputs, groupOfColumn, order, groupOf, s, g, groups, wholeRow,
+                staticGroups);
         }
         finally { u.Dispose(); }
     }
 
-    static GptqSolution Solve(IBackend backend, ReadOnlySpan<float> weight, int rows, int n, DeviceTensor u, DeviceTensor inputs, DeviceTensor dead,
-                              DeviceTensor groupOfColumn, int[] order, int[] groupOf, GptqSettings s, int g, int groups, bool wholeRow, bool staticGroups)
+    static GptqSolution Solve(IBackend backend, ReadOnlySpan<float> weight, int rows, int n, DeviceTensor u, DeviceTensor inputs,
+        DeviceTensor dead,
+                              DeviceTensor groupOfColumn, int[] order, int[] groupOf, GptqSettings s, int g, int groups, bool wholeRow,
+                              bool staticGroups)
     {
         var shape = new GptqStepShape(rows, n, wholeRow ? n : g, s.Bits, s.Sym);
         var steps = GptqKernels.For(backend);
@@ -104,7 +114,8 @@ public static class GptqSolver
         var first = new int[1];
         backend.Download<int>(status, first);
         if (first[0] != int.MaxValue)
-            throw new QzoException($"output row {first[0] % rows}, group {first[0] / rows}: the quantization scale does not fit in fp16 (largest 65504)");
+            throw new QzoException(
+                $"output row {first[0] % rows}, group {first[0] / rows}: the quantization scale does not fit in fp16 (largest 65504)");
         var codeValues = new int[(long)n * rows];
         var scaleValues = new float[(long)groups * rows];
         var zeroValues = new int[(long)groups * rows];

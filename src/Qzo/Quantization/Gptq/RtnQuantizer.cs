@@ -62,10 +62,12 @@ public static class RtnQuantizer
                 }
             }
             int wordRows = rows * bits / 32;
-            GptqBitStream.Pack(codes.AsSpan(0, rows * outFeatures), qweight.AsSpan(i0 * bits / 32 * outFeatures, wordRows * outFeatures), rows, outFeatures, bits);
+            GptqBitStream.Pack(codes.AsSpan(0, rows * outFeatures), qweight.AsSpan(i0 * bits / 32 * outFeatures, wordRows * outFeatures),
+                rows, outFeatures, bits);
         }
 
         var qzeros = GptqPacking.PackQZeros(zeros, groups, outFeatures, bits, config.Format);
-        return new GptqLinearTensors(qweight, qzeros, scales, GptqPacking.DefaultGIdx(inFeatures, config.GroupSize), inFeatures, outFeatures, groups);
+        return new GptqLinearTensors(qweight, qzeros, scales, GptqPacking.DefaultGIdx(inFeatures, config.GroupSize), inFeatures,
+            outFeatures, groups);
     }
 }

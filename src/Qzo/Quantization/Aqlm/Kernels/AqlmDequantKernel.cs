@@ -14,8 +14,12 @@ static class AqlmDequantKernel
     public readonly record struct Shape(int InFeatures, int InGroups, int Codebooks, int CodebookSize, int InGroupSize,
                                         int OutGroupSize, int BytesPerCode, int CodeMask);
 
-    /// <summary>One thread per pair of adjacent columns (in-group size even, so a pair never straddles groups): one 32-bit codebook read per codebook, one 32-bit write.</summary>
-    public static void Pairs(Index1D index, ArrayView<byte> codes, ArrayView<uint> codebookPairs, ArrayView<float> scales, ArrayView<uint> weightPairs, Shape s)
+    /// <summary>
+    /// One thread per pair of adjacent columns (in-group size even, so a pair never straddles groups): one 32-bit codebook read per
+    /// codebook, one 32-bit write.
+    /// </summary>
+    public static void Pairs(Index1D index, ArrayView<byte> codes, ArrayView<uint> codebookPairs, ArrayView<float> scales,
+        ArrayView<uint> weightPairs, Shape s)
     {
         int pairsPerRow = s.InFeatures / 2;
         int row = index / pairsPerRow, i = 2 * (index - row * pairsPerRow);
@@ -34,7 +38,8 @@ static class AqlmDequantKernel
     }
 
     /// <summary>One thread per weight: any in-group size.</summary>
-    public static void Run(Index1D index, ArrayView<byte> codes, ArrayView<ushort> codebooks, ArrayView<float> scales, ArrayView<ushort> weight, Shape s)
+    public static void Run(Index1D index, ArrayView<byte> codes, ArrayView<ushort> codebooks, ArrayView<float> scales,
+        ArrayView<ushort> weight, Shape s)
     {
         int row = index / s.InFeatures, i = index - row * s.InFeatures;
         int r = row / s.OutGroupSize, a = row - r * s.OutGroupSize, k = i / s.InGroupSize, j = i - k * s.InGroupSize;

@@ -9,8 +9,11 @@ namespace Qzo.Quantization.Bnb.Kernels;
 /// </summary>
 static class Bnb4BitDequantKernel
 {
-    /// <summary>One thread per packed byte; its two values (one block: block sizes are even) are written as one bf16 pair. For even counts.</summary>
-    public static void Pairs(Index1D index, ArrayView<byte> packed, ArrayView<float> code, ArrayView<float> absmax, ArrayView<uint> weightPairs, int blockSize)
+    /// <summary>
+    /// One thread per packed byte; its two values (one block: block sizes are even) are written as one bf16 pair. For even counts.
+    /// </summary>
+    public static void Pairs(Index1D index, ArrayView<byte> packed, ArrayView<float> code, ArrayView<float> absmax,
+        ArrayView<uint> weightPairs, int blockSize)
     {
         int b = packed[index];
         float scale = absmax[2L * index / blockSize];
@@ -18,7 +21,8 @@ static class Bnb4BitDequantKernel
     }
 
     /// <summary>One thread per value: any count.</summary>
-    public static void Run(Index1D index, ArrayView<byte> packed, ArrayView<float> code, ArrayView<float> absmax, ArrayView<ushort> weight, int blockSize)
+    public static void Run(Index1D index, ArrayView<byte> packed, ArrayView<float> code, ArrayView<float> absmax, ArrayView<ushort> weight,
+        int blockSize)
     {
         int b = packed[index >> 1];
         int nibble = (index & 1) == 0 ? b >> 4 : b & 0xF;

@@ -84,7 +84,8 @@ sealed partial class CpuGptqKernels
                 double e = (x - step * (q - zero)) / ut.Span<double>()[j * n + j];
                 w1[c] = e;
                 if (c + 1 < width)
-                    TensorPrimitives.MultiplyAdd<double>(ut.Span<double>().Slice(j * n + j + 1, width - c - 1), -e, w1.AsSpan(c + 1), w1.AsSpan(c + 1));
+                    TensorPrimitives.MultiplyAdd<double>(ut.Span<double>().Slice(j * n + j + 1, width - c - 1), -e, w1.AsSpan(c + 1),
+                        w1.AsSpan(c + 1));
             }
             var errors = et.Span<double>();
             for (int c = 0; c < width; c++) errors[c * rows + r] = w1[c];

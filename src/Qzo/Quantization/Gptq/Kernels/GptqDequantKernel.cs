@@ -5,7 +5,8 @@ namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
 /// GPTQ dequantization into bf16 [in, out] with o fastest, so reads of qweight and writes of the output are
-/// coalesced: <see cref="Run"/> (one thread per weight, any width incl. 3 bits) or <see cref="DequantizePairsPerWord"/>. Scales arrive already perturbed (fp32 [groups, out]), computed by a
+/// coalesced: <see cref="Run"/> (one thread per weight, any width incl. 3 bits) or <see cref="DequantizePairsPerWord"/>. Scales arrive
+/// already perturbed (fp32 [groups, out]), computed by a
 /// small kernel first, so z is drawn once per scale rather than once per weight.
 /// </summary>
 static class GptqDequantKernel
@@ -42,7 +43,8 @@ static class GptqDequantKernel
     /// two values are written as one 32-bit bf16 pair (the kernel is bound by writing the bf16 weight).
     /// Both columns' zeros lie in one qzeros word (an even column starts an even number of values in).
     /// </summary>
-    public static void DequantizePairsPerWord(Index1D index, ArrayView<int> qweight, ArrayView<int> qzeros, ArrayView<float> scales, ArrayView<int> gIdx,
+    public static void DequantizePairsPerWord(Index1D index, ArrayView<int> qweight, ArrayView<int> qzeros, ArrayView<float> scales,
+        ArrayView<int> gIdx,
                                               ArrayView<uint> weightPairs, Shape s)
     {
         int columnPairs = s.OutFeatures / 2;

@@ -36,7 +36,9 @@ static class GptqGridMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float RoundEven(float x) => (x + 12582912f) - 12582912f;
 
-    /// <summary>Round to nearest, ties to even, for |x| &lt; 2^51 (larger values are clamped to ±2^50 first: callers clamp the result far below).</summary>
+    /// <summary>
+    /// Round to nearest, ties to even, for |x| &lt; 2^51 (larger values are clamped to ±2^50 first: callers clamp the result far below).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double RoundEven(double x)
     {

@@ -12,7 +12,8 @@ static class GptqStepKernels
     public readonly record struct Range(int Start, int Width, int FindGrids);
 
     /// <summary>One thread per element (i, j) of h.</summary>
-    public static void Hessian(Index1D index, ArrayView<float> sum, ArrayView<int> inputs, ArrayView<int> dead, ArrayView<double> h, int n, double damp)
+    public static void Hessian(Index1D index, ArrayView<float> sum, ArrayView<int> inputs, ArrayView<int> dead, ArrayView<double> h, int n,
+        double damp)
     {
         int i = index / n, j = index - i * n;
         int a = inputs[i], b = inputs[j];
@@ -21,7 +22,8 @@ static class GptqStepKernels
     }
 
     /// <summary>One thread per element (r, j) of w.</summary>
-    public static void Weights(Index1D index, ArrayView<float> weight, ArrayView<int> inputs, ArrayView<int> dead, ArrayView<double> w, int n)
+    public static void Weights(Index1D index, ArrayView<float> weight, ArrayView<int> inputs, ArrayView<int> dead, ArrayView<double> w,
+        int n)
     {
         int r = index / n, j = index - r * n;
         int input = inputs[j];
@@ -29,7 +31,8 @@ static class GptqStepKernels
     }
 
     /// <summary>One thread per (group k, output r): index = k·rows + r.</summary>
-    public static void Grids(Index1D index, ArrayView<float> weight, ArrayView<int> dead, ArrayView<float> scales, ArrayView<int> zeros, ArrayView<int> status,
+    public static void Grids(Index1D index, ArrayView<float> weight, ArrayView<int> dead, ArrayView<float> scales, ArrayView<int> zeros,
+        ArrayView<int> status,
                              Shape s, int zeroDead)
     {
         int k = index / s.Rows, r = index - k * s.Rows;
@@ -51,7 +54,8 @@ static class GptqStepKernels
     /// (W1 in AutoGPTQ) until each column's error replaces them; reads and writes there are coalesced across rows.
     /// </summary>
     public static void Block(Index1D index, ArrayView<double> w, ArrayView<double> u, ArrayView<int> inputs, ArrayView<int> groupOf,
-                             ArrayView<float> scales, ArrayView<int> zeros, ArrayView<int> codes, ArrayView<double> err, ArrayView<int> status,
+                             ArrayView<float> scales, ArrayView<int> zeros, ArrayView<int> codes, ArrayView<double> err,
+                             ArrayView<int> status,
                              Shape s, Range range)
     {
         int r = index, start = range.Start, width = range.Width, findGrids = range.FindGrids;
@@ -72,7 +76,8 @@ static class GptqStepKernels
                     if (v > xmax) xmax = v;
                 }
                 int slot = j / s.GroupSize * rows + r;
-                if (!GptqGridMath.Params(xmin, xmax, s.Bits, s.Sym != 0, out float found, out int foundZero)) Atomic.Min(ref status[0], slot);
+                if (!GptqGridMath.Params(xmin, xmax, s.Bits, s.Sym != 0, out float found, out int foundZero)) Atomic.Min(ref status[0],
+                    slot);
                 scales[slot] = found;
                 zeros[slot] = foundZero;
             }
