@@ -13,9 +13,11 @@ sealed record Continuation(int[] TokenIds, string StopReason);
 /// </summary>
 static class CachedDecoder
 {
-    /// <param name="stopAfter">called after each new token with (prompt index, the row's tokens so far); true ends the row (a stop string).</param>
+    /// <param name="stopAfter">called after each new token with (prompt index, the row's tokens so far); true ends the row (a stop
+    /// string).</param>
     /// <param name="suppressedIds">tokens never picked (transformers' min_new_tokens holding EOS back, for the parity check).</param>
-    public static Continuation[] Run(CausalLanguageModel model, IReadOnlyList<int[]> prompts, GenerationOptions options, IReadOnlySet<int> eosIds,
+    public static Continuation[] Run(CausalLanguageModel model, IReadOnlyList<int[]> prompts, GenerationOptions options,
+        IReadOnlySet<int> eosIds,
                                      int padId, Func<int, IReadOnlyList<int>, bool>? stopAfter = null,
                                      IReadOnlyCollection<int>? suppressedIds = null, IProgress<int>? progress = null)
     {
@@ -32,7 +34,9 @@ static class CachedDecoder
         int longest = prompts.Max(p => p.Length);
         int maxLength = longest + options.MaxNewTokens - 1; // the last new token is never fed back
         if (model.PositionLimit is int limit && maxLength > limit)
-            throw new QzoException($"a prompt of {longest} tokens and {options.MaxNewTokens} new tokens exceed the model's {limit} positions (max_position_embeddings)");
+            throw new QzoException(
+                $"a prompt of {longest} tokens and {options.MaxNewTokens} new tokens exceed the model's {limit} positions " +
+                "(max_position_embeddings)");
 
         using var cache = model.CreateKvCache(Math.Min(options.BatchSize, prompts.Count), maxLength);
         var logits = new float[(long)cache.Capacity * model.Config.VocabSize];
@@ -51,15 +55,18 @@ static class CachedDecoder
         if ((uint)padId >= (uint)vocab) throw new QzoException($"the padding token id {padId} is outside the vocabulary (0..{vocab - 1})");
         for (int i = 0; i < prompts.Count; i++)
         {
-            if (prompts[i].Length == 0) throw new QzoException($"prompt {i} has no tokens: nothing to continue from (the tokenizer adds no BOS)");
+            if (prompts[i].Length == 0) throw new QzoException(
+                $"prompt {i} has no tokens: nothing to continue from (the tokenizer adds no BOS)");
             foreach (int id in prompts[i])
-                if ((uint)id >= (uint)vocab) throw new QzoException($"prompt {i}: token id {id} is outside the vocabulary (0..{vocab - 1})");
+                if ((uint)id >= (uint)vocab) throw new QzoException(
+                    $"prompt {i}: token id {id} is outside the vocabulary (0..{vocab - 1})");
         }
     }
 
     /// <summary>The rows start..start+count−1 of the prompts, decoded together.</summary>
     sealed class Batch(CausalLanguageModel model, KvCache cache, GenerationOptions options, IReadOnlySet<int> eosIds, int padId,
-                       Func<int, IReadOnlyList<int>, bool>? stopAfter, IReadOnlyCollection<int> suppressedIds, float[] logits, int start, int count)
+                       Func<int, IReadOnlyList<int>, bool>? stopAfter, IReadOnlyCollection<int> suppressedIds, float[] logits, int start,
+                       int count)
     {
         readonly List<int>[] _tokens = Enumerable.Range(0, count).Select(_ => new List<int>(options.MaxNewTokens)).ToArray();
         readonly string?[] _reasons = new string?[count];

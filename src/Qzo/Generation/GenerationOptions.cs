@@ -21,7 +21,8 @@ public sealed record GenerationOptions
     {
         if (MaxNewTokens < 0) throw new QzoException($"the number of new tokens must be 0 or more, got {MaxNewTokens}");
         if (BatchSize < 1) throw new QzoException($"the batch size must be at least 1, got {BatchSize}");
-        if (!Greedy && !(Temperature > 0 && float.IsFinite(Temperature))) throw new QzoException($"the temperature must be positive, got {Temperature}");
+        if (!Greedy && !(Temperature > 0 && float.IsFinite(Temperature))) throw new QzoException(
+            $"the temperature must be positive, got {Temperature}");
         if (!(TopP > 0 && TopP <= 1)) throw new QzoException($"top-p must be in (0, 1], got {TopP}");
         if (TopK < 0) throw new QzoException($"top-k must be 0 (off) or positive, got {TopK}");
         if (StopStrings.Any(string.IsNullOrEmpty)) throw new QzoException("a stop string must not be empty");

@@ -22,7 +22,8 @@ public static class TextGeneration
         options.Validate();
         var ids = prompts.Select(p => tokenizer.Encode(p)).ToList();
         var stops = new StopStringSearch(options.StopStrings);
-        Func<int, IReadOnlyList<int>, bool>? stopAfter = stops.IsEmpty ? null : (_, tokens) => stops.FirstMatch(tokenizer.Decode(tokens.ToArray())) >= 0;
+        Func<int, IReadOnlyList<int>, bool>? stopAfter = stops.IsEmpty ? null : (_,
+            tokens) => stops.FirstMatch(tokenizer.Decode(tokens.ToArray())) >= 0;
         int padId = tokenizer.PadId ?? model.Config.PadTokenId ?? 0;
         var continuations = CachedDecoder.Run(model, ids, options, EosIds(model.Config, tokenizer), padId, stopAfter, progress: progress);
         return continuations.Select(c =>

@@ -43,9 +43,12 @@ public sealed class CheckpointTensors : IDisposable
         var others = Directory.GetFiles(folder, "*.safetensors").Order(Utf8Ordinal.Comparer).ToArray();
         return others.Length switch
         {
-            0 => throw new QzoException($"{folder}: no safetensors weights ({SingleFileName}, {ShardedIndex.FileName} or another *.safetensors file)"),
+            0 => throw new QzoException(
+                $"{folder}: no safetensors weights ({SingleFileName}, {ShardedIndex.FileName} or another *.safetensors file)"),
             1 => FromFiles(folder, null, others, null),
-            _ => throw new QzoException($"{folder}: {others.Length} safetensors files but no {ShardedIndex.FileName} saying how they fit together: {string.Join(", ", others.Select(Path.GetFileName))}"),
+            _ => throw new QzoException(
+                $"{folder}: {others.Length} safetensors files but no {ShardedIndex.FileName} saying how they fit together: " +
+                $"{string.Join(", ", others.Select(Path.GetFileName))}"),
         };
     }
 
@@ -80,7 +83,8 @@ public sealed class CheckpointTensors : IDisposable
                 foreach (var tensor in file.Tensors)
                 {
                     if (!fileOf.TryAdd(tensor.Name, file))
-                        throw new QzoException($"{folder}: tensor '{tensor.Name}' is stored twice, in {fileOf[tensor.Name].Path} and in {file.Path}");
+                        throw new QzoException(
+                            $"{folder}: tensor '{tensor.Name}' is stored twice, in {fileOf[tensor.Name].Path} and in {file.Path}");
                 }
             }
             if (weightMap is not null) CheckWeightMap(indexPath!, folder, weightMap, fileOf);
@@ -94,7 +98,8 @@ public sealed class CheckpointTensors : IDisposable
     }
 
     /// <summary>Every tensor the index lists must be in the shard it names.</summary>
-    static void CheckWeightMap(string indexPath, string folder, Dictionary<string, string> weightMap, Dictionary<string, SafetensorsFile> fileOf)
+    static void CheckWeightMap(string indexPath, string folder, Dictionary<string, string> weightMap,
+        Dictionary<string, SafetensorsFile> fileOf)
     {
         foreach (var (name, shard) in weightMap.OrderBy(kv => kv.Key, Utf8Ordinal.Comparer))
         {

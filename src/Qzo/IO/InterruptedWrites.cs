@@ -30,7 +30,8 @@ public static class InterruptedWrites
     }
 
     static IEnumerable<string> Leftovers(string folder, string prefix) =>
-        Directory.EnumerateFileSystemEntries(folder, prefix + "*").Where(p => Path.GetFileName(p).StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Directory.EnumerateFileSystemEntries(folder, prefix + "*")
+            .Where(p => Path.GetFileName(p).StartsWith(prefix, StringComparison.Ordinal)).ToList();
 
     static void Move(string from, string to)
     {

@@ -5,7 +5,9 @@ public static class IoFailure
 {
     const int NoSpace = 28, FileTooLarge = 27, ReadOnlyFileSystem = 30, QuotaExceeded = 122;
 
-    /// <summary>A failed read or write of a file, as .NET reports it (EFBIG comes as an ArgumentOutOfRangeException from System.IO).</summary>
+    /// <summary>
+    /// A failed read or write of a file, as .NET reports it (EFBIG comes as an ArgumentOutOfRangeException from System.IO).
+    /// </summary>
     public static bool Is(Exception e) => e is IOException or UnauthorizedAccessException || IsFileTooLarge(e);
 
     static bool IsFileTooLarge(Exception e) =>

@@ -120,7 +120,8 @@ public sealed class OutputPlan : IDisposable
             _ => null,
         };
         if (problem is not null)
-            throw new QzoException($"{option} {output}: {problem} {what} {input}; an output may never equal, contain or lie inside an input");
+            throw new QzoException(
+                $"{option} {output}: {problem} {what} {input}; an output may never equal, contain or lie inside an input");
     }
 
     string Lock(string target, string option)

@@ -60,7 +60,9 @@ public static class ResourceBudget
     static long? KibLine(string line) =>
         long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kib) ? kib * 1024 : null;
 
-    /// <summary>Free space for an output at <paramref name="path"/>: that of the nearest folder above it that exists (null: unknown).</summary>
+    /// <summary>
+    /// Free space for an output at <paramref name="path"/>: that of the nearest folder above it that exists (null: unknown).
+    /// </summary>
     public static long? FreeDiskSpace(string path)
     {
         if (Override.Value?.FreeDisk is long limit) return limit;
@@ -84,7 +86,9 @@ public static class ResourceBudget
         return HostMemoryAvailable();
     }
 
-    /// <summary>Refuses writing <paramref name="bytes"/> of <paramref name="what"/> under <paramref name="output"/> when the disk has less free.</summary>
+    /// <summary>
+    /// Refuses writing <paramref name="bytes"/> of <paramref name="what"/> under <paramref name="output"/> when the disk has less free.
+    /// </summary>
     public static void RequireDisk(string job, string what, string output, double bytes)
     {
         if (FreeDiskSpace(output) is long free && bytes > free)

@@ -64,7 +64,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
             stream.ReadExactly(prefix);
             ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
             if (n > SafetensorsHeader.MaxHeaderLength)
-                throw new QzoException($"{full}: header length {n} exceeds the {SafetensorsHeader.MaxHeaderLength}-byte limit (corrupt or not a safetensors file)");
+                throw new QzoException(
+                    $"{full}: header length {n} exceeds the {SafetensorsHeader.MaxHeaderLength}-byte limit (corrupt or not a safetensors " +
+                    "file)");
             if (LengthPrefixBytes + (long)n > fileLength)
                 throw new QzoException($"{full}: truncated: header length {n} runs past the end of the {fileLength}-byte file");
 
@@ -73,7 +75,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
             long dataLength = fileLength - LengthPrefixBytes - (long)n;
             var header = SafetensorsHeader.Parse(full, json, dataLength);
 
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None,
+                leaveOpen: false);
             return new SafetensorsFile(full, map, (int)n, header);
         }
         catch
@@ -107,7 +110,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         byte* p = GetPointer(name, out long length);
         if (length > int.MaxValue)
-            throw new QzoException($"{Path}: tensor '{name}' is {length} bytes, more than a span can hold (2 GiB); read it through GetPointer");
+            throw new QzoException(
+                $"{Path}: tensor '{name}' is {length} bytes, more than a span can hold (2 GiB); read it through GetPointer");
         return new ReadOnlySpan<byte>(p, (int)length);
     }
 
@@ -143,7 +147,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         var info = Get(name);
         if (sizeof(T) != info.DType.SizeInBytes())
-            throw new QzoException($"{Path}: tensor '{name}' is {info.DType.Name()} ({info.DType.SizeInBytes()}-byte elements), cannot read it as {typeof(T).Name} ({sizeof(T)} bytes)");
+            throw new QzoException(
+                $"{Path}: tensor '{name}' is {info.DType.Name()} ({info.DType.SizeInBytes()}-byte elements), cannot read it as " +
+                $"{typeof(T).Name} ({sizeof(T)} bytes)");
         var result = NewArray<T>(info);
         fixed (T* destination = result)
             Buffer.MemoryCopy(DataStart + info.Begin, destination, info.ByteLength, info.ByteLength);
@@ -153,7 +159,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     T[] NewArray<T>(TensorInfo info)
     {
         if (info.ElementCount > Array.MaxLength)
-            throw new QzoException($"{Path}: tensor '{info.Name}' has {info.ElementCount} elements, more than one array can hold; read it through GetPointer");
+            throw new QzoException(
+                $"{Path}: tensor '{info.Name}' has {info.ElementCount} elements, more than one array can hold; read it through GetPointer");
         return new T[info.ElementCount];
     }
 

@@ -83,13 +83,15 @@ internal static class SafetensorsHeader
             throw new QzoException($"{where}: data_offsets missing");
         long[]? offsets = ReadNonNegativeIntegers(offsetsElement);
         if (offsets is not { Length: 2 } || offsets[0] > offsets[1])
-            throw new QzoException($"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found {offsetsElement.GetRawText()}");
+            throw new QzoException(
+                $"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found {offsetsElement.GetRawText()}");
         long begin = offsets[0], end = offsets[1];
 
         long expected = ByteSize(shape, dtype)
             ?? throw new QzoException($"{where}: shape {Text(shape)} of {dtype.Name()} overflows a 64-bit byte count");
         if (end - begin != expected)
-            throw new QzoException($"{where}: data_offsets [{begin},{end}] hold {end - begin} bytes, but {dtype.Name()} {Text(shape)} needs {expected}");
+            throw new QzoException(
+                $"{where}: data_offsets [{begin},{end}] hold {end - begin} bytes, but {dtype.Name()} {Text(shape)} needs {expected}");
         if (end > dataLength)
             throw new QzoException($"{where}: data_offsets [{begin},{end}] out of range: the data buffer holds {dataLength} bytes");
 
@@ -104,16 +106,20 @@ internal static class SafetensorsHeader
         foreach (var t in sorted)
         {
             if (t.Begin < position)
-                throw new QzoException($"{file}: tensor '{t.Name}' [{t.Begin},{t.End}] overlaps tensor '{previous!.Name}' [{previous.Begin},{previous.End}]");
+                throw new QzoException(
+                    $"{file}: tensor '{t.Name}' [{t.Begin},{t.End}] overlaps tensor '{previous!.Name}' [{previous.Begin},{previous.End}]");
             if (t.Begin > position)
                 throw new QzoException(previous is null
                     ? $"{file}: tensor '{t.Name}' starts at {t.Begin}, leaving a hole: the first tensor must start at 0"
-                    : $"{file}: hole of {t.Begin - position} bytes between tensor '{previous.Name}' (ends at {position}) and tensor '{t.Name}' (starts at {t.Begin})");
+                    : $"{file}: hole of {t.Begin - position} bytes between tensor '{previous.Name}' (ends at {position}) and tensor " +
+                        $"'{t.Name}' (starts at {t.Begin})");
             position = t.End;
             previous = t;
         }
         if (position != dataLength)
-            throw new QzoException($"{file}: {dataLength - position} bytes after the last tensor are not covered by the header (data buffer holds {dataLength} bytes, tensors end at {position})");
+            throw new QzoException(
+                $"{file}: {dataLength - position} bytes after the last tensor are not covered by the header (data buffer holds " +
+                $"{dataLength} bytes, tensors end at {position})");
     }
 
     /// <returns>The integers, or null when the element is not an array of non-negative 64-bit integers.</returns>

@@ -30,7 +30,8 @@ public static unsafe class SafetensorsWriter
         var ordered = CanonicalLayout.Order(entries);
         byte[] header = CanonicalLayout.HeaderBytes(ordered, metadata);
         if (header.Length > SafetensorsHeader.MaxHeaderLength)
-            throw new QzoException($"{file}: header would be {header.Length} bytes, over the {SafetensorsHeader.MaxHeaderLength}-byte limit readers accept");
+            throw new QzoException(
+                $"{file}: header would be {header.Length} bytes, over the {SafetensorsHeader.MaxHeaderLength}-byte limit readers accept");
 
         AtomicFile.Write(file, stream =>
         {
@@ -52,7 +53,9 @@ public static unsafe class SafetensorsWriter
         {
             var info = source.Get(name);
             if (data.Length != info.ByteLength)
-                throw new QzoException($"{file}: replacement for tensor '{name}' is {data.Length} bytes, but {info.DType.Name()} {SafetensorsHeader.Text(info.Shape)} in {source.Path} is {info.ByteLength}");
+                throw new QzoException(
+                    $"{file}: replacement for tensor '{name}' is {data.Length} bytes, but {info.DType.Name()} " +
+                    $"{SafetensorsHeader.Text(info.Shape)} in {source.Path} is {info.ByteLength}");
         }
 
         AtomicFile.Write(file, stream =>
@@ -74,7 +77,9 @@ public static unsafe class SafetensorsWriter
             throw new QzoException($"{file}: tensor '{t.Name}' has a negative dimension in shape {SafetensorsHeader.Text(t.Shape)}");
         long? expected = SafetensorsHeader.ByteSize(t.Shape, t.DType);
         if (expected != t.Data.Length)
-            throw new QzoException($"{file}: tensor '{t.Name}' has {t.Data.Length} bytes of data, but {t.DType.Name()} {SafetensorsHeader.Text(t.Shape)} needs {expected?.ToString() ?? "more than 2^63"}");
+            throw new QzoException(
+                $"{file}: tensor '{t.Name}' has {t.Data.Length} bytes of data, but {t.DType.Name()} {SafetensorsHeader.Text(t.Shape)} " +
+                $"needs {expected?.ToString() ?? "more than 2^63"}");
     }
 
     static void WriteLengthPrefix(Stream stream, long headerLength)

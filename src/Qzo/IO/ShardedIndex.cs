@@ -28,7 +28,8 @@ internal static class ShardedIndex
                 if (entry.Value.ValueKind != JsonValueKind.String || entry.Value.GetString() is not { Length: > 0 } shard)
                     throw new QzoException($"{indexPath}: weight_map entry for tensor '{entry.Name}' must be a shard file name");
                 if (Path.IsPathRooted(shard) || shard.Split('/', '\\').Contains(".."))
-                    throw new QzoException($"{indexPath}: shard '{shard}' for tensor '{entry.Name}' must be a file inside the checkpoint folder");
+                    throw new QzoException(
+                        $"{indexPath}: shard '{shard}' for tensor '{entry.Name}' must be a file inside the checkpoint folder");
                 if (!map.TryAdd(entry.Name, shard))
                     throw new QzoException($"{indexPath}: weight_map names tensor '{entry.Name}' twice");
             }

@@ -12,7 +12,9 @@ public static class StrictUtf8
 
     static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
-    /// <summary>The text of <paramref name="bytes"/> (a leading byte-order mark dropped), or null with the byte offset of the first invalid byte.</summary>
+    /// <summary>
+    /// The text of <paramref name="bytes"/> (a leading byte-order mark dropped), or null with the byte offset of the first invalid byte.
+    /// </summary>
     public static string? TryDecode(ReadOnlySpan<byte> bytes, out int invalidAt)
     {
         int start = bytes.StartsWith(ByteOrderMark) ? ByteOrderMark.Length : 0;

@@ -9,7 +9,8 @@ public static class TextFiles
         if (Directory.Exists(path)) throw new QzoException($"{path}: is a folder; expected a {kind}");
         if (!File.Exists(path)) throw new QzoException($"{path}: {kind} not found");
         try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new QzoException($"{path}: cannot read the {kind} ({e.Message})"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new QzoException($"{path}: cannot read the {kind} ({e.Message})"); }
     }
 
     public static byte[] ReadAllBytes(string path, string kind = "file")

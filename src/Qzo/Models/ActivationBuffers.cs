@@ -68,7 +68,8 @@ sealed class ActivationBuffers : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { Ids, Mask, Positions, X, Normed, Q, K, V, Attention, Mlp, Up, Words, ChunkIds, ChunkHidden, ChunkWords, ChunkLogits, ChunkNll })
+        foreach (var t in new[] { Ids, Mask, Positions, X, Normed, Q, K, V, Attention, Mlp, Up, Words, ChunkIds, ChunkHidden, ChunkWords,
+            ChunkLogits, ChunkNll })
             t?.Dispose();
     }
 }

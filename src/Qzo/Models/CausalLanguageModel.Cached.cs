@@ -15,7 +15,8 @@ public abstract partial class CausalLanguageModel
         double bytes = slots * (2.0 * Config.Layers * Shape.KeyValueWidth * Backend.ComputeType.SizeInBytes() + sizeof(int));
         ResourceBudget.RequireDeviceMemory("generate", $"a KV cache of {rows} × {maxLength} tokens", Backend, bytes);
         if (slots > Array.MaxLength)
-            throw new QzoException($"generate: a KV cache of {rows} × {maxLength} tokens has more slots than one mask array holds ({Array.MaxLength})");
+            throw new QzoException(
+                $"generate: a KV cache of {rows} × {maxLength} tokens has more slots than one mask array holds ({Array.MaxLength})");
         return new(Backend, Config.Layers, rows, maxLength, Shape.KeyValueWidth);
     }
 
@@ -27,10 +28,12 @@ public abstract partial class CausalLanguageModel
     /// </summary>
     public void ForwardCached(KvCache cache, int[] ids, int[] mask, float[] lastLogits, Perturbation p = default)
     {
-        if (cache.Layers != Config.Layers || cache.Width != Shape.KeyValueWidth) throw new ArgumentException("the KV cache was made for another model", nameof(cache));
+        if (cache.Layers != Config.Layers || cache.Width != Shape.KeyValueWidth) throw new ArgumentException(
+            "the KV cache was made for another model", nameof(cache));
         if (ids.Length == 0 || ids.Length != mask.Length || ids.Length % cache.Batch != 0)
             throw new ArgumentException($"{ids.Length} ids and {mask.Length} mask values for {cache.Batch} rows", nameof(ids));
-        if (lastLogits.Length < (long)cache.Batch * Config.VocabSize) throw new ArgumentException("lastLogits holds fewer than batch × vocab values", nameof(lastLogits));
+        if (lastLogits.Length < (long)cache.Batch * Config.VocabSize) throw new ArgumentException(
+            "lastLogits holds fewer than batch × vocab values", nameof(lastLogits));
         int newTokens = ids.Length / cache.Batch;
         var positions = cache.Extend(mask, newTokens);
         var a = Buffers(ids.Length);

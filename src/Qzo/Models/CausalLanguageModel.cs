@@ -51,7 +51,9 @@ public abstract partial class CausalLanguageModel : IDisposable
     /// <summary>Embedding tables, read through the weight scratch when they train or are not in the compute type.</summary>
     private protected abstract IEnumerable<Parameter> Tables { get; }
 
-    /// <summary>Runs embeddings and layers over the pass's tokens; returns the buffer holding the final hidden states [rows, hidden].</summary>
+    /// <summary>
+    /// Runs embeddings and layers over the pass's tokens; returns the buffer holding the final hidden states [rows, hidden].
+    /// </summary>
     private protected abstract DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context);
 
     /// <summary>
@@ -163,7 +165,8 @@ public abstract partial class CausalLanguageModel : IDisposable
         {
             long weights = AllLinears.Select(l => (long)l.InFeatures * l.OutFeatures).Max();
             foreach (var table in Tables)
-                if (table.TrainableIndex is not null || table.Values.DType != Backend.ComputeType) weights = Math.Max(weights, table.Length);
+                if (table.TrainableIndex is not null || table.Values.DType != Backend.ComputeType) weights = Math.Max(weights,
+                    table.Length);
             _weightScratch = Backend.Allocate(Backend.ComputeType, weights, MemoryCategory.Workspace);
             long vectors = Math.Max(Config.HiddenSize, AllLinears.Max(l => l.OutFeatures));
             _vectorScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);

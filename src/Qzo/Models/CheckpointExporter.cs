@@ -45,12 +45,15 @@ public static class CheckpointExporter
             foreach (var (file, replacements) in byFile)
             {
                 var safetensors = source.Tensors.Files.First(f => f.Path == file);
-                SafetensorsWriter.WriteReplacing(safetensors, Path.Combine(temporary, Path.GetRelativePath(source.Directory, file)), replacements);
+                SafetensorsWriter.WriteReplacing(safetensors, Path.Combine(temporary, Path.GetRelativePath(source.Directory, file)),
+                    replacements);
             }
         });
         return new ExportSummary(maxError, maxRelative);
     }
 }
 
-/// <summary>How far the written scales are from the tuned masters because of their storage format (0 when stored exactly up to dtype rounding).</summary>
+/// <summary>
+/// How far the written scales are from the tuned masters because of their storage format (0 when stored exactly up to dtype rounding).
+/// </summary>
 public sealed record ExportSummary(double MaxEncodingError, double MaxRelativeEncodingError);

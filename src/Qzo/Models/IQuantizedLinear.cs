@@ -12,7 +12,9 @@ public interface IQuantizedLinear : ILinear
     /// <summary>The format, as `qzo inspect` and messages name it: "GPTQ", "AQLM", "bitsandbytes nf4".</summary>
     string Method { get; }
 
-    /// <summary>The trainable scale: an fp32 master named after the checkpoint tensor it is exported to (its trainable index picks z).</summary>
+    /// <summary>
+    /// The trainable scale: an fp32 master named after the checkpoint tensor it is exported to (its trainable index picks z).
+    /// </summary>
     Parameter Scales { get; }
 
     Parameter? Bias { get; }
@@ -20,7 +22,9 @@ public interface IQuantizedLinear : ILinear
     /// <summary>How <see cref="Dequantize"/> lays the weight out.</summary>
     WeightLayout Layout { get; }
 
-    /// <summary>The weight under <paramref name="p"/>, with the perturbation folded into the scales, in the backend's compute type.</summary>
+    /// <summary>
+    /// The weight under <paramref name="p"/>, with the perturbation folded into the scales, in the backend's compute type.
+    /// </summary>
     void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight);
 
     /// <summary>
@@ -37,4 +41,5 @@ public enum WeightLayout { InputMajor, OutputMajor }
 /// Rewritten tensors, and how far the stored scales are from the tuned fp32 masters (0 when the storage holds them
 /// exactly apart from the dtype's rounding, which is not counted: only re-encoding error, e.g. of a double-quantized absmax).
 /// </summary>
-public sealed record ScaleExport(IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Tensors, double MaxEncodingError = 0, double MaxRelativeEncodingError = 0);
+public sealed record ScaleExport(IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Tensors, double MaxEncodingError = 0,
+    double MaxRelativeEncodingError = 0);

@@ -36,14 +36,16 @@ public sealed class JsonConfigReader(JsonObject json, string sourceFile)
     {
         if (!Has(key)) return [];
         var node = Json[key]!;
-        if (node is JsonArray array) return array.Select(n => n is null ? throw Invalid(key, "a list of integers") : (int)Number(n, key)).ToArray();
+        if (node is JsonArray array) return array.Select(n => n is null ? throw Invalid(key, "a list of integers") : (int)Number(n, key))
+            .ToArray();
         return [Int(key)];
     }
 
     T Value<T>(string key)
     {
         try { return Json[key]!.GetValue<T>(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Invalid(key, typeof(T) == typeof(bool) ? "true or false" : "a string"); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+            { throw Invalid(key, typeof(T) == typeof(bool) ? "true or false" : "a string"); }
     }
 
     double Number(JsonNode node, string key)
@@ -53,5 +55,6 @@ public sealed class JsonConfigReader(JsonObject json, string sourceFile)
     }
 
     public QzoException Missing(string key) => new($"{SourceFile}: required key '{key}' is missing");
-    public QzoException Invalid(string key, string expected) => new($"{SourceFile}: '{key}' must be {expected}, got {Json[key]?.ToJsonString() ?? "null"}");
+    public QzoException Invalid(string key, string expected) =>
+        new($"{SourceFile}: '{key}' must be {expected}, got {Json[key]?.ToJsonString() ?? "null"}");
 }

@@ -19,7 +19,8 @@ public sealed class KvCache : IDisposable
 
     internal KvCache(IBackend backend, int layers, int capacity, int maxLength, int width)
     {
-        if (capacity < 1 || maxLength < 1) throw new ArgumentOutOfRangeException(nameof(capacity), $"a KV cache of {capacity} rows × {maxLength} tokens");
+        if (capacity < 1 || maxLength < 1) throw new ArgumentOutOfRangeException(nameof(capacity),
+            $"a KV cache of {capacity} rows × {maxLength} tokens");
         _backend = backend;
         Capacity = capacity;
         MaxLength = maxLength;
@@ -65,7 +66,8 @@ public sealed class KvCache : IDisposable
     /// <summary>Empties the cache for a new batch of <paramref name="batch"/> rows.</summary>
     public void Reset(int batch)
     {
-        if (batch < 1 || batch > Capacity) throw new ArgumentOutOfRangeException(nameof(batch), $"{batch} rows in a KV cache of {Capacity}");
+        if (batch < 1 || batch > Capacity) throw new ArgumentOutOfRangeException(nameof(batch),
+            $"{batch} rows in a KV cache of {Capacity}");
         Batch = batch;
         Length = 0;
         Array.Clear(_mask);

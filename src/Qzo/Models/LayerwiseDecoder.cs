@@ -4,7 +4,9 @@ using Qzo.Numerics;
 
 namespace Qzo.Models;
 
-/// <summary>Receives the input rows [rows, in] a linear is about to multiply, on the backend, in its compute type (valid during the call only).</summary>
+/// <summary>
+/// Receives the input rows [rows, in] a linear is about to multiply, on the backend, in its compute type (valid during the call only).
+/// </summary>
 public delegate void LinearInputObserver(DeviceTensor input, int rows);
 
 /// <summary>
@@ -46,7 +48,8 @@ public sealed class LayerwiseDecoder : IDisposable
     public static LayerwiseDecoder Open(Checkpoint checkpoint, IBackend backend, int maxRows, int maxSeq)
     {
         if (checkpoint.IsQuantized) throw new QzoException($"{checkpoint.Directory}: the checkpoint is already quantized");
-        if (maxSeq <= 0 || maxRows < maxSeq) throw new ArgumentOutOfRangeException(nameof(maxRows), $"{maxRows} rows cannot hold a sequence of {maxSeq}");
+        if (maxSeq <= 0 || maxRows < maxSeq) throw new ArgumentOutOfRangeException(nameof(maxRows),
+            $"{maxRows} rows cannot hold a sequence of {maxSeq}");
         return new LayerwiseDecoder(checkpoint, backend, maxRows, maxSeq);
     }
 
@@ -80,7 +83,9 @@ public sealed class LayerwiseDecoder : IDisposable
         var file = _checkpoint.Tensors.FileOf(name);
         var info = _checkpoint.Tensors.Get(name);
         if (info.Shape.Length != 2 || info.Shape[1] != width || !info.DType.IsFloat())
-            throw new QzoException($"{file.Path}: tensor '{name}' is {info.DType.Name()} [{string.Join(", ", info.Shape)}], expected a float matrix with rows of {width}");
+            throw new QzoException(
+                $"{file.Path}: tensor '{name}' is {info.DType.Name()} [{string.Join(", ", info.Shape)}], expected a float matrix with " +
+                $"rows of {width}");
         long rowsInTable = info.Shape[0];
         int rowBytes = width * info.DType.SizeInBytes();
         unsafe
@@ -90,7 +95,8 @@ public sealed class LayerwiseDecoder : IDisposable
             {
                 if ((ulong)ids[r] >= (ulong)rowsInTable)
                     throw new QzoException($"{file.Path}: row {ids[r]} of '{name}' does not exist (it has {rowsInTable})");
-                DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>(start + (long)ids[r] * rowBytes, rowBytes), output.Slice(r * width, width));
+                DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>(start + (long)ids[r] * rowBytes, rowBytes),
+                    output.Slice(r * width, width));
             }
         }
     }
@@ -174,8 +180,10 @@ public sealed class LayerwiseDecoder : IDisposable
         void Run(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers)
         {
             int rows = batch * seq, h = _decoder.HiddenSize;
-            if (rows > _decoder.MaxRows) throw new ArgumentOutOfRangeException(nameof(batch), $"{rows} rows, more than the {_decoder.MaxRows} the decoder was opened for");
-            if (hidden.Length != (long)rows * h) throw new ArgumentException($"hidden has {hidden.Length} elements, expected {rows}·{h}", nameof(hidden));
+            if (rows > _decoder.MaxRows) throw new ArgumentOutOfRangeException(nameof(batch),
+                $"{rows} rows, more than the {_decoder.MaxRows} the decoder was opened for");
+            if (hidden.Length != (long)rows * h) throw new ArgumentException($"hidden has {hidden.Length} elements, expected {rows}·{h}",
+                nameof(hidden));
             var a = _decoder._activations;
             var backend = _decoder._backend;
             var mask = new int[rows];
@@ -197,14 +205,16 @@ public sealed class LayerwiseDecoder : IDisposable
         /// <summary>Replaces a linear's weight [out, in] (e.g. with its quantized values) for the following forwards.</summary>
         public void SetWeight(DenseLinear linear, ReadOnlySpan<float> weight)
         {
-            if (weight.Length != linear.Weight.Length) throw new ArgumentException($"{linear.Name}: {weight.Length} values for a weight of {linear.Weight.Length}");
+            if (weight.Length != linear.Weight.Length) throw new ArgumentException(
+                $"{linear.Name}: {weight.Length} values for a weight of {linear.Weight.Length}");
             _decoder.Upload(linear.Weight.Values, weight);
         }
 
         ILinear Watch(ILinear linear) => new WatchedLinear(linear, this);
 
         static IReadOnlyList<DenseLinear> Dense(IReadOnlyList<ILinear> linears) =>
-            linears.Select(l => l as DenseLinear ?? throw new QzoException($"'{l.Name}' is not a dense linear (the checkpoint is already quantized)")).ToArray();
+            linears.Select(l => l as DenseLinear
+                ?? throw new QzoException($"'{l.Name}' is not a dense linear (the checkpoint is already quantized)")).ToArray();
 
         void Observe(ILinear linear, DeviceTensor x, int rows)
         {

@@ -17,7 +17,9 @@ public abstract record ModelConfig
     public int MaxPositions { get; init; } = 2048;
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
-    /// <summary>generation_config.json's eos_token_id (an int or a list), which generate() prefers; null where that file does not say.</summary>
+    /// <summary>
+    /// generation_config.json's eos_token_id (an int or a list), which generate() prefers; null where that file does not say.
+    /// </summary>
     public int[]? GenerationEosTokenIds { get; init; }
     public int? PadTokenId { get; init; }
     /// <summary>The whole config.json as read, so exports can keep every key.</summary>
@@ -35,7 +37,8 @@ public abstract record ModelConfig
     {
         string modelType = c.String("model_type") ?? throw c.Missing("model_type");
         var architecture = ArchitectureRegistry.FromModelType(modelType)
-            ?? throw new QzoException($"{c.SourceFile}: model_type '{modelType}' is not supported (supported: {ArchitectureRegistry.SupportedModelTypes})");
+            ?? throw new QzoException(
+                $"{c.SourceFile}: model_type '{modelType}' is not supported (supported: {ArchitectureRegistry.SupportedModelTypes})");
         if (c.Json["architectures"] is JsonArray archs && archs.Count > 0)
         {
             var names = archs.Select(a => a?.GetValue<string>()).ToList();

@@ -26,7 +26,9 @@ public sealed class ModelSession : IDisposable
         {
             var tokenizer = Tokenizer.Load(directory);
             if (tokenizer.VocabSize > checkpoint.Config.VocabSize)
-                throw new QzoException($"{directory}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {checkpoint.Config.VocabSize}");
+                throw new QzoException(
+                    $"{directory}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is " +
+                    $"{checkpoint.Config.VocabSize}");
             var model = ModelLoader.Load(checkpoint, backend, scope, progress);
             return new ModelSession(checkpoint, tokenizer, model);
         }

@@ -34,9 +34,13 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
         if (scope == TrainingScope.None) return;
         var quantized = model.AllLinears.OfType<IQuantizedLinear>().ToList();
         if (scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized && quantized.Count == 0)
-            throw new QzoException($"{Checkpoint.Directory}: no quantized linear layers to train; QZO trains quantization scales (run `qzo quantize` first, or use --method mezo)");
+            throw new QzoException(
+                $"{Checkpoint.Directory}: no quantized linear layers to train; QZO trains quantization scales (run `qzo quantize` first, " +
+                "or use --method mezo)");
         if (scope == TrainingScope.AllWeights && quantized.Count > 0)
-            throw new QzoException($"{Checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is {quantized[0].Method}-quantized (use --method qzo)");
+            throw new QzoException(
+                $"{Checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is " +
+                $"{quantized[0].Method}-quantized (use --method qzo)");
 
         var trainable = model.AllParameters.Where(p => p.IsQuantizationScale ? TrainsScales : TrainsUnquantized);
         var ordered = trainable.OrderBy(p => p.Name, Utf8Ordinal.Comparer).ToList();
@@ -126,9 +130,13 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     public void CheckShape(TensorInfo info, long[] expected, params DType[] dtypes)
     {
         if (!info.Shape.SequenceEqual(expected))
-            throw new QzoException($"{FileOf(info.Name)}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", expected)}]");
+            throw new QzoException(
+                $"{FileOf(info.Name)}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}] but config.json implies " +
+                $"[{string.Join(", ", expected)}]");
         if (dtypes.Length > 0 && !dtypes.Contains(info.DType))
-            throw new QzoException($"{FileOf(info.Name)}: tensor '{info.Name}' has dtype {info.DType.Name()}, expected {string.Join(" or ", dtypes.Select(d => d.Name()))}");
+            throw new QzoException(
+                $"{FileOf(info.Name)}: tensor '{info.Name}' has dtype {info.DType.Name()}, expected " +
+                $"{string.Join(" or ", dtypes.Select(d => d.Name()))}");
     }
 
     public string FileOf(string name) => Checkpoint.Tensors.Contains(name) ? Checkpoint.Tensors.FileOf(name).Path : Checkpoint.Directory;

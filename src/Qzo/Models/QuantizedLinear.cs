@@ -35,7 +35,8 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
 
     /// <summary>The fp32 master scales in the dtype the checkpoint stores them in (for formats that store them plainly).</summary>
     protected ScaleExport PlainScaleExport(IBackend backend) =>
-        new(new Dictionary<string, ReadOnlyMemory<byte>> { [Scales.Name] = Numerics.DTypes.FromSingle(Scales.StoredDType, Scales.Download(backend)) });
+        new(new Dictionary<string, ReadOnlyMemory<byte>> { [Scales.Name] = Numerics.DTypes.FromSingle(Scales.StoredDType,
+            Scales.Download(backend)) });
 
     public void Dispose()
     {

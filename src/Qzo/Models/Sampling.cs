@@ -16,7 +16,8 @@ public static class Sampling
         if (results.Length == 0 || newTokens <= 0) return results.Select(r => r.ToArray()).ToArray();
         int vocab = model.Config.VocabSize, longest = prompts.Max(p => p.Length);
         if (model.PositionLimit is int limit && longest + newTokens - 1 > limit)
-            throw new QzoException($"sequences of {longest + newTokens} tokens exceed the model's {limit} positions (max_position_embeddings)");
+            throw new QzoException(
+                $"sequences of {longest + newTokens} tokens exceed the model's {limit} positions (max_position_embeddings)");
         using var cache = model.CreateKvCache(Math.Min(batchSize, results.Length), longest + newTokens - 1);
         var logits = new float[cache.Capacity * vocab];
         int done = 0;
@@ -28,7 +29,8 @@ public static class Sampling
             model.ForwardCached(cache, batch.Ids, batch.AttentionMask, logits);
             for (int step = 0; step < newTokens; step++)
             {
-                if (step > 0) model.ForwardCached(cache, group.Select(i => results[i][^1]).ToArray(), Enumerable.Repeat(1, group.Length).ToArray(), logits);
+                if (step > 0) model.ForwardCached(cache, group.Select(i => results[i][^1]).ToArray(),
+                    Enumerable.Repeat(1, group.Length).ToArray(), logits);
                 for (int b = 0; b < group.Length; b++)
                 {
                     int i = group[b];

@@ -10,7 +10,9 @@ namespace Qzo.Models;
 /// </summary>
 public sealed record SynthFootprint(double TensorBytes, double TensorCount, double LargestTensorElements, string LargestTensorName)
 {
-    /// <summary>A safetensors header entry is at least this long besides the tensor's name ({"dtype":..,"shape":[..],"data_offsets":[..]}).</summary>
+    /// <summary>
+    /// A safetensors header entry is at least this long besides the tensor's name ({"dtype":..,"shape":[..],"data_offsets":[..]}).
+    /// </summary>
     const int MinHeaderEntryBytes = 50;
 
     /// <summary>Lower bound of model.safetensors' size (tensor bytes plus the shortest possible header).</summary>
@@ -36,10 +38,12 @@ public sealed record SynthFootprint(double TensorBytes, double TensorCount, doub
         var f = Of(o);
         double tokenizerBytes = (double)o.Vocab * TokenizerBytesPerToken;
         ResourceBudget.RequireDisk("synth", "the checkpoint", output, f.FileBytes + tokenizerBytes);
-        ResourceBudget.RequireHostMemory("synth", "writing the checkpoint", f.MemoryBytes(o.DType) + (double)o.Vocab * TokenizerMemoryPerToken);
+        ResourceBudget.RequireHostMemory("synth", "writing the checkpoint",
+            f.MemoryBytes(o.DType) + (double)o.Vocab * TokenizerMemoryPerToken);
         if (f.HeaderBytes > SafetensorsHeader.MaxHeaderLength)
             throw new QzoException($"synth: {f.TensorCount} tensors (--layers {o.Layers}) need a safetensors header of at least " +
-                                   $"{ByteSize.Text(f.HeaderBytes)}, over the {ByteSize.Text(SafetensorsHeader.MaxHeaderLength)} readers accept");
+                                   $"{ByteSize.Text(f.HeaderBytes)}, over the {ByteSize.Text(SafetensorsHeader.MaxHeaderLength)} readers " +
+                                   "accept");
         double largestBytes = f.LargestTensorElements * o.DType.SizeInBytes();
         if (largestBytes > Array.MaxLength)
             throw new QzoException($"synth: tensor '{f.LargestTensorName}' would take {ByteSize.Text(largestBytes)}, but the synthesizer " +

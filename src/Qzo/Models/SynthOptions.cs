@@ -37,7 +37,9 @@ public sealed record SynthOptions
     /// isotropic; this gives a synthesized teacher correlated activations, where calibration-based quantizers differ.
     /// </summary>
     public int? LowRank { get; init; }
-    /// <summary>Hidden channels whose token embeddings are <see cref="ModelSynthesizer.OutlierScale"/>× larger (the outlier features of real LLMs).</summary>
+    /// <summary>
+    /// Hidden channels whose token embeddings are <see cref="ModelSynthesizer.OutlierScale"/>× larger (the outlier features of real LLMs).
+    /// </summary>
     public int Outliers { get; init; }
 
     public int ResolvedKvHeads => Architecture.Synthesis.KvHeads(this);

@@ -58,13 +58,15 @@ public abstract record SyntheticFormat
             var config = GptqConfig.Create(Bits, GroupSize, sym: true, GptqCheckpointFormat.Gptq);
             int g = config.EffectiveGroupSize(inF), groups = (inF + g - 1) / g;
             var qweight = RandomBytes(backend, (long)inF * Bits / 8 * outF, seed, stream);
-            var zeros = GptqPacking.PackQZeros(Enumerable.Repeat(1 << (Bits - 1), groups * outF).ToArray(), groups, outF, Bits, config.Format);
+            var zeros = GptqPacking.PackQZeros(Enumerable.Repeat(1 << (Bits - 1), groups * outF).ToArray(), groups, outF, Bits,
+                config.Format);
             var qzeros = Upload(backend, System.Runtime.InteropServices.MemoryMarshal.AsBytes(zeros.AsSpan()).ToArray(), DType.I32);
             var gIdx = GptqPacking.DefaultGIdx(inF, g);
             var gIdxTensor = Upload(backend, System.Runtime.InteropServices.MemoryMarshal.AsBytes(gIdx.AsSpan()).ToArray(), DType.I32);
             float typical = 0.02f * 2.5f / (1 << (Bits - 1)); // codes span ±2.5 std of a 0.02-std weight
             var scales = Scales(backend, prefix + ".scales", [groups, outF], DType.F16, typical, seed, stream + 1);
-            return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, null, new GptqKernelShape(inF, outF, groups, Bits, ZerosOffsetByOne: true));
+            return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, null, new GptqKernelShape(inF, outF, groups, Bits,
+                ZerosOffsetByOne: true));
         }
     }
 
@@ -100,7 +102,8 @@ public abstract record SyntheticFormat
             var shape = new Bnb4BitKernelShape(outF, inF, 64);
             var packed = RandomBytes(backend, (shape.Count + 1) / 2, seed, stream);
             var table = Upload(backend, DTypes.FromSingle(DType.F32, FourBitCode.Nf4.Values.ToArray()), DType.F32);
-            var absmax = Scales(backend, prefix + Bnb4BitLinearTensors.AbsmaxSuffix, [shape.Blocks], DType.F32, 0.02f * 2.5f, seed, stream + 1);
+            var absmax = Scales(backend, prefix + Bnb4BitLinearTensors.AbsmaxSuffix, [shape.Blocks], DType.F32, 0.02f * 2.5f, seed,
+                stream + 1);
             return new Bnb4BitLinear(prefix, packed, table, absmax, null, shape, FourBitType.Nf4, nested: null);
         }
     }

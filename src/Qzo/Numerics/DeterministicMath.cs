@@ -60,7 +60,8 @@ public static class DeterministicMath
         double z = x * x;
         if (quadrant == 1)                       // cos(x + π/2) = −sin x
             return -fma.Fma(x * z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, S6, S5), S4), S3), S2), S1), x);
-        double cos = fma.Fma(z * z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, C6, C5), C4), C3), C2), C1), fma.Fma(-0.5, z, 1.0));
+        double cos = fma.Fma(z * z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, fma.Fma(z, C6, C5), C4), C3), C2), C1),
+            fma.Fma(-0.5, z, 1.0));
         return quadrant == 2 ? -cos : cos;       // cos(x + π) = −cos x
     }
 }

@@ -10,7 +10,9 @@ namespace Qzo.Numerics;
 /// </summary>
 public static class NonFiniteValues
 {
-    /// <summary>The number of non-finite values among <paramref name="byteLength"/> bytes of <paramref name="dtype"/> at <paramref name="data"/>.</summary>
+    /// <summary>
+    /// The number of non-finite values among <paramref name="byteLength"/> bytes of <paramref name="dtype"/> at <paramref name="data"/>.
+    /// </summary>
     public static unsafe long Count(DType dtype, byte* data, long byteLength)
     {
         const long chunk = 1L << 30; // a multiple of every element size, and within a span's reach

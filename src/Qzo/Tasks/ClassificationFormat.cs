@@ -12,16 +12,20 @@ public sealed record ClassificationFormat(string Template, IReadOnlyList<KeyValu
     public static ClassificationFormat Parse(string template, string verbalizersJson)
     {
         JsonObject obj;
-        try { obj = JsonNode.Parse(verbalizersJson, documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject ?? throw new FormatException(); }
+        try { obj = JsonNode.Parse(verbalizersJson, documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject
+            ?? throw new FormatException(); }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
         {
-            throw new QzoException($"--verbalizers must be a JSON object mapping each label to its answer text, e.g. '{{\"0\": \" terrible\", \"1\": \" great\"}}'; got {verbalizersJson}");
+            throw new QzoException(
+                $"--verbalizers must be a JSON object mapping each label to its answer text, e.g. '{{\"0\": \" terrible\", \"1\": \" " +
+                $"great\"}}'; got {verbalizersJson}");
         }
         var pairs = obj.Select(kv => new KeyValuePair<string, string>(kv.Key,
             kv.Value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? kv.Value.GetValue<string>()
             : throw new QzoException($"--verbalizers: the answer for label '{kv.Key}' must be a string"))).ToList();
         if (pairs.Count < 2) throw new QzoException("--verbalizers needs at least two labels");
-        if (!template.Contains('{')) throw new QzoException($"--template must name at least one field of the data in braces, e.g. \"{{text}} It was\"; got \"{template}\"");
+        if (!template.Contains('{')) throw new QzoException(
+            $"--template must name at least one field of the data in braces, e.g. \"{{text}} It was\"; got \"{template}\"");
         return new ClassificationFormat(template, pairs);
     }
 
@@ -37,7 +41,8 @@ public sealed record ClassificationFormat(string Template, IReadOnlyList<KeyValu
             if (close < 0) { result.Append(Template, i, Template.Length - i); break; }
             result.Append(Template, i, open - i);
             string field = Template.Substring(open + 1, close - open - 1);
-            if (!row.TryGetPropertyValue(field, out var value) || value is null) throw error($"has no field '{field}' (named in --template)");
+            if (!row.TryGetPropertyValue(field, out var value) || value is null) throw error(
+                $"has no field '{field}' (named in --template)");
             result.Append(value.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString());
             i = close + 1;
         }
@@ -48,6 +53,9 @@ public sealed record ClassificationFormat(string Template, IReadOnlyList<KeyValu
     {
         string key = label.GetValueKind() == System.Text.Json.JsonValueKind.String ? label.GetValue<string>() : label.ToJsonString();
         int index = Verbalizers.ToList().FindIndex(kv => kv.Key == key);
-        return index >= 0 ? index : throw error($"has label {label.ToJsonString()}, which --verbalizers does not name (known: {string.Join(", ", Verbalizers.Select(v => v.Key))})");
+        return index >= 0 ? index
+            : throw error(
+            $"has label {label.ToJsonString()}, which --verbalizers does not name (known: " +
+            $"{string.Join(", ", Verbalizers.Select(v => v.Key))})");
     }
 }

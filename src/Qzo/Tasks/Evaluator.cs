@@ -16,7 +16,8 @@ public static class Evaluator
             : LanguageModelling(model, examples.Cast<SequenceExample>().ToList(), batchSize, padId, progress);
     }
 
-    static EvaluationResult LanguageModelling(CausalLanguageModel model, List<SequenceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    static EvaluationResult LanguageModelling(CausalLanguageModel model, List<SequenceExample> examples, int batchSize, int padId,
+        IProgress<double>? progress)
     {
         double sum = 0; long tokens = 0; int done = 0;
         foreach (var batch in examples.OrderBy(e => e.Ids.Length).Chunk(batchSize))
@@ -27,12 +28,14 @@ public static class Evaluator
             done += batch.Length;
             progress?.Report((double)done / examples.Count);
         }
-        if (tokens == 0) throw new ArgumentException("no example scores a token; load the data with JsonlDataset.LoadScored, which refuses that");
+        if (tokens == 0) throw new ArgumentException(
+            "no example scores a token; load the data with JsonlDataset.LoadScored, which refuses that");
         double mean = sum / tokens;
         return new EvaluationResult(mean, Math.Exp(mean), null, examples.Count, tokens);
     }
 
-    static EvaluationResult Classification(CausalLanguageModel model, List<ChoiceExample> examples, int batchSize, int padId, IProgress<double>? progress)
+    static EvaluationResult Classification(CausalLanguageModel model, List<ChoiceExample> examples, int batchSize, int padId,
+        IProgress<double>? progress)
     {
         double loss = 0; int correct = 0, done = 0; long tokens = 0;
         foreach (var batch in examples.OrderBy(e => e.Candidates.Max(c => c.Ids.Length)).Chunk(batchSize))

@@ -18,17 +18,20 @@ namespace Qzo.Tasks;
 public static class JsonlDataset
 {
     /// <summary>Every row, those with nothing to score included (calibration wants every token).</summary>
-    public static IReadOnlyList<Example> Load(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null, int? limit = null) =>
+    public static IReadOnlyList<Example> Load(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null,
+        int? limit = null) =>
         Read(path, tokenizer, maxLength, classification, limit, skipUnscored: false).Examples;
 
     /// <summary>
     /// The rows that score at least one token, for training and evaluation: a row that scores nothing (a lone token,
     /// an empty text, everything cut by maxLength) is skipped and counted; a file where no row scores anything is refused.
     /// </summary>
-    public static JsonlExamples LoadScored(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null, int? limit = null) =>
+    public static JsonlExamples LoadScored(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification = null,
+        int? limit = null) =>
         Read(path, tokenizer, maxLength, classification, limit, skipUnscored: true);
 
-    static JsonlExamples Read(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification, int? limit, bool skipUnscored)
+    static JsonlExamples Read(string path, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification, int? limit,
+        bool skipUnscored)
     {
         var examples = new List<Example>();
         int skipped = 0;
@@ -42,13 +45,16 @@ public static class JsonlDataset
         }
         if (examples.Count == 0)
             throw new QzoException(skipped == 0 ? $"{path}: no examples"
-                : $"{path}: nothing to score: none of its {skipped} rows has a token to predict (each needs at least 2 tokens, within --max-length {maxLength})");
+                : $"{path}: nothing to score: none of its {skipped} rows has a token to predict (each needs at least 2 tokens, within " +
+                    $"--max-length {maxLength})");
         if (examples.Select(e => e.GetType()).Distinct().Count() > 1)
             throw new QzoException($"{path}: rows mix classification and language-modelling forms; use one form per file");
         return new JsonlExamples(examples, skipped);
     }
 
-    /// <summary>A sequence scores the tokens marked after its first (position t predicts token t + 1); a choice needs every candidate scored.</summary>
+    /// <summary>
+    /// A sequence scores the tokens marked after its first (position t predicts token t + 1); a choice needs every candidate scored.
+    /// </summary>
     static bool ScoresAnything(Example example) => example switch
     {
         SequenceExample s => s.PredictedCount > 0,
@@ -56,7 +62,8 @@ public static class JsonlDataset
         _ => true,
     };
 
-    static Example Parse(JsonObject row, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification, Func<string, Exception> error)
+    static Example Parse(JsonObject row, Tokenizer tokenizer, int maxLength, ClassificationFormat? classification,
+        Func<string, Exception> error)
     {
         if (row.ContainsKey("label"))
         {

@@ -17,7 +17,8 @@ public static class Objective
     /// MeZO's classification objective: each candidate's score is the mean log-probability of its answer
     /// tokens; the loss is the cross-entropy of the softmax over candidates against the label.
     /// </summary>
-    public static (double MeanLoss, int[] Predictions) ClassificationLoss(CausalLanguageModel model, IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
+    public static (double MeanLoss, int[] Predictions) ClassificationLoss(CausalLanguageModel model, IReadOnlyList<ChoiceExample> batch,
+        Perturbation p, int padId)
     {
         var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
         var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);

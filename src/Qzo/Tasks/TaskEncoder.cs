@@ -29,7 +29,8 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
         string prompt = task.Template.Render(row);
         return task.Kind switch
         {
-            TaskKind.Classification => new TaskItem(prompt, task.Verbalizers.Select(v => v.Value).ToList(), [LabelIndex(row)], [], null, row.Where),
+            TaskKind.Classification => new TaskItem(prompt, task.Verbalizers.Select(v => v.Value).ToList(), [LabelIndex(row)], [], null,
+                row.Where),
             TaskKind.MultipleChoice => MultipleChoice(row, prompt),
             _ => Generation(row, prompt),
         };
@@ -61,7 +62,8 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
             choices.AddRange(Strings(row, task.CandidateColumns[0], list).Distinct());
         else
             foreach (var column in task.CandidateColumns) choices.Add(String(row, column));
-        if (choices.Count < 2) throw row.Error(task.CandidateColumns[0], $"gives {choices.Count} candidate(s); a choice needs at least two");
+        if (choices.Count < 2) throw row.Error(task.CandidateColumns[0],
+            $"gives {choices.Count} candidate(s); a choice needs at least two");
         var template = task.CandidateTemplate;
         var candidates = choices.Select(c => template is null ? " " + c : template.Render(row, candidate: c)).ToList();
 
@@ -72,7 +74,8 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
             var value = row.Get(labelColumn);
             if (value is not JsonValue v || !v.TryGetValue<long>(out long label) || label < 0 || label >= choices.Count)
                 throw row.Error(labelColumn, $"is {value?.ToJsonString() ?? "null"}, not a candidate index 0..{choices.Count - 1}" +
-                                              (value?.ToJsonString() == "-1" ? "; the published test splits are unlabelled (-1): test on the validation split" : ""));
+                                              (value?.ToJsonString() == "-1"
+                                              ? "; the published test splits are unlabelled (-1): test on the validation split" : ""));
             correct = [(int)label];
         }
         else
@@ -97,17 +100,20 @@ public sealed class TaskEncoder(TaskDefinition task, Tokenizer tokenizer, int ma
     }
 
     static IEnumerable<string> Strings(TaskRow row, string column, JsonArray array) =>
-        array.Select(n => n?.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw row.Error(column, $"holds {ColumnTypes.Describe(n)}, expected text"));
+        array.Select(n => n?.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw row.Error(column,
+            $"holds {ColumnTypes.Describe(n)}, expected text"));
 
     static string String(TaskRow row, string column) =>
-        row.Get(column) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw row.Error(column, "missing or not text");
+        row.Get(column) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw row.Error(column,
+            "missing or not text");
 
     /// <summary>
     /// The in-context demonstrations in front of each evaluated prompt ("" for zero-shot): as MeZO, each completed
     /// example stripped of all surrounding whitespace (a generation target's newline too), joined by the separator.
     /// </summary>
     public string Demonstrations(IReadOnlyList<TaskItem> demonstrations) =>
-        demonstrations.Count == 0 ? "" : string.Join(task.DemonstrationSeparator, demonstrations.Select(d => d.Completed.Trim())).Trim() + task.DemonstrationSeparator;
+        demonstrations.Count == 0 ? "" : string.Join(task.DemonstrationSeparator, demonstrations.Select(d => d.Completed.Trim()))
+            .Trim() + task.DemonstrationSeparator;
 
     /// <summary>The training sequence(s) of an item, by the task's objective.</summary>
     public Example TrainingExample(TaskItem item) =>

@@ -23,7 +23,8 @@ public sealed class TaskEvaluator(CausalLanguageModel model, Tokenizer tokenizer
     /// <summary>Overrides the task's max_new_tokens for generation.</summary>
     public int? MaxNewTokens { get; init; }
 
-    public TaskEvaluation Evaluate(IReadOnlyList<TaskItem> items, IReadOnlyList<TaskItem>? demonstrations = null, IProgress<double>? progress = null)
+    public TaskEvaluation Evaluate(IReadOnlyList<TaskItem> items, IReadOnlyList<TaskItem>? demonstrations = null,
+        IProgress<double>? progress = null)
     {
         if (items.Count == 0) throw new QzoException($"task '{encoder.Task.Name}': nothing to evaluate (the split is empty)");
         string demos = encoder.Demonstrations(demonstrations ?? []);
@@ -46,7 +47,8 @@ public sealed class TaskEvaluator(CausalLanguageModel model, Tokenizer tokenizer
             done += chunk.Length;
             progress?.Report((double)done / items.Count);
         }
-        var results = items.Select((item, i) => new TaskPrediction(item.Where, item.Candidates[predicted[i]], examples[i].IsCorrect(predicted[i]), null)).ToList();
+        var results = items.Select((item, i) => new TaskPrediction(item.Where, item.Candidates[predicted[i]],
+            examples[i].IsCorrect(predicted[i]), null)).ToList();
         double accuracy = (double)results.Count(r => r.Correct) / items.Count;
         var result = new EvaluationResult(loss / items.Count, null, accuracy, items.Count, tokens) { Metric = encoder.Task.MetricName };
         return new TaskEvaluation(result, results);
@@ -56,8 +58,10 @@ public sealed class TaskEvaluator(CausalLanguageModel model, Tokenizer tokenizer
     {
         int newTokens = MaxNewTokens ?? encoder.Task.MaxNewTokens;
         var prompts = items.Select(i => encoder.GenerationPrompt(i, demos, newTokens)).ToList();
-        var options = new GenerationOptions { MaxNewTokens = newTokens, Greedy = true, StopStrings = encoder.Task.StopStrings, BatchSize = batchSize };
-        var generated = TextGeneration.Generate(model, tokenizer, prompts, options, new Progress<int>(n => progress?.Report((double)n / items.Count)));
+        var options = new GenerationOptions { MaxNewTokens = newTokens, Greedy = true, StopStrings = encoder.Task.StopStrings,
+            BatchSize = batchSize };
+        var generated = TextGeneration.Generate(model, tokenizer, prompts, options,
+            new Progress<int>(n => progress?.Report((double)n / items.Count)));
         var results = new List<TaskPrediction>(items.Count);
         double em = 0, f1 = 0;
         for (int i = 0; i < items.Count; i++)

@@ -59,7 +59,8 @@ internal sealed class AddedVocabulary
             string w = $"{where}[{i++}]";
             bool special = t.OptionalBool("special", false, w);
             list.Add(new AddedToken(t.RequiredInt("id", w), t.RequiredString("content", w), t.OptionalBool("single_word", false, w),
-                t.OptionalBool("lstrip", false, w), t.OptionalBool("rstrip", false, w), t.OptionalBool("normalized", !special, w), special));
+                t.OptionalBool("lstrip", false, w), t.OptionalBool("rstrip", false, w), t.OptionalBool("normalized", !special, w),
+                    special));
         }
         return list;
     }
@@ -91,7 +92,8 @@ internal sealed class AddedVocabulary
         foreach (var (matchStart, matchEnd, token) in matcher.FindAll(text))
         {
             int start = matchStart, stop = matchEnd;
-            if (token.SingleWord && ((start > 0 && EndsWithWordChar(text, start)) || (stop < text.Length && StartsWithWordChar(text, stop))))
+            if (token.SingleWord && ((start > 0 && EndsWithWordChar(text, start))
+                || (stop < text.Length && StartsWithWordChar(text, stop))))
                 continue;
             if (token.LStrip)
             {
@@ -115,14 +117,17 @@ internal sealed class AddedVocabulary
     static bool StartsWithWordChar(string text, int start) =>
         Rune.DecodeFromUtf16(text.AsSpan(start), out var r, out _) == System.Buffers.OperationStatus.Done && IsWordChar(r);
 
-    /// <summary>Approximates Rust regex's Unicode \w: letters, marks, decimal digits, letter numbers, connector punctuation, joiners.</summary>
+    /// <summary>
+    /// Approximates Rust regex's Unicode \w: letters, marks, decimal digits, letter numbers, connector punctuation, joiners.
+    /// </summary>
     static bool IsWordChar(Rune r)
     {
         if (r.Value is 0x200C or 0x200D) return true;
         return Rune.GetUnicodeCategory(r) switch
         {
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter or UnicodeCategory.ModifierLetter
-                or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
+            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark
+                or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
                 or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.ConnectorPunctuation => true,
             _ => false,
         };

@@ -26,7 +26,9 @@ internal sealed class BpeModel
     readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     const char Mark = '\u2581';
-    /// <summary>Per id: the token starts / ends with "▁"; null when the vocab does not allow run-by-run merging (see <see cref="Merge"/>).</summary>
+    /// <summary>
+    /// Per id: the token starts / ends with "▁"; null when the vocab does not allow run-by-run merging (see <see cref="Merge"/>).
+    /// </summary>
     readonly bool[]? _markStarts, _markEnds;
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unkToken,
@@ -62,14 +64,16 @@ internal sealed class BpeModel
         {
             var (a, b) = merges[rank];
             int aId = VocabId(a, rank), bId = VocabId(b, rank);
-            if (b.Length < prefixLength) throw new TokenizerFormatException($"model.merges[{rank}]: \"{b}\" is shorter than continuing_subword_prefix");
+            if (b.Length < prefixLength) throw new TokenizerFormatException(
+                $"model.merges[{rank}]: \"{b}\" is shorter than continuing_subword_prefix");
             // A later duplicate pair overrides an earlier one, as in HF's HashMap collect.
             _merges[BpeMerger.Key(aId, bId)] = new MergeRule(ranks?[rank] ?? rank, VocabId(a + b[prefixLength..], rank));
         }
     }
 
     int VocabId(string token, int rank) =>
-        _vocab.TryGetValue(token, out int id) ? id : throw new TokenizerFormatException($"model.merges[{rank}]: token \"{token}\" is not in the vocab");
+        _vocab.TryGetValue(token, out int id) ? id
+            : throw new TokenizerFormatException($"model.merges[{rank}]: token \"{token}\" is not in the vocab");
 
     public int MaxId => _idToToken.Length - 1;
     public string? UnkToken => _unkToken;
@@ -79,10 +83,13 @@ internal sealed class BpeModel
 
     public static BpeModel Parse(JsonElement j, string where = "model") => ParseSpec(j, where).Build();
 
-    /// <summary>A tokenizer.json BPE model as written, before it is built (transformers' classes rebuild it with their own options).</summary>
+    /// <summary>
+    /// A tokenizer.json BPE model as written, before it is built (transformers' classes rebuild it with their own options).
+    /// </summary>
     public static BpeSpec ParseSpec(JsonElement j, string where = "model")
     {
-        string type = j.ValueKind == JsonValueKind.Object && j.Optional("type") is null && j.Optional("merges") is not null ? "BPE" : j.TypeOf(where);
+        string type = j.ValueKind == JsonValueKind.Object && j.Optional("type") is null && j.Optional("merges") is not null ? "BPE"
+            : j.TypeOf(where);
         if (type != "BPE") throw new TokenizerFormatException($"{where}: unsupported model type \"{type}\" (only BPE is supported)");
         if (j.Optional("dropout") is { } dropout && !(dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() == 0))
             throw new TokenizerFormatException($"{where}: BPE dropout must be null (training-time randomness is not supported)");
@@ -106,10 +113,12 @@ internal sealed class BpeModel
                 string line = m.GetString()!;
                 if (line.StartsWith("#version", StringComparison.Ordinal)) continue;
                 var parts = line.Split(' ');
-                if (parts.Length != 2) throw new TokenizerFormatException($"{where}.merges[{rank}]: \"{line}\" is not two tokens separated by one space");
+                if (parts.Length != 2) throw new TokenizerFormatException(
+                    $"{where}.merges[{rank}]: \"{line}\" is not two tokens separated by one space");
                 merges.Add((parts[0], parts[1]));
             }
-            else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
+            else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String
+                && m[1].ValueKind == JsonValueKind.String)
                 merges.Add((m[0].GetString()!, m[1].GetString()!));
             else throw new TokenizerFormatException($"{where}.merges[{rank}]: must be \"a b\" or [\"a\", \"b\"]");
             rank++;
@@ -167,7 +176,9 @@ internal sealed class BpeModel
 
     static bool OnlyLeadingMarks(string token) => token.AsSpan().TrimStart(Mark).IndexOf(Mark) < 0;
 
-    /// <summary>HF merge_word before merging, including its ordering quirk: a pending unk is emitted only before the next in-vocab character.</summary>
+    /// <summary>
+    /// HF merge_word before merging, including its ordering quirk: a pending unk is emitted only before the next in-vocab character.
+    /// </summary>
     List<int> InitialSymbols(string piece)
     {
         var symbols = new List<int>(piece.Length);
@@ -176,7 +187,8 @@ internal sealed class BpeModel
         Span<char> chars = stackalloc char[2];
         for (int i = 0; i < piece.Length;)
         {
-            if (Rune.DecodeFromUtf16(piece.AsSpan(i), out var rune, out int used) != System.Buffers.OperationStatus.Done) rune = Rune.ReplacementChar;
+            if (Rune.DecodeFromUtf16(piece.AsSpan(i), out var rune, out int used) != System.Buffers.OperationStatus.Done) rune =
+                Rune.ReplacementChar;
             bool isFirst = i == 0;
             i += used;
             bool isLast = i >= piece.Length;

@@ -10,7 +10,8 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
 {
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    static readonly Lazy<SplitPreTokenizer> s_gpt2Split = new(() => new SplitPreTokenizer(new OnigRegex(Gpt2Pattern, "ByteLevel"), SplitBehavior.Isolated, false));
+    static readonly Lazy<SplitPreTokenizer> s_gpt2Split = new(() => new SplitPreTokenizer(new OnigRegex(Gpt2Pattern, "ByteLevel"),
+        SplitBehavior.Isolated, false));
 
     public static ByteLevelPreTokenizer Parse(JsonElement j, string where) =>
         new(j.OptionalBool("add_prefix_space", true, where), j.OptionalBool("use_regex", true, where));

@@ -18,7 +18,8 @@ internal static class Decoders
         string type = j.TypeOf(where);
         return type switch
         {
-            "Sequence" => new SequenceDecoder(j.RequiredArray("decoders", where).Select((d, i) => Parse(d, $"{where}.decoders[{i}]")!).ToArray()),
+            "Sequence" => new SequenceDecoder(
+                j.RequiredArray("decoders", where).Select((d, i) => Parse(d, $"{where}.decoders[{i}]")!).ToArray()),
             "Replace" => new ReplaceDecoder(j.StringPattern(where), j.RequiredString("content", where)),
             "ByteFallback" => new ByteFallbackDecoder(),
             "Fuse" => new FuseDecoder(),
@@ -113,20 +114,24 @@ internal sealed class StripDecoder(Rune content, int start, int stop) : IDecoder
         int from = 0;
         for (int n = 0; n < start && from < token.Length; n++)
         {
-            if (Rune.DecodeFromUtf16(token.AsSpan(from), out var r, out int used) != System.Buffers.OperationStatus.Done || r != content) break;
+            if (Rune.DecodeFromUtf16(token.AsSpan(from), out var r, out int used) != System.Buffers.OperationStatus.Done
+                || r != content) break;
             from += used;
         }
         int to = token.Length;
         for (int n = 0; n < stop && to > from; n++)
         {
-            if (Rune.DecodeLastFromUtf16(token.AsSpan(from, to - from), out var r, out int used) != System.Buffers.OperationStatus.Done || r != content) break;
+            if (Rune.DecodeLastFromUtf16(token.AsSpan(from, to - from), out var r, out int used) != System.Buffers.OperationStatus.Done
+                || r != content) break;
             to -= used;
         }
         return token[from..to];
     }
 }
 
-/// <summary>HF Metaspace decoder: the replacement becomes a space, except that in the first token (unless the scheme is "never") it is dropped.</summary>
+/// <summary>
+/// HF Metaspace decoder: the replacement becomes a space, except that in the first token (unless the scheme is "never") it is dropped.
+/// </summary>
 internal sealed class MetaspaceDecoder(Rune replacement, PrependScheme scheme) : IDecoder
 {
     readonly string _rep = replacement.ToString();

@@ -17,14 +17,16 @@ internal static class JsonReader
     public static string RequiredString(this JsonElement obj, string name, string where)
     {
         var v = obj.Required(name, where);
-        return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new TokenizerFormatException($"{where}: \"{name}\" must be a string");
+        return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new TokenizerFormatException(
+            $"{where}: \"{name}\" must be a string");
     }
 
     public static string? OptionalString(this JsonElement obj, string name, string where)
     {
         var v = obj.Optional(name);
         if (v is null) return null;
-        return v.Value.ValueKind == JsonValueKind.String ? v.Value.GetString() : throw new TokenizerFormatException($"{where}: \"{name}\" must be a string");
+        return v.Value.ValueKind == JsonValueKind.String ? v.Value.GetString() : throw new TokenizerFormatException(
+            $"{where}: \"{name}\" must be a string");
     }
 
     public static bool OptionalBool(this JsonElement obj, string name, bool fallback, string where)
@@ -39,7 +41,9 @@ internal static class JsonReader
         };
     }
 
-    /// <summary>A non-negative 32-bit integer; false for any other value, strings and other kinds included (TryGetInt32 alone throws on those).</summary>
+    /// <summary>
+    /// A non-negative 32-bit integer; false for any other value, strings and other kinds included (TryGetInt32 alone throws on those).
+    /// </summary>
     public static bool TryGetId(this JsonElement v, out int id)
     {
         id = 0;
@@ -56,7 +60,8 @@ internal static class JsonReader
     public static JsonElement.ArrayEnumerator RequiredArray(this JsonElement obj, string name, string where)
     {
         var v = obj.Required(name, where);
-        return v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : throw new TokenizerFormatException($"{where}: \"{name}\" must be an array");
+        return v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : throw new TokenizerFormatException(
+            $"{where}: \"{name}\" must be an array");
     }
 
     /// <summary>The "type" tag of a component (normalizer, decoder, ...).</summary>
@@ -71,7 +76,8 @@ internal static class JsonReader
     {
         var pattern = obj.Required("pattern", where);
         if (pattern.Optional("String") is { ValueKind: JsonValueKind.String } s) return s.GetString()!;
-        if (pattern.Optional("Regex") is not null) throw new TokenizerFormatException($"{where}: Regex patterns are not supported (only {{\"String\": ...}})");
+        if (pattern.Optional("Regex") is not null) throw new TokenizerFormatException(
+            $"{where}: Regex patterns are not supported (only {{\"String\": ...}})");
         throw new TokenizerFormatException($"{where}: \"pattern\" must be {{\"String\": ...}}");
     }
 
@@ -79,7 +85,8 @@ internal static class JsonReader
     public static System.Text.Rune RequiredRune(this JsonElement obj, string name, string where)
     {
         string s = obj.RequiredString(name, where);
-        if (System.Text.Rune.DecodeFromUtf16(s, out var rune, out int used) == System.Buffers.OperationStatus.Done && used == s.Length) return rune;
+        if (System.Text.Rune.DecodeFromUtf16(s, out var rune, out int used) == System.Buffers.OperationStatus.Done
+            && used == s.Length) return rune;
         throw new TokenizerFormatException($"{where}: \"{name}\" must be exactly one character");
     }
 }

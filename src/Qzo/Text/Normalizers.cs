@@ -17,7 +17,8 @@ internal static class Normalizers
         string type = j.TypeOf(where);
         return type switch
         {
-            "Sequence" => new SequenceNormalizer(j.RequiredArray("normalizers", where).Select((n, i) => Parse(n, $"{where}.normalizers[{i}]")!).ToArray()),
+            "Sequence" => new SequenceNormalizer(
+                j.RequiredArray("normalizers", where).Select((n, i) => Parse(n, $"{where}.normalizers[{i}]")!).ToArray()),
             "Prepend" => new PrependNormalizer(j.RequiredString("prepend", where)),
             "Replace" => new ReplaceNormalizer(j.StringPattern(where), j.RequiredString("content", where)),
             "NFC" => new UnicodeNormalizer(NormalizationForm.FormC, type),
@@ -58,7 +59,9 @@ internal sealed class UnicodeNormalizer : INormalizer
         // Without ICU (InvariantGlobalization, or no libicu on the machine) string.Normalize silently returns
         // non-ASCII text unchanged; refuse rather than tokenize differently from HF.
         if (!IsAvailable)
-            throw new TokenizerFormatException($"normalizer {name} needs Unicode normalization, which this .NET runtime lacks (it runs without ICU: InvariantGlobalization, or no libicu installed)");
+            throw new TokenizerFormatException(
+                $"normalizer {name} needs Unicode normalization, which this .NET runtime lacks (it runs without ICU: " +
+                "InvariantGlobalization, or no libicu installed)");
         _form = form;
     }
 

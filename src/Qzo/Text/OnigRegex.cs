@@ -24,7 +24,8 @@ internal sealed class OnigRegex
     {
         Pattern = pattern;
         try { _regex = new Regex(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Compiled); }
-        catch (ArgumentException e) { throw new TokenizerFormatException($"{where}: regex {pattern} is not supported by .NET ({e.Message})"); }
+        catch (ArgumentException e)
+            { throw new TokenizerFormatException($"{where}: regex {pattern} is not supported by .NET ({e.Message})"); }
     }
 
     public string Pattern { get; }

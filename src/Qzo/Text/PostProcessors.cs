@@ -17,8 +17,10 @@ internal static class PostProcessors
         return type switch
         {
             "TemplateProcessing" => TemplateProcessor.Parse(j, where),
-            "Sequence" => new SequencePostProcessor(j.RequiredArray("processors", where).Select((p, i) => Parse(p, $"{where}.processors[{i}]")!).ToArray()),
-            "RobertaProcessing" or "BertProcessing" => new TemplateProcessor([SpecialIds(j, "cls", where), null, SpecialIds(j, "sep", where)]),
+            "Sequence" => new SequencePostProcessor(
+                j.RequiredArray("processors", where).Select((p, i) => Parse(p, $"{where}.processors[{i}]")!).ToArray()),
+            "RobertaProcessing" or "BertProcessing" => new TemplateProcessor([SpecialIds(j, "cls", where), null,
+                SpecialIds(j, "sep", where)]),
             // ByteLevel's post-processing only trims offsets; ids are untouched.
             "ByteLevel" => new SequencePostProcessor([]),
             _ => throw new TokenizerFormatException($"{where}: unsupported post_processor type \"{type}\""),
@@ -61,7 +63,9 @@ internal sealed class TemplateProcessor : IPostProcessor
             foreach (var p in st.EnumerateObject())
             {
                 string w = $"{where}.special_tokens[\"{p.Name}\"]";
-                specials[p.Name] = p.Value.RequiredArray("ids", w).Select(e => e.TryGetId(out int id) ? id : throw new TokenizerFormatException($"{w}: ids must be non-negative integers")).ToArray();
+                specials[p.Name] = p.Value.RequiredArray("ids", w)
+                    .Select(e => e.TryGetId(out int id) ? id : throw new TokenizerFormatException(
+                    $"{w}: ids must be non-negative integers")).ToArray();
             }
         }
         var single = new List<int[]?>();
@@ -69,7 +73,8 @@ internal sealed class TemplateProcessor : IPostProcessor
         var pieces = template.ValueKind switch
         {
             JsonValueKind.Array => template.EnumerateArray().ToList(),
-            JsonValueKind.String => template.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => JsonSerializer.SerializeToElement(s)).ToList(),
+            JsonValueKind.String => template.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => JsonSerializer.SerializeToElement(s)).ToList(),
             _ => throw new TokenizerFormatException($"{where}: \"single\" must be an array"),
         };
         foreach (var piece in pieces)
@@ -80,12 +85,15 @@ internal sealed class TemplateProcessor : IPostProcessor
                 if (id != "A") throw new TokenizerFormatException($"{where}: the single template may only use sequence $A");
                 single.Add(null);
             }
-            else single.Add(specials.TryGetValue(id, out var ids) ? ids : throw new TokenizerFormatException($"{where}: special token \"{id}\" is missing from special_tokens"));
+            else single.Add(specials.TryGetValue(id, out var ids) ? ids
+                : throw new TokenizerFormatException($"{where}: special token \"{id}\" is missing from special_tokens"));
         }
         return new TemplateProcessor(single.ToArray());
     }
 
-    /// <summary>{"Sequence": {"id": "A"}} / {"SpecialToken": {"id": "&lt;s&gt;"}} or the string forms "$A", "$A:0", "&lt;s&gt;:0".</summary>
+    /// <summary>
+    /// {"Sequence": {"id": "A"}} / {"SpecialToken": {"id": "&lt;s&gt;"}} or the string forms "$A", "$A:0", "&lt;s&gt;:0".
+    /// </summary>
     static (bool IsSequence, string Id) ParsePiece(JsonElement piece, string where)
     {
         if (piece.ValueKind == JsonValueKind.String)
@@ -95,7 +103,8 @@ internal sealed class TemplateProcessor : IPostProcessor
             if (colon > 0 && int.TryParse(s.AsSpan(colon + 1), out _)) s = s[..colon];
             if (!s.StartsWith('$')) return (false, s);
             string rest = s[1..];
-            return (true, rest is "" or "a" or "A" || int.TryParse(rest, out _) ? "A" : rest is "b" or "B" ? "B" : throw new TokenizerFormatException($"{where}: bad template piece \"{s}\""));
+            return (true, rest is "" or "a" or "A" || int.TryParse(rest, out _) ? "A" : rest is "b" or "B" ? "B"
+                : throw new TokenizerFormatException($"{where}: bad template piece \"{s}\""));
         }
         if (piece.Optional("Sequence") is { } seq) return (true, seq.RequiredString("id", where));
         if (piece.Optional("SpecialToken") is { } special) return (false, special.RequiredString("id", where));

@@ -23,7 +23,8 @@ internal static class PreTokenizers
         string type = j.TypeOf(where);
         return type switch
         {
-            "Sequence" => new SequencePreTokenizer(j.RequiredArray("pretokenizers", where).Select((p, i) => Parse(p, $"{where}.pretokenizers[{i}]")!).ToArray()),
+            "Sequence" => new SequencePreTokenizer(j.RequiredArray("pretokenizers",
+                where).Select((p, i) => Parse(p, $"{where}.pretokenizers[{i}]")!).ToArray()),
             "Metaspace" => MetaspacePreTokenizer.Parse(j, where),
             "ByteLevel" => ByteLevelPreTokenizer.Parse(j, where),
             "Split" => SplitPreTokenizer.Parse(j, where),
@@ -50,7 +51,9 @@ internal sealed class SequencePreTokenizer(IPreTokenizer[] steps) : IPreTokenize
 
 internal enum PrependScheme { First, Never, Always }
 
-/// <summary>HF Metaspace: spaces become the replacement character, which is prepended per the scheme; optional split before each replacement.</summary>
+/// <summary>
+/// HF Metaspace: spaces become the replacement character, which is prepended per the scheme; optional split before each replacement.
+/// </summary>
 internal sealed class MetaspacePreTokenizer(Rune replacement, PrependScheme scheme, bool split) : IPreTokenizer
 {
     readonly string _rep = replacement.ToString();
@@ -95,7 +98,8 @@ internal sealed class MetaspacePreTokenizer(Rune replacement, PrependScheme sche
         }
         // MergedWithNext: every replacement character starts a new piece.
         int start = 0;
-        for (int i = text.IndexOf(_rep, 1, StringComparison.Ordinal); i > 0; i = text.IndexOf(_rep, i + _rep.Length, StringComparison.Ordinal))
+        for (int i = text.IndexOf(_rep, 1, StringComparison.Ordinal); i > 0;
+            i = text.IndexOf(_rep, i + _rep.Length, StringComparison.Ordinal))
         {
             output.Add(new PreToken(text[start..i], piece.AtStart && start == 0));
             start = i;

@@ -22,7 +22,8 @@ internal ref struct ProtobufReader(ReadOnlySpan<byte> data)
         ulong tag = ReadVarint();
         int field = (int)(tag >> 3);
         var type = (WireType)(tag & 7);
-        if (field <= 0 || field > 536_870_911 || type is not (WireType.Varint or WireType.Fixed64 or WireType.LengthDelimited or WireType.Fixed32))
+        if (field <= 0 || field > 536_870_911
+            || type is not (WireType.Varint or WireType.Fixed64 or WireType.LengthDelimited or WireType.Fixed32))
             throw Malformed($"bad field tag {tag}");
         return (field, type);
     }
@@ -79,7 +80,8 @@ internal ref struct ProtobufReader(ReadOnlySpan<byte> data)
     /// <summary>Checks the wire type a field must have.</summary>
     public static void Expect(int field, WireType actual, WireType expected, string message)
     {
-        if (actual != expected) throw new TokenizerFormatException($"{message} field {field} has wire type {(int)actual}, expected {(int)expected} (not a SentencePiece model?)");
+        if (actual != expected) throw new TokenizerFormatException(
+            $"{message} field {field} has wire type {(int)actual}, expected {(int)expected} (not a SentencePiece model?)");
     }
 
     ReadOnlySpan<byte> Take(int count)

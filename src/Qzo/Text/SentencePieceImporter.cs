@@ -24,9 +24,11 @@ internal static class SentencePieceImporter
         TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
         var names = TokenizerClasses.DefaultSpecialTokens(TokenizerClassKind.Llama);
         TokenizerClasses.AddNamedSpecialTokens(added,
-            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken], t => vocab.TryGetValue(t, out int id) ? id : null);
+            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken],
+                t => vocab.TryGetValue(t, out int id) ? id : null);
         var model = TokenizerClasses.LlamaModel(vocab, MergesByPieceId(sp, vocab)).Build();
-        var tokenizer = new Tokenizer(new AddedVocabulary(added, null), null, TokenizerClasses.LlamaPreTokenizer(config), model, postProcessor: null,
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, null), null, TokenizerClasses.LlamaPreTokenizer(config), model,
+            postProcessor: null,
             TokenizerClasses.LlamaDecoder(config));
         return (tokenizer, new TokenizerDefaults(names.Unk, names.Bos, names.Eos, null, PostProcessorFromFlags: true));
     }
@@ -60,15 +62,19 @@ internal static class SentencePieceImporter
 
         var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, null, model, postProcessor: null,
             new SequenceDecoder(decoders.ToArray()));
-        return (tokenizer, new TokenizerDefaults(sp.PieceAt(sp.UnkId), sp.PieceAt(sp.BosId), sp.PieceAt(sp.EosId), null, PostProcessorFromFlags: true));
+        return (tokenizer, new TokenizerDefaults(sp.PieceAt(sp.UnkId), sp.PieceAt(sp.BosId), sp.PieceAt(sp.EosId), null,
+            PostProcessorFromFlags: true));
     }
 
     static void Check(SentencePieceModel sp)
     {
         if (sp.ModelType != SentencePieceModelType.Bpe)
-            throw new TokenizerFormatException($"model_type {sp.ModelType.ToString().ToUpperInvariant()} is not supported (only BPE, the type Llama-2 and Mistral use)");
+            throw new TokenizerFormatException(
+                $"model_type {sp.ModelType.ToString().ToUpperInvariant()} is not supported (only BPE, the type Llama-2 and Mistral use)");
         if (sp.PrecompiledCharsMapLength > 0)
-            throw new TokenizerFormatException($"normalizer \"{sp.NormalizerName}\" uses a precompiled character map, which is not supported (Llama-2 and Mistral use \"identity\")");
+            throw new TokenizerFormatException(
+                $"normalizer \"{sp.NormalizerName}\" uses a precompiled character map, which is not supported (Llama-2 and Mistral use " +
+                "\"identity\")");
         if (sp.TreatWhitespaceAsSuffix)
             throw new TokenizerFormatException("treat_whitespace_as_suffix is not supported");
     }
@@ -77,7 +83,8 @@ internal static class SentencePieceImporter
     {
         var vocab = new Dictionary<string, int>(sp.Pieces.Count, StringComparer.Ordinal);
         for (int id = 0; id < sp.Pieces.Count; id++)
-            if (!vocab.TryAdd(sp.Pieces[id].Piece, id)) throw new TokenizerFormatException($"piece {id} \"{sp.Pieces[id].Piece}\" duplicates piece {vocab[sp.Pieces[id].Piece]}");
+            if (!vocab.TryAdd(sp.Pieces[id].Piece, id)) throw new TokenizerFormatException(
+                $"piece {id} \"{sp.Pieces[id].Piece}\" duplicates piece {vocab[sp.Pieces[id].Piece]}");
         return vocab;
     }
 
@@ -89,7 +96,8 @@ internal static class SentencePieceImporter
         {
             var p = sp.Pieces[id];
             if (p.Type is SentencePieceType.Control or SentencePieceType.Unknown or SentencePieceType.UserDefined)
-                added.Add(new AddedToken(id, p.Piece, false, false, false, Normalized: false, Special: p.Type != SentencePieceType.UserDefined));
+                added.Add(new AddedToken(id, p.Piece, false, false, false, Normalized: false,
+                    Special: p.Type != SentencePieceType.UserDefined));
         }
         return added;
     }

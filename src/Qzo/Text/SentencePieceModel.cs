@@ -111,7 +111,8 @@ internal sealed record SentencePieceModel(
         while (!reader.AtEnd)
         {
             var (field, type) = reader.ReadTag();
-            ProtobufReader.Expect(field, type, field is 1 or 2 ? W.LengthDelimited : field is 3 or 4 or 5 ? W.Varint : type, "NormalizerSpec");
+            ProtobufReader.Expect(field, type, field is 1 or 2 ? W.LengthDelimited : field is 3 or 4 or 5 ? W.Varint : type,
+                "NormalizerSpec");
             model = field switch
             {
                 1 => model with { NormalizerName = reader.ReadString() },

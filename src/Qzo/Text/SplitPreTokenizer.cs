@@ -5,7 +5,9 @@ namespace Qzo.Text;
 
 internal enum SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous }
 
-/// <summary>HF Split (pre_tokenizers/split.rs): cuts a piece at the matches of a string or regex, keeping the matches per the behavior.</summary>
+/// <summary>
+/// HF Split (pre_tokenizers/split.rs): cuts a piece at the matches of a string or regex, keeping the matches per the behavior.
+/// </summary>
 internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior, bool invert) : IPreTokenizer
 {
     public static SplitPreTokenizer Parse(JsonElement j, string where)

@@ -63,9 +63,11 @@ public sealed class Tokenizer
         if (!defaults.PostProcessorFromFlags) return;
         // Without a BOS/EOS token transformers quietly adds none; a named token missing from the vocabulary would get
         // a new id there, which Qzo refuses rather than invents.
-        bool addBos = (config?.AddBosToken ?? false) && !string.IsNullOrEmpty(bos), addEos = (config?.AddEosToken ?? false) && !string.IsNullOrEmpty(eos);
+        bool addBos = (config?.AddBosToken ?? false) && !string.IsNullOrEmpty(bos),
+            addEos = (config?.AddEosToken ?? false) && !string.IsNullOrEmpty(eos);
         if ((addBos && BosId is null) || (addEos && EosId is null))
-            throw new TokenizerFormatException($"add_{(addBos && BosId is null ? "bos" : "eos")}_token is true but that token is not in the vocab");
+            throw new TokenizerFormatException(
+                $"add_{(addBos && BosId is null ? "bos" : "eos")}_token is true but that token is not in the vocab");
         var single = new List<int[]?>();
         if (addBos) single.Add([BosId!.Value]);
         single.Add(null);
@@ -117,5 +119,6 @@ public sealed class Tokenizer
     public int? TokenToId(string token) => _added.TokenToId(token) ?? _model.TokenToId(token);
 
     public string IdToToken(int id) =>
-        _added.DecodeString(id) ?? _model.IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, $"no token has id {id} (vocab size {VocabSize})");
+        _added.DecodeString(id) ?? _model.IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(id), id,
+            $"no token has id {id} (vocab size {VocabSize})");
 }

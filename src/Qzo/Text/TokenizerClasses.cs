@@ -24,7 +24,8 @@ internal static class TokenizerClasses
 
     public static TokenizerClassKind Kind(string? tokenizerClass)
     {
-        string? name = tokenizerClass is not null && tokenizerClass.EndsWith("Fast", StringComparison.Ordinal) ? tokenizerClass[..^4] : tokenizerClass;
+        string? name = tokenizerClass is not null && tokenizerClass.EndsWith("Fast", StringComparison.Ordinal) ? tokenizerClass[..^4]
+            : tokenizerClass;
         return name switch
         {
             "LlamaTokenizer" => TokenizerClassKind.Llama,
@@ -35,9 +36,12 @@ internal static class TokenizerClasses
         };
     }
 
-    /// <summary>LlamaTokenizer: BPE(fuse_unk, byte_fallback), no unk token in the model (a character with no piece and no byte pieces is dropped).</summary>
+    /// <summary>
+    /// LlamaTokenizer: BPE(fuse_unk, byte_fallback), no unk token in the model (a character with no piece and no byte pieces is dropped).
+    /// </summary>
     public static BpeSpec LlamaModel(Dictionary<string, int> vocab, IReadOnlyList<(string, string)> merges) =>
-        new(vocab, merges, UnkToken: null, FuseUnk: true, ByteFallback: true, IgnoreMerges: false, ContinuingSubwordPrefix: null, EndOfWordSuffix: null);
+        new(vocab, merges, UnkToken: null, FuseUnk: true, ByteFallback: true, IgnoreMerges: false, ContinuingSubwordPrefix: null,
+            EndOfWordSuffix: null);
 
     /// <summary>
     /// LlamaTokenizer: no normalizer; Metaspace("▁", split: false) whose prepend_scheme is "always" with legacy: true,
@@ -61,17 +65,20 @@ internal static class TokenizerClasses
 
     /// <summary>GPT2Tokenizer and Qwen2Tokenizer: BPE without unk token, byte fallback or ignore_merges.</summary>
     public static BpeSpec ByteLevelModel(Dictionary<string, int> vocab, IReadOnlyList<(string, string)> merges) =>
-        new(vocab, merges, UnkToken: null, FuseUnk: false, ByteFallback: false, IgnoreMerges: false, ContinuingSubwordPrefix: null, EndOfWordSuffix: null);
+        new(vocab, merges, UnkToken: null, FuseUnk: false, ByteFallback: false, IgnoreMerges: false, ContinuingSubwordPrefix: null,
+            EndOfWordSuffix: null);
 
     /// <summary>GPT2Tokenizer: ByteLevel with GPT-2's regex; add_prefix_space from the config, default false.</summary>
-    public static IPreTokenizer Gpt2PreTokenizer(TokenizerConfig? config) => new ByteLevelPreTokenizer(config?.AddPrefixSpace ?? false, useRegex: true);
+    public static IPreTokenizer Gpt2PreTokenizer(TokenizerConfig? config) => new ByteLevelPreTokenizer(config?.AddPrefixSpace ?? false,
+        useRegex: true);
 
     /// <summary>Qwen2Tokenizer: NFC.</summary>
     public static INormalizer Qwen2Normalizer() => new UnicodeNormalizer(System.Text.NormalizationForm.FormC, "NFC");
 
     /// <summary>Qwen2Tokenizer: Split(Qwen2's regex, isolated), then ByteLevel without its own regex.</summary>
     public static IPreTokenizer Qwen2PreTokenizer(TokenizerConfig? config) =>
-        new SequencePreTokenizer([new SplitPreTokenizer(new OnigRegex(VocabAndMergesImporter.Qwen2Pattern, "Qwen2Tokenizer"), SplitBehavior.Isolated, false),
+        new SequencePreTokenizer([new SplitPreTokenizer(new OnigRegex(VocabAndMergesImporter.Qwen2Pattern, "Qwen2Tokenizer"),
+            SplitBehavior.Isolated, false),
             new ByteLevelPreTokenizer(config?.AddPrefixSpace ?? false, useRegex: false)]);
 
     /// <summary>GemmaTokenizer: BPE(fuse_unk, byte_fallback) whose unk token is the config's (default "&lt;unk&gt;").</summary>

@@ -21,7 +21,8 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
         if (root.ValueKind != JsonValueKind.Object) throw new TokenizerFormatException("the top level must be an object");
         return new TokenizerConfig(root.OptionalString("tokenizer_class", where),
             OptionalBool(root, "add_bos_token"), OptionalBool(root, "add_eos_token"),
-            SpecialToken(root, "bos_token"), SpecialToken(root, "eos_token"), SpecialToken(root, "unk_token"), SpecialToken(root, "pad_token"))
+            SpecialToken(root, "bos_token"), SpecialToken(root, "eos_token"), SpecialToken(root, "unk_token"),
+                SpecialToken(root, "pad_token"))
         {
             AddedTokensDecoder = ParseAddedTokensDecoder(root.Optional("added_tokens_decoder")),
             Legacy = OptionalBool(root, "legacy"),
@@ -53,11 +54,13 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
         foreach (var p in j.EnumerateObject())
         {
             string w = $"added_tokens_decoder[\"{p.Name}\"]";
-            if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+            if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                out int id))
                 throw new TokenizerFormatException($"{w}: the key must be a token id");
             bool special = p.Value.OptionalBool("special", false, w);
             list.Add(new AddedToken(id, p.Value.RequiredString("content", w), p.Value.OptionalBool("single_word", false, w),
-                p.Value.OptionalBool("lstrip", false, w), p.Value.OptionalBool("rstrip", false, w), p.Value.OptionalBool("normalized", !special, w), special));
+                p.Value.OptionalBool("lstrip", false, w), p.Value.OptionalBool("rstrip", false, w),
+                    p.Value.OptionalBool("normalized", !special, w), special));
         }
         return list;
     }
@@ -67,4 +70,5 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
 /// <param name="PostProcessorFromFlags">BOS/EOS come from add_bos_token / add_eos_token (default false), as transformers 5
 /// builds them when the source has no post-processor of its own (tokenizer.model, vocab.json + merges.txt). With
 /// tokenizer.json, transformers drops those two keys and keeps the file's post-processor.</param>
-internal sealed record TokenizerDefaults(string? UnkToken, string? BosToken, string? EosToken, string? PadToken, bool PostProcessorFromFlags);
+internal sealed record TokenizerDefaults(string? UnkToken, string? BosToken, string? EosToken, string? PadToken,
+    bool PostProcessorFromFlags);

@@ -18,7 +18,8 @@ internal static class TokenizerLoader
     {
         if (File.Exists(Path.Combine(directory, JsonFile))) return Source.TokenizerJson;
         if (File.Exists(Path.Combine(directory, ModelFile))) return Source.SentencePieceModel;
-        if (File.Exists(Path.Combine(directory, VocabFile)) && File.Exists(Path.Combine(directory, MergesFile))) return Source.VocabAndMerges;
+        if (File.Exists(Path.Combine(directory, VocabFile))
+            && File.Exists(Path.Combine(directory, MergesFile))) return Source.VocabAndMerges;
         return null;
     }
 
@@ -36,14 +37,16 @@ internal static class TokenizerLoader
             case Source.SentencePieceModel:
                 string modelPath = Path.Combine(directory, ModelFile);
                 var spConfig = ParseConfig(configJson, configPath);
-                return Finish(WithFile(modelPath, () => SentencePieceImporter.Build(SentencePieceModel.Parse(ReadBytes(modelPath)), spConfig)), spConfig, configPath);
+                return Finish(WithFile(modelPath, () => SentencePieceImporter.Build(SentencePieceModel.Parse(ReadBytes(modelPath)),
+                    spConfig)), spConfig, configPath);
             case Source.VocabAndMerges:
                 string vocabPath = Path.Combine(directory, VocabFile), mergesPath = Path.Combine(directory, MergesFile);
                 var gptConfig = ParseConfig(configJson, configPath);
                 var vocab = WithJson(vocabPath, ReadText(vocabPath), VocabAndMergesImporter.ParseVocab);
                 var merges = WithFile(mergesPath, () => VocabAndMergesImporter.ParseMerges(File.ReadLines(mergesPath)));
                 bool qwen2 = WithFile(configPath, () => VocabAndMergesImporter.IsQwen2(gptConfig));
-                return Finish(WithFile(mergesPath, () => VocabAndMergesImporter.Build(vocab, merges, gptConfig, qwen2)), gptConfig, configPath);
+                return Finish(WithFile(mergesPath, () => VocabAndMergesImporter.Build(vocab, merges, gptConfig, qwen2)), gptConfig,
+                    configPath);
             default:
                 throw new QzoException($"{directory}: no tokenizer files (looked for {JsonFile}, {ModelFile}, {VocabFile} + {MergesFile})");
         }
@@ -73,7 +76,8 @@ internal static class TokenizerLoader
         // A byte-level file under LlamaTokenizer's name (DeepSeek's Llama distillations) keeps its own pipeline:
         // Metaspace would drop every space of such a vocabulary (transformers issue #45488; PR #47017 routes these
         // files to TokenizersBackend).
-        if (kind == TokenizerClassKind.Llama && (HasType(root.Optional("pre_tokenizer"), "ByteLevel") || HasType(root.Optional("decoder"), "ByteLevel")))
+        if (kind == TokenizerClassKind.Llama && (HasType(root.Optional("pre_tokenizer"), "ByteLevel") || HasType(root.Optional("decoder"),
+            "ByteLevel")))
             kind = TokenizerClassKind.Backend;
 
         var spec = BpeModel.ParseSpec(root.Required("model", "the top level"));
@@ -83,7 +87,8 @@ internal static class TokenizerLoader
         switch (kind)
         {
             case TokenizerClassKind.Llama:
-                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.LlamaPreTokenizer(config), TokenizerClasses.LlamaDecoder(config));
+                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.LlamaPreTokenizer(config),
+                    TokenizerClasses.LlamaDecoder(config));
                 spec = TokenizerClasses.LlamaModel(spec.Vocab, spec.Merges);
                 break;
             case TokenizerClassKind.Gpt2:
@@ -91,7 +96,8 @@ internal static class TokenizerLoader
                 spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
                 break;
             case TokenizerClassKind.Qwen2:
-                (normalizer, preTokenizer, decoder) = (TokenizerClasses.Qwen2Normalizer(), TokenizerClasses.Qwen2PreTokenizer(config), new ByteLevelDecoder());
+                (normalizer, preTokenizer, decoder) = (TokenizerClasses.Qwen2Normalizer(), TokenizerClasses.Qwen2PreTokenizer(config),
+                    new ByteLevelDecoder());
                 spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
                 break;
             case TokenizerClassKind.Gemma:
@@ -110,7 +116,8 @@ internal static class TokenizerLoader
         TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
         var names = TokenizerClasses.DefaultSpecialTokens(kind);
         TokenizerClasses.AddNamedSpecialTokens(added,
-            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken ?? names.Pad], model.TokenToId);
+            [config?.BosToken ?? names.Bos, config?.EosToken ?? names.Eos, config?.UnkToken ?? names.Unk, config?.PadToken ?? names.Pad],
+                model.TokenToId);
         var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model,
             PostProcessors.Parse(root.Optional("post_processor")), decoder);
         // TokenizersBackend names no special tokens of its own; Qzo still finds the usual ones for BosId/EosId.
@@ -126,7 +133,8 @@ internal static class TokenizerLoader
         if (json is not { ValueKind: JsonValueKind.Object } j) return false;
         if (j.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type) return true;
         foreach (var list in new[] { "pretokenizers", "decoders" })
-            if (j.TryGetProperty(list, out var steps) && steps.ValueKind == JsonValueKind.Array && steps.EnumerateArray().Any(step => HasType(step, type)))
+            if (j.TryGetProperty(list, out var steps) && steps.ValueKind == JsonValueKind.Array
+                && steps.EnumerateArray().Any(step => HasType(step, type)))
                 return true;
         return false;
     }
@@ -147,14 +155,16 @@ internal static class TokenizerLoader
     static byte[] ReadBytes(string path)
     {
         try { return File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new QzoException($"{path}: cannot read ({e.Message})", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new QzoException($"{path}: cannot read ({e.Message})", e); }
     }
 
     static T WithFile<T>(string fileName, Func<T> read)
     {
         try { return read(); }
         catch (TokenizerFormatException e) { throw new QzoException($"{fileName}: {e.Message}", e); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new QzoException($"{fileName}: cannot read ({e.Message})", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new QzoException($"{fileName}: cannot read ({e.Message})", e); }
     }
 
     /// <summary>Runs a parser over a JSON file; every format problem becomes a one-line QzoException naming the file.</summary>

@@ -19,7 +19,8 @@ public static class TokenizerSynthesizer
     public static IReadOnlyList<string> BuiltInCorpus => EnglishCorpus.Lines;
 
     /// <summary>
-    /// Ids: &lt;unk&gt;=0 &lt;s&gt;=1 &lt;/s&gt;=2, &lt;0x00&gt;..&lt;0xFF&gt; = 3..258, then learned merged tokens in merge order, then the
+    /// Ids: &lt;unk&gt;=0 &lt;s&gt;=1 &lt;/s&gt;=2, &lt;0x00&gt;..&lt;0xFF&gt; = 3..258, then learned merged tokens in merge order, then
+    /// the
     /// corpus characters (most frequent first). If the corpus runs out of pairs, the rest is filled with single
     /// characters of common scripts (Latin, Greek, Cyrillic, kana, CJK, Hangul), then &lt;extra_N&gt; placeholders.
     /// </summary>
@@ -27,7 +28,9 @@ public static class TokenizerSynthesizer
     {
         ArgumentNullException.ThrowIfNull(corpus);
         if (vocabSize < MinimumVocabSize)
-            throw new ArgumentException($"vocabSize must be at least {MinimumVocabSize} (3 special tokens, 256 byte tokens and \"{Space}\"); got {vocabSize}", nameof(vocabSize));
+            throw new ArgumentException(
+                $"vocabSize must be at least {MinimumVocabSize} (3 special tokens, 256 byte tokens and \"{Space}\"); got {vocabSize}",
+                nameof(vocabSize));
 
         var reserved = new List<string> { "<unk>", "<s>", "</s>" };
         for (int b = 0; b < 256; b++) reserved.Add($"<0x{b:X2}>");
@@ -65,7 +68,8 @@ public static class TokenizerSynthesizer
     static string WriteJson(List<string> vocab, List<(string Left, string Right)> merges)
     {
         var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("version", "1.0");
@@ -99,13 +103,17 @@ public static class TokenizerSynthesizer
             w.WriteStartObject("post_processor");
             w.WriteString("type", "TemplateProcessing");
             w.WriteStartArray("single");
-            w.WriteStartObject(); w.WriteStartObject("SpecialToken"); w.WriteString("id", "<s>"); w.WriteNumber("type_id", 0); w.WriteEndObject(); w.WriteEndObject();
-            w.WriteStartObject(); w.WriteStartObject("Sequence"); w.WriteString("id", "A"); w.WriteNumber("type_id", 0); w.WriteEndObject(); w.WriteEndObject();
+            w.WriteStartObject(); w.WriteStartObject("SpecialToken"); w.WriteString("id", "<s>"); w.WriteNumber("type_id", 0);
+            w.WriteEndObject(); w.WriteEndObject();
+            w.WriteStartObject(); w.WriteStartObject("Sequence"); w.WriteString("id", "A"); w.WriteNumber("type_id", 0); w.WriteEndObject();
+            w.WriteEndObject();
             w.WriteEndArray();
             w.WriteStartArray("pair");
-            foreach (var (piece, id, typeId) in new[] { ("SpecialToken", "<s>", 0), ("Sequence", "A", 0), ("SpecialToken", "<s>", 1), ("Sequence", "B", 1) })
+            foreach (var (piece, id, typeId) in new[] { ("SpecialToken", "<s>", 0), ("Sequence", "A", 0), ("SpecialToken", "<s>", 1),
+                ("Sequence", "B", 1) })
             {
-                w.WriteStartObject(); w.WriteStartObject(piece); w.WriteString("id", id); w.WriteNumber("type_id", typeId); w.WriteEndObject(); w.WriteEndObject();
+                w.WriteStartObject(); w.WriteStartObject(piece); w.WriteString("id", id); w.WriteNumber("type_id", typeId);
+                w.WriteEndObject(); w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteStartObject("special_tokens");
@@ -123,7 +131,8 @@ public static class TokenizerSynthesizer
             WriteReplace(w, Space, " ");
             w.WriteStartObject(); w.WriteString("type", "ByteFallback"); w.WriteEndObject();
             w.WriteStartObject(); w.WriteString("type", "Fuse"); w.WriteEndObject();
-            w.WriteStartObject(); w.WriteString("type", "Strip"); w.WriteString("content", " "); w.WriteNumber("start", 1); w.WriteNumber("stop", 0); w.WriteEndObject();
+            w.WriteStartObject(); w.WriteString("type", "Strip"); w.WriteString("content", " "); w.WriteNumber("start", 1);
+            w.WriteNumber("stop", 0); w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
 
@@ -163,7 +172,10 @@ public static class TokenizerSynthesizer
         w.WriteEndObject();
     }
 
-    /// <summary>transformers' tokenizer_config.json for <see cref="BuildTokenizerJson"/>'s output (LlamaTokenizerFast, BOS added, no EOS, no pad token).</summary>
+    /// <summary>
+    /// transformers' tokenizer_config.json for <see cref="BuildTokenizerJson"/>'s output (LlamaTokenizerFast, BOS added, no EOS, no pad
+    /// token).
+    /// </summary>
     public static string BuildTokenizerConfigJson()
     {
         var buffer = new MemoryStream();

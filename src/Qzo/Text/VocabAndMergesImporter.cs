@@ -11,7 +11,8 @@ namespace Qzo.Text;
 /// </summary>
 internal static class VocabAndMergesImporter
 {
-    public const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Qwen2Pattern =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     public static Dictionary<string, int> ParseVocab(JsonElement root)
     {
@@ -26,7 +27,9 @@ internal static class VocabAndMergesImporter
         return vocab;
     }
 
-    /// <summary>One "left right" pair per line; a "#version" line and blank lines are skipped (as HF's BPE::read_file does the former).</summary>
+    /// <summary>
+    /// One "left right" pair per line; a "#version" line and blank lines are skipped (as HF's BPE::read_file does the former).
+    /// </summary>
     public static List<(string Left, string Right)> ParseMerges(IEnumerable<string> lines)
     {
         var merges = new List<(string, string)>();
@@ -48,10 +51,13 @@ internal static class VocabAndMergesImporter
     {
         TokenizerClassKind.Gpt2 => false,
         TokenizerClassKind.Qwen2 => true,
-        _ => throw new TokenizerFormatException($"tokenizer_class \"{config.TokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT uses, and Qwen2Tokenizer)"),
+        _ => throw new TokenizerFormatException(
+            $"tokenizer_class \"{config.TokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT " +
+            "uses, and Qwen2Tokenizer)"),
     };
 
-    public static (Tokenizer, TokenizerDefaults) Build(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, TokenizerConfig? config, bool qwen2)
+    public static (Tokenizer, TokenizerDefaults) Build(Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
+        TokenizerConfig? config, bool qwen2)
     {
         var kind = qwen2 ? TokenizerClassKind.Qwen2 : TokenizerClassKind.Gpt2;
         var names = TokenizerClasses.DefaultSpecialTokens(kind);
@@ -63,7 +69,8 @@ internal static class VocabAndMergesImporter
         var model = TokenizerClasses.ByteLevelModel(vocab, merges).Build();
         INormalizer? normalizer = qwen2 ? TokenizerClasses.Qwen2Normalizer() : null;
         IPreTokenizer preTokenizer = qwen2 ? TokenizerClasses.Qwen2PreTokenizer(config) : TokenizerClasses.Gpt2PreTokenizer(config);
-        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model, postProcessor: null, new ByteLevelDecoder());
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, preTokenizer, model, postProcessor: null,
+            new ByteLevelDecoder());
         return (tokenizer, new TokenizerDefaults(names.Unk, names.Bos, names.Eos, names.Pad, PostProcessorFromFlags: true));
     }
 }

@@ -22,7 +22,8 @@ public static class EvaluationJson
         if (node is null) return null;
         if (node is not JsonObject o) throw new QzoException($"{where}: an evaluation must be a JSON object");
         double? Number(string key) => JsonFields.Optional<double?>(o, key, where);
-        return new EvaluationResult(Number("loss"), Number("perplexity"), Number("accuracy"), JsonFields.Required<int>(o, "examples", where),
+        return new EvaluationResult(Number("loss"), Number("perplexity"), Number("accuracy"),
+            JsonFields.Required<int>(o, "examples", where),
                                     JsonFields.Optional<long?>(o, "scored_tokens", where) ?? 0)
         {
             Metric = JsonFields.Optional<string>(o, "metric", where), ExactMatch = Number("em"), F1 = Number("f1"),

@@ -21,7 +21,8 @@ public sealed class MetricsWriter : IDisposable
             var stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
             if (resumeAt is long keep)
             {
-                if (stream.Length < keep) throw new QzoException($"{path}: has {stream.Length} bytes but the checkpoint saw {keep}; the metrics file was cut short");
+                if (stream.Length < keep) throw new QzoException(
+                    $"{path}: has {stream.Length} bytes but the checkpoint saw {keep}; the metrics file was cut short");
                 stream.SetLength(keep);
                 stream.Position = keep;
                 _position = keep;
@@ -64,6 +65,7 @@ public sealed class MetricsWriter : IDisposable
     public void Dispose()
     {
         try { _writer?.Dispose(); }
-        catch (Exception e) when (Qzo.IO.IoFailure.Is(e)) { } // a failed write has been reported already; the flush on close fails the same way
+        // a failed write has been reported already; the flush on close fails the same way
+        catch (Exception e) when (Qzo.IO.IoFailure.Is(e)) { }
     }
 }

@@ -11,7 +11,9 @@ public sealed record ZoOptions
     public float Epsilon { get; init; } = 1e-3f;
     /// <summary>DDC threshold C; null turns clipping off.</summary>
     public float? ClipThreshold { get; init; } = 100f;
-    /// <summary>Projection of the scales after each update: Δ = max(Δ − η·d'·z, floor). The paper: 0; the official code: 1e-7.</summary>
+    /// <summary>
+    /// Projection of the scales after each update: Δ = max(Δ − η·d'·z, floor). The paper: 0; the official code: 1e-7.
+    /// </summary>
     public float ScaleFloor { get; init; } = 0f;
     public int BatchSize { get; init; } = 16;
     public int EvalEvery { get; init; } = 4_000;

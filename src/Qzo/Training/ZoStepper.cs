@@ -24,7 +24,9 @@ public sealed class ZoStepper(ITrainableSet trainable, ZoOptions options)
         return new ZoStepRecord(step, seed, lossPlus, lossMinus, d, clipped, applied, lr);
     }
 
-    /// <summary>master ← max(master − step·z(seed), floor) for every trainable tensor; exposed so a run can be replayed from its log.</summary>
+    /// <summary>
+    /// master ← max(master − step·z(seed), floor) for every trainable tensor; exposed so a run can be replayed from its log.
+    /// </summary>
     public void Apply(ulong seed, double step) => trainable.Update(seed, (float)step, options.ScaleFloor);
 
     /// <summary>
@@ -35,7 +37,8 @@ public sealed class ZoStepper(ITrainableSet trainable, ZoOptions options)
     {
         string losses = $"L+ = {lossPlus:G6}, L− = {lossMinus:G6}";
         if (step == 0 && !(double.IsFinite(lossPlus) && double.IsFinite(lossMinus)))
-            return new($"step 0: the loss is not finite before any update ({losses}); the checkpoint or the data gives a non-finite loss, not the learning rate");
+            return new($"step 0: the loss is not finite before any update ({losses}); the checkpoint or the data gives a non-finite " +
+                "loss, not the learning rate");
         return new($"step {step}: training diverged ({losses}, directional derivative {d:G6}); lower --lr or enable DDC (--clip)");
     }
 

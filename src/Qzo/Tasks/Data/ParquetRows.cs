@@ -57,7 +57,8 @@ public static class ParquetRows
     static JsonNode? Convert(Field field, object? value) => field switch
     {
         StructField s => Struct(s, value as IDictionary<string, object>),
-        ListField l => value is null ? new JsonArray() : new JsonArray(((IEnumerable)value).Cast<object?>().Select(v => Convert(l.Item, v)).ToArray()),
+        ListField l => value is null ? new JsonArray()
+            : new JsonArray(((IEnumerable)value).Cast<object?>().Select(v => Convert(l.Item, v)).ToArray()),
         MapField m => value is null ? new JsonObject() : Map(m, (IDictionary)value),
         _ => Scalar(value),
     };
@@ -65,7 +66,8 @@ public static class ParquetRows
     static JsonObject Struct(StructField field, IDictionary<string, object>? value)
     {
         var obj = new JsonObject();
-        foreach (var child in field.Fields) obj[child.Name] = Convert(child, value is not null && value.TryGetValue(child.Name, out var v) ? v : null);
+        foreach (var child in field.Fields) obj[child.Name] = Convert(child, value is not null && value.TryGetValue(child.Name,
+            out var v) ? v : null);
         return obj;
     }
 

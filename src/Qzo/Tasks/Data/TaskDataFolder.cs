@@ -17,7 +17,9 @@ public static class TaskDataFolder
         if (Directory.Exists(sub)) files.AddRange(Directory.EnumerateFiles(sub).Where(f => Extensions.Contains(Path.GetExtension(f))));
         files.Sort(StringComparer.Ordinal);
         if (files.Select(Path.GetExtension).Distinct().Count() > 1)
-            throw new QzoException($"{folder}: split '{split}' has both Parquet and JSONL files ({string.Join(", ", files.Select(Path.GetFileName))}); keep one form");
+            throw new QzoException(
+                $"{folder}: split '{split}' has both Parquet and JSONL files ({string.Join(", ", files.Select(Path.GetFileName))}); keep " +
+                "one form");
         return files;
     }
 
@@ -27,7 +29,8 @@ public static class TaskDataFolder
     {
         var files = SplitFiles(folder, split);
         if (files.Count == 0)
-            throw new QzoException($"{folder}: no '{split}' split (expected {split}.parquet, {split}-*.parquet, {split}/*.parquet or {split}.jsonl)");
+            throw new QzoException(
+                $"{folder}: no '{split}' split (expected {split}.parquet, {split}-*.parquet, {split}/*.parquet or {split}.jsonl)");
         return files.SelectMany(ReadFile).ToList();
     }
 

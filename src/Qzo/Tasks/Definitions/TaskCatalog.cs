@@ -16,7 +16,8 @@ public static class TaskCatalog
         var builtIn = BuiltIn.FirstOrDefault(t => string.Equals(t.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (builtIn is not null) return builtIn;
         if (File.Exists(nameOrPath)) return TaskDefinitionReader.ReadFile(nameOrPath);
-        throw new QzoException($"--task: '{nameOrPath}' is neither a built-in task ({string.Join(", ", BuiltIn.Select(t => t.Name))}) nor a task file");
+        throw new QzoException(
+            $"--task: '{nameOrPath}' is neither a built-in task ({string.Join(", ", BuiltIn.Select(t => t.Name))}) nor a task file");
     }
 
     static IReadOnlyList<TaskDefinition> Load()

@@ -45,7 +45,9 @@ public sealed record TaskDefinition
     public IReadOnlyDictionary<string, string> Columns { get; init; } = new Dictionary<string, string>();
     public required PromptTemplate Template { get; init; }
 
-    /// <summary>Classification: the label column (the first of these a file has), the verbalizer of each label value in candidate order.</summary>
+    /// <summary>
+    /// Classification: the label column (the first of these a file has), the verbalizer of each label value in candidate order.
+    /// </summary>
     public IReadOnlyList<string> LabelColumns { get; init; } = [];
     public IReadOnlyList<KeyValuePair<string, string>> Verbalizers { get; init; } = [];
     /// <summary>Other spellings of label values, e.g. BoolQ's "true" → "1".</summary>
@@ -75,5 +77,6 @@ public sealed record TaskDefinition
     public string Origin { get; init; } = "built-in";
 
     public string MetricName => Metric switch { TaskMetric.Accuracy => "accuracy", TaskMetric.F1 => "f1", _ => "em" };
-    public string KindName => Kind switch { TaskKind.Classification => "classification", TaskKind.MultipleChoice => "multiple_choice", _ => "generation" };
+    public string KindName => Kind switch { TaskKind.Classification => "classification", TaskKind.MultipleChoice => "multiple_choice",
+        _ => "generation" };
 }

@@ -55,7 +55,8 @@ public static class TaskDefinitionReader
             "em" or "exact_match" => TaskMetric.ExactMatch,
             var other => throw Error("metric", $"must be accuracy, f1 or em, not '{other}'"),
         };
-        if (kind != TaskKind.Generation && metric != TaskMetric.Accuracy) throw Error("metric", $"of a {Required(o, "kind", source)} task must be accuracy");
+        if (kind != TaskKind.Generation && metric != TaskMetric.Accuracy) throw Error("metric",
+            $"of a {Required(o, "kind", source)} task must be accuracy");
         if (kind == TaskKind.Generation && metric == TaskMetric.Accuracy) throw Error("metric", "of a generation task must be f1 or em");
 
         PromptTemplate Template(string key, string? text) => PromptTemplate.Parse(text!, what => Error(key, what));
@@ -99,7 +100,8 @@ public static class TaskDefinitionReader
         if (d.Name.Length == 0 || d.Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
             throw error("name", $"must be letters, digits, '_', '-' or '.', not '{d.Name}'");
         foreach (var (column, type) in d.Columns)
-            if (!ColumnTypes.Known.Contains(type)) throw error("columns", $"gives column '{column}' the type '{type}' (known: {string.Join(", ", ColumnTypes.Known)})");
+            if (!ColumnTypes.Known.Contains(type)) throw error("columns",
+                $"gives column '{column}' the type '{type}' (known: {string.Join(", ", ColumnTypes.Known)})");
         switch (d.Kind)
         {
             case TaskKind.Classification:
@@ -107,8 +109,10 @@ public static class TaskDefinitionReader
                 if (d.Verbalizers.Count < 2) throw error("verbalizers", "must map at least two label values to their answer text");
                 break;
             case TaskKind.MultipleChoice:
-                if (d.CandidateColumns.Count == 0) throw error("candidates", "names the candidate fields (or one list column) a multiple_choice task needs");
-                if (d.LabelColumns.Count == 0 && d.AnswersColumn is null) throw error("label", "or 'answers' must say which candidate is correct");
+                if (d.CandidateColumns.Count == 0) throw error("candidates",
+                    "names the candidate fields (or one list column) a multiple_choice task needs");
+                if (d.LabelColumns.Count == 0 && d.AnswersColumn is null) throw error("label",
+                    "or 'answers' must say which candidate is correct");
                 break;
             case TaskKind.Generation:
                 if (d.AnswersColumn is null) throw error("answers", "names the list column of gold answers a generation task needs");
@@ -121,8 +125,10 @@ public static class TaskDefinitionReader
     static SamplingDefaults Sampling(JsonObject o, string source)
     {
         if (o["sampling"] is null) return new SamplingDefaults(1000, 500, 1000);
-        if (o["sampling"] is not JsonObject s) throw new QzoException($"{source}: 'sampling' must be a mapping with train, dev and eval counts");
-        return new SamplingDefaults(Int(s, "train", source, "sampling.") ?? 1000, Int(s, "dev", source, "sampling.") ?? 500, Int(s, "eval", source, "sampling.") ?? 1000);
+        if (o["sampling"] is not JsonObject s) throw new QzoException(
+            $"{source}: 'sampling' must be a mapping with train, dev and eval counts");
+        return new SamplingDefaults(Int(s, "train", source, "sampling.") ?? 1000, Int(s, "dev", source, "sampling.") ?? 500,
+            Int(s, "eval", source, "sampling.") ?? 1000);
     }
 
     static IReadOnlyDictionary<string, MethodDefaults> Hyperparameters(JsonObject o, string source, out string note)
@@ -130,11 +136,13 @@ public static class TaskDefinitionReader
         note = "";
         var result = new Dictionary<string, MethodDefaults>();
         if (o["hyperparameters"] is null) return result;
-        if (o["hyperparameters"] is not JsonObject h) throw new QzoException($"{source}: 'hyperparameters' must be a mapping of method to settings");
+        if (o["hyperparameters"] is not JsonObject h) throw new QzoException(
+            $"{source}: 'hyperparameters' must be a mapping of method to settings");
         foreach (var (method, value) in h)
         {
             if (method == "note") { note = value?.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : ""; continue; }
-            if (method is not ("qzo" or "mezo")) throw new QzoException($"{source}: 'hyperparameters.{method}' is not a method (qzo, mezo, note)");
+            if (method is not ("qzo" or "mezo")) throw new QzoException(
+                $"{source}: 'hyperparameters.{method}' is not a method (qzo, mezo, note)");
             if (value is not JsonObject m) throw new QzoException($"{source}: 'hyperparameters.{method}' must be a mapping");
             string prefix = $"hyperparameters.{method}.";
             foreach (var key in m.Select(kv => kv.Key))
@@ -183,12 +191,14 @@ public static class TaskDefinitionReader
     }
 
     static int? Int(JsonObject o, string key, string source, string prefix = "") =>
-        Number(o, key, source, prefix) is double d ? (d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : throw new QzoException($"{source}: '{prefix}{key}' must be an integer")) : null;
+        Number(o, key, source, prefix) is double d ? (d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : throw new QzoException(
+            $"{source}: '{prefix}{key}' must be an integer")) : null;
 
     static double? Number(JsonObject o, string key, string source, string prefix = "") => o[key] switch
     {
         null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => double.Parse(v.ToJsonString(),
+            System.Globalization.CultureInfo.InvariantCulture),
         _ => throw new QzoException($"{source}: '{prefix}{key}' must be a number"),
     };
 }

@@ -33,7 +33,9 @@ public static class TemplateFilters
             "strip_period" => (s, _) => { s = s.TrimEnd(); return s.EndsWith('.') ? s[..^1] : s; },
             "decapitalize" => (s, _) => s.Length == 0 || s.Split(' ')[0] == "I" ? s : char.ToLowerInvariant(s[0]) + s[1..],
             "highlights" => (s, _) => s.Replace("@highlight\n", "- ", StringComparison.Ordinal),
-            "placeholder" => (s, candidate) => s.Replace("@placeholder", candidate ?? throw new QzoException("the 'placeholder' filter needs a candidate; use it in candidate_template"), StringComparison.Ordinal),
+            "placeholder" => (s, candidate) => s.Replace("@placeholder",
+                candidate ?? throw new QzoException("the 'placeholder' filter needs a candidate; use it in candidate_template"),
+                StringComparison.Ordinal),
             "strip" => (s, _) => s.Trim(),
             _ => throw error($"uses an unknown filter '{name}' (known: {string.Join(", ", Names)})"),
         };

@@ -19,7 +19,8 @@ public static class YamlToJson
     {
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new QzoException($"{source}: not valid YAML (line {e.Start.Line}, column {e.Start.Column}: {e.Message})"); }
+        catch (YamlException e)
+            { throw new QzoException($"{source}: not valid YAML (line {e.Start.Line}, column {e.Start.Column}: {e.Message})"); }
         return stream.Documents.Count == 0 ? null : new Converter(source).Node(stream.Documents[0].RootNode);
     }
 
@@ -34,8 +35,10 @@ public static class YamlToJson
 
         public JsonNode? Node(YamlNode node)
         {
-            if (++_nodes > MaxNodes) throw new QzoException($"{source}: line {node.Start.Line}: the document expands to more than {MaxNodes:N0} values (aliases repeated?)");
-            if (!_open.Add(node)) throw new QzoException($"{source}: line {node.Start.Line}: a YAML alias refers to a node that contains it");
+            if (++_nodes > MaxNodes) throw new QzoException(
+                $"{source}: line {node.Start.Line}: the document expands to more than {MaxNodes:N0} values (aliases repeated?)");
+            if (!_open.Add(node)) throw new QzoException(
+                $"{source}: line {node.Start.Line}: a YAML alias refers to a node that contains it");
             try
             {
                 return node switch
@@ -54,7 +57,8 @@ public static class YamlToJson
             var obj = new JsonObject();
             foreach (var (key, value) in map.Children)
             {
-                string name = key is YamlScalarNode k ? k.Value ?? "" : throw new QzoException($"{source}: line {key.Start.Line}: keys must be plain text");
+                string name = key is YamlScalarNode k ? k.Value ?? ""
+                    : throw new QzoException($"{source}: line {key.Start.Line}: keys must be plain text");
                 if (obj.ContainsKey(name)) throw new QzoException($"{source}: line {key.Start.Line}: key '{name}' appears twice");
                 obj[name] = Node(value);
             }
@@ -73,7 +77,8 @@ public static class YamlToJson
             case "false" or "False" or "FALSE": return JsonValue.Create(false);
         }
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return JsonValue.Create(l);
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && text.Any(char.IsDigit)) return JsonValue.Create(d);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+            && text.Any(char.IsDigit)) return JsonValue.Create(d);
         return JsonValue.Create(text);
     }
 }

@@ -44,5 +44,6 @@ public static partial class SquadAnswers
 
     /// <summary>Python's str.split(): runs of whitespace, which also counts the separators U+001C..U+001F.</summary>
     static string[] Tokens(string text) =>
-        text.Split(text.Where(c => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f').Distinct().ToArray(), StringSplitOptions.RemoveEmptyEntries);
+        text.Split(text.Where(c => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f').Distinct().ToArray(),
+            StringSplitOptions.RemoveEmptyEntries);
 }

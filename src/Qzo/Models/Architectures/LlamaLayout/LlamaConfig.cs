@@ -27,9 +27,12 @@ public sealed record LlamaConfig : ModelConfig
     internal static LlamaConfig FromJson(JsonConfigReader c, LlamaLayoutArchitecture architecture)
     {
         string act = c.String("hidden_act") ?? "silu";
-        if (act != "silu") throw new QzoException($"{c.SourceFile}: hidden_act '{act}' is not supported ({architecture.ClassName} is implemented with silu)");
+        if (act != "silu") throw new QzoException(
+            $"{c.SourceFile}: hidden_act '{act}' is not supported ({architecture.ClassName} is implemented with silu)");
         if (c.Double("partial_rotary_factor", 1) != 1)
-            throw new QzoException($"{c.SourceFile}: partial_rotary_factor {c.Double("partial_rotary_factor", 1)} is not supported (only 1: rotary embedding over the whole head)");
+            throw new QzoException(
+                $"{c.SourceFile}: partial_rotary_factor {c.Double("partial_rotary_factor", 1)} is not supported (only 1: rotary " +
+                "embedding over the whole head)");
 
         int hidden = c.RequireInt("hidden_size"), heads = c.RequireInt("num_attention_heads"), layers = c.RequireInt("num_hidden_layers");
         var biases = architecture.Biases(c);
@@ -62,8 +65,10 @@ public sealed record LlamaConfig : ModelConfig
 
     void Validate(string source)
     {
-        Positive(source, VocabSize, "vocab_size"); Positive(source, HiddenSize, "hidden_size"); Positive(source, IntermediateSize, "intermediate_size");
-        Positive(source, Layers, "num_hidden_layers"); Positive(source, Heads, "num_attention_heads"); Positive(source, KvHeads, "num_key_value_heads");
+        Positive(source, VocabSize, "vocab_size"); Positive(source, HiddenSize, "hidden_size");
+        Positive(source, IntermediateSize, "intermediate_size");
+        Positive(source, Layers, "num_hidden_layers"); Positive(source, Heads, "num_attention_heads");
+        Positive(source, KvHeads, "num_key_value_heads");
         Positive(source, HeadDim, "head_dim");
         if (Heads % KvHeads != 0)
             throw new QzoException($"{source}: num_attention_heads ({Heads}) must be a multiple of num_key_value_heads ({KvHeads})");
@@ -85,7 +90,8 @@ public sealed record LlamaConfig : ModelConfig
         var windows = LayerWindows?.Where(w => w > 0).Distinct().ToList() ?? [];
         yield return ("attention", $"{Heads} heads × {HeadDim}, {KvHeads} kv heads{(KvHeads < Heads ? " (GQA)" : "")}"
             + (QkvBias ? ", q/k/v biases" : "") + (QkNorm ? ", q/k norms" : "")
-            + (windows.Count == 0 ? "" : $", sliding window {string.Join("/", windows)} on {LayerWindows!.Count(w => w > 0)} of {Layers} layers"));
+            + (windows.Count == 0 ? ""
+                : $", sliding window {string.Join("/", windows)} on {LayerWindows!.Count(w => w > 0)} of {Layers} layers"));
         yield return ("vocab", $"{VocabSize}{(TieWordEmbeddings ? ", tied embeddings" : "")}");
         yield return ("rope", Rope.ToJson().ToJsonString());
     }

@@ -14,7 +14,9 @@ static class LlamaLayoutSynthesis
         if (o.Hidden % o.Heads != 0 && o.HeadDim is null)
             throw new QzoException($"--hidden ({o.Hidden}) must be a multiple of --heads ({o.Heads}), or give --head-dim");
         if (o.ResolvedHeadDim % 2 != 0)
-            throw new QzoException($"--head-dim must be even for rotary position embeddings, got {o.ResolvedHeadDim}{(o.HeadDim is null ? " (--hidden / --heads)" : "")}");
+            throw new QzoException(
+                "--head-dim must be even for rotary position embeddings, got " +
+                $"{o.ResolvedHeadDim}{(o.HeadDim is null ? " (--hidden / --heads)" : "")}");
         if (o.SlidingWindow is int w && (w <= 0 || !slidingWindow))
             throw new QzoException($"--sliding-window must be positive and applies to mistral only");
         if (o.WordEmbedDim is not null || o.PostLayerNorm)
@@ -49,7 +51,8 @@ static class LlamaLayoutSynthesis
 
     public static IEnumerable<SynthTensor> Tensors(SynthOptions o, bool qkvBias, bool qkNorm)
     {
-        int h = o.Hidden, headDim = o.ResolvedHeadDim, q = o.Heads * o.ResolvedHeadDim, kv = o.ResolvedKvHeads * o.ResolvedHeadDim, m = o.ResolvedIntermediate;
+        int h = o.Hidden, headDim = o.ResolvedHeadDim, q = o.Heads * o.ResolvedHeadDim, kv = o.ResolvedKvHeads * o.ResolvedHeadDim,
+            m = o.ResolvedIntermediate;
         yield return new("model.embed_tokens.weight", [o.Vocab, h], t => Embedding(o, t, o.Vocab, h));
         for (int i = 0; i < o.Layers; i++)
         {
@@ -57,7 +60,8 @@ static class LlamaLayoutSynthesis
             yield return new(p + "input_layernorm.weight", [h], t => Ones(h));
             yield return new(p + "post_attention_layernorm.weight", [h], t => Ones(h));
             foreach (var (name, outF, inF) in new[] { ("self_attn.q_proj", q, h), ("self_attn.k_proj", kv, h), ("self_attn.v_proj", kv, h),
-                                                      ("self_attn.o_proj", h, q), ("mlp.gate_proj", m, h), ("mlp.up_proj", m, h), ("mlp.down_proj", h, m) })
+                                                      ("self_attn.o_proj", h, q), ("mlp.gate_proj", m, h), ("mlp.up_proj", m, h),
+                                                      ("mlp.down_proj", h, m) })
             {
                 yield return Weight(o, p + name, outF, inF);
                 if (qkvBias && name is "self_attn.q_proj" or "self_attn.k_proj" or "self_attn.v_proj")
@@ -81,7 +85,8 @@ static class LlamaLayoutSynthesis
         {
             new("model.embed_tokens.weight", vocab, h, 1), new(p + "input_layernorm.weight", h, 1, 2 * layers),
             new(p + "self_attn.q_proj.weight", q, h, layers), new(p + "self_attn.k_proj.weight", kv, h, 2 * layers),
-            new(p + "self_attn.o_proj.weight", h, q, layers), new(p + "mlp.gate_proj.weight", m, h, 3 * layers), new("model.norm.weight", h, 1, 1),
+            new(p + "self_attn.o_proj.weight", h, q, layers), new(p + "mlp.gate_proj.weight", m, h, 3 * layers),
+                new("model.norm.weight", h, 1, 1),
         };
         if (qkvBias) list.AddRange([new(p + "self_attn.q_proj.bias", q, 1, layers), new(p + "self_attn.k_proj.bias", kv, 1, 2 * layers)]);
         if (qkNorm) list.Add(new(p + "self_attn.q_norm.weight", headDim, 1, 2 * layers));

@@ -22,7 +22,8 @@ sealed class OptArchitecture : IArchitecture
     {
         var config = (OptConfig)decoder.Config;
         if (maxSeq > config.MaxPositions)
-            throw new QzoException($"sequences of {maxSeq} tokens are longer than OPT's {config.MaxPositions} learned positions (max_position_embeddings)");
+            throw new QzoException(
+                $"sequences of {maxSeq} tokens are longer than OPT's {config.MaxPositions} learned positions (max_position_embeddings)");
         return new OptLayerwiseRunner(decoder, config);
     }
 

@@ -29,7 +29,8 @@ public sealed record OptConfig : ModelConfig
     public static OptConfig FromJson(JsonConfigReader c)
     {
         string act = c.String("activation_function") ?? "relu";
-        if (act != "relu") throw new QzoException($"{c.SourceFile}: activation_function '{act}' is not supported (OPTForCausalLM is implemented with relu)");
+        if (act != "relu") throw new QzoException(
+            $"{c.SourceFile}: activation_function '{act}' is not supported (OPTForCausalLM is implemented with relu)");
         int hidden = c.Has("hidden_size") ? c.RequireInt("hidden_size") : c.RequireInt("d_model"); // d_model: transformers < 4.20
         bool before = c.Bool("do_layer_norm_before", true);
         var (bos, eos, pad) = TokenIds(c);
@@ -60,7 +61,8 @@ public sealed record OptConfig : ModelConfig
         Positive(source, VocabSize, "vocab_size"); Positive(source, HiddenSize, "hidden_size"); Positive(source, FfnDim, "ffn_dim");
         Positive(source, Layers, "num_hidden_layers"); Positive(source, Heads, "num_attention_heads");
         Positive(source, WordEmbedProjDim, "word_embed_proj_dim"); Positive(source, MaxPositions, "max_position_embeddings");
-        if (HiddenSize % Heads != 0) throw new QzoException($"{source}: hidden_size ({HiddenSize}) must be a multiple of num_attention_heads ({Heads})");
+        if (HiddenSize % Heads != 0) throw new QzoException(
+            $"{source}: hidden_size ({HiddenSize}) must be a multiple of num_attention_heads ({Heads})");
     }
 
     public override long ParameterCount

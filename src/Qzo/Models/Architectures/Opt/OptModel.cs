@@ -39,7 +39,8 @@ public sealed class OptModel : CausalLanguageModel
     private protected override ILinear? ProjectOut => _projectOut;
 
     public override IEnumerable<ILinear> AllLinears =>
-        new[] { ProjectIn }.OfType<ILinear>().Concat(Layers.SelectMany(l => l.Linears)).Concat(new[] { _projectOut }.OfType<ILinear>()).Append(LmHead);
+        new[] { ProjectIn }.OfType<ILinear>().Concat(Layers.SelectMany(l => l.Linears)).Concat(new[] { _projectOut }.OfType<ILinear>())
+            .Append(LmHead);
 
     public override IEnumerable<Parameter> AllParameters =>
         new[] { Embedding, PositionEmbedding }
@@ -63,7 +64,8 @@ public sealed class OptModel : CausalLanguageModel
         int n = pass.Tokens, h = c.HiddenSize;
         int longest = pass.Positions.Max() + 1;
         if (longest > c.MaxPositions)
-            throw new QzoException($"a sequence of {longest} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
+            throw new QzoException(
+                $"a sequence of {longest} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
 
         if (ProjectIn is null) b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
         else
@@ -96,7 +98,8 @@ public sealed class OptModel : CausalLanguageModel
         var b = context.Backend;
         int h = c.HiddenSize;
         var attentionInput = a.X;
-        if (c.DoLayerNormBefore) { layer.AttentionNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps); attentionInput = a.Normed; }
+        if (c.DoLayerNormBefore) { layer.AttentionNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps);
+            attentionInput = a.Normed; }
         layer.Q.Forward(context, attentionInput, n, a.Q);
         layer.K.Forward(context, attentionInput, n, a.K);
         layer.V.Forward(context, attentionInput, n, a.V);

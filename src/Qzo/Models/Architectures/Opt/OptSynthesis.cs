@@ -17,7 +17,8 @@ sealed class OptSynthesis : IArchitectureSynthesis
         if (o.Hidden % o.Heads != 0) throw new QzoException($"--hidden ({o.Hidden}) must be a multiple of --heads ({o.Heads})");
         if (o.SlidingWindow is not null) throw new QzoException($"--sliding-window must be positive and applies to mistral only");
         if (o.KvHeads is not null || o.HeadDim is not null)
-            throw new QzoException("--kv-heads and --head-dim do not apply to opt (every head has its own keys; head_dim = hidden / heads)");
+            throw new QzoException(
+                "--kv-heads and --head-dim do not apply to opt (every head has its own keys; head_dim = hidden / heads)");
     }
 
     public JsonObject Config(SynthOptions o) => Sorted(new JsonObject
