@@ -5,6 +5,7 @@ using Qzo.Models;
 using Qzo.Models.Architectures;
 using Qzo.Models.Architectures.Gemma3;
 using Qzo.Quantization;
+using Qzo.Quantization.Gptq;
 using Qzo.Tests.Cli;
 
 namespace Qzo.Tests.Models;
