@@ -49,7 +49,8 @@ public class BackendCoverageTests
     {
         var covered = Cases().Select(c => $"{c.Covers.Interface.Name}.{c.Covers.Operation}").ToHashSet();
         var missing = Operations().Where(o => !covered.Contains(o)).ToList();
-        Assert.True(missing.Count == 0, $"no CPU-versus-GPU case (a test marked [CoversBackendOperation]) for: {string.Join(", ", missing)}");
+        Assert.True(missing.Count == 0,
+            $"no CPU-versus-GPU case (a test marked [CoversBackendOperation]) for: {string.Join(", ", missing)}");
     }
 
     [Fact]
@@ -61,8 +62,10 @@ public class BackendCoverageTests
             string name = $"{test.DeclaringType!.Name}.{test.Name}";
             Assert.True(operations.Contains($"{covers.Interface.Name}.{covers.Operation}"),
                 $"{name} claims {covers.Interface.Name}.{covers.Operation}, which is not a backend or format kernel operation");
-            Assert.True(test.GetCustomAttribute<FactAttribute>() is not null, $"{name} is marked as a CPU-versus-GPU case but is not a test");
-            var collection = test.DeclaringType.GetCustomAttributesData().FirstOrDefault(a => a.AttributeType == typeof(CollectionAttribute));
+            Assert.True(test.GetCustomAttribute<FactAttribute>() is not null,
+                $"{name} is marked as a CPU-versus-GPU case but is not a test");
+            var collection = test.DeclaringType.GetCustomAttributesData()
+                .FirstOrDefault(a => a.AttributeType == typeof(CollectionAttribute));
             Assert.True(collection?.ConstructorArguments[0].Value as string == GpuSimulatorCollection.Name,
                 $"{name} is marked as a CPU-versus-GPU case but does not run in the GPU simulator's collection");
         }

@@ -19,7 +19,8 @@ public class GpuGptqStepTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
     }
 
     [CoversBackendOperation(typeof(IGptqKernels), nameof(IGptqKernels.Hessian))]
