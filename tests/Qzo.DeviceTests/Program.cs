@@ -10,8 +10,12 @@ if (args.Length > 0 && args[0] == "tests")
     Environment.SetEnvironmentVariable("QZO_TEST_DEVICE", "cuda");
     return TestRunner.Run(
         [typeof(Qzo.Tests.Compute.GpuKernelTests), typeof(Qzo.Tests.Models.GpuForwardTests), typeof(Qzo.Tests.Generation.GpuGenerationTests), typeof(Qzo.Tests.Models.FormatGpuForwardTests), typeof(Qzo.Tests.Compute.GpuGptqTests),
+         typeof(Qzo.Tests.Compute.GpuTransferAndRandomTests), typeof(Qzo.Tests.Compute.GpuGptqStepTests),
          typeof(DeviceOnlyChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks)],
         filter: args.Length > 1 ? args[1] : null);
 }
-Console.Error.WriteLine("usage: qzo-device qzo ARGS...   |   qzo-device tests [NAME-FILTER]");
+if (args.Length > 0 && args[0] == "kernels")
+    return Qzo.DeviceTests.Kernels.KernelHarness.Run(args[1..]);
+Console.Error.WriteLine("usage: qzo-device qzo ARGS...   |   qzo-device tests [NAME-FILTER]\n" +
+                        "       qzo-device kernels [--runs N] [--simulate] [OPERATION-FILTER]");
 return 2;

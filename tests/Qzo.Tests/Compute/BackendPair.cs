@@ -55,6 +55,31 @@ sealed class BackendPair : IDisposable
 
     public (DeviceTensor Cpu, DeviceTensor Gpu) Zeros(int count, bool f32 = false) => Activation(new float[count], f32);
 
+    public (DeviceTensor Cpu, DeviceTensor Gpu) Doubles(double[] values)
+    {
+        var c = Track(Cpu.Allocate(DType.F64, values.Length, MemoryCategory.Workspace));
+        Cpu.Upload<double>(c, values);
+        var g = Track(Gpu.Allocate(DType.F64, values.Length, MemoryCategory.Workspace));
+        Gpu.Upload<double>(g, values);
+        return (c, g);
+    }
+
+    public double[] ReadDoubles(DeviceTensor t)
+    {
+        var values = new double[t.Length];
+        BackendOf(t).Download<double>(t, values);
+        return values;
+    }
+
+    public int[] ReadInts(DeviceTensor t)
+    {
+        var values = new int[t.Length];
+        BackendOf(t).Download<int>(t, values);
+        return values;
+    }
+
+    IBackend BackendOf(DeviceTensor t) => t is Qzo.Compute.Cpu.CpuTensor ? Cpu : Gpu;
+
     public float[] Read(DeviceTensor t)
     {
         var backend = (IBackend)(t is Qzo.Compute.Cpu.CpuTensor ? Cpu : Gpu);

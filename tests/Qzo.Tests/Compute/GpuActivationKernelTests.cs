@@ -6,6 +6,7 @@ namespace Qzo.Tests.Compute;
 [Collection(GpuSimulatorCollection.Name)]
 public class GpuActivationKernelTests
 {
+    [CoversBackendOperation(nameof(IBackend.RmsNormOnePlusWeight))]
     [Theory]
     [InlineData(45)]
     [InlineData(600)]
@@ -23,6 +24,9 @@ public class GpuActivationKernelTests
         pair.AssertClose(xc, xg, relative: 1.0 / 128);
     }
 
+    [CoversBackendOperation(nameof(IBackend.GeluTanhMulInPlace))]
+    [CoversBackendOperation(nameof(IBackend.SoftcapInPlace))]
+    [CoversBackendOperation(nameof(IBackend.ScaleInPlace))]
     [Fact]
     public void GeluTanhMulSoftcapAndScale()
     {
@@ -45,6 +49,8 @@ public class GpuActivationKernelTests
         pair.AssertClose(gc, gg, relative: 1.0 / 256, absolute: 0);
     }
 
+    [CoversBackendOperation(nameof(IBackend.CausalAttention))]
+    [CoversBackendOperation(nameof(IBackend.CachedAttention))]
     [Theory]
     [InlineData(24, 4)]    // the warp kernel
     [InlineData(136, 0)]   // the fallback kernel

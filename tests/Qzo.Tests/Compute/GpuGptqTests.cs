@@ -40,6 +40,7 @@ public class GpuGptqTests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
     }
 
+    [CoversBackendOperation(nameof(IBackend.MatMulF64))]
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]
@@ -63,6 +64,9 @@ public class GpuGptqTests
         Assert.NotEqual(c[7 * stride + 1], expected[7 * stride + 1]);
     }
 
+    [CoversBackendOperation(nameof(IBackend.CholeskyLower))]
+    [CoversBackendOperation(nameof(IBackend.InvertLower))]
+    [CoversBackendOperation(nameof(IBackend.ReverseInPlace))]
     [Fact]
     public void BlockedCholeskyInverseAndReversal()
     {
@@ -93,6 +97,9 @@ public class GpuGptqTests
         Assert.False(pair.Gpu.CholeskyLower(bad, n));
     }
 
+    [CoversBackendOperation(nameof(IBackend.AccumulateGram))]
+    [CoversBackendOperation(nameof(IBackend.QuadraticForm))]
+    [CoversBackendOperation(nameof(IBackend.FirstNonFinite))]
     [Fact]
     public void GramMatrixQuadraticFormAndNonFiniteSearch()
     {

@@ -14,6 +14,7 @@ namespace Qzo.Tests.Compute;
 [Collection(GpuSimulatorCollection.Name)]
 public class GpuKernelTests
 {
+    [CoversBackendOperation(nameof(IBackend.PerturbedCopy))]
     [Fact]
     public void PerturbedCopyDrawsExactlyTheCpuDirection()
     {
@@ -32,6 +33,7 @@ public class GpuKernelTests
         for (int i = 0; i < n; i++) Assert.Equal(GaussianDirection.Z(42, 3, i), z[i]);
     }
 
+    [CoversBackendOperation(nameof(IBackend.ZerothOrderUpdate))]
     [Fact]
     public void UpdateMatchesTheCpuBitForBitIncludingTheFloor()
     {
@@ -46,6 +48,10 @@ public class GpuKernelTests
         Assert.Contains(0f, cpu);
     }
 
+    [CoversBackendOperation(nameof(IBackend.SiluMulInPlace))]
+    [CoversBackendOperation(nameof(IBackend.AddInPlace))]
+    [CoversBackendOperation(nameof(IBackend.AddBiasInPlace))]
+    [CoversBackendOperation(nameof(IBackend.EmbeddingGather))]
     [Fact]
     public void ElementwiseKernels()
     {
@@ -77,6 +83,7 @@ public class GpuKernelTests
         Assert.Equal(pair.Read(oc), pair.Read(og)); // a gather of bf16 values is exact
     }
 
+    [CoversBackendOperation(nameof(IBackend.RmsNorm))]
     [Theory]
     [InlineData(45)]    // odd: one bf16 at a time
     [InlineData(600)]   // even: bf16 pairs, more pairs than threads in the group
@@ -92,6 +99,8 @@ public class GpuKernelTests
         pair.AssertClose(yc, yg, relative: 2.0 / 128);
     }
 
+    [CoversBackendOperation(nameof(IBackend.RmsNorm))]
+    [CoversBackendOperation(nameof(IBackend.ApplyRope))]
     [Theory]
     [InlineData(16)]   // RoPE on bf16 pairs; on CUDA, NVRTC's eight pairs per thread
     [InlineData(128)]  // Llama's head_dim
@@ -115,6 +124,7 @@ public class GpuKernelTests
         pair.AssertClose(yc, yg, relative: 3.0 / 128, absolute: 2e-2);
     }
 
+    [CoversBackendOperation(nameof(IBackend.CausalAttention))]
     [Theory]
     [InlineData(2, 24, 4, 2, 16, 0)]
     [InlineData(2, 24, 4, 2, 16, 5)]    // warp kernel, window inside one query tile
@@ -136,6 +146,7 @@ public class GpuKernelTests
         pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
     }
 
+    [CoversBackendOperation(nameof(IBackend.CachedAttention))]
     [Theory]
     [InlineData(2, 1, 37, 45, 4, 2, 16, 0)]     // a decode step, GQA, room left in the cache
     [InlineData(2, 1, 37, 45, 4, 2, 16, 5)]     // with a window
@@ -165,6 +176,7 @@ public class GpuKernelTests
         pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
     }
 
+    [CoversBackendOperation(nameof(IBackend.AppendToCache))]
     [Fact]
     public void AppendToCacheCopiesExactly()
     {
@@ -178,6 +190,8 @@ public class GpuKernelTests
         Assert.NotEqual(pair.Read(cc), BackendPair.RandomBf16(batch * maxLength * width, 25));
     }
 
+    [CoversBackendOperation(nameof(IBackend.LayerNorm))]
+    [CoversBackendOperation(nameof(IBackend.ReluInPlace))]
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -205,6 +219,7 @@ public class GpuKernelTests
         Assert.Contains(0f, pair.Read(yg));
     }
 
+    [CoversBackendOperation(nameof(IBackend.CrossEntropyRows))]
     [Fact]
     public void CrossEntropyRows()
     {
@@ -218,6 +233,7 @@ public class GpuKernelTests
         Assert.Equal(0f, pair.Read(ng)[1]);
     }
 
+    [CoversBackendOperation(typeof(IGptqKernels), nameof(IGptqKernels.Dequantize))]
     [Theory]
     [InlineData(2, 64, 64, 32, true)]
     [InlineData(3, 96, 64, 32, true)]
@@ -242,6 +258,7 @@ public class GpuKernelTests
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 1e-6);
     }
 
+    [CoversBackendOperation(typeof(IBnb4BitKernels), nameof(IBnb4BitKernels.Dequantize))]
     [Theory]
     [InlineData(FourBitType.Nf4, 24, 40, 64, true)]
     [InlineData(FourBitType.Fp4, 7, 9, 32, true)]   // odd count: one value per thread
@@ -262,6 +279,7 @@ public class GpuKernelTests
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0); // the same fp32 product, rounded once to bf16
     }
 
+    [CoversBackendOperation(typeof(IAqlmKernels), nameof(IAqlmKernels.Dequantize))]
     [Theory]
     [InlineData(2, 8, 8, 1, 16, 32)]   // 2x8: bf16 pairs
     [InlineData(1, 16, 8, 1, 4, 16)]   // 1x16: a 65,536-entry codebook
@@ -285,6 +303,8 @@ public class GpuKernelTests
         pair.AssertClose(wc, wg, relative: 1.0 / 256, absolute: 0);
     }
 
+    [CoversBackendOperation(nameof(IBackend.MatMulTransposedB))]
+    [CoversBackendOperation(nameof(IBackend.MatMul))]
     [Theory]
     [InlineData(true, true)]
     [InlineData(false, false)]
