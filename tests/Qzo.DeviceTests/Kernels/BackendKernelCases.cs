@@ -178,7 +178,11 @@ static class BackendKernelCases
     {
         int t = s.Tokens, n = s.Hidden, block = Math.Min(128, n);
         string square = $"{n}×{n}";
-        yield return new("AccumulateGram", $"{t}×{n}", new(1e-5, 1e-5), NvrtcVariant.None, c =>
+        // Entries ~U(-1,1): diagonal sums near t/3 (1,365 at 4096 rows). fp32 sums of t products in another order err by
+        // about √t·u·diagonal (5e-3) on every entry, also on the off-diagonal ones that cancel to nearly nothing, so the
+        // absolute term is scaled to the diagonal (H100, cuBLAS fp32 against the CPU's: 9.0e-3 at most).
+        double gramAbsolute = 2e-5 * t / 3.0;
+        yield return new("AccumulateGram", $"{t}×{n}", new(1e-5, gramAbsolute), NvrtcVariant.None, c =>
         {
             var x = c.Activation(t * n, 30); var sum = c.Zeros(n * n, DType.F32);
             // Accumulates: the check reads the first sum; later runs add the same Gram matrix again.

@@ -19,6 +19,8 @@ public class GpuGenerationTests(ITestOutputHelper output)
     [Theory]
     [InlineData("llama")]
     [InlineData("mistral")]
+    [InlineData("qwen3")]
+    [InlineData("gemma3_text")]
     public void CachedGenerationMatchesTheFullForwardPass(string modelType)
     {
         var architecture = ArchitectureRegistry.Get(modelType);

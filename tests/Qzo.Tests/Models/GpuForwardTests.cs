@@ -46,11 +46,13 @@ public class GpuForwardTests
     [InlineData("mistral")]
     [InlineData("opt")]
     [InlineData("gemma3_text")]
+    [InlineData("qwen3")]
     public void OtherArchitecturesMatchTheCpuBackend(string modelType)
     {
         var architecture = ArchitectureRegistry.Get(modelType);
         // Mistral's window (4) is shorter than the sequences; OPT runs LayerNorm, ReLU, learned positions, project_in/out;
-        // Gemma 3 its (1 + weight) norms, tanh-GELU, scaled embeddings, local and global layers and query_pre_attn_scalar.
+        // Gemma 3 its (1 + weight) norms, tanh-GELU, scaled embeddings, local and global layers and query_pre_attn_scalar;
+        // Qwen3 its per-head q/k RMSNorm.
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(TinyModels.Quantized(folder, TinyModels.Dense(folder, architecture, "m")));
         using var cpuBackend = new CpuBackend();
