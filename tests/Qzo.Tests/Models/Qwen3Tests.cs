@@ -13,9 +13,9 @@ namespace Qzo.Tests.Models;
 /// </summary>
 public class Qwen3Tests
 {
-    static LlamaConfig Parse(string keys) => (LlamaConfig)ModelConfig.Parse(new JsonConfigReader(JsonNode.Parse($$"""
+    static LlamaConfig Parse(string keys, int layers = 3) => (LlamaConfig)ModelConfig.Parse(new JsonConfigReader(JsonNode.Parse($$"""
         {"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "vocab_size": 320, "hidden_size": 64,
-         "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2 {{keys}}}
+         "intermediate_size": 96, "num_hidden_layers": {{layers}}, "num_attention_heads": 4, "num_key_value_heads": 2 {{keys}}}
         """)!.AsObject(), "dir/config.json"));
 
     [Fact]
@@ -36,6 +36,10 @@ public class Qwen3Tests
 
         Assert.Null(Parse(""", "use_sliding_window": false, "sliding_window": 4, "max_window_layers": 1""").LayerWindows);
         Assert.Equal([0, 4, 4], Parse(""", "use_sliding_window": true, "sliding_window": 4, "max_window_layers": 1""").LayerWindows!);
+        // Qwen3Config's defaults where the keys are absent: sliding_window 4096 from layer max_window_layers = 28 on.
+        Assert.Equal(Enumerable.Repeat(0, 28).Concat([4096, 4096]),
+            Parse(""", "use_sliding_window": true""", layers: 30).LayerWindows!);
+        Assert.Null(Parse(""", "use_sliding_window": true, "sliding_window": null""").LayerWindows);
         Assert.Equal([4, 0, 4], Parse("""
             , "use_sliding_window": true, "sliding_window": 4,
               "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]
