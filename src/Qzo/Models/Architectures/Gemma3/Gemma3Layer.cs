@@ -1,7 +1,7 @@
 namespace Qzo.Models.Architectures.Gemma3;
 
 /// <summary>One decoder layer: four (1 + weight) RMSNorms around attention and the GeGLU MLP, and q/k norms per head.</summary>
-public sealed class Gemma3Layer : IDisposable
+public sealed class Gemma3Layer : IDecoderLayer
 {
     public required Parameter InputNorm { get; init; }
     public required Parameter PostAttentionNorm { get; init; }

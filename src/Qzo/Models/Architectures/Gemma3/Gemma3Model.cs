@@ -11,45 +11,24 @@ namespace Qzo.Models.Architectures.Gemma3;
 /// <see cref="Gemma3ConfigReader"/>); local layers attend within the sliding window with the local RoPE, global layers over everything with
 /// the global RoPE. Positions as in the Llama layout (0..T−1 for a whole sequence, real tokens only when generating).
 /// </summary>
-public sealed class Gemma3Model : CausalLanguageModel
+public sealed class Gemma3Model : DecoderStackModel<Gemma3Layer>
 {
     readonly Gemma3RopeTables _rope;
-    readonly ILinear _head;
 
     internal Gemma3Model(Gemma3Config config, IBackend backend, Parameter embedding, IReadOnlyList<Gemma3Layer> layers,
                          Parameter finalNorm, ILinear lmHead, IReadOnlyList<string> unusedTensors)
-        : base(config, backend, config.FinalSoftcap is float cap ? new SoftcappedHead(lmHead, cap) : lmHead, unusedTensors)
+        : base(config, backend, embedding, layers, finalNorm, lmHead,
+               config.FinalSoftcap is float cap ? new SoftcappedHead(lmHead, cap) : lmHead, unusedTensors)
     {
         Config = config;
-        Embedding = embedding;
-        Layers = layers;
-        FinalNorm = finalNorm;
-        _head = lmHead;
         _rope = new Gemma3RopeTables(backend, config);
     }
 
     public new Gemma3Config Config { get; }
-    public Parameter Embedding { get; }
-    public IReadOnlyList<Gemma3Layer> Layers { get; }
-    public Parameter FinalNorm { get; }
-
-    public override IEnumerable<ILinear> AllLinears => Layers.SelectMany(l => l.Linears).Append(_head);
-
-    public override IEnumerable<Parameter> AllParameters =>
-        new[] { Embedding, FinalNorm }
-            .Concat(Layers.SelectMany(l => l.Norms))
-            .Concat(AllLinears.SelectMany(l => l.Parameters))
-            .DistinctBy(p => p.Name);
-
     private protected override ActivationShape Shape => ActivationShapeOf(Config);
 
     internal static ActivationShape ActivationShapeOf(Gemma3Config c) =>
         new(c.HiddenSize, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.IntermediateSize, GatedMlp: true, c.HiddenSize, c.VocabSize);
-
-    private protected override IEnumerable<Parameter> Tables => [Embedding];
-
-    private protected override int[] WholeSequencePositions(TokenBatch batch) =>
-        Enumerable.Range(0, batch.Batch * batch.Seq).Select(i => i % batch.Seq).ToArray();
 
     /// <summary>√hidden as transformers multiplies the embeddings by it: an fp32 factor cast to the weights' (compute) type.</summary>
     internal static float EmbeddingScale(Gemma3Config c, DType computeType)

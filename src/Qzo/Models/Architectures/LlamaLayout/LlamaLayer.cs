@@ -1,7 +1,7 @@
 namespace Qzo.Models.Architectures.LlamaLayout;
 
 /// <summary>One decoder layer: pre-norm attention and pre-norm SwiGLU MLP, each with a residual.</summary>
-public sealed class LlamaLayer : IDisposable
+public sealed class LlamaLayer : IDecoderLayer
 {
     public required Parameter InputNorm { get; init; }
     public required Parameter PostAttentionNorm { get; init; }

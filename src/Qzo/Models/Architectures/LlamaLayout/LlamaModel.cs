@@ -11,7 +11,7 @@ namespace Qzo.Models.Architectures.LlamaLayout;
 /// positions 0..T−1 whatever the padding, as transformers' forward does when given no position_ids; generation
 /// counts only a row's real tokens, as generate() does (position_ids from the attention mask).
 /// </summary>
-public sealed class LlamaModel : CausalLanguageModel
+public sealed class LlamaModel : DecoderStackModel<LlamaLayer>
 {
     readonly float[] _invFreq;
     DeviceTensor? _ropeCos, _ropeSin;
@@ -19,37 +19,17 @@ public sealed class LlamaModel : CausalLanguageModel
 
     internal LlamaModel(LlamaConfig config, IBackend backend, Parameter embedding, IReadOnlyList<LlamaLayer> layers,
                         Parameter finalNorm, ILinear lmHead, IReadOnlyList<string> unusedTensors)
-        : base(config, backend, lmHead, unusedTensors)
+        : base(config, backend, embedding, layers, finalNorm, lmHead, lmHead, unusedTensors)
     {
         Config = config;
-        Embedding = embedding;
-        Layers = layers;
-        FinalNorm = finalNorm;
         _invFreq = config.Rope.InverseFrequencies(config.HeadDim);
     }
 
     public new LlamaConfig Config { get; }
-    public Parameter Embedding { get; }
-    public IReadOnlyList<LlamaLayer> Layers { get; }
-    public Parameter FinalNorm { get; }
-
-    public override IEnumerable<ILinear> AllLinears => Layers.SelectMany(l => l.Linears).Append(LmHead);
-
-    public override IEnumerable<Parameter> AllParameters =>
-        new[] { Embedding, FinalNorm }
-            .Concat(Layers.SelectMany(l => l.Norms))
-            .Concat(AllLinears.SelectMany(l => l.Parameters))
-            .DistinctBy(p => p.Name);
-
     private protected override ActivationShape Shape => ActivationShapeOf(Config);
 
     internal static ActivationShape ActivationShapeOf(LlamaConfig c) =>
         new(c.HiddenSize, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.IntermediateSize, GatedMlp: true, c.HiddenSize, c.VocabSize);
-
-    private protected override IEnumerable<Parameter> Tables => [Embedding];
-
-    private protected override int[] WholeSequencePositions(TokenBatch batch) =>
-        Enumerable.Range(0, batch.Batch * batch.Seq).Select(i => i % batch.Seq).ToArray();
 
     private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
     {
