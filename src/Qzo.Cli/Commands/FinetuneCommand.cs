@@ -10,8 +10,11 @@ static class FinetuneCommand
     public static Command Create()
     {
         var model = new Argument<string?>("model")
-            { Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); GPTQ for qzo, unquantized for mezo",
-            Arity = ArgumentArity.ZeroOrOne };
+            {
+                Description = "Checkpoint folder (config.json, *.safetensors, tokenizer.json); quantized (GPTQ, NF4/FP4, AQLM) for " +
+                              "qzo, unquantized for mezo",
+                Arity = ArgumentArity.ZeroOrOne,
+            };
         var train = new Option<string?>("--train")
             { Description = "Training examples (JSONL; see README for the row forms); or use --task and --data" };
         var validation = new Option<string?>("--validation")
@@ -19,7 +22,7 @@ static class FinetuneCommand
         var output = new Option<string?>("--out")
             { Description = "Folder for the tuned checkpoint, in the input's format (omit to train without saving)" };
         var method = new Option<string>("--method")
-            { Description = "qzo: train the GPTQ scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint",
+            { Description = "qzo: train the quantization scales (Q-SPSA); mezo: train every weight of an unquantized checkpoint",
             DefaultValueFactory = _ => "qzo" };
         var steps = new Option<int>("--steps")
             { Description = "Training steps (each = two forward passes); with --task, the task's default",

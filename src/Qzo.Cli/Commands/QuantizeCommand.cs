@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qzo.Models.Architectures;
 using Qzo.Quantization;
 using Qzo.Quantization.Gptq;
 using Spectre.Console;
@@ -25,8 +26,8 @@ static class QuantizeCommand
             { Description = "checkpoint_format: gptq (v1, zero stored minus one) or gptq_v2; default gptq, or gptq_v2 with --asym" };
         var force = CommonOptions.Force();
         var command = new Command("quantize",
-            "Quantize an unquantized checkpoint (Llama, Mistral, Qwen2, OPT) into the standard GPTQ layout (decoder-layer linears; " +
-            "embeddings, norms, biases, lm_head copied)")
+            $"Quantize an unquantized checkpoint ({ArchitectureRegistry.Names}) into the standard GPTQ layout (decoder-layer " +
+            "linears; embeddings, norms, biases, lm_head copied), or bitsandbytes NF4/FP4 or AQLM with --method")
         {
             input, output, method, bits, groupSize, asym, format, force, symmetric,
         };
