@@ -2,12 +2,15 @@ namespace Qzo.IO;
 
 /// <summary>
 /// The tensors of a Hugging Face checkpoint folder, wherever they are stored. Files are looked for as
-/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards;
-/// failing both, the folder's only *.safetensors file (older GPTQ repos, e.g. gptq_model-4bit-128g.safetensors).
+/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards (diffusers'
+/// components: <c>diffusion_pytorch_model.safetensors</c> and its index); failing those, the folder's only
+/// *.safetensors file (older GPTQ repos, e.g. gptq_model-4bit-128g.safetensors).
 /// </summary>
 public sealed class CheckpointTensors : IDisposable
 {
     public const string SingleFileName = "model.safetensors";
+    /// <summary>The weights file of a diffusers component (transformer/, vae/, unet/).</summary>
+    public const string DiffusersFileName = "diffusion_pytorch_model.safetensors";
 
     readonly Dictionary<string, SafetensorsFile> fileOf;
     readonly string directory;
@@ -35,10 +38,12 @@ public sealed class CheckpointTensors : IDisposable
                 ? $"{folder}: is a file; expected a checkpoint folder"
                 : $"{folder}: checkpoint folder not found");
 
-        string single = Path.Combine(folder, SingleFileName);
-        string index = Path.Combine(folder, ShardedIndex.FileName);
-        if (File.Exists(single)) return FromFiles(folder, null, [single], null);
-        if (File.Exists(index)) return FromIndex(folder, index);
+        foreach (string name in new[] { SingleFileName, DiffusersFileName })
+        {
+            string single = Path.Combine(folder, name), index = Path.Combine(folder, name + ".index.json");
+            if (File.Exists(single)) return FromFiles(folder, null, [single], null);
+            if (File.Exists(index)) return FromIndex(folder, index);
+        }
 
         var others = Directory.GetFiles(folder, "*.safetensors").Order(Utf8Ordinal.Comparer).ToArray();
         return others.Length switch

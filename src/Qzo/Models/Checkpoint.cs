@@ -7,20 +7,29 @@ namespace Qzo.Models;
 
 /// <summary>
 /// A Hugging Face checkpoint folder: config.json, safetensors (single or sharded), the quantization config
-/// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them.
+/// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them. A component
+/// of a diffusers pipeline (transformer/, vae/, a text encoder) opens with <see cref="OpenComponent"/>: its config is
+/// read by the component's own family, so it has no language-model <see cref="Config"/>.
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, ModelConfig config, IQuantizationConfig? quantization, CheckpointTensors tensors)
+    readonly ModelConfig? _config;
+
+    Checkpoint(string directory, JsonConfigReader configJson, ModelConfig? config, IQuantizationConfig? quantization,
+               CheckpointTensors tensors)
     {
         Directory = directory;
-        Config = config;
+        ConfigJson = configJson;
+        _config = config;
         Quantization = quantization;
         Tensors = tensors;
     }
 
     public string Directory { get; }
-    public ModelConfig Config { get; }
+    /// <summary>config.json as read.</summary>
+    public JsonConfigReader ConfigJson { get; }
+    public ModelConfig Config => _config
+        ?? throw new InvalidOperationException($"{Directory} was opened as a pipeline component, not as a language model");
     /// <summary>The quantization config (GPTQ, AQLM, bitsandbytes), or null for an unquantized checkpoint.</summary>
     public IQuantizationConfig? Quantization { get; }
     public GptqConfig? Gptq => Quantization as GptqConfig;
@@ -35,7 +44,20 @@ public sealed class Checkpoint : IDisposable
         var config = ModelConfig.Parse(reader) with { GenerationEosTokenIds = ReadGenerationEos(directory) };
         var quantization = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
-        return new Checkpoint(directory, config, quantization, tensors);
+        return new Checkpoint(directory, reader, config, quantization, tensors);
+    }
+
+    /// <summary>
+    /// A folder of weights and a config.json that a model family other than the language models reads (a diffusers
+    /// component: SD3's transformer, VAE or text encoders); its `quantization_config` is read as for a checkpoint.
+    /// </summary>
+    public static Checkpoint OpenComponent(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: component folder not found");
+        var reader = JsonConfigReader.Load(Path.Combine(directory, "config.json"));
+        var quantization = ReadQuantizationConfig(directory, reader);
+        var tensors = CheckpointTensors.Open(directory);
+        return new Checkpoint(directory, reader, null, quantization, tensors);
     }
 
     static int[]? ReadGenerationEos(string directory)

@@ -36,6 +36,41 @@ public class CheckpointTensorsTests : IDisposable
     }
 
     [Fact]
+    public void DiffusersComponentsKeepTheirWeightsInDiffusionPytorchModelFiles()
+    {
+        // A sharded diffusers transformer (SD3.5 Large's transformer/ has two shards and this index), beside an unrelated
+        // single file that must not be picked.
+        WriteFile("diffusion_pytorch_model-00001-of-00002.safetensors", F32("pos_embed.pos_embed", 1, 2));
+        WriteFile("diffusion_pytorch_model-00002-of-00002.safetensors", F32("proj_out.weight", 3));
+        File.WriteAllText(temp.File("diffusion_pytorch_model.safetensors.index.json"), """
+            {"metadata": {"total_size": 12}, "weight_map": {
+              "pos_embed.pos_embed": "diffusion_pytorch_model-00001-of-00002.safetensors",
+              "proj_out.weight": "diffusion_pytorch_model-00002-of-00002.safetensors"}}
+            """);
+        using var sharded = CheckpointTensors.Open(temp.Path);
+        Assert.Equal(["pos_embed.pos_embed", "proj_out.weight"], sharded.Names);
+        Assert.EndsWith("diffusion_pytorch_model.safetensors.index.json", sharded.IndexPath);
+
+        WriteFile("diffusion_pytorch_model.safetensors", F32("conv_in.weight", 5));
+        using var single = CheckpointTensors.Open(temp.Path);
+        Assert.Equal(["conv_in.weight"], single.Names);
+    }
+
+    [Fact]
+    public void AComponentFolderOpensWithoutALanguageModelConfig()
+    {
+        WriteFile("diffusion_pytorch_model.safetensors", F32("conv_in.weight", 5));
+        File.WriteAllText(temp.File("config.json"), """{"_class_name": "AutoencoderKL", "latent_channels": 16}""");
+        using var component = Qzo.Models.Checkpoint.OpenComponent(temp.Path);
+        Assert.Equal(16, component.ConfigJson.RequireInt("latent_channels"));
+        Assert.Null(component.Quantization);
+        Assert.Throws<InvalidOperationException>(() => component.Config);
+        // As a language model it is refused by name.
+        var e = Assert.Throws<QzoException>(() => Qzo.Models.Checkpoint.Open(temp.Path));
+        Assert.Contains("config.json", e.Message);
+    }
+
+    [Fact]
     public void SingleModelSafetensors()
     {
         WriteFile("model.safetensors", F32("b", 2), F32("a", 1), F32("B", 3));
