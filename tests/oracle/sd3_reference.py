@@ -9,8 +9,8 @@ prompts, and a SentencePiece Unigram model trained by sentencepiece, in T5's lay
 
 Every model is built from a config, re-initialised so that activations stay O(1) and every parameter matters
 (linear/conv weights N(0, 1/fan_in), norm weights 1 + 0.1 N(0,1), biases 0.1 N(0,1), embeddings N(0,1); the rows of
-a 32k/49k-entry token table that no input uses are zero, which changes no output and keeps the files small; buffers
-such as SD3's pos_embed table stay as diffusers computes them), saved with save_pretrained (safetensors), loaded
+a token table that no input uses are zero, which changes no output and keeps the files small; buffers such as SD3's
+pos_embed table stay as diffusers computes them), saved with save_pretrained (safetensors), loaded
 back with from_pretrained (the reference runs on what the files hold), and run in fp32 on the CPU (IEEE fp32, no TF32)
 or in bf16 on CUDA (CPU if there is no GPU). OUT_DIR/<case>/ holds:
   model/           the component as save_pretrained wrote it (config.json + *.safetensors); for pipeline-* the whole
@@ -23,8 +23,11 @@ Cases: clip-l-{fp32,bf16}, clip-g-{fp32,bf16}, t5-{fp32,bf16}, transformer-{fp32
 tokenizer-ids (tokenizer folders clip/, clip2/, t5/ and expected.jsonl.gz), pipeline-{fp32,bf16}. Tensor names and
 shapes are listed in each case's function below and in its README.md. OUT_DIR/summary.json and one "SUMMARY <case> ..."
 line per case on stdout tell what ran; one case failing (traceback printed) does not stop the others.
+Where the pipeline case departs from the spec's sizes, on purpose: CLIP-G-like hidden 24 and T5 d_model 80 (so the
+32 + 24 CLIP features are zero-padded to 80, as 2048 -> 4096 in SD3.5), a (32, 32) VAE, and CLIP configs whose
+eos_token_id is the small vocabulary's EOS id (pipeline_components says why).
 
-Run on the device from the repository root (about a minute; a few MB of output), with .oracle carried:
+Run on the device from the repository root (a minute or two; ~8 MB, mostly the VAE weights), with .oracle carried:
     bash tests/oracle/run-sd3-oracle.sh            # writes $OUT/sd3-fixtures.tgz and $OUT/sd3-oracle-log.txt
 or directly:
     python3 tests/oracle/sd3_reference.py OUT_DIR [CASE ...] [--diffusers-tar .oracle/diffusers-src.tar.xz]
@@ -150,9 +153,9 @@ def dtype_name(dtype):
     return {torch.float32: "fp32", torch.bfloat16: "bf16"}[dtype]
 
 
-def randomize(model, seed, keep_rows=None):
-    """Re-initialises every parameter (see the module docstring). keep_rows: token ids whose rows of a vocabulary-sized
-    embedding stay random; the others are zeroed."""
+def randomize(model, seed, keep_rows=None, vocab_size=None):
+    """Re-initialises every parameter (see the module docstring). keep_rows: token ids whose rows of the token table
+    (the embedding with vocab_size rows) stay random; the others are zeroed."""
     g = torch.Generator().manual_seed(seed)
     seen = set()
     with torch.no_grad():
@@ -164,7 +167,7 @@ def randomize(model, seed, keep_rows=None):
                 shape = tuple(p.shape)
                 if isinstance(module, torch.nn.Embedding):
                     value = torch.randn(shape, generator=g)
-                    if keep_rows is not None and shape[0] > 1000:
+                    if keep_rows is not None and shape[0] == vocab_size:
                         mask = torch.zeros(shape[0], 1)
                         mask[sorted(keep_rows)] = 1.0
                         value = value * mask
@@ -317,7 +320,7 @@ def case_clip(out_dir, name, dtype, act, pad_id, seed):
     g = torch.Generator().manual_seed(seed + 1)
     ids = clip_ids(g, pad_id)
     model = CLIPTextModelWithProjection(clip_config(act)).eval()
-    randomize(model, seed, keep_rows=set(ids.flatten().tolist()))
+    randomize(model, seed, keep_rows=set(ids.flatten().tolist()), vocab_size=49408)
     model.to(dtype)
     save_model(model, os.path.join(case_dir, "model"))
     ref = reload(CLIPTextModelWithProjection, model, os.path.join(case_dir, "model"), dtype, notes)
@@ -365,7 +368,7 @@ def case_t5(out_dir, name, dtype, seed):
         ids[row, :n] = torch.randint(3, 32100, (n,), generator=g)
         ids[row, n] = 1
     model = T5EncoderModel(t5_config()).eval()
-    randomize(model, seed, keep_rows=set(ids.flatten().tolist()))
+    randomize(model, seed, keep_rows=set(ids.flatten().tolist()), vocab_size=32128)
     model.to(dtype)
     save_model(model, os.path.join(case_dir, "model"))
     ref = reload(T5EncoderModel, model, os.path.join(case_dir, "model"), dtype, notes)
@@ -674,7 +677,8 @@ def pipeline_components(tk, seed):
     """Tiny components in fp32: CLIP-L-like (hidden 32, quick_gelu) and CLIP-G-like (hidden 24, gelu) text encoders
     with projection 32 each (pooled 64), a T5 (d_model 80 = joint_attention_dim, so the 32+24 CLIP features are
     zero-padded by 24 as the real 2048 -> 4096), the transformer of the transformer case with joint 80 / pooled 64,
-    the VAE of the vae case and the shift-3 scheduler."""
+    a VAE like the vae case's but with block_out_channels (32, 32) (vae_scale_factor still 2; the (32, 64) one is
+    2.7 MB of fp32 weights, and the vae cases already cover it) and the shift-3 scheduler."""
     vocab = tk["vocab"]
     bos, eos = vocab[sd3_text.BOS], vocab[sd3_text.EOS]
     # transformers pools CLIP at argmax(ids) only when every row's largest id is 49407; otherwise at the first
@@ -685,9 +689,15 @@ def pipeline_components(tk, seed):
     t5_vocab = max(len(tk["t5"]), max(tk["t5"].get_vocab().values()) + 1)
     te3 = T5EncoderModel(t5_config(vocab_size=t5_vocab, d_model=80, d_kv=20, d_ff=48)).eval()
     transformer = transformer_model(joint_attention_dim=80, pooled_projection_dim=64).eval()
-    vae = vae_model().eval()
-    for k, m in enumerate((te, te2, te3, transformer, vae)):
-        randomize(m, seed + k)
+    vae = vae_model(block_out_channels=(32, 32)).eval()
+    # Only the rows of the ids the pipeline feeds (prompts, "" and padding) can matter; the others are zero.
+    used = lambda tok, n: {i for row in tok(PROMPTS + [""], padding="max_length", max_length=n,  # noqa: E731
+                                            truncation=True).input_ids for i in row}
+    randomize(te, seed, keep_rows=used(tk["clip"], 77), vocab_size=len(vocab))
+    randomize(te2, seed + 1, keep_rows=used(tk["clip2"], 77), vocab_size=len(vocab))
+    randomize(te3, seed + 2, keep_rows=used(tk["t5"], 16), vocab_size=t5_vocab)
+    for k, m in enumerate((transformer, vae)):
+        randomize(m, seed + 3 + k)
     scheduler = D.FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0)
     return dict(transformer=transformer, scheduler=scheduler, vae=vae, text_encoder=te, tokenizer=tk["clip"],
                 text_encoder_2=te2, tokenizer_2=tk["clip2"], text_encoder_3=te3, tokenizer_3=tk["t5"],
