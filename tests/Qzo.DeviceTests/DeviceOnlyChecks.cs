@@ -90,9 +90,11 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         var logits = model.Logits(tokens, Enumerable.Range(0, seq).ToArray());
         double scale = reference.fp32.first_sequence_logits.SelectMany(r => r).Max(v => Math.Abs((double)v));
         double worst = logits.Zip(reference.fp32.first_sequence_logits, (x, y) => x.Zip(y, (p, q) => Math.Abs(p - q)).Max()).Max();
-        output.WriteLine($"{name}: loss {loss:F5} vs transformers fp32 {reference.fp32.loss:F5}; max |logit − hf| = {worst:F4} = {worst / scale:P2} of the logit scale {scale:F1}");
+        output.WriteLine($"{name}: loss {loss:F5} vs transformers fp32 {reference.fp32.loss:F5}; max |logit − hf| = {worst:F4} = " +
+            $"{worst / scale:P2} of the logit scale {scale:F1}");
         Assert.True(worst <= 2e-2 * scale, $"logits differ by {worst} at scale {scale}");
-        Assert.True(Math.Abs(loss - reference.fp32.loss) < 2e-2 * Math.Max(1, reference.fp32.loss), $"loss {loss} vs {reference.fp32.loss}");
+        Assert.True(Math.Abs(loss - reference.fp32.loss) < 2e-2 * Math.Max(1, reference.fp32.loss),
+            $"loss {loss} vs {reference.fp32.loss}");
     }
 
     [Fact]
@@ -104,7 +106,8 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         using var gpuModel = SyntheticLlama.Create(gpu, config, 4, 128, seed: 9, TrainingScope.QuantizationScales);
         using var cpuModel = SyntheticLlama.Create(cpu, config, 4, 128, seed: 9, TrainingScope.QuantizationScales);
         var random = new Random(3);
-        var sequences = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 64).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
+        var sequences = Enumerable.Range(0, 2)
+            .Select(_ => Enumerable.Range(0, 64).Select(_ => random.Next(3, config.VocabSize)).ToArray()).ToList();
         var batch = TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, 64).ToArray())).ToList(), 0);
         var p = new Perturbation(11, 1e-3f);
         double g = gpuModel.Loss(batch, p).Mean, c = cpuModel.Loss(batch, p).Mean;
@@ -145,9 +148,12 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         var raw = new byte[q.Length * 2]; gpu.Download<byte>(og, raw);
         var actual = new float[q.Length]; DTypes.ToSingle(DType.BF16, raw, actual);
         double worst = 0;
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]) / (Math.Abs(expected[i]) + 0.02));
-        int zeroRows = Enumerable.Range(0, Math.Min(45, seq)).Count(i => actual.AsSpan(((2 * seq + i) * heads) * headDim, heads * headDim).ToArray().All(x => x == 0f));
-        output.WriteLine($"b{batch}×{seq}, {heads}/{kvHeads} heads, hd {headDim}, window {window}: max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}; {zeroRows}/{Math.Min(45, seq)} left-padded rows are 0");
+        for (int i = 0; i < expected.Length; i++)
+            worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]) / (Math.Abs(expected[i]) + 0.02));
+        int zeroRows = Enumerable.Range(0, Math.Min(45, seq))
+            .Count(i => actual.AsSpan(((2 * seq + i) * heads) * headDim, heads * headDim).ToArray().All(x => x == 0f));
+        output.WriteLine($"b{batch}×{seq}, {heads}/{kvHeads} heads, hd {headDim}, window {window}: " +
+            $"max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}; {zeroRows}/{Math.Min(45, seq)} left-padded rows are 0");
         Assert.True(worst < 0.05, $"relative difference {worst}");
         Assert.Equal(Math.Min(45, seq), zeroRows);
     }
@@ -155,13 +161,15 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
     static float[] Random(int count, int seed, float scale)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1) * scale))).ToArray();
+        return Enumerable.Range(0, count)
+            .Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1) * scale))).ToArray();
     }
 
     static float[] Random(int count, int seed)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1)))).ToArray();
+        return Enumerable.Range(0, count)
+            .Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1)))).ToArray();
     }
 
     static DeviceTensor Bf16(IBackend b, float[] values)

@@ -11,10 +11,14 @@ using Xunit.Abstractions;
 
 namespace Qzo.DeviceTests;
 
-/// <summary>GPTQ on the GPU (cuBLAS fp32 Gram, Dgemm, Dtrsm; ILGPU column loop) against the CPU reference, and its speed on Llama-2-7B shapes.</summary>
+/// <summary>
+/// GPTQ on the GPU (cuBLAS fp32 Gram, Dgemm, Dtrsm; ILGPU column loop) against the CPU reference, and its speed on Llama-2-7B shapes.
+/// </summary>
 public class GptqDeviceChecks(ITestOutputHelper output)
 {
-    /// <summary>Several 256-column blocks: the host factors the diagonal ones, cuBLAS the panels, the trailing updates and the inverse.</summary>
+    /// <summary>
+    /// Several 256-column blocks: the host factors the diagonal ones, cuBLAS the panels, the trailing updates and the inverse.
+    /// </summary>
     [Fact]
     public void BlockedCholeskyAndInverseMatchTheCpu()
     {
@@ -68,7 +72,8 @@ public class GptqDeviceChecks(ITestOutputHelper output)
         double gpuSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         var reference = GptqQuantizer.Quantize(weight, rows, n, hessian.Download(), settings);
-        output.WriteLine($"{rows}×{n}, {settings}: GPU {gpuSeconds:F3} s, CPU {clock.Elapsed.TotalSeconds:F2} s; {GpuGptqTests.AssertAlmostEqual(reference, solution)}");
+        output.WriteLine($"{rows}×{n}, {settings}: GPU {gpuSeconds:F3} s, CPU {clock.Elapsed.TotalSeconds:F2} s; " +
+            $"{GpuGptqTests.AssertAlmostEqual(reference, solution)}");
     }
 
     /// <summary>
@@ -105,10 +110,13 @@ public class GptqDeviceChecks(ITestOutputHelper output)
         clock.Restart();
         var reference = GptqQuantizer.Quantize(weight, rows, n, h, settings);
         double cpuSeconds = clock.Elapsed.TotalSeconds;
-        output.WriteLine($"[{rows}, {n}], {calibrationRows} calibration rows: Hessian {hessianSeconds:F2} s ({2.0 * calibrationRows * n * n / hessianSeconds / 1e12:F1} TFLOP/s fp32), " +
-                         $"GPTQ on the GPU {gpuSeconds:F2} s, on the CPU ({Environment.ProcessorCount} threads) {cpuSeconds:F1} s; {GpuGptqTests.AssertAlmostEqual(reference, solution)}");
+        output.WriteLine($"[{rows}, {n}], {calibrationRows} calibration rows: Hessian {hessianSeconds:F2} s " +
+                         $"({2.0 * calibrationRows * n * n / hessianSeconds / 1e12:F1} TFLOP/s fp32), " +
+                         $"GPTQ on the GPU {gpuSeconds:F2} s, on the CPU ({Environment.ProcessorCount} threads) {cpuSeconds:F1} s; " +
+                         $"{GpuGptqTests.AssertAlmostEqual(reference, solution)}");
         if (gpu.Profile is { } profile)
-            output.WriteLine(string.Join(", ", profile.OrderByDescending(p => p.Value.Seconds).Select(p => $"{p.Key} {p.Value.Seconds:F3} s ×{p.Value.Calls}")));
+            output.WriteLine(string.Join(", ",
+                profile.OrderByDescending(p => p.Value.Seconds).Select(p => $"{p.Key} {p.Value.Seconds:F3} s ×{p.Value.Calls}")));
     }
 
     /// <summary>Compiles the kernels and starts cuBLAS on a small problem, so the timings above measure the work.</summary>
@@ -120,6 +128,7 @@ public class GptqDeviceChecks(ITestOutputHelper output)
         gpu.Upload<byte>(activations, DTypes.FromSingle(DType.BF16, x));
         using var hessian = new HessianAccumulator(gpu, n);
         hessian.Add(activations, n);
-        GptqSolver.Quantize(gpu, GptqQuantizerTests.Gaussian(new Random(1), 64 * n, 0.02f), 64, n, hessian.Sum, new GptqSettings(4, 128, Sym: true, ActOrder: true));
+        GptqSolver.Quantize(gpu, GptqQuantizerTests.Gaussian(new Random(1), 64 * n, 0.02f), 64, n, hessian.Sum,
+            new GptqSettings(4, 128, Sym: true, ActOrder: true));
     }
 }

@@ -78,14 +78,17 @@ public class StreamingKernelChecks(ITestOutputHelper output)
         var p = new Perturbation(7, 1e-3f);
         using var wg = gpu.Allocate(DType.BF16, (long)inF * outF, MemoryCategory.Workspace);
         using var wc = cpu.Allocate(DType.F32, (long)inF * outF, MemoryCategory.Workspace);
-        using (var qw = I32(gpu, qweight)) using (var qz = I32(gpu, qzeros)) using (var s = F32(gpu, scales)) using (var gi = I32(gpu, gIdx))
+        using (var qw = I32(gpu, qweight)) using (var qz = I32(gpu, qzeros))
+        using (var s = F32(gpu, scales)) using (var gi = I32(gpu, gIdx))
             GptqKernels.For(gpu).Dequantize(qw, qz, s, gi, shape, p, 3, wg);
-        using (var qw = I32(cpu, qweight)) using (var qz = I32(cpu, qzeros)) using (var s = F32(cpu, scales)) using (var gi = I32(cpu, gIdx))
+        using (var qw = I32(cpu, qweight)) using (var qz = I32(cpu, qzeros))
+        using (var s = F32(cpu, scales)) using (var gi = I32(cpu, gIdx))
             GptqKernels.For(cpu).Dequantize(qw, qz, s, gi, shape, p, 3, wc);
         var raw = new ushort[inF * outF]; gpu.Download<ushort>(wg, raw);
         var expected = new float[inF * outF]; cpu.Download<float>(wc, expected);
         int differ = Enumerable.Range(0, raw.Length).Count(i => raw[i] != BFloat16.FromSingle(expected[i]));
-        output.WriteLine($"{bits}-bit, group {groupSize}, act-order {actOrder}, v1 zeros {zerosOffsetByOne}: {differ} of {raw.Length:N0} weights differ ({gpu.StreamingKernelName})");
+        output.WriteLine($"{bits}-bit, group {groupSize}, act-order {actOrder}, v1 zeros {zerosOffsetByOne}: " +
+            $"{differ} of {raw.Length:N0} weights differ ({gpu.StreamingKernelName})");
         Assert.Equal(0, differ);
     }
 

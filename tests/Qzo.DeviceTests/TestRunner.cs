@@ -38,7 +38,10 @@ static class TestRunner
                     catch (TargetInvocationException e)
                     {
                         failed++;
-                        Console.WriteLine($"FAIL {name} [{clock.Elapsed.TotalSeconds:F2} s]{output.Text}\n     {e.InnerException?.GetType().Name}: {e.InnerException?.Message.Replace("\n", "\n     ")}\n     {string.Join("\n     ", (e.InnerException?.ToString() ?? "").Split('\n').Skip(1).Take(12))}");
+                        Console.WriteLine(
+                            $"FAIL {name} [{clock.Elapsed.TotalSeconds:F2} s]{output.Text}\n     " +
+                            $"{e.InnerException?.GetType().Name}: {e.InnerException?.Message.Replace("\n", "\n     ")}\n     " +
+                            $"{string.Join("\n     ", (e.InnerException?.ToString() ?? "").Split('\n').Skip(1).Take(12))}");
                     }
                 }
             }

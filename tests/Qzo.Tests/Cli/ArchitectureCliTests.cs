@@ -43,7 +43,8 @@ public class ArchitectureCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 8, length: 12, vocab: 320, seed: 6);
         CliProcess.Ok("finetune", folder["q"], "--train", data, "--validation", data, "--out", folder["tuned"], "--steps", "2",
                       "--batch-size", "4", "--lr", "1e-3", "--metrics", folder["metrics.jsonl"]);
-        var steps = File.ReadLines(folder["metrics.jsonl"]).Select(l => JsonNode.Parse(l)!).Where(n => (string)n["type"]! == "step").ToList();
+        var steps = File.ReadLines(folder["metrics.jsonl"]).Select(l => JsonNode.Parse(l)!)
+            .Where(n => (string)n["type"]! == "step").ToList();
         Assert.Equal(2, steps.Count);
         Assert.All(steps, s => Assert.NotEqual((double)s["loss_plus"]!, (double)s["loss_minus"]!)); // the perturbation reached the model
 

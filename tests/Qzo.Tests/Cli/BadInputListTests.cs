@@ -66,7 +66,8 @@ public class BadInputListTests(BadInputListFixture shared) : IClassFixture<BadIn
                 for (int i = 1; i < 8; i++) lines.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]\n");
                 return (["tasks", Write("laughs.yaml", lines.ToString())], folder["laughs.yaml"]);
             case "task-yaml-not-utf8":
-                return (["tasks", WriteBytes("latin1.yaml", [.. "name: caf"u8, 0xE9, .. "\nkind: generation\n"u8])], folder["latin1.yaml"] + ":1: not valid UTF-8");
+                return (["tasks", WriteBytes("latin1.yaml", [.. "name: caf"u8, 0xE9, .. "\nkind: generation\n"u8])],
+                    folder["latin1.yaml"] + ":1: not valid UTF-8");
 
             case "config-duplicate-key":
             {
@@ -81,8 +82,10 @@ public class BadInputListTests(BadInputListFixture shared) : IClassFixture<BadIn
                 string config = Path.Combine(model, "config.json");
                 string text = File.ReadAllText(config);
                 int at = text.IndexOf("\"silu\"", StringComparison.Ordinal);
-                File.WriteAllBytes(config, [.. Encoding.ASCII.GetBytes(text[..at]), .. "\"sil"u8, 0xFC, .. Encoding.ASCII.GetBytes(text[(at + 5)..])]);
-                return (["eval", model, "--data", data, "--device", "cpu"], $"{config}:{text[..at].Count(c => c == '\n') + 1}: not valid UTF-8");
+                File.WriteAllBytes(config,
+                    [.. Encoding.ASCII.GetBytes(text[..at]), .. "\"sil"u8, 0xFC, .. Encoding.ASCII.GetBytes(text[(at + 5)..])]);
+                return (["eval", model, "--data", data, "--device", "cpu"],
+                    $"{config}:{text[..at].Count(c => c == '\n') + 1}: not valid UTF-8");
             }
             case "tokenizer-vocab-id-is-a-string":
             {
@@ -154,7 +157,8 @@ public class BadInputListTests(BadInputListFixture shared) : IClassFixture<BadIn
             tensors = file.Tensors.Select(t => new TensorToWrite(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
             metadata = file.Metadata["qzo_run_state"];
         }
-        SafetensorsWriter.Write(state, tensors, new Dictionary<string, string> { ["qzo_run_state"] = edit(JsonNode.Parse(metadata)!.AsObject()) });
+        SafetensorsWriter.Write(state, tensors,
+            new Dictionary<string, string> { ["qzo_run_state"] = edit(JsonNode.Parse(metadata)!.AsObject()) });
         return (["finetune", "--resume", run, "--device", "cpu"], state);
     }
 

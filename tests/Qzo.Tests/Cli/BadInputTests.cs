@@ -41,7 +41,8 @@ public class BadInputTests
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
-        var header = """{"model.norm.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"x":{"dtype":"F32","shape":[200],"data_offsets":[8,808]}}""";
+        var header = """{"model.norm.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"x":""" +
+            """{"dtype":"F32","shape":[200],"data_offsets":[8,808]}}""";
         WriteRawSafetensors(SafetensorsPath(model), header, dataBytes: 8);
         AssertCleanFailure(folder, model, SafetensorsPath(model), "'x'");
     }
@@ -105,7 +106,10 @@ public class BadInputTests
         TinyModels.EditConfig(model, c => c["activation_function"] = "gelu");
         AssertCleanFailure(folder, model, configPath, "activation_function 'gelu'");
 
-        TinyModels.EditConfig(model, c => { c["activation_function"] = "relu"; c["architectures"] = new JsonArray("OPTForSequenceClassification"); });
+        TinyModels.EditConfig(model, c =>
+        {
+            c["activation_function"] = "relu"; c["architectures"] = new JsonArray("OPTForSequenceClassification");
+        });
         AssertCleanFailure(folder, model, configPath, "OPTForSequenceClassification");
     }
 

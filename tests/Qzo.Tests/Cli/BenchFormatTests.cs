@@ -24,7 +24,8 @@ public class BenchFormatTests
         var c = ModelShapes.Get("tiny");
         int q = c.Heads * c.HeadDim, kv = c.KvHeads * c.HeadDim;
         (int Out, int In)[] linears = [(q, c.HiddenSize), (kv, c.HiddenSize), (kv, c.HiddenSize), (c.HiddenSize, q),
-                                       (c.IntermediateSize, c.HiddenSize), (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, c.IntermediateSize)];
+                                       (c.IntermediateSize, c.HiddenSize), (c.IntermediateSize, c.HiddenSize),
+                                       (c.HiddenSize, c.IntermediateSize)];
         long Bytes(int outF, int inF) => format switch
         {
             "aqlm-2x8" => (long)outF * inF / 8 * 2 + 2 * 256 * 8 * 2,          // two int8 codes per 8 weights + two fp16 codebooks

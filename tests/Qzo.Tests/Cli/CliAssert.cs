@@ -2,7 +2,10 @@ namespace Qzo.Tests.Cli;
 
 static class CliAssert
 {
-    /// <summary>A user error: exit 1 and exactly one stderr line, "error: ..." mentioning each of <paramref name="mustMention"/>; never a stack trace.</summary>
+    /// <summary>
+    /// A user error: exit 1 and exactly one stderr line, "error: ..." mentioning each of <paramref name="mustMention"/>; never a
+    /// stack trace.
+    /// </summary>
     public static string FailsWithOneLine(CliProcess.Result r, params string[] mustMention)
     {
         Assert.DoesNotContain("internal error", r.Stderr);

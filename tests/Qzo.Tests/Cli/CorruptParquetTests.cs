@@ -75,9 +75,11 @@ public class CorruptParquetTests
         string model = TinyModels.Gptq(folder);
         string data = CorruptCopy(folder, kind);
         string bad = Path.Combine(data, "validation-00000-of-00001.parquet");
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", data, "--run", folder["eval"], "--device", "cpu"),
-                                   bad, "corrupt Parquet file");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--task", "sst2", "--data", data, "--run", folder["tune"], "--steps", "1",
-                                                  "--device", "cpu"), bad, "corrupt Parquet file");
+        CliAssert.FailsWithOneLine(
+            CliProcess.Run("eval", model, "--task", "sst2", "--data", data, "--run", folder["eval"], "--device", "cpu"),
+            bad, "corrupt Parquet file");
+        CliAssert.FailsWithOneLine(
+            CliProcess.Run("finetune", model, "--task", "sst2", "--data", data, "--run", folder["tune"], "--steps", "1", "--device", "cpu"),
+            bad, "corrupt Parquet file");
     }
 }

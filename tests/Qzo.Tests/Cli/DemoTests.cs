@@ -15,7 +15,8 @@ public class DemoTests
         {
             Steps = 400, TrainSequences = 96, ValidationSequences = 32, TestSequences = 64, Quiet = true,
         });
-        Assert.True(outcome.TeacherLoss < outcome.Before, $"quantization should hurt: teacher {outcome.TeacherLoss}, student {outcome.Before}");
+        Assert.True(outcome.TeacherLoss < outcome.Before,
+            $"quantization should hurt: teacher {outcome.TeacherLoss}, student {outcome.Before}");
         Assert.True(outcome.AfterQzo < outcome.Before - 0.02, $"QZO: {outcome.Before} -> {outcome.AfterQzo}");
         Assert.True(outcome.AfterQzo < outcome.AfterControl!.Value - 0.02, $"QZO {outcome.AfterQzo} vs control {outcome.AfterControl}");
     }

@@ -33,7 +33,9 @@ public class FinetuneCliTests
         for (int t = 0; t < scaleNames.Count; t++)
         {
             var original = before.ReadFloat32(scaleNames[t]);
-            var exported = after.Get(scaleNames[t]).DType == DType.F16 ? after.ReadFloat32(scaleNames[t]) : throw new Exception("scales must stay F16");
+            var exported = after.Get(scaleNames[t]).DType == DType.F16
+                ? after.ReadFloat32(scaleNames[t])
+                : throw new Exception("scales must stay F16");
             for (int i = 0; i < original.Length; i++)
             {
                 // One rounding, as docs/algorithm.md §4 states.
@@ -93,7 +95,9 @@ public class FinetuneCliTests
             var exported = after.ReadFloat32(names[t]);
             Assert.Equal(DType.BF16, after.Get(names[t]).DType);
             for (int i = 0; i < original.Length; i += 7)
-                Assert.Equal(BFloat16.ToSingle(BFloat16.FromSingle((float)(original[i] - (double)stepSize * GaussianDirection.Z(seed, t, i)))), exported[i]);
+                Assert.Equal(
+                    BFloat16.ToSingle(BFloat16.FromSingle((float)(original[i] - (double)stepSize * GaussianDirection.Z(seed, t, i)))),
+                    exported[i]);
         }
     }
 

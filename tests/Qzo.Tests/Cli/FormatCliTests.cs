@@ -9,7 +9,9 @@ using Qzo.Tests.Models;
 
 namespace Qzo.Tests.Cli;
 
-/// <summary>`qzo quantize --method nf4|aqlm`, `qzo inspect` and `qzo finetune` on bitsandbytes 4-bit and AQLM checkpoints, end to end.</summary>
+/// <summary>
+/// `qzo quantize --method nf4|aqlm`, `qzo inspect` and `qzo finetune` on bitsandbytes 4-bit and AQLM checkpoints, end to end.
+/// </summary>
 public class FormatCliTests
 {
     [Fact]
@@ -54,7 +56,8 @@ public class FormatCliTests
         using var q = Checkpoint.Open(folder["q"]);
         var config = Assert.IsType<AqlmConfig>(q.Quantization);
         Assert.Equal(new AqlmScheme(2, 8, 8, 1), config.Scheme);
-        foreach (var name in new[] { "lm_head.weight", "model.embed_tokens.weight", "model.norm.weight", "model.layers.0.input_layernorm.weight" })
+        foreach (var name in new[]
+                 { "lm_head.weight", "model.embed_tokens.weight", "model.norm.weight", "model.layers.0.input_layernorm.weight" })
             Assert.Contains(name, config.LinearWeightsNotToQuantize);
         Assert.DoesNotContain("model.layers.0.self_attn.q_proj.weight", config.LinearWeightsNotToQuantize);
         string p = "model.layers.0.mlp.gate_proj"; // [96, 64]
@@ -97,15 +100,19 @@ public class FormatCliTests
             Assert.Equal(reference[t.Name].Select(v => (float)v).ToArray(), dump.ReadFloat32(t.Name));
     }
 
-    /// <summary>The masters after one logged step: max(m − η·d'·z(seed, t, i), 0), trainable tensors numbered in ordinal name order.</summary>
+    /// <summary>
+    /// The masters after one logged step: max(m − η·d'·z(seed, t, i), 0), trainable tensors numbered in ordinal name order.
+    /// </summary>
     static Dictionary<string, float[]> TunedMasters(string metrics, IReadOnlyList<(string Name, float[] Start)> masters)
     {
         var step = File.ReadLines(metrics).Select(l => JsonNode.Parse(l)!).Single(n => (string)n["type"]! == "step");
         ulong seed = (ulong)step["seed"]!;
         float size = (float)((double)step["lr"]! * (double)step["d_clipped"]!);
         var ordered = masters.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-        return ordered.Select((m, t) => (m.Name, m.Start.Select((v, i) => MathF.Max(GaussianDirection.Step(v, -size, GaussianDirection.Z(seed, t, i)), 0f)).ToArray()))
-                      .ToDictionary(x => x.Name, x => x.Item2);
+        return ordered
+            .Select((m, t) => (m.Name,
+                m.Start.Select((v, i) => MathF.Max(GaussianDirection.Step(v, -size, GaussianDirection.Z(seed, t, i)), 0f)).ToArray()))
+            .ToDictionary(x => x.Name, x => x.Item2);
     }
 
     const string Lr = "0.05", Clip = "0.5";
@@ -146,11 +153,15 @@ public class FormatCliTests
 
         using var before = Checkpoint.Open(model);
         using var after = CheckpointTensors.Open(folder["tuned"]);
-        var prefixes = before.Tensors.Names.Where(n => n.EndsWith(".weight.absmax", StringComparison.Ordinal)).Select(n => n[..^".weight.absmax".Length]).ToList();
+        var prefixes = before.Tensors.Names.Where(n => n.EndsWith(".weight.absmax", StringComparison.Ordinal))
+            .Select(n => n[..^".weight.absmax".Length]).ToList();
         NestedAbsmax Nested(string p, CheckpointTensors t) => new(t.FileOf(p + ".weight.absmax").GetBytes(p + ".weight.absmax").ToArray(),
             t.ReadFloat32(p + ".weight.nested_absmax"), t.ReadFloat32(p + ".weight.nested_quant_map"), 256,
-            Bnb4BitQuantState.Parse(t.FileOf(p + ".weight.quant_state.bitsandbytes__nf4").GetBytes(p + ".weight.quant_state.bitsandbytes__nf4"), p).NestedOffset!.Value);
-        var tuned = TunedMasters(folder["m.jsonl"], prefixes.Select(p => (p + ".weight.absmax", Nested(p, before.Tensors).Decode())).ToList());
+            Bnb4BitQuantState.Parse(
+                t.FileOf(p + ".weight.quant_state.bitsandbytes__nf4").GetBytes(p + ".weight.quant_state.bitsandbytes__nf4"), p)
+                .NestedOffset!.Value);
+        var tuned = TunedMasters(folder["m.jsonl"],
+            prefixes.Select(p => (p + ".weight.absmax", Nested(p, before.Tensors).Decode())).ToList());
         int codesChanged = 0;
         foreach (var p in prefixes)
         {
@@ -162,7 +173,8 @@ public class FormatCliTests
             codesChanged += expected.Codes.Zip(original.Codes).Count(x => x.First != x.Second);
         }
         Assert.True(codesChanged > 0, "no absmax moved by half a grid step; the re-encoding was not exercised");
-        AssertOnlyTheseTensorsChanged(model, folder["tuned"], n => n.EndsWith(".weight.absmax", StringComparison.Ordinal) || n.EndsWith(".weight.nested_absmax", StringComparison.Ordinal));
+        AssertOnlyTheseTensorsChanged(model, folder["tuned"],
+            n => n.EndsWith(".weight.absmax", StringComparison.Ordinal) || n.EndsWith(".weight.nested_absmax", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -197,7 +209,8 @@ public class FormatCliTests
             foreach (var file in Directory.GetFiles(model))
                 Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(output, Path.GetFileName(file))));
         }
-        var mezo = CliProcess.Run("finetune", TinyModels.Bnb4Bit(folder, doubleQuant: true, name: "-mezo"), "--method", "mezo", "--train", data, "--steps", "1");
+        var mezo = CliProcess.Run("finetune", TinyModels.Bnb4Bit(folder, doubleQuant: true, name: "-mezo"), "--method", "mezo",
+            "--train", data, "--steps", "1");
         Assert.Equal(1, mezo.ExitCode);
         Assert.Contains("bitsandbytes nf4-quantized", mezo.Stderr);
     }

@@ -18,15 +18,20 @@ public class GenerateCliTests
         string model = TinyModels.Dense(folder);
         File.WriteAllLines(folder["prompts.jsonl"], Prompts.Select(p => new JsonObject { ["prompt"] = p }.ToJsonString()));
         var greedy = new GenerationOptions { MaxNewTokens = 6 };
-        var sampled = new GenerationOptions { MaxNewTokens = 9, Greedy = false, Temperature = 0.8f, TopK = 20, TopP = 0.9f, Seed = 3, StopStrings = ["e", "a"], BatchSize = 1 };
+        var sampled = new GenerationOptions
+        {
+            MaxNewTokens = 9, Greedy = false, Temperature = 0.8f, TopK = 20, TopP = 0.9f, Seed = 3, StopStrings = ["e", "a"], BatchSize = 1
+        };
 
-        var run = CliProcess.Ok("generate", model, "--prompt", Prompts[0], "--prompt", Prompts[1], "--max-new-tokens", "6", "--device", "cpu", "--json", folder["greedy.json"]);
+        var run = CliProcess.Ok("generate", model, "--prompt", Prompts[0], "--prompt", Prompts[1], "--max-new-tokens", "6",
+                                "--device", "cpu", "--json", folder["greedy.json"]);
         var expected = Expected(model, greedy);
         AssertJson(expected, folder["greedy.json"]);
         foreach (var g in expected) Assert.Contains(g.Text, run.Stdout);
 
-        CliProcess.Ok("generate", model, "--prompts", folder["prompts.jsonl"], "--max-new-tokens", "9", "--sample", "--temperature", "0.8", "--top-k", "20",
-                      "--top-p", "0.9", "--seed", "3", "--stop", "e", "--stop", "a", "--batch-size", "1", "--device", "cpu", "--json", folder["sampled.json"]);
+        CliProcess.Ok("generate", model, "--prompts", folder["prompts.jsonl"], "--max-new-tokens", "9", "--sample", "--temperature", "0.8",
+                      "--top-k", "20", "--top-p", "0.9", "--seed", "3", "--stop", "e", "--stop", "a", "--batch-size", "1",
+                      "--device", "cpu", "--json", folder["sampled.json"]);
         AssertJson(Expected(model, sampled), folder["sampled.json"]);
     }
 

@@ -32,10 +32,13 @@ public class JsonlDataTests
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", data, "--device", "cpu"), where);
         CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--device", "cpu"), where);
         string good = TeacherData.Write(folder["good.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", good, "--validation", data, "--steps", "1", "--device", "cpu"), where);
-        CliAssert.FailsWithOneLine(CliProcess.Run("quantize", TinyModels.Dense(folder, name: "dense-cal"), folder["out"], "--method", "gptq",
-                                                  "--calibration", data), where);
-        string prompts = WriteBytes(folder["prompts.jsonl"], Line("{\"prompt\": \"fine\"}"), [.. "{\"prompt\": \"caf"u8, 0xE9, .. "\"}\n"u8]);
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", good, "--validation", data, "--steps", "1",
+                                                  "--device", "cpu"),
+                                   where);
+        CliAssert.FailsWithOneLine(CliProcess.Run("quantize", TinyModels.Dense(folder, name: "dense-cal"), folder["out"],
+                                                  "--method", "gptq", "--calibration", data), where);
+        string prompts = WriteBytes(folder["prompts.jsonl"], Line("{\"prompt\": \"fine\"}"),
+                                    [.. "{\"prompt\": \"caf"u8, 0xE9, .. "\"}\n"u8]);
         CliAssert.FailsWithOneLine(CliProcess.Run("generate", model, "--prompts", prompts, "--max-new-tokens", "2", "--device", "cpu"),
                                    prompts + ":2: not valid UTF-8");
 
@@ -45,7 +48,8 @@ public class JsonlDataTests
         string validation = Path.Combine(task, "validation.jsonl");
         var rows = File.ReadAllLines(validation);
         WriteBytes(validation, Line(rows[0]), [.. "{\"sentence\": \"caf"u8, 0xE9, .. "\", \"label\": 1, \"idx\": 9}\n"u8], Line(rows[1]));
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", task, "--device", "cpu"), validation + ":2: not valid UTF-8");
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", task, "--device", "cpu"),
+                                   validation + ":2: not valid UTF-8");
     }
 
     [Fact]
@@ -53,10 +57,13 @@ public class JsonlDataTests
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", folder["none.jsonl"], "--device", "cpu"), folder["none.jsonl"], "not found");
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", folder["none.jsonl"], "--device", "cpu"),
+                                   folder["none.jsonl"], "not found");
         Directory.CreateDirectory(folder["dir.jsonl"]);
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", folder["dir.jsonl"], "--device", "cpu"), folder["dir.jsonl"], "is a folder");
-        CliAssert.FailsWithOneLine(CliProcess.Run("generate", model, "--prompts", folder["dir.jsonl"], "--device", "cpu"), folder["dir.jsonl"], "is a folder");
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", folder["dir.jsonl"], "--device", "cpu"),
+                                   folder["dir.jsonl"], "is a folder");
+        CliAssert.FailsWithOneLine(CliProcess.Run("generate", model, "--prompts", folder["dir.jsonl"], "--device", "cpu"),
+                                   folder["dir.jsonl"], "is a folder");
         string bad = WriteBytes(folder["bad.jsonl"], Line("{\"text\": \"fine\"}"), Line("{\"text\": "));
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", bad, "--device", "cpu"), bad + ":2", "not valid JSON");
         string duplicate = WriteBytes(folder["duplicate.jsonl"], Line("{\"text\": \"a\", \"text\": \"b\"}"));
@@ -78,7 +85,8 @@ public class JsonlDataTests
         string model = TinyModels.Gptq(folder);
         string data = WriteBytes(folder["ids.jsonl"], Line("{\"input_ids\": [1, 5, 6]}"), Line($"{{\"input_ids\": [1, {value}, 6]}}"));
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", data, "--device", "cpu"), data + ":2", "input_ids[1]", value);
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--device", "cpu"), data + ":2", value);
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--device", "cpu"),
+                                   data + ":2", value);
     }
 
     [Fact]
@@ -86,13 +94,15 @@ public class JsonlDataTests
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
-        string data = WriteBytes(folder["mixed.jsonl"], Line("{\"input_ids\": [1]}"), Line("{\"input_ids\": [1, 5, 6]}"), Line("{\"input_ids\": [7]}"));
+        string data = WriteBytes(folder["mixed.jsonl"], Line("{\"input_ids\": [1]}"), Line("{\"input_ids\": [1, 5, 6]}"),
+                                 Line("{\"input_ids\": [7]}"));
         var r = CliProcess.Ok("eval", model, "--data", data, "--device", "cpu");
         Assert.Contains("2 rows skipped: nothing to score", r.Stdout);
         Assert.Matches(@"scored tokens\s*│\s*2\s", r.Stdout);
 
         var tuned = CliProcess.Ok("finetune", model, "--train", data, "--validation", data, "--steps", "1", "--device", "cpu");
-        Assert.Contains($"{data}: 2 rows skipped: nothing to score", Regex.Replace(tuned.Stdout, @"\s*\n\s*", " ")); // the console wraps long lines
+        // the console wraps long lines
+        Assert.Contains($"{data}: 2 rows skipped: nothing to score", Regex.Replace(tuned.Stdout, @"\s*\n\s*", " "));
     }
 
     [Fact]
@@ -106,9 +116,12 @@ public class JsonlDataTests
 
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", lone, "--device", "cpu"), lone, "nothing to score");
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", empty, "--device", "cpu"), empty, "nothing to score");
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", good, "--max-length", "1", "--device", "cpu"), good, "nothing to score");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", lone, "--steps", "1", "--device", "cpu"), lone, "nothing to score");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", good, "--validation", empty, "--steps", "1", "--device", "cpu"),
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", good, "--max-length", "1", "--device", "cpu"),
+                                   good, "nothing to score");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", lone, "--steps", "1", "--device", "cpu"),
+                                   lone, "nothing to score");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", good, "--validation", empty, "--steps", "1",
+                                                  "--device", "cpu"),
                                    empty, "nothing to score");
     }
 
@@ -121,6 +134,7 @@ public class JsonlDataTests
                            "--max-length", "1", "--device", "cpu"];
         string validation = Path.Combine(TaskFixtures.Jsonl("sst2"), "validation.jsonl");
         CliAssert.FailsWithOneLine(CliProcess.Run(["eval", model, "--run", folder["eval"], .. common]), validation, "nothing to score");
-        CliAssert.FailsWithOneLine(CliProcess.Run(["finetune", model, "--run", folder["tune"], "--steps", "1", .. common]), "sst2", "nothing to score");
+        CliAssert.FailsWithOneLine(CliProcess.Run(["finetune", model, "--run", folder["tune"], "--steps", "1", .. common]),
+                                   "sst2", "nothing to score");
     }
 }

@@ -65,7 +65,8 @@ public class NonFiniteCheckpointTests
         string other = TinyModels.Dense(folder, name: "dense-embedding");
         Poison(other, "model.embed_tokens.weight", 2);
         string data = TeacherData.Write(folder["data.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", other, "--method", "mezo", "--train", data, "--steps", "2", "--device", "cpu"),
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", other, "--method", "mezo", "--train", data, "--steps", "2",
+                                                  "--device", "cpu"),
                                    "'model.embed_tokens.weight' holds 2 non-finite values");
     }
 

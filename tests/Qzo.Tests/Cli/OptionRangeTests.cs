@@ -7,7 +7,8 @@ namespace Qzo.Tests.Cli;
 /// <summary>Every numeric option of every verb refuses NaN, ±Infinity and values out of its declared range when parsed.</summary>
 public class OptionRangeTests
 {
-    static readonly Type[] Numeric = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(int?), typeof(long?), typeof(float?), typeof(double?)];
+    static readonly Type[] Numeric =
+        [typeof(int), typeof(long), typeof(float), typeof(double), typeof(int?), typeof(long?), typeof(float?), typeof(double?)];
 
     static IEnumerable<(Command Verb, Option Option)> NumericOptions() =>
         QzoCommand.Build().Subcommands.SelectMany(verb => verb.Options
@@ -28,7 +29,8 @@ public class OptionRangeTests
     {
         foreach (var (verb, option) in NumericOptions())
         {
-            bool integral = option.GetType().GetGenericArguments()[0] is var t && (t == typeof(int) || t == typeof(int?) || t == typeof(long) || t == typeof(long?));
+            bool integral = option.GetType().GetGenericArguments()[0] is var t
+                && (t == typeof(int) || t == typeof(int?) || t == typeof(long) || t == typeof(long?));
             var bad = integral ? new[] { "-1000000" } : new[] { "NaN", "Infinity", "-Infinity", "-1e30" };
             foreach (var value in bad)
             {

@@ -27,7 +27,8 @@ public class OutputSafetyCliTests
         string model = TinyModels.Dense(folder);
         File.CreateSymbolicLink(folder["link"], model);
         string before = Digest(model);
-        foreach (var output in new[] { model, model + "/.", folder.Path + "/./dense", folder["link"], folder.Path, Path.Combine(model, "q") })
+        foreach (var output in new[]
+                 { model, model + "/.", folder.Path + "/./dense", folder["link"], folder.Path, Path.Combine(model, "q") })
         {
             var r = CliProcess.Run("quantize", model, output, "--force");
             CliAssert.FailsWithOneLine(r, "an output may never equal, contain or lie inside an input");
@@ -48,17 +49,23 @@ public class OutputSafetyCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
         string before = Digest(model);
 
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["parent"], "--force"), "contains the model");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder.Path, "--force"), "contains the model");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", model, "--force"), "is the model");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", Path.Combine(model, "m.jsonl")),
-                          "lies inside the model");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"], "--json", data, "--force"),
-                          "is the training data");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", folder["parent"],
-                                         "--force", "--steps", "1"), "contains the model");
-        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--run", model, "--force"),
-                          "is the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["parent"], "--force"),
+                                   "contains the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder.Path, "--force"),
+                                   "contains the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", model, "--force"),
+                                   "is the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1",
+                                                  "--metrics", Path.Combine(model, "m.jsonl")),
+                                   "lies inside the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"],
+                                                  "--json", data, "--force"),
+                                   "is the training data");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"),
+                                                  "--run", folder["parent"], "--force", "--steps", "1"), "contains the model");
+        CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"),
+                                                  "--run", model, "--force"),
+                                   "is the model");
         Assert.Equal(before, Digest(model));
         Assert.True(File.Exists(data));
     }
@@ -71,8 +78,9 @@ public class OutputSafetyCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
         CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--out", folder["o"],
                                          "--metrics", Path.Combine(folder["o"], "m.jsonl")), "overlaps --out");
-        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--metrics", folder["m"], "--json", folder["m"]),
-                          "overlaps --metrics");
+        CliAssert.FailsWithOneLine(CliProcess.Run("finetune", model, "--train", data, "--steps", "1",
+                                                  "--metrics", folder["m"], "--json", folder["m"]),
+                                   "overlaps --metrics");
     }
 
     [Fact]
@@ -118,7 +126,8 @@ public class OutputSafetyCliTests
         string model = TinyModels.Gptq(folder);
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
         string full = MakeFullDevice(folder);
-        var r = CliProcess.Run("finetune", model, "--train", data, "--steps", "2", "--batch-size", "2", "--out", folder["tuned"], "--metrics", full);
+        var r = CliProcess.Run("finetune", model, "--train", data, "--steps", "2", "--batch-size", "2", "--out", folder["tuned"],
+                               "--metrics", full);
         CliAssert.FailsWithOneLine(r, full, "no space left on the device");
         Assert.False(Directory.Exists(folder["tuned"]));
         CliAssert.FailsWithOneLine(CliProcess.Run("eval", model, "--data", data, "--json", full), full, "no space left on the device");
@@ -144,7 +153,8 @@ public class OutputSafetyCliTests
 
         // An existing --json (or sample --out) is replaced only with --force, and that is found before any work.
         File.WriteAllText(folder["summary.json"], "{}");
-        r = CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--json", folder["summary.json"], "--metrics", folder["m.jsonl"]);
+        r = CliProcess.Run("finetune", model, "--train", data, "--steps", "1", "--json", folder["summary.json"],
+                           "--metrics", folder["m.jsonl"]);
         CliAssert.FailsWithOneLine(r, "summary.json", "exists (pass --force to replace it)");
         Assert.False(File.Exists(folder["m.jsonl"]), "the command started working before checking its outputs");
         Assert.Equal("{}", File.ReadAllText(folder["summary.json"]));
@@ -161,7 +171,8 @@ public class OutputSafetyCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
         string data = TeacherData.Write(folder["train.jsonl"], rows: 4, length: 8, vocab: 320, seed: 5);
-        string[] Args(string output) => ["finetune", model, "--train", data, "--steps", "100000", "--batch-size", "1", "--eval-every", "0", "--out", output];
+        string[] Args(string output) =>
+            ["finetune", model, "--train", data, "--steps", "100000", "--batch-size", "1", "--eval-every", "0", "--out", output];
         using var first = CliProcess.Start(Args(folder["tuned"]));
         string metrics = folder["tuned.metrics.jsonl"];
         try
@@ -216,8 +227,9 @@ public class OutputSafetyCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
         string run = folder["run"];
-        string[] settings = ["finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--num-train", "16", "--num-dev", "4",
-            "--num-eval", "4", "--run", run, "--steps", "6", "--batch-size", "2", "--eval-every", "0", "--checkpoint-every", "1000", "--device", "cpu"];
+        string[] settings = ["finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--num-train", "16",
+            "--num-dev", "4", "--num-eval", "4", "--run", run, "--steps", "6", "--batch-size", "2", "--eval-every", "0",
+            "--checkpoint-every", "1000", "--device", "cpu"];
         CliProcess.Ok(settings);
         // As if killed before its first checkpoint: steps recorded, no state.safetensors, no results.json.
         File.Delete(Path.Combine(run, "results.json"));
@@ -229,7 +241,8 @@ public class OutputSafetyCliTests
 
         var restarted = CliProcess.Ok("finetune", "--resume", run, "--force");
         Assert.Contains("starting from step 0", restarted.Stdout);
-        var steps = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Where(n => (string)n["type"]! == "step").ToList();
+        var steps = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(n => (string)n["type"]! == "step").ToList();
         Assert.Equal(Enumerable.Range(0, 6), steps.Select(n => (int)n["step"]!));
         Assert.True(File.Exists(Path.Combine(run, "results.json")));
     }
@@ -260,7 +273,8 @@ public class OutputSafetyCliTests
 
     static string Run(string program, params string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var process =
+            Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {process.StandardError.ReadToEnd()}");

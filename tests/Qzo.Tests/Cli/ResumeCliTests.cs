@@ -13,9 +13,9 @@ public class ResumeCliTests
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
-        string[] Settings(string run) => ["finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--num-train", "64", "--num-dev", "4",
-            "--num-eval", "4", "--run", run, "--steps", "400", "--batch-size", "1", "--eval-every", "100", "--checkpoint-every", "10",
-            "--lr", "2e-3", "--seed", "9", "--device", "cpu"];
+        string[] Settings(string run) => ["finetune", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--num-train", "64",
+            "--num-dev", "4", "--num-eval", "4", "--run", run, "--steps", "400", "--batch-size", "1", "--eval-every", "100",
+            "--checkpoint-every", "10", "--lr", "2e-3", "--seed", "9", "--device", "cpu"];
 
         CliProcess.Ok(Settings(folder["whole"]));
 
@@ -33,7 +33,8 @@ public class ResumeCliTests
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
-        Assert.False(File.Exists(Path.Combine(folder["killed"], "results.json")), "the run finished before the kill; the test did not test resuming");
+        Assert.False(File.Exists(Path.Combine(folder["killed"], "results.json")),
+            "the run finished before the kill; the test did not test resuming");
         int seen = StepLines(Path.Combine(folder["killed"], "metrics.jsonl"));
 
         CliProcess.Ok("finetune", "--resume", folder["killed"]);
@@ -43,9 +44,11 @@ public class ResumeCliTests
         using var whole = SafetensorsFile.Open(Path.Combine(folder["whole"], "model", "model.safetensors"));
         using var resumed = SafetensorsFile.Open(Path.Combine(folder["killed"], "model", "model.safetensors"));
         foreach (var tensor in whole.Tensors) Assert.Equal(whole.GetBytes(tensor.Name).ToArray(), resumed.GetBytes(tensor.Name).ToArray());
-        string Test(string run) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder[run], "results.json")))!["test"]!.ToJsonString();
+        string Test(string run) =>
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder[run], "results.json")))!["test"]!.ToJsonString();
         Assert.Equal(Test("whole"), Test("killed"));
-        Assert.True((bool)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder["killed"], "results.json")))!["resumed"]!);
+        Assert.True((bool)System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(folder["killed"], "results.json")))!["resumed"]!);
 
         var finished = CliProcess.Run("finetune", "--resume", folder["killed"]);
         Assert.Equal(1, finished.ExitCode);

@@ -30,7 +30,8 @@ public partial class SizeLimitCliTests
     public void SynthWithAMillionLayersIsRefusedUpFront() => AssertRefusedSynth("--layers", "1000000");
 
     [Fact]
-    public void SynthWithAHugeVocabularyIsRefusedUpFront() => AssertRefusedSynth("--vocab", "2000000000", "--hidden", "4096", "--heads", "32");
+    public void SynthWithAHugeVocabularyIsRefusedUpFront() =>
+        AssertRefusedSynth("--vocab", "2000000000", "--hidden", "4096", "--heads", "32");
 
     [Fact]
     public void SynthWithHeadDimTimesHeadsPastIntIsRefusedUpFront() =>
@@ -57,7 +58,8 @@ public partial class SizeLimitCliTests
     [Fact]
     public void BenchWithSequencesNoMemoryHoldsIsRefusedBeforeSynthesizing()
     {
-        var line = CliAssert.FailsWithOneLine(CliProcess.Run("bench", "--shape", "tiny", "--device", "cpu", "--batch", "1", "--seq", "2147483647"));
+        var line = CliAssert.FailsWithOneLine(
+            CliProcess.Run("bench", "--shape", "tiny", "--device", "cpu", "--batch", "1", "--seq", "2147483647"));
         Assert.StartsWith("error: bench: ", line);
         Assert.Matches(TwoFigures(), line);
     }
@@ -66,7 +68,8 @@ public partial class SizeLimitCliTests
     public void GenerateWithAKvCacheNoMemoryHoldsIsRefusedBeforeAllocatingIt()
     {
         using var folder = new TempFolder();
-        var r = CliProcess.Run("generate", TinyModels.Dense(folder), "--prompt", "hello", "--max-new-tokens", "2000000000", "--device", "cpu");
+        var r = CliProcess.Run("generate", TinyModels.Dense(folder), "--prompt", "hello", "--max-new-tokens", "2000000000",
+                               "--device", "cpu");
         var line = CliAssert.FailsWithOneLine(r);
         Assert.StartsWith("error: generate: ", line);
         Assert.Matches(TwoFigures(), line);
@@ -78,7 +81,8 @@ public partial class SizeLimitCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Dense(folder, ArchitectureRegistry.Opt, "opt");
         string output = folder["samples.jsonl"];
-        var line = CliAssert.FailsWithOneLine(CliProcess.Run("sample", model, "--out", output, "--length", "200", "--count", "1", "--device", "cpu"));
+        var line = CliAssert.FailsWithOneLine(
+            CliProcess.Run("sample", model, "--out", output, "--length", "200", "--count", "1", "--device", "cpu"));
         Assert.Contains("200 tokens exceed the model's 64 positions", line);
         Assert.False(File.Exists(output));
     }

@@ -21,11 +21,14 @@ public class TaskCliTests
         Assert.Contains("Does this mean that", rte);
 
         // What the pyarrow oracle compares: the rows as read from Parquet are the JSONL export's.
-        var rows = CliProcess.Ok("tasks", "squad", "--data", TaskFixtures.Parquet("squad"), "--rows", "validation").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var rows = CliProcess.Ok("tasks", "squad", "--data", TaskFixtures.Parquet("squad"), "--rows", "validation").Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var exported = File.ReadAllLines(Path.Combine(TaskFixtures.Jsonl("squad"), "validation.jsonl"));
         Assert.Equal(exported.Length, rows.Length);
-        for (int i = 0; i < rows.Length; i++) Assert.True(JsonNode.DeepEquals(JsonNode.Parse(exported[i]), JsonNode.Parse(rows[i])), rows[i]);
-        var prompt = JsonNode.Parse(CliProcess.Ok("tasks", "copa", "--data", TaskFixtures.Jsonl("copa"), "--prompts", "train").Stdout.Split('\n')[0])!;
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(exported[i]), JsonNode.Parse(rows[i])), rows[i]);
+        var prompt = JsonNode.Parse(
+            CliProcess.Ok("tasks", "copa", "--data", TaskFixtures.Jsonl("copa"), "--prompts", "train").Stdout.Split('\n')[0])!;
         Assert.Matches("(because|so)$", (string)prompt["prompt"]!);
         Assert.Equal(2, prompt["candidates"]!.AsArray().Count);
     }
@@ -44,7 +47,8 @@ public class TaskCliTests
         var zero = Json(Path.Combine(folder["zero"], "results.json"));
         Assert.Equal("zero-shot", (string)zero["method"]!);
         Assert.Equal(32, (int)zero["test"]!["examples"]!);
-        Assert.True(JsonNode.DeepEquals(zero["test"], Json(Path.Combine(folder["zero-jsonl"], "results.json"))["test"]), "Parquet and JSONL exports of the same rows must score the same");
+        Assert.True(JsonNode.DeepEquals(zero["test"], Json(Path.Combine(folder["zero-jsonl"], "results.json"))["test"]),
+            "Parquet and JSONL exports of the same rows must score the same");
         Assert.Equal(32, File.ReadLines(Path.Combine(folder["zero"], "predictions.jsonl")).Count());
         var config = Json(Path.Combine(folder["two"], "config.json"));
         Assert.Equal(2, (int)config["evaluation"]!["shots"]!);
@@ -53,7 +57,8 @@ public class TaskCliTests
 
         var report = CliProcess.Ok("report", folder["zero"], folder["two"]).Stdout;
         Assert.Contains("| run | method | model | task | metric |", report);
-        Assert.Contains($"| zero | zero-shot | dense (llama, BF16) | sst2 | accuracy | - | {100 * (double)zero["test"]!["value"]!:F1} | 0 |", report);
+        Assert.Contains(
+            $"| zero | zero-shot | dense (llama, BF16) | sst2 | accuracy | - | {100 * (double)zero["test"]!["value"]!:F1} | 0 |", report);
         Assert.Contains("| two | few-shot (2) |", report);
     }
 
@@ -63,12 +68,14 @@ public class TaskCliTests
         using var folder = new TempFolder();
         string model = TinyModels.Dense(folder);
         Directory.CreateDirectory(folder["data"]);
-        File.WriteAllText(Path.Combine(folder["data"], "train.jsonl"), """{"premise": "p", "hypothesis": "h", "idx": 0, "label": 0}""" + "\n");
+        File.WriteAllText(Path.Combine(folder["data"], "train.jsonl"),
+            """{"premise": "p", "hypothesis": "h", "idx": 0, "label": 0}""" + "\n");
         File.WriteAllText(Path.Combine(folder["data"], "validation.jsonl"), """{"premise": "p", "idx": 0, "label": 0}""" + "\n");
         var missing = CliProcess.Run("eval", model, "--task", "rte", "--data", folder["data"], "--device", "cpu");
         Assert.Equal(1, missing.ExitCode);
         Assert.Equal($"error: {Path.Combine(folder["data"], "validation.jsonl")}:1, column 'hypothesis': missing", missing.Stderr.Trim());
-        var unlabelled = CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--sampling", "splits", "--device", "cpu");
+        var unlabelled = CliProcess.Run("eval", model, "--task", "sst2", "--data", TaskFixtures.Parquet("sst2"), "--sampling", "splits",
+                                        "--device", "cpu");
         Assert.Equal(1, unlabelled.ExitCode);
         Assert.Contains("test-00000-of-00001.parquet: row 0, column 'label': has label -1", unlabelled.Stderr);
     }
@@ -78,15 +85,18 @@ public class TaskCliTests
     {
         using var folder = new TempFolder();
         string model = TinyModels.Gptq(folder);
-        CliProcess.Ok("finetune", model, "--task", "rte", "--data", TaskFixtures.Parquet("rte"), "--num-train", "48", "--num-dev", "8", "--num-eval", "8",
-                      "--run", folder["run"], "--steps", "6", "--eval-every", "3", "--batch-size", "4", "--lr", "5e-3", "--checkpoint-every", "3", "--device", "cpu");
+        CliProcess.Ok("finetune", model, "--task", "rte", "--data", TaskFixtures.Parquet("rte"), "--num-train", "48", "--num-dev", "8",
+                      "--num-eval", "8", "--run", folder["run"], "--steps", "6", "--eval-every", "3", "--batch-size", "4", "--lr", "5e-3",
+                      "--checkpoint-every", "3", "--device", "cpu");
         string run = folder["run"];
         var config = Json(Path.Combine(run, "config.json"));
         var optimizer = config["optimizer"]!;
         Assert.Equal("qzo", (string)config["method"]!);
-        Assert.Equal((5e-3f, 1e-3f, 100f, 6), ((float)optimizer["lr"]!, (float)optimizer["eps"]!, (float)optimizer["clip"]!, (int)optimizer["steps"]!));
+        Assert.Equal((5e-3f, 1e-3f, 100f, 6),
+            ((float)optimizer["lr"]!, (float)optimizer["eps"]!, (float)optimizer["clip"]!, (int)optimizer["steps"]!));
         Assert.Equal("rte", (string)config["task"]!["name"]!);
-        Assert.Equal((48, 8, 8), ((int)config["facts"]!["examples"]!["train"]!, (int)config["facts"]!["examples"]!["dev"]!, (int)config["facts"]!["examples"]!["test"]!));
+        Assert.Equal((48, 8, 8), ((int)config["facts"]!["examples"]!["train"]!, (int)config["facts"]!["examples"]!["dev"]!,
+            (int)config["facts"]!["examples"]!["test"]!));
 
         var lines = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(6, lines.Count(l => (string)l["type"]! == "step"));
@@ -107,7 +117,8 @@ public class TaskCliTests
         using var tuned = CheckpointTensors.Open(Path.Combine(run, "model"));
         Assert.Contains("model.layers.0.self_attn.q_proj.scales", tuned.Names);
 
-        var again = CliProcess.Run("finetune", model, "--task", "rte", "--data", TaskFixtures.Parquet("rte"), "--run", run, "--steps", "1", "--device", "cpu");
+        var again = CliProcess.Run("finetune", model, "--task", "rte", "--data", TaskFixtures.Parquet("rte"), "--run", run, "--steps", "1",
+                                   "--device", "cpu");
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("--resume", again.Stderr);
     }
@@ -118,8 +129,8 @@ public class TaskCliTests
         using var folder = new TempFolder();
         string dense = TinyModels.Dense(folder);
         string gptq = TinyModels.Gptq(folder);
-        string[] common = ["--task", "squad", "--data", TaskFixtures.Jsonl("squad"), "--num-train", "8", "--num-dev", "2", "--num-eval", "3",
-                           "--steps", "2", "--batch-size", "2", "--max-new-tokens", "3", "--no-save", "--device", "cpu"];
+        string[] common = ["--task", "squad", "--data", TaskFixtures.Jsonl("squad"), "--num-train", "8", "--num-dev", "2",
+                           "--num-eval", "3", "--steps", "2", "--batch-size", "2", "--max-new-tokens", "3", "--no-save", "--device", "cpu"];
         CliProcess.Ok(["finetune", dense, "--method", "mezo", "--lr", "1e-4", "--run", folder["mezo"], .. common]);
         CliProcess.Ok(["finetune", gptq, "--run", folder["qzo"], .. common]);
         var mezo = Json(Path.Combine(folder["mezo"], "config.json"))["optimizer"]!;

@@ -39,7 +39,8 @@ public class VerbTests
     public void QuantizeWritesTheGptqLayoutAndCopiesEverythingElse()
     {
         using var folder = new TempFolder();
-        CliProcess.Ok("synth", "--out", folder["m"], "--hidden", "64", "--layers", "2", "--heads", "4", "--intermediate", "96", "--vocab", "320");
+        CliProcess.Ok("synth", "--out", folder["m"], "--hidden", "64", "--layers", "2", "--heads", "4", "--intermediate", "96",
+                      "--vocab", "320");
         CliProcess.Ok("quantize", folder["m"], folder["q"], "--bits", "4", "--group-size", "32");
         using var source = CheckpointTensors.Open(folder["m"]);
         using var quantized = Checkpoint.Open(folder["q"]);
@@ -79,7 +80,8 @@ public class VerbTests
         var ids = JsonSerializer.Deserialize<int[]>(CliProcess.Ok("tokenize", "--tokenizer", folder["m"], "Hello, world!").Stdout)!;
         Assert.Equal(1, ids[0]);
         Assert.Equal(Tokenizer.Load(folder["m"]).Encode("Hello, world!"), ids);
-        Assert.Equal("Hello, world!", CliProcess.Ok("tokenize", "--tokenizer", folder["m"], "--decode", JsonSerializer.Serialize(ids)).Stdout.TrimEnd('\n'));
+        Assert.Equal("Hello, world!",
+            CliProcess.Ok("tokenize", "--tokenizer", folder["m"], "--decode", JsonSerializer.Serialize(ids)).Stdout.TrimEnd('\n'));
         var bad = CliProcess.Run("tokenize", "--tokenizer", folder["m"], "--decode", "[1, 99999]");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("99999", bad.Stderr);
@@ -109,7 +111,8 @@ public class VerbTests
     public void InspectNamesTheQuantizationAndCounts()
     {
         using var folder = new TempFolder();
-        CliProcess.Ok("synth", "--out", folder["m"], "--hidden", "64", "--layers", "2", "--heads", "4", "--intermediate", "96", "--vocab", "320");
+        CliProcess.Ok("synth", "--out", folder["m"], "--hidden", "64", "--layers", "2", "--heads", "4", "--intermediate", "96",
+                      "--vocab", "320");
         CliProcess.Ok("quantize", folder["m"], folder["q"], "--bits", "2", "--group-size", "-1");
         var text = CliProcess.Ok("inspect", folder["q"], "--tensors").Stdout;
         Assert.Contains("GPTQ 2-bit, group -1, sym", text);
@@ -122,9 +125,11 @@ public class VerbTests
     public void HelpExplainsEveryVerb()
     {
         var help = CliProcess.Ok("--help").Stdout;
-        foreach (var verb in new[] { "demo", "synth", "quantize", "finetune", "eval", "generate", "inspect", "tokenize" }) Assert.Contains(verb, help);
+        foreach (var verb in new[] { "demo", "synth", "quantize", "finetune", "eval", "generate", "inspect", "tokenize" })
+            Assert.Contains(verb, help);
         var finetune = CliProcess.Ok("finetune", "--help").Stdout;
-        foreach (var option in new[] { "--steps", "--lr", "--eps", "--clip", "--batch-size", "--eval-every", "--max-length", "--method", "--seed" })
+        foreach (var option in new[]
+                 { "--steps", "--lr", "--eps", "--clip", "--batch-size", "--eval-every", "--max-length", "--method", "--seed" })
             Assert.Contains(option, finetune);
     }
 }

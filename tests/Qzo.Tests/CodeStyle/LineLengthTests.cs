@@ -1,16 +1,22 @@
 namespace Qzo.Tests.CodeStyle;
 
-/// <summary>Keeps every C# line under src/ within .editorconfig's max_line_length.</summary>
+/// <summary>
+/// Keeps every C# line under src/ and tests/ within .editorconfig's max_line_length (build outputs in bin/ and obj/ aside).
+/// </summary>
 public class LineLengthTests
 {
     const int MaxLineLength = 140;
+
+    static readonly string[] SourceFolders = ["src", "tests"];
 
     [Fact]
     public void No_source_line_is_longer_than_the_limit()
     {
         string root = RepositoryRoot();
         var tooLong = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories).Order())
+        var files = SourceFolders.SelectMany(folder =>
+            Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories).Order());
+        foreach (string file in files)
         {
             if (IsBuildOutput(root, file)) continue;
             string[] lines = File.ReadAllLines(file);

@@ -29,7 +29,8 @@ public class CachedAttentionTests
         _cpu.CachedAttention(qt, kt, vt, mt, output, batch, newTokens, cacheLength, maxLength, heads, kvHeads, headDim, window);
         var expected = Reference(q, keys, values, mask, batch, newTokens, cacheLength, maxLength, heads, kvHeads, headDim, window);
         var actual = Read(output);
-        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"element {i}: {actual[i]}, expected {expected[i]}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"element {i}: {actual[i]}, expected {expected[i]}");
     }
 
     [Fact]
@@ -54,7 +55,8 @@ public class CachedAttentionTests
 
     /// <summary>Row b: slot 0 is padding in row 1, slot 2 in every row (a hole the queries must skip).</summary>
     static int[] Mask(int batch, int maxLength) =>
-        Enumerable.Range(0, batch * maxLength).Select(i => i % maxLength == 2 || (i / maxLength == 1 && i % maxLength == 0) ? 0 : 1).ToArray();
+        Enumerable.Range(0, batch * maxLength)
+            .Select(i => i % maxLength == 2 || (i / maxLength == 1 && i % maxLength == 0) ? 0 : 1).ToArray();
 
     internal static double[] Reference(float[] q, float[] keys, float[] values, int[] mask, int batch, int newTokens, int cacheLength,
                                        int maxLength, int heads, int kvHeads, int headDim, int window)
@@ -65,11 +67,14 @@ public class CachedAttentionTests
                 for (int h = 0; h < heads; h++)
                 {
                     int i = cacheLength - newTokens + t, kvh = h / (heads / kvHeads);
-                    var visible = Enumerable.Range(0, i + 1).Where(j => mask[b * maxLength + j] == 1 && (window == 0 || i - j < window)).ToList();
+                    var visible = Enumerable.Range(0, i + 1)
+                        .Where(j => mask[b * maxLength + j] == 1 && (window == 0 || i - j < window)).ToList();
                     if (visible.Count == 0) continue;
                     int qBase = ((b * newTokens + t) * heads + h) * headDim;
                     int Slot(int j) => ((b * maxLength + j) * kvHeads + kvh) * headDim;
-                    var scores = visible.Select(j => Enumerable.Range(0, headDim).Sum(d => (double)q[qBase + d] * keys[Slot(j) + d]) / Math.Sqrt(headDim)).ToList();
+                    var scores = visible
+                        .Select(j => Enumerable.Range(0, headDim).Sum(d => (double)q[qBase + d] * keys[Slot(j) + d]) / Math.Sqrt(headDim))
+                        .ToList();
                     double max = scores.Max();
                     var weights = scores.Select(s => Math.Exp(s - max)).ToList();
                     double sum = weights.Sum();

@@ -44,7 +44,8 @@ public class CpuOperationTests
         AssertClose(Enumerable.Range(0, seq).Select(i => i / 2.0).ToArray(), Read(output)); // full causal: mean of 0..i
 
         _cpu.CausalAttention(q, k, v, mask, output, 1, seq, 1, 1, 1, slidingWindow: seq);
-        AssertClose(Enumerable.Range(0, seq).Select(i => i / 2.0).ToArray(), Read(output)); // a window as long as the sequence changes nothing
+        // a window as long as the sequence changes nothing
+        AssertClose(Enumerable.Range(0, seq).Select(i => i / 2.0).ToArray(), Read(output));
 
         _cpu.Upload<int>(mask, [1, 1, 1, 1, 0, 1, 1, 1, 1]);
         _cpu.CausalAttention(q, k, v, mask, output, 1, seq, 1, 1, 1, window);
@@ -54,7 +55,8 @@ public class CpuOperationTests
     static void AssertClose(double[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"element {i}: {actual[i]}, expected {expected[i]}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"element {i}: {actual[i]}, expected {expected[i]}");
     }
 
     [Theory]

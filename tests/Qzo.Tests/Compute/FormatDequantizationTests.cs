@@ -19,7 +19,8 @@ public class FormatDequantizationTests
 
     DeviceTensor Upload<T>(T[] values, DType dtype) where T : unmanaged
     {
-        var t = _cpu.Allocate(dtype, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).Length / dtype.SizeInBytes(), MemoryCategory.Activations);
+        var t = _cpu.Allocate(dtype, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).Length / dtype.SizeInBytes(),
+            MemoryCategory.Activations);
         _cpu.Upload<T>(t, values);
         return t;
     }
@@ -57,7 +58,8 @@ public class FormatDequantizationTests
         using var master = Upload(absmax, DType.F32);
         using var output = _cpu.Allocate(DType.F32, outF * inF, MemoryCategory.Workspace);
         Bnb4BitKernels.For(_cpu).Dequantize(packed, code, master, new Bnb4BitKernelShape(outF, inF, blockSize), p, 3, output);
-        var expected = Bnb4BitReference.Dequantize(linear.Packed, perturbed ? Perturbed(absmax, p, 3) : absmax, FourBitCode.For(type).Values, blockSize, outF * inF);
+        var expected = Bnb4BitReference.Dequantize(linear.Packed, perturbed ? Perturbed(absmax, p, 3) : absmax,
+            FourBitCode.For(type).Values, blockSize, outF * inF);
         Assert.Equal(expected, Read(output));
         if (!perturbed) Assert.True(QuantizeReport.RelativeError(weight, expected) < 0.2);
     }
@@ -70,7 +72,8 @@ public class FormatDequantizationTests
     {
         var scheme = new AqlmScheme(codebooks, bits, inGroup, outGroup);
         var random = new Random(bits);
-        var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks).Select(_ => random.Next(scheme.CodebookSize)).ToArray();
+        var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks)
+            .Select(_ => random.Next(scheme.CodebookSize)).ToArray();
         var books = RandomWeight(codebooks * scheme.CodebookSize * outGroup * inGroup, bits, 0.3f).Select(v => (Half)v).ToArray();
         var scales = Enumerable.Range(0, outF / outGroup).Select(i => 0.5f + 0.1f * i).ToArray();
         var p = perturbed ? new Perturbation(12, 0.02f) : Perturbation.None;
@@ -80,7 +83,8 @@ public class FormatDequantizationTests
         using var output = _cpu.Allocate(DType.F32, outF * inF, MemoryCategory.Workspace);
         var shape = new AqlmKernelShape(outF, inF, codebooks, bits, inGroup, outGroup);
         AqlmKernels.For(_cpu).Dequantize(codeTensor, bookTensor, master, shape, p, 5, output);
-        var expected = AqlmReference.Dequantize(codes, books.Select(h => (float)h).ToArray(), perturbed ? Perturbed(scales, p, 5) : scales, scheme, outF, inF);
+        var expected = AqlmReference.Dequantize(codes, books.Select(h => (float)h).ToArray(), perturbed ? Perturbed(scales, p, 5) : scales,
+            scheme, outF, inF);
         Assert.Equal(expected, Read(output));
     }
 }

@@ -37,7 +37,8 @@ public class GpuGptqTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
     }
 
     [CoversBackendOperation(nameof(IBackend.MatMulF64))]
@@ -113,7 +114,8 @@ public class GpuGptqTests
         hg.Add(xg, 30); hg.Add(x.AsSpan(30 * n), rows - 30);
         var expected = hc.Download();
         var actual = hg.Download();
-        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"H[{i}]: {actual[i]} vs {expected[i]}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"H[{i}]: {actual[i]} vs {expected[i]}");
 
         var w = BackendPair.RandomBf16(8 * n, 5);
         var q = w.Select(v => MathF.Round(v * 8) / 8).ToArray();
@@ -171,8 +173,10 @@ public class GpuGptqTests
         int far = reference.Codes.Zip(solution.Codes).Count(p => Math.Abs(p.First - p.Second) > 1);
         int scales = reference.Scales.Zip(solution.Scales).Count(p => p.First != p.Second);
         int zeros = reference.Zeros.Zip(solution.Zeros).Count(p => p.First != p.Second);
-        string summary = $"{codes} of {reference.Codes.Length} codes differ ({far} by more than one step), {scales} of {reference.Scales.Length} scales, {zeros} zeros";
-        Assert.True(codes <= reference.Codes.Length / 10_000 + 1 && far == 0 && scales <= reference.Scales.Length / 1000 + 1 && zeros <= reference.Zeros.Length / 1000 + 1, summary);
+        string summary = $"{codes} of {reference.Codes.Length} codes differ ({far} by more than one step), " +
+            $"{scales} of {reference.Scales.Length} scales, {zeros} zeros";
+        Assert.True(codes <= reference.Codes.Length / 10_000 + 1 && far == 0 && scales <= reference.Scales.Length / 1000 + 1
+            && zeros <= reference.Zeros.Length / 1000 + 1, summary);
         return summary;
     }
 }

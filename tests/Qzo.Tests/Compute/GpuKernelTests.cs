@@ -138,7 +138,8 @@ public class GpuKernelTests
         var (qc, qg) = pair.Activation(BackendPair.RandomBf16(batch * seq * heads * headDim, 8, 2f));
         var (kc, kg) = pair.Activation(BackendPair.RandomBf16(batch * seq * kvHeads * headDim, 9, 2f));
         var (vc, vg) = pair.Activation(BackendPair.RandomBf16(batch * seq * kvHeads * headDim, 10));
-        var mask = Enumerable.Range(0, batch * seq).Select(i => i % seq < seq - 3 * (i / seq) ? 1 : 0).ToArray(); // row b loses 3b keys at the end
+        // row b loses 3b keys at the end
+        var mask = Enumerable.Range(0, batch * seq).Select(i => i % seq < seq - 3 * (i / seq) ? 1 : 0).ToArray();
         var (mc, mg) = pair.Ints(mask);
         var (oc, og) = pair.Zeros(batch * seq * heads * headDim);
         pair.Cpu.CausalAttention(qc, kc, vc, mc, oc, batch, seq, heads, kvHeads, headDim, window);
@@ -200,7 +201,8 @@ public class GpuKernelTests
         // The GPU rounds the fp32 result to bf16 once: half a bf16 ulp (1/256 relative) from the CPU's fp32.
         using var pair = new BackendPair();
         const int rows = 5, dim = 72;
-        var x = BackendPair.RandomBf16(rows * dim, 16, 3f).Select((v, i) => v + i % dim * 0.05f).Select(BackendPair.RoundBf16).ToArray(); // rows with a non-zero mean
+        // rows with a non-zero mean
+        var x = BackendPair.RandomBf16(rows * dim, 16, 3f).Select((v, i) => v + i % dim * 0.05f).Select(BackendPair.RoundBf16).ToArray();
         var (xc, xg) = pair.Activation(x);
         var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 17, 2f));
         var (bc, bg) = pair.Activation(BackendPair.RandomBf16(dim, 18));
@@ -289,8 +291,10 @@ public class GpuKernelTests
         using var pair = new BackendPair();
         var scheme = new AqlmScheme(codebooks, bits, inGroup, outGroup);
         var random = new Random(bits);
-        var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks).Select(_ => random.Next(scheme.CodebookSize)).ToArray();
-        var books = FormatDequantizationTests.RandomWeight(codebooks * scheme.CodebookSize * outGroup * inGroup, bits, 0.3f).Select(v => (Half)v).ToArray();
+        var codes = Enumerable.Range(0, outF / outGroup * (inF / inGroup) * codebooks)
+            .Select(_ => random.Next(scheme.CodebookSize)).ToArray();
+        var books = FormatDequantizationTests.RandomWeight(codebooks * scheme.CodebookSize * outGroup * inGroup, bits, 0.3f)
+            .Select(v => (Half)v).ToArray();
         books[0] = (Half)3e-6f; books[1] = -Half.Epsilon; // fp16 subnormals widen exactly in the kernel too
         var (kc, kg) = pair.Bytes(AqlmCodes.Pack(codes, bits), scheme.CodeDType);
         var (bc, bg) = pair.Bytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(books.AsSpan()).ToArray(), DType.F16);
@@ -318,7 +322,10 @@ public class GpuKernelTests
         var (cc, cg) = pair.Activation(BackendPair.RandomBf16(m * n, 15), f32: f32Output);
         foreach (bool accumulate in new[] { true, false })
         {
-            if (transposedB) { pair.Cpu.MatMulTransposedB(ac, bc, cc, m, n, k, accumulate); pair.Gpu.MatMulTransposedB(ag, bg, cg, m, n, k, accumulate); }
+            if (transposedB)
+            {
+                pair.Cpu.MatMulTransposedB(ac, bc, cc, m, n, k, accumulate); pair.Gpu.MatMulTransposedB(ag, bg, cg, m, n, k, accumulate);
+            }
             else { pair.Cpu.MatMul(ac, bc, cc, m, n, k, accumulate); pair.Gpu.MatMul(ag, bg, cg, m, n, k, accumulate); }
             pair.AssertClose(cc, cg, relative: f32Output ? 1e-5 : 1.0 / 128, absolute: 1e-4);
         }

@@ -18,8 +18,9 @@ public class PtxCompilationTests
 {
     static readonly Type[] KernelClasses =
     [
-        typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
-        typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel), typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
+        typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel),
+        typeof(WarpAttentionKernel), typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel),
+        typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
         typeof(ActivationKernels), typeof(ConvolutionKernels), typeof(GroupNormKernels), typeof(DiffusionElementwiseKernels),
         typeof(FullAttentionKernel), typeof(LayoutKernels),
     ];
@@ -39,7 +40,9 @@ public class PtxCompilationTests
         using var context = Context.Create(builder => builder.Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_80, CudaInstructionSet.ISA_88, nvvmAPI: null!);
         bool implicitlyGrouped = kernel.GetParameters()[0].ParameterType == typeof(Index1D);
-        var entry = implicitlyGrouped ? EntryPointDescription.FromImplicitlyGroupedKernel(kernel) : EntryPointDescription.FromExplicitlyGroupedKernel(kernel);
+        var entry = implicitlyGrouped
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(kernel)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(kernel);
         return ((PTXCompiledKernel)backend.Compile(entry, default)).PTXAssembly;
     }
 
@@ -60,6 +63,7 @@ public class PtxCompilationTests
         Assert.Contains("fma.rn.f64", ptx);
         Assert.Contains("div.rn.f64", ptx);
         Assert.Contains("sqrt.rn.f64", ptx);
-        foreach (var approximate in new[] { "cos.approx", "sin.approx", "lg2.approx", "ex2.approx" }) Assert.DoesNotContain(approximate, ptx);
+        foreach (var approximate in new[] { "cos.approx", "sin.approx", "lg2.approx", "ex2.approx" })
+            Assert.DoesNotContain(approximate, ptx);
     }
 }

@@ -13,7 +13,8 @@ namespace Qzo.Tests.Generation;
 static class GenerationChecks
 {
     /// <summary>Prompts of different lengths, so a batch of them is left-padded.</summary>
-    public static int[][] Prompts(int vocab) => [TinyModels.RandomIds(7, vocab, 41), TinyModels.RandomIds(3, vocab, 42), TinyModels.RandomIds(5, vocab, 43)];
+    public static int[][] Prompts(int vocab) =>
+        [TinyModels.RandomIds(7, vocab, 41), TinyModels.RandomIds(3, vocab, 42), TinyModels.RandomIds(5, vocab, 43)];
 
     /// <summary>The tiny synthesized checkpoints: Llama with GQA and llama3 RoPE; Mistral (window 4), Qwen2 (q/k/v biases), OPT.</summary>
     public static string Checkpoint(TempFolder folder, IArchitecture architecture) => architecture == ArchitectureRegistry.Llama
@@ -32,7 +33,8 @@ static class GenerationChecks
     }
 
     /// <summary>Greedy decoding by re-running the whole prefix for each token; with each pick, its lead over the runner-up.</summary>
-    public static (int[][] Tokens, double[][] Margins) FullForwardGreedy(CausalLanguageModel model, int[][] prompts, int newTokens, bool alone)
+    public static (int[][] Tokens, double[][] Margins) FullForwardGreedy(CausalLanguageModel model, int[][] prompts, int newTokens,
+        bool alone)
     {
         var sequences = prompts.Select(p => p.ToList()).ToArray();
         var margins = prompts.Select(_ => new double[newTokens]).ToArray();
@@ -54,7 +56,8 @@ static class GenerationChecks
     /// compares the logits of each row's last token with the full forward pass over that row; their largest difference
     /// must stay within <paramref name="relativeTolerance"/> of the largest logit, the bound returned.
     /// </summary>
-    public static double CachedLogitsMatchTheFullForward(CausalLanguageModel model, int steps, double relativeTolerance, bool alone, ITestOutputHelper output)
+    public static double CachedLogitsMatchTheFullForward(CausalLanguageModel model, int steps, double relativeTolerance, bool alone,
+        ITestOutputHelper output)
     {
         int vocab = model.Config.VocabSize;
         var prompts = Prompts(vocab);
@@ -66,7 +69,8 @@ static class GenerationChecks
         model.ForwardCached(cache, batch.Ids, batch.AttentionMask, logits);
         for (int step = 0; ; step++)
         {
-            var allExpected = FullForwardLogits(model, prompts.Select((p, b) => p.Concat(continuations[b].Take(step)).ToArray()).ToList(), alone);
+            var allExpected = FullForwardLogits(model,
+                prompts.Select((p, b) => p.Concat(continuations[b].Take(step)).ToArray()).ToList(), alone);
             for (int b = 0; b < prompts.Length; b++)
             {
                 var expected = allExpected[b];
@@ -77,9 +81,11 @@ static class GenerationChecks
                 }
             }
             if (step == steps) break;
-            model.ForwardCached(cache, continuations.Select(c => c[step]).ToArray(), Enumerable.Repeat(1, prompts.Length).ToArray(), logits);
+            model.ForwardCached(cache, continuations.Select(c => c[step]).ToArray(), Enumerable.Repeat(1, prompts.Length).ToArray(),
+                logits);
         }
-        output.WriteLine($"{model.Config.Architecture}: cached vs full-forward logits differ by at most {worst:E2} (largest |logit| {scale:F2}) over {steps + 1} passes");
+        output.WriteLine($"{model.Config.Architecture}: cached vs full-forward logits differ by at most {worst:E2} " +
+            $"(largest |logit| {scale:F2}) over {steps + 1} passes");
         Assert.True(worst <= relativeTolerance * scale, $"cached logits differ from the full forward pass by {worst} at scale {scale}");
         return relativeTolerance * scale;
     }
@@ -90,10 +96,12 @@ static class GenerationChecks
     /// accepted only where the reference's best two logits are within <paramref name="tieTolerance"/> (rounding may break
     /// such a tie either way); that row's comparison ends there. Returns how many tokens matched.
     /// </summary>
-    public static int GreedyMatchesTheFullForward(CausalLanguageModel model, int newTokens, int batchSize, double tieTolerance, bool alone, ITestOutputHelper output)
+    public static int GreedyMatchesTheFullForward(CausalLanguageModel model, int newTokens, int batchSize, double tieTolerance, bool alone,
+        ITestOutputHelper output)
     {
         var prompts = Prompts(model.Config.VocabSize);
-        var actual = TextGeneration.GenerateIds(model, prompts, new GenerationOptions { MaxNewTokens = newTokens, BatchSize = batchSize }, eosTokenId: null, padTokenId: 0);
+        var actual = TextGeneration.GenerateIds(model, prompts, new GenerationOptions { MaxNewTokens = newTokens, BatchSize = batchSize },
+            eosTokenId: null, padTokenId: 0);
         var (allExpected, allMargins) = FullForwardGreedy(model, prompts, newTokens, alone);
         int matched = 0;
         for (int b = 0; b < prompts.Length; b++)
@@ -103,12 +111,15 @@ static class GenerationChecks
             for (int step = 0; step < newTokens; step++)
             {
                 if (actual[b][step] == expected[step]) { matched++; continue; }
-                Assert.True(margins[step] <= tieTolerance, $"prompt {b}, step {step}: the cache picks {actual[b][step]}, the full forward {expected[step]} by a margin of {margins[step]}");
+                Assert.True(margins[step] <= tieTolerance,
+                    $"prompt {b}, step {step}: the cache picks {actual[b][step]}, the full forward {expected[step]} " +
+                    $"by a margin of {margins[step]}");
                 output.WriteLine($"prompt {b}: a near tie (margin {margins[step]:E2}) broken the other way at step {step}");
                 break;
             }
         }
-        output.WriteLine($"{model.Config.Architecture}: {matched} of {prompts.Length * newTokens} greedy tokens as the full forward pass picks them");
+        output.WriteLine(
+            $"{model.Config.Architecture}: {matched} of {prompts.Length * newTokens} greedy tokens as the full forward pass picks them");
         return matched;
     }
 }

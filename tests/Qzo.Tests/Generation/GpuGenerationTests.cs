@@ -7,9 +7,9 @@ namespace Qzo.Tests.Generation;
 
 /// <summary>
 /// Generation with the KV cache on the GPU backend (bf16; here on ILGPU's CPU accelerator, so small sizes) against the
-/// whole forward pass on the same backend (over a right-padded batch of the prefixes: the simulator is slow). The two paths round differently (the cached-attention kernel against the
-/// whole-sequence one), so logits agree to bf16 precision, as in <see cref="GpuForwardTests"/>, and greedy picks
-/// agree but for near ties within that precision.
+/// whole forward pass on the same backend (over a right-padded batch of the prefixes: the simulator is slow). The two
+/// paths round differently (the cached-attention kernel against the whole-sequence one), so logits agree to bf16
+/// precision, as in <see cref="GpuForwardTests"/>, and greedy picks agree but for near ties within that precision.
 /// </summary>
 [Collection(GpuSimulatorCollection.Name)]
 public class GpuGenerationTests(ITestOutputHelper output)

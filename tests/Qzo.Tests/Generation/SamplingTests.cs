@@ -30,10 +30,14 @@ public class SamplingTests
         for (int i = 0; i < draws; i++) counts[TokenSampler.Draw(Logits, temperature, topK, topP, (i + 0.5) / draws)]++;
         // u on an even grid: the inverse CDF gives every token its share of the grid, give or take one point.
         for (int token = 0; token < Logits.Length; token++)
-            Assert.True(Math.Abs(counts[token] - expected[token] * draws) <= 1, $"token {token}: {counts[token]} draws, expected {expected[token] * draws:F1}");
+            Assert.True(Math.Abs(counts[token] - expected[token] * draws) <= 1,
+                $"token {token}: {counts[token]} draws, expected {expected[token] * draws:F1}");
     }
 
-    /// <summary>softmax(logits / T); keep logits ≥ the k-th largest; keep the most likely (by logit, then id) while the mass before them is below p.</summary>
+    /// <summary>
+    /// softmax(logits / T); keep logits ≥ the k-th largest; keep the most likely (by logit, then id) while the mass before them is
+    /// below p.
+    /// </summary>
     static double[] WarpedDistribution(float[] logits, float temperature, int topK, float topP)
     {
         var weights = logits.Select(l => Math.Exp(l / (double)temperature)).ToArray();
@@ -43,7 +47,8 @@ public class SamplingTests
             for (int i = 0; i < logits.Length; i++) if (logits[i] < kth) weights[i] = 0;
         }
         double total = weights.Sum(), before = 0;
-        foreach (int i in Enumerable.Range(0, logits.Length).Where(i => weights[i] > 0).OrderByDescending(i => logits[i]).ThenBy(i => i).ToList())
+        foreach (int i in Enumerable.Range(0, logits.Length).Where(i => weights[i] > 0)
+                     .OrderByDescending(i => logits[i]).ThenBy(i => i).ToList())
         {
             if (before >= topP * total) weights[i] = 0;
             before += weights[i];
@@ -94,14 +99,18 @@ public class SamplingTests
     {
         using var model = new TinyModel();
         var prompts = GenerationChecks.Prompts(model.Vocab);
-        var options = new GenerationOptions { Greedy = false, MaxNewTokens = 8, Temperature = temperature, TopK = topK, TopP = topP, Seed = 21 };
+        var options = new GenerationOptions
+        {
+            Greedy = false, MaxNewTokens = 8, Temperature = temperature, TopK = topK, TopP = topP, Seed = 21
+        };
         var generated = model.Generate(prompts, options);
         const double slack = 1e-4; // the cached and full-forward logits may differ in rounding
         int belowTheTop = 0;
         for (int b = 0; b < prompts.Length; b++)
             for (int step = 0; step < generated[b].Length; step++)
             {
-                var logits = GenerationChecks.FullForwardLogits(model.Model, [prompts[b].Concat(generated[b].Take(step)).ToArray()], alone: true)[0];
+                var logits = GenerationChecks.FullForwardLogits(model.Model, [prompts[b].Concat(generated[b].Take(step)).ToArray()],
+                    alone: true)[0];
                 float chosen = logits[generated[b][step]];
                 if (topK > 0) Assert.True(logits.Count(l => l > chosen + slack) < topK, $"prompt {b}, step {step}: outside the top {topK}");
                 double max = logits.Max();

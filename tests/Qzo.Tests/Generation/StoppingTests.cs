@@ -21,7 +21,8 @@ public class StoppingTests
         var options = new GenerationOptions { MaxNewTokens = 24, BatchSize = 2 };
         var plain = TextGeneration.Generate(m.Model, m.Tokenizer, Texts, options);
         // A stop string taken from row 0's own continuation: its first ASCII letter or digit after the start.
-        int at = Enumerable.Range(1, Math.Max(plain[0].Text.Length - 1, 0)).FirstOrDefault(i => char.IsAsciiLetterOrDigit(plain[0].Text[i]));
+        int at = Enumerable.Range(1, Math.Max(plain[0].Text.Length - 1, 0))
+            .FirstOrDefault(i => char.IsAsciiLetterOrDigit(plain[0].Text[i]));
         Assert.True(at > 0, $"row 0's continuation has no ASCII letter or digit to stop at: {plain[0].Text}");
         string stop = plain[0].Text[at].ToString();
 
@@ -99,7 +100,8 @@ public class StoppingTests
         TinyModels.EditConfig(path, c => c["eos_token_id"] = new JsonArray(7, 9));
         using var m = new OpenModel(path);
         Assert.Null(m.Model.Config.GenerationEosTokenIds);
-        Assert.Equal(new[] { 7, 9 }.Append(m.Tokenizer.EosId!.Value).ToHashSet(), TextGeneration.EosIds(m.Model.Config, m.Tokenizer).ToHashSet());
+        Assert.Equal(new[] { 7, 9 }.Append(m.Tokenizer.EosId!.Value).ToHashSet(),
+            TextGeneration.EosIds(m.Model.Config, m.Tokenizer).ToHashSet());
     }
 
     [Fact]
@@ -111,7 +113,8 @@ public class StoppingTests
         var fine = new GenerationOptions();
         void Refused(GenerationOptions options, string expected, int[][]? given = null, int pad = 0)
         {
-            var e = Assert.Throws<QzoException>(() => TextGeneration.GenerateIds(m.Model, given ?? prompts, options, eosTokenId: 2, padTokenId: pad));
+            var e = Assert.Throws<QzoException>(
+                () => TextGeneration.GenerateIds(m.Model, given ?? prompts, options, eosTokenId: 2, padTokenId: pad));
             Assert.Contains(expected, e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }
@@ -136,8 +139,10 @@ public class StoppingTests
         using var m = new OpenModel(TinyModels.Dense(folder, ArchitectureRegistry.Opt, "opt")); // max_position_embeddings 64
         int[][] prompts = [TinyModels.RandomIds(60, 320, 46)];
         var options = new GenerationOptions { MaxNewTokens = 5 };
-        Assert.Equal(5, TextGeneration.GenerateIds(m.Model, prompts, options, eosTokenId: null, padTokenId: 0)[0].Length); // positions 0..63
-        var e = Assert.Throws<QzoException>(() => TextGeneration.GenerateIds(m.Model, prompts, options with { MaxNewTokens = 6 }, eosTokenId: null, padTokenId: 0));
+        // positions 0..63
+        Assert.Equal(5, TextGeneration.GenerateIds(m.Model, prompts, options, eosTokenId: null, padTokenId: 0)[0].Length);
+        var e = Assert.Throws<QzoException>(
+            () => TextGeneration.GenerateIds(m.Model, prompts, options with { MaxNewTokens = 6 }, eosTokenId: null, padTokenId: 0));
         Assert.Contains("max_position_embeddings", e.Message);
     }
 

@@ -19,7 +19,8 @@ public class CheckpointTensorsTests : IDisposable
     void WriteShardedCheckpoint()
     {
         WriteFile(Shard1, F32("model.embed_tokens.weight", 1, 2), F32("model.layers.0.mlp.weight", 3));
-        WriteFile(Shard2, F32("lm_head.weight", 4, 5, 6), new TensorToWrite("model.layers.0.qweight", DType.I32, [1], BitConverter.GetBytes(42)));
+        WriteFile(Shard2, F32("lm_head.weight", 4, 5, 6),
+            new TensorToWrite("model.layers.0.qweight", DType.I32, [1], BitConverter.GetBytes(42)));
         ShardedIndexWriter.Write(temp.Path, new Dictionary<string, string>
         {
             ["model.embed_tokens.weight"] = Shard1, ["model.layers.0.mlp.weight"] = Shard1,
@@ -123,7 +124,8 @@ public class CheckpointTensorsTests : IDisposable
         using var checkpoint = CheckpointTensors.Open(temp.Path);
 
         Assert.Equal(temp.File(ShardedIndex.FileName), checkpoint.IndexPath);
-        Assert.Equal(["lm_head.weight", "model.embed_tokens.weight", "model.layers.0.mlp.weight", "model.layers.0.qweight"], checkpoint.Names);
+        Assert.Equal(["lm_head.weight", "model.embed_tokens.weight", "model.layers.0.mlp.weight", "model.layers.0.qweight"],
+            checkpoint.Names);
         Assert.Equal([Shard1, Shard2], checkpoint.Files.Select(f => Path.GetFileName(f.Path)));
         Assert.EndsWith(Shard2, checkpoint.FileOf("lm_head.weight").Path);
         Assert.EndsWith(Shard1, checkpoint.FileOf("model.layers.0.mlp.weight").Path);

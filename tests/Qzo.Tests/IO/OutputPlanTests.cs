@@ -79,13 +79,15 @@ public class OutputPlanTests
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "metrics.jsonl"), "{}\n");
         using (var plan = new OutputPlan())
-            Assert.Contains("--resume", Assert.Throws<QzoException>(() => plan.WorkFolder(run, "--run", force: false, hint: ", or --resume")).Message);
+            Assert.Contains("--resume",
+                Assert.Throws<QzoException>(() => plan.WorkFolder(run, "--run", force: false, hint: ", or --resume")).Message);
         using (var plan = new OutputPlan()) plan.WorkFolder(run, "--run", force: false, resume: true);
         Assert.True(File.Exists(Path.Combine(run, "metrics.jsonl")));
         using (var plan = new OutputPlan()) plan.WorkFolder(run, "--run", force: true);
         Assert.Empty(Directory.GetFileSystemEntries(run));
         using (var plan = new OutputPlan())
-            Assert.Contains("no such run folder", Assert.Throws<QzoException>(() => plan.WorkFolder(folder.File("none"), "--resume", false, resume: true)).Message);
+            Assert.Contains("no such run folder",
+                Assert.Throws<QzoException>(() => plan.WorkFolder(folder.File("none"), "--resume", false, resume: true)).Message);
     }
 
     [Fact]

@@ -51,7 +51,8 @@ public class SafetensorsValidationTests : IDisposable
 
     [Fact]
     public void InvalidUtf8() =>
-        Assert.Contains("not valid UTF-8", OpenFails(RawSafetensors.Build([(byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}'], [])).Message);
+        Assert.Contains("not valid UTF-8",
+            OpenFails(RawSafetensors.Build([(byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}'], [])).Message);
 
     [Theory]
     [InlineData("[1,2]")]
@@ -199,7 +200,8 @@ public class SafetensorsValidationTests : IDisposable
 
     [Fact]
     public void DuplicateMetadataKeys() =>
-        Assert.Contains("'format' twice", OpenFails(RawSafetensors.Build("{\"__metadata__\":{\"format\":\"pt\",\"format\":\"np\"}}", 0)).Message);
+        Assert.Contains("'format' twice",
+            OpenFails(RawSafetensors.Build("{\"__metadata__\":{\"format\":\"pt\",\"format\":\"np\"}}", 0)).Message);
 
     [Fact]
     public void DirectoryPath()

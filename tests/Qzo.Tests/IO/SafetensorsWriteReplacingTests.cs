@@ -35,7 +35,8 @@ public class SafetensorsWriteReplacingTests : IDisposable
     public void NonCanonicalSourceHeaderIsKeptByteForByte()
     {
         // Key order, spacing and padding unlike our writer's: the copy must still be identical.
-        string header = "{ \"b\": {\"shape\":[2],\"dtype\":\"U8\",\"data_offsets\":[3,5]},\n \"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]} }     ";
+        string header = "{ \"b\": {\"shape\":[2],\"dtype\":\"U8\",\"data_offsets\":[3,5]},\n " +
+            "\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]} }     ";
         byte[] bytes = RawSafetensors.Build(Encoding.UTF8.GetBytes(header), [1, 2, 3, 4, 5]);
         string source = temp.File("odd.safetensors"), copy = temp.File("copy.safetensors");
         File.WriteAllBytes(source, bytes);
@@ -77,7 +78,8 @@ public class SafetensorsWriteReplacingTests : IDisposable
     {
         string source = WriteSource();
         using (var file = SafetensorsFile.Open(source))
-            SafetensorsWriter.WriteReplacing(file, source, new Dictionary<string, ReadOnlyMemory<byte>> { ["layer.g_idx"] = new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0 } });
+            SafetensorsWriter.WriteReplacing(file, source,
+                new Dictionary<string, ReadOnlyMemory<byte>> { ["layer.g_idx"] = new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0 } });
         using var reopened = SafetensorsFile.Open(source);
         Assert.Equal([1, 1, 1], reopened.ReadInt32("layer.g_idx"));
         Assert.Equal(["source.safetensors"], temp.FileNames());

@@ -71,9 +71,11 @@ public class ArchitectureForwardTests
     {
         // opt-350m's layer order, plus enable_bias false and layer_norm_elementwise_affine false (their tensors removed).
         using var folder = new TempFolder();
-        string path = TinyModels.Dense(folder, ArchitectureRegistry.Opt, "m", o => o with { PostLayerNorm = true, TieEmbeddings = false, WordEmbedDim = null });
+        string path = TinyModels.Dense(folder, ArchitectureRegistry.Opt, "m",
+            o => o with { PostLayerNorm = true, TieEmbeddings = false, WordEmbedDim = null });
         TinyModels.EditConfig(path, c => { c["enable_bias"] = !noBiases; c["layer_norm_elementwise_affine"] = !plainLayerNorms; });
-        TinyModels.DropTensors(path, name => (noBiases && name.EndsWith("proj.bias") || name.EndsWith("fc1.bias") && noBiases || name.EndsWith("fc2.bias") && noBiases)
+        TinyModels.DropTensors(path, name => (noBiases && name.EndsWith("proj.bias") || name.EndsWith("fc1.bias") && noBiases
+                                                 || name.EndsWith("fc2.bias") && noBiases)
                                              || (plainLayerNorms && name.Contains("layer_norm")));
         using (var checkpoint = Checkpoint.Open(path))
         {

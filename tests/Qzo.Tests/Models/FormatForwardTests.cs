@@ -41,7 +41,8 @@ public class FormatForwardTests
             ForwardReferenceTests.CompareOnBatch(frozen, new ReferenceLlama(checkpoint), checkpoint.Config.VocabSize);
 
         // Trainable tensor t (ordinal order of the scale names) acts as master + ε·z(seed, t, i).
-        var scaleNames = checkpoint.Tensors.Names.Where(n => n.EndsWith(ScaleSuffix(format), StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        var scaleNames = checkpoint.Tensors.Names.Where(n => n.EndsWith(ScaleSuffix(format), StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
         const ulong seed = 4242; const float eps = 0.01f;
         var reference = new ReferenceLlama(checkpoint, (name, values) =>
         {
@@ -60,18 +61,22 @@ public class FormatForwardTests
     [InlineData("aqlm-2x8")]
     public void MixedCheckpointsLoadTheirDenseLinearsAsDense(string format)
     {
-        static bool KeepDense(string name) => name.StartsWith("model.layers.1.mlp.", StringComparison.Ordinal) || name == "model.layers.0.self_attn.q_proj.weight";
+        static bool KeepDense(string name) =>
+            name.StartsWith("model.layers.1.mlp.", StringComparison.Ordinal) || name == "model.layers.0.self_attn.q_proj.weight";
         using var folder = new TempFolder();
         using var checkpoint = Checkpoint.Open(Make(folder, format, KeepDense));
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
-        var dense = model.AllLinears.OfType<DenseLinear>().Select(l => l.Name).Where(n => n != "lm_head").Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj", "model.layers.1.mlp.gate_proj", "model.layers.1.mlp.up_proj"], dense);
+        var dense = model.AllLinears.OfType<DenseLinear>().Select(l => l.Name).Where(n => n != "lm_head")
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj", "model.layers.1.mlp.gate_proj",
+                      "model.layers.1.mlp.up_proj"], dense);
         Assert.Equal(14 - 4, model.AllLinears.OfType<IQuantizedLinear>().Count());
         Assert.Empty(model.UnusedTensors);
         ForwardReferenceTests.CompareOnBatch(model, new ReferenceLlama(checkpoint), checkpoint.Config.VocabSize);
 
-        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint.Directory, "config.json")))!["quantization_config"]!;
+        var config = System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(checkpoint.Directory, "config.json")))!["quantization_config"]!;
         var listed = format.StartsWith("aqlm")
             ? config["linear_weights_not_to_quantize"]!.AsArray().Select(n => (string)n!).ToList()
             : config["llm_int8_skip_modules"]!.AsArray().Select(n => (string)n! + ".weight").ToList();
@@ -89,7 +94,8 @@ public class FormatForwardTests
         {
             var values = source.ReadFloat32(name);
             values[3] = -values[3];
-            Qzo.IO.SafetensorsWriter.WriteReplacing(source, file + ".new", new Dictionary<string, ReadOnlyMemory<byte>> { [name] = DTypes.FromSingle(DType.F16, values) });
+            Qzo.IO.SafetensorsWriter.WriteReplacing(source, file + ".new",
+                new Dictionary<string, ReadOnlyMemory<byte>> { [name] = DTypes.FromSingle(DType.F16, values) });
         }
         File.Move(file + ".new", file, overwrite: true);
         using var checkpoint = Checkpoint.Open(path);
@@ -117,7 +123,9 @@ public class FormatForwardTests
     }
 }
 
-/// <summary>NF4 (double-quantized) and AQLM models on the GPU backend (bf16; here ILGPU's CPU accelerator) against the CPU backend.</summary>
+/// <summary>
+/// NF4 (double-quantized) and AQLM models on the GPU backend (bf16; here ILGPU's CPU accelerator) against the CPU backend.
+/// </summary>
 [Collection(GpuSimulatorCollection.Name)]
 public class FormatGpuForwardTests
 {

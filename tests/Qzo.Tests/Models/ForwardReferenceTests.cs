@@ -72,7 +72,9 @@ public class ForwardReferenceTests
                                           bool leftPadding = false)
     {
         var sequences = new[] { TinyModels.RandomIds(13, vocab, 1), TinyModels.RandomIds(7, vocab, 2), TinyModels.RandomIds(2, vocab, 3) };
-        var batch = leftPadding ? TinyModels.PadLeft(sequences) : TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
+        var batch = leftPadding
+            ? TinyModels.PadLeft(sequences)
+            : TokenBatch.Pad(sequences.Select(s => (s, Enumerable.Repeat(true, s.Length).ToArray())).ToList(), padId: 0);
         var losses = model.Loss(batch, p);
         double shift = 0;
         for (int b = 0; b < sequences.Length; b++)

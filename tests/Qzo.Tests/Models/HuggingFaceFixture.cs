@@ -18,11 +18,13 @@ sealed record HuggingFaceFixture(int[][] input_ids, int[][] attention_mask, int[
     // transformers' fp64 loss on some padded batches is NaN (Python's json writes a bare NaN): the all-masked pad rows
     // give NaN logits, and its cross-entropy multiplies their ignored terms by 0. The per-sequence sums (the oracle's
     // own, over real rows only) stay finite, and the loss is checked against the fp32 run.
-    static readonly JsonSerializerOptions Options = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Options =
+        new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static HuggingFaceFixture Load(string folder)
     {
-        string json = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(Path.Combine(folder, "reference.json")), @"(?<=[:\[,]\s*)NaN\b", "\"NaN\"");
+        string json = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(Path.Combine(folder, "reference.json")),
+            @"(?<=[:\[,]\s*)NaN\b", "\"NaN\"");
         return JsonSerializer.Deserialize<HuggingFaceFixture>(json, Options)!;
     }
 
@@ -66,7 +68,8 @@ static class HuggingFaceChecks
         double hfError = Math.Max(MaxAbsDiff(reference.fp32.last_logits, reference.fp64.last_logits),
                                   MaxAbsDiff(reference.fp32.first_sequence_logits, reference.fp64.first_sequence_logits));
         double scale = reference.fp64.first_sequence_logits.SelectMany(r => r).Max(v => Math.Abs((double)v));
-        output.WriteLine($"{what}: |loss - hf| = {lossDiff:E2} (loss {losses.Mean:F6}); max |logit - hf fp32| last {maxLast:E2}, all of seq 0 {maxFirst:E2}; " +
+        output.WriteLine($"{what}: |loss - hf| = {lossDiff:E2} (loss {losses.Mean:F6}); " +
+                         $"max |logit - hf fp32| last {maxLast:E2}, all of seq 0 {maxFirst:E2}; " +
                          $"vs fp64: ours {ownError:E2}, transformers fp32 {hfError:E2}; largest |logit| {scale:F1}");
 
         double tolerance = LogitTolerance(scale);
@@ -77,7 +80,9 @@ static class HuggingFaceChecks
         {
             // transformers' fp64 run spreads NaN from pad rows into the real rows of a padded sequence (0 × NaN in
             // attention); there its fp32 run is the reference.
-            var expected = double.IsFinite(reference.fp64.per_sequence[b].sum) ? reference.fp64.per_sequence[b] : reference.fp32.per_sequence[b];
+            var expected = double.IsFinite(reference.fp64.per_sequence[b].sum)
+                ? reference.fp64.per_sequence[b]
+                : reference.fp32.per_sequence[b];
             Assert.Equal(expected.count, losses.Count[b]);
             Assert.Equal(expected.sum, losses.Sum[b], 1e-5 * Math.Max(1, expected.sum));
         }
@@ -101,7 +106,8 @@ static class HuggingFaceChecks
         for (int i = 0; i < generations.Length; i++)
         {
             var g = generations[i];
-            Assert.True(g.plain_loop_agrees, "transformers' generate() and its own full-forward argmax loop disagree; the fixture's greedy semantics are not ours");
+            Assert.True(g.plain_loop_agrees,
+                "transformers' generate() and its own full-forward argmax loop disagree; the fixture's greedy semantics are not ours");
             int matched = 0;
             for (int step = 0; step < g.tokens.Length; step++)
             {
@@ -109,12 +115,14 @@ static class HuggingFaceChecks
                 if (ours != g.tokens[step])
                 {
                     Assert.True(g.margins[step] <= 10 * LogitTolerance(scale),
-                        $"prompt [{string.Join(", ", g.prompt)}], step {step}: we pick {ours}, transformers {g.tokens[step]} with a margin of {g.margins[step]}");
+                        $"prompt [{string.Join(", ", g.prompt)}], step {step}: we pick {ours}, transformers {g.tokens[step]} " +
+                        $"with a margin of {g.margins[step]}");
                     break;
                 }
                 matched++;
             }
-            output.WriteLine($"greedy from a {g.prompt.Length}-token prompt: {matched} of {g.tokens.Length} tokens as transformers (smallest margin {g.margins.Min():E2})");
+            output.WriteLine($"greedy from a {g.prompt.Length}-token prompt: {matched} of {g.tokens.Length} tokens as transformers " +
+                $"(smallest margin {g.margins.Min():E2})");
         }
     }
 

@@ -22,14 +22,22 @@ public class HuggingFaceGenerationCheckTests(ITestOutputHelper output)
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.None);
         var prompts = GenerationChecks.Prompts(model.Config.VocabSize);
         // Suppress each prompt's unsuppressed first pick, so suppression changes what is generated.
-        int[] suppressed = prompts.Select(p => Argmax(GenerationChecks.FullForwardLogits(model, [p], alone: true)[0], [])).Distinct().ToArray();
+        int[] suppressed = prompts.Select(p => Argmax(GenerationChecks.FullForwardLogits(model, [p], alone: true)[0], []))
+            .Distinct().ToArray();
         var generations = prompts.Select(p => ArgmaxLoop(model, p, 8, suppressed)).ToArray();
         Assert.All(generations, g => Assert.DoesNotContain(g.tokens[0], suppressed));
         var fixture = new HuggingFaceFixture([], [], [], [], null, null!, null!, null, suppressed, generations);
         HuggingFaceChecks.CheckGeneration(model, fixture, scale: 10, output);
 
-        var wrong = generations[1] with { tokens = generations[1].tokens.Select((t, i) => i == 3 ? (t + 1) % model.Config.VocabSize : t).ToArray() };
-        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => { HuggingFaceChecks.CheckGeneration(model, fixture with { generation = [generations[0], wrong, generations[2]] }, scale: 10, output); });
+        var wrong = generations[1] with
+        {
+            tokens = generations[1].tokens.Select((t, i) => i == 3 ? (t + 1) % model.Config.VocabSize : t).ToArray()
+        };
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() =>
+        {
+            HuggingFaceChecks.CheckGeneration(model, fixture with { generation = [generations[0], wrong, generations[2]] }, scale: 10,
+                output);
+        });
     }
 
     static FixtureGeneration ArgmaxLoop(CausalLanguageModel model, int[] prompt, int newTokens, int[] suppressed)

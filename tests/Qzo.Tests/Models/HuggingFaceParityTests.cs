@@ -36,7 +36,8 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
     {
         string root = TestPaths.Fixture("hf-arch");
         return Directory.Exists(root)
-            ? Directory.GetDirectories(root).Where(d => File.Exists(Path.Combine(d, "reference.json"))).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetDirectories(root).Where(d => File.Exists(Path.Combine(d, "reference.json"))).Select(d => Path.GetFileName(d))
+                .Order(StringComparer.Ordinal).ToList()
             : [];
     }
 
@@ -58,7 +59,8 @@ public class HuggingFaceParityTests(ITestOutputHelper output)
         Assert.Empty(model.UnusedTensors);
         CheckRopeFrequencies(checkpoint, reference);
         double scale = HuggingFaceChecks.CheckBatch(model, reference.RightPadding, "right padding", output);
-        HuggingFaceChecks.CheckBatch(model, reference.left_padding ?? throw new Exception("reference.json has no left_padding batch"), "left padding", output);
+        HuggingFaceChecks.CheckBatch(model, reference.left_padding ?? throw new Exception("reference.json has no left_padding batch"),
+            "left padding", output);
         HuggingFaceChecks.CheckGeneration(model, reference, scale, output);
     }
 

@@ -55,7 +55,8 @@ public class Qwen3Tests
         Assert.Equal((24, true, false), (config.HeadDim, config.QkNorm, config.QkvBias));
         Assert.Equal([24L], checkpoint.Tensors.Get("model.layers.1.self_attn.k_norm.weight").Shape);
         Assert.DoesNotContain(checkpoint.Tensors.Names, n => n.EndsWith(".bias") || n == "lm_head.weight");
-        Assert.Equal(config.ParameterCount, checkpoint.Tensors.Names.Sum(n => checkpoint.Tensors.Get(n).Shape.Aggregate(1L, (a, b) => a * b)));
+        Assert.Equal(config.ParameterCount,
+            checkpoint.Tensors.Names.Sum(n => checkpoint.Tensors.Get(n).Shape.Aggregate(1L, (a, b) => a * b)));
     }
 
     [Fact]
@@ -66,8 +67,10 @@ public class Qwen3Tests
                       "--kv-heads", "2", "--head-dim", "24", "--intermediate", "96", "--vocab", "320", "--tie-embeddings");
         CliProcess.Ok("quantize", folder["m"], folder["q"], "--method", "rtn", "--bits", "4", "--group-size", "24");
         string data = TeacherData.Write(folder["train.jsonl"], rows: 8, length: 12, vocab: 320, seed: 6);
-        CliProcess.Ok("finetune", folder["q"], "--train", data, "--out", folder["tuned"], "--steps", "2", "--batch-size", "4", "--lr", "1e-3");
-        CliProcess.Ok("generate", folder["tuned"], "--prompt", "hello", "--max-new-tokens", "5", "--device", "cpu", "--json", folder["out.json"]);
+        CliProcess.Ok("finetune", folder["q"], "--train", data, "--out", folder["tuned"], "--steps", "2", "--batch-size", "4",
+                      "--lr", "1e-3");
+        CliProcess.Ok("generate", folder["tuned"], "--prompt", "hello", "--max-new-tokens", "5", "--device", "cpu",
+                      "--json", folder["out.json"]);
         var generated = JsonNode.Parse(File.ReadAllText(folder["out.json"]))!;
         Assert.Contains("hello", generated.ToJsonString());
     }

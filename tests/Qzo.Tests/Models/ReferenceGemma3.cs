@@ -72,7 +72,9 @@ sealed class ReferenceGemma3(Checkpoint checkpoint, Func<string, float[], float[
 
     static double GeluTanh(double g) => 0.5 * g * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g)));
 
-    /// <summary>softmax(q·kᵀ · query_pre_attn_scalar^−½)·v per head over the visible keys; kv head = h / (heads / kvHeads).</summary>
+    /// <summary>
+    /// softmax(q·kᵀ · query_pre_attn_scalar^−½)·v per head over the visible keys; kv head = h / (heads / kvHeads).
+    /// </summary>
     double[][] Attention(double[][] q, double[][] k, double[][] v, Func<int, int, bool> visible)
     {
         int T = q.Length, hd = _c.HeadDim, heads = _c.Heads, kvHeads = _c.KvHeads;

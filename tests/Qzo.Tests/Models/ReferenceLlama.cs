@@ -6,8 +6,8 @@ namespace Qzo.Tests.Models;
 /// <summary>
 /// A plain, obviously-correct forward of the Llama layout (Llama, Mistral, Qwen2, Qwen3) in double precision, written
 /// from docs/architecture.md §4 with naive loops, for checking <see cref="LlamaModel"/>: biases wherever the checkpoint
-/// has them, per-head RMSNorm of q and k before RoPE where the config says so, and each layer's sliding window as transformers masks it (key j visible to query t iff j ≤ t and
-/// t − j &lt; window).
+/// has them, per-head RMSNorm of q and k before RoPE where the config says so, and each layer's sliding window as
+/// transformers masks it (key j visible to query t iff j ≤ t and t − j &lt; window).
 /// </summary>
 sealed class ReferenceLlama(Checkpoint checkpoint, Func<string, float[], float[]>? perturb = null) : IReferenceModel
 {

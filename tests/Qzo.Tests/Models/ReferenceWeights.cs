@@ -82,8 +82,8 @@ sealed class ReferenceWeights
         int outF = (int)t.Get(prefix + ".scales").Shape[1];
         int inF = (int)t.Get(prefix + ".g_idx").Shape[0];
         var scales = _perturb(prefix + ".scales", t.ReadFloat32(prefix + ".scales"));
-        return GptqReference.Dequantize(t.ReadInt32(prefix + ".qweight"), t.ReadInt32(prefix + ".qzeros"), scales, t.ReadInt32(prefix + ".g_idx"),
-                                        inF, outF, g.Bits, g.Format);
+        return GptqReference.Dequantize(t.ReadInt32(prefix + ".qweight"), t.ReadInt32(prefix + ".qzeros"), scales,
+                                        t.ReadInt32(prefix + ".g_idx"), inF, outF, g.Bits, g.Format);
     }
 
     /// <summary>An AQLM linear dequantized with (possibly perturbed) scales.</summary>
@@ -98,7 +98,10 @@ sealed class ReferenceWeights
         return AqlmReference.Dequantize(codes, t.ReadFloat32(prefix + ".codebooks"), scales, scheme, outF, inF);
     }
 
-    /// <summary>A bitsandbytes 4-bit linear dequantized with its (possibly perturbed) fp32 absmax, decoded from the nested form when double-quantized.</summary>
+    /// <summary>
+    /// A bitsandbytes 4-bit linear dequantized with its (possibly perturbed) fp32 absmax, decoded from the nested form when
+    /// double-quantized.
+    /// </summary>
     float[] Bnb4Bit(string prefix)
     {
         var t = _checkpoint.Tensors;
@@ -106,8 +109,10 @@ sealed class ReferenceWeights
         var state = Bnb4BitQuantState.Parse(t.FileOf(stateName).GetBytes(stateName), stateName);
         string absmaxName = prefix + Bnb4BitLinearTensors.AbsmaxSuffix;
         var absmax = state.Nested
-            ? new NestedAbsmax(t.FileOf(absmaxName).GetBytes(absmaxName).ToArray(), t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedAbsmaxSuffix),
-                               t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedQuantMapSuffix), state.NestedBlockSize!.Value, state.NestedOffset!.Value).Decode()
+            ? new NestedAbsmax(t.FileOf(absmaxName).GetBytes(absmaxName).ToArray(),
+                               t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedAbsmaxSuffix),
+                               t.ReadFloat32(prefix + Bnb4BitLinearTensors.NestedQuantMapSuffix), state.NestedBlockSize!.Value,
+                               state.NestedOffset!.Value).Decode()
             : t.ReadFloat32(absmaxName);
         long count = state.Shape[0] * state.Shape[1];
         return Bnb4BitReference.Dequantize(t.FileOf(prefix + ".weight").GetBytes(prefix + ".weight"), _perturb(absmaxName, absmax),
@@ -125,8 +130,11 @@ sealed class ReferenceWeights
         return y;
     }
 
-    /// <summary>softmax(q·kᵀ/√d)·v per head over the keys <paramref name="visible"/> allows; kv head = h / (heads / kvHeads).</summary>
-    public static double[][] Attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int hd, Func<int, int, bool> visible)
+    /// <summary>
+    /// softmax(q·kᵀ/√d)·v per head over the keys <paramref name="visible"/> allows; kv head = h / (heads / kvHeads).
+    /// </summary>
+    public static double[][] Attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int hd,
+        Func<int, int, bool> visible)
     {
         int T = q.Length;
         var output = new double[T][];
@@ -137,7 +145,8 @@ sealed class ReferenceWeights
             {
                 int kvh = h / (heads / kvHeads);
                 var keys = Enumerable.Range(0, T).Where(j => visible(t, j)).ToArray();
-                var scores = keys.Select(j => Enumerable.Range(0, hd).Sum(d => q[t][h * hd + d] * k[j][kvh * hd + d]) / Math.Sqrt(hd)).ToArray();
+                var scores = keys.Select(j => Enumerable.Range(0, hd).Sum(d => q[t][h * hd + d] * k[j][kvh * hd + d]) / Math.Sqrt(hd))
+                    .ToArray();
                 double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
                 for (int n = 0; n < keys.Length; n++)
                     for (int d = 0; d < hd; d++) output[t][h * hd + d] += Math.Exp(scores[n] - max) / sum * v[keys[n]][kvh * hd + d];

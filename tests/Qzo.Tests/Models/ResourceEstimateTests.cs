@@ -56,7 +56,8 @@ public class ResourceEstimateTests(ITestOutputHelper output)
         ModelSynthesizer.Write(folder["model"], options);
         var estimate = SynthFootprint.Of(options);
         long tensors = TensorBytesIn(folder["model"]), file = SafetensorsFileBytes(folder["model"]);
-        output.WriteLine($"{shape}: estimated tensor bytes {estimate.TensorBytes}, written {tensors}; file lower bound {estimate.FileBytes}, file {file}");
+        output.WriteLine($"{shape}: estimated tensor bytes {estimate.TensorBytes}, written {tensors}; " +
+            $"file lower bound {estimate.FileBytes}, file {file}");
         Assert.Equal(tensors, estimate.TensorBytes);
         Assert.InRange(estimate.FileBytes, 0.9 * file, file);
     }
@@ -99,8 +100,10 @@ public class ResourceEstimateTests(ITestOutputHelper output)
         {
             (TinyModels.Dense(folder), TrainingScope.None), (TinyModels.Dense(folder, name: "dense2"), TrainingScope.AllWeights),
             (TinyModels.Dense(folder, tied: true, name: "tied"), TrainingScope.None),
-            (TinyModels.Gptq(folder), TrainingScope.QuantizationScales), (TinyModels.Gptq(folder, bits: 8, groupSize: -1), TrainingScope.None),
-            (TinyModels.Bnb4Bit(folder, doubleQuant: true), TrainingScope.QuantizationScales), (TinyModels.Aqlm(folder), TrainingScope.ScalesAndUnquantized),
+            (TinyModels.Gptq(folder), TrainingScope.QuantizationScales),
+            (TinyModels.Gptq(folder, bits: 8, groupSize: -1), TrainingScope.None),
+            (TinyModels.Bnb4Bit(folder, doubleQuant: true), TrainingScope.QuantizationScales),
+            (TinyModels.Aqlm(folder), TrainingScope.ScalesAndUnquantized),
         };
         foreach (var (model, scope) in cases)
         {
@@ -109,7 +112,8 @@ public class ResourceEstimateTests(ITestOutputHelper output)
             double estimate = LoadFootprint.Bytes(checkpoint, backend.ComputeType, scope);
             using (ModelLoader.Load(checkpoint, backend, scope)) { }
             long allocated = backend.Memory.PeakTotal;
-            output.WriteLine($"{Path.GetFileName(model)} ({scope}): estimated {estimate} bytes, allocated {allocated} ({estimate / allocated:P1})");
+            output.WriteLine($"{Path.GetFileName(model)} ({scope}): estimated {estimate} bytes, allocated {allocated} " +
+                $"({estimate / allocated:P1})");
             Assert.InRange(estimate, 0.95 * allocated, allocated);
         }
     }

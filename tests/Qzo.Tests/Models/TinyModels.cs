@@ -41,7 +41,9 @@ static class TinyModels
         return path;
     }
 
-    /// <summary>The dense model above in a bitsandbytes 4-bit layout; linears named by <paramref name="keepDense"/> stay unquantized.</summary>
+    /// <summary>
+    /// The dense model above in a bitsandbytes 4-bit layout; linears named by <paramref name="keepDense"/> stay unquantized.
+    /// </summary>
     public static string Bnb4Bit(TempFolder folder, FourBitType type = FourBitType.Nf4, bool doubleQuant = false, int blockSize = 64,
                                  Func<string, bool>? keepDense = null, string name = "")
     {
@@ -56,7 +58,9 @@ static class TinyModels
     {
         string dense = Dense(folder, name: $"dense-for-aqlm-{scheme}{name}");
         string path = folder[$"aqlm-{scheme}{name}"];
-        CheckpointQuantizer.Quantize(dense, path, new AqlmCheckpointFormat(AqlmScheme.Parse(scheme), new AqlmQuantizerOptions(KMeansIterations: 2, Rounds: 1)), keepDense: keepDense);
+        CheckpointQuantizer.Quantize(dense, path,
+            new AqlmCheckpointFormat(AqlmScheme.Parse(scheme), new AqlmQuantizerOptions(KMeansIterations: 2, Rounds: 1)),
+            keepDense: keepDense);
         return path;
     }
 
@@ -74,7 +78,8 @@ static class TinyModels
             SlidingWindow = architecture == ArchitectureRegistry.Mistral || architecture == ArchitectureRegistry.Gemma3 ? 4 : null,
             // an explicit head_dim ≠ hidden / heads
             HeadDim = architecture == ArchitectureRegistry.Qwen3 || architecture == ArchitectureRegistry.Gemma3 ? 24 : null,
-            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt || architecture == ArchitectureRegistry.Qwen3,
+            TieEmbeddings = architecture == ArchitectureRegistry.Qwen2 || architecture == ArchitectureRegistry.Opt
+                || architecture == ArchitectureRegistry.Qwen3,
             WordEmbedDim = architecture == ArchitectureRegistry.Opt ? 48 : null,
         };
         ModelSynthesizer.Write(path, adjust is null ? options : adjust(options));
@@ -106,7 +111,8 @@ static class TinyModels
         string path = Path.Combine(checkpoint, "model.safetensors");
         List<TensorToWrite> kept;
         using (var file = SafetensorsFile.Open(path))
-            kept = file.Tensors.Where(t => !drop(t.Name)).Select(t => new TensorToWrite(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
+            kept = file.Tensors.Where(t => !drop(t.Name))
+                .Select(t => new TensorToWrite(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
         SafetensorsWriter.Write(path, kept, new Dictionary<string, string> { ["format"] = "pt" });
     }
 

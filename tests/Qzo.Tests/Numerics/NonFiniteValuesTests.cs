@@ -8,7 +8,8 @@ public class NonFiniteValuesTests
     // 1027 elements: whole vectors plus a tail, so both loops are exercised; positions hit the first vector, the middle and the tail.
     static readonly int[] Positions = [0, 500, 1026];
 
-    static long Count<T>(T[] values, DType dtype) where T : unmanaged => NonFiniteValues.Count(dtype, MemoryMarshal.AsBytes(values.AsSpan()));
+    static long Count<T>(T[] values, DType dtype) where T : unmanaged =>
+        NonFiniteValues.Count(dtype, MemoryMarshal.AsBytes(values.AsSpan()));
 
     [Fact]
     public void CountsNaNAndInfinityInEveryFloatingPointDType()

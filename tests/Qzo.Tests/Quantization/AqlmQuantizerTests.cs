@@ -5,7 +5,9 @@ using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 
-/// <summary>The AQLM quantizer: exact where the codebook can hold every vector, better than RTN at the same 2 bits, never worse for refining.</summary>
+/// <summary>
+/// The AQLM quantizer: exact where the codebook can hold every vector, better than RTN at the same 2 bits, never worse for refining.
+/// </summary>
 public class AqlmQuantizerTests
 {
     static float[] Gaussian(int count, int seed, float std)
@@ -35,7 +37,8 @@ public class AqlmQuantizerTests
         var w = Gaussian(outF * inF, 2, 0.02f);
         var aqlm = AqlmQuantizer.Quantize(w, outF, inF, new AqlmScheme(2, 8));
         var rtn = RtnQuantizer.Quantize(w, outF, inF, GptqConfig.Create(2, 128, sym: true, GptqCheckpointFormat.Gptq));
-        var rtnWeight = GptqReference.Dequantize(rtn.QWeight, rtn.QZeros, rtn.Scales.Select(s => (float)s).ToArray(), rtn.GIdx, inF, outF, 2, GptqCheckpointFormat.Gptq);
+        var rtnWeight = GptqReference.Dequantize(rtn.QWeight, rtn.QZeros, rtn.Scales.Select(s => (float)s).ToArray(), rtn.GIdx, inF, outF,
+            2, GptqCheckpointFormat.Gptq);
         double aqlmError = Error(w, aqlm), rtnError = QuantizeReport.RelativeError(w, rtnWeight);
         Assert.True(aqlmError < rtnError, $"AQLM 2x8 {aqlmError:F4} vs RTN 2-bit g128 {rtnError:F4}");
     }

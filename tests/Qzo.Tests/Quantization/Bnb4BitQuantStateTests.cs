@@ -24,7 +24,8 @@ public class Bnb4BitQuantStateTests
     public void NestedStateMatchesJsonDumpsByteForByte()
     {
         var state = new Bnb4BitQuantState(FourBitType.Nf4, 64, "bfloat16", [128, 96], 256, "float32", 0.1f);
-        const string expected = """{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [128, 96], "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": 0.10000000149011612}""";
+        const string expected = """{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [128, 96]""" +
+            """, "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": 0.10000000149011612}""";
         Assert.Equal(expected, Encoding.UTF8.GetString(state.ToJsonBytes()));
         var parsed = Bnb4BitQuantState.Parse(state.ToJsonBytes(), "t");
         Assert.Equal(state with { Shape = parsed.Shape }, parsed);
@@ -36,7 +37,8 @@ public class Bnb4BitQuantStateTests
     public void PlainStateHasNoNestedKeys()
     {
         var state = new Bnb4BitQuantState(FourBitType.Fp4, 128, "float16", [8, 4]);
-        Assert.Equal("""{"quant_type": "fp4", "blocksize": 128, "dtype": "float16", "shape": [8, 4]}""", Encoding.UTF8.GetString(state.ToJsonBytes()));
+        Assert.Equal("""{"quant_type": "fp4", "blocksize": 128, "dtype": "float16", "shape": [8, 4]}""",
+            Encoding.UTF8.GetString(state.ToJsonBytes()));
         Assert.False(Bnb4BitQuantState.Parse(state.ToJsonBytes(), "t").Nested);
     }
 
@@ -45,11 +47,13 @@ public class Bnb4BitQuantStateTests
     [InlineData("""{"quant_type": "nf4", "blocksize": 48, "dtype": "bfloat16", "shape": [2, 2]}""", "blocksize")]
     [InlineData("""{"quant_type": "nf4", "blocksize": 64, "dtype": "int8", "shape": [2, 2]}""", "dtype")]
     [InlineData("""{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": "2x2"}""", "shape")]
-    [InlineData("""{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [2, 2], "nested_blocksize": 256, "nested_dtype": "float32"}""", "nested_offset")]
+    [InlineData("""{"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [2, 2]""" +
+                """, "nested_blocksize": 256, "nested_dtype": "float32"}""", "nested_offset")]
     [InlineData("""not json""", "UTF-8 JSON")]
     public void BadStatesNameTheTensorAndKey(string json, string key)
     {
-        var e = Assert.Throws<QzoException>(() => Bnb4BitQuantState.Parse(Encoding.UTF8.GetBytes(json), "m.q.weight.quant_state.bitsandbytes__nf4"));
+        var e = Assert.Throws<QzoException>(
+            () => Bnb4BitQuantState.Parse(Encoding.UTF8.GetBytes(json), "m.q.weight.quant_state.bitsandbytes__nf4"));
         Assert.Contains("m.q.weight.quant_state.bitsandbytes__nf4", e.Message);
         Assert.Contains(key, e.Message);
     }

@@ -6,12 +6,13 @@ namespace Qzo.Tests.Quantization;
 
 public class CalibrationSetTests
 {
-    static readonly Tokenizer Tokenizer = Tokenizer.FromJson(TokenizerSynthesizer.BuildTokenizerJson(320, TokenizerSynthesizer.BuiltInCorpus),
-                                                            TokenizerSynthesizer.BuildTokenizerConfigJson());
+    static readonly Tokenizer Tokenizer = Tokenizer.FromJson(
+        TokenizerSynthesizer.BuildTokenizerJson(320, TokenizerSynthesizer.BuiltInCorpus), TokenizerSynthesizer.BuildTokenizerConfigJson());
 
     static readonly string[] Sentences =
     [
-        "The morning train left the station on time.", "A small dog ran across the park.", "Water boils at a lower temperature on a mountain.",
+        "The morning train left the station on time.", "A small dog ran across the park.",
+        "Water boils at a lower temperature on a mountain.",
         "Please remember to lock the door.", "The old library had tall wooden shelves.", "Our team won the match after a late goal.",
         "Children learn quickly when they are curious.", "The river flows north before it turns east.",
     ];
@@ -98,15 +99,19 @@ public class CalibrationSetTests
     public void BadCalibrationDataIsAClearError()
     {
         using var folder = new TempFolder();
-        Assert.Contains("calibration file not found", Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["none.jsonl"], Tokenizer, null, null, 0)).Message);
+        Assert.Contains("calibration file not found",
+            Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["none.jsonl"], Tokenizer, null, null, 0)).Message);
         File.WriteAllText(folder["empty.jsonl"], "\n  \n");
-        Assert.Contains("calibration file is empty", Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["empty.jsonl"], Tokenizer, null, null, 0)).Message);
+        Assert.Contains("calibration file is empty",
+            Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["empty.jsonl"], Tokenizer, null, null, 0)).Message);
         string path = TextRows(folder);
         Assert.Contains("too short for one sample of --calibration-length 5000",
             Assert.Throws<QzoException>(() => CalibrationSet.Load(path, Tokenizer, null, 5000, 0)).Message);
-        Assert.Contains("longer than the model's 64 positions", Assert.Throws<QzoException>(() => CalibrationSet.Load(path, Tokenizer, null, 65, 0, maxLength: 64)).Message);
+        Assert.Contains("longer than the model's 64 positions",
+            Assert.Throws<QzoException>(() => CalibrationSet.Load(path, Tokenizer, null, 65, 0, maxLength: 64)).Message);
         Assert.Throws<QzoException>(() => CalibrationSet.Load(path, Tokenizer, 0, null, 0));
         Write(folder, "one.jsonl", [new JsonObject { ["input_ids"] = new JsonArray(1) }]);
-        Assert.Contains("holds 1 token", Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["one.jsonl"], Tokenizer, null, null, 0)).Message);
+        Assert.Contains("holds 1 token",
+            Assert.Throws<QzoException>(() => CalibrationSet.Load(folder["one.jsonl"], Tokenizer, null, null, 0)).Message);
     }
 }

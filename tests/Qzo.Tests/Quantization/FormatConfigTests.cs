@@ -44,7 +44,8 @@ public class FormatConfigTests
     [InlineData("""{"quant_method": "bitsandbytes", "load_in_8bit": true}""", "load_in_8bit")]
     [InlineData("""{"quant_method": "bitsandbytes"}""", "load_in_4bit")]
     [InlineData("""{"quant_method": "bitsandbytes", "load_in_4bit": true, "bnb_4bit_quant_type": "int4"}""", "bnb_4bit_quant_type")]
-    [InlineData("""{"quant_method": "bitsandbytes", "load_in_4bit": true, "bnb_4bit_quant_storage": "bfloat16"}""", "bnb_4bit_quant_storage")]
+    [InlineData("""{"quant_method": "bitsandbytes", "load_in_4bit": true, "bnb_4bit_quant_storage": "bfloat16"}""",
+                "bnb_4bit_quant_storage")]
     [InlineData("""{"quant_method": "aqlm", "nbits_per_codebook": 17}""", "17 bits")]
     [InlineData("""{"quant_method": "aqlm", "num_codebooks": "two"}""", "num_codebooks")]
     [InlineData("""{"quant_method": "awq"}""", "awq")]
@@ -66,7 +67,8 @@ public class FormatConfigTests
         Assert.Equal(["model.embed_tokens.weight", "lm_head.weight"], config.LinearWeightsNotToQuantize);
         Assert.StartsWith("AQLM 1x16", config.Description);
         var json = config.ToJson();
-        foreach (var key in new[] { "quant_method", "nbits_per_codebook", "num_codebooks", "out_group_size", "in_group_size", "linear_weights_not_to_quantize" })
+        foreach (var key in new[] { "quant_method", "nbits_per_codebook", "num_codebooks", "out_group_size", "in_group_size",
+                                    "linear_weights_not_to_quantize" })
             Assert.NotNull(json[key]);
         var defaults = AqlmConfig.Parse(Json("""{"quant_method": "aqlm"}"""), "c");
         Assert.Equal(new AqlmScheme(1, 16, 8, 1), defaults.Scheme); // AqlmConfig's defaults

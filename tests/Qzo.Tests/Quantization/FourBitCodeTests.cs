@@ -3,7 +3,9 @@ using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Quantization;
 
-/// <summary>bitsandbytes' 4-bit tables and packing, against values worked out by hand from functional.get_4bit_type and the default backend.</summary>
+/// <summary>
+/// bitsandbytes' 4-bit tables and packing, against values worked out by hand from functional.get_4bit_type and the default backend.
+/// </summary>
 public class FourBitCodeTests
 {
     [Fact]

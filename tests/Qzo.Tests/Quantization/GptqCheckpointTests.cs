@@ -20,7 +20,8 @@ public class GptqCheckpointTests
     static string StructuredTeacher(TempFolder folder, IArchitecture? architecture = null)
     {
         architecture ??= ArchitectureRegistry.Llama;
-        return TinyModels.Dense(folder, architecture, "teacher-" + architecture.ModelType, o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
+        return TinyModels.Dense(folder, architecture, "teacher-" + architecture.ModelType,
+            o => o with { Seed = 5, LowRank = 8, Outliers = 4 });
     }
 
     /// <summary>Sequences sampled from the model, written as input_ids rows.</summary>
@@ -30,7 +31,8 @@ public class GptqCheckpointTests
         using var session = ModelSession.Open(model, backend, TrainingScope.None);
         var prompts = Enumerable.Range(0, count).Select(_ => new[] { session.Tokenizer.BosId ?? 1 }).ToList();
         var sequences = Sampling.Sample(session.Model, prompts, length - 1, temperature: 1, seed);
-        File.WriteAllLines(path, sequences.Select(ids => new JsonObject { ["input_ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) }.ToJsonString()));
+        File.WriteAllLines(path, sequences.Select(ids =>
+            new JsonObject { ["input_ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) }.ToJsonString()));
         return path;
     }
 
@@ -54,16 +56,18 @@ public class GptqCheckpointTests
         {
             string name = $"{bits}-{groupSize}-{descAct}";
             var config = GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq, descAct: descAct);
-            var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["gptq-" + name], config, new CalibrationOptions(calibration, Length: 32),
-                                                          _cpu);
-            CheckpointQuantizer.QuantizeRtn(teacher, folder["rtn-" + name], GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq));
+            var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["gptq-" + name], config,
+                                                          new CalibrationOptions(calibration, Length: 32), _cpu);
+            CheckpointQuantizer.QuantizeRtn(teacher, folder["rtn-" + name],
+                GptqConfig.Create(bits, groupSize, sym: true, GptqCheckpointFormat.Gptq));
             double gptq = HeldOutLoss(folder["gptq-" + name], test), rtn = HeldOutLoss(folder["rtn-" + name], test);
 
             Assert.Equal((32, 32), (report.Samples, report.Length));
             Assert.Equal(2 * 7, report.Linears.Count);
             foreach (var layer in report.Linears.GroupBy(l => l.Layer))
                 Assert.True(layer.Average(l => l.RelativeError) < 0.7 * layer.Average(l => l.RtnRelativeError),
-                    $"{name}, layer {layer.Key}: GPTQ {layer.Average(l => l.RelativeError):G3} vs RTN {layer.Average(l => l.RtnRelativeError):G3}");
+                    $"{name}, layer {layer.Key}: GPTQ {layer.Average(l => l.RelativeError):G3} " +
+                    $"vs RTN {layer.Average(l => l.RtnRelativeError):G3}");
             // Quantization costs something; GPTQ must give back at least a quarter of what RTN loses.
             Assert.True(teacherLoss < rtn && gptq - teacherLoss < 0.75 * (rtn - teacherLoss),
                 $"{name}: held-out loss teacher {teacherLoss:F4}, GPTQ {gptq:F4}, RTN {rtn:F4}");
@@ -92,8 +96,9 @@ public class GptqCheckpointTests
         {
             Assert.Equal(config with { Quantizer = GptqConfig.QzoQuantizerTag }, quantized.Gptq);
             var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder["q"], "config.json")))!["quantization_config"]!;
-            Assert.Equal(("gptq", true, 0.05, true, "gptq_v2"), ((string)json["quant_method"]!, (bool)json["desc_act"]!, (double)json["damp_percent"]!,
-                                                                 (bool)json["true_sequential"]!, (string)json["checkpoint_format"]!));
+            Assert.Equal(("gptq", true, 0.05, true, "gptq_v2"),
+                         ((string)json["quant_method"]!, (bool)json["desc_act"]!, (double)json["damp_percent"]!,
+                          (bool)json["true_sequential"]!, (string)json["checkpoint_format"]!));
             foreach (var name in source.Names)
             {
                 if (!CheckpointQuantizer.IsQuantizable(name))
@@ -120,7 +125,8 @@ public class GptqCheckpointTests
         using var session = ModelSession.Open(folder["q"], backend, TrainingScope.QuantizationScales);
         Assert.Equal(14, session.Model.AllLinears.OfType<GptqLinear>().Count());
         Assert.Empty(session.Model.UnusedTensors);
-        double loss = Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value;
+        double loss = Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId)
+            .Loss!.Value;
         Assert.True(double.IsFinite(loss) && loss < HeldOutLoss(dense, calibration) + 0.5, $"loss {loss}");
     }
 
@@ -136,8 +142,8 @@ public class GptqCheckpointTests
         string calibration = Samples(dense, folder["calibration.jsonl"], 8, 24, seed: 6);
         foreach (bool sequential in new[] { true, false })
             CheckpointQuantizer.QuantizeGptq(dense, folder[$"q-{sequential}"],
-                GptqConfig.Create(2, 16, sym: true, GptqCheckpointFormat.Gptq, trueSequential: sequential), new CalibrationOptions(calibration),
-                _cpu);
+                GptqConfig.Create(2, 16, sym: true, GptqCheckpointFormat.Gptq, trueSequential: sequential),
+                new CalibrationOptions(calibration), _cpu);
         using var a = Checkpoint.Open(folder["q-True"]);
         using var b = Checkpoint.Open(folder["q-False"]);
         Assert.False(b.Gptq!.TrueSequential);
@@ -166,7 +172,8 @@ public class GptqCheckpointTests
         // The dense checkpoint with layer 0 as the quantized checkpoint holds it (float32, exactly the dequantized values).
         string rebuilt = folder["rebuilt"];
         Directory.CreateDirectory(rebuilt);
-        foreach (var file in Directory.GetFiles(dense).Where(f => !f.EndsWith(".safetensors"))) File.Copy(file, Path.Combine(rebuilt, Path.GetFileName(file)));
+        foreach (var file in Directory.GetFiles(dense).Where(f => !f.EndsWith(".safetensors")))
+            File.Copy(file, Path.Combine(rebuilt, Path.GetFileName(file)));
         using (var source = Qzo.IO.CheckpointTensors.Open(dense))
         using (var quantized = Qzo.IO.CheckpointTensors.Open(folder["q"]))
         {
@@ -177,9 +184,11 @@ public class GptqCheckpointTests
                     return new Qzo.IO.TensorToWrite(name, info.DType, info.Shape, source.FileOf(name).GetBytes(name).ToArray());
                 string p = name[..^".weight".Length];
                 int outF = (int)info.Shape[0], inF = (int)info.Shape[1];
-                var w = GptqReference.Dequantize(quantized.ReadInt32(p + ".qweight"), quantized.ReadInt32(p + ".qzeros"), quantized.ReadFloat32(p + ".scales"),
-                                                 quantized.ReadInt32(p + ".g_idx"), inF, outF, 3, GptqCheckpointFormat.Gptq);
-                return new Qzo.IO.TensorToWrite(name, Qzo.Numerics.DType.F32, info.Shape, Qzo.Numerics.DTypes.FromSingle(Qzo.Numerics.DType.F32, w));
+                var w = GptqReference.Dequantize(quantized.ReadInt32(p + ".qweight"), quantized.ReadInt32(p + ".qzeros"),
+                                                 quantized.ReadFloat32(p + ".scales"), quantized.ReadInt32(p + ".g_idx"), inF, outF, 3,
+                                                 GptqCheckpointFormat.Gptq);
+                return new Qzo.IO.TensorToWrite(name, Qzo.Numerics.DType.F32, info.Shape,
+                    Qzo.Numerics.DTypes.FromSingle(Qzo.Numerics.DType.F32, w));
             }).ToList();
             Qzo.IO.SafetensorsWriter.Write(Path.Combine(rebuilt, "model.safetensors"), tensors);
         }
@@ -203,7 +212,9 @@ public class GptqCheckpointTests
 
     public static TheoryData<string> OtherArchitectures() => new() { "mistral", "qwen2", "opt" };
 
-    /// <summary>Every architecture: each decoder-layer linear becomes GPTQ, the result loads, and GPTQ's per-layer error beats RTN's.</summary>
+    /// <summary>
+    /// Every architecture: each decoder-layer linear becomes GPTQ, the result loads, and GPTQ's per-layer error beats RTN's.
+    /// </summary>
     [Theory]
     [MemberData(nameof(OtherArchitectures))]
     public void OtherArchitecturesQuantizeLayerByLayer(string modelType)
@@ -212,7 +223,8 @@ public class GptqCheckpointTests
         using var folder = new TempFolder();
         string teacher = StructuredTeacher(folder, architecture);
         string calibration = Samples(teacher, folder["calibration.jsonl"], 8, 32, seed: 4);
-        var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["q"], GptqConfig.Create(4, 32, sym: true, GptqCheckpointFormat.Gptq, descAct: true),
+        var report = CheckpointQuantizer.QuantizeGptq(teacher, folder["q"],
+                                                      GptqConfig.Create(4, 32, sym: true, GptqCheckpointFormat.Gptq, descAct: true),
                                                       new CalibrationOptions(calibration), _cpu);
         int perLayer = architecture == ArchitectureRegistry.Opt ? 6 : 7;
         Assert.Equal(2 * perLayer, report.Linears.Count);
@@ -220,7 +232,8 @@ public class GptqCheckpointTests
         using var backend = new CpuBackend();
         using var session = ModelSession.Open(folder["q"], backend, TrainingScope.None);
         Assert.Equal(2 * perLayer, session.Model.AllLinears.OfType<GptqLinear>().Count());
-        Assert.True(double.IsFinite(Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value));
+        Assert.True(double.IsFinite(
+            Evaluator.Evaluate(session.Model, JsonlDataset.Load(calibration, session.Tokenizer, 4096), 8, session.PadId).Loss!.Value));
     }
 
     public static TheoryData<string> RunnerArchitectures() => new() { "llama", "opt" };
@@ -235,7 +248,9 @@ public class GptqCheckpointTests
     {
         var architecture = ArchitectureRegistry.Get(modelType);
         using var folder = new TempFolder();
-        string model = architecture == ArchitectureRegistry.Llama ? TinyModels.Dense(folder) : TinyModels.Dense(folder, architecture, "opt");
+        string model = architecture == ArchitectureRegistry.Llama
+            ? TinyModels.Dense(folder)
+            : TinyModels.Dense(folder, architecture, "opt");
         var windows = new[] { TinyModels.RandomIds(12, 320, 1), TinyModels.RandomIds(12, 320, 2) };
 
         using var backend = new CpuBackend();
@@ -247,7 +262,8 @@ public class GptqCheckpointTests
             for (int l = 0; l < decoder.LayerCount; l++)
             {
                 using var layer = decoder.OpenLayer(l);
-                for (int w = 0; w < windows.Length; w++) layer.Forward(hidden.AsSpan(w * 12 * 64, 12 * 64), 1, 12); // one sequence at a time
+                // one sequence at a time
+                for (int w = 0; w < windows.Length; w++) layer.Forward(hidden.AsSpan(w * 12 * 64, 12 * 64), 1, 12);
             }
         }
 
@@ -258,7 +274,8 @@ public class GptqCheckpointTests
         var logits = HostHead(checkpoint, hidden, 24);
         for (int r = 0; r < 24; r++)
             for (int v = 0; v < 320; v++)
-                Assert.True(Math.Abs(expected[r][v] - logits[r * 320 + v]) <= 1e-3f * (1 + Math.Abs(expected[r][v])), $"row {r}, token {v}: {logits[r * 320 + v]} vs {expected[r][v]}");
+                Assert.True(Math.Abs(expected[r][v] - logits[r * 320 + v]) <= 1e-3f * (1 + Math.Abs(expected[r][v])),
+                    $"row {r}, token {v}: {logits[r * 320 + v]} vs {expected[r][v]}");
     }
 
     /// <summary>Final norm, (OPT) project_out and lm_head, in plain float math.</summary>
@@ -284,13 +301,16 @@ public class GptqCheckpointTests
         else
         {
             var opt = (OptConfig)checkpoint.Config;
-            var (weight, bias) = (t.ReadFloat32("model.decoder.final_layer_norm.weight"), t.ReadFloat32("model.decoder.final_layer_norm.bias"));
+            var (weight, bias) =
+                (t.ReadFloat32("model.decoder.final_layer_norm.weight"), t.ReadFloat32("model.decoder.final_layer_norm.bias"));
             for (int r = 0; r < rows; r++)
             {
                 double mean = 0, variance = 0;
                 for (int j = 0; j < h; j++) mean += hidden[r * h + j] / (double)h;
                 for (int j = 0; j < h; j++) variance += Math.Pow(hidden[r * h + j] - mean, 2) / h;
-                for (int j = 0; j < h; j++) normed[r * h + j] = (float)((hidden[r * h + j] - mean) / Math.Sqrt(variance + OptConfig.LayerNormEps)) * weight[j] + bias[j];
+                for (int j = 0; j < h; j++)
+                    normed[r * h + j] = (float)((hidden[r * h + j] - mean) / Math.Sqrt(variance + OptConfig.LayerNormEps)) * weight[j]
+                        + bias[j];
             }
             width = opt.WordEmbedProjDim;
             var projected = new float[rows * width];

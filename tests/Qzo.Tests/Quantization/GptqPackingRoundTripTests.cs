@@ -40,7 +40,8 @@ public class GptqPackingRoundTripTests
     {
         var random = new Random(100 + bits * 10 + (int)format);
         const int inFeatures = 64, outFeatures = 96, groups = 2;
-        var qweight = Enumerable.Range(0, inFeatures * bits / 32 * outFeatures).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var qweight = Enumerable.Range(0, inFeatures * bits / 32 * outFeatures)
+            .Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
         var qzeros = Enumerable.Range(0, groups * outFeatures * bits / 32).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
         if (format == GptqCheckpointFormat.Gptq)
         {

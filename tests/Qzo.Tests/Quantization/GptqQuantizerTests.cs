@@ -77,7 +77,8 @@ public class GptqQuantizerTests
         var settings = new GptqSettings(bits, groupSize, sym, actOrder, staticGroups, DampPercent: 0.01, BlockSize: blockSize);
 
         var solution = GptqQuantizer.Quantize(weight, rows, n, h, settings);
-        var reference = ReferenceGptq.Run(weight, rows, n, h.Select(v => (double)v).ToArray(), bits, groupSize, sym, actOrder, staticGroups, 0.01, blockSize);
+        var reference = ReferenceGptq.Run(weight, rows, n, h.Select(v => (double)v).ToArray(), bits, groupSize, sym, actOrder, staticGroups,
+            0.01, blockSize);
 
         Assert.Equal(reference.GIdx, solution.GIdx);
         Assert.Equal(reference.Scales, solution.Scales);
@@ -105,7 +106,8 @@ public class GptqQuantizerTests
                 if (j < i) { Assert.Equal(0, u[i * n + j]); continue; }
                 double uu = 0;
                 for (int k = 0; k <= Math.Min(i, j); k++) uu += u[k * n + i] * u[k * n + j];
-                Assert.True(Math.Abs(uu - inverse[i, j]) <= 1e-9 * Math.Abs(inverse[i, i]), $"(UᵀU)[{i},{j}] = {uu}, H⁻¹ = {inverse[i, j]}");
+                Assert.True(Math.Abs(uu - inverse[i, j]) <= 1e-9 * Math.Abs(inverse[i, i]),
+                    $"(UᵀU)[{i},{j}] = {uu}, H⁻¹ = {inverse[i, j]}");
             }
         Assert.All(Enumerable.Range(0, n), i => Assert.True(u[i * n + i] > 0));
 
@@ -119,9 +121,12 @@ public class GptqQuantizerTests
         return m;
     }
 
-    public static TheoryData<int, bool> ErrorCases() => new() { { 2, false }, { 2, true }, { 3, false }, { 3, true }, { 4, false }, { 4, true } };
+    public static TheoryData<int, bool> ErrorCases() =>
+        new() { { 2, false }, { 2, true }, { 3, false }, { 3, true }, { 4, false }, { 4, true } };
 
-    /// <summary>The point of GPTQ: on correlated inputs its layer output error ‖XWᵀ − XŴᵀ‖ is well below round-to-nearest's.</summary>
+    /// <summary>
+    /// The point of GPTQ: on correlated inputs its layer output error ‖XWᵀ − XŴᵀ‖ is well below round-to-nearest's.
+    /// </summary>
     [Theory]
     [MemberData(nameof(ErrorCases))]
     public void LayerOutputErrorIsBelowRtnsOnCorrelatedInputs(int bits, bool actOrder)
@@ -133,10 +138,12 @@ public class GptqQuantizerTests
 
         var gptq = GptqQuantizer.Quantize(weight, rows, n, Hessian(x, tokens, n), GptqSettings.From(config)).Dequantize();
         var rtnTensors = RtnQuantizer.Quantize(weight, rows, n, config);
-        var rtn = GptqReference.Dequantize(rtnTensors.QWeight, rtnTensors.QZeros, rtnTensors.Scales.Select(s => (float)s).ToArray(), rtnTensors.GIdx, n, rows, bits, config.Format);
+        var rtn = GptqReference.Dequantize(rtnTensors.QWeight, rtnTensors.QZeros, rtnTensors.Scales.Select(s => (float)s).ToArray(),
+            rtnTensors.GIdx, n, rows, bits, config.Format);
 
         double gptqError = OutputError(x, tokens, n, weight, gptq, rows), rtnError = OutputError(x, tokens, n, weight, rtn, rows);
-        Assert.True(gptqError < 0.7 * rtnError, $"{bits}-bit{(actOrder ? " act-order" : "")}: GPTQ ‖ΔY‖ {gptqError:G4} vs RTN {rtnError:G4}");
+        Assert.True(gptqError < 0.7 * rtnError,
+            $"{bits}-bit{(actOrder ? " act-order" : "")}: GPTQ ‖ΔY‖ {gptqError:G4} vs RTN {rtnError:G4}");
     }
 
     /// <summary>‖X·Wᵀ − X·Ŵᵀ‖_F, computed directly.</summary>
@@ -170,7 +177,8 @@ public class GptqQuantizerTests
 
         var weight = Gaussian(new Random(1), rows * n, 0.05f);
         var quantized = weight.Select(v => MathF.Round(v * 20) / 20).ToArray();
-        double expected = OutputError(x, tokens, n, weight, quantized, rows) / OutputError(x, tokens, n, weight, new float[weight.Length], rows);
+        double expected = OutputError(x, tokens, n, weight, quantized, rows)
+            / OutputError(x, tokens, n, weight, new float[weight.Length], rows);
         Assert.Equal(expected, accumulator.RelativeError(weight, quantized, rows), 4);
     }
 
@@ -187,7 +195,8 @@ public class GptqQuantizerTests
             for (int o = 0; o < rows; o++) Assert.Equal(0f, dequantized[o * n + j]);
 
         var packed = solution.Pack(GptqCheckpointFormat.GptqV2);
-        var unpacked = GptqReference.Dequantize(packed.QWeight, packed.QZeros, packed.Scales.Select(s => (float)s).ToArray(), packed.GIdx, n, rows, 4, GptqCheckpointFormat.GptqV2);
+        var unpacked = GptqReference.Dequantize(packed.QWeight, packed.QZeros, packed.Scales.Select(s => (float)s).ToArray(), packed.GIdx,
+            n, rows, 4, GptqCheckpointFormat.GptqV2);
         Assert.Equal(dequantized, unpacked);
         // Dead inputs have H[j,j] = 1 after the fix, far below the live ones: act-order puts them last.
         Assert.Equal(new[] { 0, 17, 40 }, solution.Order[^3..].Order());

@@ -37,7 +37,8 @@ public class GptqReferenceTests
         var qweight = new int[8];
         qweight[0] = W(0x76543210);
 
-        var w = GptqReference.Dequantize(qweight, [W(0x77777777)], Enumerable.Repeat(1f, 8).ToArray(), new int[8], 8, 8, 4, GptqCheckpointFormat.GptqV2);
+        var w = GptqReference.Dequantize(qweight, [W(0x77777777)], Enumerable.Repeat(1f, 8).ToArray(), new int[8], 8, 8, 4,
+            GptqCheckpointFormat.GptqV2);
 
         Assert.Equal([-7f, -6f, -5f, -4f, -3f, -2f, -1f, 0f], w[..8]);
     }
@@ -81,9 +82,11 @@ public class GptqReferenceTests
             for (int i = 0; i < inFeatures; i++)
             {
                 int g = gIdx[i];
-                Assert.Equal(scales[g * outFeatures + o] * (codes[i * outFeatures + o] - zeros[g * outFeatures + o]), w[o * inFeatures + i]);
+                Assert.Equal(scales[g * outFeatures + o] * (codes[i * outFeatures + o] - zeros[g * outFeatures + o]),
+                    w[o * inFeatures + i]);
             }
-        var inOrder = GptqReference.Dequantize(qweight, qzeros, scales, GptqPacking.DefaultGIdx(inFeatures, groupSize), inFeatures, outFeatures, bits, GptqCheckpointFormat.Gptq);
+        var inOrder = GptqReference.Dequantize(qweight, qzeros, scales, GptqPacking.DefaultGIdx(inFeatures, groupSize), inFeatures,
+            outFeatures, bits, GptqCheckpointFormat.Gptq);
         Assert.NotEqual(inOrder, w);
     }
 

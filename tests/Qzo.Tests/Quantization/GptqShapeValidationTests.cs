@@ -15,7 +15,8 @@ public class GptqShapeValidationTests
     {
         // in 4096, out 11008, 4 bits, group 128 → 32 groups.
         int groups = GptqPacking.ValidateShapes(4096, 11008, 4, 128,
-            T("qweight", DType.I32, 512, 11008), T("qzeros", DType.I32, 32, 1376), T("scales", DType.F16, 32, 11008), T("g_idx", DType.I32, 4096));
+            T("qweight", DType.I32, 512, 11008), T("qzeros", DType.I32, 32, 1376), T("scales", DType.F16, 32, 11008),
+            T("g_idx", DType.I32, 4096));
         Assert.Equal(32, groups);
     }
 

@@ -6,11 +6,14 @@ using Qzo.Quantization.Gptq;
 
 namespace Qzo.Tests.Quantization;
 
-/// <summary>GPTQ on a backend (<see cref="GptqSolver"/>, what `qzo quantize` runs) against the plain-CPU reference <see cref="GptqQuantizer"/>.</summary>
+/// <summary>
+/// GPTQ on a backend (<see cref="GptqSolver"/>, what `qzo quantize` runs) against the plain-CPU reference <see cref="GptqQuantizer"/>.
+/// </summary>
 public class GptqSolverTests
 {
     /// <summary>One matrix: weights, the Hessian of correlated inputs with some inputs dead, and both solutions.</summary>
-    internal static (GptqSolution Backend, GptqSolution Reference) Solve(IBackend backend, int rows, int n, GptqSettings settings, int seed, int[] dead)
+    internal static (GptqSolution Backend, GptqSolution Reference) Solve(IBackend backend, int rows, int n, GptqSettings settings,
+        int seed, int[] dead)
     {
         var x = GptqQuantizerTests.CorrelatedInputs(4 * n, n, seed, dead);
         var h = GptqQuantizerTests.Hessian(x, 4 * n, n);
@@ -35,10 +38,13 @@ public class GptqSolverTests
         { 8, -1, false, true, false, 48 },   // a last block narrower than the rest
     };
 
-    /// <summary>On the CPU backend the solver does GptqQuantizer's arithmetic in GptqQuantizer's order: everything equal, bit for bit.</summary>
+    /// <summary>
+    /// On the CPU backend the solver does GptqQuantizer's arithmetic in GptqQuantizer's order: everything equal, bit for bit.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OnTheCpuBackendEqualsTheReferenceBitForBit(int bits, int groupSize, bool sym, bool actOrder, bool staticGroups, int blockSize)
+    public void OnTheCpuBackendEqualsTheReferenceBitForBit(int bits, int groupSize, bool sym, bool actOrder, bool staticGroups,
+        int blockSize)
     {
         using var backend = new CpuBackend();
         var settings = new GptqSettings(bits, groupSize, sym, actOrder, staticGroups, BlockSize: blockSize);
@@ -64,7 +70,8 @@ public class GptqSolverTests
         {
             backend.Upload<float>(h, hessian);
             Assert.Contains(mention, Assert.Throws<QzoException>(() => GptqSolver.Quantize(backend, weight, n, n, h, settings)).Message);
-            var e = Assert.ThrowsAny<Exception>(() => GptqQuantizer.Quantize(weight, n, n, hessian, settings)); // inside its parallel loops, wrapped
+            // inside its parallel loops, wrapped
+            var e = Assert.ThrowsAny<Exception>(() => GptqQuantizer.Quantize(weight, n, n, hessian, settings));
             Assert.IsType<QzoException>((e as AggregateException)?.InnerException ?? e);
         }
 

@@ -14,7 +14,8 @@ public class NestedAbsmaxTests
         Assert.Equal(map.Order(), map);
         Assert.Equal(1f, map[^1]);
         Assert.Contains(0f, map);
-        // Decade 10^−6 has one midpoint of linspace(0.1, 1, 2): 0.55e−6; decade 10^−5 the midpoints 0.325 and 0.775 of linspace(0.1, 1, 3).
+        // Decade 10^−6 has one midpoint of linspace(0.1, 1, 2): 0.55e−6; decade 10^−5 the midpoints 0.325 and 0.775 of
+        // linspace(0.1, 1, 3).
         float low = 0.1f, high = 1f, step = (high - low) / 2f, middle = high - step; // torch.linspace(0.1, 1, 3) in float32
         Assert.Equal(Product((float)1e-6, (low + high) / 2f), map.Where(v => v > 0).Min());
         Assert.Contains(Product((float)1e-5, (low + middle) / 2f), map);
@@ -43,7 +44,8 @@ public class NestedAbsmaxTests
         var decoded = nested.Decode();
         // The top decade's steps are 0.9/64 of the nested scale; a half step bounds the error.
         for (int b = 0; b < absmax.Length; b++)
-            Assert.True(Math.Abs(decoded[b] - absmax[b]) <= 0.9 / 128 * nested.Absmax[b / 256] + 1e-7, $"block {b}: {decoded[b]} for {absmax[b]}");
+            Assert.True(Math.Abs(decoded[b] - absmax[b]) <= 0.9 / 128 * nested.Absmax[b / 256] + 1e-7,
+                $"block {b}: {decoded[b]} for {absmax[b]}");
     }
 
     [Fact]

@@ -18,8 +18,8 @@ static class ReferenceGptq
 
     /// <param name="weight">[rows, n]</param>
     /// <param name="h">[n, n], symmetric</param>
-    public static Result Run(float[] weight, int rows, int n, double[] h, int bits, int groupSize, bool sym, bool actOrder, bool staticGroups,
-                             double damp, int blockSize)
+    public static Result Run(float[] weight, int rows, int n, double[] h, int bits, int groupSize, bool sym, bool actOrder,
+                             bool staticGroups, double damp, int blockSize)
     {
         int maxq = (1 << bits) - 1, g = groupSize == -1 ? n : groupSize, groups = (n + g - 1) / g;
         bool one = g >= n, fixedGroups = staticGroups && !one;

@@ -46,7 +46,8 @@ public class RtnQuantizerTests
         Assert.Equal(GptqPacking.DefaultGIdx(inFeatures, groupSize), result.GIdx);
 
         var scales = result.Scales.Select(s => (float)s).ToArray();
-        var dequantized = GptqReference.Dequantize(result.QWeight, result.QZeros, scales, result.GIdx, inFeatures, outFeatures, bits, format);
+        var dequantized = GptqReference.Dequantize(result.QWeight, result.QZeros, scales, result.GIdx, inFeatures, outFeatures, bits,
+            format);
         int maxq = (1 << bits) - 1;
         for (int o = 0; o < outFeatures; o++)
             for (int gi = 0; gi < groups; gi++)
@@ -90,7 +91,8 @@ public class RtnQuantizerTests
     [Fact]
     public void SymmetricGridRoundsTiesToEven()
     {
-        // xmax = max(|−1.5|, 1.5) → range [−1.5, 1.5], scale 1, zero 2. round(−1.5) = −2, round(±0.5) = 0, round(1.5) = 2 → clamp.
+        // xmax = max(|−1.5|, 1.5) → range [−1.5, 1.5], scale 1, zero 2. round(−1.5) = −2, round(±0.5) = 0, round(1.5) = 2
+        // → clamp.
         // (Rounding half away from zero would give 0, 1, 3, 3.)
         var (scale, zero) = GptqGrid.FindParams([-1.5f, -0.5f, 0.5f, 1.5f], 2, sym: true);
         Assert.Equal(1f, scale);
@@ -165,7 +167,8 @@ public class RtnQuantizerTests
         float[] pattern = [-0.5f, 0f, 1f, 2.5f]; // zero point 0 (see AsymmetricZeroPointTieRoundsToEvenZero)
         var weight = Enumerable.Range(0, 16 * 16).Select(k => pattern[k % 4]).ToArray();
 
-        var error = Assert.Throws<QzoException>(() => RtnQuantizer.Quantize(weight, 16, 16, Config(2, -1, false, GptqCheckpointFormat.Gptq)));
+        var error = Assert.Throws<QzoException>(
+            () => RtnQuantizer.Quantize(weight, 16, 16, Config(2, -1, false, GptqCheckpointFormat.Gptq)));
         Assert.Contains("gptq_v2", error.Message);
         var v2 = RtnQuantizer.Quantize(weight, 16, 16, Config(2, -1, false, GptqCheckpointFormat.GptqV2));
         Assert.Equal([0], v2.QZeros);
@@ -179,7 +182,8 @@ public class RtnQuantizerTests
         var weight = Gaussian(outFeatures * inFeatures, 5);
         var result = RtnQuantizer.Quantize(weight, outFeatures, inFeatures, Config(3, 128, true, GptqCheckpointFormat.Gptq));
 
-        var dequantized = GptqReference.Dequantize(result.QWeight, result.QZeros, result.Scales.Select(s => (float)s).ToArray(), result.GIdx, inFeatures, outFeatures, 3, GptqCheckpointFormat.Gptq);
+        var dequantized = GptqReference.Dequantize(result.QWeight, result.QZeros, result.Scales.Select(s => (float)s).ToArray(),
+            result.GIdx, inFeatures, outFeatures, 3, GptqCheckpointFormat.Gptq);
         for (int k = 0; k < weight.Length; k++)
         {
             int o = k / inFeatures, i = k % inFeatures;
@@ -193,7 +197,8 @@ public class RtnQuantizerTests
     {
         var weight = new float[32 * 32];
         weight[5 * 32 + 7] = float.PositiveInfinity;
-        var error = Assert.Throws<QzoException>(() => RtnQuantizer.Quantize(weight, 32, 32, Config(4, 32, true, GptqCheckpointFormat.Gptq)));
+        var error = Assert.Throws<QzoException>(
+            () => RtnQuantizer.Quantize(weight, 32, 32, Config(4, 32, true, GptqCheckpointFormat.Gptq)));
         Assert.Contains("output row 5", error.Message);
     }
 }

@@ -21,7 +21,8 @@ public class ParquetRowsTests
         Assert.Equal(["passage: string", "query: string", "entities: list<string>",
                       "entity_spans: struct<text: list<string>, start: list<int>, end: list<int>>", "answers: list<string>",
                       "idx: struct<passage: int, query: int>"], Columns("record"));
-        Assert.Equal(["paragraph: string", "question: string", "answer: string", "idx: struct<paragraph: int, question: int, answer: int>", "label: long"], Columns("multirc"));
+        Assert.Equal(["paragraph: string", "question: string", "answer: string", "idx: struct<paragraph: int, question: int, answer: int>",
+                      "label: long"], Columns("multirc"));
     }
 
     [Theory]
@@ -34,7 +35,8 @@ public class ParquetRowsTests
             var jsonl = JsonlRows.Read(Path.Combine(TaskFixtures.Jsonl(task), $"{split}.jsonl"));
             Assert.Equal(jsonl.Count, parquet.Count);
             for (int i = 0; i < parquet.Count; i++)
-                Assert.True(JsonNode.DeepEquals(jsonl[i].Fields, parquet[i].Fields), $"{task} {split} row {i}:\n{parquet[i].Fields.ToJsonString()}\n{jsonl[i].Fields.ToJsonString()}");
+                Assert.True(JsonNode.DeepEquals(jsonl[i].Fields, parquet[i].Fields),
+                    $"{task} {split} row {i}:\n{parquet[i].Fields.ToJsonString()}\n{jsonl[i].Fields.ToJsonString()}");
             Assert.EndsWith(": row 0", parquet[0].Where);
         }
     }

@@ -9,7 +9,8 @@ namespace Qzo.Tests.Tasks;
 
 public class TaskEncoderTests
 {
-    static readonly Tokenizer Tokenizer = Tokenizer.FromJson(TokenizerSynthesizer.BuildTokenizerJson(320, TokenizerSynthesizer.BuiltInCorpus));
+    static readonly Tokenizer Tokenizer =
+        Tokenizer.FromJson(TokenizerSynthesizer.BuildTokenizerJson(320, TokenizerSynthesizer.BuiltInCorpus));
     static TaskEncoder Encoder(string task) => new(TaskCatalog.Resolve(task), Tokenizer, 2048);
 
     [Fact]
@@ -21,7 +22,8 @@ public class TaskEncoderTests
         var permutation = MersenneTwister.NumpyPermutation(train.Count, 3);
         Assert.Equal(permutation.Take(60).Select(i => train[i]), splits.Train);
         Assert.Equal(permutation.Skip(60).Take(12).Select(i => train[i]), splits.Dev);
-        Assert.Equal(MersenneTwister.NumpyPermutation(validation.Count, 0).Select(i => validation[i]), splits.Test); // capped at the split's 32 rows
+        // capped at the split's 32 rows
+        Assert.Equal(MersenneTwister.NumpyPermutation(validation.Count, 0).Select(i => validation[i]), splits.Test);
         // As MeZO: with fewer rows than asked for, dev keeps its size and train gets the rest (CB: 150/100).
         var capped = TaskSplits.Mezo(train, validation, 1000, 500, 5, 0);
         Assert.Equal((0, 80, 5), (capped.Train.Count, capped.Dev.Count, capped.Test.Count));
@@ -33,7 +35,8 @@ public class TaskEncoderTests
     public async Task AMissingColumnNamesTheFileRowAndColumn()
     {
         using var folder = new TempFolder();
-        await ParquetSerializer.SerializeAsync(new[] { new NoHypothesis { premise = "p", idx = 0, label = 0 } }, folder["validation-00000-of-00001.parquet"]);
+        await ParquetSerializer.SerializeAsync(new[] { new NoHypothesis { premise = "p", idx = 0, label = 0 } },
+            folder["validation-00000-of-00001.parquet"]);
         var rows = TaskDataFolder.ReadSplit(folder.Path, "validation");
         var e = Assert.Throws<QzoException>(() => Encoder("rte").Items(rows));
         Assert.Equal($"{folder["validation-00000-of-00001.parquet"]}: row 0, column 'hypothesis': missing", e.Message);
@@ -44,11 +47,13 @@ public class TaskEncoderTests
     {
         var test = TaskDataFolder.ReadSplit(TaskFixtures.Parquet("sst2"), "test");
         var e = Assert.Throws<QzoException>(() => Encoder("sst2").Items(test));
-        Assert.StartsWith($"{TaskFixtures.ParquetFile("sst2", "test")}: row 0, column 'label': has label -1, which task 'sst2' does not know", e.Message);
+        Assert.StartsWith(
+            $"{TaskFixtures.ParquetFile("sst2", "test")}: row 0, column 'label': has label -1, which task 'sst2' does not know", e.Message);
         Assert.Contains("unlabelled", e.Message);
 
         var jsonl = new TaskRow(System.Text.Json.Nodes.JsonNode.Parse("""{"sentence": 5, "label": 1}""")!.AsObject(), "x.jsonl:3");
-        Assert.Equal("x.jsonl:3, column 'sentence': is int, expected string", Assert.Throws<QzoException>(() => Encoder("sst2").Item(jsonl)).Message);
+        Assert.Equal("x.jsonl:3, column 'sentence': is int, expected string",
+            Assert.Throws<QzoException>(() => Encoder("sst2").Item(jsonl)).Message);
     }
 
     [Fact]

@@ -48,7 +48,8 @@ public class TaskEvaluatorTests
         var encoder = new TaskEncoder(task, session.Tokenizer, 2048);
         var items = encoder.Items(TaskDataFolder.ReadSplit(TaskFixtures.Jsonl("squad"), "validation")).Take(3).ToList();
         // Gold answers set to what the model itself says: every item scores 1; a wrong gold scores 0.
-        var said = TextGeneration.Generate(session.Model, session.Tokenizer, items.Select(i => i.Prompt).ToList(), new GenerationOptions { MaxNewTokens = 4 });
+        var said = TextGeneration.Generate(session.Model, session.Tokenizer, items.Select(i => i.Prompt).ToList(),
+            new GenerationOptions { MaxNewTokens = 4 });
         var own = items.Select((item, i) => item with { Answers = [said[i].Text.Split('\n')[0]] }).ToList();
         own[2] = own[2] with { Answers = ["zzzz qqqq"] };
         var evaluation = new TaskEvaluator(session.Model, session.Tokenizer, encoder, batchSize: 2, session.PadId).Evaluate(own);

@@ -20,8 +20,12 @@ public class Gpt2TokenizerTests
     static string Gpt2TokenizerJson()
     {
         var vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixture.Folder, "vocab.json")))!;
-        var merges = new JsonArray(File.ReadLines(Path.Combine(Fixture.Folder, "merges.txt")).Skip(1).Where(l => l.Length > 0).Select(l => (JsonNode)l).ToArray());
-        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var merges = new JsonArray(File.ReadLines(Path.Combine(Fixture.Folder, "merges.txt")).Skip(1).Where(l => l.Length > 0)
+            .Select(l => (JsonNode)l).ToArray());
+        var byteLevel = new JsonObject
+        {
+            ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true
+        };
         return new JsonObject
         {
             ["version"] = "1.0",
@@ -82,7 +86,8 @@ public class Gpt2TokenizerTests
         // GPT-2's vocabulary the BOS is "<|endoftext|>".
         using var folder = Fixture.CopyFiles("vocab.json", "merges.txt");
         File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"),
-            """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": {"content": "<|endoftext|>", "special": true}, "eos_token": "<|endoftext|>", "pad_token": null}""");
+            """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": {"content": "<|endoftext|>", "special": true},""" +
+            """ "eos_token": "<|endoftext|>", "pad_token": null}""");
         var opt = Tokenizer.Load(folder.Path);
         AssertAll(Fixture.Expected, e => opt.Encode(e.Text).AsSpan().SequenceEqual([50256, .. e.Ids]) ? null : Show(e.Text));
         Assert.Equal(Gpt2.Encode("Hello"), opt.Encode("Hello", addSpecialTokens: false));

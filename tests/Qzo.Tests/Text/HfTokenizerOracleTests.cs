@@ -98,7 +98,8 @@ public class HfTokenizerOracleTests
             if (differs) transformersDiffers++;
         }
         Assert.True(lines >= 1000, $"only {lines} lines");
-        Assert.True(transformersDiffers > lines / 2, $"transformers differs on only {transformersDiffers} of {lines}: has it stopped rebuilding the file?");
+        Assert.True(transformersDiffers > lines / 2,
+            $"transformers differs on only {transformersDiffers} of {lines}: has it stopped rebuilding the file?");
     }
 
     static IEnumerable<string> Lines(string name) => TokenizerFixture.ReadLines(Path.Combine(Root, name, "expected.jsonl.gz"));
@@ -117,7 +118,9 @@ public class HfTokenizerOracleTests
             var ids = tokenizer.Encode(e.Text);
             if (!ids.AsSpan().SequenceEqual(e.Ids)) return $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(ids)}";
             var plain = tokenizer.Encode(e.Text, addSpecialTokens: false);
-            return plain.AsSpan().SequenceEqual(e.IdsNoSpecial) ? null : $"{Show(e.Text)} without special tokens: expected {Show(e.IdsNoSpecial)}, got {Show(plain)}";
+            return plain.AsSpan().SequenceEqual(e.IdsNoSpecial)
+                ? null
+                : $"{Show(e.Text)} without special tokens: expected {Show(e.IdsNoSpecial)}, got {Show(plain)}";
         });
     }
 

@@ -15,7 +15,8 @@ internal static class Llama2Fixture
     static readonly Lazy<string> s_json = new(() => File.ReadAllText(Path.Combine(Folder, "tokenizer.json")));
     static readonly Lazy<Tokenizer> s_tokenizer = new(() => Tokenizer.Load(Folder));
     static readonly Lazy<Tokenizer> s_file = new(() => Tokenizer.FromJson(s_json.Value));
-    static readonly Lazy<IReadOnlyList<(string Text, int[] Ids)>> s_expected = new(() => TokenizerFixture.ReadExpected(Path.Combine(Folder, "expected.jsonl")));
+    static readonly Lazy<IReadOnlyList<(string Text, int[] Ids)>> s_expected =
+        new(() => TokenizerFixture.ReadExpected(Path.Combine(Folder, "expected.jsonl")));
 
     public static string Json => s_json.Value;
     /// <summary>The folder as transformers 5 loads it: LlamaTokenizer (legacy: true), which replaces the file's pipeline.</summary>

@@ -59,7 +59,8 @@ public class Llama2TokenizerTests
     public void WithoutSpecialTokensThereIsNoBos()
     {
         Assert.Equal(new[] { 15043, 3186, 29991 }, Llama2.Encode("Hello world!", addSpecialTokens: false));
-        AssertAll(Expected, e => Llama2.Encode(e.Text, false).AsSpan().SequenceEqual(Llama2.Encode(e.Text).AsSpan(1)) ? null : Show(e.Text));
+        AssertAll(Expected,
+            e => Llama2.Encode(e.Text, false).AsSpan().SequenceEqual(Llama2.Encode(e.Text).AsSpan(1)) ? null : Show(e.Text));
     }
 
     // HF Llama-2 decoding maps "▁" to a space and strips one leading space (the "▁" Metaspace added), so every string
@@ -145,11 +146,17 @@ public class Llama2TokenizerTests
         var t = Tokenizer.FromJson(JsonWith(root =>
         {
             root["normalizer"] = null;
-            root["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = split };
+            root["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = split
+            };
         }));
-        var plain = Expected.Where(e => !e.Text.StartsWith(' ') && !e.Text.StartsWith('▁') && !(split && (e.Text.Contains("  ") || e.Text.Contains("▁▁") || e.Text.Contains(" ▁") || e.Text.Contains("▁ "))));
+        var plain = Expected.Where(e => !e.Text.StartsWith(' ') && !e.Text.StartsWith('▁')
+            && !(split && (e.Text.Contains("  ") || e.Text.Contains("▁▁") || e.Text.Contains(" ▁") || e.Text.Contains("▁ "))));
         Assert.True(plain.Count() > 300);
-        AssertAll(plain, e => t.Encode(e.Text).AsSpan().SequenceEqual(e.Ids) ? null : $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(t.Encode(e.Text))}");
+        AssertAll(plain, e => t.Encode(e.Text).AsSpan().SequenceEqual(e.Ids)
+            ? null
+            : $"{Show(e.Text)}: expected {Show(e.Ids)}, got {Show(t.Encode(e.Text))}");
         // prepend_scheme "first": only the first piece gets "▁", not the text after a special token.
         Assert.Equal(new[] { 1, 15043, 2, t.TokenToId("world")!.Value }, t.Encode("Hello</s>world"));
         Assert.Equal(new[] { 1, 15043, 2, 3186 }, Llama2.Encode("Hello</s>world"));
@@ -161,7 +168,10 @@ public class Llama2TokenizerTests
         var t = Tokenizer.FromJson(JsonWith(root =>
         {
             root["normalizer"] = null;
-            root["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false };
+            root["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false
+            };
             root["decoder"] = new JsonObject { ["type"] = "Sequence", ["decoders"] = new JsonArray(
                 new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false },
                 new JsonObject { ["type"] = "ByteFallback" },

@@ -7,7 +7,8 @@ namespace Qzo.Tests.Text;
 /// <summary>Split / ByteLevel pre-tokenizers and the Oniguruma-compatible regex wrapper they use.</summary>
 public class PreTokenizerRegexTests
 {
-    const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    const string Llama3Pattern =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     static string[] Pieces(IPreTokenizer p, string text)
     {

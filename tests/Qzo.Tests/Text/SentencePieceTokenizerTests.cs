@@ -26,7 +26,8 @@ public class SentencePieceTokenizerTests
         Assert.Equal(new SentencePiece("<0x41>", 0, SentencePieceType.Byte), model.Pieces[3 + 0x41]);
         Assert.Equal(SentencePieceType.Normal, model.Pieces[259].Type);
         Assert.True(model.Pieces[259].Score > model.Pieces[260].Score);
-        Assert.Equal(("identity", 0, true, false, true), (model.NormalizerName, model.PrecompiledCharsMapLength, model.AddDummyPrefix, model.RemoveExtraWhitespaces, model.EscapeWhitespaces));
+        Assert.Equal(("identity", 0, true, false, true), (model.NormalizerName, model.PrecompiledCharsMapLength, model.AddDummyPrefix,
+            model.RemoveExtraWhitespaces, model.EscapeWhitespaces));
         Assert.True(SentencePieceModel.Parse(File.ReadAllBytes(Path.Combine(SpmTrimmed.Folder, "tokenizer.model"))).RemoveExtraWhitespaces);
     }
 
@@ -50,7 +51,8 @@ public class SentencePieceTokenizerTests
     public void SentencePieceFormMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(Spm, AsSentencePiece(Spm.Folder));
 
     [Fact]
-    public void SentencePieceFormWithRemoveExtraWhitespacesMatchesSpmEncodeOnEveryFixtureLine() => AssertMatches(SpmTrimmed, AsSentencePiece(SpmTrimmed.Folder));
+    public void SentencePieceFormWithRemoveExtraWhitespacesMatchesSpmEncodeOnEveryFixtureLine() =>
+        AssertMatches(SpmTrimmed, AsSentencePiece(SpmTrimmed.Folder));
 
     static void AssertMatches(TokenizerFixture fixture, Tokenizer t)
     {
@@ -97,7 +99,8 @@ public class SentencePieceTokenizerTests
             return ids.AsSpan().SequenceEqual(expected) ? null : $"{Show(e.Text)}: expected {Show(expected)}, got {Show(ids)}";
         });
         // Where the option changes nothing, spm_encode's own ids.
-        AssertAll(SpmTrimmed.Expected.Where(e => !LeadsWithSpace(e.Text) && !e.Text.EndsWith(' ') && !e.Text.EndsWith('▁') && !e.Text.Contains("  ")),
+        AssertAll(SpmTrimmed.Expected.Where(e => !LeadsWithSpace(e.Text) && !e.Text.EndsWith(' ') && !e.Text.EndsWith('▁')
+                                                 && !e.Text.Contains("  ")),
             e => t.Encode(e.Text).AsSpan().SequenceEqual(e.Ids) ? null : Show(e.Text));
     }
 
@@ -109,8 +112,11 @@ public class SentencePieceTokenizerTests
         var sentencePiece = AsSentencePiece(Spm.Folder);
         AssertAll(Spm.Expected.Where(e => !e.Text.Contains('▁')), e =>
         {
-            string back = sentencePiece.Decode(sentencePiece.Encode(e.Text)), transformers = Spm.Tokenizer.Decode(Spm.Tokenizer.Encode(e.Text));
-            return back == e.Text && transformers == (e.Text.StartsWith(' ') ? e.Text[1..] : e.Text) ? null : $"{Show(e.Text)} came back as {Show(back)} / {Show(transformers)}";
+            string back = sentencePiece.Decode(sentencePiece.Encode(e.Text)),
+                transformers = Spm.Tokenizer.Decode(Spm.Tokenizer.Encode(e.Text));
+            return back == e.Text && transformers == (e.Text.StartsWith(' ') ? e.Text[1..] : e.Text)
+                ? null
+                : $"{Show(e.Text)} came back as {Show(back)} / {Show(transformers)}";
         });
     }
 
@@ -139,7 +145,8 @@ public class SentencePieceTokenizerTests
     public void NonLegacyConfigPrependsOnlyAtTheStart()
     {
         using var folder = Spm.CopyFiles("tokenizer.model");
-        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{"tokenizer_class": "LlamaTokenizer", "legacy": false, "add_bos_token": true}""");
+        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"),
+            """{"tokenizer_class": "LlamaTokenizer", "legacy": false, "add_bos_token": true}""");
         var t = Tokenizer.Load(folder.Path);
         // transformers' non-legacy Llama (Metaspace, prepend_scheme "first") adds no "▁" before text that already
         // starts with a space or "▁", unlike SentencePiece; all other strings get SentencePiece's ids.
@@ -174,7 +181,11 @@ public sealed class SentencePieceModelFileTests : IDisposable
         for (int rank = 0; rank < merges.Count; rank++) firstRank.TryAdd(merges[rank]!.GetValue<string>().Replace(" ", ""), rank);
         for (int id = 0; id < t.VocabSize; id++)
         {
-            var type = id switch { 0 => SentencePieceType.Unknown, 1 or 2 => SentencePieceType.Control, < 259 => SentencePieceType.Byte, _ => SentencePieceType.Normal };
+            var type = id switch
+            {
+                0 => SentencePieceType.Unknown, 1 or 2 => SentencePieceType.Control, < 259 => SentencePieceType.Byte,
+                _ => SentencePieceType.Normal
+            };
             string piece = t.IdToToken(id);
             float score = type != SentencePieceType.Normal ? 0 : firstRank.TryGetValue(piece, out int rank) ? -rank : -1_000_000 - id;
             yield return new SentencePiece(piece, score, type);
@@ -213,7 +224,8 @@ public sealed class SentencePieceModelFileTests : IDisposable
         var t = Tokenizer.Load(WriteModel(SentencePieceModelWriter.Write(Llama2Pieces()), config));
         Assert.Equal(32000, t.VocabSize);
         Assert.Equal(((int?)0, (int?)1, (int?)2), (t.UnkId, t.BosId, t.EosId));
-        var byId = Tokenizer.FromJson(JsonWith(root => root["model"]!["merges"] = MergesInPieceIdOrder(root["model"]!["vocab"]!.AsObject())), config);
+        var byId = Tokenizer.FromJson(
+            JsonWith(root => root["model"]!["merges"] = MergesInPieceIdOrder(root["model"]!["vocab"]!.AsObject())), config);
         AssertAll(Expected, e =>
         {
             var ids = t.Encode(e.Text);
@@ -249,7 +261,10 @@ public sealed class SentencePieceModelFileTests : IDisposable
     [InlineData(2, new byte[] { 1, 2, 3 }, "precompiled")]
     public void UnsupportedModelsAreRefusedNamingTheFile(int modelType, byte[]? charsMap, string detail)
     {
-        var pieces = new[] { new SentencePiece("<unk>", 0, SentencePieceType.Unknown), new SentencePiece("a", -1, SentencePieceType.Normal) };
+        var pieces = new[]
+        {
+            new SentencePiece("<unk>", 0, SentencePieceType.Unknown), new SentencePiece("a", -1, SentencePieceType.Normal)
+        };
         string dir = WriteModel(SentencePieceModelWriter.Write(pieces, modelType, charsMap: charsMap, normalizerName: "nmt_nfkc"));
         var e = Assert.Throws<QzoException>(() => Tokenizer.Load(dir));
         Assert.Contains(Path.Combine(dir, "tokenizer.model"), e.Message);

@@ -126,7 +126,8 @@ public sealed class TokenizerErrorTests : IDisposable
     [Fact]
     public void UnicodeNormalizersWorkOrRefuseLoudly()
     {
-        string json = Minimal("""{"type": "BPE", "vocab": {"é": 0, "e": 1, "\u0301": 2, "<0xCC>": 3, "<0x81>": 4}, "merges": [], "byte_fallback": true}""",
+        string json = Minimal("""{"type": "BPE", "vocab": {"é": 0, "e": 1, "\u0301": 2, "<0xCC>": 3, "<0x81>": 4}""" +
+            """, "merges": [], "byte_fallback": true}""",
             """ "normalizer": {"type": "NFC"}, """);
         // Without ICU (InvariantGlobalization, or no libicu) string.Normalize
         // returns non-ASCII text unchanged, so NFC/NFKC tokenizers are refused rather than silently mis-tokenized.
@@ -142,12 +143,14 @@ public sealed class TokenizerErrorTests : IDisposable
         // transformers would give "<nope>" a new id past the vocabulary; Qzo refuses rather than invent one.
         File.WriteAllText(Path.Combine(_dir, "vocab.json"), """{"a": 0}""");
         File.WriteAllText(Path.Combine(_dir, "merges.txt"), "#version: 0.2\n");
-        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": "<nope>"}""");
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"),
+            """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": "<nope>"}""");
         var e = Assert.Throws<QzoException>(() => Tokenizer.Load(_dir));
         Assert.Contains("tokenizer_config.json", e.Message);
         Assert.Contains("add_bos_token", e.Message);
         // Without a BOS token at all, add_bos_token adds nothing, as in transformers.
-        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": null}""");
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"),
+            """{"tokenizer_class": "GPT2Tokenizer", "add_bos_token": true, "bos_token": null}""");
         Assert.Equal(new[] { 0 }, Tokenizer.Load(_dir).Encode("a"));
     }
 

@@ -39,7 +39,8 @@ internal sealed class TokenizerFixture
             {
                 string name = Path.GetFileName(file);
                 if (!name.EndsWith(".gz", StringComparison.Ordinal)) { File.Copy(file, Path.Combine(staging, name)); continue; }
-                using var input = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+                using var input = new System.IO.Compression.GZipStream(File.OpenRead(file),
+                    System.IO.Compression.CompressionMode.Decompress);
                 using var output = File.Create(Path.Combine(staging, name[..^3]));
                 input.CopyTo(output);
             }

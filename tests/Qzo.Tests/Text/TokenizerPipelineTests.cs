@@ -11,14 +11,22 @@ public class TokenizerPipelineTests
     {
         var vocabJson = new JsonObject();
         for (int i = 0; i < vocab.Length; i++) vocabJson[vocab[i]] = i;
-        var model = new JsonObject { ["type"] = "BPE", ["vocab"] = vocabJson, ["merges"] = new JsonArray(merges.Select(m => (JsonNode)m).ToArray()) };
+        var model = new JsonObject
+        {
+            ["type"] = "BPE", ["vocab"] = vocabJson, ["merges"] = new JsonArray(merges.Select(m => (JsonNode)m).ToArray())
+        };
         var root = new JsonObject { ["version"] = "1.0", ["model"] = model };
         edit?.Invoke(root, model);
         return Tokenizer.FromJson(root.ToJsonString());
     }
 
-    static JsonObject Added(int id, string content, bool lstrip = false, bool rstrip = false, bool singleWord = false, bool normalized = false, bool special = true) =>
-        new() { ["id"] = id, ["content"] = content, ["lstrip"] = lstrip, ["rstrip"] = rstrip, ["single_word"] = singleWord, ["normalized"] = normalized, ["special"] = special };
+    static JsonObject Added(int id, string content, bool lstrip = false, bool rstrip = false, bool singleWord = false,
+        bool normalized = false, bool special = true) =>
+        new()
+        {
+            ["id"] = id, ["content"] = content, ["lstrip"] = lstrip, ["rstrip"] = rstrip, ["single_word"] = singleWord,
+            ["normalized"] = normalized, ["special"] = special
+        };
 
     [Fact]
     public void LowestRankMergesFirst()
@@ -42,7 +50,8 @@ public class TokenizerPipelineTests
     {
         string[] vocab = ["<unk>", "a"];
         Assert.Equal(new[] { 0, 1, 0 }, Make(vocab, [], (_, m) => { m["unk_token"] = "<unk>"; m["fuse_unk"] = true; }).Encode("xya😀"));
-        Assert.Equal(new[] { 0, 0, 1, 0 }, Make(vocab, [], (_, m) => { m["unk_token"] = "<unk>"; m["fuse_unk"] = false; }).Encode("xya😀"));
+        Assert.Equal(new[] { 0, 0, 1, 0 },
+            Make(vocab, [], (_, m) => { m["unk_token"] = "<unk>"; m["fuse_unk"] = false; }).Encode("xya😀"));
         Assert.Equal(new[] { 1 }, Make(vocab, []).Encode("xya")); // no unk token: HF drops the character
     }
 
@@ -114,8 +123,10 @@ public class TokenizerPipelineTests
     {
         var t = Make(["<s>", "</s>", "a"], [], (r, _) => r["post_processor"] = JsonNode.Parse("""
             {"type": "TemplateProcessing",
-             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
-             "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]}, "</s>": {"id": "</s>", "ids": [1], "tokens": ["</s>"]}}}
+             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                        {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+             "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]},
+                                "</s>": {"id": "</s>", "ids": [1], "tokens": ["</s>"]}}}
             """));
         Assert.Equal(new[] { 0, 2, 2, 1 }, t.Encode("aa"));
         Assert.Equal(new[] { 2, 2 }, t.Encode("aa", addSpecialTokens: false));
@@ -127,10 +138,14 @@ public class TokenizerPipelineTests
         // transformers 5 drops add_bos_token / add_eos_token from tokenizer_config.json when there is a tokenizer.json
         // and keeps the file's template (transformers 4's LlamaTokenizerFast rebuilt it from them).
         string json = Llama2Fixture.Json;
-        Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
-        Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer", "add_bos_token": false}""").Encode("Hello"));
-        Assert.Equal(new[] { 1, 15043 }, Tokenizer.FromJson(json, """{"tokenizer_class": "PreTrainedTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
-        var t = Tokenizer.FromJson(json, """{"bos_token": {"content": "<s>", "__type": "AddedToken"}, "pad_token": "<unk>", "eos_token": "</s>"}""");
+        Assert.Equal(new[] { 1, 15043 },
+            Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
+        Assert.Equal(new[] { 1, 15043 },
+            Tokenizer.FromJson(json, """{"tokenizer_class": "LlamaTokenizer", "add_bos_token": false}""").Encode("Hello"));
+        Assert.Equal(new[] { 1, 15043 },
+            Tokenizer.FromJson(json, """{"tokenizer_class": "PreTrainedTokenizerFast", "add_eos_token": true}""").Encode("Hello"));
+        var t = Tokenizer.FromJson(json,
+            """{"bos_token": {"content": "<s>", "__type": "AddedToken"}, "pad_token": "<unk>", "eos_token": "</s>"}""");
         Assert.Equal((int?)0, t.PadId);
         Assert.Equal((int?)1, t.BosId);
     }
@@ -182,7 +197,10 @@ public class TokenizerPipelineTests
     {
         Tokenizer With(string scheme, bool split) => Make(["▁", "a", "b", "▁a", "▁b", "<x>"], ["▁ a", "▁ b"], (r, _) =>
         {
-            r["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = scheme, ["split"] = split };
+            r["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = scheme, ["split"] = split
+            };
             r["added_tokens"] = new JsonArray(Added(5, "<x>"));
         });
         Assert.Equal(new[] { 3, 5, 4 }, With("always", true).Encode("a<x>b"));

@@ -37,7 +37,8 @@ public class TokenizerSpeedTests(ITestOutputHelper output)
             }
             var decode = Stopwatch.StartNew();
             string back = t.Decode(ids);
-            output.WriteLine($"{input.Length} chars -> {ids.Length} ids: encode {best.TotalMilliseconds:F0} ms (best of 3), decode {decode.Elapsed.TotalMilliseconds:F0} ms");
+            output.WriteLine($"{input.Length} chars -> {ids.Length} ids: encode {best.TotalMilliseconds:F0} ms (best of 3), " +
+                $"decode {decode.Elapsed.TotalMilliseconds:F0} ms");
             Assert.Equal(input + 2, back);
             Assert.True(best < TimeSpan.FromSeconds(1), $"encoding {input.Length} chars took {best.TotalMilliseconds:F0} ms");
         }

@@ -8,12 +8,14 @@ public class TokenizerSynthesizerTests
     static readonly string[] Samples =
     [
         "Hello world!", "The quick brown fox jumps over the lazy dog.", "  leading and trailing  ", "tabs\tand\nnewlines\r\n",
-        "Numbers 1234567890 and 3.14159", "café naïve Zürich", "你好，世界", "Привет, мир!", "مرحبا", "😀👍🏽👨‍👩‍👧‍👦🏳️‍🌈",
+        "Numbers 1234567890 and 3.14159", "café naïve Zürich", "你好，世界", "Привет, мир!", "مرحبا",
+        "😀👍🏽👨‍👩‍👧‍👦🏳️‍🌈",
         "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠀀", "\u0000\u0001\u007f", "<0x41> is not a byte token here", "<s", "",
     ];
 
     static Tokenizer Synthesize(int vocabSize) =>
-        Tokenizer.FromJson(TokenizerSynthesizer.BuildTokenizerJson(vocabSize, TokenizerSynthesizer.BuiltInCorpus), TokenizerSynthesizer.BuildTokenizerConfigJson());
+        Tokenizer.FromJson(TokenizerSynthesizer.BuildTokenizerJson(vocabSize, TokenizerSynthesizer.BuiltInCorpus),
+            TokenizerSynthesizer.BuildTokenizerConfigJson());
 
     [Theory]
     [InlineData(TokenizerSynthesizer.MinimumVocabSize)]
@@ -26,7 +28,8 @@ public class TokenizerSynthesizerTests
     {
         string json = TokenizerSynthesizer.BuildTokenizerJson(vocabSize, TokenizerSynthesizer.BuiltInCorpus);
         using var doc = JsonDocument.Parse(json);
-        var ids = doc.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().Select(p => p.Value.GetInt32()).Order().ToArray();
+        var ids = doc.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().Select(p => p.Value.GetInt32()).Order()
+            .ToArray();
         Assert.Equal(Enumerable.Range(0, vocabSize), ids);
 
         var t = Tokenizer.FromJson(json, TokenizerSynthesizer.BuildTokenizerConfigJson());

@@ -30,7 +30,8 @@ public class ResumeTests
         using (var loaded = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales))
         using (var metrics = new MetricsWriter(folder["full.jsonl"]))
         {
-            var run = LanguageModelTraining.Loop(loaded, options, examples, () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0),
+            var run = LanguageModelTraining.Loop(loaded, options, examples,
+                () => Evaluator.Evaluate(loaded, examples.Take(4).ToList(), 4, 0),
                 0, metrics,
                 checkpointing: new RunCheckpointing(4, s =>
                 {
@@ -61,7 +62,8 @@ public class ResumeTests
             Assert.Equal(full.Best, resumed.Best);
             Assert.Equal(fullValues, loaded.Trainable.Select(p => p.Download(backend)).ToArray());
         }
-        static IEnumerable<string> WithoutTimes(string path) => File.ReadLines(path).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"elapsed_s\":[^,}]*", ""));
+        static IEnumerable<string> WithoutTimes(string path) =>
+            File.ReadLines(path).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"elapsed_s\":[^,}]*", ""));
         Assert.Equal(WithoutTimes(folder["full.jsonl"]), WithoutTimes(folder["resumed.jsonl"]));
     }
 }

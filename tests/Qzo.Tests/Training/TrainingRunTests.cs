@@ -43,7 +43,10 @@ public class TrainingRunTests
     public void StepsFollowTheSpecifiedArithmetic()
     {
         using var folder = new TempFolder();
-        var options = new ZoOptions { Steps = 3, BatchSize = 2, LearningRate = 1e-4f, Epsilon = 1e-3f, ClipThreshold = 0.25f, EvalEvery = 0 };
+        var options = new ZoOptions
+        {
+            Steps = 3, BatchSize = 2, LearningRate = 1e-4f, Epsilon = 1e-3f, ClipThreshold = 0.25f, EvalEvery = 0
+        };
         foreach (var r in Train(TinyModels.Gptq(folder), options).Summary.History)
         {
             Assert.Equal((r.LossPlus - r.LossMinus) / (2 * (double)1e-3f), r.D, 1e-12);
@@ -74,7 +77,8 @@ public class TrainingRunTests
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
         var initial = model.Trainable.Select(p => p.Download(backend)).ToArray();
-        var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
+        var examples = Enumerable.Range(0, 6)
+            .Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 4, BatchSize = 2, LearningRate = 50f, ClipThreshold = null, EvalEvery = 2 };
         var summary = LanguageModelTraining.Loop(model, options, examples, examples, 0, metrics, keepBest: true).Run();
@@ -94,7 +98,8 @@ public class KeepLastTests
         using var checkpoint = Checkpoint.Open(TinyModels.Gptq(folder));
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(checkpoint, backend, TrainingScope.QuantizationScales);
-        var examples = Enumerable.Range(0, 6).Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
+        var examples = Enumerable.Range(0, 6)
+            .Select(i => (Example)new SequenceExample(TinyModels.RandomIds(8, 320, i), Enumerable.Repeat(true, 8).ToArray())).ToList();
         using var metrics = new MetricsWriter(null);
         var options = new ZoOptions { Steps = 3, BatchSize = 2, LearningRate = 1e-3f, EvalEvery = 3 };
         var summary = LanguageModelTraining.Loop(model, options, examples, examples, 0, metrics, keepBest: false).Run();
