@@ -8,19 +8,28 @@ namespace Qzo.Models;
 /// <summary>
 /// A Hugging Face checkpoint folder: config.json, safetensors (single or sharded), the quantization config
 /// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them.
+/// A language model opens with <see cref="Open"/>; a component that is no causal LM (a diffusion pipeline's text
+/// encoder) with <see cref="OpenComponent"/>, whose family reads <see cref="ConfigJson"/> itself.
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, ModelConfig config, IQuantizationConfig? quantization, CheckpointTensors tensors)
+    readonly ModelConfig? _config;
+
+    Checkpoint(string directory, ModelConfig? config, JsonConfigReader configJson, IQuantizationConfig? quantization,
+               CheckpointTensors tensors)
     {
         Directory = directory;
-        Config = config;
+        _config = config;
+        ConfigJson = configJson;
         Quantization = quantization;
         Tensors = tensors;
     }
 
     public string Directory { get; }
-    public ModelConfig Config { get; }
+    /// <summary>The causal LM's validated config (only for a checkpoint opened with <see cref="Open"/>).</summary>
+    public ModelConfig Config => _config ?? throw new QzoException($"{Directory}: not a language-model checkpoint");
+    /// <summary>config.json as read.</summary>
+    public JsonConfigReader ConfigJson { get; }
     /// <summary>The quantization config (GPTQ, AQLM, bitsandbytes), or null for an unquantized checkpoint.</summary>
     public IQuantizationConfig? Quantization { get; }
     public GptqConfig? Gptq => Quantization as GptqConfig;
@@ -35,7 +44,20 @@ public sealed class Checkpoint : IDisposable
         var config = ModelConfig.Parse(reader) with { GenerationEosTokenIds = ReadGenerationEos(directory) };
         var quantization = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
-        return new Checkpoint(directory, config, quantization, tensors);
+        return new Checkpoint(directory, config, reader, quantization, tensors);
+    }
+
+    /// <summary>
+    /// A component folder whose config.json its own family parses (e.g. text_encoder/ of a diffusers pipeline): the
+    /// tensors and the quantization config, without the causal-LM config <see cref="Config"/>.
+    /// </summary>
+    public static Checkpoint OpenComponent(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: checkpoint folder not found");
+        var reader = JsonConfigReader.Load(Path.Combine(directory, "config.json"));
+        var quantization = ReadQuantizationConfig(directory, reader);
+        var tensors = CheckpointTensors.Open(directory);
+        return new Checkpoint(directory, null, reader, quantization, tensors);
     }
 
     static int[]? ReadGenerationEos(string directory)
