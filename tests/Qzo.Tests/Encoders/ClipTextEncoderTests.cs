@@ -231,5 +231,33 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
                             Assert.Throws<QzoException>(() => ClipTextLoader.Load(other, backend)).Message);
     }
 
+    [Fact]
+    public void Nf4QuantizedLinearsLoadAndMatchTheReferenceOnTheirDequantizedWeights()
+    {
+        using var temp = new TempFolder();
+        var c = Tiny("quick_gelu") with { Layers = 2 };
+        string dense = Synthesize(temp, c);
+        string quantized = temp["nf4"];
+        string[] names = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj", "mlp.fc1", "mlp.fc2"];
+        var linears = Enumerable.Range(0, c.Layers).SelectMany(i => names.Select(n => $"text_model.encoder.layers.{i}.{n}"))
+            .Append("text_projection");
+        EncoderQuantization.Nf4(dense, quantized, linears, doubleQuant: true);
+        using var backend = new CpuBackend();
+        using var model = ClipTextLoader.Load(quantized, backend);
+        Assert.Empty(model.UnusedTensors);
+        Assert.All(model.AllLinears, l => Assert.IsAssignableFrom<IQuantizedLinear>(l));
+        using var checkpoint = Checkpoint.OpenComponent(quantized);
+        var reference = new ReferenceClip(checkpoint); // dequantizes with the format's plain reference
+        var ids = Prompts(ClipTextConfig.EndOfTextId);
+        using var result = model.Forward(ids, 2, Seq, hiddenStates: [-2]);
+        var states = reference.HiddenStates(ids.AsSpan(0, Seq).ToArray());
+        int width = Seq * c.HiddenSize;
+        EncoderChecks.Close("NF4 hidden_states[-2]", RowOf(EncoderTensors.Download(backend, result.HiddenStates[c.Layers - 1]), 0, width),
+                            EncoderChecks.Flat(states[c.Layers - 1]), 1e-4, output);
+        var pooled = reference.FinalNorm(states[^1][result.PooledPositions[0]]);
+        EncoderChecks.Close("NF4 text_embeds", RowOf(EncoderTensors.Download(backend, result.TextEmbeds!), 0, c.ProjectionDim),
+                            EncoderChecks.Flat([reference.Project(pooled)]), 1e-4, output);
+    }
+
     static float[] RowOf(float[] values, int row, int width) => values.AsSpan(row * width, width).ToArray();
 }

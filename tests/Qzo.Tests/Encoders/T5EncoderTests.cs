@@ -128,6 +128,32 @@ public class T5EncoderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Nf4QuantizedLinearsLoadAndMatchTheReferenceOnTheirDequantizedWeights()
+    {
+        using var temp = new TempFolder();
+        var c = Tiny();
+        string dense = temp["dense"];
+        T5EncoderSynthesis.Write(dense, c, new EncoderSynthOptions { Seed = 13 });
+        string quantized = temp["nf4"];
+        var linears = Enumerable.Range(0, c.Layers).SelectMany(i => new[]
+        {
+            "layer.0.SelfAttention.q", "layer.0.SelfAttention.k", "layer.0.SelfAttention.v", "layer.0.SelfAttention.o",
+            "layer.1.DenseReluDense.wi_0", "layer.1.DenseReluDense.wi_1", "layer.1.DenseReluDense.wo",
+        }.Select(n => $"encoder.block.{i}.{n}"));
+        EncoderQuantization.Nf4(dense, quantized, linears, doubleQuant: false);
+        using var backend = new CpuBackend();
+        using var model = T5EncoderLoader.Load(quantized, backend);
+        Assert.Empty(model.UnusedTensors);
+        Assert.All(model.AllLinears, l => Assert.IsAssignableFrom<IQuantizedLinear>(l));
+        using var checkpoint = Checkpoint.OpenComponent(quantized);
+        var reference = new ReferenceT5(checkpoint); // dequantizes with the format's plain reference
+        var ids = Prompts(20);
+        using var last = model.Forward(ids, 2, 20);
+        EncoderChecks.Close("NF4 last_hidden_state", EncoderTensors.Download(backend, last).AsSpan(0, 20 * c.DModel),
+                            EncoderChecks.Flat(reference.LastHiddenState(ids.AsSpan(0, 20).ToArray())), 1e-4, output);
+    }
+
+    [Fact]
     public void ConfigReadsBackAndRefusesWhatItCannotRun()
     {
         using var temp = new TempFolder();
