@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Qzo.IO;
 using Qzo.Numerics;
@@ -34,6 +35,10 @@ public static class EncoderSynthesis
         for (long i = 0; i < count; i++) values[i] = mean + std * values[i];
         return values;
     }
+
+    /// <summary>A float config value as the double it reads as in decimal (1e-5f as 1e-05, not 9.99999974737875e-06).</summary>
+    public static double Decimal(float value) =>
+        double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     /// <summary>config.json's `dtype` for the stored dtype.</summary>
     public static string DTypeName(EncoderSynthOptions o) =>

@@ -206,6 +206,25 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void StableDiffusion3PresetsWriteTheHubsConfigValues()
+    {
+        var l = ClipTextSynthesis.Config(ClipTextConfig.StableDiffusion3L, new EncoderSynthOptions());
+        var g = ClipTextSynthesis.Config(ClipTextConfig.StableDiffusion3G, new EncoderSynthOptions());
+        Assert.Equal((768, 12, 12, 3072, "quick_gelu", 768), Shape(l));
+        Assert.Equal((1280, 32, 20, 5120, "gelu", 1280), Shape(g));
+        foreach (var c in new[] { l, g })
+        {
+            Assert.Equal((49408, 77, 2, 0, 1), ((int)c["vocab_size"]!, (int)c["max_position_embeddings"]!, (int)c["eos_token_id"]!,
+                                                (int)c["bos_token_id"]!, (int)c["pad_token_id"]!));
+            Assert.Equal(1e-5, (double)c["layer_norm_eps"]!, 1e-12);
+            Assert.Equal("CLIPTextModelWithProjection", (string)c["architectures"]![0]!);
+        }
+
+        static (int, int, int, int, string, int) Shape(JsonObject c) => ((int)c["hidden_size"]!, (int)c["num_hidden_layers"]!,
+            (int)c["num_attention_heads"]!, (int)c["intermediate_size"]!, (string)c["hidden_act"]!, (int)c["projection_dim"]!);
+    }
+
+    [Fact]
     public void LoaderNamesAMissingTensorAndForwardRefusesTooManyTokens()
     {
         using var temp = new TempFolder();

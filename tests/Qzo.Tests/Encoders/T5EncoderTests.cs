@@ -181,6 +181,18 @@ public class T5EncoderTests(ITestOutputHelper output)
         Assert.Contains("edited.json", Refusal(o => o["num_heads"] = 0));
     }
 
+    [Fact]
+    public void StableDiffusion3PresetWritesTheHubsConfigValues()
+    {
+        var c = T5EncoderSynthesis.Config(T5EncoderConfig.StableDiffusion3Xxl, new EncoderSynthOptions());
+        string[] keys = ["d_model", "num_layers", "num_heads", "d_kv", "d_ff", "vocab_size", "relative_attention_num_buckets",
+                         "relative_attention_max_distance", "pad_token_id", "eos_token_id"];
+        Assert.Equal([4096, 24, 64, 64, 10240, 32128, 32, 128, 0, 1], keys.Select(k => (int)c[k]!));
+        Assert.Equal(("gated-gelu", "gelu_new", true),
+                     ((string)c["feed_forward_proj"]!, (string)c["dense_act_fn"]!, (bool)c["is_gated_act"]!));
+        Assert.Equal(1e-6, (double)c["layer_norm_epsilon"]!, 1e-13);
+    }
+
     /// <summary>Two rows of T5-like ids: words, &lt;/s&gt; = 1, then padding 0 (which the pipeline attends).</summary>
     static int[] Prompts(int seq)
     {

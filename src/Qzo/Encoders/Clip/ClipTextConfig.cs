@@ -33,6 +33,20 @@ public sealed record ClipTextConfig
     public int BosTokenId { get; init; } = 49406;
     public int PadTokenId { get; init; } = 1;
 
+    /// <summary>Stable Diffusion 3.5's text_encoder/config.json: CLIP-L/14.</summary>
+    public static ClipTextConfig StableDiffusion3L => new()
+    {
+        VocabSize = 49408, HiddenSize = 768, IntermediateSize = 3072, Heads = 12, Layers = 12, ProjectionDim = 768,
+        HiddenAct = "quick_gelu", EosTokenId = 2, BosTokenId = 0, PadTokenId = 1,
+    };
+
+    /// <summary>Stable Diffusion 3.5's text_encoder_2/config.json: OpenCLIP bigG/14.</summary>
+    public static ClipTextConfig StableDiffusion3G => new()
+    {
+        VocabSize = 49408, HiddenSize = 1280, IntermediateSize = 5120, Heads = 20, Layers = 32, ProjectionDim = 1280,
+        HiddenAct = "gelu", EosTokenId = 2, BosTokenId = 0, PadTokenId = 1,
+    };
+
     public int HeadDim => HiddenSize / Heads;
     public Activation Activation => ActivationOf(HiddenAct) ?? throw new QzoException($"hidden_act '{HiddenAct}' is not supported");
 

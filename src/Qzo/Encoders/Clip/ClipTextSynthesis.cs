@@ -28,7 +28,7 @@ public static class ClipTextSynthesis
         ["initializer_factor"] = 1.0,
         ["initializer_range"] = 0.02,
         ["intermediate_size"] = c.IntermediateSize,
-        ["layer_norm_eps"] = c.LayerNormEps,
+        ["layer_norm_eps"] = Decimal(c.LayerNormEps),
         ["max_position_embeddings"] = c.MaxPositions,
         ["model_type"] = ClipTextConfig.ModelType,
         ["num_attention_heads"] = c.Heads,

@@ -30,6 +30,12 @@ public sealed record T5EncoderConfig
     public int PadTokenId { get; init; } = 0;
     public int EosTokenId { get; init; } = 1;
 
+    /// <summary>Stable Diffusion 3.5's text_encoder_3/config.json: T5 v1.1 XXL's encoder.</summary>
+    public static T5EncoderConfig StableDiffusion3Xxl => new()
+    {
+        VocabSize = 32128, DModel = 4096, DKv = 64, DFf = 10240, Layers = 24, Heads = 64, FeedForwardProj = "gated-gelu",
+    };
+
     public int InnerDim => Heads * DKv;
     public T5FeedForward FeedForward => FeedForwardOf(FeedForwardProj, out _)
         ?? throw new QzoException($"feed_forward_proj '{FeedForwardProj}' is not supported");

@@ -35,7 +35,7 @@ public static class T5EncoderSynthesis
             ["initializer_factor"] = 1.0,
             ["is_encoder_decoder"] = true,
             ["is_gated_act"] = c.IsGated,
-            ["layer_norm_epsilon"] = c.LayerNormEps,
+            ["layer_norm_epsilon"] = Decimal(c.LayerNormEps),
             ["model_type"] = T5EncoderConfig.ModelType,
             ["num_decoder_layers"] = c.Layers,
             ["num_heads"] = c.Heads,
