@@ -2,12 +2,16 @@ namespace Qzo.IO;
 
 /// <summary>
 /// The tensors of a Hugging Face checkpoint folder, wherever they are stored. Files are looked for as
-/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards;
-/// failing both, the folder's only *.safetensors file (older GPTQ repos, e.g. gptq_model-4bit-128g.safetensors).
+/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards; then as
+/// diffusers names them (<c>diffusion_pytorch_model.safetensors</c>, else its <c>.index.json</c>); failing all, the
+/// folder's only *.safetensors file (older GPTQ repos, e.g. gptq_model-4bit-128g.safetensors).
 /// </summary>
 public sealed class CheckpointTensors : IDisposable
 {
     public const string SingleFileName = "model.safetensors";
+    /// <summary>What diffusers' save_pretrained calls the weights of a transformer, UNet or VAE.</summary>
+    public const string DiffusersFileName = "diffusion_pytorch_model.safetensors";
+    public const string DiffusersIndexName = DiffusersFileName + ".index.json";
 
     readonly Dictionary<string, SafetensorsFile> fileOf;
     readonly string directory;
@@ -39,6 +43,9 @@ public sealed class CheckpointTensors : IDisposable
         string index = Path.Combine(folder, ShardedIndex.FileName);
         if (File.Exists(single)) return FromFiles(folder, null, [single], null);
         if (File.Exists(index)) return FromIndex(folder, index);
+        string diffusers = Path.Combine(folder, DiffusersFileName), diffusersIndex = Path.Combine(folder, DiffusersIndexName);
+        if (File.Exists(diffusers)) return FromFiles(folder, null, [diffusers], null);
+        if (File.Exists(diffusersIndex)) return FromIndex(folder, diffusersIndex);
 
         var others = Directory.GetFiles(folder, "*.safetensors").Order(Utf8Ordinal.Comparer).ToArray();
         return others.Length switch

@@ -7,20 +7,23 @@ namespace Qzo.Models;
 
 /// <summary>
 /// A Hugging Face checkpoint folder: config.json, safetensors (single or sharded), the quantization config
-/// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them.
+/// (config.json's `quantization_config`, or quantize_config.json), and the tokenizer files beside them. A component
+/// of an image pipeline (<see cref="OpenComponent"/>) has no language-model config: its family reads config.json.
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, ModelConfig config, IQuantizationConfig? quantization, CheckpointTensors tensors)
+    readonly ModelConfig? _config;
+
+    Checkpoint(string directory, ModelConfig? config, IQuantizationConfig? quantization, CheckpointTensors tensors)
     {
         Directory = directory;
-        Config = config;
+        _config = config;
         Quantization = quantization;
         Tensors = tensors;
     }
 
     public string Directory { get; }
-    public ModelConfig Config { get; }
+    public ModelConfig Config => _config ?? throw new QzoException($"{Directory}: not a language-model checkpoint");
     /// <summary>The quantization config (GPTQ, AQLM, bitsandbytes), or null for an unquantized checkpoint.</summary>
     public IQuantizationConfig? Quantization { get; }
     public GptqConfig? Gptq => Quantization as GptqConfig;
@@ -36,6 +39,17 @@ public sealed class Checkpoint : IDisposable
         var quantization = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
         return new Checkpoint(directory, config, quantization, tensors);
+    }
+
+    /// <summary>
+    /// A pipeline component's folder (a diffusers transformer or VAE, a text encoder): its tensors (diffusers' file names
+    /// included) and quantization config, without the language-model config, which such a config.json is not.
+    /// </summary>
+    public static Checkpoint OpenComponent(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: checkpoint folder not found");
+        var reader = JsonConfigReader.Load(Path.Combine(directory, "config.json"));
+        return new Checkpoint(directory, null, ReadQuantizationConfig(directory, reader), CheckpointTensors.Open(directory));
     }
 
     static int[]? ReadGenerationEos(string directory)
