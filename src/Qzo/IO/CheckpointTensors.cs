@@ -2,12 +2,18 @@ namespace Qzo.IO;
 
 /// <summary>
 /// The tensors of a Hugging Face checkpoint folder, wherever they are stored. Files are looked for as
-/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards;
+/// transformers does: <c>model.safetensors</c>, else <c>model.safetensors.index.json</c> and its shards (diffusers:
+/// <c>diffusion_pytorch_model.safetensors</c> and its index);
 /// failing both, the folder's only *.safetensors file (older GPTQ repos, e.g. gptq_model-4bit-128g.safetensors).
 /// </summary>
 public sealed class CheckpointTensors : IDisposable
 {
     public const string SingleFileName = "model.safetensors";
+    public const string DiffusersFileName = "diffusion_pytorch_model.safetensors";
+
+    /// <summary>transformers' file names, then diffusers' (a pipeline component: vae/, transformer/).</summary>
+    static readonly (string Single, string Index)[] Layouts =
+        [(SingleFileName, ShardedIndex.FileName), (DiffusersFileName, DiffusersFileName + ".index.json")];
 
     readonly Dictionary<string, SafetensorsFile> fileOf;
     readonly string directory;
@@ -35,10 +41,13 @@ public sealed class CheckpointTensors : IDisposable
                 ? $"{folder}: is a file; expected a checkpoint folder"
                 : $"{folder}: checkpoint folder not found");
 
-        string single = Path.Combine(folder, SingleFileName);
-        string index = Path.Combine(folder, ShardedIndex.FileName);
-        if (File.Exists(single)) return FromFiles(folder, null, [single], null);
-        if (File.Exists(index)) return FromIndex(folder, index);
+        foreach (var (singleName, indexName) in Layouts)
+        {
+            string single = Path.Combine(folder, singleName);
+            string index = Path.Combine(folder, indexName);
+            if (File.Exists(single)) return FromFiles(folder, null, [single], null);
+            if (File.Exists(index)) return FromIndex(folder, index);
+        }
 
         var others = Directory.GetFiles(folder, "*.safetensors").Order(Utf8Ordinal.Comparer).ToArray();
         return others.Length switch

@@ -11,16 +11,19 @@ namespace Qzo.Models;
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    Checkpoint(string directory, ModelConfig config, IQuantizationConfig? quantization, CheckpointTensors tensors)
+    readonly ModelConfig? _config;
+
+    Checkpoint(string directory, ModelConfig? config, IQuantizationConfig? quantization, CheckpointTensors tensors)
     {
         Directory = directory;
-        Config = config;
+        _config = config;
         Quantization = quantization;
         Tensors = tensors;
     }
 
     public string Directory { get; }
-    public ModelConfig Config { get; }
+    /// <summary>The causal LM's config; a component folder (<see cref="OpenComponent"/>) has none.</summary>
+    public ModelConfig Config => _config ?? throw new InvalidOperationException($"{Directory}: a component folder has no causal-LM config");
     /// <summary>The quantization config (GPTQ, AQLM, bitsandbytes), or null for an unquantized checkpoint.</summary>
     public IQuantizationConfig? Quantization { get; }
     public GptqConfig? Gptq => Quantization as GptqConfig;
@@ -36,6 +39,17 @@ public sealed class Checkpoint : IDisposable
         var quantization = ReadQuantizationConfig(directory, reader);
         var tensors = CheckpointTensors.Open(directory);
         return new Checkpoint(directory, config, quantization, tensors);
+    }
+
+    /// <summary>
+    /// A model folder whose config.json is not a causal LM's (a diffusers component such as vae/ or transformer/, a text
+    /// encoder): its tensors and quantization config; the caller reads config.json itself.
+    /// </summary>
+    public static Checkpoint OpenComponent(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new QzoException($"{directory}: model folder not found");
+        var reader = JsonConfigReader.Load(Path.Combine(directory, "config.json"));
+        return new Checkpoint(directory, null, ReadQuantizationConfig(directory, reader), CheckpointTensors.Open(directory));
     }
 
     static int[]? ReadGenerationEos(string directory)
