@@ -18,7 +18,10 @@ public partial interface IBackend
     /// <summary>The index of the first non-finite value of t[0..count) (F32), or −1.</summary>
     long FirstNonFinite(DeviceTensor t, long count);
 
-    /// <summary>destination[r, c] = source[r, c] for r &lt; rows, c &lt; columns (F32 or F64, both the same).</summary>
+    /// <summary>
+    /// destination[r, c] = source[r, c] for r &lt; rows, c &lt; columns: a bit-exact strided copy between two tensors of
+    /// one dtype, any dtype (F64 in GPTQ, the compute type or I32 to concatenate and split token sequences).
+    /// </summary>
     void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns);
 
     /// <summary>c = alpha·op(a)·op(b) + beta·c in float64, op(a) [m, k], op(b) [k, n], op = transpose when asked. All F64.</summary>

@@ -39,14 +39,16 @@ public sealed partial class CpuBackend
         return -1;
     }
 
-    public void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns)
+    public unsafe void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns)
     {
         if (source.Tensor.DType != destination.Tensor.DType) throw new ArgumentException("copy between different element types");
+        MatrixBounds.Check(source, rows, columns, nameof(source));
+        MatrixBounds.Check(destination, rows, columns, nameof(destination));
         int size = source.Tensor.DType.SizeInBytes();
-        var from = Cpu(source.Tensor).Span<byte>(); var to = Cpu(destination.Tensor).Span<byte>();
+        byte* from = (byte*)Cpu(source.Tensor).Pointer, to = (byte*)Cpu(destination.Tensor).Pointer;
         for (int r = 0; r < rows; r++)
-            from.Slice((int)((source.Offset + (long)r * source.Stride) * size), columns * size)
-                .CopyTo(to.Slice((int)((destination.Offset + (long)r * destination.Stride) * size), columns * size));
+            Buffer.MemoryCopy(from + (source.Offset + (long)r * source.Stride) * size,
+                              to + (destination.Offset + (long)r * destination.Stride) * size, (long)columns * size, (long)columns * size);
     }
 
     const int RowsPerTile = 8, ColumnsPerChunk = 512;
