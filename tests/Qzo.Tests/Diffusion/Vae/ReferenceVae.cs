@@ -25,7 +25,8 @@ sealed class ReferenceVae(SafetensorsFile weights, int[] blockOutChannels, int l
 
     double[] W(string name) => weights.ReadFloat32(name).Select(v => (double)v).ToArray();
 
-    public static RefImage Conv(RefImage x, double[] w, double[] bias, int cOut, int k, int stride, int top, int bottom, int left, int right)
+    public static RefImage Conv(RefImage x, double[] w, double[] bias, int cOut, int k, int stride,
+                                int top, int bottom, int left, int right)
     {
         int h = (x.H + top + bottom - k) / stride + 1, wd = (x.W + left + right - k) / stride + 1;
         var y = RefImage.Zeros(x.B, cOut, h, wd);

@@ -22,8 +22,9 @@ public class VaeForwardTests(ITestOutputHelper output) : IDisposable
     {
         VaeSynthesis.Write(_folder.Path, config, seed);
         var weights = SafetensorsFile.Open(_folder[CheckpointTensors.DiffusersFileName]);
-        return (AutoencoderKL.Load(_folder.Path, _cpu),
-                new ReferenceVae(weights, config.BlockOutChannels, config.LayersPerBlock, config.NormGroups, config.MidBlockAttention), weights);
+        var reference = new ReferenceVae(weights, config.BlockOutChannels, config.LayersPerBlock, config.NormGroups,
+                                         config.MidBlockAttention);
+        return (AutoencoderKL.Load(_folder.Path, _cpu), reference, weights);
     }
 
     float[] Run(RefImage x, Func<DeviceTensor, ImageShape, DeviceTensor> block)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Diffusion.Vae;
 using Qzo.IO;
@@ -5,7 +6,7 @@ using Qzo.Numerics;
 
 namespace Qzo.Tests.Diffusion.Vae;
 
-/// <summary>Loading a diffusers vae/ folder: the tensor names and shapes of diffusers, and every kind of mismatch refused clearly.</summary>
+/// <summary>Loading a diffusers vae/ folder: diffusers' tensor names and shapes, and every kind of mismatch refused clearly.</summary>
 public class VaeLoadingTests : IDisposable
 {
     readonly TempFolder _folder = new();
@@ -134,10 +135,10 @@ public class VaeLoadingTests : IDisposable
         File.Move(Weights, _folder[shard]);
         List<string> names;
         using (var file = SafetensorsFile.Open(_folder[shard])) names = file.Tensors.Select(t => t.Name).ToList();
-        var map = new System.Text.Json.Nodes.JsonObject();
+        var map = new JsonObject();
         foreach (var name in names) map[name] = shard;
-        File.WriteAllText(_folder["diffusion_pytorch_model.safetensors.index.json"],
-            new System.Text.Json.Nodes.JsonObject { ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["weight_map"] = map }.ToJsonString());
+        var index = new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map };
+        File.WriteAllText(_folder["diffusion_pytorch_model.safetensors.index.json"], index.ToJsonString());
         File.Copy(_folder[shard], _folder["diffusion_pytorch_model.fp16.safetensors"]);  // a variant beside it must not confuse the search
         using var vae = AutoencoderKL.Load(_folder.Path, _cpu);
         Assert.Equal(2, vae.Encoder.DownBlocks.Count);
