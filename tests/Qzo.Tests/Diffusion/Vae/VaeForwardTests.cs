@@ -153,6 +153,32 @@ public class VaeForwardTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ActivationsAreFreedBlockByBlock()
+    {
+        var (vae, _, weights) = Synthesize(VaeSynthesis.Tiny);
+        using (vae) using (weights)
+        {
+            var memory = _cpu.Memory;
+            using var latents = VaeTestSupport.Upload(_cpu, VaeTestSupport.RandomImage(1, 16, 16, 16, seed: 18));
+            long before = memory.Current(MemoryCategory.Activations);
+            memory.ResetPeaks();
+            using (var image = vae.Decode(vae.Context(), latents, new ImageShape(1, 16, 16, 16)))
+                Assert.Equal(before + image.ByteLength, memory.Current(MemoryCategory.Activations));
+            // The largest activation is 64 channels at 32² (the last upsampler's input to its conv); a decoder that kept
+            // every block's output alive would hold many times that.
+            long largest = 64L * 32 * 32 * sizeof(float);
+            long peak = memory.Peak(MemoryCategory.Activations) - before;
+            output.WriteLine($"decode: peak activations {peak / 1024} KiB = {(double)peak / largest:F2} × the largest tensor");
+            Assert.True(peak <= 3 * largest, $"peak activations {peak} B > 3 × {largest} B");
+
+            using var input = VaeTestSupport.Upload(_cpu, VaeTestSupport.RandomImage(1, 3, 32, 32, seed: 19));
+            before = memory.Current(MemoryCategory.Activations);
+            vae.Encode(vae.Context(), input, new ImageShape(1, 3, 32, 32));
+            Assert.Equal(before, memory.Current(MemoryCategory.Activations));
+        }
+    }
+
+    [Fact]
     public void LatentsAreShiftedAndScaledSamplesOfThePosterior()
     {
         var (vae, _, weights) = Synthesize(VaeSynthesis.Tiny);
