@@ -11,11 +11,11 @@ public sealed class Tokenizer
     readonly AddedVocabulary _added;
     readonly INormalizer? _normalizer;
     readonly IPreTokenizer? _preTokenizer;
-    readonly BpeModel _model;
+    readonly ITokenizerModel _model;
     IPostProcessor? _postProcessor; // built by ApplyConfig where the source has none
     readonly IDecoder? _decoder;
 
-    internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, BpeModel model,
+    internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model,
         IPostProcessor? postProcessor, IDecoder? decoder)
     {
         _added = added;
@@ -80,6 +80,35 @@ public sealed class Tokenizer
     /// <summary>Text → ids. <paramref name="addSpecialTokens"/> applies the post-processor (for Llama-2: BOS first).</summary>
     public int[] Encode(string text, bool addSpecialTokens = true)
     {
+        var ids = ModelIds(text);
+        return (_postProcessor?.Process(ids, addSpecialTokens) ?? ids).ToArray();
+    }
+
+    /// <summary>
+    /// transformers' tokenizer(text, padding="max_length", max_length=length, truncation=True).input_ids, as the SD3
+    /// pipeline calls its CLIP and T5 tokenizers: the text's ids cut on the right to leave room for the special tokens,
+    /// the special tokens added (so CLIP's still end in &lt;|endoftext|&gt; and T5's in &lt;/s&gt;), then
+    /// <see cref="PadId"/> on the right up to <paramref name="length"/>.
+    /// </summary>
+    public int[] EncodePadded(string text, int length)
+    {
+        int added = _postProcessor?.AddedCount ?? 0;
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, added);
+        var ids = ModelIds(text);
+        if (ids.Count > length - added) ids.RemoveRange(length - added, ids.Count - (length - added));
+        ids = _postProcessor?.Process(ids, addSpecialTokens: true) ?? ids;
+        if (ids.Count < length)
+        {
+            int pad = PadId ?? throw new QzoException(
+                "tokenizer: padding needs a pad token, and this tokenizer has none (tokenizer_config.json names no pad_token)");
+            ids.AddRange(Enumerable.Repeat(pad, length - ids.Count));
+        }
+        return ids.ToArray();
+    }
+
+    /// <summary>Added tokens, normalizer, pre-tokenizer and model: the ids before the post-processor.</summary>
+    List<int> ModelIds(string text)
+    {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
         var pieces = new List<PreToken>();
@@ -100,7 +129,7 @@ public sealed class Tokenizer
             _preTokenizer.PreTokenize(piece, pieces);
             foreach (var p in pieces) _model.Tokenize(p.Text, ids);
         }
-        return (_postProcessor?.Process(ids, addSpecialTokens) ?? ids).ToArray();
+        return ids;
     }
 
     /// <summary>Ids → text through the decoder. Ids that are in no vocabulary are skipped, as HF does.</summary>
