@@ -14,6 +14,7 @@ public sealed class Tokenizer
     readonly ITokenizerModel _model;
     IPostProcessor? _postProcessor; // built by ApplyConfig where the source has none
     readonly IDecoder? _decoder;
+    bool _cleanUpSpaces;
 
     internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model,
         IPostProcessor? postProcessor, IDecoder? decoder)
@@ -60,6 +61,8 @@ public sealed class Tokenizer
         BosId = Id(bos);
         EosId = Id(eos);
         PadId = Id(pad);
+        // transformers 5 skips clean_up_tokenization for BPE models ("destructive for BPE").
+        _cleanUpSpaces = (config?.CleanUpTokenizationSpaces ?? false) && _model is not BpeModel;
         if (!defaults.PostProcessorFromFlags) return;
         // Without a BOS/EOS token transformers quietly adds none; a named token missing from the vocabulary would get
         // a new id there, which Qzo refuses rather than invents.
@@ -142,8 +145,20 @@ public sealed class Tokenizer
             if (token is null || (skipSpecialTokens && _added.IsSpecial(token))) continue;
             tokens.Add(token);
         }
-        return _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.DecodeChain(tokens));
+        string text = _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.DecodeChain(tokens));
+        return _cleanUpSpaces ? CleanUpSpaces(text) : text;
     }
+
+    /// <summary>transformers' clean_up_tokenization: no space before . ? ! , and the English contractions.</summary>
+    static string CleanUpSpaces(string text)
+    {
+        foreach (var (from, to) in s_cleanUps) text = text.Replace(from, to, StringComparison.Ordinal);
+        return text;
+    }
+
+    static readonly (string, string)[] s_cleanUps =
+        [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"),
+            (" 've", "'ve"), (" 're", "'re")];
 
     public int? TokenToId(string token) => _added.TokenToId(token) ?? _model.TokenToId(token);
 
