@@ -9,7 +9,7 @@ namespace Qzo.Text;
 /// optionally fused), then <see cref="BpeMerger"/>. Thread-safe; results for short pieces are cached.
 /// A merge's rank is its index in the merges list unless explicit ranks are given (SentencePiece: equal scores, equal ranks).
 /// </summary>
-internal sealed class BpeModel
+internal sealed class BpeModel : ITokenizerModel
 {
     const int CacheCapacity = 10_000;
     const int CacheMaxLength = 256;

@@ -20,13 +20,28 @@ internal static class Normalizers
             "Sequence" => new SequenceNormalizer(
                 j.RequiredArray("normalizers", where).Select((n, i) => Parse(n, $"{where}.normalizers[{i}]")!).ToArray()),
             "Prepend" => new PrependNormalizer(j.RequiredString("prepend", where)),
-            "Replace" => new ReplaceNormalizer(j.StringPattern(where), j.RequiredString("content", where)),
+            "Replace" => j.Required("pattern", where).Optional("Regex") is { ValueKind: JsonValueKind.String } regex
+                ? new RegexReplaceNormalizer(new OnigRegex(regex.GetString()!, where), j.RequiredString("content", where))
+                : new ReplaceNormalizer(j.StringPattern(where), j.RequiredString("content", where)),
+            "Lowercase" => new LowercaseNormalizer(),
+            "Precompiled" => ParsePrecompiled(j, where),
             "NFC" => new UnicodeNormalizer(NormalizationForm.FormC, type),
             "NFD" => new UnicodeNormalizer(NormalizationForm.FormD, type),
             "NFKC" => new UnicodeNormalizer(NormalizationForm.FormKC, type),
             "NFKD" => new UnicodeNormalizer(NormalizationForm.FormKD, type),
             _ => throw new TokenizerFormatException($"{where}: unsupported normalizer type \"{type}\""),
         };
+    }
+
+    /// <summary>{"type": "Precompiled", "precompiled_charsmap": base64}; a null or empty map changes nothing.</summary>
+    static INormalizer ParsePrecompiled(JsonElement j, string where)
+    {
+        string? base64 = j.OptionalString("precompiled_charsmap", where);
+        if (string.IsNullOrEmpty(base64)) return new SequenceNormalizer([]);
+        byte[] blob;
+        try { blob = Convert.FromBase64String(base64); }
+        catch (FormatException) { throw new TokenizerFormatException($"{where}: precompiled_charsmap is not base64"); }
+        return new PrecompiledNormalizer(new PrecompiledCharsMap(blob));
     }
 }
 
@@ -68,4 +83,40 @@ internal sealed class UnicodeNormalizer : INormalizer
     public static bool IsAvailable { get; } = "e\u0301".Normalize(NormalizationForm.FormC) == "\u00e9";
 
     public string Normalize(string text) => text.Normalize(_form);
+}
+
+/// <summary>HF Replace with a Regex pattern: every match (Oniguruma syntax, see <see cref="OnigRegex"/>) becomes the content.</summary>
+internal sealed class RegexReplaceNormalizer(OnigRegex regex, string content) : INormalizer
+{
+    public string Normalize(string text)
+    {
+        var matches = regex.Matches(text);
+        if (matches.Count == 0) return text;
+        var sb = new StringBuilder(text.Length);
+        int previous = 0;
+        foreach (var (start, length) in matches)
+        {
+            sb.Append(text, previous, start - previous).Append(content);
+            previous = start + length;
+        }
+        return sb.Append(text, previous, text.Length - previous).ToString();
+    }
+}
+
+/// <summary>
+/// HF Lowercase: each character's full Unicode lowercase mapping (Rust's char::to_lowercase), which is the simple
+/// mapping except for U+0130 İ → "i̇" (i + U+0307).
+/// </summary>
+internal sealed class LowercaseNormalizer : INormalizer
+{
+    public string Normalize(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.Value == 0x130) sb.Append("i\u0307");
+            else sb.Append(Rune.ToLowerInvariant(rune).ToString());
+        }
+        return sb.ToString();
+    }
 }

@@ -6,6 +6,11 @@ namespace Qzo.Text;
 internal interface IPostProcessor
 {
     List<int> Process(List<int> ids, bool addSpecialTokens);
+
+    /// <summary>
+    /// How many ids <see cref="Process"/> adds to a single sequence (HF added_tokens(false)); truncation leaves room for them.
+    /// </summary>
+    int AddedCount { get; }
 }
 
 internal static class PostProcessors
@@ -43,6 +48,8 @@ internal sealed class SequencePostProcessor(IPostProcessor[] steps) : IPostProce
         foreach (var step in steps) ids = step.Process(ids, addSpecialTokens);
         return ids;
     }
+
+    public int AddedCount => steps.Sum(s => s.AddedCount);
 }
 
 /// <summary>
@@ -110,6 +117,8 @@ internal sealed class TemplateProcessor : IPostProcessor
         if (piece.Optional("SpecialToken") is { } special) return (false, special.RequiredString("id", where));
         throw new TokenizerFormatException($"{where}: template pieces must be Sequence or SpecialToken");
     }
+
+    public int AddedCount => _single.Sum(piece => piece?.Length ?? 0);
 
     public List<int> Process(List<int> ids, bool addSpecialTokens)
     {

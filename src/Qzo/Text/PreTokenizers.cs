@@ -28,6 +28,7 @@ internal static class PreTokenizers
             "Metaspace" => MetaspacePreTokenizer.Parse(j, where),
             "ByteLevel" => ByteLevelPreTokenizer.Parse(j, where),
             "Split" => SplitPreTokenizer.Parse(j, where),
+            "WhitespaceSplit" => new WhitespaceSplitPreTokenizer(),
             _ => throw new TokenizerFormatException($"{where}: unsupported pre_tokenizer type \"{type}\""),
         };
     }
@@ -46,6 +47,22 @@ internal sealed class SequencePreTokenizer(IPreTokenizer[] steps) : IPreTokenize
             (current, next) = (next, current);
         }
         output.AddRange(current);
+    }
+}
+
+/// <summary>HF WhitespaceSplit: pieces between runs of Unicode White_Space, which are dropped.</summary>
+internal sealed class WhitespaceSplitPreTokenizer : IPreTokenizer
+{
+    public void PreTokenize(PreToken piece, List<PreToken> output)
+    {
+        string text = piece.Text;
+        for (int i = 0; i < text.Length;)
+        {
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            int start = i;
+            while (i < text.Length && !char.IsWhiteSpace(text[i])) i++;
+            if (i > start) output.Add(new PreToken(text[start..i], piece.AtStart && start == 0));
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 namespace Qzo.Text;
 
 /// <summary>
-/// Builds a BPE tokenizer from a SentencePiece BPE <c>tokenizer.model</c> (Llama-2, Mistral), in two forms:
-/// <see cref="Build"/>, what transformers 5's LlamaTokenizer makes of the file (the form <see cref="Tokenizer.Load"/>
-/// uses), and <see cref="BuildAsSentencePiece"/>, what SentencePiece itself (spm_encode) does with it.
+/// Builds a tokenizer from a SentencePiece model file: a BPE <c>tokenizer.model</c> (Llama-2, Mistral) or a Unigram
+/// <c>spiece.model</c> (T5), in two forms: <see cref="Build"/>, what transformers 5's class makes of the file
+/// (LlamaTokenizer for BPE, T5Tokenizer for Unigram; the form <see cref="Tokenizer.Load"/> uses), and
+/// <see cref="BuildAsSentencePiece"/>, what SentencePiece itself (spm_encode) does with it.
 /// </summary>
 internal static class SentencePieceImporter
 {
@@ -18,6 +19,7 @@ internal static class SentencePieceImporter
     /// </summary>
     public static (Tokenizer, TokenizerDefaults) Build(SentencePieceModel sp, TokenizerConfig? config)
     {
+        if (sp.ModelType == SentencePieceModelType.Unigram) return BuildT5(sp, config);
         Check(sp);
         var vocab = Vocab(sp);
         var added = AddedPieces(sp);
@@ -40,6 +42,7 @@ internal static class SentencePieceImporter
     /// </summary>
     public static (Tokenizer, TokenizerDefaults) BuildAsSentencePiece(SentencePieceModel sp, TokenizerConfig? config)
     {
+        if (sp.ModelType == SentencePieceModelType.Unigram) return BuildUnigramAsSentencePiece(sp, config);
         Check(sp);
         var vocab = Vocab(sp);
         var added = AddedPieces(sp);
@@ -66,11 +69,50 @@ internal static class SentencePieceImporter
             PostProcessorFromFlags: true));
     }
 
+    /// <summary>
+    /// T5Tokenizer over spiece.model (<see cref="T5TokenizerClass"/>): the pieces and the sentinels, the model's character
+    /// map; CONTROL and UNKNOWN pieces special added tokens, USER_DEFINED ones plain added tokens. Only T5Tokenizer reads
+    /// a Unigram model here: a config naming another class is refused.
+    /// </summary>
+    static (Tokenizer, TokenizerDefaults) BuildT5(SentencePieceModel sp, TokenizerConfig? config)
+    {
+        if (config?.TokenizerClass is not null && config.Kind != TokenizerClassKind.T5)
+            throw new TokenizerFormatException(
+                $"a Unigram model is read as T5Tokenizer only, but tokenizer_config.json names {config.TokenizerClass}");
+        if (sp.TreatWhitespaceAsSuffix) throw new TokenizerFormatException("treat_whitespace_as_suffix is not supported");
+        var charsMap = sp.PrecompiledCharsMapLength > 0 ? new PrecompiledCharsMap(sp.PrecompiledCharsMap) : null;
+        return T5TokenizerClass.Build(T5TokenizerClass.VocabFromSentencePiece(sp, config), charsMap, AddedPieces(sp), config);
+    }
+
+    /// <summary>
+    /// SentencePiece's own Unigram encoding: its normalizer (<see cref="SentencePieceNormalizer"/>: the character map's
+    /// longest rules, the whitespace options), then one Viterbi pass over the whole text among the NORMAL and
+    /// USER_DEFINED pieces, unknowns scored from the lowest NORMAL score; BOS/EOS as add_bos_token / add_eos_token ask.
+    /// </summary>
+    static (Tokenizer, TokenizerDefaults) BuildUnigramAsSentencePiece(SentencePieceModel sp, TokenizerConfig? config)
+    {
+        if (sp.TreatWhitespaceAsSuffix) throw new TokenizerFormatException("treat_whitespace_as_suffix is not supported");
+        var added = AddedPieces(sp);
+        TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
+        var normal = sp.Pieces.Where(p => p.Type == SentencePieceType.Normal).Select(p => (double)p.Score).DefaultIfEmpty(0).Min();
+        var model = new UnigramModel(sp.Pieces.Select(p => (p.Piece, (double)p.Score)).ToList(), sp.UnkId >= 0 ? sp.UnkId : null,
+            sp.ByteFallback, sp.Pieces.Select(p => p.Type is SentencePieceType.Normal or SentencePieceType.UserDefined).ToList(), normal);
+        var charsMap = sp.PrecompiledCharsMapLength > 0 ? new PrecompiledCharsMap(sp.PrecompiledCharsMap) : null;
+        var normalizer = new SentencePieceNormalizer(charsMap, sp.AddDummyPrefix, sp.RemoveExtraWhitespaces, sp.EscapeWhitespaces);
+        var decoders = new List<IDecoder> { new ReplaceDecoder(Space, " "), new ByteFallbackDecoder(), new FuseDecoder() };
+        if (sp.AddDummyPrefix) decoders.Add(new StripDecoder(new System.Text.Rune(' '), 1, 0));
+        var tokenizer = new Tokenizer(new AddedVocabulary(added, normalizer), normalizer, null, model, postProcessor: null,
+            new SequenceDecoder(decoders.ToArray()));
+        return (tokenizer, new TokenizerDefaults(sp.PieceAt(sp.UnkId), sp.PieceAt(sp.BosId), sp.PieceAt(sp.EosId), sp.PieceAt(sp.PadId),
+            PostProcessorFromFlags: true));
+    }
+
     static void Check(SentencePieceModel sp)
     {
         if (sp.ModelType != SentencePieceModelType.Bpe)
             throw new TokenizerFormatException(
-                $"model_type {sp.ModelType.ToString().ToUpperInvariant()} is not supported (only BPE, the type Llama-2 and Mistral use)");
+                $"model_type {sp.ModelType.ToString().ToUpperInvariant()} is not supported (only BPE, as Llama-2 and Mistral use, and " +
+                "UNIGRAM, as T5)");
         if (sp.PrecompiledCharsMapLength > 0)
             throw new TokenizerFormatException(
                 $"normalizer \"{sp.NormalizerName}\" uses a precompiled character map, which is not supported (Llama-2 and Mistral use " +

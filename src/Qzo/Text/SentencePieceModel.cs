@@ -21,7 +21,7 @@ internal sealed record SentencePieceModel(
     bool TreatWhitespaceAsSuffix,
     int UnkId, int BosId, int EosId, int PadId,
     string NormalizerName,
-    int PrecompiledCharsMapLength,
+    byte[] PrecompiledCharsMap,
     bool AddDummyPrefix,
     bool RemoveExtraWhitespaces,
     bool EscapeWhitespaces)
@@ -29,7 +29,8 @@ internal sealed record SentencePieceModel(
     public static SentencePieceModel Parse(ReadOnlySpan<byte> data)
     {
         var pieces = new List<SentencePiece>();
-        var model = new SentencePieceModel(pieces, SentencePieceModelType.Unigram, false, false, 0, 1, 2, -1, "", 0, true, true, true);
+        var model = new SentencePieceModel(pieces, SentencePieceModelType.Unigram, false, false, 0, 1, 2, -1, "", [], true, true,
+            true);
         var reader = new ProtobufReader(data);
         while (!reader.AtEnd)
         {
@@ -116,7 +117,7 @@ internal sealed record SentencePieceModel(
             model = field switch
             {
                 1 => model with { NormalizerName = reader.ReadString() },
-                2 => model with { PrecompiledCharsMapLength = reader.ReadBytes().Length },
+                2 => model with { PrecompiledCharsMap = reader.ReadBytes().ToArray() },
                 3 => model with { AddDummyPrefix = reader.ReadBool() },
                 4 => model with { RemoveExtraWhitespaces = reader.ReadBool() },
                 5 => model with { EscapeWhitespaces = reader.ReadBool() },
@@ -131,6 +132,8 @@ internal sealed record SentencePieceModel(
         reader.Skip(type);
         return model;
     }
+
+    public int PrecompiledCharsMapLength => PrecompiledCharsMap.Length;
 
     /// <summary>The piece with id <paramref name="id"/>, or null for a negative (disabled) or out-of-range id.</summary>
     public string? PieceAt(int id) => id >= 0 && id < Pieces.Count ? Pieces[id].Piece : null;

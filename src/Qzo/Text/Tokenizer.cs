@@ -11,11 +11,12 @@ public sealed class Tokenizer
     readonly AddedVocabulary _added;
     readonly INormalizer? _normalizer;
     readonly IPreTokenizer? _preTokenizer;
-    readonly BpeModel _model;
+    readonly ITokenizerModel _model;
     IPostProcessor? _postProcessor; // built by ApplyConfig where the source has none
     readonly IDecoder? _decoder;
+    bool _cleanUpSpaces;
 
-    internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, BpeModel model,
+    internal Tokenizer(AddedVocabulary added, INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model,
         IPostProcessor? postProcessor, IDecoder? decoder)
     {
         _added = added;
@@ -60,6 +61,8 @@ public sealed class Tokenizer
         BosId = Id(bos);
         EosId = Id(eos);
         PadId = Id(pad);
+        // transformers 5 skips clean_up_tokenization for BPE models ("destructive for BPE").
+        _cleanUpSpaces = (config?.CleanUpTokenizationSpaces ?? false) && _model is not BpeModel;
         if (!defaults.PostProcessorFromFlags) return;
         // Without a BOS/EOS token transformers quietly adds none; a named token missing from the vocabulary would get
         // a new id there, which Qzo refuses rather than invents.
@@ -79,6 +82,35 @@ public sealed class Tokenizer
 
     /// <summary>Text → ids. <paramref name="addSpecialTokens"/> applies the post-processor (for Llama-2: BOS first).</summary>
     public int[] Encode(string text, bool addSpecialTokens = true)
+    {
+        var ids = ModelIds(text);
+        return (_postProcessor?.Process(ids, addSpecialTokens) ?? ids).ToArray();
+    }
+
+    /// <summary>
+    /// transformers' tokenizer(text, padding="max_length", max_length=length, truncation=True).input_ids, as the SD3
+    /// pipeline calls its CLIP and T5 tokenizers: the text's ids cut on the right to leave room for the special tokens,
+    /// the special tokens added (so CLIP's still end in &lt;|endoftext|&gt; and T5's in &lt;/s&gt;), then
+    /// <see cref="PadId"/> on the right up to <paramref name="length"/>.
+    /// </summary>
+    public int[] EncodePadded(string text, int length)
+    {
+        int added = _postProcessor?.AddedCount ?? 0;
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, added);
+        var ids = ModelIds(text);
+        if (ids.Count > length - added) ids.RemoveRange(length - added, ids.Count - (length - added));
+        ids = _postProcessor?.Process(ids, addSpecialTokens: true) ?? ids;
+        if (ids.Count < length)
+        {
+            int pad = PadId ?? throw new QzoException(
+                "tokenizer: padding needs a pad token, and this tokenizer has none (tokenizer_config.json names no pad_token)");
+            ids.AddRange(Enumerable.Repeat(pad, length - ids.Count));
+        }
+        return ids.ToArray();
+    }
+
+    /// <summary>Added tokens, normalizer, pre-tokenizer and model: the ids before the post-processor.</summary>
+    List<int> ModelIds(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
@@ -100,7 +132,7 @@ public sealed class Tokenizer
             _preTokenizer.PreTokenize(piece, pieces);
             foreach (var p in pieces) _model.Tokenize(p.Text, ids);
         }
-        return (_postProcessor?.Process(ids, addSpecialTokens) ?? ids).ToArray();
+        return ids;
     }
 
     /// <summary>Ids → text through the decoder. Ids that are in no vocabulary are skipped, as HF does.</summary>
@@ -113,8 +145,20 @@ public sealed class Tokenizer
             if (token is null || (skipSpecialTokens && _added.IsSpecial(token))) continue;
             tokens.Add(token);
         }
-        return _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.DecodeChain(tokens));
+        string text = _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.DecodeChain(tokens));
+        return _cleanUpSpaces ? CleanUpSpaces(text) : text;
     }
+
+    /// <summary>transformers' clean_up_tokenization: no space before . ? ! , and the English contractions.</summary>
+    static string CleanUpSpaces(string text)
+    {
+        foreach (var (from, to) in s_cleanUps) text = text.Replace(from, to, StringComparison.Ordinal);
+        return text;
+    }
+
+    static readonly (string, string)[] s_cleanUps =
+        [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"),
+            (" 've", "'ve"), (" 're", "'re")];
 
     public int? TokenToId(string token) => _added.TokenToId(token) ?? _model.TokenToId(token);
 

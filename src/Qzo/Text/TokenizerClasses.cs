@@ -9,6 +9,10 @@ internal enum TokenizerClassKind
     Gpt2,
     Qwen2,
     Gemma,
+    /// <summary>CLIPTokenizer (Stable Diffusion's tokenizer/ and tokenizer_2/): <see cref="ClipTokenizerClass"/>.</summary>
+    Clip,
+    /// <summary>T5Tokenizer (T5TokenizerFast is the same class in transformers 5): <see cref="T5TokenizerClass"/>.</summary>
+    T5,
 }
 
 /// <summary>
@@ -32,6 +36,8 @@ internal static class TokenizerClasses
             "GPT2Tokenizer" => TokenizerClassKind.Gpt2,
             "Qwen2Tokenizer" => TokenizerClassKind.Qwen2,
             "GemmaTokenizer" => TokenizerClassKind.Gemma,
+            "CLIPTokenizer" => TokenizerClassKind.Clip,
+            "T5Tokenizer" => TokenizerClassKind.T5,
             _ => TokenizerClassKind.Backend,
         };
     }
@@ -109,6 +115,8 @@ internal static class TokenizerClasses
         TokenizerClassKind.Gpt2 => ("<|endoftext|>", "<|endoftext|>", "<|endoftext|>", null),
         TokenizerClassKind.Qwen2 => ("<|endoftext|>", null, "<|endoftext|>", "<|endoftext|>"),
         TokenizerClassKind.Gemma => ("<unk>", "<bos>", "<eos>", "<pad>"),
+        TokenizerClassKind.Clip => ("<|endoftext|>", "<|startoftext|>", "<|endoftext|>", "<|endoftext|>"),
+        TokenizerClassKind.T5 => ("<unk>", null, "</s>", "<pad>"),
         _ => (null, null, null, null),
     };
 

@@ -14,6 +14,12 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
     public IReadOnlyList<AddedToken> AddedTokensDecoder { get; init; } = [];
     public bool? Legacy { get; init; }
     public bool? AddPrefixSpace { get; init; }
+    /// <summary>Whether decode removes the space before punctuation and contractions (not for BPE models in transformers 5).</summary>
+    public bool? CleanUpTokenizationSpaces { get; init; }
+    /// <summary>T5Tokenizer's count of &lt;extra_id_N&gt; sentinels (default 100).</summary>
+    public int? ExtraIds { get; init; }
+    /// <summary>additional_special_tokens (transformers 5 also reads extra_special_tokens), by content.</summary>
+    public IReadOnlyList<string> AdditionalSpecialTokens { get; init; } = [];
 
     public static TokenizerConfig Parse(JsonElement root)
     {
@@ -27,7 +33,28 @@ internal sealed record TokenizerConfig(string? TokenizerClass, bool? AddBosToken
             AddedTokensDecoder = ParseAddedTokensDecoder(root.Optional("added_tokens_decoder")),
             Legacy = OptionalBool(root, "legacy"),
             AddPrefixSpace = OptionalBool(root, "add_prefix_space"),
+            CleanUpTokenizationSpaces = OptionalBool(root, "clean_up_tokenization_spaces"),
+            ExtraIds = root.Optional("extra_ids") is null ? null : root.RequiredInt("extra_ids", where),
+            AdditionalSpecialTokens = [.. TokenList(root, "additional_special_tokens"), .. TokenList(root, "extra_special_tokens")],
         };
+    }
+
+    /// <summary>A list of special tokens, each a string or {"content": ...}; a {name: token} object gives its values.</summary>
+    static IEnumerable<string> TokenList(JsonElement root, string name)
+    {
+        if (root.Optional(name) is not { } list) return [];
+        var items = list.ValueKind switch
+        {
+            JsonValueKind.Array => list.EnumerateArray().ToList(),
+            JsonValueKind.Object => list.EnumerateObject().Select(p => p.Value).ToList(),
+            _ => throw new TokenizerFormatException($"\"{name}\" must be a list of tokens"),
+        };
+        return items.Select(t => t.ValueKind switch
+        {
+            JsonValueKind.String => t.GetString()!,
+            JsonValueKind.Object => t.RequiredString("content", name),
+            _ => throw new TokenizerFormatException($"\"{name}\": each token must be a string or an object with \"content\""),
+        }).ToList();
     }
 
     static bool? OptionalBool(JsonElement root, string name) =>

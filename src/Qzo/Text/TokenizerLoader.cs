@@ -4,24 +4,28 @@ namespace Qzo.Text;
 
 /// <summary>
 /// Finds and reads the tokenizer files a Hugging Face Hub repository ships, in transformers' order of preference:
-/// tokenizer.json, else tokenizer.model (SentencePiece), else vocab.json + merges.txt (GPT-2 style);
+/// tokenizer.json, else tokenizer.model or spiece.model (SentencePiece; T5's name), else vocab.json + merges.txt (GPT-2
+/// and CLIP style);
 /// tokenizer_config.json alongside when present. Every format problem becomes a one-line QzoException naming the file.
 /// </summary>
 internal static class TokenizerLoader
 {
-    public const string JsonFile = "tokenizer.json", ModelFile = "tokenizer.model", VocabFile = "vocab.json", MergesFile = "merges.txt",
-        ConfigFile = "tokenizer_config.json";
+    public const string JsonFile = "tokenizer.json", ModelFile = "tokenizer.model", T5ModelFile = "spiece.model", VocabFile = "vocab.json",
+        MergesFile = "merges.txt", ConfigFile = "tokenizer_config.json";
 
     public enum Source { TokenizerJson, SentencePieceModel, VocabAndMerges }
 
     public static Source? FindSource(string directory)
     {
         if (File.Exists(Path.Combine(directory, JsonFile))) return Source.TokenizerJson;
-        if (File.Exists(Path.Combine(directory, ModelFile))) return Source.SentencePieceModel;
+        if (SentencePieceFile(directory) is not null) return Source.SentencePieceModel;
         if (File.Exists(Path.Combine(directory, VocabFile))
             && File.Exists(Path.Combine(directory, MergesFile))) return Source.VocabAndMerges;
         return null;
     }
+
+    static string? SentencePieceFile(string directory) =>
+        new[] { ModelFile, T5ModelFile }.Select(name => Path.Combine(directory, name)).FirstOrDefault(File.Exists);
 
     public static Tokenizer Load(string directory)
     {
@@ -35,7 +39,7 @@ internal static class TokenizerLoader
                 string jsonPath = Path.Combine(directory, JsonFile);
                 return FromJson(ReadText(jsonPath), configJson, jsonPath, configPath);
             case Source.SentencePieceModel:
-                string modelPath = Path.Combine(directory, ModelFile);
+                string modelPath = SentencePieceFile(directory)!;
                 var spConfig = ParseConfig(configJson, configPath);
                 return Finish(WithFile(modelPath, () => SentencePieceImporter.Build(SentencePieceModel.Parse(ReadBytes(modelPath)),
                     spConfig)), spConfig, configPath);
@@ -44,11 +48,12 @@ internal static class TokenizerLoader
                 var gptConfig = ParseConfig(configJson, configPath);
                 var vocab = WithJson(vocabPath, ReadText(vocabPath), VocabAndMergesImporter.ParseVocab);
                 var merges = WithFile(mergesPath, () => VocabAndMergesImporter.ParseMerges(File.ReadLines(mergesPath)));
-                bool qwen2 = WithFile(configPath, () => VocabAndMergesImporter.IsQwen2(gptConfig));
-                return Finish(WithFile(mergesPath, () => VocabAndMergesImporter.Build(vocab, merges, gptConfig, qwen2)), gptConfig,
+                var kind = WithFile(configPath, () => VocabAndMergesImporter.ClassOf(gptConfig));
+                return Finish(WithFile(mergesPath, () => VocabAndMergesImporter.Build(vocab, merges, gptConfig, kind)), gptConfig,
                     configPath);
             default:
-                throw new QzoException($"{directory}: no tokenizer files (looked for {JsonFile}, {ModelFile}, {VocabFile} + {MergesFile})");
+                throw new QzoException(
+                    $"{directory}: no tokenizer files (looked for {JsonFile}, {ModelFile}, {T5ModelFile}, {VocabFile} + {MergesFile})");
         }
     }
 
@@ -80,39 +85,63 @@ internal static class TokenizerLoader
             "ByteLevel")))
             kind = TokenizerClassKind.Backend;
 
-        var spec = BpeModel.ParseSpec(root.Required("model", "the top level"));
-        INormalizer? normalizer;
-        IPreTokenizer? preTokenizer;
-        IDecoder? decoder;
+        var modelJson = root.Required("model", "the top level");
+        string modelType = ModelType(modelJson);
+        var added = AddedVocabulary.Parse(root.Optional("added_tokens"));
+        if (kind == TokenizerClassKind.T5)
+        {
+            if (modelType != "Unigram") throw new TokenizerFormatException($"model: T5Tokenizer needs a Unigram model, not {modelType}");
+            var charsMap = T5TokenizerClass.CharsMapFromJson(root.Optional("normalizer"));
+            return T5TokenizerClass.Build(UnigramModel.ParseVocab(modelJson), charsMap, added, config);
+        }
+        if (modelType == "Unigram")
+        {
+            if (kind != TokenizerClassKind.Backend)
+                throw new TokenizerFormatException($"model: tokenizer_class {config!.TokenizerClass} needs a BPE model, not Unigram");
+            return Assemble(kind, UnigramModel.Parse(modelJson), Normalizers.Parse(root.Optional("normalizer")),
+                PreTokenizers.Parse(root.Optional("pre_tokenizer")), Decoders.Parse(root.Optional("decoder")), added, root, config);
+        }
+
+        var spec = BpeModel.ParseSpec(modelJson);
         switch (kind)
         {
+            case TokenizerClassKind.Clip:
+                return ClipTokenizerClass.Build(spec.Vocab, spec.Merges, added, config);
             case TokenizerClassKind.Llama:
-                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.LlamaPreTokenizer(config),
-                    TokenizerClasses.LlamaDecoder(config));
-                spec = TokenizerClasses.LlamaModel(spec.Vocab, spec.Merges);
-                break;
+                return Assemble(kind, TokenizerClasses.LlamaModel(spec.Vocab, spec.Merges).Build(), null,
+                    TokenizerClasses.LlamaPreTokenizer(config), TokenizerClasses.LlamaDecoder(config), added, root, config);
             case TokenizerClassKind.Gpt2:
-                (normalizer, preTokenizer, decoder) = (null, TokenizerClasses.Gpt2PreTokenizer(config), new ByteLevelDecoder());
-                spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
-                break;
+                return Assemble(kind, TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges).Build(), null,
+                    TokenizerClasses.Gpt2PreTokenizer(config), new ByteLevelDecoder(), added, root, config);
             case TokenizerClassKind.Qwen2:
-                (normalizer, preTokenizer, decoder) = (TokenizerClasses.Qwen2Normalizer(), TokenizerClasses.Qwen2PreTokenizer(config),
-                    new ByteLevelDecoder());
-                spec = TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges);
-                break;
+                return Assemble(kind, TokenizerClasses.ByteLevelModel(spec.Vocab, spec.Merges).Build(), TokenizerClasses.Qwen2Normalizer(),
+                    TokenizerClasses.Qwen2PreTokenizer(config), new ByteLevelDecoder(), added, root, config);
             case TokenizerClassKind.Gemma:
-                normalizer = TokenizerClasses.GemmaNormalizer();
-                (preTokenizer, decoder) = (TokenizerClasses.GemmaPreTokenizer(), TokenizerClasses.GemmaDecoder());
-                spec = TokenizerClasses.GemmaModel(spec.Vocab, spec.Merges, config);
-                break;
+                return Assemble(kind, TokenizerClasses.GemmaModel(spec.Vocab, spec.Merges, config).Build(),
+                    TokenizerClasses.GemmaNormalizer(), TokenizerClasses.GemmaPreTokenizer(), TokenizerClasses.GemmaDecoder(), added, root,
+                    config);
             default:
-                normalizer = Normalizers.Parse(root.Optional("normalizer"));
-                preTokenizer = PreTokenizers.Parse(root.Optional("pre_tokenizer"));
-                decoder = Decoders.Parse(root.Optional("decoder"));
-                break;
+                return Assemble(kind, spec.Build(), Normalizers.Parse(root.Optional("normalizer")),
+                    PreTokenizers.Parse(root.Optional("pre_tokenizer")), Decoders.Parse(root.Optional("decoder")), added, root, config);
         }
-        var model = spec.Build();
-        var added = AddedVocabulary.Parse(root.Optional("added_tokens"));
+    }
+
+    /// <summary>"BPE" (also an old file's model without "type" but with merges) or "Unigram"; other models are refused.</summary>
+    static string ModelType(JsonElement model)
+    {
+        string type = model.ValueKind == JsonValueKind.Object && model.Optional("type") is null && model.Optional("merges") is not null
+            ? "BPE" : model.TypeOf("model");
+        return type is "BPE" or "Unigram" ? type
+            : throw new TokenizerFormatException($"model: unsupported model type \"{type}\" (only BPE and Unigram are supported)");
+    }
+
+    /// <summary>
+    /// A tokenizer.json pipeline with the file's added tokens and post-processor, plus the special tokens the config
+    /// (or the class) names and added_tokens_decoder.
+    /// </summary>
+    static (Tokenizer, TokenizerDefaults) Assemble(TokenizerClassKind kind, ITokenizerModel model, INormalizer? normalizer,
+        IPreTokenizer? preTokenizer, IDecoder? decoder, List<AddedToken> added, JsonElement root, TokenizerConfig? config)
+    {
         TokenizerClasses.AddMissing(added, config?.AddedTokensDecoder ?? []);
         var names = TokenizerClasses.DefaultSpecialTokens(kind);
         TokenizerClasses.AddNamedSpecialTokens(added,

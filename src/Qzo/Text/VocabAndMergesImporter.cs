@@ -4,8 +4,9 @@ namespace Qzo.Text;
 
 /// <summary>
 /// Builds a byte-level BPE tokenizer from the classic vocab.json + merges.txt pair, as transformers' GPT2Tokenizer
-/// (also OPT's class) and Qwen2Tokenizer do: GPT-2 → ByteLevel pre-tokenizer with the GPT-2 regex
-/// (add_prefix_space from the config, default false); Qwen2 → NFC, the Qwen2 regex, ByteLevel without its own regex.
+/// (also OPT's class), Qwen2Tokenizer and CLIPTokenizer do: GPT-2 → ByteLevel pre-tokenizer with the GPT-2 regex
+/// (add_prefix_space from the config, default false); Qwen2 → NFC, the Qwen2 regex, ByteLevel without its own regex;
+/// CLIP → <see cref="ClipTokenizerClass"/>.
 /// Special tokens named in the config (GPT-2's default "&lt;|endoftext|&gt;") and added_tokens_decoder are added tokens;
 /// BOS/EOS come from add_bos_token / add_eos_token (default false; OPT's config sets add_bos_token with bos "&lt;/s&gt;").
 /// </summary>
@@ -46,20 +47,21 @@ internal static class VocabAndMergesImporter
         return merges;
     }
 
-    /// <summary>Whether the config's class is Qwen2's (else GPT-2's); other classes are refused.</summary>
-    public static bool IsQwen2(TokenizerConfig? config) => config?.TokenizerClass is null ? false : config.Kind switch
-    {
-        TokenizerClassKind.Gpt2 => false,
-        TokenizerClassKind.Qwen2 => true,
-        _ => throw new TokenizerFormatException(
-            $"tokenizer_class \"{config.TokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as OPT " +
-            "uses, and Qwen2Tokenizer)"),
-    };
+    /// <summary>The config's class: GPT-2's when none is named, Qwen2's or CLIP's; other classes are refused.</summary>
+    public static TokenizerClassKind ClassOf(TokenizerConfig? config) => config?.TokenizerClass is null ? TokenizerClassKind.Gpt2
+        : config.Kind switch
+        {
+            TokenizerClassKind.Gpt2 or TokenizerClassKind.Qwen2 or TokenizerClassKind.Clip => config.Kind,
+            _ => throw new TokenizerFormatException(
+                $"tokenizer_class \"{config.TokenizerClass}\" with vocab.json + merges.txt is not supported (only GPT2Tokenizer, as " +
+                "OPT uses, Qwen2Tokenizer and CLIPTokenizer)"),
+        };
 
     public static (Tokenizer, TokenizerDefaults) Build(Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
-        TokenizerConfig? config, bool qwen2)
+        TokenizerConfig? config, TokenizerClassKind kind)
     {
-        var kind = qwen2 ? TokenizerClassKind.Qwen2 : TokenizerClassKind.Gpt2;
+        if (kind == TokenizerClassKind.Clip) return ClipTokenizerClass.Build(vocab, merges, [], config);
+        bool qwen2 = kind == TokenizerClassKind.Qwen2;
         var names = TokenizerClasses.DefaultSpecialTokens(kind);
         var added = new List<AddedToken>(config?.AddedTokensDecoder ?? []);
         TokenizerClasses.AddNamedSpecialTokens(added,

@@ -32,7 +32,8 @@ public class SentencePieceTokenizerTests
     }
 
     /// <summary>SentencePiece's own form of a folder (what spm_encode gives), built with the folder's tokenizer_config.json.</summary>
-    internal static Tokenizer AsSentencePiece(string folder, Func<SentencePieceModel, SentencePieceModel>? edit = null)
+    internal static Tokenizer AsSentencePiece(string folder, Func<SentencePieceModel, SentencePieceModel>? edit = null,
+        string modelFile = "tokenizer.model")
     {
         string configPath = Path.Combine(folder, "tokenizer_config.json");
         TokenizerConfig? config = null;
@@ -41,7 +42,7 @@ public class SentencePieceTokenizerTests
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(configPath));
             config = TokenizerConfig.Parse(doc.RootElement);
         }
-        var sp = SentencePieceModel.Parse(File.ReadAllBytes(Path.Combine(folder, "tokenizer.model")));
+        var sp = SentencePieceModel.Parse(File.ReadAllBytes(Path.Combine(folder, modelFile)));
         var (t, defaults) = SentencePieceImporter.BuildAsSentencePiece(edit is null ? sp : edit(sp), config);
         t.ApplyConfig(config, defaults);
         return t;
@@ -257,8 +258,10 @@ public sealed class SentencePieceModelFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1, null, "UNIGRAM")]
+    [InlineData(3, null, "WORD")]
     [InlineData(2, new byte[] { 1, 2, 3 }, "precompiled")]
+    [InlineData(1, new byte[] { 1, 2, 3 }, "precompiled_charsmap: shorter than its 4-byte header")]
+    [InlineData(1, new byte[] { 8, 0, 0, 0, 1, 2, 3 }, "does not fit")]
     public void UnsupportedModelsAreRefusedNamingTheFile(int modelType, byte[]? charsMap, string detail)
     {
         var pieces = new[]
@@ -269,6 +272,19 @@ public sealed class SentencePieceModelFileTests : IDisposable
         var e = Assert.Throws<QzoException>(() => Tokenizer.Load(dir));
         Assert.Contains(Path.Combine(dir, "tokenizer.model"), e.Message);
         Assert.Contains(detail, e.Message);
+    }
+
+    [Fact]
+    public void AUnigramModelIsReadAsT5TokenizerOnly()
+    {
+        var pieces = new[]
+        {
+            new SentencePiece("<unk>", 0, SentencePieceType.Unknown), new SentencePiece("a", -1, SentencePieceType.Normal),
+        };
+        string dir = WriteModel(SentencePieceModelWriter.Write(pieces, modelType: 1), """{"tokenizer_class": "LlamaTokenizer"}""");
+        var e = Assert.Throws<QzoException>(() => Tokenizer.Load(dir));
+        Assert.Contains(Path.Combine(dir, "tokenizer.model"), e.Message);
+        Assert.Contains("T5Tokenizer only", e.Message);
     }
 
     [Theory]

@@ -91,9 +91,9 @@ public sealed class TokenizerErrorTests : IDisposable
     [Fact]
     public void UnsupportedModelTypeNamesFileAndType()
     {
-        var e = LoadFails(Minimal("""{"type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 0}"""));
+        var e = LoadFails(Minimal("""{"type": "WordPiece", "vocab": {"a": 0}, "unk_token": "a"}"""));
         Assert.Contains("/ckpt/tokenizer.json", e.Message);
-        Assert.Contains("Unigram", e.Message);
+        Assert.Contains("WordPiece", e.Message);
     }
 
     [Theory]
@@ -103,7 +103,9 @@ public sealed class TokenizerErrorTests : IDisposable
     [InlineData("\"post_processor\": {\"type\": \"FutureProcessing\"},", "FutureProcessing")]
     [InlineData("\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"a++\"}, \"behavior\": \"Isolated\"},", "a++")]
     [InlineData("\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \"a\"}, \"behavior\": \"Glued\"},", "Glued")]
-    [InlineData("\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" +\"}, \"content\": \" \"},", "Regex")]
+    [InlineData("\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"a++\"}, \"content\": \" \"},", "a++")]
+    [InlineData("\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AQID\"},", "precompiled_charsmap")]
+    [InlineData("\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"not base64!\"},", "base64")]
     public void UnsupportedComponentsNameTheirType(string extra, string name)
     {
         var e = LoadFails(Minimal(extra: extra));
