@@ -19,6 +19,7 @@ public static class QzoCommand
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ImagineCommand.Create());
         root.Subcommands.Add(TasksCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());

@@ -1,3 +1,4 @@
+using Qzo.Compute;
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Encoders;
@@ -64,9 +65,9 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, c.Layers + 1), result.HiddenStates.Keys.Order());
         Assert.Equal([6, 11], result.PooledPositions); // the first 49407 of each row, whatever the padding
         int h = c.HiddenSize;
-        var last = EncoderTensors.Download(backend, result.LastHiddenState);
-        var pooled = EncoderTensors.Download(backend, result.Pooled);
-        var embeds = EncoderTensors.Download(backend, result.TextEmbeds!);
+        var last = HostFloats.Download(backend, result.LastHiddenState);
+        var pooled = HostFloats.Download(backend, result.Pooled);
+        var embeds = HostFloats.Download(backend, result.TextEmbeds!);
         Assert.Equal(2 * Seq * h, last.Length);
         Assert.Equal(2 * h, pooled.Length);
         Assert.Equal(2 * c.ProjectionDim, embeds.Length);
@@ -76,7 +77,7 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
             var states = reference.HiddenStates(row);
             for (int i = 0; i <= c.Layers; i++)
             {
-                var ours = RowOf(EncoderTensors.Download(backend, result.HiddenStates[i]), b, Seq * h);
+                var ours = RowOf(HostFloats.Download(backend, result.HiddenStates[i]), b, Seq * h);
                 EncoderChecks.Close($"row {b} hidden_states.{i}", ours, EncoderChecks.Flat(states[i]), 1e-4, output);
             }
             var finalRows = states[^1].Select(reference.FinalNorm).ToArray();
@@ -103,8 +104,8 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
         int width = Seq * c.HiddenSize;
         for (int l = 0; l < c.Layers; l++)
         {
-            var input = EncoderTensors.Download(backend, result.HiddenStates[l]);
-            var ours = EncoderTensors.Download(backend, result.HiddenStates[l + 1]);
+            var input = HostFloats.Download(backend, result.HiddenStates[l]);
+            var ours = HostFloats.Download(backend, result.HiddenStates[l + 1]);
             for (int b = 0; b < 2; b++)
             {
                 var rows = Enumerable.Range(0, Seq)
@@ -130,7 +131,7 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
         using var result = model.Forward(ids, 2, Seq, hiddenStates: [-2]);
 
         Assert.Equal([c.Layers - 1], result.HiddenStates.Keys);
-        var penultimate = EncoderTensors.Download(backend, result.HiddenStates[c.Layers - 1]);
+        var penultimate = HostFloats.Download(backend, result.HiddenStates[c.Layers - 1]);
         var row = ids.AsSpan(0, Seq).ToArray();
         var states = reference.HiddenStates(row);
         int width = Seq * c.HiddenSize;
@@ -170,7 +171,7 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
         int[] ids = [49406, 17, 500, 500, 3, 0, 49406, 21, 22, 500, 0, 0];
         using var result = model.Forward(ids, 2, 6);
         Assert.Equal([2, 3], result.PooledPositions);
-        var embeds = EncoderTensors.Download(backend, result.TextEmbeds!);
+        var embeds = HostFloats.Download(backend, result.TextEmbeds!);
         for (int b = 0; b < 2; b++)
         {
             var states = reference.HiddenStates(ids.AsSpan(b * 6, 6).ToArray());
@@ -271,10 +272,10 @@ public class ClipTextEncoderTests(ITestOutputHelper output)
         using var result = model.Forward(ids, 2, Seq, hiddenStates: [-2]);
         var states = reference.HiddenStates(ids.AsSpan(0, Seq).ToArray());
         int width = Seq * c.HiddenSize;
-        EncoderChecks.Close("NF4 hidden_states[-2]", RowOf(EncoderTensors.Download(backend, result.HiddenStates[c.Layers - 1]), 0, width),
+        EncoderChecks.Close("NF4 hidden_states[-2]", RowOf(HostFloats.Download(backend, result.HiddenStates[c.Layers - 1]), 0, width),
                             EncoderChecks.Flat(states[c.Layers - 1]), 1e-4, output);
         var pooled = reference.FinalNorm(states[^1][result.PooledPositions[0]]);
-        EncoderChecks.Close("NF4 text_embeds", RowOf(EncoderTensors.Download(backend, result.TextEmbeds!), 0, c.ProjectionDim),
+        EncoderChecks.Close("NF4 text_embeds", RowOf(HostFloats.Download(backend, result.TextEmbeds!), 0, c.ProjectionDim),
                             EncoderChecks.Flat([reference.Project(pooled)]), 1e-4, output);
     }
 

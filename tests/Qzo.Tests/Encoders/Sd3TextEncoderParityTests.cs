@@ -1,3 +1,4 @@
+using Qzo.Compute;
 using Qzo.Compute.Cpu;
 using Qzo.Encoders;
 using Qzo.Encoders.Clip;
@@ -63,7 +64,7 @@ public class Sd3TextEncoderParityTests(ITestOutputHelper output)
 
     static double Tolerance(string name) => name.EndsWith("-bf16", StringComparison.Ordinal) ? 2e-2 : 1e-4;
 
-    static float[] Read(CpuBackend backend, Qzo.Compute.DeviceTensor t) => EncoderTensors.Download(backend, t);
+    static float[] Read(CpuBackend backend, Qzo.Compute.DeviceTensor t) => HostFloats.Download(backend, t);
 
     static string Fixture(string name)
     {

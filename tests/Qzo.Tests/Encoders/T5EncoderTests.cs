@@ -1,3 +1,4 @@
+using Qzo.Compute;
 using System.Text.Json.Nodes;
 using Qzo.Compute.Cpu;
 using Qzo.Encoders;
@@ -79,7 +80,7 @@ public class T5EncoderTests(ITestOutputHelper output)
         const int seq = 150; // past max_distance 128, so the last buckets are used
         var ids = Prompts(seq);
         using var last = model.Forward(ids, 2, seq);
-        var ours = EncoderTensors.Download(backend, last);
+        var ours = HostFloats.Download(backend, last);
         Assert.Equal(2 * seq * c.DModel, ours.Length);
         for (int b = 0; b < 2; b++)
         {
@@ -123,7 +124,7 @@ public class T5EncoderTests(ITestOutputHelper output)
             using var model = T5EncoderLoader.Load(folder, backend);
             Assert.Equal(expectUnused, model.UnusedTensors.Count > 0);
             using var last = model.Forward(tokens, 2, tokens.Length / 2);
-            return EncoderTensors.Download(backend, last);
+            return HostFloats.Download(backend, last);
         }
     }
 
@@ -149,7 +150,7 @@ public class T5EncoderTests(ITestOutputHelper output)
         var reference = new ReferenceT5(checkpoint); // dequantizes with the format's plain reference
         var ids = Prompts(20);
         using var last = model.Forward(ids, 2, 20);
-        EncoderChecks.Close("NF4 last_hidden_state", EncoderTensors.Download(backend, last).AsSpan(0, 20 * c.DModel),
+        EncoderChecks.Close("NF4 last_hidden_state", HostFloats.Download(backend, last).AsSpan(0, 20 * c.DModel),
                             EncoderChecks.Flat(reference.LastHiddenState(ids.AsSpan(0, 20).ToArray())), 1e-4, output);
     }
 

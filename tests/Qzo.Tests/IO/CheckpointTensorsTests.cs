@@ -119,22 +119,6 @@ public class CheckpointTensorsTests : IDisposable
     }
 
     [Fact]
-    public void DiffusersShardedWithItsIndex()
-    {
-        const string first = "diffusion_pytorch_model-00001-of-00002.safetensors";
-        const string second = "diffusion_pytorch_model-00002-of-00002.safetensors";
-        WriteFile(first, F32("pos_embed.pos_embed", 1, 2));
-        WriteFile(second, F32("proj_out.bias", 3));
-        ShardedIndexWriter.Write(temp.Path, new Dictionary<string, string> { ["pos_embed.pos_embed"] = first, ["proj_out.bias"] = second },
-                                 totalSize: 12);
-        File.Move(temp.File(ShardedIndex.FileName), temp.File(CheckpointTensors.DiffusersIndexName));
-        using var checkpoint = CheckpointTensors.Open(temp.Path);
-        Assert.Equal(temp.File(CheckpointTensors.DiffusersIndexName), checkpoint.IndexPath);
-        Assert.Equal([3f], checkpoint.ReadFloat32("proj_out.bias"));
-        Assert.EndsWith(first, checkpoint.FileOf("pos_embed.pos_embed").Path);
-    }
-
-    [Fact]
     public void SeveralOtherSafetensorsFilesWithoutAnIndex()
     {
         WriteFile("a.safetensors", F32("x", 1));

@@ -93,12 +93,12 @@ public sealed class AutoencoderKL : IDisposable
         }
         var z = new float[count];
         for (long i = 0; i < count; i++) z[i] = (posterior.Mean[i] + posterior.Std(i) * epsilon[i] - Shift) * Scale;
-        return HostFloats.Upload(Backend, z);
+        return HostFloats.Upload(Backend, z, MemoryCategory.Activations);
     }
 
     /// <summary>The posterior's mode as diffusion latents, (mean − shift_factor)·scaling_factor.</summary>
     public DeviceTensor ModeLatents(VaePosterior posterior) =>
-        HostFloats.Upload(Backend, posterior.Mean.Select(m => (m - Shift) * Scale).ToArray());
+        HostFloats.Upload(Backend, posterior.Mean.Select(m => (m - Shift) * Scale).ToArray(), MemoryCategory.Activations);
 
     /// <summary>
     /// The raw decoder (diffusers' vae.decode): latents [B, latent_channels, h, w] as the posterior gives them, no
@@ -117,7 +117,7 @@ public sealed class AutoencoderKL : IDisposable
     {
         var scaled = HostFloats.Download(Backend, latents, shape.Count);
         for (long i = 0; i < scaled.Length; i++) scaled[i] = scaled[i] / Scale + Shift;
-        using var z = HostFloats.Upload(Backend, scaled);
+        using var z = HostFloats.Upload(Backend, scaled, MemoryCategory.Activations);
         return Decode(context, z, shape);
     }
 
