@@ -61,7 +61,7 @@ public class GpuEncoderTests(ITestOutputHelper output)
         using var gpu = T5EncoderLoader.Load(temp.Path, gpuBackend);
         using var expected = cpu.Forward(ids, 2, seq);
         using var actual = gpu.Forward(ids, 2, seq);
-        EncoderChecks.Close("last_hidden_state", EncoderTensors.Download(gpuBackend, actual),
-                            EncoderTensors.Download(cpuBackend, expected), Tolerance, output);
+        EncoderChecks.Close("last_hidden_state", EncoderTensors.Download(gpuBackend, actual.LastHiddenState),
+                            EncoderTensors.Download(cpuBackend, expected.LastHiddenState), Tolerance, output);
     }
 }
