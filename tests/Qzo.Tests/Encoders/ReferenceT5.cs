@@ -25,8 +25,12 @@ sealed class ReferenceT5(Checkpoint checkpoint)
         return result + Math.Min(large, half - 1);
     }
 
-    public double[][] LastHiddenState(int[] ids)
+    public double[][] LastHiddenState(int[] ids) => Run(ids).Last;
+
+    /// <summary>Each block's output and the final-normed last hidden state of one row.</summary>
+    public (List<double[][]> Blocks, double[][] Last) Run(int[] ids)
     {
+        var blocks = new List<double[][]>();
         int d = _c.DModel, heads = _c.Heads, dkv = _c.DKv, T = ids.Length;
         var shared = _w["shared.weight"];
         var table = _w["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"];
@@ -60,8 +64,9 @@ sealed class ReferenceT5(Checkpoint checkpoint)
                 var hidden = gate.Select((g, e) => GeluNew(g) * up[e]).ToArray();
                 ReferenceWeights.Add(x[i], _w.Linear(hidden, p + "layer.1.DenseReluDense.wo"));
             }
+            blocks.Add(x.Select(r => (double[])r.Clone()).ToArray());
         }
-        return x.Select(r => Rms(r, "encoder.final_layer_norm.weight")).ToArray();
+        return (blocks, x.Select(r => Rms(r, "encoder.final_layer_norm.weight")).ToArray());
     }
 
     static double GeluNew(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));

@@ -12,8 +12,10 @@ namespace Qzo.Tests.Encoders;
 /// Stable Diffusion 3's text encoders on the CPU against transformers 5.17 (tests/oracle/sd3_reference.py, run on the
 /// device): tiny CLIP-L-like (quick_gelu, padding 49407), CLIP-G-like (gelu, padding 0) and T5 v1.1 (gated-gelu, 150
 /// tokens so buckets past max_distance show) models that transformers saved itself, read by our loaders from model/,
-/// fed io.safetensors' input_ids and compared on every recorded tensor: fp32 runs to 1e-4 of the largest reference
-/// value, bf16 runs (transformers computing in bf16, we in fp32 on the same bf16 weights) to 2e-2.
+/// fed io.safetensors' input_ids and compared on every recorded tensor (CLIP: the hidden_states tuple, each layer's
+/// output by hook, last_hidden_state, text_embeds; T5: block 0's position bias, exactly, each block's output,
+/// last_hidden_state): fp32 runs to 1e-4 of the largest reference value, bf16 runs (transformers computing in bf16, we
+/// in fp32 on the same bf16 weights) to 2e-2.
 /// The layout of a case is the oracle's (tests/oracle/sd3_reference.py).
 /// </summary>
 public class Sd3TextEncoderParityTests(ITestOutputHelper output)
@@ -38,6 +40,10 @@ public class Sd3TextEncoderParityTests(ITestOutputHelper output)
         for (int i = 0; i <= model.Layers.Count; i++)
             EncoderChecks.Close($"{name} hidden_states.{i}", Read(backend, result.HiddenStates[i]), io.ReadFloat32($"hidden_states.{i}"),
                                 tolerance, output);
+        // Each layer's output recorded by a hook: hidden_states.{i + 1} must be it (the tuple's layout).
+        for (int i = 0; i < model.Layers.Count; i++)
+            EncoderChecks.Close($"{name} layer.{i}", Read(backend, result.HiddenStates[i + 1]), io.ReadFloat32($"layer.{i}"), tolerance,
+                                output);
         EncoderChecks.Close($"{name} last_hidden_state", Read(backend, result.LastHiddenState), io.ReadFloat32("last_hidden_state"),
                             tolerance, output);
         EncoderChecks.Close($"{name} text_embeds", Read(backend, result.TextEmbeds!), io.ReadFloat32("text_embeds"), tolerance, output);
@@ -58,8 +64,12 @@ public class Sd3TextEncoderParityTests(ITestOutputHelper output)
         double tolerance = Tolerance(name);
         // The bias is a gather from the stored table: exact whatever the run's dtype.
         EncoderChecks.Close($"{name} position_bias", model.PositionBias(seq), io.ReadFloat32("position_bias"), 0, output);
-        using var last = model.Forward(io.ReadInt32("input_ids"), batch, seq);
-        EncoderChecks.Close($"{name} last_hidden_state", Read(backend, last), io.ReadFloat32("last_hidden_state"), tolerance, output);
+        using var result = model.Forward(io.ReadInt32("input_ids"), batch, seq, blockOutputs: Enumerable.Range(0, model.Layers.Count));
+        for (int i = 0; i < model.Layers.Count; i++)
+            EncoderChecks.Close($"{name} block.{i}", Read(backend, result.BlockOutputs[i]), io.ReadFloat32($"block.{i}"), tolerance,
+                                output);
+        EncoderChecks.Close($"{name} last_hidden_state", Read(backend, result.LastHiddenState), io.ReadFloat32("last_hidden_state"),
+                            tolerance, output);
     }
 
     static double Tolerance(string name) => name.EndsWith("-bf16", StringComparison.Ordinal) ? 2e-2 : 1e-4;

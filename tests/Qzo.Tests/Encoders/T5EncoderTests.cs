@@ -79,15 +79,19 @@ public class T5EncoderTests(ITestOutputHelper output)
         var reference = new ReferenceT5(checkpoint);
         const int seq = 150; // past max_distance 128, so the last buckets are used
         var ids = Prompts(seq);
-        using var last = model.Forward(ids, 2, seq);
-        var ours = HostFloats.Download(backend, last);
+        using var result = model.Forward(ids, 2, seq, blockOutputs: [0, 1]);
+        var ours = HostFloats.Download(backend, result.LastHiddenState);
         Assert.Equal(2 * seq * c.DModel, ours.Length);
+        int width = seq * c.DModel;
         for (int b = 0; b < 2; b++)
         {
-            var expected = reference.LastHiddenState(ids.AsSpan(b * seq, seq).ToArray());
-            EncoderChecks.Close($"row {b} last_hidden_state", ours.AsSpan(b * seq * c.DModel, seq * c.DModel), EncoderChecks.Flat(expected),
-                                1e-4, output);
+            var (blocks, last) = reference.Run(ids.AsSpan(b * seq, seq).ToArray());
+            for (int l = 0; l < c.Layers; l++)
+                EncoderChecks.Close($"row {b} block.{l}", HostFloats.Download(backend, result.BlockOutputs[l]).AsSpan(b * width, width),
+                                    EncoderChecks.Flat(blocks[l]), 1e-4, output);
+            EncoderChecks.Close($"row {b} last_hidden_state", ours.AsSpan(b * width, width), EncoderChecks.Flat(last), 1e-4, output);
         }
+        Assert.Throws<QzoException>(() => model.Forward(ids, 2, seq, blockOutputs: [c.Layers]).Dispose());
     }
 
     [Fact]
@@ -123,8 +127,8 @@ public class T5EncoderTests(ITestOutputHelper output)
             using var backend = new CpuBackend();
             using var model = T5EncoderLoader.Load(folder, backend);
             Assert.Equal(expectUnused, model.UnusedTensors.Count > 0);
-            using var last = model.Forward(tokens, 2, tokens.Length / 2);
-            return HostFloats.Download(backend, last);
+            using var result = model.Forward(tokens, 2, tokens.Length / 2);
+            return HostFloats.Download(backend, result.LastHiddenState);
         }
     }
 
@@ -149,8 +153,8 @@ public class T5EncoderTests(ITestOutputHelper output)
         using var checkpoint = Checkpoint.OpenComponent(quantized);
         var reference = new ReferenceT5(checkpoint); // dequantizes with the format's plain reference
         var ids = Prompts(20);
-        using var last = model.Forward(ids, 2, 20);
-        EncoderChecks.Close("NF4 last_hidden_state", HostFloats.Download(backend, last).AsSpan(0, 20 * c.DModel),
+        using var result = model.Forward(ids, 2, 20);
+        EncoderChecks.Close("NF4 last_hidden_state", HostFloats.Download(backend, result.LastHiddenState).AsSpan(0, 20 * c.DModel),
                             EncoderChecks.Flat(reference.LastHiddenState(ids.AsSpan(0, 20).ToArray())), 1e-4, output);
     }
 

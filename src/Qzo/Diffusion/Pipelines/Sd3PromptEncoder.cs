@@ -75,7 +75,7 @@ public static class Sd3PromptEncoder
         var tokenizer = Tokenizer.Load(tokenizerFolder);
         int[] ids = prompts.SelectMany(p => tokenizer.EncodePadded(p, length)).ToArray();
         using var model = T5EncoderLoader.Load(encoderFolder, backend);
-        using var hidden = model.Forward(ids, prompts.Count, length);
-        return HostFloats.Download(backend, hidden, (long)prompts.Count * length * model.Config.DModel);
+        using var output = model.Forward(ids, prompts.Count, length);
+        return HostFloats.Download(backend, output.LastHiddenState, (long)prompts.Count * length * model.Config.DModel);
     }
 }

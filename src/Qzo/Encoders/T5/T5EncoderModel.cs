@@ -47,13 +47,17 @@ public sealed class T5EncoderModel : IDisposable
         T5RelativePosition.Bias(_relativeTable, Config.Heads, seq, seq, Config.RelativeBuckets, Config.RelativeMaxDistance);
 
     /// <summary>
-    /// last_hidden_state [batch, seq, d_model] in the compute type for <paramref name="ids"/> [batch, seq]; the caller
-    /// disposes it.
+    /// Runs the encoder over <paramref name="ids"/> [batch, seq]; <paramref name="blockOutputs"/> names the blocks whose
+    /// outputs to keep as well.
     /// </summary>
-    public DeviceTensor Forward(ReadOnlySpan<int> ids, int batch, int seq, Perturbation p = default)
+    public T5EncoderOutput Forward(ReadOnlySpan<int> ids, int batch, int seq, IEnumerable<int>? blockOutputs = null,
+                                   Perturbation p = default)
     {
         var c = Config; var b = Backend;
         CheckIds(ids, batch, seq);
+        var keep = (blockOutputs ?? []).ToHashSet();
+        foreach (int i in keep)
+            if (i < 0 || i >= c.Layers) throw new QzoException($"T5 encoder: block {i} does not exist (it has {c.Layers})");
         var context = _scratch.Context(p);
         int n = batch * seq, d = c.DModel;
         var f = b.ComputeType;
@@ -69,28 +73,43 @@ public sealed class T5EncoderModel : IDisposable
         using var gate = b.Allocate(f, (long)n * c.DFf, act);
         using var up = c.IsGated ? b.Allocate(f, (long)n * c.DFf, act) : null;
         var bias = BiasFor(seq);
-
-        b.EmbeddingGather(context.Resolve(Embedding), idsT, x, n, d);
-        foreach (var layer in Layers)
+        var kept = new Dictionary<int, DeviceTensor>();
+        try
         {
-            b.RmsNorm(x, context.ResolveVector(layer.AttentionNorm), normed, n, d, c.LayerNormEps);
-            layer.Q.Forward(context, normed, n, q);
-            layer.K.Forward(context, normed, n, k);
-            layer.V.Forward(context, normed, n, v);
-            b.Attention(q, k, v, bias, attention, batch, seq, seq, c.Heads, c.DKv, scale: 1);
-            layer.O.Forward(context, attention, n, normed);
-            b.AddInPlace(x, normed, (long)n * d);
+            b.EmbeddingGather(context.Resolve(Embedding), idsT, x, n, d);
+            for (int l = 0; l < Layers.Count; l++)
+            {
+                var layer = Layers[l];
+                b.RmsNorm(x, context.ResolveVector(layer.AttentionNorm), normed, n, d, c.LayerNormEps);
+                layer.Q.Forward(context, normed, n, q);
+                layer.K.Forward(context, normed, n, k);
+                layer.V.Forward(context, normed, n, v);
+                b.Attention(q, k, v, bias, attention, batch, seq, seq, c.Heads, c.DKv, scale: 1);
+                layer.O.Forward(context, attention, n, normed);
+                b.AddInPlace(x, normed, (long)n * d);
 
-            b.RmsNorm(x, context.ResolveVector(layer.MlpNorm), normed, n, d, c.LayerNormEps);
-            layer.Wi0.Forward(context, normed, n, gate);
-            if (layer.Wi1 is not null) layer.Wi1.Forward(context, normed, n, up!);
-            Activate(gate, up, (long)n * c.DFf);
-            layer.Wo.Forward(context, gate, n, normed);
-            b.AddInPlace(x, normed, (long)n * d);
+                b.RmsNorm(x, context.ResolveVector(layer.MlpNorm), normed, n, d, c.LayerNormEps);
+                layer.Wi0.Forward(context, normed, n, gate);
+                if (layer.Wi1 is not null) layer.Wi1.Forward(context, normed, n, up!);
+                Activate(gate, up, (long)n * c.DFf);
+                layer.Wo.Forward(context, gate, n, normed);
+                b.AddInPlace(x, normed, (long)n * d);
+                if (keep.Contains(l))
+                {
+                    var copy = b.Allocate(f, (long)n * d, act);
+                    b.Copy(x, copy, (long)n * d);
+                    kept[l] = copy;
+                }
+            }
+            var last = b.Allocate(f, (long)n * d, act);
+            b.RmsNorm(x, context.ResolveVector(FinalNorm), last, n, d, c.LayerNormEps);
+            return new T5EncoderOutput { Batch = batch, Seq = seq, LastHiddenState = last, BlockOutputs = kept };
         }
-        var last = b.Allocate(f, (long)n * d, act);
-        b.RmsNorm(x, context.ResolveVector(FinalNorm), last, n, d, c.LayerNormEps);
-        return last;
+        catch
+        {
+            foreach (var t in kept.Values) t.Dispose();
+            throw;
+        }
     }
 
     void Activate(DeviceTensor gate, DeviceTensor? up, long count)
