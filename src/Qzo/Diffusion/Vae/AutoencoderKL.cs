@@ -41,9 +41,8 @@ public sealed class AutoencoderKL : IDisposable
     /// <summary>Loads a diffusers vae/ folder (config.json, diffusion_pytorch_model.safetensors); refuses leftover tensors.</summary>
     public static AutoencoderKL Load(string folder, IBackend backend)
     {
-        var config = VaeConfig.Load(Path.Combine(folder, "config.json"));
         using var checkpoint = Checkpoint.OpenComponent(folder);
-        return Load(checkpoint, config, backend);
+        return Load(checkpoint, VaeConfig.Load(Path.Combine(folder, "config.json")), backend);
     }
 
     internal static AutoencoderKL Load(Checkpoint checkpoint, VaeConfig c, IBackend backend)

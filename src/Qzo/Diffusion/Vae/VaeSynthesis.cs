@@ -29,11 +29,18 @@ public static class VaeSynthesis
                                 new Dictionary<string, string> { ["format"] = "pt" });
     }
 
+    const int Chunk = 1 << 16;
+
     static float[] Values(VaeLayout.Entry entry, int tensor, ulong seed)
     {
         long count = entry.Shape.Aggregate(1L, (a, b) => a * b);
         var values = new float[count];
-        GaussianDirection.Fill(seed ^ 0x5641_4500_0000_0000UL, tensor, 0, values);
+        Parallel.For(0, (int)((count + Chunk - 1) / Chunk), chunk =>
+        {
+            long start = (long)chunk * Chunk;
+            var span = values.AsSpan((int)start, (int)Math.Min(Chunk, count - start));
+            GaussianDirection.Fill(seed ^ 0x5641_4500_0000_0000UL, tensor, start, span);
+        });
         long fanIn = count / entry.Shape[0];
         (float std, float mean) = entry.Kind switch
         {

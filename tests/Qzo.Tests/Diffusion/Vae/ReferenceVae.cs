@@ -3,7 +3,7 @@ using Qzo.IO;
 namespace Qzo.Tests.Diffusion.Vae;
 
 /// <summary>An NCHW image in double precision for the naive reference.</summary>
-sealed record RefImage(double[] V, int B, int C, int H, int W)
+public sealed record RefImage(double[] V, int B, int C, int H, int W)
 {
     public static RefImage Zeros(int b, int c, int h, int w) => new(new double[(long)b * c * h * w], b, c, h, w);
     public double this[int b, int c, int y, int x]

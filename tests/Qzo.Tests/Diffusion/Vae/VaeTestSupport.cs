@@ -5,7 +5,7 @@ using Qzo.Numerics;
 namespace Qzo.Tests.Diffusion.Vae;
 
 /// <summary>Moving reference images to and from a backend, and comparing them.</summary>
-static class VaeTestSupport
+public static class VaeTestSupport
 {
     public static ImageShape ShapeOf(RefImage x) => new(x.B, x.C, x.H, x.W);
 
