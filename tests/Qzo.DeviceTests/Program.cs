@@ -11,6 +11,7 @@ if (args.Length > 0 && args[0] == "tests")
     return TestRunner.Run(
         [typeof(Qzo.Tests.Compute.GpuKernelTests), typeof(Qzo.Tests.Models.GpuForwardTests), typeof(Qzo.Tests.Generation.GpuGenerationTests), typeof(Qzo.Tests.Models.FormatGpuForwardTests), typeof(Qzo.Tests.Compute.GpuGptqTests),
          typeof(Qzo.Tests.Compute.GpuTransferAndRandomTests), typeof(Qzo.Tests.Compute.GpuGptqStepTests),
+         typeof(Qzo.Tests.Compute.GpuDiffusionKernelTests),
          typeof(DeviceOnlyChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks)],
         filter: args.Length > 1 ? args[1] : null);
 }

@@ -76,7 +76,8 @@ public partial interface IBackend
     /// Full attention: output[b, i, h, :] = Σ_j softmax_j(scale · q[b, i, h]·k[b, j, h] + bias[h, i, j]) · v[b, j, h, :]
     /// for q, output [batch, queries, heads, headDim] and k, v [batch, keys, heads, headDim]; no mask, every query sees
     /// every key. <paramref name="bias"/> is F32 [heads, queries, keys], shared by the batch, or null. scale 0 means
-    /// 1/√headDim (T5 passes 1: its scores are not scaled). Scores and softmax in fp32.
+    /// 1/√headDim (T5 passes 1: its scores are not scaled). Scores and softmax in fp32. A query whose scores are all −∞
+    /// (a masking bias) outputs zeros.
     /// </summary>
     void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor? bias, DeviceTensor output, int batch, int queries,
                    int keys, int heads, int headDim, float scale = 0);

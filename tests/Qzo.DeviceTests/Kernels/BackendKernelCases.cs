@@ -171,6 +171,8 @@ static class BackendKernelCases
         });
 
         foreach (var dense in Float64Cases(s)) yield return dense;
+        var image = s == HarnessShape.Tiny ? DiffusionShape.Tiny : DiffusionShape.Sd35Large;
+        foreach (var diffusion in DiffusionKernelCases.For(image)) yield return diffusion;
     }
 
     /// <summary>GPTQ's statistics and dense float64 algebra, at the size of one linear's Hessian.</summary>

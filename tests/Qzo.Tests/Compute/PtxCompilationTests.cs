@@ -20,7 +20,8 @@ public class PtxCompilationTests
     [
         typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(LayerNormKernel), typeof(RopeKernel), typeof(AttentionKernel), typeof(WarpAttentionKernel),
         typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel), typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
-        typeof(ActivationKernels),
+        typeof(ActivationKernels), typeof(ConvolutionKernels), typeof(GroupNormKernels), typeof(DiffusionElementwiseKernels),
+        typeof(FullAttentionKernel), typeof(LayoutKernels),
     ];
 
     public static IEnumerable<object[]> Kernels() =>
@@ -31,7 +32,10 @@ public class PtxCompilationTests
     static string CompileToPtx(string type, string method)
     {
         var kernel = KernelClasses.Single(t => t.Name == type).GetMethod(method, BindingFlags.Public | BindingFlags.Static)!;
-        if (kernel.IsGenericMethodDefinition) kernel = kernel.MakeGenericMethod(typeof(PtxFma)); // as KernelSet loads it on CUDA
+        // as the kernel sets load them on CUDA: the FMA strategy, or bf16 elements for the layout kernels
+        if (kernel.IsGenericMethodDefinition)
+            kernel = kernel.MakeGenericMethod(kernel.GetGenericArguments()[0].GetGenericParameterConstraints()
+                .Contains(typeof(Qzo.Numerics.IFusedMultiplyAdd)) ? typeof(PtxFma) : typeof(ushort));
         using var context = Context.Create(builder => builder.Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_80, CudaInstructionSet.ISA_88, nvvmAPI: null!);
         bool implicitlyGrouped = kernel.GetParameters()[0].ParameterType == typeof(Index1D);

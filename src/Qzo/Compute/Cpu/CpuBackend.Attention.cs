@@ -24,11 +24,12 @@ public sealed partial class CpuBackend
                 scores[j] = TensorPrimitives.Dot(qi, ks.Slice(((b * keys + j) * heads + h) * headDim, headDim)) * scale;
             if (bt is not null) TensorPrimitives.Add(scores, bt.Span<float>().Slice((h * queries + i) * keys, keys), scores);
             float max = TensorPrimitives.Max(scores);
+            var oi = ot.Span<float>().Slice(((b * queries + i) * heads + h) * headDim, headDim);
+            oi.Clear();
+            if (float.IsNegativeInfinity(max)) return scores; // every key masked by a −∞ bias
             TensorPrimitives.Subtract(scores, max, scores);
             TensorPrimitives.Exp(scores, scores);
             TensorPrimitives.Multiply(scores, 1f / TensorPrimitives.Sum(scores), scores);
-            var oi = ot.Span<float>().Slice(((b * queries + i) * heads + h) * headDim, headDim);
-            oi.Clear();
             for (int j = 0; j < keys; j++)
                 TensorPrimitives.MultiplyAdd(vs.Slice(((b * keys + j) * heads + h) * headDim, headDim), scores[j], oi, oi);
             return scores;

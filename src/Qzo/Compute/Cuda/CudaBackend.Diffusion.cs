@@ -1,20 +1,144 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Qzo.Compute.Cuda.Kernels;
+using Qzo.Numerics;
+
 namespace Qzo.Compute.Cuda;
 
-// PLACEHOLDER (branch h-ops only): every method throws until the operations of IBackend.Diffusion.cs are implemented.
+/// <summary>The image-model operations of <see cref="IBackend"/>'s Diffusion part as ILGPU kernels (Conv2d: CudaBackend.Conv2d).</summary>
 public sealed partial class CudaBackend
 {
-    public void Conv2d(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y, int batch, int cIn, int height, int width,
-                       int cOut, int kernel, int stride, Padding2d padding) => throw new NotImplementedException();
+    DiffusionKernelSet? _diffusionKernels;
+    IlgpuTensor? _groupStatistics;
+
+    DiffusionKernelSet Diffusion => _diffusionKernels ??= new DiffusionKernelSet(_accelerator);
+
     public void GroupNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor bias, DeviceTensor y, int batch, int channels, int spatial,
-                          int groups, float eps) => throw new NotImplementedException();
-    public void UpsampleNearest2x(DeviceTensor x, DeviceTensor y, int planes, int height, int width) => throw new NotImplementedException();
-    public void ActivationInPlace(DeviceTensor x, Activation activation, long count) => throw new NotImplementedException();
+                          int groups, float eps) => Timed("groupnorm", () =>
+    {
+        if (groups <= 0 || channels % groups != 0)
+            throw new ArgumentException($"{channels} channels do not split into {groups} groups");
+        long count = (long)batch * channels * spatial;
+        var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, count, nameof(y));
+        var wv = Bf16Sized(weight, channels, nameof(weight)); var bv = Bf16Sized(bias, channels, nameof(bias));
+        if (count == 0) return;
+        int perGroup = channels / groups;
+        var stats = Grown(ref _groupStatistics, DType.F32, 2L * batch * groups).View<float>();
+        Diffusion.GroupStatistics(new KernelConfig(batch * groups, IsCuda ? 1024 : 32), xv, stats, (long)perGroup * spatial, eps);
+        Diffusion.GroupApply(Count(count), xv, stats, wv, bv, yv, channels, spatial, perGroup);
+    });
+
+    public void UpsampleNearest2x(DeviceTensor x, DeviceTensor y, int planes, int height, int width) => Timed("upsample", () =>
+    {
+        long count = (long)planes * height * width;
+        var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, 4 * count, nameof(y));
+        if (count > 0) Diffusion.Upsample(Count(4 * count), xv, yv, height, width);
+    });
+
+    public void ActivationInPlace(DeviceTensor x, Activation activation, long count) => Timed("activation", () =>
+    {
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), $"unknown activation {activation}");
+        var xv = Bf16Sized(x, count, nameof(x));
+        if (count > 0) Diffusion.Activate(Count(count), xv, (int)activation);
+    });
+
     public void Modulate(DeviceTensor x, MatrixView shift, MatrixView scale, DeviceTensor y, int batch, int tokens, int dim) =>
-        throw new NotImplementedException();
+        Timed("modulate", () =>
+    {
+        long count = (long)batch * tokens * dim;
+        var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, count, nameof(y));
+        var sh = Bf16Rows(shift, batch, dim, nameof(shift)); var sc = Bf16Rows(scale, batch, dim, nameof(scale));
+        if (count == 0) return;
+        Diffusion.Modulate(Count(count), xv, sh, sc, yv,
+            new DiffusionElementwiseKernels.Rows(tokens, dim, shift.Offset, shift.Stride, scale.Offset, scale.Stride));
+    });
+
     public void GatedAddInPlace(DeviceTensor x, MatrixView gate, DeviceTensor y, int batch, int tokens, int dim) =>
-        throw new NotImplementedException();
+        Timed("gated-add", () =>
+    {
+        long count = (long)batch * tokens * dim;
+        var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, count, nameof(y));
+        var gv = Bf16Rows(gate, batch, dim, nameof(gate));
+        if (count == 0) return;
+        Diffusion.GatedAdd(Count(count), xv, gv, yv, new DiffusionElementwiseKernels.Rows(tokens, dim, gate.Offset, gate.Stride, 0, 0));
+    });
+
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor? bias, DeviceTensor output, int batch, int queries,
-                          int keys, int heads, int headDim, float scale = 0) => throw new NotImplementedException();
-    public void Permute(DeviceTensor x, DeviceTensor y, int[] shape, int[] order) => throw new NotImplementedException();
-    public void Axpby(DeviceTensor x, DeviceTensor y, float a, float b, long count) => throw new NotImplementedException();
+                          int keys, int heads, int headDim, float scale = 0) => Timed("full-attention", () =>
+    {
+        if (keys <= 0) throw new ArgumentException("attention needs at least one key");
+        if (headDim <= 0 || headDim > FullAttentionKernel.MaxHeadDim) throw new QzoException(
+            $"head_dim {headDim} is outside the attention kernel's range 1..{FullAttentionKernel.MaxHeadDim}");
+        long queryLength = (long)batch * queries * heads * headDim, keyLength = (long)batch * keys * heads * headDim;
+        var qv = Bf16Sized(q, queryLength, nameof(q)); var ov = Bf16Sized(output, queryLength, nameof(output));
+        var kv = Bf16Sized(k, keyLength, nameof(k)); var vv = Bf16Sized(v, keyLength, nameof(v));
+        var biasView = bias is null ? VF(Grown(ref _groupStatistics, DType.F32, 1)) : VF(bias); // a placeholder, never read
+        if (bias is not null && bias.Length < (long)heads * queries * keys)
+            throw new ArgumentException($"bias has {bias.Length} elements, fewer than the {(long)heads * queries * keys} its shape needs");
+        if (queryLength == 0) return;
+        // On ILGPU's CPU accelerator every barrier is a rendezvous of simulated threads: one warp per group there.
+        int group = IsCuda ? 64 : 32, tiles = (queries + group - 1) / group;
+        var shape = new FullAttentionKernel.Shape(batch, queries, keys, heads, headDim, scale == 0 ? 1f / MathF.Sqrt(headDim) : scale,
+                                                  bias is null ? 0 : 1, FullAttentionKernel.KeyTile(headDim));
+        Diffusion.Attention(new KernelConfig(Count((long)batch * heads * tiles), group), qv, kv, vv, biasView, ov, shape);
+    });
+
+    public void Permute(DeviceTensor x, DeviceTensor y, int[] shape, int[] order) => Timed("permute", () =>
+    {
+        var plan = PermutePlan.Of(shape, order);
+        var xt = Ilgpu(x); var yt = Ilgpu(y);
+        if (xt.DType != yt.DType) throw new ArgumentException($"permute from {xt.DType} to {yt.DType}: both must be of one type");
+        if (xt.Length < plan.Count || yt.Length < plan.Count)
+            throw new ArgumentException($"permute of {plan.Count} elements: x has {xt.Length}, y has {yt.Length}");
+        if (plan.Count == 0) return;
+        int pad = 6 - shape.Length;
+        int D(int a) => a < pad ? 1 : plan.OutShape[a - pad];
+        long S(int a) => a < pad ? 0 : plan.SourceStrides[a - pad];
+        var p = new LayoutKernels.Permutation(D(0), D(1), D(2), D(3), D(4), D(5), S(0), S(1), S(2), S(3), S(4), S(5));
+        int n = Count(plan.Count);
+        switch (xt.DType.SizeInBytes())
+        {
+            case 1: Diffusion.Permute<byte>()(n, xt.View<byte>(), yt.View<byte>(), p); break;
+            case 2: Diffusion.Permute<ushort>()(n, xt.View<ushort>(), yt.View<ushort>(), p); break;
+            case 4: Diffusion.Permute<int>()(n, xt.View<int>(), yt.View<int>(), p); break;
+            case 8: Diffusion.Permute<long>()(n, xt.View<long>(), yt.View<long>(), p); break;
+            default: throw new ArgumentException($"permute of {xt.DType} elements is not supported");
+        }
+    });
+
+    public void Axpby(DeviceTensor x, DeviceTensor y, float a, float b, long count) => Timed("axpby", () =>
+    {
+        if (x.DType != y.DType) throw new ArgumentException($"axpby of {x.DType} and {y.DType}: both must be of one type");
+        if (x.Length < count || y.Length < count)
+            throw new ArgumentException($"axpby of {count} elements: x has {x.Length}, y has {y.Length}");
+        if (count == 0) return;
+        if (x.DType == DType.F32) Diffusion.AxpbyF32(Count(count), VF(x), VF(y), a, b);
+        else Diffusion.AxpbyBf16(Count(count), V16(x), V16(y), a, b);
+    });
+
+    /// <summary>t's bf16 view after checking it holds <paramref name="count"/> elements.</summary>
+    static ArrayView<ushort> Bf16Sized(DeviceTensor t, long count, string name)
+    {
+        var view = V16(t);
+        if (t.Length < count) throw new ArgumentException($"{name} has {t.Length} elements, fewer than the {count} its shape needs");
+        return view;
+    }
+
+    static ArrayView<ushort> Bf16Rows(MatrixView m, int rows, int columns, string name)
+    {
+        var view = V16(m.Tensor);
+        MatrixBounds.Check(m, rows, columns, name);
+        return view;
+    }
+
+    /// <summary>A scratch tensor kept in <paramref name="field"/>, replaced by a larger one when it is too small.</summary>
+    IlgpuTensor Grown(ref IlgpuTensor? field, DType dtype, long count)
+    {
+        if (field is null || field.DType != dtype || field.Length < count)
+        {
+            field?.Dispose();
+            field = (IlgpuTensor)Allocate(dtype, Math.Max(count, 1), MemoryCategory.Workspace);
+        }
+        return field;
+    }
 }

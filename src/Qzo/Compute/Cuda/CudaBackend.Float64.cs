@@ -60,15 +60,24 @@ public sealed partial class CudaBackend
         return first[0] == int.MaxValue ? -1 : first[0];
     }
 
-    public void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns)
+    public void CopyMatrix(MatrixView source, MatrixView destination, int rows, int columns) => Timed("copy-matrix", () =>
     {
         if (source.Tensor.DType != destination.Tensor.DType) throw new ArgumentException("copy between different element types");
-        int words = source.Tensor.DType.SizeInBytes() / 4;
+        MatrixBounds.Check(source, rows, columns, nameof(source));
+        MatrixBounds.Check(destination, rows, columns, nameof(destination));
         if (rows == 0 || columns == 0) return;
-        Dense.CopyWords(Count((long)rows * columns * words), Ilgpu(source.Tensor).View<int>(), Ilgpu(destination.Tensor).View<int>(),
-                        source.Offset * words, source.Stride * words, destination.Offset * words, destination.Stride * words,
-                            columns * words);
-    }
+        var from = Ilgpu(source.Tensor); var to = Ilgpu(destination.Tensor);
+        int n = Count((long)rows * columns);
+        var (so, ss, d, ds) = (source.Offset, source.Stride, destination.Offset, destination.Stride);
+        switch (from.DType.SizeInBytes())
+        {
+            case 1: Diffusion.CopyMatrix<byte>()(n, from.View<byte>(), to.View<byte>(), so, ss, d, ds, columns); break;
+            case 2: Diffusion.CopyMatrix<ushort>()(n, from.View<ushort>(), to.View<ushort>(), so, ss, d, ds, columns); break;
+            case 4: Diffusion.CopyMatrix<int>()(n, from.View<int>(), to.View<int>(), so, ss, d, ds, columns); break;
+            case 8: Diffusion.CopyMatrix<long>()(n, from.View<long>(), to.View<long>(), so, ss, d, ds, columns); break;
+            default: throw new ArgumentException($"copy of {from.DType} elements is not supported");
+        }
+    });
 
     public void MatMulF64(MatrixView a, bool transposeA, MatrixView b, bool transposeB, MatrixView c, int m, int n, int k, double alpha,
         double beta) => Timed("dgemm", () =>

@@ -407,6 +407,8 @@ public sealed partial class CudaBackend : IBackend
         {
             _scaleScratch?.Dispose();
             _f32Scratch?.Dispose();
+            _convColumns?.Dispose();
+            _groupStatistics?.Dispose();
             _cublas?.Dispose();
             _flash?.Dispose();
             _streaming?.Dispose();

@@ -10,11 +10,6 @@ namespace Qzo.Compute.Cuda;
 /// </summary>
 sealed class DenseKernelSet(Accelerator a)
 {
-    Action<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>? _copyWords;
-    public Action<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int> CopyWords =>
-        _copyWords ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, long, int, long, int, int>(
-            DenseKernels.CopyWords);
-
     Action<Index1D, ArrayView<double>, int>? _identity, _zeroUpper;
     public Action<Index1D, ArrayView<double>, int> Identity => _identity ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(
         DenseKernels.Identity);

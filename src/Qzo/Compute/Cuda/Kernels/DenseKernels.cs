@@ -9,14 +9,6 @@ namespace Qzo.Compute.Cuda.Kernels;
 /// </summary>
 static class DenseKernels
 {
-    /// <summary>A sub-matrix copy of 32-bit words (an F64 element is two): index = r·columns + c.</summary>
-    public static void CopyWords(Index1D index, ArrayView<int> source, ArrayView<int> destination, long sourceOffset, int sourceStride,
-                                 long destinationOffset, int destinationStride, int columns)
-    {
-        int r = index / columns, c = index - r * columns;
-        destination[destinationOffset + (long)r * destinationStride + c] = source[sourceOffset + (long)r * sourceStride + c];
-    }
-
     /// <summary>t = I (n×n); index = i·n + j.</summary>
     public static void Identity(Index1D index, ArrayView<double> t, int n) => t[index] = index / n == index % n ? 1.0 : 0.0;
 

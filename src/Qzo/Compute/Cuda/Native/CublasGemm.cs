@@ -40,6 +40,18 @@ sealed unsafe class CublasGemm : IDisposable
         Cublas.Check(status, $"GemmEx [{m}×{k}]·[{k}×{n}]");
     }
 
+    /// <summary>
+    /// c[m, n] (+)= a[m, k]·b[k, n] in bf16 with fp32 accumulation, a and b contiguous, c's rows <paramref name="ldc"/> apart
+    /// (a band of a convolution's output planes).
+    /// </summary>
+    public void MultiplyIntoRows(IntPtr a, IntPtr b, IntPtr c, int m, int n, int k, int ldc, bool accumulate)
+    {
+        float* beta = accumulate ? _scalars + 2 : _scalars + 1;
+        Cublas.Check(Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, n, a, Cublas.R16BF, k,
+                                         beta, c, Cublas.R16BF, ldc, Cublas.Compute32F, Cublas.GemmDefault),
+                     $"GemmEx [{m}×{k}]·[{k}×{n}] into rows {ldc} apart");
+    }
+
     public void Dispose()
     {
         Cublas.cublasDestroy_v2(_handle);
