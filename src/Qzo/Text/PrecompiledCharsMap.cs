@@ -31,28 +31,23 @@ internal sealed class PrecompiledCharsMap
     public int ByteLength => 4 + 4 * _units.Length + _pool.Length;
 
     /// <summary>The replacement of the shortest rule matching a prefix of <paramref name="key"/> (HF's transform).</summary>
-    public string? ShortestPrefixReplacement(ReadOnlySpan<byte> key)
-    {
-        foreach (var (_, value) in Matches(key)) return Replacement(value);
-        return null;
-    }
+    public string? ShortestPrefixReplacement(ReadOnlySpan<byte> key) =>
+        Search(key, longest: false, out int value) > 0 ? Replacement(value) : null;
 
     /// <summary>
     /// The longest rule matching a prefix of <paramref name="key"/>: its byte length and replacement (SentencePiece's rule).
     /// </summary>
-    public (int Length, string Replacement)? LongestPrefixMatch(ReadOnlySpan<byte> key)
-    {
-        (int, int)? longest = null;
-        foreach (var match in Matches(key)) longest = match;
-        return longest is var (length, value) ? (length, Replacement(value)) : null;
-    }
+    public (int Length, string Replacement)? LongestPrefixMatch(ReadOnlySpan<byte> key) =>
+        Search(key, longest: true, out int value) is int length and > 0 ? (length, Replacement(value)) : null;
 
     /// <summary>
-    /// darts-clone's commonPrefixSearch: (length, value) of every key that is a prefix, shortest first; a NUL byte ends the key.
+    /// darts-clone's commonPrefixSearch, keeping the shortest or the longest key that is a prefix of
+    /// <paramref name="key"/> (a NUL byte ends the key): its length (0: none) and value.
     /// </summary>
-    List<(int Length, int Value)> Matches(ReadOnlySpan<byte> key)
+    int Search(ReadOnlySpan<byte> key, bool longest, out int value)
     {
-        var matches = new List<(int, int)>(2);
+        value = 0;
+        int found = 0;
         int node = Offset(Unit(0));
         for (int i = 0; i < key.Length && key[i] != 0; i++)
         {
@@ -60,9 +55,12 @@ internal sealed class PrecompiledCharsMap
             uint unit = Unit(node);
             if ((unit & 0x800000FFu) != key[i]) break; // label: the byte, and bit 31 clear
             node ^= Offset(unit);
-            if (((unit >> 8) & 1) != 0) matches.Add((i + 1, (int)(Unit(node) & 0x7FFFFFFFu)));
+            if (((unit >> 8) & 1) == 0) continue; // no key ends here
+            value = (int)(Unit(node) & 0x7FFFFFFFu);
+            found = i + 1;
+            if (!longest) break;
         }
-        return matches;
+        return found;
     }
 
     uint Unit(int index) => (uint)index < (uint)_units.Length ? _units[index]
@@ -92,14 +90,14 @@ internal sealed class PrecompiledNormalizer(PrecompiledCharsMap map) : INormaliz
     public string Normalize(string text)
     {
         var sb = new StringBuilder(text.Length);
-        Span<byte> utf8 = stackalloc byte[4];
+        Span<byte> utf8 = stackalloc byte[8];
         for (int i = 0; i < text.Length;)
         {
             int length = System.Globalization.StringInfo.GetNextTextElementLength(text.AsSpan(i));
             var cluster = text.AsSpan(i, length);
             i += length;
-            var bytes = Encoding.UTF8.GetBytes(cluster.ToString());
-            if (bytes.Length < 6 && map.ShortestPrefixReplacement(bytes) is string whole)
+            int byteCount = Encoding.UTF8.GetByteCount(cluster);
+            if (byteCount < 6 && map.ShortestPrefixReplacement(utf8[..Encoding.UTF8.GetBytes(cluster, utf8)]) is string whole)
             {
                 sb.Append(whole);
                 continue;

@@ -1,9 +1,9 @@
 namespace Qzo.Text;
 
 /// <summary>
-/// A Hugging Face BPE tokenizer (SentencePiece-style with byte fallback: Llama-2, Mistral; byte-level: GPT-2, OPT,
-/// Llama-3, Qwen2), encoding and decoding exactly as the Rust <c>tokenizers</c> library does:
-/// added tokens → normalizer → pre-tokenizer → BPE → post-processor.
+/// A Hugging Face tokenizer: BPE (SentencePiece-style with byte fallback: Llama-2, Mistral; byte-level: GPT-2, OPT,
+/// Llama-3, Qwen2, CLIP) or Unigram (T5), encoding and decoding exactly as the Rust <c>tokenizers</c> library does:
+/// added tokens → normalizer → pre-tokenizer → model → post-processor.
 /// Thread-safe.
 /// </summary>
 public sealed class Tokenizer
@@ -37,7 +37,8 @@ public sealed class Tokenizer
 
     /// <summary>
     /// Reads the tokenizer of a Hugging Face checkpoint folder: <c>tokenizer.json</c> if present, else SentencePiece's
-    /// <c>tokenizer.model</c>, else GPT-2's <c>vocab.json</c> + <c>merges.txt</c>; and <c>tokenizer_config.json</c> if present.
+    /// <c>tokenizer.model</c> or <c>spiece.model</c>, else <c>vocab.json</c> + <c>merges.txt</c> (GPT-2, CLIP); and
+    /// <c>tokenizer_config.json</c> if present.
     /// </summary>
     public static Tokenizer Load(string directory) => TokenizerLoader.Load(directory);
 
