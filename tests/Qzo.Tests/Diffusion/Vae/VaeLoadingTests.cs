@@ -69,7 +69,7 @@ public class VaeLoadingTests : IDisposable
     [Fact]
     public void NamesAMissingFolderOrConfig()
     {
-        Assert.Contains("model folder not found", Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder["absent"], _cpu)).Message);
+        Assert.Contains("component folder not found", Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder["absent"], _cpu)).Message);
         VaeSynthesis.Write(_folder.Path, VaeSynthesis.Tiny, seed: 1);
         File.Delete(_folder["config.json"]);
         Assert.Contains("config.json", Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder.Path, _cpu)).Message);
