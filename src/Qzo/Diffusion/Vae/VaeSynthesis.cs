@@ -23,17 +23,16 @@ public static class VaeSynthesis
             throw new QzoException($"VAE synthesis: dtype {dtype.Name()} is not a float type");
         Directory.CreateDirectory(folder);
         var tensors = VaeLayout.Tensors(config).Select((entry, t) =>
-            new TensorToWrite(entry.Name, dtype, entry.Shape, DTypes.FromSingle(dtype, Values(entry, t, seed)))).ToList();
+            new LazyTensorToWrite(entry.Name, dtype, entry.Shape, () => DTypes.FromSingle(dtype, Values(entry, t, seed)))).ToList();
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson().ToJsonString(Json.Indented) + "\n");
-        SafetensorsWriter.Write(Path.Combine(folder, CheckpointTensors.DiffusersFileName), tensors,
-                                new Dictionary<string, string> { ["format"] = "pt" });
+        SafetensorsWriter.WriteLazily(Path.Combine(folder, CheckpointTensors.DiffusersFileName), tensors,
+                                      new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     static float[] Values(VaeLayout.Entry entry, int tensor, ulong seed)
     {
         long count = entry.Shape.Aggregate(1L, (a, b) => a * b);
-        var values = new float[count];
-        GaussianDirection.Fill(seed ^ 0x5641_4500_0000_0000UL, tensor, 0, values);
+        var values = GaussianDirection.Draw(seed ^ 0x5641_4500_0000_0000UL, tensor, count);
         long fanIn = count / entry.Shape[0];
         (float std, float mean) = entry.Kind switch
         {
