@@ -11,8 +11,13 @@ static class SynthCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder to write the checkpoint to", Required = true };
-        var architecture = new Option<string>("--architecture") { Description = $"model_type: {ArchitectureRegistry.SupportedModelTypes}",
-            DefaultValueFactory = _ => "llama" };
+        var architecture = new Option<string>("--architecture")
+        {
+            Description = $"model_type: {ArchitectureRegistry.SupportedModelTypes}; or {Sd3Synth.Architecture}, a Stable Diffusion 3.5 " +
+                          "pipeline folder (see --preset)",
+            DefaultValueFactory = _ => "llama",
+        };
+        var sd3 = new Sd3Synth();
         var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 }.Positive();
         var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 }.Positive();
         var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 }.Positive();
@@ -45,17 +50,29 @@ static class SynthCommand
             DefaultValueFactory = _ => 0 }.NonNegative();
         var force = CommonOptions.Force();
         var command = new Command("synth",
-            $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer (for " +
-            "tests and demos; nothing is downloaded)")
+            $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer; or, " +
+            $"with --architecture {Sd3Synth.Architecture}, a whole Stable Diffusion 3.5 pipeline folder as diffusers saves it " +
+            "(model_index.json, scheduler, transformer, VAE, the CLIP-L, CLIP-G and T5 text encoders and their tokenizers) for " +
+            "qzo imagine. For tests, demos and benchmarks; nothing is downloaded")
         {
             output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
             vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force, lowRank, outliers,
         };
+        foreach (var option in sd3.Options) command.Options.Add(option);
+        Option[] languageModelOnly = [hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
+                                      vocab, maxPositions, ropeTheta, tie, initStd, logitScale, lowRank, outliers];
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            if (Sd3Synth.Is(r.GetValue(architecture)!))
+            {
+                sd3.Run(r, languageModelOnly, output, dtype, seed, force);
+                return;
+            }
+            if (sd3.Given(r).FirstOrDefault() is { } sd3Only)
+                throw new QzoException($"{sd3Only} applies to --architecture {Sd3Synth.Architecture} only");
             var options = new SynthOptions
             {
-                Architecture = ArchitectureRegistry.Parse(r.GetValue(architecture)!, "--architecture"),
+                Architecture = ParseArchitecture(r.GetValue(architecture)!),
                 SlidingWindow = r.GetValue(slidingWindow), WordEmbedDim = r.GetValue(wordEmbedDim),
                     PostLayerNorm = r.GetValue(postLayerNorm),
                 Hidden = r.GetValue(hidden), Layers = r.GetValue(layers), Heads = r.GetValue(heads), KvHeads = r.GetValue(kvHeads),
@@ -77,6 +94,16 @@ static class SynthCommand
                                    $"{options.Heads} heads ({options.ResolvedKvHeads} kv), vocab {options.Vocab}, {options.DType.Name()}");
         }));
         return command;
+    }
+
+    static IArchitecture ParseArchitecture(string text)
+    {
+        try { return ArchitectureRegistry.Parse(text, "--architecture"); }
+        catch (QzoException)
+        {
+            throw new QzoException($"--architecture '{text}' is not supported " +
+                                   $"(supported: {ArchitectureRegistry.SupportedModelTypes}, {Sd3Synth.Architecture})");
+        }
     }
 
     public static DType ParseDType(string text) => text.ToLowerInvariant() switch

@@ -12,7 +12,7 @@ public sealed record EncoderSynthOptions
     /// <summary>F32, BF16 or F16.</summary>
     public DType DType { get; init; } = DType.F32;
     /// <summary>
-    /// Largest shard in bytes: with it, weights go to model-0000i-of-0000n.safetensors plus model.safetensors.index.json, as
+    /// Largest shard in bytes: weights over it go to model-0000i-of-0000n.safetensors plus model.safetensors.index.json, as
     /// save_pretrained's max_shard_size does (a tensor never splits); null writes one model.safetensors.
     /// </summary>
     public long? MaxShardBytes { get; init; }
@@ -30,8 +30,7 @@ public static class EncoderSynthesis
     /// <summary>mean + std · N(0, 1), drawn from stream <paramref name="tensor"/> of <paramref name="seed"/>.</summary>
     public static float[] Gaussian(ulong seed, int tensor, long count, float std, float mean = 0)
     {
-        var values = new float[count];
-        GaussianDirection.Fill(seed ^ 0x454E_4344_0000_0000UL, tensor, 0, values);
+        var values = GaussianDirection.Draw(seed ^ 0x454E_4344_0000_0000UL, tensor, count);
         for (long i = 0; i < count; i++) values[i] = mean + std * values[i];
         return values;
     }
@@ -52,29 +51,9 @@ public static class EncoderSynthesis
         var sorted = new JsonObject(config.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), sorted.ToJsonString(Json.Indented) + "\n");
-        var encoded = tensors.Select((t, index) => new TensorToWrite(t.Name, o.DType, t.Shape, DTypes.FromSingle(o.DType, t.Values(index))))
-            .ToList();
-        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
-        if (o.MaxShardBytes is not long limit)
-        {
-            SafetensorsWriter.Write(Path.Combine(folder, CheckpointTensors.SingleFileName), encoded, metadata);
-            return;
-        }
-        var shards = new List<List<TensorToWrite>> { new() };
-        long size = 0;
-        foreach (var t in encoded)
-        {
-            if (size > 0 && size + t.Data.Length > limit) { shards.Add([]); size = 0; }
-            shards[^1].Add(t);
-            size += t.Data.Length;
-        }
-        var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int s = 0; s < shards.Count; s++)
-        {
-            string file = $"model-{s + 1:D5}-of-{shards.Count:D5}.safetensors";
-            SafetensorsWriter.Write(Path.Combine(folder, file), shards[s], metadata);
-            foreach (var t in shards[s]) weightMap[t.Name] = file;
-        }
-        ShardedIndexWriter.Write(folder, weightMap, encoded.Sum(t => (long)t.Data.Length));
+        // Each tensor is drawn only when the writer reaches it, so T5-XXL's 9.5 GB never sit in memory at once.
+        var lazy = tensors.Select((t, index) => new LazyTensorToWrite(t.Name, o.DType, t.Shape,
+                                                                      () => DTypes.FromSingle(o.DType, t.Values(index)))).ToList();
+        ShardedSafetensorsWriter.Write(folder, "model", lazy, o.MaxShardBytes, new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

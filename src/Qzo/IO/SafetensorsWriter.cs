@@ -5,6 +5,16 @@ namespace Qzo.IO;
 
 public sealed record TensorToWrite(string Name, DType DType, long[] Shape, ReadOnlyMemory<byte> Data);
 
+/// <summary>
+/// A tensor whose bytes are made only when the writer reaches it (and dropped once written), so a file of many GB
+/// never sits in memory: <see cref="SafetensorsWriter.WriteLazily"/>.
+/// </summary>
+public sealed record LazyTensorToWrite(string Name, DType DType, long[] Shape, Func<ReadOnlyMemory<byte>> Data)
+{
+    /// <summary>The bytes its shape and dtype take (null: over 2^63).</summary>
+    public long? ByteLength => SafetensorsHeader.ByteSize(Shape, DType);
+}
+
 /// <summary>Writes safetensors files atomically (see <see cref="AtomicFile"/>).</summary>
 public static unsafe class SafetensorsWriter
 {
@@ -18,14 +28,45 @@ public static unsafe class SafetensorsWriter
     public static void Write(string path, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         string file = Path.GetFullPath(path);
+        foreach (var t in tensors) Validate(file, t.Name, t.DType, t.Shape, t.Data.Length);
+        Write(file, tensors.Select(t => (t.Name, t.DType, t.Shape, (long)t.Data.Length)).ToList(), i => tensors[i].Data, metadata);
+    }
+
+    /// <summary>
+    /// <see cref="Write"/> for tensors whose bytes are made one at a time, in the file's order, as the writer reaches
+    /// them; the same tensors give the same bytes. Only one tensor's bytes are held at a time.
+    /// </summary>
+    public static void WriteLazily(string path, IReadOnlyList<LazyTensorToWrite> tensors,
+                                   IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        string file = Path.GetFullPath(path);
+        var entries = new List<(string, DType, long[], long)>(tensors.Count);
+        foreach (var t in tensors)
+        {
+            long bytes = t.ByteLength ?? throw new QzoException($"{file}: tensor '{t.Name}' would take more than 2^63 bytes");
+            Validate(file, t.Name, t.DType, t.Shape, bytes);
+            entries.Add((t.Name, t.DType, t.Shape, bytes));
+        }
+        Write(file, entries, i =>
+        {
+            var data = tensors[i].Data();
+            if (data.Length != entries[i].Item4)
+                throw new InvalidOperationException($"{file}: tensor '{tensors[i].Name}' was made with {data.Length} bytes, " +
+                                                    $"its shape needs {entries[i].Item4}");
+            return data;
+        }, metadata);
+    }
+
+    static void Write(string file, IReadOnlyList<(string Name, DType DType, long[] Shape, long Bytes)> tensors,
+                      Func<int, ReadOnlyMemory<byte>> data, IReadOnlyDictionary<string, string>? metadata)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var entries = new List<CanonicalLayout.Entry>(tensors.Count);
         for (int i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
-            Validate(file, t);
             if (!names.Add(t.Name)) throw new QzoException($"{file}: tensor '{t.Name}' is given twice");
-            entries.Add(new CanonicalLayout.Entry(t.Name, t.DType, t.Shape, t.Data.Length, i));
+            entries.Add(new CanonicalLayout.Entry(t.Name, t.DType, t.Shape, t.Bytes, i));
         }
         var ordered = CanonicalLayout.Order(entries);
         byte[] header = CanonicalLayout.HeaderBytes(ordered, metadata);
@@ -37,7 +78,7 @@ public static unsafe class SafetensorsWriter
         {
             WriteLengthPrefix(stream, header.Length);
             stream.Write(header);
-            foreach (var e in ordered) stream.Write(tensors[e.Source].Data.Span);
+            foreach (var e in ordered) stream.Write(data(e.Source).Span);
         });
     }
 
@@ -69,16 +110,16 @@ public static unsafe class SafetensorsWriter
         });
     }
 
-    static void Validate(string file, TensorToWrite t)
+    static void Validate(string file, string name, DType dtype, long[] shape, long bytes)
     {
-        if (t.Name == SafetensorsHeader.MetadataKey)
+        if (name == SafetensorsHeader.MetadataKey)
             throw new QzoException($"{file}: '{SafetensorsHeader.MetadataKey}' is reserved for metadata and cannot name a tensor");
-        if (t.Shape.Any(d => d < 0))
-            throw new QzoException($"{file}: tensor '{t.Name}' has a negative dimension in shape {SafetensorsHeader.Text(t.Shape)}");
-        long? expected = SafetensorsHeader.ByteSize(t.Shape, t.DType);
-        if (expected != t.Data.Length)
+        if (shape.Any(d => d < 0))
+            throw new QzoException($"{file}: tensor '{name}' has a negative dimension in shape {SafetensorsHeader.Text(shape)}");
+        long? expected = SafetensorsHeader.ByteSize(shape, dtype);
+        if (expected != bytes)
             throw new QzoException(
-                $"{file}: tensor '{t.Name}' has {t.Data.Length} bytes of data, but {t.DType.Name()} {SafetensorsHeader.Text(t.Shape)} " +
+                $"{file}: tensor '{name}' has {bytes} bytes of data, but {dtype.Name()} {SafetensorsHeader.Text(shape)} " +
                 $"needs {expected?.ToString() ?? "more than 2^63"}");
     }
 

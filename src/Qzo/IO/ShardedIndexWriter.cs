@@ -6,7 +6,10 @@ namespace Qzo.IO;
 /// (<c>json.dumps(index, indent=2, sort_keys=True) + "\n"</c>).</summary>
 public static class ShardedIndexWriter
 {
-    public static void Write(string directory, IReadOnlyDictionary<string, string> weightMap, long totalSize)
+    /// <param name="fileName">The index's name: transformers' by default, diffusers' is
+    /// diffusion_pytorch_model.safetensors.index.json.</param>
+    public static void Write(string directory, IReadOnlyDictionary<string, string> weightMap, long totalSize,
+                             string fileName = ShardedIndex.FileName)
     {
         var sb = new StringBuilder();
         sb.Append("{\n  \"metadata\": {\n    \"total_size\": ").Append(totalSize).Append("\n  },\n  \"weight_map\": {");
@@ -20,6 +23,6 @@ public static class ShardedIndexWriter
             JsonStrings.AppendPython(sb, weightMap[name]);
         }
         sb.Append(first ? "}\n}\n" : "\n  }\n}\n");
-        AtomicFile.WriteAllText(Path.Combine(directory, ShardedIndex.FileName), sb.ToString());
+        AtomicFile.WriteAllText(Path.Combine(directory, fileName), sb.ToString());
     }
 }

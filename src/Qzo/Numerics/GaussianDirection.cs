@@ -41,4 +41,20 @@ public static class GaussianDirection
         for (int k = 0; k < destination.Length; k++)
             destination[k] = Z(seed, tensor, start + k);
     }
+
+    /// <summary>
+    /// A new array of z(seed, tensor, k), k = 0 … count − 1, filled in parallel chunks: each z is a pure function of its
+    /// index, so the values are those of <see cref="Fill"/> whatever the split (for synthesizing large tensors).
+    /// </summary>
+    public static float[] Draw(ulong seed, int tensor, long count)
+    {
+        const int chunk = 1 << 16;
+        var values = new float[count];
+        Parallel.For(0, (count + chunk - 1) / chunk, c =>
+        {
+            long start = c * chunk;
+            Fill(seed, tensor, start, values.AsSpan((int)start, (int)Math.Min(chunk, count - start)));
+        });
+        return values;
+    }
 }

@@ -1,10 +1,11 @@
 namespace Qzo.Text;
 
 /// <summary>
-/// A small deterministic BPE trainer in the SentencePiece/HF style: words are the corpus split before each "▁";
-/// the most frequent adjacent pair (ties: lower symbol indices first) is merged until the budget is spent or no
-/// pair occurs twice. Like Llama-2's SentencePiece model, digits never merge and control characters get no token
-/// (they fall back to bytes).
+/// A small deterministic BPE trainer: the most frequent adjacent pair of symbols (ties: lower symbol indices first)
+/// is merged until the budget is spent or no pair occurs twice. Two ways in: SentencePiece/HF style, where words are
+/// the corpus split before each "▁" and, like Llama-2's SentencePiece model, control characters get no token (they
+/// fall back to bytes); or words already cut into symbols over a fixed alphabet (CLIP's byte characters, the last one
+/// carrying "&lt;/w&gt;"). Either way digits never merge.
 /// </summary>
 internal sealed class BpeTrainer
 {
@@ -17,8 +18,10 @@ internal sealed class BpeTrainer
         x.Count != y.Count ? y.Count.CompareTo(x.Count) : x.Left != y.Left ? x.Left.CompareTo(y.Left) : x.Right.CompareTo(y.Right)));
     readonly Dictionary<long, long> _queued = [];
     readonly HashSet<string> _forbidden;
+    /// <summary>Whether a merge must create a token that does not exist yet (CLIP's vocab has one new entry per merge).</summary>
+    readonly bool _distinctTokens;
 
-    /// <summary>Characters chosen for the vocab, most frequent first.</summary>
+    /// <summary>Characters chosen for the vocab, most frequent first (or the alphabet given).</summary>
     public IReadOnlyList<string> Alphabet { get; }
     /// <summary>Merges in rank order, and the new tokens they created (a merge may recreate an existing token).</summary>
     public List<(string Left, string Right)> Merges { get; } = [];
@@ -42,16 +45,48 @@ internal sealed class BpeTrainer
         Alphabet = charCounts.Where(kv => !_forbidden.Contains(kv.Key))
             .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Take(budget).Select(kv => kv.Key).ToList();
-        foreach (var c in Alphabet) AddSymbol(c);
+        AddWords(wordCounts.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => (kv.Key.EnumerateRunes().Select(r => r.ToString()).ToArray(), kv.Value)));
+        Train(budget - Alphabet.Count);
+    }
 
-        foreach (var (word, count) in wordCounts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+    BpeTrainer(IReadOnlyList<string> alphabet, IEnumerable<(string[] Symbols, long Count)> words, int merges)
+    {
+        _forbidden = [];
+        _distinctTokens = true;
+        Alphabet = alphabet;
+        AddWords(words);
+        Train(merges);
+    }
+
+    /// <summary>
+    /// Trains on words already cut into symbols of <paramref name="alphabet"/> (each word once, with its count; symbols
+    /// outside the alphabet never merge), learning at most <paramref name="merges"/> merges, each of which creates a new
+    /// token.
+    /// </summary>
+    public static BpeTrainer FromSymbols(IReadOnlyList<string> alphabet, IEnumerable<(string[] Symbols, long Count)> words, int merges) =>
+        new(alphabet, words, merges);
+
+    void AddWords(IEnumerable<(string[] Symbols, long Count)> words)
+    {
+        foreach (var c in Alphabet) AddSymbol(c);
+        foreach (var (word, count) in words)
         {
-            var symbols = word.EnumerateRunes().Select(r => _symbolIndex.TryGetValue(r.ToString(), out int s) ? s : -1).ToArray();
+            var symbols = word.Select(s => _symbolIndex.TryGetValue(s, out int i) ? i : -1).ToArray();
             _words.Add((symbols, count));
             AddPairs(_words.Count - 1, +1);
         }
         FlushQueue();
-        Train(budget - Alphabet.Count);
+    }
+
+    /// <summary>How often each token occurs in the corpus as the learned merges leave it segmented.</summary>
+    public Dictionary<string, long> SegmentCounts()
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (symbols, count) in _words)
+            foreach (int s in symbols)
+                if (s >= 0) counts[_symbols[s]] = counts.GetValueOrDefault(_symbols[s]) + count;
+        return counts;
     }
 
     static IEnumerable<string> SplitWords(string line)
@@ -124,9 +159,9 @@ internal sealed class BpeTrainer
             _queue.Remove(_queue.Min);
             _queued.Remove(key);
             string merged = _symbols[left] + _symbols[right];
-            if (_forbidden.Contains(merged))
+            if (_forbidden.Contains(merged) || (_distinctTokens && _symbolIndex.ContainsKey(merged)))
             {
-                // never merge into a special or byte token's spelling
+                // never merge into a special or byte token's spelling (nor, where asked, into any existing token)
                 _banned.Add(key);
                 _pairCounts.Remove(key);
                 continue;

@@ -14,17 +14,21 @@ public static class Sd3TransformerSynthesis
 {
     public const float BiasStd = 0.1f;
 
-    public static void Write(string folder, Sd3TransformerConfig config, DType dtype, ulong seed, bool overwrite = false)
+    /// <param name="maxShardBytes">diffusers' max_shard_size (10 GB by default there): larger models go to
+    /// diffusion_pytorch_model-0000i-of-0000n.safetensors and their index; null writes one file.</param>
+    public static void Write(string folder, Sd3TransformerConfig config, DType dtype, ulong seed, bool overwrite = false,
+                             long? maxShardBytes = null)
     {
         if (dtype is not (DType.F32 or DType.BF16 or DType.F16))
             throw new QzoException("the transformer's dtype must be fp32, bf16 or fp16");
+        // Drawn tensor by tensor as the writer reaches them: SD3.5 Large's 16 GB never sit in memory at once.
         var tensors = Tensors(config).Select((t, index) =>
-            new TensorToWrite(t.Name, dtype, t.Shape, DTypes.FromSingle(dtype, t.Values(seed, index)))).ToList();
+            new LazyTensorToWrite(t.Name, dtype, t.Shape, () => DTypes.FromSingle(dtype, t.Values(seed, index)))).ToList();
         OutputFolder.Write(folder, overwrite, temporary =>
         {
             AtomicFile.WriteAllText(Path.Combine(temporary, "config.json"), config.ToJson().ToJsonString(Json.Indented) + "\n");
-            SafetensorsWriter.Write(Path.Combine(temporary, CheckpointTensors.DiffusersFileName), tensors,
-                                    new Dictionary<string, string> { ["format"] = "pt" });
+            ShardedSafetensorsWriter.Write(temporary, Path.GetFileNameWithoutExtension(CheckpointTensors.DiffusersFileName), tensors,
+                                           maxShardBytes, new Dictionary<string, string> { ["format"] = "pt" });
         });
     }
 
@@ -88,8 +92,7 @@ public static class Sd3TransformerSynthesis
 
     static float[] Gaussian(ulong seed, int tensor, long count, float std)
     {
-        var values = new float[count];
-        GaussianDirection.Fill(seed ^ 0x5344_3354_0000_0000UL, tensor, 0, values);
+        var values = GaussianDirection.Draw(seed ^ 0x5344_3354_0000_0000UL, tensor, count);
         for (long i = 0; i < count; i++) values[i] *= std;
         return values;
     }

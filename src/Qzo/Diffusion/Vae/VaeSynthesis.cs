@@ -23,10 +23,10 @@ public static class VaeSynthesis
             throw new QzoException($"VAE synthesis: dtype {dtype.Name()} is not a float type");
         Directory.CreateDirectory(folder);
         var tensors = VaeLayout.Tensors(config).Select((entry, t) =>
-            new TensorToWrite(entry.Name, dtype, entry.Shape, DTypes.FromSingle(dtype, Values(entry, t, seed)))).ToList();
+            new LazyTensorToWrite(entry.Name, dtype, entry.Shape, () => DTypes.FromSingle(dtype, Values(entry, t, seed)))).ToList();
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson().ToJsonString(Json.Indented) + "\n");
-        SafetensorsWriter.Write(Path.Combine(folder, CheckpointTensors.DiffusersFileName), tensors,
-                                new Dictionary<string, string> { ["format"] = "pt" });
+        SafetensorsWriter.WriteLazily(Path.Combine(folder, CheckpointTensors.DiffusersFileName), tensors,
+                                      new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     const int Chunk = 1 << 16;
