@@ -4,7 +4,7 @@ namespace Qzo.Diffusion.Pipelines;
 
 /// <summary>
 /// The images of a request (prompt-major: prompt 0's images first), the seconds each stage took, and the device's peak
-/// bytes per stage (encoders, denoising, decoding) and by memory category over the whole run.
+/// bytes of each stage (encoders, denoising, decoding, each measured alone) and by memory category while decoding.
 /// </summary>
 public sealed record ImagineResult(IReadOnlyList<RgbImage> Images, double EncodeSeconds, double DenoiseSeconds, double DecodeSeconds,
                                    long EncodePeakBytes, long DenoisePeakBytes, long DecodePeakBytes,

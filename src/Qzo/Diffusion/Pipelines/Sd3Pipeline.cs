@@ -49,6 +49,7 @@ public static class Sd3Pipeline
         long encodePeak = backend.Memory.PeakTotal;
 
         clock.Restart();
+        backend.Memory.ResetPeaks(); // each stage's peak is its own: the stages run one after another
         float[] latents;
         using (var transformer = Sd3Transformer.Load(folder.Transformer, backend))
             latents = Denoise(transformer, backend, scheduler, context, latentShape, s, progress);
@@ -56,6 +57,7 @@ public static class Sd3Pipeline
         long denoisePeak = backend.Memory.PeakTotal;
 
         clock.Restart();
+        backend.Memory.ResetPeaks();
         progress?.Report(new("decoding", s.Steps, s.Steps));
         var result = new List<RgbImage>(images);
         using (var vae = AutoencoderKL.Load(folder.Vae, backend))
