@@ -69,7 +69,8 @@ public class VaeLoadingTests : IDisposable
     [Fact]
     public void NamesAMissingFolderOrConfig()
     {
-        Assert.Contains("component folder not found", Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder["absent"], _cpu)).Message);
+        var missing = Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder["absent"], _cpu));
+        Assert.Contains("component folder not found", missing.Message);
         VaeSynthesis.Write(_folder.Path, VaeSynthesis.Tiny, seed: 1);
         File.Delete(_folder["config.json"]);
         Assert.Contains("config.json", Assert.Throws<QzoException>(() => AutoencoderKL.Load(_folder.Path, _cpu)).Message);
