@@ -11,23 +11,16 @@ namespace Qzo.Encoders;
 /// </summary>
 sealed class EncoderScratch(IBackend backend, IReadOnlyList<ILinear> linears, int hidden) : IDisposable
 {
-    DeviceTensor? _weights, _vectors, _biases;
+    readonly ForwardScratch _scratch = new(backend, () =>
+    (
+        linears.Where(l => NeedsScratch(backend, l)).Select(l => (long)l.InFeatures * l.OutFeatures).DefaultIfEmpty(1).Max(),
+        Math.Max(hidden, linears.Max(l => l.OutFeatures))
+    ));
 
-    public ForwardContext Context(Perturbation p)
-    {
-        if (_weights is null)
-        {
-            long weights = linears.Where(NeedsScratch).Select(l => (long)l.InFeatures * l.OutFeatures).DefaultIfEmpty(1).Max();
-            long vectors = Math.Max(hidden, linears.Max(l => l.OutFeatures));
-            _weights = backend.Allocate(backend.ComputeType, weights, MemoryCategory.Workspace);
-            _vectors = backend.Allocate(backend.ComputeType, vectors, MemoryCategory.Workspace);
-            _biases = backend.Allocate(backend.ComputeType, vectors, MemoryCategory.Workspace);
-        }
-        return new ForwardContext(backend, p, _weights, _vectors!, _biases!);
-    }
+    public ForwardContext Context(Perturbation p) => _scratch.Context(p);
 
-    bool NeedsScratch(ILinear linear) =>
+    static bool NeedsScratch(IBackend backend, ILinear linear) =>
         linear is not DenseLinear dense || dense.Weight.Values.DType != backend.ComputeType || dense.Weight.TrainableIndex is not null;
 
-    public void Dispose() { _weights?.Dispose(); _vectors?.Dispose(); _biases?.Dispose(); }
+    public void Dispose() => _scratch.Dispose();
 }

@@ -28,7 +28,7 @@ public delegate void Sd3Probe(string name, DeviceTensor values, long count);
 /// </summary>
 public sealed class Sd3Transformer : IDisposable
 {
-    DeviceTensor? _weightScratch, _vectorScratch, _biasScratch;
+    ForwardScratch? _scratch;
     Sd3Activations? _activations;
 
     internal Sd3Transformer(Sd3TransformerConfig config, IBackend backend, string source)
@@ -169,21 +169,17 @@ public sealed class Sd3Transformer : IDisposable
     /// A forward context whose weight scratch holds the largest matrix a pass must resolve (a dequantized or perturbed linear,
     /// the convolution, or the positional table when it is not stored in the compute type), allocated at the first call.
     /// </summary>
-    public ForwardContext Context(Perturbation perturbation)
+    public ForwardContext Context(Perturbation perturbation) =>
+        (_scratch ??= new ForwardScratch(Backend, ScratchSizes)).Context(perturbation);
+
+    (long Weights, long Vectors) ScratchSizes()
     {
-        if (_weightScratch is null)
-        {
-            var linears = AllLinears.ToList();
-            long weights = linears.Max(l => (long)l.InFeatures * l.OutFeatures);
-            foreach (var parameter in OtherParameters)
-                if (parameter.TrainableIndex is not null || parameter.Values.DType != Backend.ComputeType)
-                    weights = Math.Max(weights, parameter.Length);
-            long vectors = Math.Max(Config.InnerDim, linears.Max(l => l.OutFeatures));
-            _weightScratch = Backend.Allocate(Backend.ComputeType, weights, MemoryCategory.Workspace);
-            _vectorScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
-            _biasScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
-        }
-        return new ForwardContext(Backend, perturbation, _weightScratch, _vectorScratch!, _biasScratch!);
+        var linears = AllLinears.ToList();
+        long weights = linears.Max(l => (long)l.InFeatures * l.OutFeatures);
+        foreach (var parameter in OtherParameters)
+            if (parameter.TrainableIndex is not null || parameter.Values.DType != Backend.ComputeType)
+                weights = Math.Max(weights, parameter.Length);
+        return (weights, Math.Max(Config.InnerDim, linears.Max(l => l.OutFeatures)));
     }
 
     public void Dispose()
@@ -191,6 +187,6 @@ public sealed class Sd3Transformer : IDisposable
         _activations?.Dispose();
         foreach (var linear in AllLinears) linear.Dispose();
         foreach (var parameter in OtherParameters) parameter.Dispose();
-        _weightScratch?.Dispose(); _vectorScratch?.Dispose(); _biasScratch?.Dispose();
+        _scratch?.Dispose();
     }
 }

@@ -15,7 +15,7 @@ namespace Qzo.Diffusion.Vae;
 /// </summary>
 public sealed class AutoencoderKL : IDisposable
 {
-    DeviceTensor? _weightScratch, _vectorScratch, _biasScratch;
+    ForwardScratch? _scratch;
 
     AutoencoderKL(VaeConfig config, IBackend backend, VaeEncoder encoder, VaeDecoder decoder, Conv2dLayer? quantConv,
                   Conv2dLayer? postQuantConv)
@@ -137,27 +137,23 @@ public sealed class AutoencoderKL : IDisposable
         new[] { Encoder.MidBlock.Attention, Decoder.MidBlock.Attention }.SelectMany(a => a?.Linears ?? []);
 
     /// <summary>A forward context with scratch for weights read perturbed or converted (e.g. an NF4 attention projection).</summary>
-    public ForwardContext Context(Perturbation p = default)
+    public ForwardContext Context(Perturbation p = default) => (_scratch ??= new ForwardScratch(Backend, ScratchSizes)).Context(p);
+
+    (long Weights, long Vectors) ScratchSizes()
     {
-        if (_weightScratch is null)
+        long weights = DenseParameters.Max(x => x.Length);
+        long vectors = DenseParameters.Where(x => x.Shape.Length == 1).Max(x => x.Length);
+        foreach (var l in Linears)
         {
-            long weights = DenseParameters.Max(x => x.Length);
-            long vectors = DenseParameters.Where(x => x.Shape.Length == 1).Max(x => x.Length);
-            foreach (var l in Linears)
-            {
-                weights = Math.Max(weights, (long)l.InFeatures * l.OutFeatures);
-                vectors = Math.Max(vectors, l.OutFeatures);
-            }
-            _weightScratch = Backend.Allocate(Backend.ComputeType, weights, MemoryCategory.Workspace);
-            _vectorScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
-            _biasScratch = Backend.Allocate(Backend.ComputeType, vectors, MemoryCategory.Workspace);
+            weights = Math.Max(weights, (long)l.InFeatures * l.OutFeatures);
+            vectors = Math.Max(vectors, l.OutFeatures);
         }
-        return new ForwardContext(Backend, p, _weightScratch, _vectorScratch!, _biasScratch!);
+        return (weights, vectors);
     }
 
     public void Dispose()
     {
         Encoder.Dispose(); Decoder.Dispose(); QuantConv?.Dispose(); PostQuantConv?.Dispose();
-        _weightScratch?.Dispose(); _vectorScratch?.Dispose(); _biasScratch?.Dispose();
+        _scratch?.Dispose();
     }
 }
