@@ -11,6 +11,8 @@ rm -rf .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/fixtures/hf-arch .g
 # xz over the uncompressed bundle is far smaller than the bundle's own compression (28 MiB against 44 MiB):
 # the device side unpacks it with bench/unpack-device.sh, which every device script calls first.
 xz -T0 -6 -f .gpu/qzo-device
+# SkiaSharp's native library (PNG in and out for `qzo imagine`) stays beside the binary, xz'd the same way (9 -> 3 MiB).
+[ -f .gpu/libSkiaSharp.so ] && xz -T0 -6 -f .gpu/libSkiaSharp.so
 tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 untracked=$(git ls-files -z --others --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 binary=$(du -sb .gpu | cut -f1)

@@ -2,9 +2,9 @@
 # The SD3.5 parity oracle in one device call (tests/oracle/sd3_reference.py says what it writes). Needs .oracle/
 # carried (bash tests/oracle/pack-diffusers.sh makes .oracle/diffusers-src.tar.xz: diffusers v0.39.0's sources).
 #   bash tests/oracle/run-sd3-oracle.sh [CASE ...]          run tool: carry [".oracle"]
-# Brings back $OUT/sd3-fixtures.tgz (the folder sd3/) and $OUT/sd3-oracle-log.txt; unpack with
-#   tar xzf <files_at>/sd3-fixtures.tgz -C tests/fixtures
-# and commit tests/fixtures/sd3/.
+# Brings back $OUT/sd3-fixtures.tgz (the folder sd3/) and $OUT/sd3-oracle-log.txt; store them with
+#   bash tests/oracle/pack-sd3-fixtures.sh <files_at>/sd3-fixtures.tgz
+# (one tests/fixtures/sd3/CASE.tar.gz per case) and commit them.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

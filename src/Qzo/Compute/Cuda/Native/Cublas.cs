@@ -11,12 +11,16 @@ namespace Qzo.Compute.Cuda.Native;
 static unsafe partial class Cublas
 {
     public const int R32F = 0, R16BF = 14, Compute32F = 68, OpN = 0, OpT = 1, GemmDefault = -1;
+    /// <summary>cublasMath_t: the default, and the flag that keeps split-K reductions in the compute type (fp32) rather than
+    /// the output type (bf16), which would round every partial sum once more.</summary>
+    public const int DefaultMath = 0, DisallowReducedPrecisionReduction = 16;
     public const int SideLeft = 0, SideRight = 1, FillLower = 0, FillUpper = 1, DiagNonUnit = 0;
 
     [LibraryImport("cublas")] public static partial int cublasCreate_v2(out IntPtr handle);
     [LibraryImport("cublas")] public static partial int cublasDestroy_v2(IntPtr handle);
     [LibraryImport("cublas")] public static partial int cublasGetVersion_v2(IntPtr handle, out int version);
     [LibraryImport("cublas")] public static partial int cublasSetStream_v2(IntPtr handle, IntPtr stream);
+    [LibraryImport("cublas")] public static partial int cublasSetMathMode(IntPtr handle, int mode);
     [LibraryImport("cublas")]
     public static partial int cublasGemmEx(IntPtr handle, int transa, int transb, int m, int n, int k, float* alpha,
         IntPtr a, int aType, int lda, IntPtr b, int bType, int ldb, float* beta, IntPtr c, int cType, int ldc, int computeType, int algo);
