@@ -31,7 +31,8 @@ public static class EncoderSynthesis
     public static float[] Gaussian(ulong seed, int tensor, long count, float std, float mean = 0)
     {
         var values = GaussianDirection.Draw(seed ^ 0x454E_4344_0000_0000UL, tensor, count);
-        for (long i = 0; i < count; i++) values[i] = mean + std * values[i];
+        System.Numerics.Tensors.TensorPrimitives.Multiply(values, std, values);
+        System.Numerics.Tensors.TensorPrimitives.Add(values, mean, values); // also turns −0 into +0, as mean + std·v did
         return values;
     }
 

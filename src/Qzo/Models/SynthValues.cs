@@ -56,7 +56,7 @@ static class SynthValues
             long start = chunk * 65536L;
             var span = values.AsSpan((int)start, (int)Math.Min(65536, count - start));
             GaussianDirection.Fill(o.Seed ^ 0x5147_4E54_0000_0000UL, tensor, start, span);
-            for (int i = 0; i < span.Length; i++) span[i] *= std;
+            System.Numerics.Tensors.TensorPrimitives.Multiply(span, std, span);
         });
         return values;
     }

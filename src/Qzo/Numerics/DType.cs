@@ -69,8 +69,13 @@ public static class DTypes
                     System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes.AsSpan()));
                 break;
             case DType.BF16:
-                var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
-                for (int i = 0; i < source.Length; i++) bits[i] = BFloat16.FromSingle(source[i]);
+                if (source.Length < ParallelThreshold)
+                {
+                    var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
+                    for (int i = 0; i < source.Length; i++) bits[i] = BFloat16.FromSingle(source[i]);
+                }
+                else
+                    ToBFloat16InParallel(source, bytes);
                 break;
             case DType.F64:
                 var d = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes.AsSpan());
@@ -80,5 +85,26 @@ public static class DTypes
                 throw new ArgumentException($"{t} is not a floating-point type");
         }
         return bytes;
+    }
+
+    /// <summary>Arrays this long convert in parallel chunks (the synthesis of multi-GB checkpoints is bound by this loop).</summary>
+    const int ParallelThreshold = 1 << 20;
+
+    static unsafe void ToBFloat16InParallel(ReadOnlySpan<float> source, byte[] bytes)
+    {
+        const int chunk = 1 << 18;
+        int length = source.Length;
+        fixed (float* from = source)
+        fixed (byte* to = bytes)
+        {
+            nint f = (nint)from, t = (nint)to;
+            Parallel.For(0, (length + chunk - 1) / chunk, c =>
+            {
+                int start = c * chunk, end = Math.Min(length, start + chunk);
+                float* x = (float*)f;
+                ushort* bits = (ushort*)t;
+                for (int i = start; i < end; i++) bits[i] = BFloat16.FromSingle(x[i]);
+            });
+        }
     }
 }

@@ -93,7 +93,7 @@ public static class Sd3TransformerSynthesis
     static float[] Gaussian(ulong seed, int tensor, long count, float std)
     {
         var values = GaussianDirection.Draw(seed ^ 0x5344_3354_0000_0000UL, tensor, count);
-        for (long i = 0; i < count; i++) values[i] *= std;
+        System.Numerics.Tensors.TensorPrimitives.Multiply(values, std, values);
         return values;
     }
 }
