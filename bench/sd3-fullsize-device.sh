@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Issue 14's full-size figures on the GPU machine: SD3.5 Large with random weights of the real shapes, its transformer
+# quantized to NF4, one 1024² image with 28 steps and classifier-free guidance by `qzo imagine`, side by side with
+# diffusers' bf16 pipeline and its transformer alone (bench/sd3_peer.py) on the same folder. Two phases, because one
+# device call is limited to 10 minutes; the second must follow while the machine is still warm (its /tmp holds the
+# 30 GB of checkpoints the first wrote):
+#   bash bench/sd3-fullsize-device.sh prepare     # synth --preset large (bf16), quantize the transformer to NF4
+#   bash bench/sd3-fullsize-device.sh measure     # qzo imagine on NF4 (and on bf16), then the diffusers peers
+# run tool: carry [".gpu", ".oracle"] (.oracle/diffusers-src.tar.xz: tests/oracle/pack-diffusers.sh). Results: $OUT/*.json,
+# $OUT/fullsize.log. Set WORK to keep the checkpoints elsewhere than /tmp/qzo-sd3-large.
+set -u
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/bench/unpack-device.sh" "$root/.gpu" || exit 1
+qzo="$root/.gpu/qzo-device qzo"
+work=${WORK:-/tmp/qzo-sd3-large}
+out=${OUT:?OUT must name the folder whose files come back}
+log="$out/fullsize.log"
+size=${SIZE:-1024}; steps=${STEPS:-28}
+prompt="a red fox in the snow"
+mkdir -p "$work"
+note() { echo "$*" | tee -a "$log"; }
+timed() { # timed NAME COMMAND...: runs it with its wall time and the GPU's memory sampled every 0.2 s (nvidia-smi)
+  local name=$1; shift
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/smi-$name.txt" 2>/dev/null &
+  local smi=$! start=$(date +%s.%N)
+  "$@" > "$work/$name.txt" 2>&1; local status=$?
+  local end=$(date +%s.%N)
+  kill $smi 2>/dev/null; wait $smi 2>/dev/null
+  local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
+  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(echo "$end - $start" | bc) s, nvidia-smi peak ${peak:-?} MiB"
+  tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n 25 | sed 's/^/    /' >> "$log"
+  return $status
+}
+
+case "${1:-}" in
+  prepare)
+    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
+    df -h "$work" | tail -1 | tee -a "$log"
+    rm -rf "$work/dense" "$work/nf4"
+    timed synth-large $qzo synth --architecture sd3 --preset large --out "$work/dense" || exit 1
+    du -sh "$work/dense"/*/ | tee -a "$log"
+    timed quantize-nf4 $qzo quantize "$work/dense" "$work/nf4" --method nf4 || exit 1
+    du -sh "$work/nf4"/*/ | tee -a "$log" ;;
+  measure)
+    [ -d "$work/nf4" ] || { echo "$work/nf4 is missing: run the prepare phase first on this machine" >&2; exit 1; }
+    common=(--prompt "$prompt" --steps "$steps" --guidance 3.5 --size "$size" --seed 0 --device cuda --force)
+    timed imagine-nf4 $qzo imagine "$work/nf4" "${common[@]}" --out "$work/images-nf4"
+    cp "$work/images-nf4/imagine.json" "$out/qzo-imagine-nf4.json" 2>/dev/null
+    cd "$root" || exit 1
+    timed peer-transformer python3 bench/sd3_peer.py "$work/dense" --mode transformer --size "$size" --steps "$steps" \
+      --json "$out/diffusers-transformer-bf16.json"
+    timed peer-pipeline python3 bench/sd3_peer.py "$work/dense" --mode pipeline --size "$size" --steps "$steps" \
+      --json "$out/diffusers-pipeline-bf16.json"
+    if [ "${DENSE:-1}" = 1 ]; then
+      timed imagine-bf16 $qzo imagine "$work/dense" "${common[@]}" --out "$work/images-bf16"
+      cp "$work/images-bf16/imagine.json" "$out/qzo-imagine-bf16.json" 2>/dev/null
+    fi
+    cp "$work/images-nf4/"*.png "$out/" 2>/dev/null | head -1 ;;
+  *) echo "usage: bash bench/sd3-fullsize-device.sh prepare|measure" >&2; exit 2 ;;
+esac
