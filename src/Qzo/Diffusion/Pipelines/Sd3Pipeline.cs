@@ -51,8 +51,14 @@ public static class Sd3Pipeline
         clock.Restart();
         backend.Memory.ResetPeaks(); // each stage's peak is its own: the stages run one after another
         float[] latents;
+        double loadSeconds;
+        var stepSeconds = new double[s.Steps];
         using (var transformer = Sd3Transformer.Load(folder.Transformer, backend))
-            latents = Denoise(transformer, backend, scheduler, context, latentShape, s, progress);
+        {
+            backend.Synchronize();
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            latents = Denoise(transformer, backend, scheduler, context, latentShape, s, stepSeconds, progress);
+        }
         double denoiseSeconds = clock.Elapsed.TotalSeconds;
         long denoisePeak = backend.Memory.PeakTotal;
 
@@ -69,16 +75,17 @@ public static class Sd3Pipeline
             for (int i = 0; i < images; i++) result.Add(RgbImage.FromSigned(pixels, i, shape.Width, shape.Height));
         }
         return new ImagineResult(result, encodeSeconds, denoiseSeconds, clock.Elapsed.TotalSeconds, encodePeak, denoisePeak,
-                                 backend.Memory.PeakTotal, backend.Memory.PeakBreakdown(), latents);
+                                 backend.Memory.PeakTotal, backend.Memory.PeakBreakdown(), latents, loadSeconds, stepSeconds);
     }
 
     /// <summary>
     /// The Euler loop. Latents stay in the compute type between steps (as diffusers keeps them in the model's dtype);
     /// guidance v = v_u + g·(v_c − v_u) and the step x + (σ_next − σ)·v are each computed in fp32 and rounded once.
-    /// Returns the final latents on the host.
+    /// Returns the final latents on the host; <paramref name="stepSeconds"/> gets each step's time (the device synchronised
+    /// after each step, so the times compare with diffusers' loop timed between synchronisations).
     /// </summary>
     static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler, Sd3PromptEmbeddings context,
-                           ImageShape shape, ImagineSettings s, IProgress<ImagineProgress>? progress)
+                           ImageShape shape, ImagineSettings s, double[] stepSeconds, IProgress<ImagineProgress>? progress)
     {
         const MemoryCategory act = MemoryCategory.Activations;
         int images = shape.Batch, modelBatch = s.Guided ? 2 * images : images;
@@ -97,8 +104,10 @@ public static class Sd3Pipeline
         float[] sigmas = scheduler.Sigmas(s.Steps, shape.Height / patch * (shape.Width / patch));
         float[] timesteps = scheduler.Timesteps(sigmas);
         int columns = (int)perImage;
+        var stepClock = Stopwatch.StartNew();
         for (int step = 0; step < s.Steps; step++)
         {
+            stepClock.Restart();
             var modelInput = latents;
             if (input is not null)
             {   // [latents, latents]: the first half meets the negative context, the second the prompts'
@@ -117,6 +126,8 @@ public static class Sd3Pipeline
                 direction = unconditional!;
             }
             backend.Axpby(latents, direction, 1f, sigmas[step + 1] - sigmas[step], images * perImage);
+            backend.Synchronize();
+            stepSeconds[step] = stepClock.Elapsed.TotalSeconds;
             progress?.Report(new("denoising", step + 1, s.Steps));
         }
         return HostFloats.Download(backend, latents, images * perImage);
