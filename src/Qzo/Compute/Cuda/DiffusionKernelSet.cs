@@ -12,14 +12,15 @@ sealed class DiffusionKernelSet(Accelerator a)
         _im2Col ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Band>(
             ConvolutionKernels.Im2Col);
 
-    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int>? _fillBias;
-    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int> FillBias =>
-        _fillBias ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int>(ConvolutionKernels.FillBias);
-
-    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Gemm>? _bandGemm;
-    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Gemm> BandGemm =>
-        _bandGemm ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>,
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ConvolutionKernels.Gemm>? _bandGemm;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ConvolutionKernels.Gemm> BandGemm =>
+        _bandGemm ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>,
             ConvolutionKernels.Gemm>(ConvolutionKernels.BandGemm);
+
+    Action<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Store>? _storeBand;
+    public Action<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Store> StoreBand =>
+        _storeBand ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>,
+            ConvolutionKernels.Store>(ConvolutionKernels.StoreBand);
 
     Action<KernelConfig, ArrayView<ushort>, ArrayView<float>, long, float>? _groupStatistics;
     public Action<KernelConfig, ArrayView<ushort>, ArrayView<float>, long, float> GroupStatistics =>
