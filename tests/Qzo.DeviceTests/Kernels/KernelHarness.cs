@@ -95,7 +95,8 @@ static class KernelHarness
         bool nvrtc = kernelCase.Nvrtc switch
         {
             NvrtcVariant.Streaming => gpu.StreamingKernelName.StartsWith("streaming kernels", StringComparison.Ordinal),
-            NvrtcVariant.Attention or NvrtcVariant.AttentionGemm => !gpu.AttentionKernelName.StartsWith("portable", StringComparison.Ordinal),
+            NvrtcVariant.Attention or NvrtcVariant.AttentionGemm =>
+                !gpu.AttentionKernelName.StartsWith("portable", StringComparison.Ordinal),
             _ => false,
         };
         string label = kernelCase.Nvrtc == NvrtcVariant.AttentionGemm ? kernelCase.GpuKernel : "nvrtc";
