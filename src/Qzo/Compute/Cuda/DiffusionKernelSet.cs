@@ -68,6 +68,21 @@ sealed class DiffusionKernelSet(Accelerator a)
         FullAttentionKernel.Shape> Attention => _attention ??= a.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>,
             ArrayView<float>, ArrayView<ushort>, FullAttentionKernel.Shape>(FullAttentionKernel.Run);
 
+    Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows>? _attentionSoftmax;
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows> AttentionSoftmax =>
+        _attentionSoftmax ??= a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows>(
+            AttentionGemmKernels.Softmax);
+
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct>? _productToF32;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct> ProductToF32 =>
+        _productToF32 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct>(
+            AttentionGemmKernels.ProductToF32);
+
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct>? _productToBf16;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct> ProductToBf16 =>
+        _productToBf16 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct>(
+            AttentionGemmKernels.ProductToBf16);
+
     /// <summary>The permutation kernel for elements of <typeparamref name="T"/>'s size (1, 2, 4 or 8 bytes).</summary>
     public Action<Index1D, ArrayView<T>, ArrayView<T>, LayoutKernels.Permutation> Permute<T>() where T : unmanaged =>
         (Action<Index1D, ArrayView<T>, ArrayView<T>, LayoutKernels.Permutation>)_permute.GetOrAdd(typeof(T), _ =>

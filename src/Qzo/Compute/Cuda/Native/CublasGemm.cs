@@ -60,6 +60,30 @@ sealed unsafe class CublasGemm : IDisposable
         }
     }
 
+    /// <summary>
+    /// <paramref name="count"/> products at once as <see cref="Kernels.StridedProduct"/> describes them, bf16 inputs, fp32 sums
+    /// rounded once to c's type; split-K reductions kept in fp32 as in <see cref="MultiplyIntoRows"/>. Row-major on the
+    /// column-major API as <see cref="Multiply"/>: cᶜ[n, m] = op(bᶜ)·aᶜ. The batches' c matrices may interleave (the
+    /// attention writes each head's rows into [queries, heads, headDim]) as long as no two share an element.
+    /// </summary>
+    public void MultiplyStridedBatched(IntPtr a, IntPtr b, IntPtr c, bool outputF32, Kernels.StridedProduct p, int count)
+    {
+        float alpha = p.Alpha, beta = 0f;
+        Cublas.Check(Cublas.cublasSetMathMode(_handle, Cublas.DisallowReducedPrecisionReduction), "cublasSetMathMode");
+        try
+        {
+            Cublas.Check(Cublas.cublasGemmStridedBatchedEx(_handle, p.TransposedB != 0 ? Cublas.OpT : Cublas.OpN, Cublas.OpN, p.N, p.M, p.K,
+                                                           &alpha, b, Cublas.R16BF, p.Ldb, p.StrideB, a, Cublas.R16BF, p.Lda, p.StrideA,
+                                                           &beta, c, outputF32 ? Cublas.R32F : Cublas.R16BF, p.Ldc, p.StrideC, count,
+                                                           Cublas.Compute32F, Cublas.GemmDefault),
+                         $"GemmStridedBatchedEx {count} × [{p.M}×{p.K}]·[{p.K}×{p.N}]");
+        }
+        finally
+        {
+            Cublas.cublasSetMathMode(_handle, Cublas.DefaultMath);
+        }
+    }
+
     public void Dispose()
     {
         Cublas.cublasDestroy_v2(_handle);
