@@ -1,0 +1,30 @@
+using Xunit.Abstractions;
+
+namespace Qzo.Tests.Diffusion.Parity;
+
+/// <summary>The parity figure: max |ours − reference| / max |reference| over one output tensor.</summary>
+static class ParityMetric
+{
+    public static double RelativeError(ReadOnlySpan<float> ours, ReadOnlySpan<float> reference)
+    {
+        double scale = 0, error = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(reference[i]));
+            error = Math.Max(error, Math.Abs(ours[i] - (double)reference[i]));
+        }
+        return error / Math.Max(scale, double.Epsilon);
+    }
+
+    /// <summary>Prints the figure and fails when the lengths differ, a value is not finite, or it exceeds <paramref name="tolerance"/>.</summary>
+    public static void Check(string label, ReadOnlySpan<float> ours, ReadOnlySpan<float> reference, double tolerance,
+                             ITestOutputHelper output)
+    {
+        Assert.True(ours.Length == reference.Length, $"{label}: {ours.Length} values, the reference has {reference.Length}");
+        Assert.True(reference.ToArray().Any(v => v != 0), $"{label}: the reference is all zeros, the comparison would prove nothing");
+        foreach (float v in ours) Assert.True(float.IsFinite(v), $"{label}: non-finite values");
+        double relative = RelativeError(ours, reference);
+        output.WriteLine($"PARITY {label}: relative error {relative:E2} (tolerance {tolerance:E0})");
+        Assert.True(relative <= tolerance, $"{label}: relative error {relative:E3} exceeds {tolerance:E0}");
+    }
+}
