@@ -16,7 +16,9 @@ static class ParityMetric
         return error / Math.Max(scale, double.Epsilon);
     }
 
-    /// <summary>Prints the figure and fails when the lengths differ, a value is not finite, or it exceeds <paramref name="tolerance"/>.</summary>
+    /// <summary>
+    /// Prints the figure; fails when the lengths differ, a value is not finite, or it exceeds <paramref name="tolerance"/>.
+    /// </summary>
     public static void Check(string label, ReadOnlySpan<float> ours, ReadOnlySpan<float> reference, double tolerance,
                              ITestOutputHelper output)
     {
