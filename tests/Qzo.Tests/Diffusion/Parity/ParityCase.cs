@@ -12,6 +12,7 @@ sealed class ParityCase : IDisposable
     readonly SafetensorsFile io;
     readonly ITestOutputHelper output;
     readonly HashSet<string> checkedOutputs = [];
+    readonly List<string> failures = [];
 
     ParityCase(string name, ITestOutputHelper output)
     {
@@ -33,16 +34,32 @@ sealed class ParityCase : IDisposable
     public int[] Ints(string name) => Require(name).ReadInt32(name);
     public long[] Shape(string name) => Require(name).Get(name).Shape;
 
-    /// <summary>Compares one recorded output with ours and remembers that it was checked.</summary>
+    /// <summary>
+    /// Compares one recorded output with ours and remembers that it was checked, and whether it failed:
+    /// <see cref="RequireEveryOutputChecked"/> fails on the first failure after every figure is printed.
+    /// </summary>
     public void Check(string name, ReadOnlySpan<float> ours)
     {
-        ParityMetric.Check($"{Name} {name}", ours, Floats(name), Tolerance, output);
+        if (ParityMetric.Measure($"{Name} {name}", ours, Floats(name), Tolerance, output) is { } failure) failures.Add(failure);
         checkedOutputs.Add(name);
     }
 
-    /// <summary>Fails unless every tensor of io.safetensors other than <paramref name="inputs"/> was checked.</summary>
+    /// <summary>Compares recorded token ids with ours exactly.</summary>
+    public void CheckIds(string name, int[] ours)
+    {
+        var expected = Ints(name);
+        int first = Enumerable.Range(0, Math.Min(ours.Length, expected.Length)).FirstOrDefault(i => ours[i] != expected[i], -1);
+        output.WriteLine($"PARITY {Name} {name}: {(first < 0 && ours.Length == expected.Length ? "identical" : "differ")}");
+        Assert.True(ours.Length == expected.Length, $"{Name} {name}: {ours.Length} ids, the reference has {expected.Length}");
+        Assert.True(first < 0, $"{Name} {name}: id {first} is {(first < 0 ? 0 : ours[first])}, the reference has " +
+                               $"{(first < 0 ? 0 : expected[first])}");
+        checkedOutputs.Add(name);
+    }
+
+    /// <summary>Fails unless every tensor of io.safetensors other than <paramref name="inputs"/> was checked, and passed.</summary>
     public void RequireEveryOutputChecked(params string[] inputs)
     {
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
         var missed = Names.Except(inputs).Except(checkedOutputs).Order(StringComparer.Ordinal).ToList();
         Assert.True(missed.Count == 0, $"{Name}: recorded outputs not compared: {string.Join(", ", missed)}");
     }

@@ -22,11 +22,20 @@ static class ParityMetric
     public static void Check(string label, ReadOnlySpan<float> ours, ReadOnlySpan<float> reference, double tolerance,
                              ITestOutputHelper output)
     {
-        Assert.True(ours.Length == reference.Length, $"{label}: {ours.Length} values, the reference has {reference.Length}");
-        Assert.True(reference.ToArray().Any(v => v != 0), $"{label}: the reference is all zeros, the comparison would prove nothing");
-        foreach (float v in ours) Assert.True(float.IsFinite(v), $"{label}: non-finite values");
+        string? failure = Measure(label, ours, reference, tolerance, output);
+        Assert.True(failure is null, failure);
+    }
+
+    /// <summary>Prints the figure and returns why it fails (null when it passes), for callers that report every output first.</summary>
+    public static string? Measure(string label, ReadOnlySpan<float> ours, ReadOnlySpan<float> reference, double tolerance,
+                                  ITestOutputHelper output)
+    {
+        if (ours.Length != reference.Length) return $"{label}: {ours.Length} values, the reference has {reference.Length}";
+        if (!reference.ToArray().Any(v => v != 0)) return $"{label}: the reference is all zeros, the comparison would prove nothing";
+        foreach (float v in ours)
+            if (!float.IsFinite(v)) return $"{label}: non-finite values";
         double relative = RelativeError(ours, reference);
         output.WriteLine($"PARITY {label}: relative error {relative:E2} (tolerance {tolerance:E0})");
-        Assert.True(relative <= tolerance, $"{label}: relative error {relative:E3} exceeds {tolerance:E0}");
+        return relative <= tolerance ? null : $"{label}: relative error {relative:E3} exceeds {tolerance:E0}";
     }
 }
