@@ -15,7 +15,8 @@ if (args.Length > 0 && args[0] == "tests")
          typeof(Qzo.Tests.Compute.GpuGptqStepTests), typeof(Qzo.Tests.Compute.GpuDiffusionKernelTests),
          typeof(DeviceOnlyChecks), typeof(FullAttentionDeviceChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks),
          typeof(Qzo.Tests.Diffusion.Vae.VaeGpuTests), typeof(VaeDeviceChecks), typeof(Qzo.Tests.Encoders.GpuEncoderTests),
-         typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests)],
+         typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests),
+         typeof(Qzo.Tests.Diffusion.Parity.GpuParityTests)],
         filter: args.Length > 1 ? args[1] : null);
 }
 if (args.Length > 0 && args[0] == "kernels")
