@@ -104,7 +104,8 @@ static class ImagineCommand
                     ["decode_seconds"] = passes.Sum(p => p.DecodeSeconds),
                     ["transformer_load_seconds"] = passes.Sum(p => p.TransformerLoadSeconds),
                     ["denoise_loop_seconds"] = passes.Sum(p => p.StepSeconds.Sum()),
-                    ["step_seconds"] = new JsonArray(passes.SelectMany(p => p.StepSeconds).Select(t => (JsonNode)Math.Round(t, 4)).ToArray()),
+                    ["step_seconds"] =
+                        new JsonArray(passes.SelectMany(p => p.StepSeconds).Select(t => (JsonNode)Math.Round(t, 4)).ToArray()),
                     ["peak_bytes"] = new JsonObject
                     {
                         ["encoders"] = passes.Max(p => p.EncodePeakBytes), ["denoising"] = passes.Max(p => p.DenoisePeakBytes),

@@ -107,9 +107,9 @@ static class PipelineParity
 }
 
 /// <summary>
-/// fp32 on the CPU backend. pipeline-bf16 runs in <see cref="GpuParityTests"/> only: on the CPU backend (fp32 activations over
-/// bf16 weights) every step stays within 1e-2, but the reference's bf16 rounding through 4 steps and the VAE leaves the image
-/// at 2.5e-2 of its scale (vae_decoded 1.9e-2), while the fp32 case agrees to 3e-6.
+/// fp32 on the CPU backend. pipeline-bf16 runs in tests/Qzo.DeviceTests/Sd3ParityDeviceChecks.cs only: on the CPU
+/// backend (fp32 activations over bf16 weights) every step stays within 1e-2, but the reference's bf16 rounding through
+/// 4 steps and the VAE leaves the image at 2.5e-2 of its scale (vae_decoded 1.9e-2), while the fp32 case agrees to 3e-6.
 /// </summary>
 public class PipelineParityTests(ITestOutputHelper output)
 {
