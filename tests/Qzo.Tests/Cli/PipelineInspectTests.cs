@@ -70,6 +70,21 @@ public sealed class PipelineInspectTests(SynthesizedSd3Cli sd3) : IClassFixture<
     }
 
     [Fact]
+    public void InspectOfAQuantizedPipelineKeepsEachComponentsParameterCount()
+    {
+        using var temp = new TempFolder();
+        CliProcess.Ok("quantize", sd3.Pipeline, temp["q"], "--method", "nf4");
+        var dense = PipelineInspection.Of(sd3.Pipeline).Components;
+        var quantized = PipelineInspection.Of(temp["q"]).Components;
+        Assert.Equal(dense.Select(c => (c.Key, c.ClassName, c.Parameters)), quantized.Select(c => (c.Key, c.ClassName, c.Parameters)));
+        using var transformer = SafetensorsFile.Open(Path.Combine(sd3.Pipeline, "transformer", CheckpointTensors.DiffusersFileName));
+        int linears = transformer.Tensors.Count(t => t.Shape.Length == 2);
+        Assert.Matches($@"(?m)^  transformer +SD3Transformer2DModel +BF16 +[\d,]+ parameters +[\d.]+ KiB +" +
+                       $@"bitsandbytes nf4, {linears} linears$", CliProcess.Ok("inspect", temp["q"]).Stdout);
+        Assert.All(quantized.Where(c => c.Key != "transformer"), c => Assert.True(c.Quantization is null or "dense", c.Key));
+    }
+
+    [Fact]
     public void DequantizeOfAPipelineIsRefusedWithOneLineAndWritesNothing()
     {
         using var temp = new TempFolder();
