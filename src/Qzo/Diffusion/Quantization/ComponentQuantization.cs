@@ -106,7 +106,7 @@ public sealed class ComponentQuantization : IDisposable
                         errors.Add((linearName, error));
                         advance(info.ByteLength);
                     });
-                tensors.AddRange(linear.Tensors);
+                tensors.AddRange(linear.Tensors.Select(t => t with { Data = () => Naming(file.Path, name, t.Data) }));
             }
             catch (QzoException e) { throw new QzoException($"{file.Path}: '{name}': {e.Message}", e); }
         }
@@ -122,6 +122,13 @@ public sealed class ComponentQuantization : IDisposable
         long written = Directory.GetFiles(target, Class.WeightStem + "*.safetensors").Sum(f => new FileInfo(f).Length);
         long before = _source.Tensors.Files.Sum(f => new FileInfo(f.Path).Length);
         return new ComponentQuantizeReport(Name, Class.Name, before, written, Linears.Count, KeptLinears, new QuantizeReport(errors));
+    }
+
+    /// <summary>A tensor made when the writer reaches it, a failure naming the file and the weight it came from.</summary>
+    static ReadOnlyMemory<byte> Naming(string file, string weight, Func<ReadOnlyMemory<byte>> make)
+    {
+        try { return make(); }
+        catch (QzoException e) { throw new QzoException($"{file}: '{weight}': {e.Message}", e); }
     }
 
     static string TorchName(DType dtype, string tensor) => dtype switch

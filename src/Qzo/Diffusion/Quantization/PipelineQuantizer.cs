@@ -24,6 +24,9 @@ public static class PipelineQuantizer
     public static IReadOnlyList<ComponentQuantizeReport> Quantize(string input, string output, IReadOnlyCollection<string>? components,
         Bnb4BitCheckpointFormat format, bool overwrite = false, IProgress<double>? progress = null)
     {
+        if (!Bnb4BitQuantState.SupportedBlockSizes.Contains(format.BlockSize))
+            throw new QzoException($"block size {format.BlockSize} is not one bitsandbytes supports " +
+                                   $"({string.Join(", ", Bnb4BitQuantState.SupportedBlockSizes)})");
         if (!Sd3PipelineFolder.IsPipeline(input))
         {
             if (components is not null)
