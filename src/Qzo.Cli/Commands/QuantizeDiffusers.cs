@@ -35,7 +35,8 @@ sealed class QuantizeDiffusers
     public void Run(ParseResult r, Command command, string method, QuantizeFormatOptions formats, string input, string output, bool force)
     {
         if (method != "nf4")
-            throw new QzoException($"--method {method} applies to language-model checkpoints; {input} is a diffusers folder, which takes --method nf4");
+            throw new QzoException(
+                $"--method {method} applies to language-model checkpoints; {input} is a diffusers folder, which takes --method nf4");
         if (command.Options.FirstOrDefault(o => r.GetResult(o) is { Implicit: false } && !Applicable.Contains(o.Name)) is Option other)
             throw new QzoException($"{other.Name} does not apply to a diffusers folder (it takes {string.Join(", ", Applicable.Skip(1))})");
         var format = formats.Bnb4Bit(r);
@@ -49,7 +50,7 @@ sealed class QuantizeDiffusers
             .Title($"{Markup.Escape(format.Description)}: relative reconstruction error ‖W − Ŵ‖/‖W‖ per linear");
         foreach (var c in reports)
             table.AddRow(Markup.Escape(c.Name), Markup.Escape(c.ClassName),
-                         c.QuantizedLinears + (c.KeptLinears > 0 ? $" (+{c.KeptLinears} kept)" : ""),
+                         $"{c.QuantizedLinears}",
                          CommonOptions.Bytes(c.BytesBefore), CommonOptions.Bytes(c.BytesAfter),
                          $"{c.Errors.MeanRelativeError:F4}", $"{c.Errors.MaxRelativeError:F4}");
         AnsiConsole.Write(table);
@@ -58,7 +59,8 @@ sealed class QuantizeDiffusers
         {
             var worst = c.Errors.Layers.MaxBy(l => l.RelativeError);
             AnsiConsole.MarkupLine(
-                $"{Markup.Escape(c.Name)}: relative reconstruction error ‖W − Ŵ‖/‖W‖ over {c.Errors.Layers.Count} linears: mean " +
+                $"{Markup.Escape(c.Name)}: relative reconstruction error ‖W − Ŵ‖/‖W‖ over {c.Errors.Layers.Count} linears" +
+                (c.KeptLinears > 0 ? $" ({c.KeptLinears} more kept dense, as {c.Library} keeps them)" : "") + ": mean " +
                 $"{c.Errors.MeanRelativeError:F4}, max {c.Errors.MaxRelativeError:F4} ({Markup.Escape(worst.Linear)})");
         }
     }

@@ -27,7 +27,8 @@ public static class PythonJson
                 sb.Append("null");
                 break;
             case JsonObject o:
-                AppendItems(sb, '{', '}', depth, o.OrderBy(p => p.Key, Utf8Ordinal.Comparer).Select(p => ((string?)p.Key, p.Value)).ToList());
+                var members = o.OrderBy(p => p.Key, Utf8Ordinal.Comparer).Select(p => ((string?)p.Key, p.Value)).ToList();
+                AppendItems(sb, '{', '}', depth, members);
                 break;
             case JsonArray a:
                 AppendItems(sb, '[', ']', depth, a.Select(v => ((string?)null, v)).ToList());

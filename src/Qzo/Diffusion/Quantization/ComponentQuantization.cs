@@ -61,7 +61,8 @@ public sealed class ComponentQuantization : IDisposable
         try
         {
             if (source.IsQuantized)
-                throw new QzoException($"{Path.Combine(folder, "config.json")}: the component is already quantized ({source.Quantization!.Description})");
+                throw new QzoException(
+                    $"{Path.Combine(folder, "config.json")}: the component is already quantized ({source.Quantization!.Description})");
             return new ComponentQuantization(name, folder, type, source, format);
         }
         catch
@@ -121,7 +122,8 @@ public sealed class ComponentQuantization : IDisposable
 
         long written = Directory.GetFiles(target, Class.WeightStem + "*.safetensors").Sum(f => new FileInfo(f).Length);
         long before = _source.Tensors.Files.Sum(f => new FileInfo(f.Path).Length);
-        return new ComponentQuantizeReport(Name, Class.Name, before, written, Linears.Count, KeptLinears, new QuantizeReport(errors));
+        return new ComponentQuantizeReport(Name, Class.Name, Class.Library, before, written, Linears.Count, KeptLinears,
+                                           new QuantizeReport(errors));
     }
 
     /// <summary>A tensor made when the writer reaches it, a failure naming the file and the weight it came from.</summary>
@@ -143,5 +145,6 @@ public sealed class ComponentQuantization : IDisposable
 }
 
 /// <summary>What quantizing one component did: weight bytes on disk before and after, and each linear's error.</summary>
-public sealed record ComponentQuantizeReport(string Name, string ClassName, long BytesBefore, long BytesAfter, int QuantizedLinears,
-                                             int KeptLinears, QuantizeReport Errors);
+/// <param name="Library">"diffusers" or "transformers": whose rules chose the linears</param>
+public sealed record ComponentQuantizeReport(string Name, string ClassName, string Library, long BytesBefore, long BytesAfter,
+                                             int QuantizedLinears, int KeptLinears, QuantizeReport Errors);

@@ -30,7 +30,8 @@ public static class PipelineQuantizer
         if (!Sd3PipelineFolder.IsPipeline(input))
         {
             if (components is not null)
-                throw new QzoException($"--components applies to a pipeline folder ({Sd3PipelineFolder.IndexFileName}); {input} is one component");
+                throw new QzoException(
+                    $"--components applies to a pipeline folder ({Sd3PipelineFolder.IndexFileName}); {input} is one component");
             using var single = ComponentQuantization.Open(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(input))),
                                                           input, format);
             CheckResources(output, [single], 0);
@@ -43,7 +44,8 @@ public static class PipelineQuantizer
         var plans = new List<ComponentQuantization>();
         try
         {
-            foreach (var key in Choose(pipeline, components ?? DefaultComponents)) plans.Add(ComponentQuantization.Open(key, Path.Combine(input, key), format));
+            foreach (var key in Choose(pipeline, components ?? DefaultComponents))
+                plans.Add(ComponentQuantization.Open(key, Path.Combine(input, key), format));
             var chosen = plans.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
             bool Quantized(string relative) => chosen.Contains(relative.Split(Path.DirectorySeparatorChar)[0]);
             long copied = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)

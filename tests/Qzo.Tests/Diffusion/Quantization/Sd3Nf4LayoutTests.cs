@@ -45,7 +45,8 @@ public sealed class Sd3Nf4LayoutTests(QuantizedTinySd3 sd3) : IClassFixture<Quan
         string[] contextOutput = ["attn.to_add_out", "ff_context.net.0.proj", "ff_context.net.2"]; // not in the last block
         string[] secondAttention = ["attn2.to_k", "attn2.to_out.0", "attn2.to_q", "attn2.to_v"]; // dual_attention_layers [0]
         var expected = top.Concat(Enumerable.Range(0, 3).SelectMany(i =>
-            everyBlock.Concat(i < 2 ? contextOutput : []).Concat(i == 0 ? secondAttention : []).Select(n => $"transformer_blocks.{i}.{n}")));
+            everyBlock.Concat(i < 2 ? contextOutput : []).Concat(i == 0 ? secondAttention : [])
+                      .Select(n => $"transformer_blocks.{i}.{n}")));
 
         using var dense = CheckpointTensors.Open(Path.Combine(sd3.Dense, "transformer"));
         using var quantized = CheckpointTensors.Open(Path.Combine(sd3.Quantized, "transformer"));
@@ -144,7 +145,8 @@ public sealed class Sd3Nf4LayoutTests(QuantizedTinySd3 sd3) : IClassFixture<Quan
             var info = dense.Get(module + ".weight");
             var reference = Bnb4BitLinearTensors.Quantize(dense.ReadFloat32(info.Name), info.Shape[0], info.Shape[1], FourBitType.Nf4, 64,
                                                           doubleQuant: true, "bfloat16").ToTensors(module).ToList();
-            Assert.Equal(reference.Select(t => t.Name).Order(StringComparer.Ordinal), LinearTensorNames(module, true).Order(StringComparer.Ordinal));
+            Assert.Equal(reference.Select(t => t.Name).Order(StringComparer.Ordinal),
+                         LinearTensorNames(module, true).Order(StringComparer.Ordinal));
             foreach (var t in reference)
             {
                 var stored = quantized.Get(t.Name);
@@ -179,7 +181,8 @@ public sealed class Sd3Nf4LayoutTests(QuantizedTinySd3 sd3) : IClassFixture<Quan
                 { "layer.0.SelfAttention.k", "layer.0.SelfAttention.o", "layer.0.SelfAttention.q", "layer.0.SelfAttention.v",
                   "layer.1.DenseReluDense.wi_0", "layer.1.DenseReluDense.wi_1" }.Select(n => $"encoder.block.{i}.{n}"));
             Assert.Equal(expected.Order(StringComparer.Ordinal), QuantizedModules(quantized));
-            foreach (var name in new[] { "encoder.block.0.layer.1.DenseReluDense.wo.weight", "encoder.block.1.layer.1.DenseReluDense.wo.weight",
+            foreach (var name in new[] { "encoder.block.0.layer.1.DenseReluDense.wo.weight",
+                                         "encoder.block.1.layer.1.DenseReluDense.wo.weight",
                                          "shared.weight", "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight" })
                 AssertCopied(dense, quantized, name);
             Assert.Equal(2, sd3.Reports.Single(r => r.Name == "text_encoder_3").KeptLinears);
@@ -240,14 +243,17 @@ public sealed class Sd3Nf4LayoutTests(QuantizedTinySd3 sd3) : IClassFixture<Quan
                 ? CheckpointTensors.SingleFileName : CheckpointTensors.DiffusersFileName) }).ToHashSet();
         var source = Directory.GetFiles(sd3.Dense, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(sd3.Dense, f))
                               .Order(StringComparer.Ordinal).ToList();
-        var written = Directory.GetFiles(sd3.Quantized, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(sd3.Quantized, f))
+        var written = Directory.GetFiles(sd3.Quantized, "*", SearchOption.AllDirectories)
+                               .Select(f => Path.GetRelativePath(sd3.Quantized, f))
                                .Order(StringComparer.Ordinal).ToList();
         Assert.Equal(source, written);
         Assert.Contains(Sd3PipelineFolder.IndexFileName, source);
         Assert.Contains(Path.Combine("tokenizer_3", "tokenizer.json"), source);
         foreach (var file in source.Where(f => !quantizedFiles.Contains(f)))
-            Assert.True(File.ReadAllBytes(Path.Combine(sd3.Dense, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(sd3.Quantized, file))),
-                        $"{file} changed");
+        {
+            var before = File.ReadAllBytes(Path.Combine(sd3.Dense, file));
+            Assert.True(before.SequenceEqual(File.ReadAllBytes(Path.Combine(sd3.Quantized, file))), $"{file} changed");
+        }
         Assert.All(sd3.Reports, r => Assert.True(r.BytesAfter < r.BytesBefore, $"{r.Name}: {r.BytesBefore} -> {r.BytesAfter}"));
     }
 }

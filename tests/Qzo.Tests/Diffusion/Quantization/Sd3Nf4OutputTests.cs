@@ -49,7 +49,8 @@ public sealed class Sd3Nf4OutputTests(QuantizedTinySd3 sd3, ITestOutputHelper ou
         var written = new List<TensorToWrite>();
         foreach (var name in tensors.Names)
         {
-            string module = name.Contains(".weight", StringComparison.Ordinal) ? name[..name.IndexOf(".weight", StringComparison.Ordinal)] : "";
+            int weight = name.IndexOf(".weight", StringComparison.Ordinal);
+            string module = weight >= 0 ? name[..weight] : "";
             if (!modules.Contains(module))
             {
                 var t = tensors.Get(name);
@@ -62,11 +63,14 @@ public sealed class Sd3Nf4OutputTests(QuantizedTinySd3 sd3, ITestOutputHelper ou
                                           tensors.ReadFloat32(name + ".nested_absmax"), tensors.ReadFloat32(name + ".nested_quant_map"),
                                           state.NestedBlockSize!.Value, state.NestedOffset!.Value);
             long count = state.Shape[0] * state.Shape[1];
-            var weight = Bnb4BitReference.Dequantize(tensors.FileOf(name).GetBytes(name), nested.Decode(), FourBitCode.Nf4.Values, 64, count);
-            written.Add(new TensorToWrite(name, DType.F32, state.Shape, DTypes.FromSingle(DType.F32, weight)));
+            var decoded = Bnb4BitReference.Dequantize(tensors.FileOf(name).GetBytes(name), nested.Decode(), FourBitCode.Nf4.Values, 64,
+                                                      count);
+            written.Add(new TensorToWrite(name, DType.F32, state.Shape, DTypes.FromSingle(DType.F32, decoded)));
         }
         Assert.NotEmpty(modules);
-        string file = component.StartsWith("text", StringComparison.Ordinal) ? CheckpointTensors.SingleFileName : CheckpointTensors.DiffusersFileName;
+        string file = component.StartsWith("text", StringComparison.Ordinal)
+            ? CheckpointTensors.SingleFileName
+            : CheckpointTensors.DiffusersFileName;
         SafetensorsWriter.Write(Path.Combine(target, file), written);
         return target;
     }
@@ -150,7 +154,8 @@ public sealed class Sd3Nf4OutputTests(QuantizedTinySd3 sd3, ITestOutputHelper ou
             return VaeTestSupport.Download(backend, image, image.Length);
         }
         // The attention is one of many layers here, so its NF4 error moves the image less than a transformer's.
-        float[] quantized = Run(Path.Combine(sd3.Quantized, "vae")), decoded = Run(Decoded("vae")), dense = Run(Path.Combine(sd3.Dense, "vae"));
+        float[] quantized = Run(Path.Combine(sd3.Quantized, "vae")), decoded = Run(Decoded("vae"));
+        float[] dense = Run(Path.Combine(sd3.Dense, "vae"));
         double toDecoded = Relative(quantized, decoded), toDense = Relative(quantized, dense);
         output.WriteLine($"vae: to decoded {toDecoded:E2}, to dense {toDense:E2}");
         Assert.True(toDecoded < 1e-5, $"vae: {toDecoded:E2} from its decoded weights");
