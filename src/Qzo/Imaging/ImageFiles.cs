@@ -46,9 +46,10 @@ public static class ImageFiles
         using var codec = SKCodec.Create(new SKMemoryStream(bytes))
             ?? throw new QzoException($"{source}: not an image (PNG, JPEG, WebP, GIF or BMP) that can be decoded");
         int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0) throw new QzoException($"{source}: the {codec.EncodedFormat} image has no pixels ({width}×{height})");
+        if (width <= 0 || height <= 0) throw new QzoException($"{source}: the image has no pixels ({width}×{height})");
         if ((long)width * height > MaxPixels)
             throw new QzoException($"{source}: {width}×{height} pixels is over the {MaxPixels:N0}-pixel limit (a decompression bomb?)");
+        string format = codec.EncodedFormat.ToString().ToUpperInvariant();
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var pixels = new byte[info.BytesSize64];
         SKCodecResult result;
@@ -58,8 +59,8 @@ public static class ImageFiles
         }
         if (result != SKCodecResult.Success)
             throw new QzoException(result == SKCodecResult.IncompleteInput
-                ? $"{source}: the {codec.EncodedFormat} data is truncated"
-                : $"{source}: the {codec.EncodedFormat} data is corrupt ({result})");
+                ? $"{source}: the {format} data is truncated"
+                : $"{source}: the {format} data is corrupt ({result})");
         var image = RgbImage.Blank(width, height);
         long plane = (long)width * height;
         for (long i = 0; i < plane; i++)

@@ -82,19 +82,19 @@ public static class StyledShapes
             case "diamond":
                 return (Math.Abs(dx) + Math.Abs(dy)) / Math.Sqrt(2) - radius * 0.8;
             case "triangle":
-            {   // equilateral, pointing up: the largest of the three edge distances
+            {   // equilateral, apex up (y grows downwards): the largest of the three edge distances
                 double worst = double.MinValue;
                 for (int k = 0; k < 3; k++)
                 {
-                    double a = -Math.PI / 2 + k * 2 * Math.PI / 3;
-                    worst = Math.Max(worst, dx * Math.Cos(a) + dy * Math.Sin(a) - radius * 0.5);
+                    double a = Math.PI / 2 + k * 2 * Math.PI / 3;
+                    worst = Math.Max(worst, dx * Math.Cos(a) + dy * Math.Sin(a) - radius * 0.6);
                 }
                 return worst;
             }
             default:
             {   // stripes across the whole picture at an angle, each with its outline
                 double along = dx * Math.Cos(angle) + dy * Math.Sin(angle);
-                double period = 0.16, phase = ((along % period) + period) % period;
+                double period = 0.32, phase = ((along % period) + period) % period;
                 return Math.Abs(phase - period / 2) - period / 4;
             }
         }
