@@ -23,7 +23,7 @@ public static class StyledShapes
         ("red", 0.86f, 0.24f, 0.20f), ("yellow", 0.98f, 0.78f, 0.22f), ("teal", 0.16f, 0.60f, 0.58f),
         ("cream", 0.96f, 0.92f, 0.80f), ("blue", 0.20f, 0.34f, 0.72f),
     ];
-    static readonly (float R, float G, float B) Ink = (0.10f, 0.09f, 0.16f);
+    static readonly (float R, float G, float B) Ink = (0.11f, 0.09f, 0.16f);
     const int Supersampling = 3;
 
     public static StyledShape Render(int index, int resolution, ulong seed = 0)
