@@ -20,9 +20,11 @@ sealed class DatasetSynth
                       "and a metadata.jsonl that qzo prepare reads",
     };
     readonly Option<int> _count = new Option<int>("--count")
-        { Description = "--dataset: number of images", DefaultValueFactory = _ => 64 }.Range(v => v is >= 1 and <= 1_000_000, "in [1, 1000000]");
+        { Description = "--dataset: number of images", DefaultValueFactory = _ => 64 }
+        .Range(v => v is >= 1 and <= 1_000_000, "in [1, 1000000]");
     readonly Option<int> _resolution = new Option<int>("--resolution")
-        { Description = "--dataset: image side in pixels", DefaultValueFactory = _ => 64 }.Range(v => v is >= 8 and <= 4096, "in [8, 4096]");
+        { Description = "--dataset: image side in pixels", DefaultValueFactory = _ => 64 }
+        .Range(v => v is >= 8 and <= 4096, "in [8, 4096]");
 
     public IEnumerable<Option> Options => [Dataset, _count, _resolution];
 

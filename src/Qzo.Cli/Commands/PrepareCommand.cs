@@ -5,7 +5,7 @@ using Qzo.IO;
 
 namespace Qzo.Cli.Commands;
 
-/// <summary>`qzo prepare`: image–caption data → the cache text-to-image fine-tuning reads (Diffusion/Data/ImageCaptionCacheBuilder).</summary>
+/// <summary>`qzo prepare`: image–caption data → the cache that text-to-image fine-tuning reads (Diffusion/Data).</summary>
 static class PrepareCommand
 {
     public static Command Create()

@@ -34,8 +34,10 @@ sealed class CachedTensors(ImageCaptionCacheManifest manifest, SafetensorsFile l
     {
         var m = manifest;
         string latent = ImageCaptionCacheManifest.TensorName(e.Latent, ""), prompt = ImageCaptionCacheManifest.TensorName(e.Prompt, "");
-        var l = new ClipTowerOutput(clipL.ReadFloat32(prompt + "hidden"), clipL.ReadFloat32(prompt + "pooled"), m.ClipLWidth, m.ClipLPooled);
-        var g = new ClipTowerOutput(clipG.ReadFloat32(prompt + "hidden"), clipG.ReadFloat32(prompt + "pooled"), m.ClipGWidth, m.ClipGPooled);
+        var l = new ClipTowerOutput(clipL.ReadFloat32(prompt + "hidden"), clipL.ReadFloat32(prompt + "pooled"), m.ClipLWidth,
+                                    m.ClipLPooled);
+        var g = new ClipTowerOutput(clipG.ReadFloat32(prompt + "hidden"), clipG.ReadFloat32(prompt + "pooled"), m.ClipGWidth,
+                                    m.ClipGPooled);
         var embeddings = Sd3PromptEncoder.Combine(l, g, t5?.ReadFloat32(prompt + "hidden"), 1, m.T5Tokens, m.JointDim, latents.Path);
         return new CachedImageCaption(e.Mirrored ? $"{e.Source} (mirrored)" : e.Source, e.Caption, m.LatentChannels, m.LatentHeight,
                                       m.LatentWidth, latents.ReadFloat32(latent + "mean"), latents.ReadFloat32(latent + "std"),
@@ -44,7 +46,8 @@ sealed class CachedTensors(ImageCaptionCacheManifest manifest, SafetensorsFile l
 
     static void Require(SafetensorsFile file, string name, long[] shape)
     {
-        if (!file.Contains(name)) throw new QzoException($"{file.Path}: tensor '{name}' is missing (an incomplete cache; prepare it again)");
+        if (!file.Contains(name))
+            throw new QzoException($"{file.Path}: tensor '{name}' is missing (an incomplete cache; prepare it again)");
         var info = file.Get(name);
         if (!info.Shape.SequenceEqual(shape))
             throw new QzoException($"{file.Path}: tensor '{name}' has shape {SafetensorsHeader.Text(info.Shape)}, cache.json says " +

@@ -27,8 +27,8 @@ public sealed class ImageCaptionCache : IDisposable
             var t5 = manifest.T5Stored ? OpenFile(ImageCaptionCacheManifest.T5File) : null;
             var tensors = new CachedTensors(manifest, latents, clipL, clipG, t5);
             tensors.CheckPresent();
-            Train = new CachedExampleList(tensors, manifest.Examples.Where(e => e.Split == CachedExampleInfo.TrainSplit).ToList());
-            Validation = new CachedExampleList(tensors, manifest.Examples.Where(e => e.Split == CachedExampleInfo.ValidationSplit).ToList());
+            Train = new CachedExampleList(tensors, Split(manifest, CachedExampleInfo.TrainSplit));
+            Validation = new CachedExampleList(tensors, Split(manifest, CachedExampleInfo.ValidationSplit));
         }
         catch
         {
@@ -70,6 +70,9 @@ public sealed class ImageCaptionCache : IDisposable
             throw new QzoException($"{Folder}: built from other VAE or text encoders than {pipeline.Root} ({change}); run " +
                                    "`qzo prepare` again");
     }
+
+    static List<CachedExampleInfo> Split(ImageCaptionCacheManifest manifest, string split) =>
+        manifest.Examples.Where(e => e.Split == split).ToList();
 
     SafetensorsFile OpenFile(string name)
     {

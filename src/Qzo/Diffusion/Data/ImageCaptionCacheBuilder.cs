@@ -107,8 +107,8 @@ public static class ImageCaptionCacheBuilder
         return (examples, copies, captions);
     }
 
-    static void WriteLatents(string path, ImageCaptionCachePlan plan, IBackend backend, List<(ImageCaptionEntry Entry, bool Mirrored)> copies,
-                             int batchSize, Action<int> done)
+    static void WriteLatents(string path, ImageCaptionCachePlan plan, IBackend backend,
+                             List<(ImageCaptionEntry Entry, bool Mirrored)> copies, int batchSize, Action<int> done)
     {
         int r = plan.Settings.Resolution, side = r / plan.Vae.DownscaleFactor, channels = plan.Vae.LatentChannels;
         long[] shape = [channels, side, side];

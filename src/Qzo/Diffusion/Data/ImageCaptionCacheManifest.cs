@@ -162,7 +162,8 @@ public sealed record ImageCaptionCacheManifest
     static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
 
     static IEnumerable<JsonObject> Objects(JsonObject o, string key, string path) =>
-        JsonFields.RequiredArray(o, key, path).Select(n => n as JsonObject ?? throw new QzoException($"{path}: '{key}' holds a non-object"));
+        JsonFields.RequiredArray(o, key, path)
+            .Select(n => n as JsonObject ?? throw new QzoException($"{path}: '{key}' holds a non-object"));
 
     static JsonObject DataJson(CacheDataInfo d) => new()
     {

@@ -85,7 +85,7 @@ public static class Sd3PromptEncoder
         return new ClipTowerOutput(hidden, pooled, model.Config.HiddenSize, pooled.Length / prompts.Count);
     }
 
-    /// <summary>The loaded T5 encoder over prompts padded to <paramref name="length"/>: last_hidden_state [batch, length, d_model].</summary>
+    /// <summary>The loaded T5 encoder over prompts padded to <paramref name="length"/>: last_hidden_state [batch, length, d].</summary>
     public static float[] RunT5(T5EncoderModel model, Tokenizer tokenizer, IReadOnlyList<string> prompts, int length)
     {
         int[] ids = prompts.SelectMany(p => tokenizer.EncodePadded(p, length)).ToArray();

@@ -30,7 +30,7 @@ public sealed class TinyImageCache : IDisposable
         var wide = ImageTransforms.Resize(StyledShapes.Render(9, 48).Image, 72, 40); // resized then cropped at its centre
         ImageFiles.WritePng(wide, Path.Combine(Images, "wide.png"));
         File.AppendAllText(Path.Combine(Images, "metadata.jsonl"),
-                           new JsonObject { ["file_name"] = "wide.png", ["text"] = "a wide picture in the qzo style" }.ToJsonString() + "\n");
+            new JsonObject { ["file_name"] = "wide.png", ["text"] = "a wide picture in the qzo style" }.ToJsonString() + "\n");
         using var backend = new CpuBackend();
         var plan = ImageCaptionCachePlan.Create(Pipeline, Images, null, Settings);
         Manifest = ImageCaptionCacheBuilder.Build(plan, backend, Cache, overwrite: false, batchSize: 3);
@@ -75,7 +75,8 @@ public sealed class ImageCaptionCacheTests(TinyImageCache tiny) : IClassFixture<
         using var cache = ImageCaptionCache.Open(tiny.Cache);
         var folder = Sd3PipelineFolder.Open(tiny.Pipeline);
         using var backend = new CpuBackend();
-        foreach (var (example, info) in new[] { (cache.Train[1], Info(cache, 1, "train")), (cache.Validation[0], Info(cache, 0, "validation")) })
+        var cases = new[] { (cache.Train[1], Info(cache, 1, "train")), (cache.Validation[0], Info(cache, 0, "validation")) };
+        foreach (var (example, info) in cases)
         {
             var square = ImageTransforms.ForTraining(ImageFiles.Read(info.Source), TinyImageCache.Resolution, info.Mirrored);
             VaePosterior posterior;

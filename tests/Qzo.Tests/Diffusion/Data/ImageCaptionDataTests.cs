@@ -34,7 +34,8 @@ public class ImageCaptionDataTests
         Assert.Equal("image folder", data.Kind);
         Assert.Equal(["first", "second", "third"], data.Entries.Select(e => e.Caption)); // in image path order
         Assert.Equal(folder["sub/b.jpg.png"], Assert.IsType<ImageFileLocation>(data.Entries[1].Image).Path);
-        Assert.Equal(["a.png", "metadata.jsonl", "sub/b.jpg.png", "sub/c.png", "sub/metadata.jsonl"], data.Files.Order(StringComparer.Ordinal));
+        Assert.Equal(["a.png", "metadata.jsonl", "sub/b.jpg.png", "sub/c.png", "sub/metadata.jsonl"],
+                     data.Files.Order(StringComparer.Ordinal));
 
         var tarot = ImageCaptionDataset.Read(folder.Path, Defaults with { Filters = [ColumnFilter.Parse("style=tarot")] });
         Assert.Equal(["first", "second"], tarot.Entries.Select(e => e.Caption));
@@ -90,7 +91,12 @@ public class ImageCaptionDataTests
     }
 
     public sealed class HubImage { public byte[]? bytes { get; set; } public string? path { get; set; } }
-    public sealed class StylesRow { public HubImage? image { get; set; } public string? caption { get; set; } public string? style { get; set; } }
+    public sealed class StylesRow
+    {
+        public HubImage? image { get; set; }
+        public string? caption { get; set; }
+        public string? style { get; set; }
+    }
 
     static async Task<List<byte[]>> WriteStyles(string path, int rows, int rowGroupSize)
     {
@@ -103,7 +109,8 @@ public class ImageCaptionDataTests
             images.Add(File.ReadAllBytes(temp[$"{i}.png"]));
             data.Add(new StylesRow
             {
-                image = new HubImage { bytes = images[i], path = $"{i}.png" }, caption = $"caption {i}", style = i % 3 == 0 ? "tarot" : "yarn",
+                image = new HubImage { bytes = images[i], path = $"{i}.png" }, caption = $"caption {i}",
+                style = i % 3 == 0 ? "tarot" : "yarn",
             });
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
