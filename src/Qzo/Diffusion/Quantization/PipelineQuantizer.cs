@@ -52,10 +52,19 @@ public static class PipelineQuantizer
                                    .Where(f => !Quantized(Path.GetRelativePath(input, f))).Sum(f => new FileInfo(f).Length);
             CheckResources(output, plans, copied);
             var reports = new List<ComponentQuantizeReport>();
-            var advance = Progress(progress, plans.Sum(p => p.SourceBytes));
+            var advance = Progress(progress, plans.Sum(p => p.SourceBytes) + copied);
             OutputFolder.Write(output, overwrite, staging =>
             {
-                OutputFolder.CopyContents(input, staging, Quantized);
+                // The components left as they are (T5-XXL alone is 9.5 GB) count toward the progress as they are copied.
+                foreach (var file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories))
+                {
+                    string relative = Path.GetRelativePath(input, file);
+                    if (Quantized(relative)) continue;
+                    string target = Path.Combine(staging, relative);
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Copy(file, target);
+                    advance(new FileInfo(file).Length);
+                }
                 foreach (var plan in plans) reports.Add(plan.Write(Path.Combine(staging, plan.Name), advance));
             });
             return reports;
