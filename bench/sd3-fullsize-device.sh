@@ -5,7 +5,10 @@
 # device call is limited to 10 minutes; the second must follow while the machine is still warm (its /tmp holds the
 # 30 GB of checkpoints the first wrote):
 #   bash bench/sd3-fullsize-device.sh prepare     # synth --preset large (bf16), quantize the transformer to NF4
-#   bash bench/sd3-fullsize-device.sh measure     # qzo imagine on NF4 (and on bf16), then the diffusers peers
+#   bash bench/sd3-fullsize-device.sh measure     # qzo imagine on NF4, the diffusers peers (then qzo imagine on bf16)
+#   bash bench/sd3-fullsize-device.sh all         # both phases in one call (with NO_T5=1 it fits one 10-minute call)
+# NO_T5=1 leaves T5-XXL out (synth --no-t5, imagine --no-t5; diffusers then gives the transformer zeros in its place, as
+# Qzo does), which halves what prepare writes; the denoising loop is the same (77 + 256 context tokens either way).
 # run tool: carry [".gpu", ".oracle"] (.oracle/diffusers-src.tar.xz: tests/oracle/pack-diffusers.sh). Results: $OUT/*.json,
 # $OUT/fullsize.log. Set WORK to keep the checkpoints elsewhere than /tmp/qzo-sd3-large.
 set -u
@@ -17,6 +20,7 @@ work=${WORK:-/tmp/qzo-sd3-large}
 out=${OUT:?OUT must name the folder whose files come back}
 log="$out/fullsize.log"
 size=${SIZE:-1024}; steps=${STEPS:-28}
+t5_flag=(); [ "${NO_T5:-0}" = 1 ] && t5_flag=(--no-t5)
 prompt="a red fox in the snow"
 mkdir -p "$work"
 note() { echo "$*" | tee -a "$log"; }
@@ -33,18 +37,19 @@ timed() { # timed NAME COMMAND...: runs it with its wall time and the GPU's memo
   return $status
 }
 
-case "${1:-}" in
-  prepare)
+prepare() {
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
     df -h "$work" | tail -1 | tee -a "$log"
     rm -rf "$work/dense" "$work/nf4"
-    timed synth-large $qzo synth --architecture sd3 --preset large --out "$work/dense" || exit 1
+    timed synth-large $qzo synth --architecture sd3 --preset large "${t5_flag[@]}" --out "$work/dense" || exit 1
     du -sh "$work/dense"/*/ | tee -a "$log"
     timed quantize-nf4 $qzo quantize "$work/dense" "$work/nf4" --method nf4 || exit 1
-    du -sh "$work/nf4"/*/ | tee -a "$log" ;;
-  measure)
+    du -sh "$work/nf4"/*/ | tee -a "$log"
+}
+
+measure() {
     [ -d "$work/nf4" ] || { echo "$work/nf4 is missing: run the prepare phase first on this machine" >&2; exit 1; }
-    common=(--prompt "$prompt" --steps "$steps" --guidance 3.5 --size "$size" --seed 0 --device cuda --force)
+    common=(--prompt "$prompt" --steps "$steps" --guidance 3.5 --size "$size" --seed 0 --device cuda --force "${t5_flag[@]}")
     timed imagine-nf4 $qzo imagine "$work/nf4" "${common[@]}" --out "$work/images-nf4"
     cp "$work/images-nf4/imagine.json" "$out/qzo-imagine-nf4.json" 2>/dev/null
     cd "$root" || exit 1
@@ -56,6 +61,12 @@ case "${1:-}" in
       timed imagine-bf16 $qzo imagine "$work/dense" "${common[@]}" --out "$work/images-bf16"
       cp "$work/images-bf16/imagine.json" "$out/qzo-imagine-bf16.json" 2>/dev/null
     fi
-    cp "$work/images-nf4/"*.png "$out/" 2>/dev/null | head -1 ;;
-  *) echo "usage: bash bench/sd3-fullsize-device.sh prepare|measure" >&2; exit 2 ;;
+    cp "$work/images-nf4/"*.png "$out/" 2>/dev/null
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  measure) measure ;;
+  all) prepare && measure ;;
+  *) echo "usage: bash bench/sd3-fullsize-device.sh prepare|measure|all" >&2; exit 2 ;;
 esac
