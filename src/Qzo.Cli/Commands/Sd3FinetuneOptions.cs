@@ -43,7 +43,8 @@ sealed class Sd3FinetuneOptions
         { Description = "Pairs per transformer call (bounds activation memory); 0: a whole batch at once", DefaultValueFactory = _ => 0 }
         .NonNegative();
     public Option<ulong> ValidationSeed { get; } = new("--validation-seed")
-        { Description = "Seed of the fixed validation draws (each held-out pair's latent sample, ε and σ/t)", DefaultValueFactory = _ => 0UL };
+        { Description = "Seed of the fixed validation draws (each held-out pair's latent sample, ε and σ/t)",
+          DefaultValueFactory = _ => 0UL };
     public Option<int> ValidationLimit { get; } = new Option<int>("--validation-limit")
         { Description = "Score only the first N held-out pairs at each evaluation (0: all)", DefaultValueFactory = _ => 0 }.NonNegative();
     public Option<int> SampleEvery { get; } = new Option<int>("--sample-every")

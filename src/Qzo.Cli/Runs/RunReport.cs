@@ -43,7 +43,7 @@ static class RunReport
         ]).Trim();
     }
 
-    /// <summary>The task metric in percent; a run whose metric is its loss (a diffusion run, scored on validation) shows the loss.</summary>
+    /// <summary>The task metric in percent; a run whose metric is its loss (a diffusion run, on validation) shows the loss.</summary>
     static string Value(JsonNode? evaluation, string metric) =>
         evaluation?["value"] is JsonNode v ? (100 * (double)v).ToString("F1", CultureInfo.InvariantCulture)
         : metric == "loss" && evaluation?["loss"] is JsonNode loss ? ((double)loss).ToString("F4", CultureInfo.InvariantCulture) : "-";

@@ -38,7 +38,8 @@ static class Sd3FinetuneJob
         string run = Path.GetFullPath(runFolder), source = Path.Combine(run, RunFolder.Config);
         var config = RunFolder.ReadJson(run, RunFolder.Config);
         if ((string?)config["kind"] != Kind) throw new QzoException($"{source}: not an SD3 fine-tuning run");
-        if (File.Exists(Path.Combine(run, RunFolder.Results))) throw new QzoException($"{run}: the run has finished (results.json is there)");
+        if (File.Exists(Path.Combine(run, RunFolder.Results)))
+            throw new QzoException($"{run}: the run has finished (results.json is there)");
         var model = config["model"] is JsonValue v && v.TryGetValue(out string? m) ? m : throw new QzoException($"{source}: no 'model'");
         return (model, Sd3RunSettingsJson.Read(config["settings"] ?? throw new QzoException($"{source}: no 'settings'"), source),
                 config["data"]?.DeepClone());
@@ -60,12 +61,14 @@ static class Sd3FinetuneJob
         bool hasState = File.Exists(Path.Combine(run, RunFolder.State));
         if (!hasState)
         {
-            int steps = File.Exists(Path.Combine(run, RunFolder.Metrics))
-                ? File.ReadLines(Path.Combine(run, RunFolder.Metrics)).Count(l => l.StartsWith("{\"type\":\"step\"", StringComparison.Ordinal))
+            string metrics = Path.Combine(run, RunFolder.Metrics);
+            int steps = File.Exists(metrics)
+                ? File.ReadLines(metrics).Count(l => l.StartsWith("{\"type\":\"step\"", StringComparison.Ordinal))
                 : 0;
             if (steps > 0 && !restart)
-                throw new QzoException($"{run}: {steps} steps were recorded but no checkpoint ({RunFolder.State}) was written before the " +
-                                       $"run stopped (one is saved every {settings.CheckpointEvery} steps); pass --force to start it again");
+                throw new QzoException(
+                    $"{run}: {steps} steps were recorded but no checkpoint ({RunFolder.State}) was written before the run stopped " +
+                    $"(one is saved every {settings.CheckpointEvery} steps); pass --force to start it again");
         }
         return Execute(model, train, validation, settings, run, backend, data, negative, resuming: hasState, quiet);
     }
@@ -130,7 +133,8 @@ static class Sd3FinetuneJob
 
         Sd3ExportSummary? export = null;
         if (s.SaveModel)
-            export = TaskWorkspace.Show(quiet, "saving the tuned pipeline", _ => tuning.Save(Path.Combine(run, RunFolder.Model), overwrite: true));
+            export = TaskWorkspace.Show(quiet, "saving the tuned pipeline",
+                                        _ => tuning.Save(Path.Combine(run, RunFolder.Model), overwrite: true));
 
         var results = new JsonObject
         {

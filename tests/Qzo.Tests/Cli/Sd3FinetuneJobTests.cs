@@ -81,7 +81,8 @@ public sealed class Sd3FinetuneJobTests(TinyNf4Sd3 tiny) : IClassFixture<TinyNf4
 
         using (var backend = new CpuBackend())
         {
-            Assert.Throws<QzoException>(() => Sd3FinetuneJob.Resume(cut, tiny.Train.Take(10).ToList(), tiny.Validation, backend, quiet: true));
+            var fewer = tiny.Train.Take(10).ToList();
+            Assert.Throws<QzoException>(() => Sd3FinetuneJob.Resume(cut, fewer, tiny.Validation, backend, quiet: true));
             var results = Sd3FinetuneJob.Resume(cut, tiny.Train, tiny.Validation, backend, quiet: true);
             Assert.True((bool)results["resumed"]!);
         }
@@ -117,8 +118,8 @@ public sealed class Sd3FinetuneJobTests(TinyNf4Sd3 tiny) : IClassFixture<TinyNf4
                       paper.Objective.ModeScale, paper.Objective.PreconditionOutputs));
         var released = Resolve("--preset", "qzo-released", "--objective", "qzo-reference");
         Assert.Equal((8, 1e-5f, 10_000, (float?)null, float.NegativeInfinity),
-                     (released.Optimizer.BatchSize, released.Optimizer.LearningRate, released.Optimizer.Steps, released.Optimizer.ClipThreshold,
-                      released.Optimizer.ScaleFloor));
+                     (released.Optimizer.BatchSize, released.Optimizer.LearningRate, released.Optimizer.Steps,
+                      released.Optimizer.ClipThreshold, released.Optimizer.ScaleFloor));
         Assert.Equal(Sd3ObjectiveKind.QzoReference, released.Objective.Kind);
         Assert.Equal(3e-5f, Resolve("--preset", "qzo-released", "--lr", "3e-5").Optimizer.LearningRate);
         var mode = Resolve("--weighting-scheme", "mode", "--mode-scale", "0.5", "--sample-prompt", "a", "--sample-prompt", "b",

@@ -81,12 +81,12 @@ public static class Sd3Pipeline
 
     /// <summary>
     /// The Euler loop with a loaded transformer (whose trainable scales, if any, are used as they are now) and prompt
-    /// embeddings already computed ([negative, positive] along the batch when guided). Latents stay in the compute type between steps (as diffusers keeps them in the model's dtype);
-    /// guidance v = v_u + g·(v_c − v_u) and the step x + (σ_next − σ)·v are each computed in fp32 and rounded once.
-    /// Returns the final latents on the host.
+    /// embeddings already computed ([negative, positive] along the batch when guided). Latents stay in the compute type
+    /// between steps (as diffusers keeps them in the model's dtype); guidance v = v_u + g·(v_c − v_u) and the step
+    /// x + (σ_next − σ)·v are each computed in fp32 and rounded once. Returns the final latents on the host.
     /// </summary>
-    public static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler, Sd3PromptEmbeddings context,
-                           ImageShape shape, ImagineSettings s, IProgress<ImagineProgress>? progress)
+    public static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler,
+                                  Sd3PromptEmbeddings context, ImageShape shape, ImagineSettings s, IProgress<ImagineProgress>? progress)
     {
         const MemoryCategory act = MemoryCategory.Activations;
         int images = shape.Batch, modelBatch = s.Guided ? 2 * images : images;

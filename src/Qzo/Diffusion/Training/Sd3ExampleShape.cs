@@ -19,7 +19,8 @@ static class Sd3ExampleShape
             throw new QzoException($"{Where()}: the latent mean/std hold {e.LatentMean.LongLength}/{e.LatentStd.LongLength} values, " +
                                    $"not {e.LatentChannels}×{e.LatentHeight}×{e.LatentWidth}");
         if (e.LatentHeight <= 0 || e.LatentWidth <= 0 || e.LatentHeight % c.PatchSize != 0 || e.LatentWidth % c.PatchSize != 0)
-            throw new QzoException($"{Where()}: latents of {e.LatentHeight}×{e.LatentWidth} do not divide into {c.PatchSize}×{c.PatchSize} " +
+            throw new QzoException($"{Where()}: latents of {e.LatentHeight}×{e.LatentWidth} do not divide into " +
+                                   $"{c.PatchSize}×{c.PatchSize} " +
                                    "patches");
         if (e.LatentHeight / c.PatchSize > c.PosEmbedMaxSize || e.LatentWidth / c.PatchSize > c.PosEmbedMaxSize)
             throw new QzoException($"{Where()}: latents of {e.LatentHeight}×{e.LatentWidth} are larger than {transformer}'s positional " +
@@ -42,8 +43,9 @@ static class Sd3ExampleShape
     {
         if (other.LatentHeight != first.LatentHeight || other.LatentWidth != first.LatentWidth || other.PromptTokens != first.PromptTokens)
             throw new QzoException(
-                $"cached example '{other.Source}': latents {other.LatentHeight}×{other.LatentWidth} and {other.PromptTokens} prompt tokens, " +
-                $"but '{first.Source}' has {first.LatentHeight}×{first.LatentWidth} and {first.PromptTokens}; one run needs one resolution and " +
+                $"cached example '{other.Source}': latents {other.LatentHeight}×{other.LatentWidth} and {other.PromptTokens} prompt " +
+                $"tokens, but '{first.Source}' has {first.LatentHeight}×{first.LatentWidth} and {first.PromptTokens}; one run needs one " +
+                "resolution and " +
                 "one prompt length");
     }
 }

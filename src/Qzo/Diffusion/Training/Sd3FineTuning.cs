@@ -64,14 +64,16 @@ public sealed class Sd3FineTuning : IDisposable
 
     /// <summary>The held-out pairs each evaluation scores (the first <see cref="Sd3FinetuneSettings.ValidationLimit"/>).</summary>
     public IReadOnlyList<CachedImageCaption> ValidationSet(IReadOnlyList<CachedImageCaption> validation) =>
-        Settings.ValidationLimit > 0 && Settings.ValidationLimit < validation.Count ? new Prefix(validation, Settings.ValidationLimit) : validation;
+        Settings.ValidationLimit > 0 && Settings.ValidationLimit < validation.Count
+            ? new Prefix(validation, Settings.ValidationLimit) : validation;
 
     public EvaluationResult Validate(IReadOnlyList<CachedImageCaption> validation) =>
         Objective.Evaluate(ValidationSet(validation), Settings.ValidationSeed);
 
     /// <param name="afterStep">see <see cref="FineTuneLoop{TExample}"/></param>
     public FineTuneLoop<CachedImageCaption> Loop(IReadOnlyList<CachedImageCaption> train, IReadOnlyList<CachedImageCaption> validation,
-                                                 MetricsWriter metrics, RunCheckpointing? checkpointing = null, Action<int>? afterStep = null)
+                                                 MetricsWriter metrics, RunCheckpointing? checkpointing = null,
+                                                 Action<int>? afterStep = null)
     {
         Func<EvaluationResult>? validate = validation.Count == 0 ? null : () => Validate(validation);
         return new FineTuneLoop<CachedImageCaption>(Objective, Trainable, Settings.Optimizer, train, validate, metrics, Settings.KeepBest,
@@ -84,7 +86,8 @@ public sealed class Sd3FineTuning : IDisposable
     {
         var prompts = SamplePrompts(Settings, validation, train);
         return prompts.Count == 0 ? null
-            : new Sd3SampleGrid(Transformer, Pipeline, prompts, Settings.SampleSeeds, Settings.SampleSteps, Settings.SampleGuidance, negative);
+            : new Sd3SampleGrid(Transformer, Pipeline, prompts, Settings.SampleSeeds, Settings.SampleSteps, Settings.SampleGuidance,
+                                negative);
     }
 
     /// <summary>
@@ -107,7 +110,8 @@ public sealed class Sd3FineTuning : IDisposable
     }
 
     /// <summary>The tuned pipeline in the input's layout (<see cref="Sd3PipelineExport"/>).</summary>
-    public Sd3ExportSummary Save(string output, bool overwrite = false) => Sd3PipelineExport.Save(Pipeline, Transformer, Scales, output, overwrite);
+    public Sd3ExportSummary Save(string output, bool overwrite = false) =>
+        Sd3PipelineExport.Save(Pipeline, Transformer, Scales, output, overwrite);
 
     public void Dispose() => Transformer.Dispose();
 

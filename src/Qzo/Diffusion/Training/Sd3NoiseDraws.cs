@@ -11,7 +11,8 @@ namespace Qzo.Diffusion.Training;
 /// </summary>
 public static class Sd3NoiseDraws
 {
-    const ulong TrainingDomain = 0x5344_334E_4F49_5345UL, ValidationDomain = 0x5344_3356_414C_4944UL, SampleDomain = 0x5344_3349_4D47_0000UL;
+    const ulong TrainingDomain = 0x5344_334E_4F49_5345UL, ValidationDomain = 0x5344_3356_414C_4944UL,
+                SampleDomain = 0x5344_3349_4D47_0000UL;
     const float TwoPow24Inv = 1f / 16777216f;
 
     /// <summary>The noise seed of a training step with step seed <paramref name="stepSeed"/> (both passes of the step).</summary>

@@ -51,12 +51,13 @@ public sealed class Sd3LearningTests(TinyNf4Sd3 tiny, ITestOutputHelper output) 
         var flow = new Sd3DiffusionObjective(run.Transformer, Sd3FineTuning.Noising(run.Pipeline, new Sd3ObjectiveSettings()));
         var reference = new Sd3DiffusionObjective(run.Transformer,
                                                   Sd3FineTuning.Noising(run.Pipeline, new() { Kind = Sd3ObjectiveKind.QzoReference }));
-        double flowBefore = flow.Evaluate(tiny.Validation, 0).Loss!.Value, referenceBefore = reference.Evaluate(tiny.Validation, 0).Loss!.Value;
+        double Loss(Sd3DiffusionObjective objective) => objective.Evaluate(tiny.Validation, 0).Loss!.Value;
+        double flowBefore = Loss(flow), referenceBefore = Loss(reference);
         using var metrics = new MetricsWriter(null);
         var clock = Stopwatch.StartNew();
         var summary = run.Loop(tiny.Train, tiny.Validation, metrics).Run();
         output.WriteLine($"{(control ? "control" : "QZO")}: {settings.Optimizer.Steps} steps in {clock.Elapsed.TotalSeconds:F1} s");
-        return new Outcome(summary.Before!.Loss!.Value, summary.After!.Loss!.Value, flowBefore, flow.Evaluate(tiny.Validation, 0).Loss!.Value,
-                           referenceBefore, reference.Evaluate(tiny.Validation, 0).Loss!.Value);
+        return new Outcome(summary.Before!.Loss!.Value, summary.After!.Loss!.Value, flowBefore, Loss(flow), referenceBefore,
+                           Loss(reference));
     }
 }

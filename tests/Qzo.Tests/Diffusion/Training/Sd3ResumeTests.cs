@@ -46,7 +46,8 @@ public sealed class Sd3ResumeTests(TinyNf4Sd3 tiny) : IClassFixture<TinyNf4Sd3>
             Assert.Equal(full.Best, resumed.Best);
             Assert.Equal(fullValues, run.Trainable.Snapshot());
         }
-        static IEnumerable<string> WithoutTimes(string path) => File.ReadLines(path).Select(l => Regex.Replace(l, "\"elapsed_s\":[^,}]*", ""));
+        static IEnumerable<string> WithoutTimes(string path) =>
+            File.ReadLines(path).Select(l => Regex.Replace(l, "\"elapsed_s\":[^,}]*", ""));
         Assert.Equal(WithoutTimes(folder["full.jsonl"]), WithoutTimes(folder["resumed.jsonl"]));
     }
 }
