@@ -15,6 +15,7 @@ public static class QzoCommand
             """);
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(PrepareCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());

@@ -13,9 +13,10 @@ if (args.Length > 0 && args[0] == "tests")
          typeof(Qzo.Tests.Generation.GpuGenerationTests), typeof(Qzo.Tests.Models.FormatGpuForwardTests),
          typeof(Qzo.Tests.Compute.GpuGptqTests), typeof(Qzo.Tests.Compute.GpuTransferAndRandomTests),
          typeof(Qzo.Tests.Compute.GpuGptqStepTests), typeof(Qzo.Tests.Compute.GpuDiffusionKernelTests),
-         typeof(DeviceOnlyChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks),
+         typeof(DeviceOnlyChecks), typeof(FullAttentionDeviceChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks),
          typeof(Qzo.Tests.Diffusion.Vae.VaeGpuTests), typeof(VaeDeviceChecks), typeof(Qzo.Tests.Encoders.GpuEncoderTests),
-         typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests)],
+         typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests),
+         typeof(Sd3ParityDeviceChecks)],
         filter: args.Length > 1 ? args[1] : null);
 }
 if (args.Length > 0 && args[0] == "kernels")

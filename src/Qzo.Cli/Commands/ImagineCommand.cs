@@ -102,6 +102,10 @@ static class ImagineCommand
                     ["negative_prompt"] = r.GetValue(negative) ?? "",
                     ["encode_seconds"] = passes.Sum(p => p.EncodeSeconds), ["denoise_seconds"] = passes.Sum(p => p.DenoiseSeconds),
                     ["decode_seconds"] = passes.Sum(p => p.DecodeSeconds),
+                    ["transformer_load_seconds"] = passes.Sum(p => p.TransformerLoadSeconds),
+                    ["denoise_loop_seconds"] = passes.Sum(p => p.StepSeconds.Sum()),
+                    ["step_seconds"] =
+                        new JsonArray(passes.SelectMany(p => p.StepSeconds).Select(t => (JsonNode)Math.Round(t, 4)).ToArray()),
                     ["peak_bytes"] = new JsonObject
                     {
                         ["encoders"] = passes.Max(p => p.EncodePeakBytes), ["denoising"] = passes.Max(p => p.DenoisePeakBytes),
@@ -115,6 +119,8 @@ static class ImagineCommand
             table.AddRow("text encoders", $"{passes.Sum(p => p.EncodeSeconds):F2}", Bytes(passes.Max(p => p.EncodePeakBytes)));
             table.AddRow($"denoising ({r.GetValue(steps)} steps)", $"{passes.Sum(p => p.DenoiseSeconds):F2}",
                          Bytes(passes.Max(p => p.DenoisePeakBytes)));
+            table.AddRow("  of which loading the transformer", $"{passes.Sum(p => p.TransformerLoadSeconds):F2}", "");
+            table.AddRow("  of which the step loop", $"{passes.Sum(p => p.StepSeconds.Sum()):F2}", "");
             table.AddRow("VAE decode", $"{passes.Sum(p => p.DecodeSeconds):F2}", Bytes(passes.Max(p => p.DecodePeakBytes)));
             AnsiConsole.Write(table);
             Console.WriteLine($"{images.Count} image(s) on {backend.Name} in {target}");

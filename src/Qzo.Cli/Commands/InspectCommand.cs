@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qzo.Diffusion.Pipelines;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
@@ -12,7 +13,8 @@ static class InspectCommand
 {
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A checkpoint folder or one .safetensors file" };
+        var path = new Argument<string>("path")
+            { Description = "A checkpoint folder, one .safetensors file, a diffusers pipeline folder or one of its component folders" };
         var all = new Option<bool>("--tensors") { Description = "List every tensor (default: the first layer's and the rest summarised)" };
         var dequantize = new Option<string?>("--dequantize")
         {
@@ -23,7 +25,8 @@ static class InspectCommand
         var force = CommonOptions.Force();
         var command = new Command("inspect",
             "Show a checkpoint's config, quantization method (gptq, aqlm, bitsandbytes nf4/fp4, or dense), tensors (name, dtype, shape, " +
-            "bytes) and parameter/memory counts")
+            "bytes) and parameter/memory counts; for a diffusers pipeline (model_index.json) or component folder, each component's " +
+            "class, dtype, parameters, bytes on disk and quantization, and the transformer's key config")
         {
             path, all, dequantize, force,
         };
@@ -37,6 +40,12 @@ static class InspectCommand
             {
                 using var file = SafetensorsFile.Open(p);
                 PrintTensors(file.Tensors, r.GetValue(all));
+                return;
+            }
+            if (Directory.Exists(p) && PipelineInspection.Handles(p))
+            {
+                if (dump is not null) throw new QzoException("--dequantize applies to a language-model checkpoint, not a diffusers folder");
+                InspectPipelineView.Print(PipelineInspection.Of(p));
                 return;
             }
             using var checkpoint = Checkpoint.Open(p);

@@ -10,12 +10,13 @@ static class QuantizeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32)" };
-        var output = new Argument<string>("output") { Description = "Folder for the GPTQ-layout checkpoint" };
+        var input = new Argument<string>("input")
+            { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32), or a diffusers pipeline or component folder (nf4)" };
+        var output = new Argument<string>("output") { Description = "Folder for the quantized checkpoint (the same layout as the input)" };
         var method = new Option<string>("--method")
             { Description =
-            "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit), aqlm (additive " +
-            "codebooks)", DefaultValueFactory = _ => "rtn" };
+            "Quantizer: rtn (GPTQ layout, round to nearest), gptq (with calibration data), nf4 (bitsandbytes 4-bit; the one for " +
+            "diffusers folders), aqlm (additive codebooks)", DefaultValueFactory = _ => "rtn" };
         var bits = new Option<int>("--bits") { Description = "2, 3, 4 or 8", DefaultValueFactory = _ => 4 }.OneOf(2, 3, 4, 8);
         var groupSize = new Option<int>("--group-size") { Description = "Input channels per scale; -1 = one group per output channel",
             DefaultValueFactory = _ => 128 }.GroupSize();
@@ -27,13 +28,17 @@ static class QuantizeCommand
         var force = CommonOptions.Force();
         var command = new Command("quantize",
             $"Quantize an unquantized checkpoint ({ArchitectureRegistry.Names}) into the standard GPTQ layout (decoder-layer " +
-            "linears; embeddings, norms, biases, lm_head copied), or bitsandbytes NF4/FP4 or AQLM with --method")
+            "linears; embeddings, norms, biases, lm_head copied), or bitsandbytes NF4/FP4 or AQLM with --method. With --method nf4 it " +
+            "also quantizes a Stable Diffusion 3 pipeline folder (model_index.json; --components, default the transformer) or one " +
+            "component folder (transformer/, text_encoder*/, vae/) into bitsandbytes Linear4bit tensors as diffusers saves them")
         {
             input, output, method, bits, groupSize, asym, format, force, symmetric,
         };
         foreach (var option in gptq.All) command.Options.Add(option);
         var formats = new QuantizeFormatOptions();
         formats.AddTo(command);
+        var diffusers = new QuantizeDiffusers();
+        command.Options.Add(diffusers.Components);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string chosen = r.GetValue(method)!;
@@ -41,6 +46,13 @@ static class QuantizeCommand
                 throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
             using var outputs = CommonOptions.Outputs();
             outputs.Input(r.GetValue(input), "the input checkpoint");
+            if (QuantizeDiffusers.Handles(r.GetValue(input)!))
+            {
+                string folder = outputs.Folder(r.GetValue(output)!, "output", r.GetValue(force));
+                diffusers.Run(r, command, chosen, formats, r.GetValue(input)!, folder, r.GetValue(force));
+                return;
+            }
+            diffusers.CheckNotGiven(r);
             gptq.ClaimFiles(r, outputs, r.GetValue(force));
             string target = outputs.Folder(r.GetValue(output)!, "output", r.GetValue(force));
             if (QuantizeFormatOptions.Handles(chosen))

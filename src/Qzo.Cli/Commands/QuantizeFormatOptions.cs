@@ -34,7 +34,7 @@ sealed class QuantizeFormatOptions
 
     public void Run(ParseResult r, string method, string input, string output, bool force)
     {
-        ILinearQuantizer format = method == "nf4" ? Nf4(r) : Aqlm(r);
+        ILinearQuantizer format = method == "nf4" ? Bnb4Bit(r) : Aqlm(r);
         var report = ProgressDisplay.Run("quantizing", update =>
             CheckpointQuantizer.Quantize(input, output, format, force, new Progress<double>(f => update(f, null))));
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}: {Markup.Escape(format.Description)}");
@@ -46,7 +46,7 @@ sealed class QuantizeFormatOptions
                                $"max {report.MaxRelativeError:F4} ({Markup.Escape(worst.Linear)})");
     }
 
-    Bnb4BitCheckpointFormat Nf4(ParseResult r)
+    public Bnb4BitCheckpointFormat Bnb4Bit(ParseResult r)
     {
         string type = r.GetValue(_quantType)!;
         if (!FourBitTypes.TryParse(type, out var quantType)) throw new QzoException($"--quant-type must be nf4 or fp4, got '{type}'");

@@ -18,6 +18,7 @@ static class SynthCommand
             DefaultValueFactory = _ => "llama",
         };
         var sd3 = new Sd3Synth();
+        var dataset = new DatasetSynth();
         var hidden = new Option<int>("--hidden") { Description = "hidden_size", DefaultValueFactory = _ => 256 }.Positive();
         var layers = new Option<int>("--layers") { Description = "num_hidden_layers", DefaultValueFactory = _ => 4 }.Positive();
         var heads = new Option<int>("--heads") { Description = "num_attention_heads", DefaultValueFactory = _ => 8 }.Positive();
@@ -53,16 +54,23 @@ static class SynthCommand
             $"Write a randomly initialised checkpoint ({ArchitectureRegistry.Names}) in the Hugging Face layout, with a tokenizer; or, " +
             $"with --architecture {Sd3Synth.Architecture}, a whole Stable Diffusion 3.5 pipeline folder as diffusers saves it " +
             "(model_index.json, scheduler, transformer, VAE, the CLIP-L, CLIP-G and T5 text encoders and their tokenizers) for " +
-            "qzo imagine. For tests, demos and benchmarks; nothing is downloaded")
+            "qzo imagine; or, with --dataset styled-shapes, a synthetic image–caption dataset for qzo prepare. For tests, demos and " +
+            "benchmarks; nothing is downloaded")
         {
             output, architecture, hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
             vocab, maxPositions, ropeTheta, tie, dtype, seed, initStd, logitScale, force, lowRank, outliers,
         };
-        foreach (var option in sd3.Options) command.Options.Add(option);
+        foreach (var option in sd3.Options.Concat(dataset.Options)) command.Options.Add(option);
         Option[] languageModelOnly = [hidden, layers, heads, kvHeads, headDim, intermediate, slidingWindow, wordEmbedDim, postLayerNorm,
                                       vocab, maxPositions, ropeTheta, tie, initStd, logitScale, lowRank, outliers];
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            if (r.GetValue(dataset.Dataset) is not null)
+            {
+                dataset.Run(r, [.. languageModelOnly, architecture, dtype, .. sd3.Options], output, seed, force);
+                return;
+            }
+            if (dataset.Given(r).FirstOrDefault() is { } datasetOnly) throw new QzoException($"{datasetOnly} applies to --dataset only");
             if (Sd3Synth.Is(r.GetValue(architecture)!))
             {
                 sd3.Run(r, languageModelOnly, output, dtype, seed, force);

@@ -30,22 +30,41 @@ public static class ImageFiles
         finally { if (File.Exists(temporary)) File.Delete(temporary); }
     }
 
-    /// <summary>Decodes an image file's bytes (PNG, JPEG, WebP, …) to RGB in [0, 1]; alpha is dropped.</summary>
+    /// <summary>
+    /// PIL's decompression-bomb limit (Image.MAX_IMAGE_PIXELS × 2, where PIL raises an error): larger images are refused
+    /// before their pixels are allocated.
+    /// </summary>
+    public const long MaxPixels = 178_956_970;
+
+    /// <summary>
+    /// Decodes an image file's bytes (PNG, JPEG, WebP, GIF's first frame, BMP) to RGB in [0, 1]. Alpha is dropped without
+    /// blending, as PIL's convert("RGB") drops it; no ICC profile or EXIF orientation is applied (PIL applies neither).
+    /// A truncated or corrupt file is refused, as PIL refuses it, with <paramref name="source"/> in the message.
+    /// </summary>
     public static RgbImage Decode(byte[] bytes, string source)
     {
         using var codec = SKCodec.Create(new SKMemoryStream(bytes))
             ?? throw new QzoException($"{source}: not an image (PNG, JPEG, WebP, GIF or BMP) that can be decoded");
-        using var decoded = SKBitmap.Decode(codec) ?? throw new QzoException($"{source}: the {codec.EncodedFormat} data is corrupt");
-        using var rgba = decoded.ColorType == SKColorType.Rgba8888 ? decoded.Copy() : decoded.Copy(SKColorType.Rgba8888)
-            ?? throw new QzoException($"{source}: cannot convert its pixels to RGBA");
-        var image = RgbImage.Blank(rgba.Width, rgba.Height);
-        var pixels = rgba.GetPixelSpan();
-        for (int y = 0; y < rgba.Height; y++)
-            for (int x = 0; x < rgba.Width; x++)
-            {
-                int p = rgba.RowBytes * y + 4 * x;
-                for (int c = 0; c < 3; c++) image[c, y, x] = pixels[p + c] / 255f;
-            }
+        int width = codec.Info.Width, height = codec.Info.Height;
+        if (width <= 0 || height <= 0) throw new QzoException($"{source}: the image has no pixels ({width}×{height})");
+        if ((long)width * height > MaxPixels)
+            throw new QzoException($"{source}: {width}×{height} pixels is over the {MaxPixels:N0}-pixel limit (a decompression bomb?)");
+        string format = codec.EncodedFormat.ToString().ToUpperInvariant();
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var pixels = new byte[info.BytesSize64];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* p = pixels) result = codec.GetPixels(info, (IntPtr)p);
+        }
+        if (result != SKCodecResult.Success)
+            throw new QzoException(result == SKCodecResult.IncompleteInput
+                ? $"{source}: the {format} data is truncated"
+                : $"{source}: the {format} data is corrupt ({result})");
+        var image = RgbImage.Blank(width, height);
+        long plane = (long)width * height;
+        for (long i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++) image.Planes[c * plane + i] = pixels[4 * i + c] / 255f;
         return image;
     }
 

@@ -1,21 +1,23 @@
 using Qzo.Compute;
+using Qzo.Compute.Cpu;
 using Qzo.Numerics;
 
 namespace Qzo.DeviceTests.Kernels;
 
 /// <summary>The sizes of the image-model cases: Stable Diffusion 3.5 Large, or a few values of each for the simulator.</summary>
 sealed record DiffusionShape(string Name, int Batch, int ImageTokens, int TextTokens, int Heads, int HeadDim, int VaeChannels,
-                             int VaeSide, int LatentChannels, int AttentionImageTokens)
+                             int VaeSide, int LatentChannels, int AttentionImageTokens, int MediumHeads, int T5Heads)
 {
     /// <summary>
     /// SD3.5 Large at 1024²: a 128² latent of 16 channels, 2×2 patches (4,096 image tokens), 333 text tokens (77 CLIP + 256 T5),
     /// 38 heads of 64 (width 2,432), classifier-free guidance's batch of 2; the VAE decoder's 512-channel blocks at 128².
-    /// Attention runs at a 512² image (1,024 image tokens; the VAE's 64² = 4,096 pixels): the CPU reference of the 1024²
-    /// attentions (4,429 joint tokens, 16,384 VAE pixels) would take minutes.
+    /// Attention runs whole at a 512² image (1,024 image tokens; the VAE's 64² = 4,096 pixels), and at 1024² (4,429 joint
+    /// tokens, 16,384 VAE pixels) against a CPU reference of a sample of query rows (<see cref="AttentionSample"/>): the whole
+    /// one would take minutes. SD3.5 Medium has 24 heads of 64; T5-XXL 64 heads of 64.
     /// </summary>
-    public static readonly DiffusionShape Sd35Large = new("SD3.5 Large, 1024²", 2, 4096, 333, 38, 64, 512, 128, 16, 1024);
+    public static readonly DiffusionShape Sd35Large = new("SD3.5 Large, 1024²", 2, 4096, 333, 38, 64, 512, 128, 16, 1024, 24, 64);
 
-    public static readonly DiffusionShape Tiny = new("tiny (simulator)", 2, 16, 5, 2, 16, 32, 8, 4, 16);
+    public static readonly DiffusionShape Tiny = new("tiny (simulator)", 2, 16, 5, 2, 16, 32, 8, 4, 16, 1, 2);
 
     public int Width => Heads * HeadDim;
 }
@@ -110,27 +112,37 @@ static class DiffusionKernelCases
                        () => c.Write(x, original));
         });
 
-        yield return new("Attention", $"{d.Batch}×{joint}, {d.Heads} heads × {d.HeadDim}", Attention, NvrtcVariant.None, c =>
+        yield return new("Attention", $"{d.Batch}×{joint}, {d.Heads} heads × {d.HeadDim}", Attention, NvrtcVariant.Attention, c =>
         {
             var q = c.Activation(d.Batch * joint * width, 79, 2f); var k = c.Activation(d.Batch * joint * width, 80, 2f);
             var v = c.Activation(d.Batch * joint * width, 81); var y = c.Zeros(d.Batch * joint * width);
             return new(() => c.Backend.Attention(q, k, v, null, y, d.Batch, joint, joint, d.Heads, d.HeadDim), () => c.Read(y));
         });
-        yield return new("Attention", $"VAE 1×{pixels}, 1 head × {vae}", Attention, NvrtcVariant.None, c =>
+        yield return new("Attention", $"VAE 1×{pixels}, 1 head × {vae}", Attention, NvrtcVariant.AttentionGemm, c =>
         {
             // normalized pixels: q·k over 512 values of ±0.25 spreads the scaled scores to a few units, as trained ones
             var q = c.Activation(pixels * vae, 82, 0.25f); var k = c.Activation(pixels * vae, 83, 0.25f);
             var v = c.Activation(pixels * vae, 84); var y = c.Zeros(pixels * vae);
             return new(() => c.Backend.Attention(q, k, v, null, y, 1, pixels, pixels, 1, vae), () => c.Read(y));
-        });
-        int t5 = Math.Min(256, d.TextTokens), t5Heads = Math.Max(2, d.Heads / 2);
-        yield return new("Attention", $"T5 {d.Batch}×{t5}, {t5Heads} heads × 64, bias, unscaled", Attention, NvrtcVariant.None, c =>
+        }, "cublas");
+        int t5 = Math.Min(256, d.TextTokens), t5Heads = d.T5Heads;
+        yield return new("Attention", $"T5 {d.Batch}×{t5}, {t5Heads} heads × 64, bias, unscaled", Attention, NvrtcVariant.Attention, c =>
         {
             var q = c.Activation(d.Batch * t5 * t5Heads * 64, 85, 0.5f); var k = c.Activation(d.Batch * t5 * t5Heads * 64, 86, 0.5f);
             var v = c.Activation(d.Batch * t5 * t5Heads * 64, 87); var bias = c.F32(t5Heads * t5 * t5, 88, 4f);
             var y = c.Zeros(d.Batch * t5 * t5Heads * 64);
             return new(() => c.Backend.Attention(q, k, v, bias, y, d.Batch, t5, t5, t5Heads, 64, 1f), () => c.Read(y));
         });
+        int fullJoint = d.ImageTokens + d.TextTokens, fullPixels = d.VaeSide * d.VaeSide;
+        yield return SampledAttention($"Large {d.Batch}×{fullJoint}, {d.Heads}×{d.HeadDim}", d.Batch, fullJoint, d.Heads,
+                                      d.HeadDim, NvrtcVariant.Attention, "ilgpu", 110);
+        yield return SampledAttention($"Medium {d.Batch}×{fullJoint}, {d.MediumHeads}×{d.HeadDim}", d.Batch, fullJoint,
+                                      d.MediumHeads, d.HeadDim, NvrtcVariant.Attention, "ilgpu", 113);
+        // SD3.5 Medium's second attention in its first 13 blocks (MMDiT-X): the image tokens alone
+        yield return SampledAttention($"Medium image {d.Batch}×{d.ImageTokens}, {d.MediumHeads}×{d.HeadDim}", d.Batch,
+                                      d.ImageTokens, d.MediumHeads, d.HeadDim, NvrtcVariant.Attention, "ilgpu", 116);
+        // The ILGPU kernel would take about 12 s a run here (16× the 4,096-pixel case): no portable variant.
+        yield return SampledAttention($"VAE 1×{fullPixels}, 1×{vae}", 1, fullPixels, 1, vae, NvrtcVariant.None, "cublas", 119);
 
         int patches = d.VaeSide / 2; // the latent's side in 2×2 patches (the latent is as large as the VAE's deepest blocks)
         yield return new("Permute", $"unpatchify {d.Batch}×{patches}²×2×2×{d.LatentChannels}", Tolerance.Exact, NvrtcVariant.None, c =>
@@ -165,5 +177,28 @@ static class DiffusionKernelCases
             return new(() => c.Backend.CopyMatrix(MatrixView.Of(x, d.ImageTokens * width), MatrixView.Of(y, allTokens * width), d.Batch,
                                                   d.ImageTokens * width), () => c.Read(y));
         });
+    }
+
+    /// <summary>
+    /// Attention over <paramref name="tokens"/> keys and queries, the CPU computing only <see cref="AttentionSample"/>'s query
+    /// rows and the GPU variants all of them (timed whole, checked on those rows). Scaled scores with a standard deviation of 2,
+    /// as in trained attention: q·k sums headDim products of variance (2.45²/3)², then 1/√headDim.
+    /// </summary>
+    static KernelCase SampledAttention(string shape, int batch, int tokens, int heads, int headDim, NvrtcVariant nvrtc, string gpuKernel,
+                                       int seed)
+    {
+        var sample = new AttentionSample(tokens, tokens, heads, headDim);
+        int count = batch * tokens * heads * headDim;
+        return new("Attention", $"{shape}, ref {sample.Rows.Length} rows", Attention, nvrtc, c =>
+        {
+            bool reference = c.Backend is CpuBackend;
+            var all = CaseInputs.Values(count, seed, 2.45f);
+            var q = c.Activation(reference ? sample.OfQueries(all) : all);
+            var k = c.Activation(count, seed + 1, 2.45f); var v = c.Activation(count, seed + 2);
+            int queries = reference ? sample.Rows.Length : tokens;
+            var y = c.Zeros(batch * queries * heads * headDim);
+            return new(() => c.Backend.Attention(q, k, v, null, y, batch, queries, tokens, heads, headDim),
+                       () => reference ? c.Read(y) : sample.OfQueries(c.Read(y)));
+        }, gpuKernel);
     }
 }

@@ -2,8 +2,11 @@ using Qzo.Compute;
 
 namespace Qzo.DeviceTests.Kernels;
 
-/// <summary>Which NVRTC kernel, if any, serves an operation on CUDA besides its ILGPU kernel.</summary>
-enum NvrtcVariant { None, Streaming, Attention }
+/// <summary>
+/// Which NVRTC kernel, if any, serves an operation on CUDA besides its ILGPU kernel; AttentionGemm: the full attention's cuBLAS
+/// products (head_dim above 128), which QZO_ATTENTION=portable turns off as it does the tensor-core attention.
+/// </summary>
+enum NvrtcVariant { None, Streaming, Attention, AttentionGemm }
 
 /// <summary>
 /// The bound a variant's result must keep from the CPU reference: |actual − expected| ≤ Relative·|expected| + Absolute for

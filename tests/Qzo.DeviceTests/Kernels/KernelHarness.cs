@@ -95,10 +95,12 @@ static class KernelHarness
         bool nvrtc = kernelCase.Nvrtc switch
         {
             NvrtcVariant.Streaming => gpu.StreamingKernelName.StartsWith("streaming kernels", StringComparison.Ordinal),
-            NvrtcVariant.Attention => !gpu.AttentionKernelName.StartsWith("portable", StringComparison.Ordinal),
+            NvrtcVariant.Attention or NvrtcVariant.AttentionGemm =>
+                !gpu.AttentionKernelName.StartsWith("portable", StringComparison.Ordinal),
             _ => false,
         };
-        yield return (nvrtc ? "nvrtc" : gpu.IsCuda ? kernelCase.GpuKernel : "simulated", gpu);
+        string label = kernelCase.Nvrtc == NvrtcVariant.AttentionGemm ? kernelCase.GpuKernel : "nvrtc";
+        yield return (nvrtc ? label : gpu.IsCuda ? kernelCase.GpuKernel : "simulated", gpu);
         if (nvrtc && portable is not null) yield return ("ilgpu", portable);
     }
 

@@ -51,6 +51,11 @@ public sealed class Sd3CliTests(SynthesizedSd3Cli sd3) : IClassFixture<Synthesiz
         Assert.Equal(["a red fox in the snow", "a lighthouse"], images.Select(i => i.GetProperty("prompt").GetString()));
         Assert.Equal(3, summary.RootElement.GetProperty("steps").GetInt32());
         Assert.True(summary.RootElement.GetProperty("t5").GetBoolean());
+        var stepSeconds = summary.RootElement.GetProperty("step_seconds").EnumerateArray().Select(e => e.GetDouble()).ToList();
+        Assert.True(stepSeconds.Count > 0 && stepSeconds.Count % 3 == 0 && stepSeconds.All(t => t > 0), string.Join(", ", stepSeconds));
+        double loop = summary.RootElement.GetProperty("denoise_loop_seconds").GetDouble();
+        double load = summary.RootElement.GetProperty("transformer_load_seconds").GetDouble();
+        Assert.True(load > 0 && loop + load <= summary.RootElement.GetProperty("denoise_seconds").GetDouble() + 1e-6, $"{load} + {loop}");
     }
 
     [Theory]

@@ -108,9 +108,17 @@ public class GpuDiffusionKernelTests
 
     [CoversBackendOperation(nameof(IBackend.Attention))]
     [Theory]
-    [InlineData(2, 5, 37, 3, 16, true, 0f)]     // one key tile, the position bias
-    [InlineData(1, 40, 120, 2, 160, false, 1f)] // three key tiles of 51 rows, two query tiles, unscaled scores
-    [InlineData(1, 33, 40, 1, 512, true, 0f)]   // the VAE's single 512-wide head: key tiles of 16
+    // The path each case takes is in docs/kernels.md §6: on the simulator head_dim ≤ 128 runs the ILGPU kernel, on the GPU the
+    // tensor-core one (32, 64, 96, 128); above 128 the GEMM attention on both, in chunks of 1,500 scores on the simulator.
+    [InlineData(2, 5, 37, 3, 16, true, 0f)]      // one key tile, the position bias
+    [InlineData(2, 77, 150, 3, 64, false, 0f)]   // queries ≠ keys, neither a multiple of 64: partial query and key tiles
+    [InlineData(2, 130, 130, 2, 64, true, 1f)]   // T5: its position bias, unscaled scores
+    [InlineData(1, 70, 45, 2, 128, true, 0f)]    // the widest tensor-core head, with the bias; fewer keys than one tile
+    [InlineData(2, 19, 70, 2, 32, false, 0f)]
+    [InlineData(1, 66, 129, 1, 96, false, 0.3f)]
+    [InlineData(1, 40, 120, 2, 160, false, 1f)]  // GEMM attention: 7 chunks of 6 queries, two heads written between each other
+    [InlineData(1, 33, 40, 1, 512, true, 0f)]    // the VAE's single 512-wide head
+    [InlineData(2, 70, 50, 1, 512, true, 0f)]    // the same in chunks of 30 queries, per image of the batch
     public void AttentionMatchesTheCpu(int batch, int queries, int keys, int heads, int headDim, bool withBias, float scale)
     {
         // As the causal attention's case: fp32 scores and softmax on both sides, an output rounded once
@@ -123,6 +131,34 @@ public class GpuDiffusionKernelTests
         pair.Cpu.Attention(qc, kc, vc, withBias ? bc : null, oc, batch, queries, keys, heads, headDim, scale);
         pair.Gpu.Attention(qg, kg, vg, withBias ? bg : null, og, batch, queries, keys, heads, headDim, scale);
         pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
+        if (headDim > 128) Assert.StartsWith("gemm", pair.Gpu.FullAttentionPath(batch, heads, headDim));
+    }
+
+    [CoversBackendOperation(nameof(IBackend.Attention))]
+    [Theory]
+    [InlineData(64)]
+    [InlineData(512)]
+    public void AttentionUnderAMaskingBiasMatchesTheCpu(int headDim)
+    {
+        // −∞ in the bias hides keys; a query whose every key is hidden outputs zeros on both sides
+        const int batch = 2, queries = 21, keys = 67, heads = 2;
+        using var pair = new BackendPair();
+        var (qc, qg) = pair.Activation(BackendPair.RandomBf16(batch * queries * heads * headDim, 17, 1.5f));
+        var (kc, kg) = pair.Activation(BackendPair.RandomBf16(batch * keys * heads * headDim, 18, 1.5f));
+        var (vc, vg) = pair.Activation(BackendPair.RandomBf16(batch * keys * heads * headDim, 19));
+        var bias = BackendPair.RandomBf16(heads * queries * keys, 20, 3f);
+        for (int h = 0; h < heads; h++)
+            for (int i = 0; i < queries; i++)
+                for (int j = 0; j < keys; j++)
+                    if (i == 5 || (j + i) % 3 == 0) bias[(h * queries + i) * keys + j] = float.NegativeInfinity;
+        var (bc, bg) = pair.Activation(bias, f32: true);
+        var (oc, og) = pair.Zeros(batch * queries * heads * headDim);
+        pair.Cpu.Attention(qc, kc, vc, bc, oc, batch, queries, keys, heads, headDim);
+        pair.Gpu.Attention(qg, kg, vg, bg, og, batch, queries, keys, heads, headDim);
+        pair.AssertClose(oc, og, relative: 2.0 / 128, absolute: 2e-3);
+        var output = pair.Read(og);
+        for (int b = 0; b < batch; b++)
+            Assert.All(output.AsSpan(((b * queries + 5) * heads) * headDim, heads * headDim).ToArray(), x => Assert.Equal(0f, x));
     }
 
     [CoversBackendOperation(nameof(IBackend.Permute))]

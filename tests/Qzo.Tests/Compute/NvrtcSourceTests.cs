@@ -4,8 +4,8 @@ namespace Qzo.Tests.Compute;
 
 /// <summary>
 /// The CUDA C files travel inside the assembly and are compiled by NVRTC on the GPU machine (checked against the CPU
-/// there: DeviceOnlyChecks.FlashAttentionMatchesTheCpu, the z and dequantize checks). Here: each is embedded, defines
-/// every entry point the host looks up, and includes no header (NVRTC on a bare driver install has none).
+/// there: DeviceOnlyChecks.FlashAttentionMatchesTheCpu, FullAttentionDeviceChecks, the z and dequantize checks). Here: each
+/// is embedded, defines every entry point the host looks up, and includes no header (NVRTC on a bare driver install has none).
 /// </summary>
 public class NvrtcSourceTests
 {
@@ -13,8 +13,14 @@ public class NvrtcSourceTests
     public void TheAttentionSourceIsEmbeddedWithEveryEntryPoint()
     {
         string source = NvrtcModule.Source("flash_attention.cu");
-        foreach (int headDim in new[] { 32, 64, 96, 128 }) Assert.Contains($"ENTRY({headDim})", source);
-        Assert.Contains("flash_attention_hd##HD", source);
+        foreach (int headDim in new[] { 32, 64, 96, 128 })
+        {
+            Assert.Contains($"\nENTRY({headDim})", source);
+            Assert.Contains($"\nFULL_ENTRY({headDim})", source);
+        }
+        foreach (var kernel in new[] { "flash_attention_hd##HD(", "full_attention_hd##HD(", "full_attention_bias_hd##HD(" })
+            Assert.Contains(kernel, source);
+        Assert.Contains("#ifndef FULL_ATTENTION", source); // the causal module leaves the full kernels out, and the reverse
         Assert.DoesNotContain("#include", source);
     }
 

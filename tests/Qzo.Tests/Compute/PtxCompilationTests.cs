@@ -22,7 +22,7 @@ public class PtxCompilationTests
         typeof(WarpAttentionKernel), typeof(CrossEntropyKernel), typeof(GptqDequantKernel), typeof(Bnb4BitDequantKernel),
         typeof(AqlmDequantKernel), typeof(GemmFallbackKernel), typeof(KvCacheKernels),
         typeof(ActivationKernels), typeof(ConvolutionKernels), typeof(GroupNormKernels), typeof(DiffusionElementwiseKernels),
-        typeof(FullAttentionKernel), typeof(LayoutKernels),
+        typeof(FullAttentionKernel), typeof(AttentionGemmKernels), typeof(LayoutKernels),
     ];
 
     public static IEnumerable<object[]> Kernels() =>

@@ -72,4 +72,22 @@ public class FourBitCodeTests
         for (int i = 0; i < weight.Length; i++)
             Assert.True(Math.Abs(w[i] - weight[i]) <= largestGap / 2 * absmax[i / 64] + 1e-7, $"value {i}: {w[i]} for {weight[i]}");
     }
+    [Theory]
+    [InlineData(64, 2 * (1 << 20) + 1)]
+    [InlineData(4096, 3 * (1 << 20) + 4096 * 3 + 7)]
+    public void ALargeWeightEncodedInParallelChunksGivesTheBytesOfOneByOneEncoding(int blockSize, int count)
+    {
+        var random = new Random(count);
+        var weight = Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1) * (1 + random.Next(4))).ToArray();
+        var (packed, absmax) = Bnb4BitQuantizer.Quantize(weight, FourBitType.Nf4, blockSize);
+        Assert.Equal(BlockAbsmax.Of(weight, blockSize), absmax);
+        var expected = new byte[(count + 1) / 2];
+        for (int k = 0; k < count; k++)
+        {
+            byte code = FourBitCode.Nf4.Encode(BlockAbsmax.Scaled(weight[k], k, absmax, blockSize, count));
+            expected[k / 2] |= (byte)(k % 2 == 0 ? code << 4 : code);
+        }
+        expected[^1] |= FourBitCode.Nf4.Encode(0f); // the odd count's padding
+        Assert.Equal(expected, packed);
+    }
 }

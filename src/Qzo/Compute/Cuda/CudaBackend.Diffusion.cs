@@ -5,7 +5,10 @@ using Qzo.Numerics;
 
 namespace Qzo.Compute.Cuda;
 
-/// <summary>The image-model operations of <see cref="IBackend"/>'s Diffusion part as ILGPU kernels (Conv2d: CudaBackend.Conv2d).</summary>
+/// <summary>
+/// The image-model operations of <see cref="IBackend"/>'s Diffusion part as ILGPU kernels (Conv2d: CudaBackend.Conv2d;
+/// Attention: CudaBackend.FullAttention).
+/// </summary>
 public sealed partial class CudaBackend
 {
     DiffusionKernelSet? _diffusionKernels;
@@ -61,26 +64,6 @@ public sealed partial class CudaBackend
         var gv = Bf16Rows(gate, batch, dim, nameof(gate));
         if (count == 0) return;
         Diffusion.GatedAdd(Count(count), xv, gv, yv, new DiffusionElementwiseKernels.Rows(tokens, dim, gate.Offset, gate.Stride, 0, 0));
-    });
-
-    public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor? bias, DeviceTensor output, int batch, int queries,
-                          int keys, int heads, int headDim, float scale = 0) => Timed("full-attention", () =>
-    {
-        if (keys <= 0) throw new ArgumentException("attention needs at least one key");
-        if (headDim <= 0 || headDim > FullAttentionKernel.MaxHeadDim) throw new QzoException(
-            $"head_dim {headDim} is outside the attention kernel's range 1..{FullAttentionKernel.MaxHeadDim}");
-        long queryLength = (long)batch * queries * heads * headDim, keyLength = (long)batch * keys * heads * headDim;
-        var qv = Bf16Sized(q, queryLength, nameof(q)); var ov = Bf16Sized(output, queryLength, nameof(output));
-        var kv = Bf16Sized(k, keyLength, nameof(k)); var vv = Bf16Sized(v, keyLength, nameof(v));
-        var biasView = bias is null ? VF(Grown(ref _groupStatistics, DType.F32, 1)) : VF(bias); // a placeholder, never read
-        if (bias is not null && bias.Length < (long)heads * queries * keys)
-            throw new ArgumentException($"bias has {bias.Length} elements, fewer than the {(long)heads * queries * keys} its shape needs");
-        if (queryLength == 0) return;
-        // On ILGPU's CPU accelerator every barrier is a rendezvous of simulated threads: one warp per group there.
-        int group = IsCuda ? 64 : 32, tiles = (queries + group - 1) / group;
-        var shape = new FullAttentionKernel.Shape(batch, queries, keys, heads, headDim, scale == 0 ? 1f / MathF.Sqrt(headDim) : scale,
-                                                  bias is null ? 0 : 1, FullAttentionKernel.KeyTile(headDim));
-        Diffusion.Attention(new KernelConfig(Count((long)batch * heads * tiles), group), qv, kv, vv, biasView, ov, shape);
     });
 
     public void Permute(DeviceTensor x, DeviceTensor y, int[] shape, int[] order) => Timed("permute", () =>

@@ -23,6 +23,8 @@ public sealed partial class CudaBackend : IBackend
     readonly FlashAttention? _flash;
     readonly StreamingKernels? _streaming;
     readonly IntPtr _stream;
+    readonly int _deviceOrdinal;
+    readonly bool _portableAttention;
     IlgpuTensor? _scaleScratch;
 
     CudaBackend(Context context, Accelerator accelerator)
@@ -33,10 +35,11 @@ public sealed partial class CudaBackend : IBackend
         {
             _stream = ((CudaStream)cuda.DefaultStream).StreamPtr;
             _cublas = new CublasGemm(_stream);
+            _deviceOrdinal = cuda.DeviceId;
             // QZO_ATTENTION=portable keeps the ILGPU attention kernels (for comparisons).
             string reason = "QZO_ATTENTION=portable";
-            if (Environment.GetEnvironmentVariable("QZO_ATTENTION") != "portable") _flash = FlashAttention.TryCreate(cuda.DeviceId,
-                out reason);
+            _portableAttention = Environment.GetEnvironmentVariable("QZO_ATTENTION") == "portable";
+            if (!_portableAttention) _flash = FlashAttention.TryCreate(cuda.DeviceId, out reason);
             AttentionKernelName = _flash?.Description ?? $"portable attention ({reason})";
             // QZO_KERNELS=ilgpu keeps the ILGPU z, update and dequantize kernels (for comparisons).
             reason = "QZO_KERNELS=ilgpu";
@@ -409,8 +412,11 @@ public sealed partial class CudaBackend : IBackend
             _f32Scratch?.Dispose();
             _convColumns?.Dispose();
             _groupStatistics?.Dispose();
+            _attentionScores?.Dispose();
+            _attentionProbabilities?.Dispose();
             _cublas?.Dispose();
             _flash?.Dispose();
+            _fullFlash?.Dispose();
             _streaming?.Dispose();
             _accelerator.Dispose();
             _context.Dispose();

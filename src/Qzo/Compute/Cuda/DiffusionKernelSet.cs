@@ -12,14 +12,15 @@ sealed class DiffusionKernelSet(Accelerator a)
         _im2Col ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Band>(
             ConvolutionKernels.Im2Col);
 
-    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int>? _fillBias;
-    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int> FillBias =>
-        _fillBias ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, int, int>(ConvolutionKernels.FillBias);
-
-    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Gemm>? _bandGemm;
-    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Gemm> BandGemm =>
-        _bandGemm ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>,
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ConvolutionKernels.Gemm>? _bandGemm;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ConvolutionKernels.Gemm> BandGemm =>
+        _bandGemm ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>,
             ConvolutionKernels.Gemm>(ConvolutionKernels.BandGemm);
+
+    Action<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Store>? _storeBand;
+    public Action<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ConvolutionKernels.Store> StoreBand =>
+        _storeBand ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>,
+            ConvolutionKernels.Store>(ConvolutionKernels.StoreBand);
 
     Action<KernelConfig, ArrayView<ushort>, ArrayView<float>, long, float>? _groupStatistics;
     public Action<KernelConfig, ArrayView<ushort>, ArrayView<float>, long, float> GroupStatistics =>
@@ -66,6 +67,21 @@ sealed class DiffusionKernelSet(Accelerator a)
     public Action<KernelConfig, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>,
         FullAttentionKernel.Shape> Attention => _attention ??= a.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>,
             ArrayView<float>, ArrayView<ushort>, FullAttentionKernel.Shape>(FullAttentionKernel.Run);
+
+    Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows>? _attentionSoftmax;
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows> AttentionSoftmax =>
+        _attentionSoftmax ??= a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, AttentionGemmKernels.SoftmaxRows>(
+            AttentionGemmKernels.Softmax);
+
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct>? _productToF32;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct> ProductToF32 =>
+        _productToF32 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, StridedProduct>(
+            AttentionGemmKernels.ProductToF32);
+
+    Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct>? _productToBf16;
+    public Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct> ProductToBf16 =>
+        _productToBf16 ??= a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>, StridedProduct>(
+            AttentionGemmKernels.ProductToBf16);
 
     /// <summary>The permutation kernel for elements of <typeparamref name="T"/>'s size (1, 2, 4 or 8 bytes).</summary>
     public Action<Index1D, ArrayView<T>, ArrayView<T>, LayoutKernels.Permutation> Permute<T>() where T : unmanaged =>

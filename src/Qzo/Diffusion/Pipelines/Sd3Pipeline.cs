@@ -51,8 +51,14 @@ public static class Sd3Pipeline
         clock.Restart();
         backend.Memory.ResetPeaks(); // each stage's peak is its own: the stages run one after another
         float[] latents;
+        double loadSeconds;
+        var stepSeconds = new double[s.Steps];
         using (var transformer = Sd3Transformer.Load(folder.Transformer, backend))
-            latents = Denoise(transformer, backend, scheduler, context, latentShape, s, progress);
+        {
+            backend.Synchronize();
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            latents = Denoise(transformer, backend, scheduler, context, latentShape, s, stepSeconds, progress);
+        }
         double denoiseSeconds = clock.Elapsed.TotalSeconds;
         long denoisePeak = backend.Memory.PeakTotal;
 
@@ -61,7 +67,7 @@ public static class Sd3Pipeline
         progress?.Report(new("decoding", s.Steps, s.Steps));
         var result = Decode(folder.Vae, backend, latents, latentShape);
         return new ImagineResult(result, encodeSeconds, denoiseSeconds, clock.Elapsed.TotalSeconds, encodePeak, denoisePeak,
-                                 backend.Memory.PeakTotal, backend.Memory.PeakBreakdown(), latents);
+                                 backend.Memory.PeakTotal, backend.Memory.PeakBreakdown(), latents, loadSeconds, stepSeconds);
     }
 
     /// <summary>
@@ -83,10 +89,13 @@ public static class Sd3Pipeline
     /// The Euler loop with a loaded transformer (whose trainable scales, if any, are used as they are now) and prompt
     /// embeddings already computed ([negative, positive] along the batch when guided). Latents stay in the compute type
     /// between steps (as diffusers keeps them in the model's dtype); guidance v = v_u + g·(v_c − v_u) and the step
-    /// x + (σ_next − σ)·v are each computed in fp32 and rounded once. Returns the final latents on the host.
+    /// x + (σ_next − σ)·v are each computed in fp32 and rounded once. Returns the final latents on the host;
+    /// <paramref name="stepSeconds"/>, when given, gets each step's time (the device synchronised after each step, so the
+    /// times compare with diffusers' loop timed between synchronisations).
     /// </summary>
     public static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler,
-                                  Sd3PromptEmbeddings context, ImageShape shape, ImagineSettings s, IProgress<ImagineProgress>? progress)
+                                  Sd3PromptEmbeddings context, ImageShape shape, ImagineSettings s, double[]? stepSeconds,
+                                  IProgress<ImagineProgress>? progress)
     {
         const MemoryCategory act = MemoryCategory.Activations;
         int images = shape.Batch, modelBatch = s.Guided ? 2 * images : images;
@@ -105,8 +114,10 @@ public static class Sd3Pipeline
         float[] sigmas = scheduler.Sigmas(s.Steps, shape.Height / patch * (shape.Width / patch));
         float[] timesteps = scheduler.Timesteps(sigmas);
         int columns = (int)perImage;
+        var stepClock = Stopwatch.StartNew();
         for (int step = 0; step < s.Steps; step++)
         {
+            stepClock.Restart();
             var modelInput = latents;
             if (input is not null)
             {   // [latents, latents]: the first half meets the negative context, the second the prompts'
@@ -125,6 +136,11 @@ public static class Sd3Pipeline
                 direction = unconditional!;
             }
             backend.Axpby(latents, direction, 1f, sigmas[step + 1] - sigmas[step], images * perImage);
+            if (stepSeconds is not null)
+            {
+                backend.Synchronize();
+                stepSeconds[step] = stepClock.Elapsed.TotalSeconds;
+            }
             progress?.Report(new("denoising", step + 1, s.Steps));
         }
         return HostFloats.Download(backend, latents, images * perImage);

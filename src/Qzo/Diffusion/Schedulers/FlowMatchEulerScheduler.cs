@@ -25,6 +25,9 @@ public sealed class FlowMatchEulerScheduler(FlowMatchEulerConfig config)
         return sigmas;
     }
 
+    /// <summary>The training table's timesteps, σ·T in fp32 (diffusers' scheduler.timesteps right after __init__).</summary>
+    public float[] TrainingTimesteps() => TrainingSigmas().Select(s => s * Config.TrainTimesteps).ToArray();
+
     /// <summary>
     /// The inference sigmas for <paramref name="steps"/> steps, fp32, with a final 0 (steps + 1 values). With dynamic
     /// shifting, <paramref name="imageSeqLen"/> (latent tokens after patching) sets the shift as the SD3 pipeline does.

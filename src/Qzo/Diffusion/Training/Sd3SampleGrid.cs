@@ -71,7 +71,7 @@ public sealed class Sd3SampleGrid
         {
             Prompts = Prompts, Steps = _steps, Guidance = _guidance, InitialLatents = _initial,
         };
-        var latents = Sd3Pipeline.Denoise(_transformer, _transformer.Backend, _scheduler, _context, _shape, settings, null);
+        var latents = Sd3Pipeline.Denoise(_transformer, _transformer.Backend, _scheduler, _context, _shape, settings, null, null);
         return Sd3Pipeline.Decode(_vae, _transformer.Backend, latents, _shape);
     }
 

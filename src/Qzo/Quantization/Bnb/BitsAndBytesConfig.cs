@@ -69,7 +69,7 @@ public sealed record BitsAndBytesConfig(FourBitType QuantType, bool DoubleQuant,
         json["bnb_4bit_compute_dtype"] = ComputeDType;
         json["bnb_4bit_quant_storage"] = "uint8";
         json["llm_int8_skip_modules"] = SkipModules is null ? null : new JsonArray(SkipModules.Select(m => (JsonNode?)m).ToArray());
-        json["llm_int8_threshold"] ??= 6.0;
+        json["llm_int8_threshold"] ??= JsonNode.Parse("6.0"); // a Python float: written 6.0, not 6
         json["llm_int8_has_fp16_weight"] ??= false;
         json["llm_int8_enable_fp32_cpu_offload"] ??= false;
         return json;

@@ -4,8 +4,8 @@ namespace Qzo.Compute.Cuda.Kernels;
 
 /// <summary>
 /// Conv2d as im2col + GEMM on bf16 images: <see cref="Im2Col"/> lays a band of output rows' patches out as the columns
-/// of a [cIn·k·k, pixels] matrix, the product with weight [cOut, cIn·k·k] goes straight into the band of y (cuBLAS on a
-/// GPU, <see cref="BandGemm"/> elsewhere), on top of y prefilled with the bias by <see cref="FillBias"/>.
+/// of a [cIn·k·k, pixels] matrix, the product with weight [cOut, cIn·k·k] goes into an fp32 band (cuBLAS on a GPU,
+/// <see cref="BandGemm"/> elsewhere), and <see cref="StoreBand"/> adds the bias and rounds into y.
 /// </summary>
 static class ConvolutionKernels
 {
@@ -24,26 +24,36 @@ static class ConvolutionKernels
         columns[index] = inside ? x[s.ImageOffset + ((long)c * s.Height + row) * s.Width + column] : (ushort)0;
     }
 
-    /// <summary>y[index] = bias[channel] for y [batch, cOut, pixels].</summary>
-    public static void FillBias(Index1D index, ArrayView<ushort> bias, ArrayView<ushort> y, int cOut, int pixels) =>
-        y[index] = bias[index / pixels % cOut];
+    /// <summary>
+    /// The GEMM's placement: columns [Patch, Pixels] from ColumnsOffset with rows ColumnsStride apart (Pixels for im2col's
+    /// matrix, the image plane for a 1×1 convolution that multiplies x itself).
+    /// </summary>
+    public readonly record struct Gemm(int Patch, int Pixels, long ColumnsOffset, int ColumnsStride);
 
     /// <summary>
-    /// The GEMM's placement: columns [Patch, Pixels] from ColumnsOffset; y's band from OutputOffset, rows OutputStride apart.
+    /// The portable product (ILGPU's CPU accelerator, no cuBLAS): product[o, q] = Σ_p weight[o, p]·columns[p, q] in fp32;
+    /// index = o·Pixels + q.
     /// </summary>
-    public readonly record struct Gemm(int Patch, int Pixels, long ColumnsOffset, long OutputOffset, int OutputStride, int Accumulate);
-
-    /// <summary>
-    /// The portable product (ILGPU's CPU accelerator, no cuBLAS): y[o, q] (+)= Σ_p weight[o, p]·columns[p, q] in fp32, rounded
-    /// once; index = o·Pixels + q.
-    /// </summary>
-    public static void BandGemm(Index1D index, ArrayView<ushort> weight, ArrayView<ushort> columns, ArrayView<ushort> y, Gemm s)
+    public static void BandGemm(Index1D index, ArrayView<ushort> weight, ArrayView<ushort> columns, ArrayView<float> product, Gemm s)
     {
         int o = index / s.Pixels, q = index - o * s.Pixels;
-        long target = s.OutputOffset + (long)o * s.OutputStride + q;
-        float sum = s.Accumulate != 0 ? Bf16.ToFloat(y[target]) : 0f;
+        float sum = 0f;
         for (int p = 0; p < s.Patch; p++)
-            sum += Bf16.ToFloat(weight[(long)o * s.Patch + p]) * Bf16.ToFloat(columns[s.ColumnsOffset + (long)p * s.Pixels + q]);
-        y[target] = Bf16.FromFloat(sum);
+            sum += Bf16.ToFloat(weight[(long)o * s.Patch + p]) * Bf16.ToFloat(columns[s.ColumnsOffset + (long)p * s.ColumnsStride + q]);
+        product[index] = sum;
+    }
+
+    /// <summary>Where a band's fp32 product [cOut, Pixels] goes in y: from OutputOffset, channel rows OutputStride apart.</summary>
+    public readonly record struct Store(int Pixels, long OutputOffset, int OutputStride, int HasBias);
+
+    /// <summary>
+    /// y[o, q] = bf16(product[o, q] + bias[o]): the fp32 sum and the bias rounded once (adding the bias inside cuBLAS, on a
+    /// bf16 C, rounded twice: 1–2 bf16 steps off on the H100). index = o·Pixels + q.
+    /// </summary>
+    public static void StoreBand(Index1D index, ArrayView<float> product, ArrayView<ushort> bias, ArrayView<ushort> y, Store s)
+    {
+        int o = index / s.Pixels, q = index - o * s.Pixels;
+        float value = product[index] + (s.HasBias != 0 ? Bf16.ToFloat(bias[o]) : 0f);
+        y[s.OutputOffset + (long)o * s.OutputStride + q] = Bf16.FromFloat(value);
     }
 }

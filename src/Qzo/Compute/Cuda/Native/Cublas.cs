@@ -6,7 +6,7 @@ namespace Qzo.Compute.Cuda.Native;
 /// The few cuBLAS entry points Qzo uses. Constants are the values of cublas_api.h / library_types.h
 /// (CUDA 13): CUDA_R_32F 0, CUDA_R_16BF 14, CUBLAS_COMPUTE_32F 68, CUBLAS_OP_N 0, CUBLAS_OP_T 1,
 /// CUBLAS_GEMM_DEFAULT −1, CUBLAS_SIDE_LEFT 0 / RIGHT 1, CUBLAS_FILL_MODE_LOWER 0 / UPPER 1, CUBLAS_DIAG_NON_UNIT 0;
-/// the device tests check GemmEx, Dgemm and Dtrsm against the CPU on the GPU machine.
+/// the device tests check GemmEx, GemmStridedBatchedEx, Dgemm and Dtrsm against the CPU on the GPU machine.
 /// </summary>
 static unsafe partial class Cublas
 {
@@ -24,6 +24,11 @@ static unsafe partial class Cublas
     [LibraryImport("cublas")]
     public static partial int cublasGemmEx(IntPtr handle, int transa, int transb, int m, int n, int k, float* alpha,
         IntPtr a, int aType, int lda, IntPtr b, int bType, int ldb, float* beta, IntPtr c, int cType, int ldc, int computeType, int algo);
+
+    [LibraryImport("cublas")]
+    public static partial int cublasGemmStridedBatchedEx(IntPtr handle, int transa, int transb, int m, int n, int k, float* alpha,
+        IntPtr a, int aType, int lda, long strideA, IntPtr b, int bType, int ldb, long strideB, float* beta, IntPtr c, int cType, int ldc,
+        long strideC, int batchCount, int computeType, int algo);
 
     [LibraryImport("cublas")]
     public static partial int cublasDgemm_v2(IntPtr handle, int transa, int transb, int m, int n, int k, double* alpha,

@@ -41,19 +41,42 @@ sealed unsafe class CublasGemm : IDisposable
     }
 
     /// <summary>
-    /// c[m, n] (+)= a[m, k]·b[k, n] in bf16 with fp32 accumulation, a and b contiguous, c's rows <paramref name="ldc"/> apart
-    /// (a band of a convolution's output planes). The fp32 sums are rounded to bf16 once: cuBLAS's default lets a split-K
-    /// product reduce its partial sums in bf16, which put the H100's 3×3 convolutions 1–2 bf16 steps off the exact result.
+    /// c[m, n] = a[m, k]·b[k, n] into fp32 (c contiguous), a bf16 and contiguous, b bf16 with rows <paramref name="ldb"/> apart
+    /// (a band of im2col's columns, or of an image's planes). Reductions stay in fp32: cuBLAS's default lets a split-K
+    /// product reduce its partial sums in lower precision.
     /// </summary>
-    public void MultiplyIntoRows(IntPtr a, IntPtr b, IntPtr c, int m, int n, int k, int ldc, bool accumulate)
+    public void MultiplyBand(IntPtr a, IntPtr b, int ldb, IntPtr c, int m, int n, int k)
     {
-        float* beta = accumulate ? _scalars + 2 : _scalars + 1;
         Cublas.Check(Cublas.cublasSetMathMode(_handle, Cublas.DisallowReducedPrecisionReduction), "cublasSetMathMode");
         try
         {
-            Cublas.Check(Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, n, a, Cublas.R16BF,
-                                             k, beta, c, Cublas.R16BF, ldc, Cublas.Compute32F, Cublas.GemmDefault),
-                         $"GemmEx [{m}×{k}]·[{k}×{n}] into rows {ldc} apart");
+            Cublas.Check(Cublas.cublasGemmEx(_handle, Cublas.OpN, Cublas.OpN, n, m, k, _scalars, b, Cublas.R16BF, ldb, a, Cublas.R16BF,
+                                             k, _scalars + 1, c, Cublas.R32F, n, Cublas.Compute32F, Cublas.GemmDefault),
+                         $"GemmEx [{m}×{k}]·[{k}×{n}] (rows {ldb} apart) into fp32");
+        }
+        finally
+        {
+            Cublas.cublasSetMathMode(_handle, Cublas.DefaultMath);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> products at once as <see cref="Kernels.StridedProduct"/> describes them, bf16 inputs, fp32 sums
+    /// rounded once to c's type; split-K reductions kept in fp32 as in <see cref="MultiplyIntoRows"/>. Row-major on the
+    /// column-major API as <see cref="Multiply"/>: cᶜ[n, m] = op(bᶜ)·aᶜ. The batches' c matrices may interleave (the
+    /// attention writes each head's rows into [queries, heads, headDim]) as long as no two share an element.
+    /// </summary>
+    public void MultiplyStridedBatched(IntPtr a, IntPtr b, IntPtr c, bool outputF32, Kernels.StridedProduct p, int count)
+    {
+        float alpha = p.Alpha, beta = 0f;
+        Cublas.Check(Cublas.cublasSetMathMode(_handle, Cublas.DisallowReducedPrecisionReduction), "cublasSetMathMode");
+        try
+        {
+            Cublas.Check(Cublas.cublasGemmStridedBatchedEx(_handle, p.TransposedB != 0 ? Cublas.OpT : Cublas.OpN, Cublas.OpN, p.N, p.M, p.K,
+                                                           &alpha, b, Cublas.R16BF, p.Ldb, p.StrideB, a, Cublas.R16BF, p.Lda, p.StrideA,
+                                                           &beta, c, outputF32 ? Cublas.R32F : Cublas.R16BF, p.Ldc, p.StrideC, count,
+                                                           Cublas.Compute32F, Cublas.GemmDefault),
+                         $"GemmStridedBatchedEx {count} × [{p.M}×{p.K}]·[{p.K}×{p.N}]");
         }
         finally
         {

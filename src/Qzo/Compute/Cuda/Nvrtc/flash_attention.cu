@@ -1,9 +1,12 @@
-// Causal GQA attention on tensor cores (FlashAttention-2 style), compiled at run time by NVRTC for the GPU
-// at hand (sm_80 or newer: mma.sync m16n8k16 bf16 and ldmatrix). No headers: bf16 is handled as raw bits.
+// Attention on tensor cores (FlashAttention-2 style), compiled at run time by NVRTC for the GPU at hand
+// (sm_80 or newer: mma.sync m16n8k16 bf16 and ldmatrix). No headers: bf16 is handled as raw bits.
 //
-// Layouts (row-major, bf16): q, out [batch, seq, heads, HD]; k, v [batch, seq, kv_heads, HD];
-// key_mask [batch, seq] (nonzero = real token). Query i sees key j iff j <= i, key_mask[b, j] != 0 and,
-// with a sliding window w > 0, i - j < w. A query that sees no key gets 0.
+// Causal GQA (flash_attention_hd*, the language models): q, out [batch, seq, heads, HD]; k, v [batch, seq,
+// kv_heads, HD]; key_mask [batch, seq] (nonzero = real token). Query i sees key j iff j <= i, key_mask[b, j] != 0
+// and, with a sliding window w > 0, i - j < w. A query that sees no key gets 0.
+// Full (full_attention_hd*, the image models and text encoders): q, out [batch, queries, heads, HD]; k, v
+// [batch, keys, heads, HD]; every query sees every key. full_attention_bias_hd* adds bias[h, i, j] (fp32
+// [heads, queries, keys], shared by the batch; −∞ masks) to the scaled score. A query whose keys are all −∞ gets 0.
 //
 // One block of 4 warps serves 64 queries of one (batch, head); each warp owns 16 query rows and keeps
 // their Q fragments, running max/sum and output accumulators in registers. K/V tiles of 64 keys pass
@@ -17,6 +20,7 @@ typedef unsigned int u32;
 #define BLOCK_K 64
 #define WARPS 4
 #define NEG_INF (-__int_as_float(0x7f800000))
+#define LOG2_E 1.4426950408889634f
 
 __device__ __forceinline__ u32 shared_address(const void* pointer)
 {
@@ -51,10 +55,12 @@ __device__ __forceinline__ void ldmatrix_x4_transposed(u32& r0, u32& r1, u32& r2
                  : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(shared_address(row)));
 }
 
-template <int HD>
+// CAUSAL: the language models' masks (key_mask, the window; seq_q = seq_k). Otherwise every key is visible, and BIAS
+// adds bias[h, i, j]·log2 e to the scaled score (the log2 domain of the softmax below).
+template <int HD, bool CAUSAL, bool BIAS>
 __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, const bf16_t* __restrict__ k,
-    const bf16_t* __restrict__ v, const int* __restrict__ key_mask, bf16_t* __restrict__ out,
-    int seq, int heads, int kv_heads, float scale_log2, int window)
+    const bf16_t* __restrict__ v, const int* __restrict__ key_mask, const float* __restrict__ bias, bf16_t* __restrict__ out,
+    int seq_q, int seq_k, int heads, int kv_heads, float scale_log2, int window)
 {
     constexpr int STRIDE = HD + 8;     // shared row length in elements (16-byte aligned, bank-conflict free)
     constexpr int K_STEPS = HD / 16;   // k-steps of Q·Kᵀ
@@ -64,26 +70,29 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
     __shared__ __align__(16) bf16_t values[BLOCK_K * STRIDE];
     __shared__ int visible_key[BLOCK_K];
 
-    const int tiles = (seq + BLOCK_Q - 1) / BLOCK_Q;
+    const int tiles = (seq_q + BLOCK_Q - 1) / BLOCK_Q;
     const int tile = tiles - 1 - blockIdx.x;   // the longest (last) query tiles start first
     const int b = blockIdx.y / heads, h = blockIdx.y % heads, kvh = h / (heads / kv_heads);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int q0 = tile * BLOCK_Q + warp * 16;          // this warp's first query
     const int row0 = q0 + g, row1 = q0 + g + 8;         // the two query rows this thread holds
     const long q_stride = (long)heads * HD, kv_stride = (long)kv_heads * HD;
-    const bf16_t* q_base = q + (long)b * seq * q_stride + (long)h * HD;
-    const bf16_t* k_base = k + (long)b * seq * kv_stride + (long)kvh * HD;
-    const bf16_t* v_base = v + (long)b * seq * kv_stride + (long)kvh * HD;
+    const bf16_t* q_base = q + (long)b * seq_q * q_stride + (long)h * HD;
+    const bf16_t* k_base = k + (long)b * seq_k * kv_stride + (long)kvh * HD;
+    const bf16_t* v_base = v + (long)b * seq_k * kv_stride + (long)kvh * HD;
+    // Rows past the last query read the last query's bias (their results are never stored).
+    const float* bias_row0 = BIAS ? bias + ((long)h * seq_q + min(row0, seq_q - 1)) * seq_k : nullptr;
+    const float* bias_row1 = BIAS ? bias + ((long)h * seq_q + min(row1, seq_q - 1)) * seq_k : nullptr;
 
     u32 qf[K_STEPS][4];
 #pragma unroll
     for (int kk = 0; kk < K_STEPS; kk++)
     {
         int c = kk * 16 + 2 * t;
-        qf[kk][0] = row0 < seq ? *(const u32*)(q_base + row0 * q_stride + c) : 0u;
-        qf[kk][1] = row1 < seq ? *(const u32*)(q_base + row1 * q_stride + c) : 0u;
-        qf[kk][2] = row0 < seq ? *(const u32*)(q_base + row0 * q_stride + c + 8) : 0u;
-        qf[kk][3] = row1 < seq ? *(const u32*)(q_base + row1 * q_stride + c + 8) : 0u;
+        qf[kk][0] = row0 < seq_q ? *(const u32*)(q_base + row0 * q_stride + c) : 0u;
+        qf[kk][1] = row1 < seq_q ? *(const u32*)(q_base + row1 * q_stride + c) : 0u;
+        qf[kk][2] = row0 < seq_q ? *(const u32*)(q_base + row0 * q_stride + c + 8) : 0u;
+        qf[kk][3] = row1 < seq_q ? *(const u32*)(q_base + row1 * q_stride + c + 8) : 0u;
     }
 
     float o[D_TILES][4];
@@ -92,11 +101,12 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
     float m0 = NEG_INF, m1 = NEG_INF, l0 = 0.f, l1 = 0.f;
 
     const int block_first = tile * BLOCK_Q;
-    const int block_last = min(block_first + BLOCK_Q, seq) - 1;
-    const int first_key = window > 0 ? max(0, block_first - window + 1) : 0;
-    const bool warp_active = q0 < seq;
+    const int block_last = min(block_first + BLOCK_Q, seq_q) - 1;
+    const int first_key = CAUSAL && window > 0 ? max(0, block_first - window + 1) : 0;
+    const int last_key = CAUSAL ? block_last : seq_k - 1;
+    const bool warp_active = q0 < seq_q;
 
-    for (int kt = first_key / BLOCK_K; kt <= block_last / BLOCK_K; kt++)
+    for (int kt = first_key / BLOCK_K; kt <= last_key / BLOCK_K; kt++)
     {
         const int key0 = kt * BLOCK_K;
         __syncthreads();   // the previous tile is no longer read
@@ -104,7 +114,7 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
         {
             int r = chunk / (HD / 8), c = (chunk % (HD / 8)) * 8, j = key0 + r;
             uint4 kx = make_uint4(0, 0, 0, 0), vx = make_uint4(0, 0, 0, 0);
-            if (j < seq)
+            if (j < seq_k)
             {
                 kx = *(const uint4*)(k_base + j * kv_stride + c);
                 vx = *(const uint4*)(v_base + j * kv_stride + c);
@@ -112,12 +122,13 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
             *(uint4*)(keys + r * STRIDE + c) = kx;
             *(uint4*)(values + r * STRIDE + c) = vx;
         }
-        if (threadIdx.x < BLOCK_K)
-            visible_key[threadIdx.x] = key0 + threadIdx.x < seq && key_mask[(long)b * seq + key0 + threadIdx.x] != 0;
+        if (CAUSAL && threadIdx.x < BLOCK_K)
+            visible_key[threadIdx.x] = key0 + threadIdx.x < seq_k && key_mask[(long)b * seq_k + key0 + threadIdx.x] != 0;
         __syncthreads();
 
         // Skip tiles wholly in this warp's future or wholly outside its window.
-        if (!warp_active || key0 > q0 + 15 || (window > 0 && key0 + BLOCK_K - 1 <= q0 - window)) continue;
+        if (!warp_active) continue;
+        if (CAUSAL && (key0 > q0 + 15 || (window > 0 && key0 + BLOCK_K - 1 <= q0 - window))) continue;
 
         float s[S_TILES][4];
 #pragma unroll
@@ -141,8 +152,14 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
             for (int e = 0; e < 4; e++)
             {
                 int jl = n * 8 + 2 * t + (e & 1), j = key0 + jl, i = e < 2 ? row0 : row1;
-                bool visible = visible_key[jl] && j <= i && (window <= 0 || i - j < window);
-                s[n][e] = visible ? s[n][e] * scale_log2 : NEG_INF;
+                if (CAUSAL)
+                {
+                    bool visible = visible_key[jl] && j <= i && (window <= 0 || i - j < window);
+                    s[n][e] = visible ? s[n][e] * scale_log2 : NEG_INF;
+                }
+                else if (j >= seq_k) s[n][e] = NEG_INF;
+                else if (BIAS) s[n][e] = fmaf(s[n][e], scale_log2, (e < 2 ? bias_row0 : bias_row1)[j] * LOG2_E);
+                else s[n][e] *= scale_log2;
                 if (e < 2) tile_max0 = fmaxf(tile_max0, s[n][e]); else tile_max1 = fmaxf(tile_max1, s[n][e]);
             }
         tile_max0 = fmaxf(tile_max0, __shfl_xor_sync(0xffffffffu, tile_max0, 1));
@@ -193,13 +210,13 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
     l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
     float inverse0 = l0 > 0.f ? 1.f / l0 : 0.f, inverse1 = l1 > 0.f ? 1.f / l1 : 0.f;
-    bf16_t* out_base = out + (long)b * seq * q_stride + (long)h * HD;
+    bf16_t* out_base = out + (long)b * seq_q * q_stride + (long)h * HD;
 #pragma unroll
     for (int d = 0; d < D_TILES; d++)
     {
         int c = d * 8 + 2 * t;
-        if (row0 < seq) *(u32*)(out_base + row0 * q_stride + c) = pack_bf16x2(o[d][0] * inverse0, o[d][1] * inverse0);
-        if (row1 < seq) *(u32*)(out_base + row1 * q_stride + c) = pack_bf16x2(o[d][2] * inverse1, o[d][3] * inverse1);
+        if (row0 < seq_q) *(u32*)(out_base + row0 * q_stride + c) = pack_bf16x2(o[d][0] * inverse0, o[d][1] * inverse0);
+        if (row1 < seq_q) *(u32*)(out_base + row1 * q_stride + c) = pack_bf16x2(o[d][2] * inverse1, o[d][3] * inverse1);
     }
 }
 
@@ -207,9 +224,27 @@ __device__ __forceinline__ void flash_attention(const bf16_t* __restrict__ q, co
     extern "C" __global__ void __launch_bounds__(WARPS * 32) flash_attention_hd##HD( \
         const bf16_t* q, const bf16_t* k, const bf16_t* v, const int* key_mask, bf16_t* out, \
         int seq, int heads, int kv_heads, float scale_log2, int window) \
-    { flash_attention<HD>(q, k, v, key_mask, out, seq, heads, kv_heads, scale_log2, window); }
+    { flash_attention<HD, true, false>(q, k, v, key_mask, nullptr, out, seq, seq, heads, kv_heads, scale_log2, window); }
 
+#define FULL_ENTRY(HD) \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32) full_attention_hd##HD( \
+        const bf16_t* q, const bf16_t* k, const bf16_t* v, bf16_t* out, int queries, int keys, int heads, float scale_log2) \
+    { flash_attention<HD, false, false>(q, k, v, nullptr, nullptr, out, queries, keys, heads, heads, scale_log2, 0); } \
+    extern "C" __global__ void __launch_bounds__(WARPS * 32) full_attention_bias_hd##HD( \
+        const bf16_t* q, const bf16_t* k, const bf16_t* v, const float* bias, bf16_t* out, int queries, int keys, int heads, \
+        float scale_log2) \
+    { flash_attention<HD, false, true>(q, k, v, nullptr, bias, out, queries, keys, heads, heads, scale_log2, 0); }
+
+// Two modules from this file: the causal kernels at start-up, the full ones (-DFULL_ATTENTION) when an image model
+// first needs them, so a language model does not wait for eight more kernels to compile.
+#ifndef FULL_ATTENTION
 ENTRY(32)
 ENTRY(64)
 ENTRY(96)
 ENTRY(128)
+#else
+FULL_ENTRY(32)
+FULL_ENTRY(64)
+FULL_ENTRY(96)
+FULL_ENTRY(128)
+#endif

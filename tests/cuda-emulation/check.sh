@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Offline checks of the CUDA C kernels on a machine without a GPU (docs/kernels.md §4):
+#  1. NVRTC compiles every src/Qzo/Compute/Cuda/Nvrtc/*.cu (and flash_attention.cu's -DFULL_ATTENTION module) for sm_80
+#     and sm_90, with ptxas's register and spill report. libnvrtc comes from Debian's non-free archive (CUDA 11.8) into
+#     the work folder; nothing is installed system-wide.
+#  2. flash_attention.cu runs on the CPU (emulate_flash_attention.cpp): causal and full entries against a double reference.
+# Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sources="$here/../../src/Qzo/Compute/Cuda/Nvrtc"
+work=${1:-${TMPDIR:-/tmp}/qzo-cuda-check}
+mkdir -p "$work"
+
+library=$(find "$work/root" -name 'libnvrtc.so.*.*' 2>/dev/null | head -1 || true)
+if [ -z "$library" ]; then
+  echo "fetching libnvrtc from Debian non-free into $work"
+  apt="$work/apt"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources" "$work/debs"
+  cat > "$apt/sources/non-free.sources" <<SOURCES
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: non-free
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  options=(-o Dir::Etc::sourcelist=/dev/null -o "Dir::Etc::sourceparts=$apt/sources" -o "Dir::State::Lists=$apt/lists"
+           -o "Dir::Cache=$apt/cache")
+  apt-get "${options[@]}" update > "$work/apt-update.log"
+  (cd "$work/debs" && apt-get "${options[@]}" download libnvrtc11.2 libnvrtc-builtins11.8 > "$work/apt-download.log" 2>&1)
+  for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/root"; done
+  library=$(find "$work/root" -name 'libnvrtc.so.*.*' | head -1)
+fi
+export LD_LIBRARY_PATH="$(dirname "$library")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" # NVRTC opens its builtins library by name
+
+gcc -O1 -o "$work/nvrtc_compile" "$here/nvrtc_compile.c" "$library"
+for arch in sm_80 sm_90; do
+  for file in "$sources"/*.cu; do "$work/nvrtc_compile" "$file" $arch --ptxas-options=-v | grep -E "Compiling|Used|spill|cubin|error" ; done
+  "$work/nvrtc_compile" "$sources/flash_attention.cu" $arch --ptxas-options=-v -DFULL_ATTENTION | grep -E "Compiling|Used|spill|cubin|error"
+done
+
+# flash_attention.cu less its inline-asm helpers, which emulation.h replaces
+awk '/^__device__ __forceinline__ u32 shared_address/ { skip = 1 } /^\/\/ CAUSAL: the language models/ { skip = 0 } !skip' \
+  "$sources/flash_attention.cu" > "$work/kernel.inc"
+grep -q "ldmatrix_x4_transposed" "$work/kernel.inc" || { echo "kernel.inc: no kernel left"; exit 1; }
+! grep -q "asm(\|asm volatile" "$work/kernel.inc" || { echo "kernel.inc still holds inline assembly: update the awk markers"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/causal" "$here/emulate_flash_attention.cpp"
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -DFULL_ATTENTION -o "$work/full" "$here/emulate_flash_attention.cpp"
+"$work/causal"
+"$work/full"
