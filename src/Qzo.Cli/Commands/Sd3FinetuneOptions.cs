@@ -39,6 +39,8 @@ sealed class Sd3FinetuneOptions
                       "released script's batch 8, lr 1e-5, 10,000 steps, no DDC, no clamp. Optimizer flags given override it",
         DefaultValueFactory = _ => Sd3FinetuneSettings.PaperPreset,
     };
+    public Option<bool> KeepBest { get; } = new("--keep-best")
+        { Description = "Keep the state of the lowest validation loss instead of the last (the paper selects nothing for SD)" };
     public Option<int> ForwardBatch { get; } = new Option<int>("--forward-batch")
         { Description = "Pairs per transformer call (bounds activation memory); 0: a whole batch at once", DefaultValueFactory = _ => 0 }
         .NonNegative();
@@ -70,7 +72,7 @@ sealed class Sd3FinetuneOptions
 
     public IEnumerable<Option> All =>
     [
-        Objective, WeightingScheme, LogitMean, LogitStd, ModeScale, PreconditionOutputs, Preset, ForwardBatch, ValidationSeed,
+        Objective, WeightingScheme, LogitMean, LogitStd, ModeScale, PreconditionOutputs, Preset, KeepBest, ForwardBatch, ValidationSeed,
         ValidationLimit, SampleEvery, SampleSteps, SampleGuidance, SamplePrompt, SampleCount, SampleSeeds,
     ];
 
@@ -95,7 +97,7 @@ sealed class Sd3FinetuneOptions
                 LogitMean = r.GetValue(LogitMean), LogitStd = r.GetValue(LogitStd), ModeScale = r.GetValue(ModeScale),
                 PreconditionOutputs = r.GetValue(PreconditionOutputs),
             },
-            ForwardBatch = r.GetValue(ForwardBatch), CheckpointEvery = given.CheckpointEvery ?? 500, KeepBest = given.KeepBest,
+            ForwardBatch = r.GetValue(ForwardBatch), CheckpointEvery = given.CheckpointEvery ?? 500, KeepBest = r.GetValue(KeepBest),
             SaveModel = !given.NoSave, ValidationSeed = r.GetValue(ValidationSeed), ValidationLimit = r.GetValue(ValidationLimit),
             SampleEvery = r.GetValue(SampleEvery), SampleSteps = r.GetValue(SampleSteps), SampleGuidance = r.GetValue(SampleGuidance),
             SamplePrompts = r.GetValue(SamplePrompt) ?? [], SampleCount = r.GetValue(SampleCount),
@@ -124,8 +126,6 @@ sealed record Sd3OptimizerFlags
     public LearningRateSchedule? Schedule { get; init; }
     public bool RandomSignControl { get; init; }
     public int? CheckpointEvery { get; init; }
-    /// <summary>Keep the best validation state (the default for diffusion keeps the last).</summary>
-    public bool KeepBest { get; init; }
     public bool NoSave { get; init; }
     public string? Device { get; init; }
 }

@@ -116,6 +116,8 @@ public sealed class Sd3FinetuneJobTests(TinyNf4Sd3 tiny) : IClassFixture<TinyNf4
         Assert.Equal((Sd3ObjectiveKind.FlowMatching, Sd3WeightingScheme.LogitNormal, 0f, 1f, 1.29f, false),
                      (paper.Objective.Kind, paper.Objective.Weighting, paper.Objective.LogitMean, paper.Objective.LogitStd,
                       paper.Objective.ModeScale, paper.Objective.PreconditionOutputs));
+        Assert.False(paper.KeepBest);
+        Assert.True(Resolve("--keep-best").KeepBest);
         var released = Resolve("--preset", "qzo-released", "--objective", "qzo-reference");
         Assert.Equal((8, 1e-5f, 10_000, (float?)null, float.NegativeInfinity),
                      (released.Optimizer.BatchSize, released.Optimizer.LearningRate, released.Optimizer.Steps,
