@@ -78,6 +78,25 @@ public sealed class Sd3TrainableScalesTests(TinyNf4Sd3 tiny) : IClassFixture<Tin
         for (int i = 0; i < moved.Length; i++) Assert.Equal(moved[i], perturbed[i], 1e-5 * (1 + Math.Abs(moved[i])));
     }
 
+    [Fact]
+    public void ATransformerWithoutFourBitLinearsAndMismatchedPairsAreRefusedInOneLine()
+    {
+        using var backend = new CpuBackend();
+        var dense = Assert.Throws<QzoException>(() => Sd3FineTuning.Open(tiny.DensePipeline, new Sd3FinetuneSettings(), backend));
+        Assert.Contains("no bitsandbytes 4-bit linear to train", dense.Message);
+
+        using var run = Sd3FineTuning.Open(tiny.Pipeline, new Sd3FinetuneSettings(), backend);
+        var good = tiny.Train[0];
+        var narrow = good with { Source = "narrow.png", JointDim = 64, PromptEmbeds = new float[good.PromptTokens * 64] };
+        var error = Assert.Throws<QzoException>(() => run.Objective.Loss([good, narrow], new Perturbation(1, 1e-3f)));
+        Assert.Contains("'narrow.png'", error.Message);
+        Assert.Contains("joint_attention_dim 96", error.Message);
+        var small = good with { Source = "small.png", LatentHeight = 4, LatentWidth = 4, LatentMean = new float[16 * 16],
+                                LatentStd = new float[16 * 16] };
+        error = Assert.Throws<QzoException>(() => run.Objective.Loss([good, small], new Perturbation(1, 1e-3f)));
+        Assert.Contains("one run needs one resolution", error.Message);
+    }
+
     static float[] Run(Sd3Transformer model, Sd3TestRuns.Inputs x, Perturbation p)
     {
         var b = model.Backend;

@@ -21,6 +21,7 @@ public sealed class TinyNf4Sd3 : IDisposable
         Validation = pairs.Skip(48).ToList();
     }
 
+    public string DensePipeline => _folder["bf16"];
     public string Pipeline => _folder["nf4"];
     public string DoubleQuantPipeline => _folder["nf4-dq"];
     public IReadOnlyList<CachedImageCaption> Train { get; }
