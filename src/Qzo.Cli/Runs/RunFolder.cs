@@ -15,6 +15,7 @@ static class RunFolder
     public const string LossPlot = "loss.png";
     public const string ValidationPlot = "validation.png";
     public const string MemoryPlot = "memory.png";
+    public const string Samples = "samples";
 
     public static JsonObject ReadJson(string run, string name)
     {

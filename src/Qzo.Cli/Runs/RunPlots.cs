@@ -4,8 +4,8 @@ namespace Qzo.Cli.Runs;
 
 /// <summary>
 /// The PNG plots of a run folder, drawn headless with ScottPlot: L+ and L− against steps, the validation metric
-/// against steps, and the peak memory by category (the tracking allocator's breakdown, as in the paper's memory
-/// profiling figure).
+/// (or, for a run without one, the validation loss) against steps, and the peak memory by category (the tracking
+/// allocator's breakdown, as in the paper's memory profiling figure).
 /// </summary>
 static class RunPlots
 {
@@ -33,6 +33,16 @@ static class RunPlots
                 ScottPlot.Alignment.UpperRight);
         }
         var evals = lines.Where(l => (string?)l["type"] == "eval" && l["value"] is not null).ToList();
+        var losses = lines.Where(l => (string?)l["type"] == "eval" && l["loss"] is not null).ToList();
+        if (evals.Count == 0 && losses.Count > 0)
+        {   // a run without a task metric (a diffusion objective): its validation loss
+            var plot = new ScottPlot.Plot();
+            var line = plot.Add.Scatter(losses.Select(e => (double)(int)e["step"]!).ToArray(),
+                                        losses.Select(e => (double)e["loss"]!).ToArray());
+            line.LegendText = "validation loss";
+            Finish(plot, $"{title}: validation loss", "step", "loss", Path.Combine(run, RunFolder.ValidationPlot), written,
+                ScottPlot.Alignment.UpperRight);
+        }
         if (evals.Count > 0)
         {
             var plot = new ScottPlot.Plot();

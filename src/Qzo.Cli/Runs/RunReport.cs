@@ -36,14 +36,17 @@ static class RunReport
         return string.Join(" | ", [
             "", Path.GetFileName(Path.GetFullPath(run).TrimEnd('/')), method,
             $"{results["model"]} ({results["model_description"]})", (string?)results["task"] ?? "?", metric,
-            Percent(results["test_before"], metric), Percent(results["test"], metric),
+            Value(results["test_before"] ?? results["validation_before"], metric),
+            Value(results["test"] ?? results["validation_best"], metric),
             ((int?)results["steps"] ?? 0).ToString(CultureInfo.InvariantCulture),
             peak is long p ? CommonOptions.Bytes(p) : "-", Seconds((double?)results["wall_seconds"]), "",
         ]).Trim();
     }
 
-    static string Percent(JsonNode? evaluation, string metric) =>
-        evaluation?["value"] is JsonNode v ? (100 * (double)v).ToString("F1", CultureInfo.InvariantCulture) : "-";
+    /// <summary>The task metric in percent; a run whose metric is its loss (a diffusion run, on validation) shows the loss.</summary>
+    static string Value(JsonNode? evaluation, string metric) =>
+        evaluation?["value"] is JsonNode v ? (100 * (double)v).ToString("F1", CultureInfo.InvariantCulture)
+        : metric == "loss" && evaluation?["loss"] is JsonNode loss ? ((double)loss).ToString("F4", CultureInfo.InvariantCulture) : "-";
 
     static string Seconds(double? s) => s switch
     {

@@ -3,14 +3,15 @@ using Qzo.Training;
 
 namespace Qzo.Cli.Runs;
 
-/// <summary><see cref="ZoOptions"/> in config.json, every field written out.</summary>
+/// <summary><see cref="ZoOptions"/> in config.json, every field written out; a floor of −∞ (no clamp) is written as null.</summary>
 static class ZoOptionsJson
 {
     public static JsonObject Write(ZoOptions o) => new()
     {
         ["method"] = o.Method == ZoMethod.Mezo ? "mezo" : "qzo",
         ["steps"] = o.Steps, ["lr"] = o.LearningRate, ["schedule"] = o.Schedule == LearningRateSchedule.Linear ? "linear" : "constant",
-        ["eps"] = o.Epsilon, ["clip"] = o.ClipThreshold, ["scale_floor"] = o.ScaleFloor, ["batch_size"] = o.BatchSize,
+        ["eps"] = o.Epsilon, ["clip"] = o.ClipThreshold, ["scale_floor"] = float.IsFinite(o.ScaleFloor) ? o.ScaleFloor : null,
+            ["batch_size"] = o.BatchSize,
         ["eval_every"] = o.EvalEvery, ["seed"] = o.Seed, ["train_unquantized"] = o.TrainUnquantized,
             ["random_sign_control"] = o.RandomSignControl,
     };
@@ -20,7 +21,7 @@ static class ZoOptionsJson
         Method = (string)o["method"]! == "mezo" ? ZoMethod.Mezo : ZoMethod.Qzo,
         Steps = (int)o["steps"]!, LearningRate = (float)o["lr"]!,
         Schedule = (string)o["schedule"]! == "linear" ? LearningRateSchedule.Linear : LearningRateSchedule.Constant,
-        Epsilon = (float)o["eps"]!, ClipThreshold = (float?)o["clip"], ScaleFloor = (float)o["scale_floor"]!,
+        Epsilon = (float)o["eps"]!, ClipThreshold = (float?)o["clip"], ScaleFloor = (float?)o["scale_floor"] ?? float.NegativeInfinity,
             BatchSize = (int)o["batch_size"]!,
         EvalEvery = (int)o["eval_every"]!, Seed = (ulong)o["seed"]!, TrainUnquantized = (bool)o["train_unquantized"]!,
         RandomSignControl = (bool)o["random_sign_control"]!,

@@ -39,6 +39,9 @@ public static unsafe partial class Posix
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int LinkNative(string existing, string created);
+
     [LibraryImport("libc", EntryPoint = "signal")]
     private static partial nint Signal(int signal, nint handler);
 
@@ -54,6 +57,12 @@ public static unsafe partial class Posix
         const nint Ignore = 1;
         if (Available) Signal(SigXfsz, Ignore);
     }
+
+    /// <summary>
+    /// Makes <paramref name="created"/> a second name of the file <paramref name="existing"/> (link(2)); false where that
+    /// cannot be done (another file system, a file system without hard links, not Linux), and the caller copies instead.
+    /// </summary>
+    public static bool TryHardLink(string existing, string created) => Available && LinkNative(existing, created) == 0;
 
     static bool Stat(string path, bool followLinks, byte* buffer) =>
         StatxNative(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxType | StatxIno, buffer) == 0;

@@ -1,3 +1,4 @@
+using Qzo.Compute;
 using Qzo.IO;
 using Qzo.Numerics;
 
@@ -12,7 +13,15 @@ namespace Qzo.Models;
 public static class CheckpointExporter
 {
     /// <returns>the largest re-encoding error of any quantized linear's scales (see <see cref="ScaleExport"/>)</returns>
-    public static ExportSummary Export(Checkpoint source, CausalLanguageModel model, string output, bool overwrite = false)
+    public static ExportSummary Export(Checkpoint source, CausalLanguageModel model, string output, bool overwrite = false) =>
+        Export(source, model.Backend, model.AllLinears, model.Trainable, output, overwrite);
+
+    /// <summary>
+    /// Any model loaded from <paramref name="source"/>: its linears (quantized ones with trained scales re-encode them) and
+    /// its trained parameters (<see cref="Parameter.TrainableIndex"/> set).
+    /// </summary>
+    public static ExportSummary Export(Checkpoint source, IBackend backend, IEnumerable<ILinear> linears, IEnumerable<Parameter> trainable,
+                                       string output, bool overwrite = false)
     {
         if (Path.GetFullPath(output).TrimEnd('/') == Path.GetFullPath(source.Directory).TrimEnd('/'))
             throw new QzoException($"{output}: refusing to overwrite the input checkpoint; choose another output folder");
@@ -27,16 +36,16 @@ public static class CheckpointExporter
 
         var exported = new HashSet<Parameter>();
         double maxError = 0, maxRelative = 0;
-        foreach (var linear in model.AllLinears.OfType<IQuantizedLinear>().Where(l => l.Scales.TrainableIndex is not null))
+        foreach (var linear in linears.OfType<IQuantizedLinear>().Where(l => l.Scales.TrainableIndex is not null))
         {
-            var export = linear.ExportScales(model.Backend);
+            var export = linear.ExportScales(backend);
             foreach (var (name, bytes) in export.Tensors) Replace(name, bytes);
             maxError = Math.Max(maxError, export.MaxEncodingError);
             maxRelative = Math.Max(maxRelative, export.MaxRelativeEncodingError);
             exported.Add(linear.Scales);
         }
-        foreach (var parameter in model.Trainable.Where(p => !exported.Contains(p)))
-            Replace(parameter.Name, DTypes.FromSingle(parameter.StoredDType, parameter.Download(model.Backend)));
+        foreach (var parameter in trainable.Where(p => !exported.Contains(p)))
+            Replace(parameter.Name, DTypes.FromSingle(parameter.StoredDType, parameter.Download(backend)));
 
         OutputFolder.Write(output, overwrite, temporary =>
         {

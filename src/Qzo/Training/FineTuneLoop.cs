@@ -11,9 +11,11 @@ namespace Qzo.Training;
 /// <param name="train">the examples a step's batch is drawn from by <see cref="BatchSampler"/>.</param>
 /// <param name="validate">evaluates the trainable tensors as they are now; null: no validation.</param>
 /// <param name="metrics">receives one line per step and per evaluation.</param>
+/// <param name="afterStep">called with the number of steps done, after that step's evaluation and before its checkpoint
+/// (e.g. to render samples with the values as they are then); it must not change the trainable values.</param>
 public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrainableSet trainable, ZoOptions options,
                                            IReadOnlyList<TExample> train, Func<EvaluationResult>? validate, MetricsWriter metrics,
-                                           bool keepBest = true, RunCheckpointing? checkpointing = null)
+                                           bool keepBest = true, RunCheckpointing? checkpointing = null, Action<int>? afterStep = null)
 {
     public ITrainableSet Trainable => trainable;
 
@@ -67,6 +69,7 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
                     bestValues = trainable.Snapshot();
                 }
             }
+            afterStep?.Invoke(step + 1);
             if (checkpointing is { } c && ((step + 1) % c.Every == 0 || step + 1 == options.Steps))
                 c.Save(new RunState(step + 1, trainable.Snapshot(), before, last, best, bestStep, bestValues, metrics.Position, Elapsed()));
             progress?.Report(new TrainingProgress(step + 1, options.Steps, record, last));

@@ -12,7 +12,8 @@ public sealed record ZoOptions
     /// <summary>DDC threshold C; null turns clipping off.</summary>
     public float? ClipThreshold { get; init; } = 100f;
     /// <summary>
-    /// Projection of the scales after each update: Δ = max(Δ − η·d'·z, floor). The paper: 0; the official code: 1e-7.
+    /// Projection of the scales after each update: Δ = max(Δ − η·d'·z, floor). The paper: 0; the official LLM code: 1e-7;
+    /// −∞ turns the clamp off (the official SD code has none).
     /// </summary>
     public float ScaleFloor { get; init; } = 0f;
     public int BatchSize { get; init; } = 16;

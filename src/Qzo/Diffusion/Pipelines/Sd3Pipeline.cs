@@ -65,27 +65,37 @@ public static class Sd3Pipeline
         clock.Restart();
         backend.Memory.ResetPeaks();
         progress?.Report(new("decoding", s.Steps, s.Steps));
-        var result = new List<RgbImage>(images);
-        using (var vae = AutoencoderKL.Load(folder.Vae, backend))
-        using (var z = HostFloats.Upload(backend, latents, MemoryCategory.Activations))
-        using (var decoded = vae.DecodeLatents(vae.Context(), z, latentShape))
-        {
-            var shape = vae.DecodedShape(latentShape);
-            var pixels = HostFloats.Download(backend, decoded, shape.Count);
-            for (int i = 0; i < images; i++) result.Add(RgbImage.FromSigned(pixels, i, shape.Width, shape.Height));
-        }
+        var result = Decode(folder.Vae, backend, latents, latentShape);
         return new ImagineResult(result, encodeSeconds, denoiseSeconds, clock.Elapsed.TotalSeconds, encodePeak, denoisePeak,
                                  backend.Memory.PeakTotal, backend.Memory.PeakBreakdown(), latents, loadSeconds, stepSeconds);
     }
 
     /// <summary>
-    /// The Euler loop. Latents stay in the compute type between steps (as diffusers keeps them in the model's dtype);
-    /// guidance v = v_u + g·(v_c − v_u) and the step x + (σ_next − σ)·v are each computed in fp32 and rounded once.
-    /// Returns the final latents on the host; <paramref name="stepSeconds"/> gets each step's time (the device synchronised
-    /// after each step, so the times compare with diffusers' loop timed between synchronisations).
+    /// Loads the VAE of <paramref name="vaeFolder"/>, decodes diffusion latents [images, C, h, w] to images, and releases it.
     /// </summary>
-    static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler, Sd3PromptEmbeddings context,
-                           ImageShape shape, ImagineSettings s, double[] stepSeconds, IProgress<ImagineProgress>? progress)
+    public static IReadOnlyList<RgbImage> Decode(string vaeFolder, IBackend backend, float[] latents, ImageShape latentShape)
+    {
+        var result = new List<RgbImage>(latentShape.Batch);
+        using var vae = AutoencoderKL.Load(vaeFolder, backend);
+        using var z = HostFloats.Upload(backend, latents, MemoryCategory.Activations);
+        using var decoded = vae.DecodeLatents(vae.Context(), z, latentShape);
+        var shape = vae.DecodedShape(latentShape);
+        var pixels = HostFloats.Download(backend, decoded, shape.Count);
+        for (int i = 0; i < latentShape.Batch; i++) result.Add(RgbImage.FromSigned(pixels, i, shape.Width, shape.Height));
+        return result;
+    }
+
+    /// <summary>
+    /// The Euler loop with a loaded transformer (whose trainable scales, if any, are used as they are now) and prompt
+    /// embeddings already computed ([negative, positive] along the batch when guided). Latents stay in the compute type
+    /// between steps (as diffusers keeps them in the model's dtype); guidance v = v_u + g·(v_c − v_u) and the step
+    /// x + (σ_next − σ)·v are each computed in fp32 and rounded once. Returns the final latents on the host;
+    /// <paramref name="stepSeconds"/>, when given, gets each step's time (the device synchronised after each step, so the
+    /// times compare with diffusers' loop timed between synchronisations).
+    /// </summary>
+    public static float[] Denoise(Sd3Transformer transformer, IBackend backend, FlowMatchEulerScheduler scheduler,
+                                  Sd3PromptEmbeddings context, ImageShape shape, ImagineSettings s, double[]? stepSeconds,
+                                  IProgress<ImagineProgress>? progress)
     {
         const MemoryCategory act = MemoryCategory.Activations;
         int images = shape.Batch, modelBatch = s.Guided ? 2 * images : images;
@@ -126,8 +136,11 @@ public static class Sd3Pipeline
                 direction = unconditional!;
             }
             backend.Axpby(latents, direction, 1f, sigmas[step + 1] - sigmas[step], images * perImage);
-            backend.Synchronize();
-            stepSeconds[step] = stepClock.Elapsed.TotalSeconds;
+            if (stepSeconds is not null)
+            {
+                backend.Synchronize();
+                stepSeconds[step] = stepClock.Elapsed.TotalSeconds;
+            }
             progress?.Report(new("denoising", step + 1, s.Steps));
         }
         return HostFloats.Download(backend, latents, images * perImage);

@@ -28,6 +28,12 @@ sealed class Sd3Attention : IDisposable
     public IEnumerable<Parameter> Norms => new[] { NormQ, NormK, NormAddedQ, NormAddedK }.OfType<Parameter>();
 
     /// <summary>
+    /// The linears in the order diffusers' Attention.__init__ registers them, which named_parameters() follows: to_q, to_k,
+    /// to_v, add_k_proj, add_v_proj, add_q_proj, to_out.0, to_add_out.
+    /// </summary>
+    public IEnumerable<ILinear> LinearsInModuleOrder => new[] { ToQ, ToK, ToV, AddK, AddV, AddQ, ToOut, AddOut }.OfType<ILinear>();
+
+    /// <summary>
     /// Joint attention over [image tokens, text tokens] of each sample, as one sequence of n + t: the image stream's
     /// q/k/v from <c>a.ImageNormed</c>, the text stream's from <c>a.TextNormed</c>, written into <c>a.Q/K/V</c>
     /// [batch, n + t, width] (image rows first), attended without a mask, split back. Leaves to_out.0(image part) in

@@ -39,6 +39,14 @@ sealed class Sd3Block : IDisposable
             .Concat(Attention.Linears).Concat(Attention2?.Linears ?? []);
     public IEnumerable<Parameter> Norms => Attention.Norms.Concat(Attention2?.Norms ?? []);
 
+    /// <summary>
+    /// The linears in JointTransformerBlock.__init__'s registration order (named_parameters()): norm1, norm1_context, attn,
+    /// attn2, ff, ff_context.
+    /// </summary>
+    public IEnumerable<ILinear> LinearsInModuleOrder =>
+        new[] { Norm1, Norm1Context }.Concat(Attention.LinearsInModuleOrder).Concat(Attention2?.LinearsInModuleOrder ?? [])
+            .Concat(new[] { FeedForwardIn, FeedForwardOut, ContextFeedForwardIn, ContextFeedForwardOut }.OfType<ILinear>());
+
     /// <summary>Updates <c>a.Image</c> and (unless context pre-only) <c>a.Text</c> in place.</summary>
     public void Forward(ForwardContext context, Sd3Activations a, Sd3TransformerConfig c)
     {

@@ -60,6 +60,14 @@ public sealed class Sd3Transformer : IDisposable
         new[] { TimestepLinear1, TimestepLinear2, TextLinear1, TextLinear2, ContextEmbedder }
             .Concat(Blocks.SelectMany(b => b.Linears)).Concat([NormOut, ProjOut]);
 
+    /// <summary>
+    /// The linears in the order diffusers' SD3Transformer2DModel.named_parameters() meets them (modules in registration
+    /// order: time_text_embed's timestep then text embedder, context_embedder, the blocks, norm_out, proj_out).
+    /// </summary>
+    public IEnumerable<ILinear> LinearsInModuleOrder =>
+        new[] { TimestepLinear1, TimestepLinear2, TextLinear1, TextLinear2, ContextEmbedder }
+            .Concat(Blocks.SelectMany(b => b.LinearsInModuleOrder)).Concat([NormOut, ProjOut]);
+
     /// <summary>Every tensor outside the linears: the patch convolution, the positional table, the q/k RMSNorm weights.</summary>
     public IEnumerable<Parameter> OtherParameters =>
         new[] { PatchWeight, PatchBias, PositionTable }.Concat(Blocks.SelectMany(b => b.Norms));

@@ -1,0 +1,123 @@
+using Qzo.Compute;
+using Qzo.Diffusion.Sd3;
+using Qzo.Training;
+
+namespace Qzo.Diffusion.Training;
+
+/// <summary>
+/// The loss of a text-to-image batch under a perturbation of the transformer's trainable scales: each cached pair is
+/// noised by the <see cref="ISd3Noising"/> with draws keyed by the step's noise seed (<see cref="Sd3NoiseDraws.ForStep"/>
+/// of the perturbation's seed, so the + and − passes of a step see the same latent sample, ε and σ or t), the transformer
+/// runs on the backend in forward batches of at most <paramref name="forwardBatch"/> pairs, and the loss is the mean over
+/// the batch of each pair's weighted mean squared error (diffusers' reduction). Only one forward batch's tensors are
+/// on the device at a time.
+/// </summary>
+/// <param name="forwardBatch">pairs per transformer call; 0 runs a whole batch at once</param>
+public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noising noising, int forwardBatch = 0)
+    : IObjective<CachedImageCaption>
+{
+    ulong _noisedSeed;
+    IReadOnlyList<CachedImageCaption>? _noisedBatch;
+    Sd3NoisedExample[]? _noised;
+
+    public ISd3Noising Noising => noising;
+
+    /// <summary>Sees each forward batch's noised examples (for tests of the common random numbers).</summary>
+    internal Action<IReadOnlyList<Sd3NoisedExample>>? Observe { get; set; }
+
+    public double Loss(IReadOnlyList<CachedImageCaption> batch, Perturbation p)
+    {
+        if (batch.Count == 0) throw new ArgumentException("an empty batch", nameof(batch));
+        ulong seed = Sd3NoiseDraws.ForStep(p.Seed);
+        // The − pass of a step meets the batch and seed of its + pass: reuse those draws rather than draw them again.
+        if (_noised is null || _noisedSeed != seed || !ReferenceEquals(_noisedBatch, batch))
+        {
+            _noised = batch.Select((e, slot) => noising.Noise(e, seed, slot)).ToArray();
+            (_noisedSeed, _noisedBatch) = (seed, batch);
+        }
+        double sum = 0;
+        int size = forwardBatch > 0 ? forwardBatch : batch.Count;
+        for (int start = 0; start < batch.Count; start += size)
+        {
+            int count = Math.Min(size, batch.Count - start);
+            sum += Forward(Slice(batch, start, count), _noised.AsSpan(start, count).ToArray(), p);
+        }
+        return sum / batch.Count;
+    }
+
+    /// <summary>
+    /// The unperturbed loss of held-out pairs at fixed draws (pair i always gets slot i of
+    /// <see cref="Sd3NoiseDraws.ForValidation"/>), so evaluations at different steps compare the model, not the noise.
+    /// </summary>
+    public EvaluationResult Evaluate(IReadOnlyList<CachedImageCaption> examples, ulong validationSeed)
+    {
+        if (examples.Count == 0) throw new QzoException("no validation examples");
+        ulong seed = Sd3NoiseDraws.ForValidation(validationSeed);
+        double sum = 0;
+        int size = forwardBatch > 0 ? forwardBatch : 16;
+        for (int start = 0; start < examples.Count; start += size)
+        {
+            var chunk = Slice(examples, start, Math.Min(size, examples.Count - start));
+            var noised = chunk.Select((e, k) => noising.Noise(e, seed, start + k)).ToArray();
+            sum += Forward(chunk, noised, Perturbation.None);
+        }
+        return new EvaluationResult(sum / examples.Count, null, null, examples.Count, 0);
+    }
+
+    static List<CachedImageCaption> Slice(IReadOnlyList<CachedImageCaption> examples, int start, int count)
+    {
+        var slice = new List<CachedImageCaption>(count);
+        for (int i = start; i < start + count; i++) slice.Add(examples[i]);
+        return slice;
+    }
+
+    /// <summary>One transformer call over the pairs; returns the sum of their losses.</summary>
+    double Forward(List<CachedImageCaption> pairs, Sd3NoisedExample[] noised, Perturbation p)
+    {
+        var c = transformer.Config;
+        var first = pairs[0];
+        foreach (var e in pairs)
+        {
+            Sd3ExampleShape.Require(e, c, transformer.Source);
+            Sd3ExampleShape.RequireSame(first, e);
+        }
+        Observe?.Invoke(noised);
+        var b = transformer.Backend;
+        int n = pairs.Count, h = first.LatentHeight, w = first.LatentWidth, tokens = first.PromptTokens;
+        long perLatent = first.LatentMean.LongLength;
+        const MemoryCategory act = MemoryCategory.Activations;
+        using var latents = HostFloats.Upload(b, Concat(noised.Select(x => x.Input), perLatent * n), act);
+        using var context = HostFloats.Upload(b, Concat(pairs.Select(x => x.PromptEmbeds), (long)tokens * c.JointAttentionDim * n), act);
+        using var pooled = HostFloats.Upload(b, Concat(pairs.Select(x => x.PooledEmbeds), (long)c.PooledProjectionDim * n), act);
+        using var velocity = b.Allocate(b.ComputeType, perLatent * n, act);
+        transformer.Forward(transformer.Context(p), latents, context, pooled, noised.Select(x => x.Timestep).ToArray(), velocity, n, h, w,
+                            tokens);
+        var prediction = HostFloats.Download(b, velocity, perLatent * n);
+        double sum = 0;
+        for (int k = 0; k < n; k++)
+        {
+            var x = noised[k];
+            double squares = 0;
+            long offset = k * perLatent;
+            for (long i = 0; i < perLatent; i++)
+            {
+                double difference = (double)x.OutputScale * prediction[offset + i] + (double)x.InputWeight * x.Input[i] - x.Target[i];
+                squares += difference * difference;
+            }
+            sum += x.Weight * (squares / perLatent);
+        }
+        return sum;
+    }
+
+    static float[] Concat(IEnumerable<float[]> parts, long total)
+    {
+        var result = new float[total];
+        long offset = 0;
+        foreach (var part in parts)
+        {
+            Array.Copy(part, 0, result, offset, part.LongLength);
+            offset += part.LongLength;
+        }
+        return result;
+    }
+}
