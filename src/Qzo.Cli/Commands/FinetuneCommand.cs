@@ -71,15 +71,20 @@ static class FinetuneCommand
             { Description =
             "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
         var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
+        var images = new Option<string?>("--images")
+            { Description = "Text-to-image QZO on an SD3 pipeline with an NF4 transformer: the image–caption cache that " +
+                            "`qzo prepare` wrote (with --run; the options below marked SD3 apply)" };
+        var sd3 = new Sd3FinetuneOptions();
 
         var command = new Command("finetune",
             "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
         {
             model, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength, seed,
             metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
-            evalBatch, checkpointEvery, resume, noSave,
+            evalBatch, checkpointEvery, resume, noSave, images,
         };
         foreach (var option in task.All) command.Options.Add(option);
+        foreach (var option in sd3.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             T? Given<T>(Option<T> option) where T : struct => r.GetResult(option) is { Implicit: false } ? r.GetValue(option) : null;
@@ -89,6 +94,12 @@ static class FinetuneCommand
             {
                 if (r.GetValue(model) is not null) throw new QzoException(
                     "--resume takes every setting from the run's config.json; give no model or other settings");
+                if (Sd3FinetuneJob.IsSd3Run(resumeFolder))
+                {
+                    string? sd3Json = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
+                    ImageFinetune.Resume(resumeFolder, r.GetValue(force), sd3Json, outputs);
+                    return;
+                }
                 var saved = TaskFinetuneJob.ReadSettings(resumeFolder);
                 outputs.Input(saved.Model, "the model").Input(saved.Data.Folder, "the data");
                 string resumed = outputs.WorkFolder(resumeFolder, "--resume", force: false, resume: true);
@@ -97,6 +108,21 @@ static class FinetuneCommand
                 return;
             }
             string modelPath = r.GetValue(model) ?? throw new QzoException("finetune needs the model folder (or --resume RUN)");
+            if (r.GetValue(images) is string imageCache)
+            {
+                if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
+                var flags = new Sd3OptimizerFlags
+                {
+                    Steps = Given(steps), LearningRate = Given(lr), Epsilon = Given(eps), Clip = Given(clip), NoClip = r.GetValue(noClip),
+                    BatchSize = Given(batch), EvalEvery = Given(evalEvery), ScaleFloor = Given(floor), Seed = Given(seed),
+                    Schedule = r.GetResult(schedule) is { Implicit: false } ? ParseSchedule(r.GetValue(schedule)) : null,
+                    RandomSignControl = r.GetValue(control), CheckpointEvery = Given(checkpointEvery), NoSave = r.GetValue(noSave),
+                    Device = r.GetValue(device),
+                };
+                ImageFinetune.Start(r, modelPath, imageCache, r.GetValue(task.Run), sd3, flags, r.GetValue(force),
+                                    outputs.File(r.GetValue(json), "--json", r.GetValue(force)), outputs);
+                return;
+            }
             var zoMethod = r.GetValue(method) switch
             {
                 "qzo" => ZoMethod.Qzo, "mezo" => ZoMethod.Mezo,
@@ -109,11 +135,7 @@ static class FinetuneCommand
                 Method = zoMethod,
                 Steps = Given(steps) ?? defaults?.Steps ?? r.GetValue(steps),
                 LearningRate = Given(lr) ?? defaults?.LearningRate ?? r.GetValue(lr),
-                Schedule = r.GetValue(schedule) switch
-                {
-                    "constant" => LearningRateSchedule.Constant, "linear" => LearningRateSchedule.Linear,
-                    var other => throw new QzoException($"--schedule must be constant or linear, got '{other}'"),
-                },
+                Schedule = ParseSchedule(r.GetValue(schedule)),
                 Epsilon = Given(eps) ?? defaults?.Epsilon ?? r.GetValue(eps),
                 ClipThreshold = r.GetValue(noClip) ? null : Given(clip) ?? (defaults is not null ? defaults.Clip : r.GetValue(clip)),
                 ScaleFloor = r.GetValue(floor),
@@ -175,6 +197,12 @@ static class FinetuneCommand
         }));
         return command;
     }
+
+    static LearningRateSchedule ParseSchedule(string? name) => name switch
+    {
+        "constant" => LearningRateSchedule.Constant, "linear" => LearningRateSchedule.Linear,
+        var other => throw new QzoException($"--schedule must be constant or linear, got '{other}'"),
+    };
 
     static void WriteJson(string? path, System.Text.Json.Nodes.JsonObject json)
     {
