@@ -111,6 +111,10 @@ static class FinetuneCommand
             if (r.GetValue(images) is string imageCache)
             {
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
+                Option[] notForImages = [train, validation, output, metrics, template, verbalizers, limitTrain, limitValidation,
+                                         trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data];
+                if (notForImages.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } ignored)
+                    throw new QzoException($"{ignored.Name} does not apply to --images (an SD3 run writes into --run; see --help)");
                 var flags = new Sd3OptimizerFlags
                 {
                     Steps = Given(steps), LearningRate = Given(lr), Epsilon = Given(eps), Clip = Given(clip), NoClip = r.GetValue(noClip),

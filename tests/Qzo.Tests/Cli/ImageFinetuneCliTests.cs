@@ -44,5 +44,8 @@ public sealed class ImageFinetuneCliTests(SynthesizedSd3Cli sd3) : IClassFixture
         var r = CliProcess.Run("finetune", sd3.Pipeline, "--images", temp["shapes"], "--run", temp["run"], "--device", "cpu");
         CliAssert.FailsWithOneLine(r, "qzo prepare", "not an image–caption cache");
         Assert.False(Directory.Exists(temp["run"]));
+        var stray = CliProcess.Run("finetune", sd3.Pipeline, "--images", temp["shapes"], "--run", temp["run"], "--out", temp["out"]);
+        CliAssert.FailsWithOneLine(stray, "--out does not apply to --images");
+        Assert.False(Directory.Exists(temp["out"]));
     }
 }
