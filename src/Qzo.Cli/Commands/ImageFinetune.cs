@@ -28,7 +28,7 @@ static class ImageFinetune
                                         hint: $", or --resume {runOption} to go on with it");
         using var backend = CommonOptions.CreateBackend(settings.Device);
         var data = new JsonObject { ["cache"] = Path.GetFullPath(images) };
-        Write(jsonPath, Sd3FinetuneJob.Start(model, cache.Train, cache.Validation, settings, run, backend, data));
+        Write(jsonPath, Sd3FinetuneJob.Start(model, cache.Train, cache.Validation, settings, run, backend, data, cache.EmptyPrompt));
     }
 
     public static void Resume(string runFolder, bool force, string? jsonPath, OutputPlan outputs)
@@ -40,7 +40,7 @@ static class ImageFinetune
         using var cache = ImageCaptionCache.Open(images);
         cache.RequireModel(Sd3PipelineFolder.Open(model));
         using var backend = CommonOptions.CreateBackend(settings.Device);
-        Write(jsonPath, Sd3FinetuneJob.Resume(run, cache.Train, cache.Validation, backend, restart: force));
+        Write(jsonPath, Sd3FinetuneJob.Resume(run, cache.Train, cache.Validation, backend, restart: force, cache.EmptyPrompt));
     }
 
     static void Write(string? path, JsonObject json)

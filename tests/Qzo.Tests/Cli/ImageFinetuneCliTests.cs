@@ -19,7 +19,8 @@ public sealed class ImageFinetuneCliTests(SynthesizedSd3Cli sd3) : IClassFixture
                       "--max-sequence-length", "16", "--device", "cpu");
         string run = temp["run"];
         var r = CliProcess.Ok("finetune", temp["nf4"], "--images", temp["cache"], "--run", run, "--steps", "4", "--batch-size", "2",
-                              "--lr", "1e-3", "--eval-every", "2", "--sample-every", "4", "--sample-steps", "2", "--device", "cpu");
+                              "--lr", "1e-3", "--eval-every", "2", "--sample-every", "4", "--sample-steps", "2",
+                              "--sample-guidance", "2", "--device", "cpu"); // guided: the cache's empty prompt is the negative
         Assert.Contains("validation", r.Stdout);
         var steps = File.ReadLines(Path.Combine(run, "metrics.jsonl"))
             .Count(l => l.StartsWith("{\"type\":\"step\"", StringComparison.Ordinal));

@@ -34,14 +34,29 @@ sealed class CachedTensors(ImageCaptionCacheManifest manifest, SafetensorsFile l
     {
         var m = manifest;
         string latent = ImageCaptionCacheManifest.TensorName(e.Latent, ""), prompt = ImageCaptionCacheManifest.TensorName(e.Prompt, "");
+        var embeddings = Embeddings(prompt);
+        return new CachedImageCaption(e.Mirrored ? $"{e.Source} (mirrored)" : e.Source, e.Caption, m.LatentChannels, m.LatentHeight,
+                                      m.LatentWidth, latents.ReadFloat32(latent + "mean"), latents.ReadFloat32(latent + "std"),
+                                      embeddings.Tokens, embeddings.Width, embeddings.Context, embeddings.Pooled);
+    }
+
+    /// <summary>A caption's embeddings alone (no image): the negative prompt of guided samples.</summary>
+    public CachedImageCaption ReadPrompt(int prompt)
+    {
+        var m = manifest;
+        var embeddings = Embeddings(ImageCaptionCacheManifest.TensorName(prompt, ""));
+        return new CachedImageCaption("(no image)", m.Captions[prompt], 0, 0, 0, [], [], embeddings.Tokens, embeddings.Width,
+                                      embeddings.Context, embeddings.Pooled);
+    }
+
+    Sd3PromptEmbeddings Embeddings(string prompt)
+    {
+        var m = manifest;
         var l = new ClipTowerOutput(clipL.ReadFloat32(prompt + "hidden"), clipL.ReadFloat32(prompt + "pooled"), m.ClipLWidth,
                                     m.ClipLPooled);
         var g = new ClipTowerOutput(clipG.ReadFloat32(prompt + "hidden"), clipG.ReadFloat32(prompt + "pooled"), m.ClipGWidth,
                                     m.ClipGPooled);
-        var embeddings = Sd3PromptEncoder.Combine(l, g, t5?.ReadFloat32(prompt + "hidden"), 1, m.T5Tokens, m.JointDim, latents.Path);
-        return new CachedImageCaption(e.Mirrored ? $"{e.Source} (mirrored)" : e.Source, e.Caption, m.LatentChannels, m.LatentHeight,
-                                      m.LatentWidth, latents.ReadFloat32(latent + "mean"), latents.ReadFloat32(latent + "std"),
-                                      embeddings.Tokens, embeddings.Width, embeddings.Context, embeddings.Pooled);
+        return Sd3PromptEncoder.Combine(l, g, t5?.ReadFloat32(prompt + "hidden"), 1, m.T5Tokens, m.JointDim, latents.Path);
     }
 
     static void Require(SafetensorsFile file, string name, long[] shape)

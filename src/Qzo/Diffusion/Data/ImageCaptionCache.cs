@@ -29,6 +29,8 @@ public sealed class ImageCaptionCache : IDisposable
             tensors.CheckPresent();
             Train = new CachedExampleList(tensors, Split(manifest, CachedExampleInfo.TrainSplit));
             Validation = new CachedExampleList(tensors, Split(manifest, CachedExampleInfo.ValidationSplit));
+            int empty = manifest.Captions.ToList().IndexOf("");
+            EmptyPrompt = empty < 0 ? null : tensors.ReadPrompt(empty);
         }
         catch
         {
@@ -42,6 +44,11 @@ public sealed class ImageCaptionCache : IDisposable
     /// <summary>The training examples; with --random-flip each image twice in a row, as drawn and mirrored.</summary>
     public IReadOnlyList<CachedImageCaption> Train { get; }
     public IReadOnlyList<CachedImageCaption> Validation { get; }
+    /// <summary>
+    /// The empty caption's embeddings (no image), the negative prompt of guided sample grids; null in a cache written before
+    /// `qzo prepare` stored it.
+    /// </summary>
+    public CachedImageCaption? EmptyPrompt { get; }
 
     /// <summary>Whether <paramref name="folder"/> holds a cache (its cache.json), as opposed to image–caption data.</summary>
     public static bool IsCache(string folder) => File.Exists(Path.Combine(folder, ImageCaptionCacheManifest.FileName));

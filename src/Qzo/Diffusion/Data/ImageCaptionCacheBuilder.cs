@@ -40,6 +40,8 @@ public static class ImageCaptionCacheBuilder
         if (train.Count == 0) throw new QzoException($"{plan.Data.Path}: no training image left after skipping {skipped.Count} bad one(s)");
 
         var (examples, copies, captions) = Examples(train, validation, s.RandomFlip);
+        // The empty caption is the negative prompt of guided sample grids (the SD3 pipeline encodes "" for it).
+        if (!captions.Contains("")) captions.Add("");
         var modelFiles = FileFingerprint.TakeAll(plan.Pipeline.Root, plan.ModelFiles,
                                                  n => weights.Report("fingerprinting", n, plan.ModelFiles.Count));
         var embeddingType = backend.ComputeType is DType.BF16 or DType.F16 ? backend.ComputeType : DType.F32;

@@ -31,7 +31,8 @@ public sealed class Sd3SampleGrid
         if (prompts.Count == 0 || seeds.Count == 0) throw new QzoException("sample grids need at least one prompt and one seed");
         if (steps < 1) throw new QzoException($"--sample-steps must be ≥ 1, got {steps}");
         if (guidance > 1 && negative is null)
-            throw new QzoException("guided samples (--sample-guidance > 1) need the empty prompt's cached embeddings");
+            throw new QzoException("guided samples (--sample-guidance > 1) need the empty prompt's cached embeddings, which this " +
+                                   "cache lacks: run `qzo prepare` again with --force");
         var first = prompts[0];
         foreach (var p in prompts)
         {

@@ -95,6 +95,22 @@ public sealed class ImageCaptionCacheTests(TinyImageCache tiny) : IClassFixture<
         }
     }
 
+    [Fact]
+    public void TheEmptyPromptIsCachedAsThePipelineEncodesIt()
+    {
+        using var cache = ImageCaptionCache.Open(tiny.Cache);
+        var empty = cache.EmptyPrompt ?? throw new Xunit.Sdk.XunitException("no empty prompt in the cache");
+        Assert.Equal("", empty.Caption);
+        Assert.Empty(empty.LatentMean);
+        Assert.Equal(7, cache.Manifest.Captions.Count); // 6 image captions and the empty one
+        using var backend = new CpuBackend();
+        var direct = Sd3PromptEncoder.Encode(Sd3PipelineFolder.Open(tiny.Pipeline), backend, [""], TinyImageCache.MaxSequenceLength,
+                                             useT5: true, jointAttentionDim: 96);
+        Assert.Equal(direct.Tokens, empty.PromptTokens);
+        AssertClose(direct.Context, empty.PromptEmbeds, "empty prompt context");
+        AssertClose(direct.Pooled, empty.PooledEmbeds, "empty prompt pooled");
+    }
+
     static CachedExampleInfo Info(ImageCaptionCache cache, int index, string split) =>
         cache.Manifest.Examples.Where(e => e.Split == split).ElementAt(index);
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Issue 15's figures on the GPU machine: QZO on an SD3.5-Large-shaped NF4 transformer (random weights of the real
+# shapes) at batch 16 and 512², step time and peak memory by `qzo finetune --images`, side by side in the same call
+# with the PyTorch peers of bench/sd3_zo_peer.py (the same ZO step written plainly on diffusers' SD3Transformer2DModel,
+# and a first-order LoRA step with peft for memory).
+#   bash bench/sd3-train-device.sh
+# It reuses $WORK/dense and $WORK/nf4 when bench/sd3-fullsize-device.sh prepared them on this machine (same WORK,
+# default /tmp/qzo-sd3-large), else synthesizes them (--no-t5: T5's part of the context is zeros, the training step is
+# the same shape). Then: 40 styled-shapes images at 512² (32 train, 8 held out), `qzo prepare` (VAE posteriors, CLIP
+# embeddings; T5 tokens 77 as the official code), STEPS QZO steps of batch 16, and the peers on the same shapes.
+# run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
+# per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json.
+set -u
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/bench/unpack-device.sh" "$root/.gpu" || exit 1
+qzo="$root/.gpu/qzo-device qzo"
+work=${WORK:-/tmp/qzo-sd3-large}
+out=${OUT:?OUT must name the folder whose files come back}
+log="$out/train.log"
+steps=${STEPS:-6}; batch=${BATCH:-16}; resolution=${RESOLUTION:-512}
+mkdir -p "$work"
+note() { echo "$*" | tee -a "$log"; }
+timed() { # timed NAME COMMAND...: wall time and nvidia-smi's peak, sampled every 0.2 s; the command's tail into the log
+  local name=$1; shift
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/smi-$name.txt" 2>/dev/null &
+  local smi=$! start=$(date +%s.%N)
+  "$@" > "$work/$name.txt" 2>&1; local status=$?
+  local end=$(date +%s.%N)
+  kill $smi 2>/dev/null; wait $smi 2>/dev/null
+  local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
+  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(echo "$end - $start" | bc) s, nvidia-smi peak ${peak:-?} MiB"
+  tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n 20 | sed 's/^/    /' >> "$log"
+  return $status
+}
+
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
+if [ ! -d "$work/nf4/transformer" ]; then
+  rm -rf "$work/dense" "$work/nf4"
+  timed synth-large $qzo synth --architecture sd3 --preset large --no-t5 --out "$work/dense" || exit 1
+  timed quantize-nf4 $qzo quantize "$work/dense" "$work/nf4" --method nf4 || exit 1
+fi
+timed synth-shapes $qzo synth --dataset styled-shapes --count 40 --resolution "$resolution" --force --out "$work/shapes" || exit 1
+timed prepare $qzo prepare "$work/nf4" --images "$work/shapes" --out "$work/cache" --resolution "$resolution" --no-t5 \
+  --device cuda --force || exit 1
+timed qzo-train $qzo finetune "$work/nf4" --images "$work/cache" --run "$work/run" --steps "$steps" --batch-size "$batch" \
+  --eval-every 0 --validation-limit 8 --sample-count 0 --no-save --device cuda --force
+python3 - "$work/run" "$out/qzo-train.json" <<'EOF' | tee -a "$log"
+import json, statistics, sys
+run, dest = sys.argv[1], sys.argv[2]
+results = json.load(open(f"{run}/results.json"))
+lines = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
+# a step's time is the elapsed clock since the line before it; the first step (warm-up) and steps after an evaluation
+# are left out
+step_seconds = [b["elapsed_s"] - a["elapsed_s"] for a, b in zip(lines, lines[1:]) if a["type"] == "step" and b["type"] == "step"]
+results["step_seconds_after_first"] = step_seconds
+results["median_step_seconds"] = statistics.median(step_seconds) if step_seconds else None
+results["losses"] = [(l["loss_plus"], l["loss_minus"]) for l in lines if l["type"] == "step"]
+json.dump(results, open(dest, "w"), indent=1)
+print("qzo: median step", results["median_step_seconds"], "s; peak bytes", results["peak_bytes"])
+EOF
+cd "$root" || exit 1
+tokens=154  # 77 CLIP tokens + 77 T5 tokens, as qzo prepare's default --max-sequence-length
+timed peer-zo python3 bench/sd3_zo_peer.py "$work/nf4" --mode zo --batch "$batch" --resolution "$resolution" \
+  --text-tokens $tokens --steps 3 --json "$out/peer-zo.json"
+timed peer-lora-checkpointed python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" --resolution "$resolution" \
+  --text-tokens $tokens --steps 3 --gradient-checkpointing --json "$out/peer-lora-checkpointed.json"
+[ "${LORA_PLAIN:-1}" = 1 ] && timed peer-lora python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" \
+  --resolution "$resolution" --text-tokens $tokens --steps 3 --json "$out/peer-lora.json"
+exit 0
