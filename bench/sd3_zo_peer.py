@@ -405,6 +405,7 @@ def measure(make_step, a, dev):
         records.append(step())
         sync(dev)
         times.append(time.perf_counter() - start)
+        print(f"  step {len(times)}/{a.steps}: {times[-1]:.4f} s, loss {records[-1]['loss']:.5g}", flush=True)
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None
     return {"warmup_records": warm, "records": records, "times": times, "peak_bytes": peak, "warmup_peak_bytes": warm_peak}
 
@@ -462,6 +463,7 @@ def run(a):
         result["allocated_after_load_bytes"] = torch.cuda.memory_allocated(dev) if dev.type == "cuda" else None
         noising = FlowMatching(diffusers, a.pipeline)
         result["scheduler"] = noising.source
+        write_json(a.json, result)
         print(f"{a.mode}: {result['trainable_values']:,} trainable values, weights {gib(result['weight_bytes'])} GiB, "
               f"loaded in {result['load_seconds']} s on {result['device']}", flush=True)
 
