@@ -227,9 +227,12 @@ def build_nf4_transformer(diffusers, folder, dev):
     model = empty_transformer(diffusers, config)
     modules = replace_nf4_linears(model, tensors, compute_dtype)
     left = assign_tensors(model, tensors, modules, compute_dtype)
+    quant_maps = sum(k.endswith(QUANT_MAP) for k in tensors)
     del tensors
+    hand = sum(isinstance(m, HandNF4Linear) for m in model.modules())
+    require(hand == quant_maps, f"{hand} HandNF4Linear modules for {quant_maps} '{QUANT_MAP}' tensors")
     plain = [n for n, m in model.named_modules() if type(m) is nn.Linear]
-    checks = {"nf4_linears": len(modules), "quant_map_entries": len(modules), "plain_linears_left": len(plain),
+    checks = {"nf4_linears": hand, "quant_map_entries": quant_maps, "plain_linears_left": len(plain),
               "model_tensors_not_in_checkpoint": left, "meta_tensors": 0, "compute_dtype": str(compute_dtype)}
     return model.to(dev).eval(), checks
 
@@ -395,7 +398,7 @@ def measure(make_step, a, dev):
     step = make_step()
     warm = [step() for _ in range(a.warmup)]
     sync(dev)
-    warm_peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None
+    load_and_warmup_peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     records, times = [], []
@@ -407,7 +410,8 @@ def measure(make_step, a, dev):
         times.append(time.perf_counter() - start)
         print(f"  step {len(times)}/{a.steps}: {times[-1]:.4f} s, loss {records[-1]['loss']:.5g}", flush=True)
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None
-    return {"warmup_records": warm, "records": records, "times": times, "peak_bytes": peak, "warmup_peak_bytes": warm_peak}
+    return {"warmup_records": warm, "records": records, "times": times, "peak_bytes": peak,
+            "load_and_warmup_peak_bytes": load_and_warmup_peak}
 
 
 def write_json(path, result):
@@ -499,7 +503,7 @@ def run(a):
             losses = [r["loss"] for r in out["records"]]
             attempt.update(seconds_per_step=times, median_seconds=statistics.median(times),
                            mean_seconds=statistics.mean(times), peak_bytes=out["peak_bytes"],
-                           warmup_peak_bytes=out["warmup_peak_bytes"], losses=losses,
+                           load_and_warmup_peak_bytes=out["load_and_warmup_peak_bytes"], losses=losses,
                            warmup_losses=[r["loss"] for r in out["warmup_records"]])
             if a.mode == "zo":
                 attempt.update(losses_minus=[r["loss_minus"] for r in out["records"]],
