@@ -198,9 +198,27 @@ def read_config(folder):
         return json.load(f)
 
 
+def gemm_settings():
+    matmul = torch.backends.cuda.matmul
+    try:
+        bf16_reduction = matmul.allow_bf16_reduced_precision_reduction
+    except (AttributeError, AssertionError):  # torch < 1.12; 1.13 asserts instead of raising AttributeError
+        bf16_reduction = None
+    return {"matmul.allow_tf32": matmul.allow_tf32, "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32,
+            "matmul.allow_bf16_reduced_precision_reduction": bf16_reduction}
+
+
 def load_diffusers(tar, tmp):
-    import sd3_reference as R  # diffusers from the packed sources, offline (tests/oracle/sd3_reference.py)
+    """diffusers from the packed sources, offline (tests/oracle/sd3_reference.py's setup_diffusers). That module pins
+    exact GEMM settings for its oracle when imported; a peer runs with torch's defaults, so they are put back."""
+    saved = gemm_settings()
+    import sd3_reference as R
     R.setup_diffusers(tar, tmp)
+    torch.backends.cuda.matmul.allow_tf32 = saved["matmul.allow_tf32"]
+    torch.backends.cudnn.allow_tf32 = saved["cudnn.allow_tf32"]
+    if saved["matmul.allow_bf16_reduced_precision_reduction"] is not None:
+        torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = saved["matmul.allow_bf16_reduced_precision_reduction"]
+    require(gemm_settings() == saved, f"GEMM settings changed by importing diffusers: {gemm_settings()} != {saved}")
     return R.D
 
 
@@ -439,7 +457,7 @@ def run(a):
               "image_tokens": (a.resolution // 8 // config["patch_size"]) ** 2, "attempts": []}
     with tempfile.TemporaryDirectory() as tmp:
         diffusers = load_diffusers(a.diffusers_tar, tmp)
-        result["diffusers"] = diffusers.__version__
+        result.update(diffusers=diffusers.__version__, gemm_settings=gemm_settings())
         free(dev)
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(dev)
