@@ -43,16 +43,7 @@ from safetensors.torch import load_file  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sd3_reference as R  # noqa: E402  (setup_diffusers: diffusers from the packed sources)
-
-# bitsandbytes functional.get_4bit_type
-NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-       -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
-       0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
-       0.7229568362236023, 1.0]
-FP4 = [v / 12.0 for v in [0.0, 0.0625, 8.0, 12.0, 4.0, 6.0, 2.0, 3.0, -0.0, -0.0625, -8.0, -12.0, -4.0, -6.0, -2.0, -3.0]]
-TABLES = {"nf4": NF4, "fp4": FP4}
-DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
-STATE = ".weight.quant_state.bitsandbytes__"
+from nf4_layout import DTYPES, STATE, TABLES, absmax_float, quant_state_keys, read_quant_state, unpack_codes  # noqa: E402
 
 
 class CheckFailed(Exception):
@@ -93,10 +84,9 @@ def library_config(options, library):
 
 def dequantize(tensors, module):
     """The weight of one Linear4bit, decoded in plain torch (float32), and its quant_state."""
-    states = [k for k in tensors if k.startswith(module + STATE)]
+    states = quant_state_keys(tensors, module)
     require(len(states) == 1, f"{module}: {len(states)} quant_state tensors")
-    raw = bytes(tensors[states[0]].tolist())
-    state = json.loads(raw)
+    state, raw = read_quant_state(tensors[states[0]])
     keys = ["quant_type", "blocksize", "dtype", "shape"]
     nested = "nested_blocksize" in state
     if nested:
@@ -115,8 +105,7 @@ def dequantize(tensors, module):
     quant_map = tensors[module + ".weight.quant_map"]
     require(quant_map.dtype == torch.float32 and torch.equal(quant_map, table),
             f"{module}: quant_map is not the {state['quant_type']} table")
-    flat = packed.reshape(-1).to(torch.int64)
-    codes = torch.stack([flat >> 4, flat & 0xF], dim=1).reshape(-1)[:n]
+    codes = unpack_codes(packed, n)
 
     absmax = tensors[module + ".weight.absmax"]
     if nested:
@@ -126,11 +115,9 @@ def dequantize(tensors, module):
         nested_map = tensors[module + ".weight.nested_quant_map"]
         nb = state["nested_blocksize"]
         require(nested_absmax.numel() == (blocks + nb - 1) // nb and nested_map.numel() == 256, f"{module}: nested shapes")
-        index = torch.arange(blocks) // nb
-        absmax = nested_map[absmax.to(torch.int64)] * nested_absmax[index] + state["nested_offset"]
     else:
         require(absmax.dtype == torch.float32 and absmax.numel() == blocks, f"{module}: absmax {absmax.dtype} {absmax.numel()}")
-        absmax = absmax.to(torch.float32)
+    absmax = absmax_float(tensors, module, state)
     scale = absmax.repeat_interleave(block)[:n]
     weight = (table[codes] * scale).reshape(out_features, in_features)
     return weight, state, codes
