@@ -25,6 +25,8 @@ static unsafe partial class CudaModules
     [LibraryImport("cuda", EntryPoint = "cuDeviceGet")] public static partial int DeviceGet(out int device, int ordinal);
     [LibraryImport("cuda", EntryPoint = "cuDeviceGetAttribute")] public static partial int DeviceGetAttribute(out int value, int attribute,
         int device);
+    [LibraryImport("cuda", EntryPoint = "cuDriverGetVersion")] public static partial int DriverGetVersion(out int version);
+    [LibraryImport("cuda", EntryPoint = "cuDeviceGetName")] public static partial int DeviceGetName(byte* name, int length, int device);
     [LibraryImport("cuda", EntryPoint = "cuModuleLoadData")] public static partial int ModuleLoadData(out IntPtr module, byte* image);
     [LibraryImport("cuda", EntryPoint = "cuModuleUnload")] public static partial int ModuleUnload(IntPtr module);
     [LibraryImport("cuda", EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)]

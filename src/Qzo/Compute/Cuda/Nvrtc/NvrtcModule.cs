@@ -44,15 +44,32 @@ sealed unsafe class NvrtcModule : IDisposable
                 "cuDeviceGetAttribute");
             if (major < minimumMajor) { reason = $"{file} needs sm_{minimumMajor}0 or newer, this GPU is sm_{major}{minor}"; return null; }
             NvrtcApi.nvrtcVersion(out int nvrtcMajor, out int nvrtcMinor);
-            var cubin = Compile(Source(file), file, [$"--gpu-architecture=sm_{major}{minor}", "--std=c++17", .. options]);
+            string source = Source(file);
+            string[] all = [$"--gpu-architecture=sm_{major}{minor}", "--std=c++17", .. options];
+            string key = CompiledKernelCache.Key([file, source, string.Join(' ', all), $"NVRTC {nvrtcMajor}.{nvrtcMinor}",
+                                                  $"driver {DriverVersion()}", DeviceName(device)]);
+            var cubin = CompiledKernelCache.FromEnvironment().GetOrCompile(key, () => Compile(source, file, all), out bool cached);
             reason = "";
-            return new NvrtcModule(cubin, kernels, $"sm_{major}{minor} (NVRTC {nvrtcMajor}.{nvrtcMinor})");
+            return new NvrtcModule(cubin, kernels, $"sm_{major}{minor} (NVRTC {nvrtcMajor}.{nvrtcMinor}{(cached ? ", cached" : "")})");
         }
         catch (Exception e) when (e is QzoException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
         {
             reason = e.Message.Split('\n')[0];
             return null;
         }
+    }
+
+    static int DriverVersion()
+    {
+        CudaModules.Check(CudaModules.DriverGetVersion(out int version), "cuDriverGetVersion");
+        return version;
+    }
+
+    static string DeviceName(int device)
+    {
+        var name = new byte[256];
+        fixed (byte* n = name) CudaModules.Check(CudaModules.DeviceGetName(n, name.Length, device), "cuDeviceGetName");
+        return Encoding.UTF8.GetString(name).TrimEnd('\0');
     }
 
     public static string Source(string file)
