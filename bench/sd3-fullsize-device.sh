@@ -7,7 +7,8 @@
 #   bash bench/sd3-fullsize-device.sh prepare     # synth --preset large (bf16), quantize the transformer to NF4
 #   bash bench/sd3-fullsize-device.sh measure     # qzo imagine on NF4, the diffusers peers (then qzo imagine on bf16)
 #   bash bench/sd3-fullsize-device.sh all         # both phases in one call (with NO_T5=1 it fits one 10-minute call)
-# NO_T5=1 leaves T5-XXL out (synth --no-t5, imagine --no-t5; diffusers then gives the transformer zeros in its place, as
+# PIPELINE_PEER=0 leaves diffusers' whole pipeline out (its transformer alone still runs); DENSE=0 leaves out qzo imagine
+# on the bf16 pipeline. NO_T5=1 leaves T5-XXL out (synth --no-t5, imagine --no-t5; diffusers then gives the transformer zeros in its place, as
 # Qzo does), which halves what prepare writes; the denoising loop is the same (77 + 256 context tokens either way).
 # run tool: carry [".gpu", ".oracle"] (.oracle/diffusers-src.tar.xz: tests/oracle/pack-diffusers.sh). Results: $OUT/*.json,
 # $OUT/fullsize.log. Set WORK to keep the checkpoints elsewhere than /tmp/qzo-sd3-large.
@@ -55,7 +56,7 @@ measure() {
     cd "$root" || exit 1
     timed peer-transformer python3 bench/sd3_peer.py "$work/dense" --mode transformer --size "$size" --steps "$steps" \
       --json "$out/diffusers-transformer-bf16.json"
-    timed peer-pipeline python3 bench/sd3_peer.py "$work/dense" --mode pipeline --size "$size" --steps "$steps" \
+    [ "${PIPELINE_PEER:-1}" = 1 ] && timed peer-pipeline python3 bench/sd3_peer.py "$work/dense" --mode pipeline --size "$size" --steps "$steps" \
       --json "$out/diffusers-pipeline-bf16.json"
     if [ "${DENSE:-1}" = 1 ]; then
       timed imagine-bf16 $qzo imagine "$work/dense" "${common[@]}" --out "$work/images-bf16"

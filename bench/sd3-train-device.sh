@@ -9,7 +9,8 @@
 # the same shape). Then: 40 styled-shapes images at 512² (32 train, 8 held out), `qzo prepare` (VAE posteriors, CLIP
 # embeddings; T5 tokens 77 as the official code), STEPS QZO steps of batch 16, and the peers on the same shapes.
 # run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
-# per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json.
+# per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json. STEPS (6) QZO steps; PEER_STEPS (3)
+# timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing.
 set -u
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,9 +63,9 @@ EOF
 cd "$root" || exit 1
 tokens=154  # 77 CLIP tokens + 77 T5 tokens, as qzo prepare's default --max-sequence-length
 timed peer-zo python3 bench/sd3_zo_peer.py "$work/nf4" --mode zo --batch "$batch" --resolution "$resolution" \
-  --text-tokens $tokens --steps 3 --json "$out/peer-zo.json"
+  --text-tokens $tokens --steps "${PEER_STEPS:-3}" --json "$out/peer-zo.json"
 timed peer-lora-checkpointed python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" --resolution "$resolution" \
-  --text-tokens $tokens --steps 3 --gradient-checkpointing --json "$out/peer-lora-checkpointed.json"
+  --text-tokens $tokens --steps "${PEER_STEPS:-3}" --gradient-checkpointing --json "$out/peer-lora-checkpointed.json"
 [ "${LORA_PLAIN:-1}" = 1 ] && timed peer-lora python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" \
-  --resolution "$resolution" --text-tokens $tokens --steps 3 --json "$out/peer-lora.json"
+  --resolution "$resolution" --text-tokens $tokens --steps "${PEER_STEPS:-3}" --json "$out/peer-lora.json"
 exit 0
