@@ -35,11 +35,16 @@ sealed class HubHttp : IDisposable
         $"{Settings.Endpoint}/{repo.UrlPrefix}{repo.Id}/resolve/{Quote(revision)}/{string.Join('/', file.Split('/').Select(Quote))}";
 
     /// <summary>GET /api/{models|datasets}/{repo}/revision/{revision}: the commit id ("sha") and files ("siblings").</summary>
-    public (string Commit, IReadOnlyList<string> Files) RepoInfo(HubRepo repo, string revision)
+    public (string Commit, IReadOnlyList<string> Files) RepoInfo(HubRepo repo, string revision) =>
+        TryRepoInfo(repo, revision, revisionMayBeMissing: false)!.Value;
+
+    /// <summary>As <see cref="RepoInfo"/>; null for a revision the repository does not have, if it may be missing.</summary>
+    public (string Commit, IReadOnlyList<string> Files)? TryRepoInfo(HubRepo repo, string revision, bool revisionMayBeMissing)
     {
         string url = $"{Settings.Endpoint}/api/{repo.ApiPlural}/{repo.Id}/revision/{Quote(revision)}";
         var request = new HubRequest(Settings, repo, revision, null, url);
-        using var response = Send(request, HttpMethod.Get, followRelative: true);
+        using var response = Send(request, HttpMethod.Get, followRelative: true, missingIsNull: revisionMayBeMissing)!;
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
         JsonNode? json;
         try { json = JsonNode.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult()); }
         catch (System.Text.Json.JsonException e) { throw new QzoException($"{request.Describe}: {url} did not answer JSON ({e.Message})"); }
@@ -90,9 +95,7 @@ sealed class HubHttp : IDisposable
     /// <summary>ETag as a file name: W/"x" and "x" both give x.</summary>
     public static string NormalizeEtag(string etag) => (etag.StartsWith("W/", StringComparison.Ordinal) ? etag[2..] : etag).Trim('"');
 
-    HttpResponseMessage Send(HubRequest request, HttpMethod method, bool followRelative) =>
-        Send(request, method, followRelative, missingIsNull: false)!;
-
+    /// <summary>With <paramref name="missingIsNull"/>, a 404 for a missing file or revision is returned, not thrown.</summary>
     HttpResponseMessage? Send(HubRequest request, HttpMethod method, bool followRelative, bool missingIsNull)
     {
         var url = new Uri(request.Url);
@@ -128,7 +131,8 @@ sealed class HubHttp : IDisposable
                 continue;
             }
             if (response.IsSuccessStatusCode) return response;
-            if (missingIsNull && response.StatusCode == HttpStatusCode.NotFound && HubErrors.Code(response) == "EntryNotFound")
+            if (missingIsNull && response.StatusCode == HttpStatusCode.NotFound
+                && HubErrors.Code(response) is "EntryNotFound" or "RevisionNotFound")
                 return response;
             string line = HubErrors.Describe(request with { Url = url.ToString() }, response, Settings.Token is not null);
             response.Dispose();
