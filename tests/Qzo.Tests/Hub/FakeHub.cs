@@ -36,7 +36,7 @@ sealed class FakeHub : IDisposable
     public string Endpoint => $"http://127.0.0.1:{Port}";
     /// <summary>Requests as "METHOD path" with the Range and Authorization headers, in arrival order.</summary>
     public ConcurrentQueue<(string Request, string Host, string? Range, string? Authorization)> Log { get; } = new();
-    /// <summary>File host GETs of a sha256 cut after this many body bytes, the given number of times.</summary>
+    /// <summary>File host GETs of a sha256 cut at this offset of the file, the given number of times.</summary>
     public ConcurrentDictionary<string, (long After, int Times)> Cuts { get; } = new();
     /// <summary>File host content served with one byte flipped.</summary>
     public ConcurrentDictionary<string, bool> Corrupt { get; } = new();
@@ -165,7 +165,7 @@ sealed class FakeHub : IDisposable
         {
             Cuts[sha] = cut with { Times = cut.Times - 1 };
             await WriteHead(stream, range is null ? 200 : 206, headers, body.Length);
-            await stream.WriteAsync(body[..(int)Math.Min(cut.After, body.Length)]);
+            await stream.WriteAsync(body[..(int)Math.Clamp(cut.After - from, 0, body.Length)]);
             return; // the connection closes short of Content-Length
         }
         await Write(stream, range is null ? 200 : 206, headers, method == "HEAD" ? [] : body.ToArray(), contentLength: body.Length);
