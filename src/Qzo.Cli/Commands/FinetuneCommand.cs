@@ -81,7 +81,8 @@ static class FinetuneCommand
         var command = new Command("finetune",
             "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
         {
-            model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength, seed,
+            model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
+            seed,
             metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
             evalBatch, checkpointEvery, resume, noSave, images,
         };

@@ -11,7 +11,8 @@ static class PrepareCommand
     public static Command Create()
     {
         var model = new Argument<string>("model")
-            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (its VAE and text encoders make the cache)" + HubArguments.ModelHelp };
+            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (its VAE and text encoders make the cache)" +
+                            HubArguments.ModelHelp };
         var revision = HubArguments.Revision();
         var images = new Option<string>("--images")
         {

@@ -36,8 +36,9 @@ static class BlobDownload
                 }
                 catch (Exception e) when (Transient(e))
                 {
+                    long kept = new FileInfo(partial).Length;
                     throw new QzoException($"{request.Describe}: the download failed {Attempts} times ({HubHttp.Reason(e)}); " +
-                                           $"{new FileInfo(partial).Length} of {file.Size} bytes are kept in {partial}: run again to resume");
+                                           $"{kept} of {file.Size} bytes are kept in {partial}: run again to resume");
                 }
             }
         });

@@ -67,7 +67,8 @@ public static class HubModels
             throw new QzoException($"{repo.Describe}: no safetensors weights at {commit} (Qzo reads safetensors only; found " +
                                    $"{string.Join(", ", listing.Where(f => !f.StartsWith('.')).Take(12))})");
         foreach (var file in weights)
-            if (!listing.Contains(file)) throw new QzoException($"{repo.Describe}: the weight index names {file}, which is not in the repository");
+            if (!listing.Contains(file))
+                throw new QzoException($"{repo.Describe}: the weight index names {file}, which is not in the repository");
         foreach (var file in weights) Local(file);
         // Known absences, as huggingface_hub notes them, so that the cached snapshot counts as complete offline.
         if (!listing.Contains(ModelFiles.PipelineIndex) && !ModelFiles.Tokenizers.Any(listing.Contains))

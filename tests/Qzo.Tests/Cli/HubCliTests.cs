@@ -32,7 +32,8 @@ public class HubCliTests
         };
         string[] common = ["--task", "sst2", "--data", "glue", "--subset", "sst2", "--num-train", "40", "--num-dev", "8",
                            "--num-eval", "16", "--device", "cpu"];
-        var tuned = CliProcess.Run(online, ["finetune", "org/tiny", .. common, "--method", "mezo", "--steps", "2", "--run", folder["tune"], "--no-save"]);
+        var tuned = CliProcess.Run(online,
+            ["finetune", "org/tiny", .. common, "--method", "mezo", "--steps", "2", "--run", folder["tune"], "--no-save"]);
         Assert.True(tuned.ExitCode == 0, tuned.ToString());
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder["tune"], "config.json")))!;
         Assert.Equal(Path.Combine(folder["cache"], "models--org--tiny", "snapshots", commit), (string)config["model"]!);

@@ -114,7 +114,8 @@ sealed class FakeHub : IDisposable
         var json = new JsonObject
         {
             ["id"] = repo[(repo.IndexOf('/') + 1)..], ["sha"] = commit,
-            ["siblings"] = new JsonArray(entry.Commits[commit].Keys.Order().Select(f => (JsonNode)new JsonObject { ["rfilename"] = f }).ToArray()),
+            ["siblings"] = new JsonArray(entry.Commits[commit].Keys.Order()
+                .Select(f => (JsonNode)new JsonObject { ["rfilename"] = f }).ToArray()),
         };
         await Write(stream, 200, [("Content-Type", "application/json")], Encoding.UTF8.GetBytes(json.ToJsonString()));
     }
@@ -145,7 +146,8 @@ sealed class FakeHub : IDisposable
         {
             string sha = Sha256(content);
             await Write(stream, 302,
-                [("Location", $"http://localhost:{Port}/lfs/{sha}?signature=x"), ("X-Repo-Commit", commit), ("ETag", $"\"{GitSha1(content)}\""),
+                [("Location", $"http://localhost:{Port}/lfs/{sha}?signature=x"), ("X-Repo-Commit", commit),
+                 ("ETag", $"\"{GitSha1(content)}\""),
                  ("X-Linked-Etag", $"\"{sha}\""), ("X-Linked-Size", content.Length.ToString())], [], contentLength: 0);
             return;
         }
@@ -193,7 +195,8 @@ sealed class FakeHub : IDisposable
         return (rest[..at], rest[(at + 1)..]);
     }
 
-    static async Task Write(NetworkStream stream, int status, IEnumerable<(string, string)> headers, byte[] body, long? contentLength = null)
+    static async Task Write(NetworkStream stream, int status, IEnumerable<(string, string)> headers, byte[] body,
+        long? contentLength = null)
     {
         await WriteHead(stream, status, headers, contentLength ?? body.Length);
         await stream.WriteAsync(body);
@@ -201,7 +204,8 @@ sealed class FakeHub : IDisposable
 
     static async Task WriteHead(NetworkStream stream, int status, IEnumerable<(string, string)> headers, long contentLength)
     {
-        var text = new StringBuilder($"HTTP/1.1 {status} {(HttpStatusCode)status}\r\nConnection: close\r\nContent-Length: {contentLength}\r\n");
+        var text = new StringBuilder(
+            $"HTTP/1.1 {status} {(HttpStatusCode)status}\r\nConnection: close\r\nContent-Length: {contentLength}\r\n");
         foreach (var (name, value) in headers) text.Append($"{name}: {value}\r\n");
         text.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));

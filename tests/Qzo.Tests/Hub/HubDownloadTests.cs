@@ -155,7 +155,8 @@ public class HubDownloadTests
         string data = HubDatasets.Folder("glue", "sst2", null, ["train", "validation"], settings, IHubProgress.Silent);
         string storage = Path.Combine(folder["hub"], "datasets--glue");
         Assert.Equal(Path.Combine(storage, "snapshots", export, "sst2"), data);
-        Assert.Equal(["sst2/train/0000.parquet", "sst2/validation/0000.parquet"], HubCache.FilesOf(Path.Combine(storage, "snapshots", export)));
+        Assert.Equal(["sst2/train/0000.parquet", "sst2/validation/0000.parquet"],
+                     HubCache.FilesOf(Path.Combine(storage, "snapshots", export)));
         Assert.Equal(export, File.ReadAllText(Path.Combine(storage, "refs", "refs", "convert", "parquet")));
         Assert.Contains(hub.Log, r => r.Request == "HEAD /datasets/glue/resolve/" + export + "/sst2/train/0000.parquet");
 

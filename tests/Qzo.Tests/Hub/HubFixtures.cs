@@ -28,7 +28,8 @@ static class HubFixtures
         ["tokenizer.json"] = Text("{\"model\": {}}"),
         ["tokenizer_config.json"] = Text("{}"),
         ["model.safetensors.index.json"] = Text(
-            "{\"metadata\": {}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\"}}"),
+            "{\"metadata\": {}, \"weight_map\": " +
+            "{\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\"}}"),
         ["model-00001-of-00002.safetensors"] = Random(300_000, 1),
         ["model-00002-of-00002.safetensors"] = Random(200_000, 2),
         ["pytorch_model.bin"] = Random(1000, 3),
@@ -36,7 +37,8 @@ static class HubFixtures
     };
 
     /// <summary>Lays out a snapshot as huggingface_hub does: blobs named by ETag, relative links, refs/REVISION.</summary>
-    public static string Cache(string cacheRoot, string folderName, string revision, string commit, IReadOnlyDictionary<string, byte[]> files)
+    public static string Cache(string cacheRoot, string folderName, string revision, string commit,
+        IReadOnlyDictionary<string, byte[]> files)
     {
         string storage = Path.Combine(cacheRoot, folderName);
         Directory.CreateDirectory(Path.Combine(storage, "blobs"));
