@@ -12,7 +12,8 @@ static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Checkpoint folder" };
+        var model = new Argument<string>("model") { Description = "Checkpoint folder" + HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var batch = CommonOptions.BatchSize(16);
         var maxLength = CommonOptions.MaxLength();
         var json = new Option<string?>("--json") { Description = "Write the metrics to this JSON file" };
@@ -33,21 +34,25 @@ static class EvalCommand
             "Score a checkpoint: on a task (--task: accuracy or EM/F1, zero- or few-shot), or on JSONL data (loss, perplexity, accuracy " +
             "where rows have labels)")
         {
-            model, batch, maxLength, json, limit, shots, split, template, verbalizers, device, force,
+            model, revision, batch, maxLength, json, limit, shots, split, template, verbalizers, device, force,
         };
         foreach (var option in task.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             string data = r.GetValue(task.Data)
                 ?? throw new QzoException("eval needs --data (a JSONL file, or a dataset folder with --task)");
+            string modelPath = HubArguments.Model(r.GetValue(model)!, r.GetValue(revision));
+            if (r.GetValue(task.Task) is not null) data = task.DataFolder(r, data);
+            else if (r.GetValue(task.Subset) is not null || r.GetValue(task.DataRevision) is not null)
+                throw new QzoException("--subset and --data-revision go with --task (a Hub dataset); JSONL data is a file");
             using var outputs = CommonOptions.Outputs();
-            outputs.Input(r.GetValue(model), "the model").Input(data, "the data");
+            outputs.Input(modelPath, "the model").Input(data, "the data");
             if (r.GetValue(task.Task) is string taskName)
             {
                 var definition = TaskCatalog.Resolve(taskName);
                 var settings = new TaskRunSettings
                 {
-                    Command = "eval", Model = Path.GetFullPath(r.GetValue(model)!), Task = definition,
+                    Command = "eval", Model = Path.GetFullPath(modelPath), Task = definition,
                     Data = TaskDataSettings.Resolve(definition, data, r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain),
                         r.GetValue(task.NumDev),
                                                     r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
@@ -67,7 +72,7 @@ static class EvalCommand
             string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ProgressDisplay.Run("loading", report =>
-                ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
+                ModelSession.Open(modelPath, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
             var examples = JsonlDataset.LoadScored(data, session.Tokenizer, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), r.GetValue(limit));
             var result = ProgressDisplay.Run("evaluating", report =>
@@ -85,7 +90,7 @@ static class EvalCommand
             if (jsonPath is not null)
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject
                 {
-                    ["model"] = Path.GetFullPath(r.GetValue(model)!), ["data"] = Path.GetFullPath(data),
+                    ["model"] = Path.GetFullPath(modelPath), ["data"] = Path.GetFullPath(data),
                     ["examples"] = result.Examples, ["skipped_rows"] = examples.Skipped, ["scored_tokens"] = result.ScoredTokens,
                         ["loss"] = result.Loss,
                     ["perplexity"] = result.Perplexity, ["accuracy"] = result.Accuracy,

@@ -15,6 +15,8 @@ static class FinetuneCommand
                               "qzo, unquantized for mezo",
                 Arity = ArgumentArity.ZeroOrOne,
             };
+        model.Description += HubArguments.ModelHelp;
+        var revision = HubArguments.Revision();
         var train = new Option<string?>("--train")
             { Description = "Training examples (JSONL; see README for the row forms); or use --task and --data" };
         var validation = new Option<string?>("--validation")
@@ -79,7 +81,8 @@ static class FinetuneCommand
         var command = new Command("finetune",
             "Fine-tune a checkpoint with QZO (quantization scales) or MeZO (all weights), then save it in its own format")
         {
-            model, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength, seed,
+            model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
+            seed,
             metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
             evalBatch, checkpointEvery, resume, noSave, images,
         };
@@ -107,7 +110,8 @@ static class FinetuneCommand
                 WriteJson(resumedJson, TaskFinetuneJob.Resume(resumed, saved, CommonOptions.CreateBackend, r.GetValue(force)));
                 return;
             }
-            string modelPath = r.GetValue(model) ?? throw new QzoException("finetune needs the model folder (or --resume RUN)");
+            string modelPath = HubArguments.Model(
+                r.GetValue(model) ?? throw new QzoException("finetune needs the model folder (or --resume RUN)"), r.GetValue(revision));
             if (r.GetValue(images) is string imageCache)
             {
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
@@ -166,7 +170,7 @@ static class FinetuneCommand
                 {
                     Command = "finetune", Model = Path.GetFullPath(modelPath), Task = definition,
                     Data = TaskDataSettings.Resolve(definition,
-                        r.GetValue(task.Data) ?? throw new QzoException("--task needs --data (the dataset folder)"),
+                        task.DataFolder(r, r.GetValue(task.Data) ?? throw new QzoException("--task needs --data (the dataset folder)")),
                                                     r.GetValue(task.Sampling)!, r.GetValue(task.NumTrain), r.GetValue(task.NumDev),
                                                         r.GetValue(task.NumEval), r.GetValue(task.DataSeed)),
                     Optimizer = options, MaxLength = r.GetValue(maxLength), EvalBatchSize = r.GetValue(evalBatch) ?? options.BatchSize,

@@ -11,7 +11,8 @@ static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Checkpoint folder" };
+        var model = new Argument<string>("model") { Description = "Checkpoint folder" + HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var prompt = new Option<string[]>("--prompt") { Description = "A prompt to continue (repeat for several)" };
         var promptsFile = new Option<string?>("--prompts") { Description = "Prompts from a JSONL file of {\"prompt\": \"...\"} rows" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt",
@@ -37,12 +38,13 @@ static class GenerateCommand
         var force = CommonOptions.Force();
         var command = new Command("generate", "Continue prompts with the model (greedy or sampled, KV cache, stops at EOS or --stop)")
         {
-            model, prompt, promptsFile, maxNew, sample, temperature, topP, topK, seed, stop, batch, json, device, force,
+            model, revision, prompt, promptsFile, maxNew, sample, temperature, topP, topK, seed, stop, batch, json, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            string modelPath = HubArguments.Model(r.GetValue(model)!, r.GetValue(revision));
             using var outputs = CommonOptions.Outputs();
-            outputs.Input(r.GetValue(model), "the model").Input(r.GetValue(promptsFile), "the prompts");
+            outputs.Input(modelPath, "the model").Input(r.GetValue(promptsFile), "the prompts");
             string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             var prompts = Prompts(r.GetValue(prompt) ?? [], r.GetValue(promptsFile));
             var options = new GenerationOptions
@@ -53,7 +55,7 @@ static class GenerateCommand
             };
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             using var session = ProgressDisplay.Run("loading", report =>
-                ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
+                ModelSession.Open(modelPath, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
             var clock = Stopwatch.StartNew();
             var results = ProgressDisplay.Run("generating", report =>
                 TextGeneration.Generate(session.Model, session.Tokenizer, prompts, options,

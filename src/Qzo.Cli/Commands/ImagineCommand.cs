@@ -13,7 +13,9 @@ static class ImagineCommand
     public static Command Create()
     {
         var model = new Argument<string>("model")
-            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (model_index.json, transformer/, vae/, text_encoder*/, ...)" };
+            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (model_index.json, transformer/, vae/, text_encoder*/, ...)" +
+                            HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var prompt = new Option<string[]>("--prompt") { Description = "What to draw (repeat for several prompts)" };
         var negative = new Option<string>("--negative-prompt")
             { Description = "What to steer away from (the unconditional prompt of guidance)", DefaultValueFactory = _ => "" };
@@ -41,16 +43,17 @@ static class ImagineCommand
             "Draw images from text with a Stable Diffusion 3 / 3.5 pipeline (dense, NF4 or GPTQ transformer); the text encoders, the " +
             "transformer and the VAE are loaded one after another, so the device holds one of them at a time")
         {
-            model, prompt, negative, steps, guidance, size, seed, batch, maxSequence, noT5, output, device, force,
+            model, revision, prompt, negative, steps, guidance, size, seed, batch, maxSequence, noT5, output, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var prompts = r.GetValue(prompt) ?? [];
             if (prompts.Length == 0) throw new QzoException("give at least one --prompt");
+            string modelPath = HubArguments.Model(r.GetValue(model)!, r.GetValue(revision));
             using var outputs = CommonOptions.Outputs();
-            outputs.Input(r.GetValue(model), "the pipeline");
+            outputs.Input(modelPath, "the pipeline");
             string target = outputs.Folder(r.GetValue(output)!, "--out", r.GetValue(force));
-            var folder = Sd3PipelineFolder.Open(r.GetValue(model)!);
+            var folder = Sd3PipelineFolder.Open(modelPath);
             int? side = r.GetValue(size);
             int perPrompt = r.GetValue(batch);
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);

@@ -14,7 +14,9 @@ static class InspectCommand
     public static Command Create()
     {
         var path = new Argument<string>("path")
-            { Description = "A checkpoint folder, one .safetensors file, a diffusers pipeline folder or one of its component folders" };
+            { Description = "A checkpoint folder, one .safetensors file, a diffusers pipeline folder or one of its component folders" +
+                            HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var all = new Option<bool>("--tensors") { Description = "List every tensor (default: the first layer's and the rest summarised)" };
         var dequantize = new Option<string?>("--dequantize")
         {
@@ -28,11 +30,11 @@ static class InspectCommand
             "bytes) and parameter/memory counts; for a diffusers pipeline (model_index.json) or component folder, each component's " +
             "class, dtype, parameters, bytes on disk and quantization, and the transformer's key config")
         {
-            path, all, dequantize, force,
+            path, revision, all, dequantize, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
-            string p = r.GetValue(path)!;
+            string p = HubArguments.Model(r.GetValue(path)!, r.GetValue(revision));
             using var outputs = CommonOptions.Outputs();
             outputs.Input(p, "the inspected checkpoint");
             string? dump = outputs.File(r.GetValue(dequantize), "--dequantize", r.GetValue(force));

@@ -11,7 +11,9 @@ static class PrepareCommand
     public static Command Create()
     {
         var model = new Argument<string>("model")
-            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (its VAE and text encoders make the cache)" };
+            { Description = "A Stable Diffusion 3 / 3.5 pipeline folder (its VAE and text encoders make the cache)" +
+                            HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var images = new Option<string>("--images")
         {
             Description = "The image–caption data: a folder of images with metadata.jsonl (file_name + a caption column) or a .txt " +
@@ -35,13 +37,14 @@ static class PrepareCommand
             with the same ones and nothing is done; with others it is refused unless --force rebuilds it.
             """)
         {
-            model, images, output, batch, device, force,
+            model, revision, images, output, batch, device, force,
         };
         foreach (var option in cache.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var settings = cache.Settings(r);
-            string data = r.GetValue(images)!, target = r.GetValue(output)!, pipeline = r.GetValue(model)!;
+            string data = r.GetValue(images)!, target = r.GetValue(output)!;
+            string pipeline = HubArguments.Model(r.GetValue(model)!, r.GetValue(revision));
             string? validation = r.GetValue(cache.Validation);
             bool replace = r.GetValue(force);
             using var outputs = CommonOptions.Outputs();

@@ -11,7 +11,9 @@ static class QuantizeCommand
     public static Command Create()
     {
         var input = new Argument<string>("input")
-            { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32), or a diffusers pipeline or component folder (nf4)" };
+            { Description = "Unquantized checkpoint folder (bf16, fp16 or fp32), or a diffusers pipeline or component folder (nf4)" +
+                            HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var output = new Argument<string>("output") { Description = "Folder for the quantized checkpoint (the same layout as the input)" };
         var method = new Option<string>("--method")
             { Description =
@@ -32,7 +34,7 @@ static class QuantizeCommand
             "also quantizes a Stable Diffusion 3 pipeline folder (model_index.json; --components, default the transformer) or one " +
             "component folder (transformer/, text_encoder*/, vae/) into bitsandbytes Linear4bit tensors as diffusers saves them")
         {
-            input, output, method, bits, groupSize, asym, format, force, symmetric,
+            input, revision, output, method, bits, groupSize, asym, format, force, symmetric,
         };
         foreach (var option in gptq.All) command.Options.Add(option);
         var formats = new QuantizeFormatOptions();
@@ -44,12 +46,13 @@ static class QuantizeCommand
             string chosen = r.GetValue(method)!;
             if (chosen is not ("rtn" or "gptq") && !QuantizeFormatOptions.Handles(chosen))
                 throw new QzoException($"--method '{chosen}' is not available; choose rtn, gptq, nf4 or aqlm");
+            string inputPath = HubArguments.Model(r.GetValue(input)!, r.GetValue(revision));
             using var outputs = CommonOptions.Outputs();
-            outputs.Input(r.GetValue(input), "the input checkpoint");
-            if (QuantizeDiffusers.Handles(r.GetValue(input)!))
+            outputs.Input(inputPath, "the input checkpoint");
+            if (QuantizeDiffusers.Handles(inputPath))
             {
                 string folder = outputs.Folder(r.GetValue(output)!, "output", r.GetValue(force));
-                diffusers.Run(r, command, chosen, formats, r.GetValue(input)!, folder, r.GetValue(force));
+                diffusers.Run(r, command, chosen, formats, inputPath, folder, r.GetValue(force));
                 return;
             }
             diffusers.CheckNotGiven(r);
@@ -59,10 +62,10 @@ static class QuantizeCommand
             {
                 if (gptq.GptqOnlyGiven(r).FirstOrDefault() is string gptqFlag) throw new QzoException(
                     $"{gptqFlag} applies to --method gptq only");
-                var data = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
+                var data = gptq.MeasurementData(r, chosen, inputPath);
                 using var measuring = gptq.CreateBackend(r, chosen);
-                formats.Run(r, chosen, r.GetValue(input)!, target, r.GetValue(force));
-                gptq.Measure(r, data, measuring, chosen, r.GetValue(input)!, target);
+                formats.Run(r, chosen, inputPath, target, r.GetValue(force));
+                gptq.Measure(r, data, measuring, chosen, inputPath, target);
                 return;
             }
             if (r.GetValue(asym) && r.GetValue(symmetric)) throw new QzoException("--sym and --asym contradict each other");
@@ -80,21 +83,21 @@ static class QuantizeCommand
             {
                 var gptqConfig = gptq.Config(r, r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
                 using var backend = gptq.CreateBackend(r, chosen)!;
-                gptq.Run(r, r.GetValue(input)!, target, gptqConfig, r.GetValue(force), backend);
+                gptq.Run(r, inputPath, target, gptqConfig, r.GetValue(force), backend);
                 AnsiConsole.MarkupLine(
                     $"wrote {Markup.Escape(target)}: GPTQ {gptqConfig.Bits}-bit, group {gptqConfig.GroupSize}, " +
                     $"{(sym ? "sym" : "asym")}{(gptqConfig.DescAct ? ", act-order" : "")} (gptq)");
                 return;
             }
             var config = GptqConfig.Create(r.GetValue(bits), r.GetValue(groupSize), sym, checkpointFormat);
-            var measurement = gptq.MeasurementData(r, chosen, r.GetValue(input)!);
+            var measurement = gptq.MeasurementData(r, chosen, inputPath);
             using var measurementBackend = gptq.CreateBackend(r, chosen);
             ProgressDisplay.Run("quantizing", report =>
-                CheckpointQuantizer.QuantizeRtn(r.GetValue(input)!, target, config, r.GetValue(force),
+                CheckpointQuantizer.QuantizeRtn(inputPath, target, config, r.GetValue(force),
                     new Progress<double>(f => report(f, null))));
             AnsiConsole.MarkupLine(
                 $"wrote {Markup.Escape(target)}: GPTQ {config.Bits}-bit, group {config.GroupSize}, {(sym ? "sym" : "asym")} (rtn)");
-            gptq.Measure(r, measurement, measurementBackend, chosen, r.GetValue(input)!, target);
+            gptq.Measure(r, measurement, measurementBackend, chosen, inputPath, target);
         }));
         return command;
     }

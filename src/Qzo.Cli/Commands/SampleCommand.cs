@@ -10,7 +10,8 @@ static class SampleCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Checkpoint folder" };
+        var model = new Argument<string>("model") { Description = "Checkpoint folder" + HubArguments.ModelHelp };
+        var revision = HubArguments.Revision();
         var output = new Option<string>("--out") { Description = "JSONL file to write", Required = true };
         var count = new Option<int>("--count") { Description = "Sequences", DefaultValueFactory = _ => 64 }.Positive();
         var length = new Option<int>("--length") { Description = "Tokens per sequence, BOS included",
@@ -24,18 +25,19 @@ static class SampleCommand
         var force = CommonOptions.Force();
         var command = new Command("sample", "Draw sequences from a checkpoint (ancestral sampling from BOS) into a JSONL file")
         {
-            model, output, count, length, temperature, seed, text, device, force,
+            model, revision, output, count, length, temperature, seed, text, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             int n = r.GetValue(count), t = r.GetValue(length);
+            string modelPath = HubArguments.Model(r.GetValue(model)!, r.GetValue(revision));
             using var outputs = CommonOptions.Outputs();
-            outputs.Input(r.GetValue(model), "the model");
+            outputs.Input(modelPath, "the model");
             string target = outputs.File(r.GetValue(output)!, "--out", r.GetValue(force))!;
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
-            using var session = ModelSession.Open(r.GetValue(model)!, backend, TrainingScope.None);
+            using var session = ModelSession.Open(modelPath, backend, TrainingScope.None);
             int bos = session.Tokenizer.BosId ?? session.Checkpoint.Config.BosTokenId
-                ?? throw new QzoException($"{r.GetValue(model)}: neither the tokenizer nor config.json names a BOS token to start from");
+                ?? throw new QzoException($"{modelPath}: neither the tokenizer nor config.json names a BOS token to start from");
             var prompts = Enumerable.Range(0, n).Select(_ => new[] { bos }).ToList();
             var sequences = ProgressDisplay.Run("sampling", report =>
                 Sampling.Sample(session.Model, prompts, t - 1, r.GetValue(temperature), r.GetValue(seed),

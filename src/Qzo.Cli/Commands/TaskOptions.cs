@@ -8,7 +8,12 @@ sealed class TaskOptions
     public Option<string?> Task { get; } = new("--task")
         { Description = "A built-in task (see `qzo tasks`) or a task definition file (.yaml/.json)" };
     public Option<string?> Data { get; } = new("--data")
-        { Description = "With --task: the dataset folder (Hub Parquet files or JSONL exports: train*.parquet, validation*.parquet, ...)" };
+        { Description = "With --task: the dataset folder (Hub Parquet files or JSONL exports: train*.parquet, validation*.parquet, ...), " +
+                        "or a Hub dataset id (glue, nyu-mll/glue) taken from the Hugging Face cache or downloaded into it" };
+    public Option<string?> Subset { get; } = new("--subset")
+        { Description = "With a Hub dataset id: its subset (config), e.g. sst2 of glue (default: default)" };
+    public Option<string?> DataRevision { get; } = new("--data-revision")
+        { Description = "With a Hub dataset id: the branch, tag or commit (default: main, then the refs/convert/parquet export)" };
     public Option<string> Sampling { get; } = new("--sampling")
     {
         Description =
@@ -30,5 +35,9 @@ sealed class TaskOptions
     public Option<string?> Run { get; } = new("--run")
         { Description = "Run folder for config.json, metrics.jsonl, results.json, plots (and the tuned model)" };
 
-    public IEnumerable<Option> All => [Task, Data, Sampling, NumTrain, NumDev, NumEval, DataSeed, MaxNewTokens, Run];
+    public IEnumerable<Option> All => [Task, Data, Subset, DataRevision, Sampling, NumTrain, NumDev, NumEval, DataSeed, MaxNewTokens, Run];
+
+    /// <summary>The data folder for a task run: --data as given, or the cache folder of a Hub dataset id.</summary>
+    public string DataFolder(ParseResult r, string data) =>
+        HubArguments.Data(data, r.GetValue(Subset), r.GetValue(DataRevision), r.GetValue(Sampling)!);
 }

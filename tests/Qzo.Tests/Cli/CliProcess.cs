@@ -21,7 +21,7 @@ static class CliProcess
         return process;
     }
 
-    static ProcessStartInfo Info(string[] args)
+    static ProcessStartInfo Info(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -32,12 +32,16 @@ static class CliProcess
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Qzo.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         return info;
     }
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(null, args);
+
+    /// <summary>Runs with these environment variables set (HF_HOME, HF_ENDPOINT...) on top of the test's own.</summary>
+    public static Result Run(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Process.Start(Info(args))!;
+        using var process = Process.Start(Info(args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException(string.Join(' ', args)); }
