@@ -99,6 +99,7 @@ static class PrepareCommand
         int validation = m.Examples.Count - train;
         string flip = m.Settings.RandomFlip ? $" ({train / 2} images, each also mirrored)" : "";
         string skipped = m.Skipped.Count > 0 ? $", {m.Skipped.Count} bad image(s) skipped" : "";
-        return $"{train} training examples{flip}, {validation} validation, {m.Captions.Count} distinct captions (the empty one included){skipped}";
+        return $"{train} training examples{flip}, {validation} validation, {m.Captions.Count} distinct captions (the empty one " +
+               $"included){skipped}";
     }
 }
