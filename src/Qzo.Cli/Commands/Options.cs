@@ -7,11 +7,16 @@ namespace Qzo.Cli.Commands;
 /// <summary>Options several verbs share.</summary>
 static class CommonOptions
 {
-    public static Option<string> Device() => new Option<string>("--device")
+    public static Option<string> Device()
     {
-        Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
-        DefaultValueFactory = _ => "auto",
-    };
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
+            DefaultValueFactory = _ => "auto",
+        };
+        device.CompletionSources.Add("cuda", "cpu", "auto");
+        return device;
+    }
 
     public static IBackend CreateBackend(string device) => device switch
     {

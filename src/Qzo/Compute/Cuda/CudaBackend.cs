@@ -66,7 +66,7 @@ public sealed partial class CudaBackend : IBackend
         if (device is null)
         {
             context.Dispose();
-            throw new QzoException("--device cuda: no CUDA device found");
+            throw new QzoException($"--device cuda: no CUDA device found ({NativeLibraries.DriverState()})");
         }
         return new CudaBackend(context, device.CreateAccelerator(context));
     }
