@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Qzo.Compute;
-using Qzo.Compute.Cpu;
 
 namespace Qzo.Cli.Commands;
 
@@ -18,13 +17,7 @@ static class CommonOptions
         return device;
     }
 
-    public static IBackend CreateBackend(string device) => device switch
-    {
-        "cpu" => new CpuBackend(),
-        "cuda" => Qzo.Compute.Cuda.CudaBackend.Create(),
-        "auto" => Qzo.Compute.Cuda.CudaBackend.IsCudaAvailable() ? Qzo.Compute.Cuda.CudaBackend.Create() : new CpuBackend(),
-        _ => throw new QzoException($"--device must be cuda, cpu or auto, got '{device}'"),
-    };
+    public static IBackend CreateBackend(string device) => ComputeDevices.CreateBackend(ComputeDevices.Parse(device));
 
     public static Option<bool> Force() => new Option<bool>("--force")
         { Description = "Replace the outputs (folders and files) if they exist" };
