@@ -5,9 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 rm -rf .gpu
 dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu -p:EnableCompressionInSingleFile=false > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
-# HarfBuzz (text shaping for ScottPlot; plots are drawn on the machine that runs `qzo report`), the CLI's own apphost, and
-# fixtures the device tests do not read.
-rm -rf .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/fixtures/hf-arch .gpu/fixtures/hf-tokenizers
+# HarfBuzz (text shaping for ScottPlot; plots are drawn on the machine that runs `qzo report`), the CLI's own apphost, the
+# library's XML docs, and fixtures the device tests do not read.
+rm -rf .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/*.xml .gpu/fixtures/hf-arch .gpu/fixtures/hf-tokenizers
 # xz over the uncompressed bundle is far smaller than the bundle's own compression (28 MiB against 44 MiB):
 # the device side unpacks it with bench/unpack-device.sh, which every device script calls first.
 xz -T0 -6 -f .gpu/qzo-device

@@ -12,7 +12,11 @@ public static class QzoCommand
             Qzo: fine-tune quantized language models with zeroth-order optimization (QZO: only the quantization
             scales train, from two forward passes per step; no gradients, no optimizer state).
             Start with `qzo demo`; every verb has --help.
-            """);
+            """)
+        {
+            // Help and usage say `qzo` whatever runs it: Qzo.Cli.dll, the apphost copy, the .NET tool's shim or qzo-device.
+            HelpName = "qzo",
+        };
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(PrepareCommand.Create());

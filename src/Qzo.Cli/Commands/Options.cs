@@ -1,25 +1,23 @@
 using System.CommandLine;
 using Qzo.Compute;
-using Qzo.Compute.Cpu;
 
 namespace Qzo.Cli.Commands;
 
 /// <summary>Options several verbs share.</summary>
 static class CommonOptions
 {
-    public static Option<string> Device() => new Option<string>("--device")
+    public static Option<string> Device()
     {
-        Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
-        DefaultValueFactory = _ => "auto",
-    };
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to compute: cuda (an NVIDIA GPU), cpu, or auto (cuda when a CUDA device is present, else cpu)",
+            DefaultValueFactory = _ => "auto",
+        };
+        device.CompletionSources.Add("cuda", "cpu", "auto");
+        return device;
+    }
 
-    public static IBackend CreateBackend(string device) => device switch
-    {
-        "cpu" => new CpuBackend(),
-        "cuda" => Qzo.Compute.Cuda.CudaBackend.Create(),
-        "auto" => Qzo.Compute.Cuda.CudaBackend.IsCudaAvailable() ? Qzo.Compute.Cuda.CudaBackend.Create() : new CpuBackend(),
-        _ => throw new QzoException($"--device must be cuda, cpu or auto, got '{device}'"),
-    };
+    public static IBackend CreateBackend(string device) => ComputeDevices.CreateBackend(ComputeDevices.Parse(device));
 
     public static Option<bool> Force() => new Option<bool>("--force")
         { Description = "Replace the outputs (folders and files) if they exist" };

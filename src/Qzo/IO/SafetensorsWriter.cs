@@ -33,7 +33,8 @@ public static unsafe class SafetensorsWriter
     }
 
     /// <summary>
-    /// <see cref="Write"/> for tensors whose bytes are made one at a time, in the file's order, as the writer reaches
+    /// <see cref="Write(string, IReadOnlyList{TensorToWrite}, IReadOnlyDictionary{string, string}?)"/>
+    /// for tensors whose bytes are made one at a time, in the file's order, as the writer reaches
     /// them; the same tensors give the same bytes. Only one tensor's bytes are held at a time.
     /// </summary>
     public static void WriteLazily(string path, IReadOnlyList<LazyTensorToWrite> tensors,

@@ -8,7 +8,7 @@ using Qzo.Quantization.Gptq;
 namespace Qzo.Models;
 
 /// <summary>
-/// A quantized format in which <see cref="SyntheticLlama"/> makes linears directly on the device, with random codes and
+/// A quantized format in which <see cref="Architectures.Llama.SyntheticLlama"/> makes linears directly on the device, with random codes and
 /// plausible scales (weights of roughly 0.02 standard deviation): for timing and memory, never for quality.
 /// </summary>
 public abstract record SyntheticFormat

@@ -3,9 +3,13 @@ namespace Qzo.Training;
 /// <summary>Settings of one zeroth-order run; defaults are the QZO paper's (docs/algorithm.md §8).</summary>
 public sealed record ZoOptions
 {
+    /// <summary>QZO (the quantization scales) or MeZO (every weight).</summary>
     public ZoMethod Method { get; init; } = ZoMethod.Qzo;
+    /// <summary>Training steps, each two forward passes.</summary>
     public int Steps { get; init; } = 20_000;
+    /// <summary>η.</summary>
     public float LearningRate { get; init; } = 1e-7f;
+    /// <summary>Constant η, or linear decay to 0.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
     /// <summary>ε, absolute.</summary>
     public float Epsilon { get; init; } = 1e-3f;
@@ -16,8 +20,11 @@ public sealed record ZoOptions
     /// −∞ turns the clamp off (the official SD code has none).
     /// </summary>
     public float ScaleFloor { get; init; } = 0f;
+    /// <summary>Examples per step.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Validate every this many steps (and after the last); 0: only at both ends.</summary>
     public int EvalEvery { get; init; } = 4_000;
+    /// <summary>Run seed: step k's direction z comes from SplitMix64(Seed + k) (docs/algorithm.md).</summary>
     public ulong Seed { get; init; } = 0;
     /// <summary>Also train the unquantized tensors (embeddings, norms, lm_head, biases) MeZO-style.</summary>
     public bool TrainUnquantized { get; init; }
@@ -27,6 +34,7 @@ public sealed record ZoOptions
     /// </summary>
     public bool RandomSignControl { get; init; }
 
+    /// <summary>Throws a <see cref="QzoException"/> naming the first setting out of its range.</summary>
     public void Validate()
     {
         if (Steps < 0) throw new QzoException($"--steps must be ≥ 0, got {Steps}");
@@ -37,6 +45,7 @@ public sealed record ZoOptions
         if (EvalEvery < 0) throw new QzoException($"--eval-every must be ≥ 0, got {EvalEvery}");
     }
 
+    /// <summary>η at a step, after the schedule.</summary>
     public float LearningRateAt(int step) => Schedule switch
     {
         LearningRateSchedule.Linear => LearningRate * (1f - (float)step / Math.Max(Steps, 1)),

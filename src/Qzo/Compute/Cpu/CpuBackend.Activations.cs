@@ -4,7 +4,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cpu;
 
 /// <summary>The activation operations of <see cref="IBackend"/>'s Activations part, in fp32.</summary>
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     public void RmsNormOnePlusWeight(DeviceTensor x, DeviceTensor weight, DeviceTensor y, int rows, int dim, float eps)
     {

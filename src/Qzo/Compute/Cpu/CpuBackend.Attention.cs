@@ -4,7 +4,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cpu;
 
 /// <summary>Full (non-causal) attention: one task per (batch, head, query), scores of one query at a time.</summary>
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor? bias, DeviceTensor output, int batch, int queries,
                           int keys, int heads, int headDim, float scale = 0)

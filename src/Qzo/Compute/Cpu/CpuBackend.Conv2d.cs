@@ -7,7 +7,7 @@ namespace Qzo.Compute.Cpu;
 /// Conv2d as im2col + SGEMM: per image and band of output rows, the patches become the columns of a
 /// [cIn·k·k, pixels] matrix and weight [cOut, cIn·k·k] multiplies it. Bands keep the patch matrix near 32 MiB.
 /// </summary>
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     const long PatchBudget = 8L << 20; // floats
 

@@ -4,7 +4,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cpu;
 
 /// <summary>The element-wise and normalization operations of <see cref="IBackend"/>'s Diffusion part, in fp32.</summary>
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     public void GroupNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor bias, DeviceTensor y, int batch, int channels, int spatial,
                           int groups, float eps)

@@ -3,7 +3,7 @@ using Qzo.Numerics;
 
 namespace Qzo.Compute.Cpu;
 
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     const int GramRowsPerChunk = 1024;
 

@@ -3,7 +3,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cpu;
 
 /// <summary>Axis permutations and strided copies, byte-exact for any element type.</summary>
-public sealed partial class CpuBackend
+internal sealed partial class CpuBackend
 {
     public unsafe void Permute(DeviceTensor x, DeviceTensor y, int[] shape, int[] order)
     {

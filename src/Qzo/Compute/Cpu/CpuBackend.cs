@@ -8,7 +8,7 @@ namespace Qzo.Compute.Cpu;
 /// The reference backend: plain C# over fp32, parallel over rows where the work is large enough.
 /// Every other backend is tested against this one.
 /// </summary>
-public sealed partial class CpuBackend : IBackend
+internal sealed partial class CpuBackend : IBackend
 {
     public string Name => "cpu";
     public DType ComputeType => DType.F32;

@@ -4,7 +4,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cpu;
 
 /// <summary>A 64-byte-aligned native buffer, counted by the backend's <see cref="MemoryTracker"/>.</summary>
-public sealed unsafe class CpuTensor : DeviceTensor
+internal sealed unsafe class CpuTensor : DeviceTensor
 {
     readonly MemoryTracker _tracker;
     void* _pointer;

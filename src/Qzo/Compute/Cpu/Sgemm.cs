@@ -5,7 +5,7 @@ namespace Qzo.Compute.Cpu;
 internal enum SgemmPath { Vector512, Vector256 }
 
 /// <summary>Single-precision matrix products on row-major, contiguous spans.</summary>
-public static class Sgemm
+internal static class Sgemm
 {
     /// <summary>C[m,n] (+)= A[m,k] · B[n,k]ᵀ: a linear layer x[tokens,in] · W[out,in]ᵀ.</summary>
     public static void MatMulTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,

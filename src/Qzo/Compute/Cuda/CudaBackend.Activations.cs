@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace Qzo.Compute.Cuda;
 
 /// <summary>The activation operations of <see cref="IBackend"/>'s Activations part, as ILGPU kernels.</summary>
-public sealed partial class CudaBackend
+internal sealed partial class CudaBackend
 {
     ActivationKernelSet? _activationKernels;
 

@@ -12,7 +12,7 @@ namespace Qzo.Compute.Cuda;
 /// multiplies x itself. Without cuBLAS (ILGPU's CPU accelerator) <see cref="ConvolutionKernels.BandGemm"/> does the
 /// product, and the workspaces are small so the tests cross bands.
 /// </summary>
-public sealed partial class CudaBackend
+internal sealed partial class CudaBackend
 {
     IlgpuTensor? _convColumns, _convProduct;
 

@@ -9,7 +9,7 @@ namespace Qzo.Compute.Cuda;
 /// The image-model operations of <see cref="IBackend"/>'s Diffusion part as ILGPU kernels (Conv2d: CudaBackend.Conv2d;
 /// Attention: CudaBackend.FullAttention).
 /// </summary>
-public sealed partial class CudaBackend
+internal sealed partial class CudaBackend
 {
     DiffusionKernelSet? _diffusionKernels;
     IlgpuTensor? _groupStatistics;

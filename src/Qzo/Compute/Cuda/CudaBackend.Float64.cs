@@ -11,7 +11,7 @@ namespace Qzo.Compute.Cuda;
 /// plain kernels of <see cref="DenseKernels"/> on ILGPU's CPU accelerator. The Cholesky factorization is blocked
 /// either way: small diagonal blocks on the host, the panels and the trailing update on the device.
 /// </summary>
-public sealed partial class CudaBackend
+internal sealed partial class CudaBackend
 {
     DenseKernelSet? _dense;
     CublasDense? _blas;

@@ -12,7 +12,7 @@ namespace Qzo.Compute.Cuda;
 /// chunked over queries so the score buffer stays bounded; everything else, and every shape under
 /// QZO_ATTENTION=portable, on <see cref="FullAttentionKernel"/>.
 /// </summary>
-public sealed partial class CudaBackend
+internal sealed partial class CudaBackend
 {
     /// <summary>head_dim above this takes the GEMM attention: too wide for the tensor-core kernel's registers.</summary>
     const int GemmAttentionAbove = 128;

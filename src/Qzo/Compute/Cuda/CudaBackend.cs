@@ -14,7 +14,7 @@ namespace Qzo.Compute.Cuda;
 /// accumulation) for those, all on ILGPU's stream. Activations and frozen weights are bf16.
 /// The same code runs on ILGPU's CPU accelerator (with a plain GEMM kernel) so CI can test every kernel.
 /// </summary>
-public sealed partial class CudaBackend : IBackend
+internal sealed partial class CudaBackend : IBackend
 {
     readonly Context _context;
     readonly Accelerator _accelerator;
@@ -66,7 +66,7 @@ public sealed partial class CudaBackend : IBackend
         if (device is null)
         {
             context.Dispose();
-            throw new QzoException("--device cuda: no CUDA device found");
+            throw new QzoException($"--device cuda: no CUDA device found ({NativeLibraries.DriverState()})");
         }
         return new CudaBackend(context, device.CreateAccelerator(context));
     }

@@ -5,7 +5,7 @@ using Qzo.Numerics;
 namespace Qzo.Compute.Cuda;
 
 /// <summary>A device buffer of raw bytes, viewed as whatever element type a kernel needs.</summary>
-public sealed class IlgpuTensor : DeviceTensor
+internal sealed class IlgpuTensor : DeviceTensor
 {
     readonly MemoryTracker _tracker;
     MemoryBuffer1D<byte, Stride1D.Dense>? _buffer;

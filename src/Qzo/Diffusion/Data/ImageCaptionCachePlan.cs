@@ -46,7 +46,7 @@ public sealed record ImageCaptionCachePlan(Sd3PipelineFolder Pipeline, ImageCapt
     public bool RunsT5 => Settings.UseT5 && Pipeline.TextEncoder3 is not null;
 
     /// <summary>
-    /// Why the cache in <paramref name="folder"/> does not match this plan (other settings, model or data files), as one
+    /// Why the cache described by <paramref name="cache"/> does not match this plan (other settings, model or data files), as one
     /// phrase; null when it does. Unchanged files are recognised by size and time, moved ones by content.
     /// </summary>
     public string? Staleness(ImageCaptionCacheManifest cache)

@@ -62,7 +62,7 @@ sealed unsafe class CublasGemm : IDisposable
 
     /// <summary>
     /// <paramref name="count"/> products at once as <see cref="Kernels.StridedProduct"/> describes them, bf16 inputs, fp32 sums
-    /// rounded once to c's type; split-K reductions kept in fp32 as in <see cref="MultiplyIntoRows"/>. Row-major on the
+    /// rounded once to c's type; split-K reductions kept in fp32 as in MultiplyIntoRows. Row-major on the
     /// column-major API as <see cref="Multiply"/>: cᶜ[n, m] = op(bᶜ)·aᶜ. The batches' c matrices may interleave (the
     /// attention writes each head's rows into [queries, heads, headDim]) as long as no two share an element.
     /// </summary>

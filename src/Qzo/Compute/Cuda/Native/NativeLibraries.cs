@@ -24,6 +24,20 @@ static class NativeLibraries
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
     }
 
+    /// <summary>
+    /// Why a machine may show no CUDA device: ILGPU finds none, without saying why, when the driver's library is absent.
+    /// </summary>
+    public static string DriverState()
+    {
+        foreach (var file in Candidates["cuda"])
+            if (NativeLibrary.TryLoad(file, out var handle))
+            {
+                NativeLibrary.Free(handle);
+                return $"the NVIDIA driver ({file}) loads but reports no GPU";
+            }
+        return $"the NVIDIA driver's library {Candidates["cuda"][0]} is not installed or not on LD_LIBRARY_PATH";
+    }
+
     static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
         if (!Candidates.TryGetValue(name, out var files)) return IntPtr.Zero;

@@ -11,7 +11,7 @@ namespace Qzo.Compute.Cuda.Nvrtc;
 /// is compiled again and replaced, never loaded. The cache only saves time: when its folder cannot be written the cubin
 /// is still returned, and one warning says why.
 /// </summary>
-public sealed class CompiledKernelCache(string? folder)
+internal sealed class CompiledKernelCache(string? folder)
 {
     /// <summary>A folder to use instead of the default, or "off" to compile every time.</summary>
     public const string EnvironmentVariable = "QZO_KERNEL_CACHE";

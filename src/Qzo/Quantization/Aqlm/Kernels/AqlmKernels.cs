@@ -5,7 +5,7 @@ using Qzo.Compute.Cuda;
 namespace Qzo.Quantization.Aqlm.Kernels;
 
 /// <summary>AQLM's kernels, registered by backend type.</summary>
-public static class AqlmKernels
+internal static class AqlmKernels
 {
     static readonly BackendKernels<IAqlmKernels> Table = new BackendKernels<IAqlmKernels>()
         .Register<CpuBackend>(_ => new CpuAqlmKernels())

@@ -3,7 +3,7 @@ using Qzo.Compute;
 namespace Qzo.Quantization.Aqlm.Kernels;
 
 /// <summary>AQLM on one backend (<see cref="AqlmKernels.For"/>).</summary>
-public interface IAqlmKernels
+internal interface IAqlmKernels
 {
     /// <summary>
     /// AQLM dequantization with the perturbation folded into the per-output-group scales:

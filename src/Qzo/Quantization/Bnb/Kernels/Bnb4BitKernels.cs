@@ -5,7 +5,7 @@ using Qzo.Compute.Cuda;
 namespace Qzo.Quantization.Bnb.Kernels;
 
 /// <summary>bitsandbytes 4-bit's kernels, registered by backend type.</summary>
-public static class Bnb4BitKernels
+internal static class Bnb4BitKernels
 {
     static readonly BackendKernels<IBnb4BitKernels> Table = new BackendKernels<IBnb4BitKernels>()
         .Register<CpuBackend>(_ => new CpuBnb4BitKernels())

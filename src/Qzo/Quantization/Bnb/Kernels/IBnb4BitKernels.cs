@@ -3,7 +3,7 @@ using Qzo.Compute;
 namespace Qzo.Quantization.Bnb.Kernels;
 
 /// <summary>bitsandbytes 4-bit on one backend (<see cref="Bnb4BitKernels.For"/>).</summary>
-public interface IBnb4BitKernels
+internal interface IBnb4BitKernels
 {
     /// <summary>
     /// bitsandbytes 4-bit (NF4/FP4) dequantization with the perturbation folded into the block scales:

@@ -5,7 +5,7 @@ using Qzo.Compute.Cuda;
 namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>GPTQ's kernels, registered by backend type.</summary>
-public static class GptqKernels
+internal static class GptqKernels
 {
     static readonly BackendKernels<IGptqKernels> Table = new BackendKernels<IGptqKernels>()
         .Register<CpuBackend>(_ => new CpuGptqKernels())

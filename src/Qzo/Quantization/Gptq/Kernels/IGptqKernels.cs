@@ -8,7 +8,7 @@ namespace Qzo.Quantization.Gptq.Kernels;
 /// the algorithm). In the solver's steps, columns are in processing order: column j of the working matrices is input
 /// inputs[j] (I32 [n]); dead inputs (dead[i] ≠ 0, I32 [n]) had no calibration signal.
 /// </summary>
-public interface IGptqKernels
+internal interface IGptqKernels
 {
     /// <summary>
     /// weight[i, o] = (scales[g, o] + p.Scale · z(p.Seed, scaleTensorIndex, g·out + o)) · (q[i, o] − zero[g, o]),
