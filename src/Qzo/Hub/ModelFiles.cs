@@ -39,7 +39,7 @@ static class ModelFiles
                 .Concat(WeightStems.Select(stem => Join(folder, stem + ".safetensors.index.json"))))
             .Where(files.Contains).Prepend(PipelineIndex).Where(files.Contains).Distinct();
 
-    /// <summary>The weight files of one folder; an index is read through <paramref name="readJson"/>.</summary>
+    /// <summary>The weight files of one folder; an index is read from the file <paramref name="localPath"/> gives.</summary>
     public static IEnumerable<string> Weights(IReadOnlySet<string> files, string folder, Func<string, string> localPath)
     {
         foreach (var stem in WeightStems)
