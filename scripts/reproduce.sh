@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# One row of the QZO paper's Tables 1 and 3, end to end, by its id (docs/reproduce.md has every row and what to expect).
+#
+#   bash scripts/reproduce.sh ROW_ID [qzo options...]   run the row (extra options, e.g. --device cuda, go to qzo)
+#   bash scripts/reproduce.sh --print ROW_ID            the qzo command of the row, not run
+#   bash scripts/reproduce.sh --list                    every row id
+#   bash scripts/reproduce.sh --markdown                the row tables of docs/reproduce.md, made from the rows file
+#
+# The rows live in scripts/paper-rows.tsv (one per line, tab-separated, the first line names the columns).
+# The model and the dataset are Hub ids: qzo resolves them through the Hugging Face cache and downloads what is missing
+# (HF_HOME, HF_HUB_CACHE, HF_TOKEN and HF_HUB_OFFLINE as docs/hub.md says); offline, qzo stops with one line naming the
+# file the cache lacks. A fine-tuning row whose run folder already has a config.json is resumed (qzo finetune --resume).
+#
+# Environment: QZO, the qzo command (default: the built src/Qzo.Cli/bin/Release/net10.0/qzo, else qzo on PATH, else
+# dotnet run); QZO_RUNS, the folder of run folders (default: runs), one per row id.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+rows_file="$root/scripts/paper-rows.tsv"
+me="reproduce.sh"
+
+fail() { echo "$me: $*" >&2; exit 2; }
+
+[[ -f "$rows_file" ]] || fail "the rows file $rows_file is missing"
+IFS=$'\t' read -r -a columns < "$rows_file"
+
+# ids, in file order
+ids() { tail -n +2 "$rows_file" | cut -f1; }
+
+# Loads the row with id $1 into the associative array `row` (column name -> value); fails with one line if there is none.
+declare -A row
+load_row() {
+    local line
+    line=$(awk -F'\t' -v id="$1" 'NR > 1 && $1 == id { print; exit }' "$rows_file")
+    [[ -n "$line" ]] || fail "no row '$1' in scripts/paper-rows.tsv (bash scripts/reproduce.sh --list shows the $(ids | wc -l) ids)"
+    local -a values
+    IFS=$'\t' read -r -a values <<< "$line"
+    (( ${#values[@]} == ${#columns[@]} )) || fail "row '$1' has ${#values[@]} fields, the header ${#columns[@]}"
+    row=()
+    local i
+    for i in "${!columns[@]}"; do row[${columns[$i]}]=${values[$i]}; done
+}
+
+# The qzo arguments of the loaded row (into the array `args`), with run folder $1; empty for a row Qzo cannot run.
+build_args() {
+    local run=$1
+    args=()
+    local revision=()
+    [[ ${row[revision]} != main ]] && revision=(--revision "${row[revision]}")
+    local data=(--task "${row[task]}" --data "${row[dataset]}" --subset "${row[subset]}" --sampling mezo --data-seed 0)
+    case ${row[method]} in
+        qzo|mezo)
+            local clip=(--clip "${row[clip]}")
+            [[ ${row[clip]} == off ]] && clip=(--no-clip)
+            local extra=()
+            [[ ${row[extra]} != - ]] && read -r -a extra <<< "${row[extra]}"
+            args=(finetune "${row[hub_model]}" "${revision[@]}" --method "${row[method]}" "${data[@]}" --lr "${row[lr]}"
+                  --eps "${row[eps]}" "${clip[@]}" --steps "${row[steps]}" --batch-size "${row[batch]}" --eval-every 4000
+                  --seed 0 "${extra[@]}" --run "$run") ;;
+        zero-shot|zero-shot-q)
+            args=(eval "${row[hub_model]}" "${revision[@]}" "${data[@]}" --batch-size "${row[batch]}" --run "$run") ;;
+        sgd) ;;
+        *) fail "row '${row[id]}' has method '${row[method]}', which is none of qzo, mezo, zero-shot, zero-shot-q, sgd" ;;
+    esac
+}
+
+sgd_line() {
+    echo "row ${row[id]} is full fine-tuning with SGD (backpropagation, lr ${row[lr]}, batch ${row[batch]}), which Qzo does not do;" \
+         "the paper reports ${row[metric]} ${row[paper]}"
+}
+
+# The command a user types: `qzo` and the arguments, shell-quoted.
+command_line() {
+    local out="qzo" a
+    for a in "${args[@]}"; do out+=" $(printf '%q' "$a")"; done
+    echo "$out"
+}
+
+markdown() {
+    local table model
+    echo "| row id | method | task | paper | Qzo GPU memory | Qzo time (H100) | basis |"
+    echo "|---|---|---|---|---|---|---|"
+    while IFS= read -r id; do
+        load_row "$id"
+        local memory=${row[memory_gib]} time=${row[time]}
+        [[ $memory != - ]] && memory="≈ $memory GiB"
+        [[ $time == - ]] && time="no Qzo run"
+        echo "| \`$id\` | ${row[method]} | ${row[task]} | ${row[paper]} | $memory | $time | ${row[basis]} |"
+    done < <(ids)
+    echo
+    echo "Every command (\`bash scripts/reproduce.sh ROW_ID\` runs it with \`--run \$QZO_RUNS/ROW_ID\`):"
+    echo
+    echo '```sh'
+    while IFS= read -r id; do
+        load_row "$id"
+        build_args "runs/$id"
+        if (( ${#args[@]} == 0 )); then echo "# $id: $(sgd_line)"; else echo "$(command_line)"; fi
+    done < <(ids)
+    echo '```'
+}
+
+qzo_command() {
+    if [[ -n ${QZO:-} ]]; then read -r -a qzo <<< "$QZO"
+    elif [[ -x "$root/src/Qzo.Cli/bin/Release/net10.0/qzo" ]]; then qzo=("$root/src/Qzo.Cli/bin/Release/net10.0/qzo")
+    elif command -v qzo > /dev/null; then qzo=(qzo)
+    else qzo=(dotnet run -c Release --project "$root/src/Qzo.Cli" --)
+    fi
+}
+
+case ${1:-} in
+    ""|-h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --list) ids; exit 0 ;;
+    --markdown) markdown; exit 0 ;;
+    --print)
+        [[ -n ${2:-} ]] || fail "--print takes a row id"
+        load_row "$2"
+        build_args "runs/$2"
+        if (( ${#args[@]} == 0 )); then sgd_line; else command_line; fi
+        exit 0 ;;
+    -*) fail "unknown option '$1' (--print, --list, --markdown, or a row id)" ;;
+esac
+
+id=$1
+shift
+load_row "$id"
+run="${QZO_RUNS:-runs}/$id"
+build_args "$run"
+(( ${#args[@]} > 0 )) || fail "$(sgd_line)"
+if [[ ${args[0]} == finetune && -f "$run/config.json" ]]; then args=(finetune --resume "$run"); fi
+qzo_command
+echo "+ $(command_line) $*"
+exec "${qzo[@]}" "${args[@]}" "$@"
