@@ -5,6 +5,7 @@
 #   bash scripts/reproduce.sh --print ROW_ID            the qzo command of the row, not run
 #   bash scripts/reproduce.sh --list                    every row id
 #   bash scripts/reproduce.sh --markdown                the row tables of docs/reproduce.md, made from the rows file
+#   bash scripts/reproduce.sh --update-doc              write them into docs/reproduce.md (between its "rows:" markers)
 #
 # The rows live in scripts/paper-rows.tsv (one per line, tab-separated, the first line names the columns).
 # The model and the dataset are Hub ids: qzo resolves them through the Hugging Face cache and downloads what is missing
@@ -77,15 +78,15 @@ command_line() {
 }
 
 markdown() {
-    local table model
-    echo "| row id | method | task | paper | Qzo GPU memory | Qzo time (H100) | basis |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| row id | table | model | method | task | paper (metric) | Qzo GPU memory | Qzo time (H100) | basis |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     while IFS= read -r id; do
         load_row "$id"
         local memory=${row[memory_gib]} time=${row[time]}
         [[ $memory != - ]] && memory="≈ $memory GiB"
         [[ $time == - ]] && time="no Qzo run"
-        echo "| \`$id\` | ${row[method]} | ${row[task]} | ${row[paper]} | $memory | $time | ${row[basis]} |"
+        echo "| \`$id\` | ${row[table]} | ${row[model]} | ${row[method]} | ${row[task]} | ${row[paper]} (${row[metric]}) | $memory |" \
+             "$time | ${row[basis]} |"
     done < <(ids)
     echo
     echo "Every command (\`bash scripts/reproduce.sh ROW_ID\` runs it with \`--run \$QZO_RUNS/ROW_ID\`):"
@@ -99,6 +100,20 @@ markdown() {
     echo '```'
 }
 
+# Replaces the lines between docs/reproduce.md's "<!-- rows: made by" and "<!-- rows: end -->" markers (atomically).
+update_doc() {
+    local doc="$root/docs/reproduce.md" tables
+    grep -q '^<!-- rows: made by' "$doc" && grep -q '^<!-- rows: end -->' "$doc" || fail "$doc lacks its rows: markers"
+    tables=$(mktemp)
+    markdown > "$tables"
+    awk -v tables="$tables" '
+        /^<!-- rows: end -->/ { while ((getline line < tables) > 0) print line; skip = 0 }
+        !skip { print }
+        /^<!-- rows: made by/ { skip = 1 }' "$doc" > "$doc.tmp"
+    mv "$doc.tmp" "$doc"
+    rm -f "$tables"
+}
+
 qzo_command() {
     if [[ -n ${QZO:-} ]]; then read -r -a qzo <<< "$QZO"
     elif [[ -x "$root/src/Qzo.Cli/bin/Release/net10.0/qzo" ]]; then qzo=("$root/src/Qzo.Cli/bin/Release/net10.0/qzo")
@@ -108,16 +123,17 @@ qzo_command() {
 }
 
 case ${1:-} in
-    ""|-h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    ""|-h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --list) ids; exit 0 ;;
     --markdown) markdown; exit 0 ;;
+    --update-doc) update_doc; exit 0 ;;
     --print)
         [[ -n ${2:-} ]] || fail "--print takes a row id"
         load_row "$2"
         build_args "runs/$2"
         if (( ${#args[@]} == 0 )); then sgd_line; else command_line; fi
         exit 0 ;;
-    -*) fail "unknown option '$1' (--print, --list, --markdown, or a row id)" ;;
+    -*) fail "unknown option '$1' (--print, --list, --markdown, --update-doc, or a row id)" ;;
 esac
 
 id=$1
