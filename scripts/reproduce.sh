@@ -23,17 +23,21 @@ me="reproduce.sh"
 fail() { echo "$me: $*" >&2; exit 2; }
 
 [[ -f "$rows_file" ]] || fail "the rows file $rows_file is missing"
-IFS=$'\t' read -r -a columns < "$rows_file"
+mapfile -t lines < "$rows_file"
+IFS=$'\t' read -r -a columns <<< "${lines[0]}"
+lines=("${lines[@]:1}")
 
 # ids, in file order
-ids() { tail -n +2 "$rows_file" | cut -f1; }
+ids() { local line; for line in "${lines[@]}"; do echo "${line%%$'\t'*}"; done; }
 
 # Loads the row with id $1 into the associative array `row` (column name -> value); fails with one line if there is none.
 declare -A row
 load_row() {
-    local line
-    line=$(awk -F'\t' -v id="$1" 'NR > 1 && $1 == id { print; exit }' "$rows_file")
-    [[ -n "$line" ]] || fail "no row '$1' in scripts/paper-rows.tsv (bash scripts/reproduce.sh --list shows the $(ids | wc -l) ids)"
+    local line="" candidate
+    for candidate in "${lines[@]}"; do
+        if [[ ${candidate%%$'\t'*} == "$1" ]]; then line=$candidate; break; fi
+    done
+    [[ -n "$line" ]] || fail "no row '$1' in scripts/paper-rows.tsv (bash scripts/reproduce.sh --list shows the ${#lines[@]} ids)"
     local -a values
     IFS=$'\t' read -r -a values <<< "$line"
     (( ${#values[@]} == ${#columns[@]} )) || fail "row '$1' has ${#values[@]} fields, the header ${#columns[@]}"
@@ -72,8 +76,8 @@ sgd_line() {
 
 # The command a user types: `qzo` and the arguments, shell-quoted.
 command_line() {
-    local out="qzo" a
-    for a in "${args[@]}"; do out+=" $(printf '%q' "$a")"; done
+    local out="qzo" a quoted
+    for a in "${args[@]}"; do printf -v quoted '%q' "$a"; out+=" $quoted"; done
     echo "$out"
 }
 
