@@ -46,7 +46,7 @@ public static class HubDatasets
                                    $"cache ({string.Join("; ", gaps)}), and HF_HUB_OFFLINE is set: download it with network access or " +
                                    "give a folder");
 
-        using var http = new HubHttp(settings);
+        using var http = new HubHttp(settings) { CacheGap = $"it is not in the cache ({string.Join("; ", gaps)})" };
         var seen = new List<string>();
         foreach (var rev in revisions)
         {

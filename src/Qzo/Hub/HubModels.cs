@@ -35,7 +35,7 @@ public static class HubModels
         if (settings.Offline)
             throw new QzoException($"{intro} is {gap}, and HF_HUB_OFFLINE is set: download it with network access or give a folder");
 
-        using var http = new HubHttp(settings);
+        using var http = new HubHttp(settings) { CacheGap = $"it is {gap}" };
         string commit;
         IReadOnlySet<string> listing;
         try

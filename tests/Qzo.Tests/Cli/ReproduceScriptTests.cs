@@ -127,6 +127,16 @@ public partial class ReproduceScriptTests
             Assert.Contains($"--run {Path.Combine(folder["runs"], id)} --device cpu", r.Stdout);
         }
         Assert.False(Directory.Exists(folder["runs"]), "an offline row left a run folder behind");
+
+        // No network and HF_HUB_OFFLINE unset: qzo tries the Hub (here a port where nothing listens) and says what is missing.
+        var noNetwork = new Dictionary<string, string?>(Offline(folder))
+            { ["HF_HUB_OFFLINE"] = null, ["HF_ENDPOINT"] = "http://127.0.0.1:9" };
+        var unreachable = Script(noNetwork, "llama-2-13b-aqlm2-cb-zero-shot-q", "--device", "cpu");
+        var said = CliAssert.FailsWithOneLine(new CliProcess.Result(unreachable.ExitCode, unreachable.Stdout, unreachable.Stderr),
+            "cannot reach http://127.0.0.1:9");
+        Assert.Contains($"(no {Path.Combine(folder["hf"], "hub", "models--ISTA-DASLab--Llama-2-13b-AQLM-2Bit-1x16-hf", "refs", "main")})",
+                        said);
+        Assert.False(Directory.Exists(folder["runs"]));
     }
 
     [Fact]
@@ -151,7 +161,8 @@ public partial class ReproduceScriptTests
     static Dictionary<string, string?> Offline(TempFolder folder) => new()
     {
         ["HF_HUB_OFFLINE"] = "1", ["HF_HOME"] = folder["hf"], ["HF_HUB_CACHE"] = null, ["HUGGINGFACE_HUB_CACHE"] = null,
-        ["HF_TOKEN"] = null, ["QZO_RUNS"] = folder["runs"], ["QZO"] = $"{Dotnet} {Path.Combine(AppContext.BaseDirectory, "Qzo.Cli.dll")}",
+        ["HF_TOKEN"] = null, ["HF_ENDPOINT"] = null, ["QZO_RUNS"] = folder["runs"],
+        ["QZO"] = $"{Dotnet} {Path.Combine(AppContext.BaseDirectory, "Qzo.Cli.dll")}",
     };
 
     static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
