@@ -90,7 +90,8 @@ public sealed class HubCache(HubSettings settings)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    string RefPath(HubRepo repo, string revision)
+    /// <summary>The file refs/REVISION that names a branch's or tag's commit (nested for a revision with slashes).</summary>
+    public string RefPath(HubRepo repo, string revision)
     {
         string refs = Path.Combine(StorageFolder(repo), "refs");
         string path = Path.GetFullPath(Path.Combine(refs, Path.Combine(revision.Split('/'))));

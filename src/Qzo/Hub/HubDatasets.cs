@@ -29,19 +29,24 @@ public static class HubDatasets
         var cache = new HubCache(settings);
         string what = $"{repo.Describe}, subset '{config}', splits {string.Join(", ", splits)}";
 
+        var gaps = new List<string>();
         foreach (var rev in revisions)
         {
-            if (cache.CommitOf(repo, rev) is not string commit) continue;
+            if (cache.CommitOf(repo, rev) is not string commit) { gaps.Add($"no {cache.RefPath(repo, rev)}"); continue; }
             string snapshot = cache.SnapshotFolder(repo, commit);
-            if (DatasetFiles.Select(HubCache.FilesOf(snapshot), config, splits) is { } cached
-                && DatasetFiles.MissingShards(cached.Files).Count == 0)
-                return Path.Combine(snapshot, cached.Folder);
+            var cached = DatasetFiles.Select(HubCache.FilesOf(snapshot), config, splits);
+            if (cached is null) { gaps.Add($"no Parquet files of subset '{config}' for every split in {snapshot}"); continue; }
+            var missing = DatasetFiles.MissingShards(cached.Files);
+            if (missing.Count == 0) return Path.Combine(snapshot, cached.Folder);
+            gaps.Add($"no {Path.Combine(snapshot, missing[0])}");
         }
+        // Offline, the line names the file the cache lacks for each revision tried.
         if (settings.Offline)
             throw new QzoException($"{argument}: no such folder, and {what} (revision {string.Join(" or ", revisions)}) is not in the " +
-                                   $"cache ({cache.Root}), and HF_HUB_OFFLINE is set: download it with network access or give a folder");
+                                   $"cache ({string.Join("; ", gaps)}), and HF_HUB_OFFLINE is set: download it with network access or " +
+                                   "give a folder");
 
-        using var http = new HubHttp(settings);
+        using var http = new HubHttp(settings) { CacheGap = $"it is not in the cache ({string.Join("; ", gaps)})" };
         var seen = new List<string>();
         foreach (var rev in revisions)
         {

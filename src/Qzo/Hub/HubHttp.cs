@@ -28,6 +28,9 @@ sealed class HubHttp : IDisposable
 
     public HubSettings Settings { get; }
 
+    /// <summary>What the local cache lacks (a sentence naming the file), added to the line when the Hub cannot be reached.</summary>
+    public string? CacheGap { get; init; }
+
     public static string Quote(string segment) => Uri.EscapeDataString(segment);
 
     /// <summary>A file's resolve URL; the revision is escaped whole ("refs%2Fconvert%2Fparquet"), the path per segment.</summary>
@@ -110,8 +113,9 @@ sealed class HubHttp : IDisposable
                 try { response = _client.Send(message, HttpCompletionOption.ResponseContentRead, timeout.Token); }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
                 {
-                    throw new QzoException($"{request.Describe}: cannot reach {Settings.Endpoint} ({Reason(e)}); " +
-                                           "check the network, or set HF_HUB_OFFLINE=1 to use only the local cache");
+                    throw new QzoException($"{request.Describe}: cannot reach {Settings.Endpoint} ({Reason(e)})" +
+                                           (CacheGap is null ? "" : $", and {CacheGap}") +
+                                           "; check the network, or set HF_HUB_OFFLINE=1 to use only the local cache");
                 }
             }
             int status = (int)response.StatusCode;

@@ -28,14 +28,14 @@ public static class HubModels
         string rev = revision ?? DefaultRevision;
         var cache = new HubCache(settings);
         string? cachedCommit = cache.CommitOf(repo, rev);
-        string? gap = cachedCommit is null ? "not in the cache" : Gap(cache, repo, cachedCommit);
+        string? gap = cachedCommit is null ? $"not in the cache (no {cache.RefPath(repo, rev)})" : Gap(cache, repo, cachedCommit);
         if (gap is null) return cache.SnapshotFolder(repo, cachedCommit!);
         string intro = $"{argument}: no such folder, and {repo.Describe} (revision {rev})";
+        // Offline, the line names the one file the cache lacks, so that it can be fetched (or copied) by hand.
         if (settings.Offline)
-            throw new QzoException($"{intro} is {gap} ({cache.Root}), and HF_HUB_OFFLINE is set: download it with network access " +
-                                   "or give a folder");
+            throw new QzoException($"{intro} is {gap}, and HF_HUB_OFFLINE is set: download it with network access or give a folder");
 
-        using var http = new HubHttp(settings);
+        using var http = new HubHttp(settings) { CacheGap = $"it is {gap}" };
         string commit;
         IReadOnlySet<string> listing;
         try
@@ -81,21 +81,23 @@ public static class HubModels
         string snapshot = cache.SnapshotFolder(repo, commit);
         var files = HubCache.FilesOf(snapshot).ToHashSet(StringComparer.Ordinal);
         if (!files.Contains("config.json") && !files.Contains(ModelFiles.PipelineIndex))
-            return $"incomplete in the cache (no config.json in {snapshot})";
+            return $"incomplete in the cache (no {Path.Combine(snapshot, "config.json")})";
         IReadOnlyList<string> folders;
         try { folders = ModelFiles.Folders(files, f => JsonNode.Parse(File.ReadAllText(Path.Combine(snapshot, f)))); }
         catch (System.Text.Json.JsonException) { return $"incomplete in the cache (unreadable {ModelFiles.PipelineIndex})"; }
         if (folders.FirstOrDefault(f => !ModelFiles.AnyIn(files, f)) is string absent)
-            return $"incomplete in the cache (no {absent}/ folder)";
+            return $"incomplete in the cache (no {Path.Combine(snapshot, absent)}/ folder)";
         foreach (var folder in folders.Where(f => ModelFiles.HasWeights(files, f)))
         {
             var weights = ModelFiles.Weights(files, folder, f => Path.Combine(snapshot, f)).ToList();
             if (weights.Count == 0) return $"incomplete in the cache (no weights in {Path.Combine(snapshot, folder)})";
-            if (weights.FirstOrDefault(w => !files.Contains(w)) is string missing) return $"incomplete in the cache (no {missing})";
+            if (weights.FirstOrDefault(w => !files.Contains(w)) is string missing)
+                return $"incomplete in the cache (no {Path.Combine(snapshot, missing)})";
         }
         bool tokenizer = ModelFiles.Tokenizers.Any(files.Contains)
                          || ModelFiles.Tokenizers.All(t => cache.IsMarkedMissing(repo, commit, t));
-        if (!files.Contains(ModelFiles.PipelineIndex) && !tokenizer) return "incomplete in the cache (no tokenizer file)";
+        if (!files.Contains(ModelFiles.PipelineIndex) && !tokenizer)
+            return $"incomplete in the cache (no tokenizer file: {string.Join(", ", ModelFiles.Tokenizers)} in {snapshot})";
         return null;
     }
 }

@@ -31,11 +31,28 @@ public class HubCacheTests
         var offline = HubFixtures.Settings(folder, hub: null, offline: true);
         var e = Assert.Throws<QzoException>(() => HubModels.Folder("org/tiny", null, offline, IHubProgress.Silent));
         Assert.StartsWith("org/tiny: no such folder, and Hub model org/tiny (revision main) is incomplete in the cache", e.Message);
-        Assert.Contains("model-00002-of-00002.safetensors", e.Message);
+        string shard = Path.Combine(folder["hub"], "models--org--tiny", "snapshots", Commit, "model-00002-of-00002.safetensors");
+        Assert.Contains(shard, e.Message);
         Assert.Contains("HF_HUB_OFFLINE", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         e = Assert.Throws<QzoException>(() => HubModels.Folder("org/other", "v2", offline, IHubProgress.Silent));
         Assert.StartsWith("org/other: no such folder, and Hub model org/other (revision v2) is not in the cache", e.Message);
+        Assert.Contains($"(no {Path.Combine(folder["hub"], "models--org--other", "refs", "v2")})", e.Message);
+    }
+
+    [Fact]
+    public void WithoutTheNetworkTheLineAlsoNamesTheFileTheCacheLacks()
+    {
+        using var folder = new TempFolder();
+        var unreachable = HubFixtures.Settings(folder, hub: null); // http://127.0.0.1:9: nothing listens there
+        var e = Assert.Throws<QzoException>(() => HubModels.Folder("org/absent", null, unreachable, IHubProgress.Silent));
+        Assert.Contains("cannot reach http://127.0.0.1:9", e.Message);
+        Assert.Contains($"it is not in the cache (no {Path.Combine(folder["hub"], "models--org--absent", "refs", "main")})", e.Message);
+        e = Assert.Throws<QzoException>(() =>
+            HubDatasets.Folder("org/data", "sst2", null, ["train", "validation"], unreachable, IHubProgress.Silent));
+        Assert.Contains("cannot reach http://127.0.0.1:9", e.Message);
+        Assert.Contains($"(no {Path.Combine(folder["hub"], "datasets--org--data", "refs", "main")}; no ", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     [Fact]
@@ -71,6 +88,8 @@ public class HubCacheTests
         var e = Assert.Throws<QzoException>(() =>
             HubDatasets.Folder("nyu-mll/glue", "cola", null, ["train", "validation"], settings, IHubProgress.Silent));
         Assert.Contains("HF_HUB_OFFLINE", e.Message);
+        Assert.Contains($"no {Path.Combine(main, "cola/train-00001-of-00002.parquet")}", e.Message);
+        Assert.Contains($"no {Path.Combine(folder["hub"], "datasets--nyu-mll--glue", "refs", "refs", "convert", "parquet")}", e.Message);
 
         const string exportCommit = "fedcba9876543210fedcba9876543210fedcba98";
         string export = HubFixtures.Cache(folder["hub"], "datasets--super_glue", "refs/convert/parquet", exportCommit,
