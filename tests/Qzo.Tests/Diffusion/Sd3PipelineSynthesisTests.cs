@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Qzo.Compute.Cpu;
 using Qzo.Diffusion.Pipelines;
 using Qzo.Diffusion.Schedulers;
@@ -231,5 +232,38 @@ public sealed class Sd3PipelineSynthesisTests(TinySd3Pipeline tiny) : IClassFixt
         Assert.StartsWith("synth: the SD3 pipeline 'large' would take 2", error.Message);
         Assert.Contains("GiB", error.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
+    }
+
+    /// <summary>
+    /// transformers 5.17 validates configs strictly (a float field given the integer 1 is refused), so every value the
+    /// synthesized text encoders share with a config transformers saved itself (the parity fixtures) is the same JSON kind,
+    /// integer or float literal.
+    /// </summary>
+    [Theory]
+    [InlineData("text_encoder", "clip-l-fp32")]
+    [InlineData("text_encoder_2", "clip-g-fp32")]
+    [InlineData("text_encoder_3", "t5-fp32")]
+    public void TextEncoderConfigsWriteNumbersAsTransformersDoes(string component, string fixture)
+    {
+        var ours = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(tiny.Path, component, "config.json"))).RootElement;
+        var saved = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(Sd3Fixtures.Case(fixture), "model", "config.json")))
+            .RootElement;
+        static bool IsFloatLiteral(JsonElement e) => e.GetRawText().IndexOfAny(['.', 'e', 'E']) >= 0;
+        int compared = 0;
+        foreach (var property in saved.EnumerateObject())
+        {
+            if (!ours.TryGetProperty(property.Name, out var value)) continue;
+            static JsonValueKind Kind(JsonElement e) => e.ValueKind == JsonValueKind.False ? JsonValueKind.True : e.ValueKind;
+            Assert.True(Kind(property.Value) == Kind(value), $"{component}/config.json {property.Name}: {value.ValueKind}, " +
+                                                             $"transformers writes {property.Value.ValueKind}");
+            if (value.ValueKind == JsonValueKind.Number)
+            {
+                Assert.True(IsFloatLiteral(property.Value) == IsFloatLiteral(value),
+                            $"{component}/config.json {property.Name}: {value.GetRawText()}, " +
+                            $"transformers writes {property.Value.GetRawText()}");
+                compared++;
+            }
+        }
+        Assert.True(compared >= 8, $"only {compared} numbers compared");
     }
 }

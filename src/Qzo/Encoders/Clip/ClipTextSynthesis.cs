@@ -18,14 +18,14 @@ public static class ClipTextSynthesis
     public static JsonObject Config(ClipTextConfig c, EncoderSynthOptions o) => new()
     {
         ["architectures"] = new JsonArray(c.HasProjection ? ClipTextConfig.WithProjectionClass : ClipTextConfig.PlainClass),
-        ["attention_dropout"] = 0.0,
+        ["attention_dropout"] = 0.0m,
         ["bos_token_id"] = c.BosTokenId,
-        ["dropout"] = 0.0,
+        ["dropout"] = 0.0m,
         ["dtype"] = DTypeName(o),
         ["eos_token_id"] = c.EosTokenId,
         ["hidden_act"] = c.HiddenAct,
         ["hidden_size"] = c.HiddenSize,
-        ["initializer_factor"] = 1.0,
+        ["initializer_factor"] = 1.0m, // decimal: written "1.0", as transformers' strict config wants a float
         ["initializer_range"] = 0.02,
         ["intermediate_size"] = c.IntermediateSize,
         ["layer_norm_eps"] = Decimal(c.LayerNormEps),

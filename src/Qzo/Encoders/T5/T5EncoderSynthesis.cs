@@ -22,7 +22,7 @@ public static class T5EncoderSynthesis
         return new JsonObject
         {
             ["architectures"] = new JsonArray("T5EncoderModel"),
-            ["classifier_dropout"] = 0.0,
+            ["classifier_dropout"] = 0.0m,
             ["d_ff"] = c.DFf,
             ["d_kv"] = c.DKv,
             ["d_model"] = c.DModel,
@@ -32,7 +32,7 @@ public static class T5EncoderSynthesis
             ["dtype"] = DTypeName(o),
             ["eos_token_id"] = c.EosTokenId,
             ["feed_forward_proj"] = c.FeedForwardProj,
-            ["initializer_factor"] = 1.0,
+            ["initializer_factor"] = 1.0m, // decimal: written "1.0", as transformers' strict config wants a float
             ["is_encoder_decoder"] = true,
             ["is_gated_act"] = c.IsGated,
             ["layer_norm_epsilon"] = Decimal(c.LayerNormEps),
