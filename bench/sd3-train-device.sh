@@ -30,7 +30,7 @@ timed() { # timed NAME COMMAND...: wall time and nvidia-smi's peak, sampled ever
   local end=$(date +%s.%N)
   kill $smi 2>/dev/null; wait $smi 2>/dev/null
   local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
-  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(echo "$end - $start" | bc) s, nvidia-smi peak ${peak:-?} MiB"
+  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(awk "BEGIN {printf \"%.1f\", $end - $start}") s, nvidia-smi peak ${peak:-?} MiB"
   tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n 20 | sed 's/^/    /' >> "$log"
   return $status
 }

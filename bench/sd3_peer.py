@@ -46,7 +46,9 @@ def gib(n):
 
 def run_pipeline(diffusers, folder, a):
     load = synchronized_time()
-    pipe = diffusers.StableDiffusion3Pipeline.from_pretrained(folder, torch_dtype=torch.bfloat16).to("cuda")
+    # a pipeline written without T5 (qzo synth --no-t5) names text_encoder_3 null: diffusers wants it passed as None
+    no_t5 = {} if os.path.isdir(os.path.join(folder, "text_encoder_3")) else {"text_encoder_3": None, "tokenizer_3": None}
+    pipe = diffusers.StableDiffusion3Pipeline.from_pretrained(folder, torch_dtype=torch.bfloat16, **no_t5).to("cuda")
     pipe.set_progress_bar_config(disable=True)
     load = synchronized_time() - load
     marks = {}
