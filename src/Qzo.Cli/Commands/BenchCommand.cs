@@ -107,15 +107,7 @@ static class BenchCommand
             table.AddRow("synthesis time", $"{load.Elapsed.TotalSeconds:F1} s");
             AnsiConsole.Write(table);
             MemoryTable.Print(backend);
-            if (backend is CudaBackend { Profile: { Count: > 0 } profile })
-            {
-                var ops = new Table().AddColumns("operation (QZO_PROFILE=1)", "calls", "seconds", "share")
-                    .Title("where the time went (timed QZO steps, each operation synchronized)");
-                double profiled = profile.Values.Sum(v => v.Seconds);
-                foreach (var (name, (calls, seconds)) in profile.OrderByDescending(kv => kv.Value.Seconds))
-                    ops.AddRow(name, calls.ToString(), $"{seconds:F3}", $"{seconds / profiled:P1}");
-                AnsiConsole.Write(ops);
-            }
+            ProfileTable.Print(backend, "timed QZO steps");
 
             if (jsonPath is not null)
                 Qzo.IO.AtomicFile.WriteAllText(jsonPath, new JsonObject

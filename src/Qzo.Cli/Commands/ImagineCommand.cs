@@ -127,6 +127,7 @@ static class ImagineCommand
             table.AddRow("VAE decode", $"{passes.Sum(p => p.DecodeSeconds):F2}", Bytes(passes.Max(p => p.DecodePeakBytes)));
             AnsiConsole.Write(table);
             Console.WriteLine($"{images.Count} image(s) on {backend.Name} in {target}");
+            ProfileTable.Print(backend, "encoders, denoising and decoding");
         }));
         return command;
     }

@@ -180,6 +180,7 @@ static class Sd3FinetuneJob
             $"({string.Join(", ", plots.Select(Path.GetFileName))}; {sheets.Count} sample grids in {RunFolder.Samples}/); " +
             $"training peak {CommonOptions.Bytes(peaks.Training.GetValueOrDefault("Total"))}, " +
             $"sampling peak {CommonOptions.Bytes(peaks.Sampling.GetValueOrDefault("Total"))}"));
+        ProfileTable.Print(backend, "the whole run: evaluations, steps and samples");
     }
 
     static void Say(bool quiet, string text)
