@@ -255,6 +255,7 @@ def check_component(dense_folder, quantized_folder, label):
     require(set(dense) == set(state_dict), f"{label}: tensors missing: {sorted(set(dense) - set(state_dict))[:5]}")
 
     model, library = build_model(quantized_folder, config)
+    model = model.float()  # the comparison runs in fp32: a model built with bf16 and fp32 parts cannot mix them in a matmul
     converted, keep = (converted_by_diffusers if library == "diffusers" else converted_by_transformers)(
         model, q.get("llm_int8_skip_modules"))
     require(set(modules) == converted,
