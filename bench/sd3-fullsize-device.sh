@@ -24,19 +24,7 @@ size=${SIZE:-1024}; steps=${STEPS:-28}
 t5_flag=(); [ "${NO_T5:-0}" = 1 ] && t5_flag=(--no-t5)
 prompt="a red fox in the snow"
 mkdir -p "$work"
-note() { echo "$*" | tee -a "$log"; }
-timed() { # timed NAME COMMAND...: runs it with its wall time and the GPU's memory sampled every 0.2 s (nvidia-smi)
-  local name=$1; shift
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/smi-$name.txt" 2>/dev/null &
-  local smi=$! start=$(date +%s.%N)
-  "$@" > "$work/$name.txt" 2>&1; local status=$?
-  local end=$(date +%s.%N)
-  kill $smi 2>/dev/null; wait $smi 2>/dev/null
-  local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
-  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(awk "BEGIN {printf \"%.1f\", $end - $start}") s, nvidia-smi peak ${peak:-?} MiB"
-  tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n 25 | sed 's/^/    /' >> "$log"
-  return $status
-}
+source "$root/bench/device-timed.sh"
 
 prepare() {
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"

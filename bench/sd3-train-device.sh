@@ -21,19 +21,7 @@ out=${OUT:?OUT must name the folder whose files come back}
 log="$out/train.log"
 steps=${STEPS:-6}; batch=${BATCH:-16}; resolution=${RESOLUTION:-512}
 mkdir -p "$work"
-note() { echo "$*" | tee -a "$log"; }
-timed() { # timed NAME COMMAND...: wall time and nvidia-smi's peak, sampled every 0.2 s; the command's tail into the log
-  local name=$1; shift
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/smi-$name.txt" 2>/dev/null &
-  local smi=$! start=$(date +%s.%N)
-  "$@" > "$work/$name.txt" 2>&1; local status=$?
-  local end=$(date +%s.%N)
-  kill $smi 2>/dev/null; wait $smi 2>/dev/null
-  local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
-  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(awk "BEGIN {printf \"%.1f\", $end - $start}") s, nvidia-smi peak ${peak:-?} MiB"
-  tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n 20 | sed 's/^/    /' >> "$log"
-  return $status
-}
+source "$root/bench/device-timed.sh"
 
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
 if [ ! -d "$work/nf4/transformer" ]; then
