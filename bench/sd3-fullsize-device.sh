@@ -12,19 +12,12 @@
 # Qzo does), which halves what prepare writes; the denoising loop is the same (77 + 256 context tokens either way).
 # run tool: carry [".gpu", ".oracle"] (.oracle/diffusers-src.tar.xz: tests/oracle/pack-diffusers.sh). Results: $OUT/*.json,
 # $OUT/fullsize.log. Set WORK to keep the checkpoints elsewhere than /tmp/qzo-sd3-large.
-set -u
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
-bash "$root/bench/unpack-device.sh" "$root/.gpu" || exit 1
-qzo="$root/.gpu/qzo-device qzo"
-work=${WORK:-/tmp/qzo-sd3-large}
-out=${OUT:?OUT must name the folder whose files come back}
+source "$root/bench/sd3-device-common.sh"
 log="$out/fullsize.log"
 size=${SIZE:-1024}; steps=${STEPS:-28}
 t5_flag=(); [ "${NO_T5:-0}" = 1 ] && t5_flag=(--no-t5)
 prompt="a red fox in the snow"
-mkdir -p "$work"
-source "$root/bench/device-timed.sh"
 
 prepare() {
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"

@@ -11,17 +11,10 @@
 # run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
 # per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json. STEPS (6) QZO steps; PEER_STEPS (3)
 # timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing.
-set -u
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
-bash "$root/bench/unpack-device.sh" "$root/.gpu" || exit 1
-qzo="$root/.gpu/qzo-device qzo"
-work=${WORK:-/tmp/qzo-sd3-large}
-out=${OUT:?OUT must name the folder whose files come back}
+source "$root/bench/sd3-device-common.sh"
 log="$out/train.log"
 steps=${STEPS:-6}; batch=${BATCH:-16}; resolution=${RESOLUTION:-512}
-mkdir -p "$work"
-source "$root/bench/device-timed.sh"
 
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
 if [ ! -d "$work/nf4/transformer" ]; then
