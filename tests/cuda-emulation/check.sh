@@ -4,6 +4,7 @@
 #     and sm_90, with ptxas's register and spill report. libnvrtc comes from Debian's non-free archive (CUDA 11.8) into
 #     the work folder; nothing is installed system-wide.
 #  2. flash_attention.cu runs on the CPU (emulate_flash_attention.cpp): causal and full entries against a double reference.
+#  3. streaming_kernels.cu's RMSNorm entries run on the CPU (emulate_rms_norm.cpp) against a reference of their formula.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,3 +48,10 @@ g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/causal" "$here/emula
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -DFULL_ATTENTION -o "$work/full" "$here/emulate_flash_attention.cpp"
 "$work/causal"
 "$work/full"
+
+# streaming_kernels.cu's bf16 helpers and its RMSNorm section (the rest needs inline assembly or is checked on the GPU)
+awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\/ RMSNorm as transformers/ { keep = 1 }
+     /^\/\/ Rotary embedding/ { keep = 0 } keep' "$sources/streaming_kernels.cu" > "$work/rms.inc"
+grep -q "rms_norm_short_bf16" "$work/rms.inc" || { echo "rms.inc: no kernel extracted"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/rms" "$here/emulate_rms_norm.cpp"
+"$work/rms"

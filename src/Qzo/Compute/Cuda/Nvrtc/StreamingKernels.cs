@@ -13,7 +13,7 @@ sealed unsafe class StreamingKernels : IDisposable
     // The formats' entry points (gptq_*, aqlm_*) are launched from Quantization/<format>/Kernels.
     static readonly string[] Kernels =
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
-         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rope_bf16", "aqlm_dequantize_in8"];
+         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "rope_bf16", "aqlm_dequantize_in8"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -87,13 +87,27 @@ sealed unsafe class StreamingKernels : IDisposable
         return true;
     }
 
-    /// <summary>y = RMSNorm(x)·weight per row; false for a dim that is not a multiple of 8 or above 8,192.</summary>
+    /// <summary>
+    /// y = RMSNorm(x)·weight per row; false for a dim that is not a multiple of 8 or above 8,192. Rows of 8 to 256 values
+    /// whose dim / 8 is a power of two (the q/k norms over heads) share blocks, several rows to a warp; longer rows take a
+    /// block each.
+    /// </summary>
     public bool TryRmsNorm(IntPtr x, IntPtr weight, IntPtr y, int rows, int dim, float eps)
     {
         if (dim % 8 != 0 || dim / 8 > RmsChunks * Block || !Aligned(x, weight, y)) return false;
+        if (rows == 0) return true;
+        int lanes = dim / 8;
+        if (lanes <= 32 && (lanes & (lanes - 1)) == 0)
+        {
+            void** s = stackalloc void*[6];
+            s[0] = &x; s[1] = &weight; s[2] = &y; s[3] = &dim; s[4] = &rows; s[5] = &eps;
+            long rowsPerBlock = Block / lanes, blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+            _module.Launch("rms_norm_short_bf16", (uint)blocks, 1, Block, _stream, s);
+            return true;
+        }
         void** p = stackalloc void*[5];
         p[0] = &x; p[1] = &weight; p[2] = &y; p[3] = &dim; p[4] = &eps;
-        if (rows > 0) _module.Launch("rms_norm_bf16", (uint)rows, 1, Block, _stream, p);
+        _module.Launch("rms_norm_bf16", (uint)rows, 1, Block, _stream, p);
         return true;
     }
 

@@ -227,6 +227,28 @@ extern "C" __global__ void silu_mul_bf16(uint4* gate, const uint4* up, i64 count
 }
 
 // RMSNorm as transformers computes it: normalize in fp32, round to bf16, multiply by the bf16 weight, round again.
+__device__ __forceinline__ float add_squares(float sum, uint4 v)
+{
+    u32 words[4] = { v.x, v.y, v.z, v.w };
+#pragma unroll
+    for (int w = 0; w < 4; w++)
+    {
+        float lo = bf16_low(words[w]), hi = bf16_high(words[w]);
+        sum += lo * lo + hi * hi;
+    }
+    return sum;
+}
+
+__device__ __forceinline__ uint4 rms_scaled_chunk(uint4 v, uint4 wv, float inverse)
+{
+    u32 words[4] = { v.x, v.y, v.z, v.w }, ws[4] = { wv.x, wv.y, wv.z, wv.w }, r[4];
+#pragma unroll
+    for (int w = 0; w < 4; w++)
+        r[w] = pack_bf16x2(bf16_rounded(bf16_low(words[w]) * inverse) * bf16_low(ws[w]),
+                           bf16_rounded(bf16_high(words[w]) * inverse) * bf16_high(ws[w]));
+    return make_uint4(r[0], r[1], r[2], r[3]);
+}
+
 // One block per row; each thread keeps its chunks of the row in registers between the two passes. dim % 8 == 0 and
 // dim / 8 ≤ RMS_CHUNKS · blockDim.x.
 #define RMS_CHUNKS 4
@@ -242,13 +264,7 @@ extern "C" __global__ void rms_norm_bf16(const uint4* x, const uint4* weight, ui
     {
         int j = threadIdx.x + c * blockDim.x;
         v[c] = j < chunks ? row[j] : make_uint4(0, 0, 0, 0);
-        u32 words[4] = { v[c].x, v[c].y, v[c].z, v[c].w };
-#pragma unroll
-        for (int w = 0; w < 4; w++)
-        {
-            float lo = bf16_low(words[w]), hi = bf16_high(words[w]);
-            sum += lo * lo + hi * hi;
-        }
+        sum = add_squares(sum, v[c]);
     }
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xFFFFFFFFu, sum, offset);
@@ -268,15 +284,23 @@ extern "C" __global__ void rms_norm_bf16(const uint4* x, const uint4* weight, ui
     for (int c = 0; c < RMS_CHUNKS; c++)
     {
         int j = threadIdx.x + c * blockDim.x;
-        if (j >= chunks) continue;
-        uint4 wv = weight[j];
-        u32 words[4] = { v[c].x, v[c].y, v[c].z, v[c].w }, ws[4] = { wv.x, wv.y, wv.z, wv.w }, r[4];
-#pragma unroll
-        for (int w = 0; w < 4; w++)
-            r[w] = pack_bf16x2(bf16_rounded(bf16_low(words[w]) * inverse) * bf16_low(ws[w]),
-                               bf16_rounded(bf16_high(words[w]) * inverse) * bf16_high(ws[w]));
-        out[j] = make_uint4(r[0], r[1], r[2], r[3]);
+        if (j < chunks) out[j] = rms_scaled_chunk(v[c], weight[j], inverse);
     }
+}
+
+// The same for short rows (the q/k norms over heads: 64 or 128 values), where a block per row would leave most of its
+// threads idle: lanes = dim / 8 threads per row (a power of two ≤ 32, so a row's lanes sit in one warp), blockDim.x /
+// lanes rows per block, the sum reduced by shuffles among a row's lanes. Threads past the last row take part in the
+// shuffles with zeros and store nothing.
+extern "C" __global__ void rms_norm_short_bf16(const uint4* x, const uint4* weight, uint4* y, int dim, int rows, float eps)
+{
+    const int lanes = dim / 8, lane = threadIdx.x % lanes;
+    const i64 row = (i64)blockIdx.x * (blockDim.x / lanes) + threadIdx.x / lanes;
+    const uint4 v = row < rows ? x[row * lanes + lane] : make_uint4(0, 0, 0, 0);
+    float sum = add_squares(0.0f, v);
+    for (int offset = lanes / 2; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xFFFFFFFFu, sum, offset);
+    if (row >= rows) return;
+    y[row * lanes + lane] = rms_scaled_chunk(v, weight[lane], 1.0f / sqrtf(sum / dim + eps));
 }
 
 // Rotary embedding (halves convention) in place on x [rows, heads, head_dim], eight rotation pairs per thread:

@@ -1,0 +1,80 @@
+// streaming_kernels.cu's RMSNorm entries on the CPU (emulation.h): rms_norm_short_bf16 (several short rows to a warp)
+// and rms_norm_bf16 (a block per row) against a reference of the same formula with the sum in double, and against each
+// other. Each output may differ from the reference by one bf16 step (the fp32 sum's order). Exit code: failed cases.
+#include "emulation.h"
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <thread>
+#include <vector>
+typedef long long i64;
+inline dim3 blockDim{128, 1, 1};
+inline float __uint_as_float(u32 u) { float f; memcpy(&f, &u, 4); return f; }
+inline unsigned short bf16_round(float v) { return (unsigned short)bf16_bits(v); }
+#include "rms.inc" // streaming_kernels.cu's bf16 helpers and RMSNorm section (check.sh)
+
+static void launch(unsigned blocks, const std::function<void()>& body)
+{
+    for (unsigned bx = 0; bx < blocks; bx++)
+    {
+        std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
+        block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < 128; t++) threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; body(); });
+        for (auto& th : threads) th.join();
+    }
+}
+
+static float value(const std::vector<u32>& pairs, size_t i) { return i % 2 ? hi(pairs[i / 2]) : lo(pairs[i / 2]); }
+
+// ulps between two bf16 values of the same sign; a large number otherwise
+static long ulps(float a, float b)
+{
+    u32 x = bf16_bits(a), y = bf16_bits(b);
+    if ((x ^ y) & 0x8000u) return (x & 0x7fffu) + (y & 0x7fffu);
+    return std::labs((long)(x & 0x7fffu) - (long)(y & 0x7fffu));
+}
+
+int main()
+{
+    int failed = 0;
+    const float eps = 1e-6f;
+    // dim 8 puts 128 rows in a block: 300 rows cross blocks there (the block-per-row kernel then runs on the first 37)
+    for (int dim : {8, 16, 32, 64, 128, 256})
+        for (int rows : {1, 37, dim == 8 ? 300 : 0})
+        {
+            if (rows == 0) continue;
+            int compared = std::min(rows, 37);
+            std::mt19937 rng(dim * 1000 + rows);
+            std::normal_distribution<float> normal(0.0f, 1.0f);
+            std::vector<u32> x((size_t)rows * dim / 2), w(dim / 2), yShort(x.size()), yBlock(x.size());
+            for (auto& p : x) p = pack_bf16x2(normal(rng) * 3, normal(rng) * 3);
+            for (auto& p : w) p = pack_bf16x2(1 + normal(rng) * 0.1f, 1 + normal(rng) * 0.1f);
+            int lanes = dim / 8, perBlock = 128 / lanes;
+            launch((rows + perBlock - 1) / perBlock, [&] {
+                rms_norm_short_bf16((const uint4*)x.data(), (const uint4*)w.data(), (uint4*)yShort.data(), dim, rows, eps); });
+            launch(compared, [&] { rms_norm_bf16((const uint4*)x.data(), (const uint4*)w.data(), (uint4*)yBlock.data(), dim, eps); });
+            long worst = 0, worstPair = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double sum = 0;
+                for (int i = 0; i < dim; i++) sum += (double)value(x, (size_t)r * dim + i) * value(x, (size_t)r * dim + i);
+                float inverse = (float)(1.0 / std::sqrt(sum / dim + eps));
+                for (int i = 0; i < dim; i++)
+                {
+                    size_t k = (size_t)r * dim + i;
+                    float normalized = bf16_float(bf16_bits(value(x, k) * inverse));
+                    float expected = bf16_float(bf16_bits(normalized * value(w, i)));
+                    worst = std::max(worst, ulps(expected, value(yShort, k)));
+                    if (r >= compared) continue;
+                    worst = std::max(worst, ulps(expected, value(yBlock, k)));
+                    worstPair = std::max(worstPair, ulps(value(yShort, k), value(yBlock, k)));
+                }
+            }
+            bool ok = worst <= 1 && worstPair <= 1;
+            failed += !ok;
+            std::printf("%s rms_norm dim %3d rows %3d: at most %ld bf16 step(s) from the reference, %ld between the kernels\n",
+                        ok ? "PASS" : "FAIL", dim, rows, worst, worstPair);
+        }
+    return failed;
+}
