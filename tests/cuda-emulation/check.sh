@@ -4,7 +4,8 @@
 #     and sm_90, with ptxas's register and spill report. libnvrtc comes from Debian's non-free archive (CUDA 11.8) into
 #     the work folder; nothing is installed system-wide.
 #  2. flash_attention.cu runs on the CPU (emulate_flash_attention.cpp): causal and full entries against a double reference.
-#  3. streaming_kernels.cu's RMSNorm entries run on the CPU (emulate_rms_norm.cpp) against a reference of their formula.
+#  3. streaming_kernels.cu's RMSNorm entries run on the CPU (emulate_rms_norm.cpp) against a reference of their formula,
+#     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,3 +56,7 @@ awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\
 grep -q "rms_norm_short_bf16" "$work/rms.inc" || { echo "rms.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/rms" "$here/emulate_rms_norm.cpp"
 "$work/rms"
+sed -n '/^\/\/ bitsandbytes 4-bit dequantization into bf16/,$p' "$sources/streaming_kernels.cu" > "$work/bnb4.inc"
+grep -q "bnb4_dequantize_bf16" "$work/bnb4.inc" || { echo "bnb4.inc: no kernel extracted"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/bnb4" "$here/emulate_bnb4_dequantize.cpp"
+"$work/bnb4"

@@ -10,10 +10,11 @@ sealed unsafe class StreamingKernels : IDisposable
 {
     const uint Block = 256;
     const int RmsChunks = 4; // RMS_CHUNKS in the .cu
-    // The formats' entry points (gptq_*, aqlm_*) are launched from Quantization/<format>/Kernels.
+    // The formats' entry points (gptq_*, aqlm_*, bnb4_*) are launched from Quantization/<format>/Kernels.
     static readonly string[] Kernels =
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
-         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "rope_bf16", "aqlm_dequantize_in8"];
+         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "rope_bf16", "aqlm_dequantize_in8",
+         "bnb4_dequantize_bf16"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;

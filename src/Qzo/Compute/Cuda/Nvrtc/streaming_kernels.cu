@@ -368,3 +368,32 @@ extern "C" __global__ void aqlm_dequantize_in8(const unsigned char* codes, const
     weight[t] = make_uint4(pack_bf16x2(scale * sum[0], scale * sum[1]), pack_bf16x2(scale * sum[2], scale * sum[3]),
                            pack_bf16x2(scale * sum[4], scale * sum[5]), pack_bf16x2(scale * sum[6], scale * sum[7]));
 }
+
+// bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / block_size], the nibbles
+// of a byte high first; the absmax arrive already perturbed (fp32). Sixteen packed bytes, 32 values, per thread: one
+// block's absmax serves them all (block_size % 32 == 0), the 16-entry table sits in shared memory, the 32 bf16 values
+// leave as four 16-byte stores. count32 = values / 32.
+extern "C" __global__ void bnb4_dequantize_bf16(const uint4* packed, const float* code, const float* absmax, uint4* weight,
+                                                i64 count32, int block_size)
+{
+    __shared__ float table[16];
+    if (threadIdx.x < 16) table[threadIdx.x] = code[threadIdx.x];
+    __syncthreads();
+    const i64 t = thread_index();
+    if (t >= count32) return;
+    const float scale = absmax[t * 32 / block_size];
+    const uint4 p = packed[t];
+    const u32 words[4] = { p.x, p.y, p.z, p.w };
+    u32 pairs[16];
+#pragma unroll
+    for (int w = 0; w < 4; w++)
+#pragma unroll
+        for (int b = 0; b < 4; b++)
+        {
+            u32 byte = (words[w] >> (8 * b)) & 0xFFu;
+            pairs[4 * w + b] = pack_bf16x2(table[byte >> 4] * scale, table[byte & 0xFu] * scale);
+        }
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+        weight[4 * t + q] = make_uint4(pairs[4 * q], pairs[4 * q + 1], pairs[4 * q + 2], pairs[4 * q + 3]);
+}

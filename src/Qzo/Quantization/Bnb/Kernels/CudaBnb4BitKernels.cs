@@ -1,11 +1,16 @@
 using ILGPU;
+using ILGPU.Runtime;
 using Qzo.Compute;
 using Qzo.Compute.Cuda;
+using Qzo.Numerics;
 using static Qzo.Compute.Cuda.CudaBackend;
 
 namespace Qzo.Quantization.Bnb.Kernels;
 
-/// <summary>bitsandbytes 4-bit on the GPU backend: the ILGPU kernels (<see cref="Bnb4BitDequantKernel"/>), compiled on first use.</summary>
+/// <summary>
+/// bitsandbytes 4-bit on the GPU backend: the NVRTC streaming kernel where it applies (<see cref="Bnb4BitStreamingKernel"/>),
+/// else the ILGPU kernels (<see cref="Bnb4BitDequantKernel"/>), compiled on first use.
+/// </summary>
 sealed class CudaBnb4BitKernels(CudaBackend backend) : IBnb4BitKernels
 {
     readonly Bnb4BitDequantKernelSet _kernels = new(backend.Accelerator);
@@ -16,6 +21,11 @@ sealed class CudaBnb4BitKernels(CudaBackend backend) : IBnb4BitKernels
         backend.Timed("dequantize", () =>
         {
             var effectiveAbsmax = backend.EffectiveScales(absmax, p, absmaxTensorIndex, shape.Blocks);
+            if (backend.Streaming is { } streaming
+                && Bnb4BitStreamingKernel.TryLaunch(streaming, Ilgpu(packed).Pointer, Require(code, DType.F32).Pointer,
+                                                    effectiveAbsmax.LoadEffectiveAddressAsPtr(), Require(weight, DType.BF16).Pointer,
+                                                    shape))
+                return;
             var bytes = Ilgpu(packed).View<byte>();
             if (shape.Count % 2 == 0)
                 _kernels.DequantizeBnb4BitPairs(Count(shape.Count / 2), bytes, VF(code), effectiveAbsmax, Pairs(weight, shape.Count),
