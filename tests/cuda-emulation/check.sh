@@ -4,7 +4,7 @@
 #     and sm_90, with ptxas's register and spill report. libnvrtc comes from Debian's non-free archive (CUDA 11.8) into
 #     the work folder; nothing is installed system-wide.
 #  2. flash_attention.cu runs on the CPU (emulate_flash_attention.cpp): causal and full entries against a double reference.
-#  3. streaming_kernels.cu's RMSNorm entries run on the CPU (emulate_rms_norm.cpp) against a reference of their formula,
+#  3. streaming_kernels.cu's norms run on the CPU (emulate_norms.cpp) against a reference of their formula,
 #     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
@@ -50,12 +50,12 @@ g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -DFULL_ATTENTION -o "$work/ful
 "$work/causal"
 "$work/full"
 
-# streaming_kernels.cu's bf16 helpers and its RMSNorm section (the rest needs inline assembly or is checked on the GPU)
-awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\/ RMSNorm as transformers/ { keep = 1 }
-     /^\/\/ Rotary embedding/ { keep = 0 } keep' "$sources/streaming_kernels.cu" > "$work/rms.inc"
-grep -q "rms_norm_short_bf16" "$work/rms.inc" || { echo "rms.inc: no kernel extracted"; exit 1; }
-g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/rms" "$here/emulate_rms_norm.cpp"
-"$work/rms"
+# streaming_kernels.cu's bf16 helpers and its norm section (the rest needs inline assembly or is checked on the GPU)
+awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\/ The sum of v over the block/ { keep = 1 }
+     /^\/\/ Rotary embedding/ { keep = 0 } keep' "$sources/streaming_kernels.cu" > "$work/norms.inc"
+grep -q "layer_norm_bf16" "$work/norms.inc" || { echo "norms.inc: no kernel extracted"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/norms" "$here/emulate_norms.cpp"
+"$work/norms"
 sed -n '/^\/\/ bitsandbytes 4-bit dequantization into bf16/,$p' "$sources/streaming_kernels.cu" > "$work/bnb4.inc"
 grep -q "bnb4_dequantize_bf16" "$work/bnb4.inc" || { echo "bnb4.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/bnb4" "$here/emulate_bnb4_dequantize.cpp"

@@ -31,7 +31,8 @@ public class NvrtcSourceTests
         foreach (var kernel in new[]
                  {
                      "perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "add_bf16", "silu_mul_bf16", "rms_norm_bf16",
-                     "rms_norm_short_bf16", "rope_bf16", "aqlm_dequantize_in8", "bnb4_dequantize_bf16",
+                     "rms_norm_short_bf16", "layer_norm_bf16", "rope_bf16", "aqlm_dequantize_in8",
+                     "bnb4_dequantize_bf16",
                  })
             Assert.Contains($"extern \"C\" __global__ void {kernel}(", source);
         foreach (int bits in new[] { 2, 4, 8 }) Assert.Contains($"GPTQ_ENTRY({bits})", source);

@@ -302,6 +302,10 @@ internal sealed partial class CudaBackend : IBackend
     {
         Timed("layernorm", () =>
         {
+            if (_streaming is not null && _streaming.TryLayerNorm(Require(x, DType.BF16).Pointer,
+                    weight is null ? IntPtr.Zero : Require(weight, DType.BF16).Pointer,
+                    bias is null ? IntPtr.Zero : Require(bias, DType.BF16).Pointer, Require(y, DType.BF16).Pointer, rows, dim, eps))
+                return;
             var unused = V16(x); // a placeholder view for an absent weight or bias; the kernel does not read it
             _kernels.LayerNorm(new KernelConfig(rows, ReductionGroup), V16(x), weight is null ? unused : V16(weight),
                                bias is null ? unused : V16(bias), V16(y), dim, eps, weight is null ? 0 : 1, bias is null ? 0 : 1);

@@ -13,8 +13,8 @@ sealed unsafe class StreamingKernels : IDisposable
     // The formats' entry points (gptq_*, aqlm_*, bnb4_*) are launched from Quantization/<format>/Kernels.
     static readonly string[] Kernels =
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
-         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "rope_bf16", "aqlm_dequantize_in8",
-         "bnb4_dequantize_bf16"];
+         "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "layer_norm_bf16", "rope_bf16",
+         "aqlm_dequantize_in8", "bnb4_dequantize_bf16"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -109,6 +109,19 @@ sealed unsafe class StreamingKernels : IDisposable
         void** p = stackalloc void*[5];
         p[0] = &x; p[1] = &weight; p[2] = &y; p[3] = &dim; p[4] = &eps;
         _module.Launch("rms_norm_bf16", (uint)rows, 1, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>
+    /// y = LayerNorm(x) per row, times <paramref name="weight"/> and plus <paramref name="bias"/> where not IntPtr.Zero;
+    /// false for a dim that is not a multiple of 8 or above 8,192.
+    /// </summary>
+    public bool TryLayerNorm(IntPtr x, IntPtr weight, IntPtr bias, IntPtr y, int rows, int dim, float eps)
+    {
+        if (dim % 8 != 0 || dim / 8 > RmsChunks * Block || !Aligned(x, y, weight | bias)) return false;
+        void** p = stackalloc void*[6];
+        p[0] = &x; p[1] = &weight; p[2] = &bias; p[3] = &y; p[4] = &dim; p[5] = &eps;
+        if (rows > 0) _module.Launch("layer_norm_bf16", (uint)rows, 1, Block, _stream, p);
         return true;
     }
 

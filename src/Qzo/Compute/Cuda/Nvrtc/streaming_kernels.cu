@@ -226,6 +226,27 @@ extern "C" __global__ void silu_mul_bf16(uint4* gate, const uint4* up, i64 count
     gate[i] = make_uint4(silu_mul_pair(g.x, u.x), silu_mul_pair(g.y, u.y), silu_mul_pair(g.z, u.z), silu_mul_pair(g.w, u.w));
 }
 
+// The sum of v over the block (blockDim.x a multiple of 32), returned to every thread: shuffles within each warp, then
+// across the warps' partial sums (32 floats of shared memory, free for the next call when it returns).
+__device__ __forceinline__ float block_sum(float v, float* partial)
+{
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, offset);
+    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
+    __syncthreads();
+    if (threadIdx.x < 32)
+    {
+        float s = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.0f;
+#pragma unroll
+        for (int offset = 16; offset > 0; offset >>= 1) s += __shfl_xor_sync(0xFFFFFFFFu, s, offset);
+        if (threadIdx.x == 0) partial[0] = s;
+    }
+    __syncthreads();
+    const float total = partial[0];
+    __syncthreads();
+    return total;
+}
+
 // RMSNorm as transformers computes it: normalize in fp32, round to bf16, multiply by the bf16 weight, round again.
 __device__ __forceinline__ float add_squares(float sum, uint4 v)
 {
@@ -266,19 +287,7 @@ extern "C" __global__ void rms_norm_bf16(const uint4* x, const uint4* weight, ui
         v[c] = j < chunks ? row[j] : make_uint4(0, 0, 0, 0);
         sum = add_squares(sum, v[c]);
     }
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xFFFFFFFFu, sum, offset);
-    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = sum;
-    __syncthreads();
-    if (threadIdx.x < 32)
-    {
-        float s = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.0f;
-#pragma unroll
-        for (int offset = 16; offset > 0; offset >>= 1) s += __shfl_xor_sync(0xFFFFFFFFu, s, offset);
-        if (threadIdx.x == 0) partial[0] = s;
-    }
-    __syncthreads();
-    const float inverse = 1.0f / sqrtf(partial[0] / dim + eps);
+    const float inverse = 1.0f / sqrtf(block_sum(sum, partial) / dim + eps);
     uint4* out = y + (i64)blockIdx.x * chunks;
 #pragma unroll
     for (int c = 0; c < RMS_CHUNKS; c++)
@@ -301,6 +310,77 @@ extern "C" __global__ void rms_norm_short_bf16(const uint4* x, const uint4* weig
     for (int offset = lanes / 2; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xFFFFFFFFu, sum, offset);
     if (row >= rows) return;
     y[row * lanes + lane] = rms_scaled_chunk(v, weight[lane], 1.0f / sqrtf(sum / dim + eps));
+}
+
+// LayerNorm as torch computes it on bf16: mean and variance in fp32 (two passes over the row, kept in registers), then
+// (x − mean)·rsqrt(var + eps), times the weight and plus the bias where present, rounded once. One block per row;
+// dim % 8 == 0 and dim / 8 ≤ RMS_CHUNKS · blockDim.x. No contraction into FMA, as the ILGPU kernel rounds each step.
+__device__ __forceinline__ float add_values(float sum, uint4 v)
+{
+    u32 words[4] = { v.x, v.y, v.z, v.w };
+#pragma unroll
+    for (int w = 0; w < 4; w++) sum += bf16_low(words[w]) + bf16_high(words[w]);
+    return sum;
+}
+
+__device__ __forceinline__ float add_centered_squares(float sum, uint4 v, float mean)
+{
+    u32 words[4] = { v.x, v.y, v.z, v.w };
+#pragma unroll
+    for (int w = 0; w < 4; w++)
+    {
+        float lo = __fsub_rn(bf16_low(words[w]), mean), hi = __fsub_rn(bf16_high(words[w]), mean);
+        sum = __fadd_rn(sum, __fadd_rn(__fmul_rn(lo, lo), __fmul_rn(hi, hi)));
+    }
+    return sum;
+}
+
+__device__ __forceinline__ float layer_normed(float x, float mean, float inverse, const float* w, const float* b)
+{
+    float v = __fmul_rn(__fsub_rn(x, mean), inverse);
+    if (w) v = __fmul_rn(v, *w);
+    if (b) v = __fadd_rn(v, *b);
+    return v;
+}
+
+extern "C" __global__ void layer_norm_bf16(const uint4* x, const uint4* weight, const uint4* bias, uint4* y, int dim, float eps)
+{
+    __shared__ float partial[32];
+    const int chunks = dim / 8;
+    const uint4* row = x + (i64)blockIdx.x * chunks;
+    uint4 v[RMS_CHUNKS];
+    float sum = 0.0f;
+#pragma unroll
+    for (int c = 0; c < RMS_CHUNKS; c++)
+    {
+        int j = threadIdx.x + c * blockDim.x;
+        v[c] = j < chunks ? row[j] : make_uint4(0, 0, 0, 0);
+        sum = add_values(sum, v[c]);
+    }
+    const float mean = block_sum(sum, partial) / dim;
+    float squares = 0.0f;
+#pragma unroll
+    for (int c = 0; c < RMS_CHUNKS; c++)
+        if (threadIdx.x + c * blockDim.x < chunks) squares = add_centered_squares(squares, v[c], mean);
+    const float inverse = 1.0f / sqrtf(block_sum(squares, partial) / dim + eps);
+    uint4* out = y + (i64)blockIdx.x * chunks;
+#pragma unroll
+    for (int c = 0; c < RMS_CHUNKS; c++)
+    {
+        int j = threadIdx.x + c * blockDim.x;
+        if (j >= chunks) continue;
+        uint4 wv = weight ? weight[j] : make_uint4(0, 0, 0, 0), bv = bias ? bias[j] : make_uint4(0, 0, 0, 0);
+        u32 words[4] = { v[c].x, v[c].y, v[c].z, v[c].w }, ws[4] = { wv.x, wv.y, wv.z, wv.w }, bs[4] = { bv.x, bv.y, bv.z, bv.w };
+        u32 r[4];
+#pragma unroll
+        for (int w = 0; w < 4; w++)
+        {
+            float wl = bf16_low(ws[w]), wh = bf16_high(ws[w]), bl = bf16_low(bs[w]), bh = bf16_high(bs[w]);
+            r[w] = pack_bf16x2(layer_normed(bf16_low(words[w]), mean, inverse, weight ? &wl : nullptr, bias ? &bl : nullptr),
+                               layer_normed(bf16_high(words[w]), mean, inverse, weight ? &wh : nullptr, bias ? &bh : nullptr));
+        }
+        out[j] = make_uint4(r[0], r[1], r[2], r[3]);
+    }
 }
 
 // Rotary embedding (halves convention) in place on x [rows, heads, head_dim], eight rotation pairs per thread:

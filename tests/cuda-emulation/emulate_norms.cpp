@@ -1,6 +1,7 @@
-// streaming_kernels.cu's RMSNorm entries on the CPU (emulation.h): rms_norm_short_bf16 (several short rows to a warp)
-// and rms_norm_bf16 (a block per row) against a reference of the same formula with the sum in double, and against each
-// other. Each output may differ from the reference by one bf16 step (the fp32 sum's order). Exit code: failed cases.
+// streaming_kernels.cu's norms on the CPU (emulation.h): rms_norm_short_bf16 (several short rows to a warp) and
+// rms_norm_bf16 (a block per row) against a reference of their formula with the sum in double, and against each other;
+// layer_norm_bf16 with and without weight and bias likewise. Each output may differ from the reference by one bf16 step
+// (the fp32 sums' order). Exit code: failed cases.
 #include "emulation.h"
 #include <cstdio>
 #include <functional>
@@ -11,7 +12,10 @@ typedef long long i64;
 inline dim3 blockDim{128, 1, 1};
 inline float __uint_as_float(u32 u) { float f; memcpy(&f, &u, 4); return f; }
 inline unsigned short bf16_round(float v) { return (unsigned short)bf16_bits(v); }
-#include "rms.inc" // streaming_kernels.cu's bf16 helpers and RMSNorm section (check.sh)
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+#include "norms.inc" // streaming_kernels.cu's bf16 helpers, block_sum and norm section (check.sh)
 
 static void launch(unsigned blocks, const std::function<void()>& body)
 {
@@ -75,6 +79,40 @@ int main()
             failed += !ok;
             std::printf("%s rms_norm dim %3d rows %3d: at most %ld bf16 step(s) from the reference, %ld between the kernels\n",
                         ok ? "PASS" : "FAIL", dim, rows, worst, worstPair);
+        }
+    for (int dim : {64, 768, 2432})
+        for (int affine = 0; affine < 3; affine++) // none, weight, weight and bias
+        {
+            const int rows = 5;
+            std::mt19937 rng(dim * 10 + affine);
+            std::normal_distribution<float> normal(0.0f, 1.0f);
+            std::vector<u32> x((size_t)rows * dim / 2), w(dim / 2), b(dim / 2), y(x.size());
+            for (auto& p : x) p = pack_bf16x2(0.5f + normal(rng) * 2, 0.5f + normal(rng) * 2);
+            for (auto& p : w) p = pack_bf16x2(1 + normal(rng) * 0.1f, 1 + normal(rng) * 0.1f);
+            for (auto& p : b) p = pack_bf16x2(normal(rng) * 0.1f, normal(rng) * 0.1f);
+            const uint4* weight = affine >= 1 ? (const uint4*)w.data() : nullptr;
+            const uint4* bias = affine == 2 ? (const uint4*)b.data() : nullptr;
+            launch(rows, [&] { layer_norm_bf16((const uint4*)x.data(), weight, bias, (uint4*)y.data(), dim, eps); });
+            long worst = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double mean = 0, variance = 0;
+                for (int i = 0; i < dim; i++) mean += value(x, (size_t)r * dim + i);
+                mean /= dim;
+                for (int i = 0; i < dim; i++) variance += std::pow(value(x, (size_t)r * dim + i) - mean, 2);
+                double inverse = 1.0 / std::sqrt(variance / dim + eps);
+                for (int i = 0; i < dim; i++)
+                {
+                    double v = (value(x, (size_t)r * dim + i) - mean) * inverse;
+                    if (weight) v *= value(w, i);
+                    if (bias) v += value(b, i);
+                    worst = std::max(worst, ulps((float)v, value(y, (size_t)r * dim + i)));
+                }
+            }
+            bool ok = worst <= 1;
+            failed += !ok;
+            std::printf("%s layer_norm dim %4d %-15s: at most %ld bf16 step(s) from the reference\n", ok ? "PASS" : "FAIL", dim,
+                        affine == 0 ? "no affine" : affine == 1 ? "weight" : "weight and bias", worst);
         }
     return failed;
 }
