@@ -100,6 +100,23 @@ public class GpuKernelTests
     }
 
     [CoversBackendOperation(nameof(IBackend.RmsNorm))]
+    [Theory]
+    [InlineData(64)]    // on CUDA, NVRTC's short-row kernel; SD3's q/k norms over 64-wide heads: eight threads a row
+    [InlineData(256)]   // a whole warp a row
+    public void RmsNormOfShortRowsAcrossBlocks(int dim)
+    {
+        using var pair = new BackendPair();
+        const int rows = 40; // more than one 256-thread block of rows at both widths
+        var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * dim, 18, 3f));
+        var (wc, wg) = pair.Activation(BackendPair.RandomBf16(dim, 19));
+        var (yc, yg) = pair.Zeros(rows * dim);
+        pair.Cpu.RmsNorm(xc, wc, yc, rows, dim, 1e-5f); pair.Gpu.RmsNorm(xg, wg, yg, rows, dim, 1e-5f);
+        pair.AssertClose(yc, yg, relative: 2.0 / 128);
+        pair.Gpu.RmsNorm(xg, wg, xg, rows, dim, 1e-5f); // in place, as the q/k norms run
+        pair.AssertClose(yc, xg, relative: 2.0 / 128);
+    }
+
+    [CoversBackendOperation(nameof(IBackend.RmsNorm))]
     [CoversBackendOperation(nameof(IBackend.ApplyRope))]
     [Theory]
     [InlineData(16)]   // RoPE on bf16 pairs; on CUDA, NVRTC's eight pairs per thread
