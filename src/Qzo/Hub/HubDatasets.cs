@@ -24,6 +24,8 @@ public static class HubDatasets
             return argument;
         }
         var repo = new HubRepo(HubRepoType.Dataset, argument);
+        if (subset is not null && (subset.Length == 0 || subset.Contains('/') || subset.Contains("..")))
+            throw new QzoException($"--subset '{subset}' is not a subset (config) name of {argument}");
         string config = subset ?? DefaultSubset;
         string[] revisions = revision is null ? [HubModels.DefaultRevision, ParquetBranch] : [revision];
         var cache = new HubCache(settings);

@@ -97,5 +97,12 @@ public class HubCacheTests
         Assert.True(File.Exists(Path.Combine(folder["hub"], "datasets--super_glue", "refs", "refs", "convert", "parquet")));
         Assert.Equal(Path.Combine(export, "rte"),
                      HubDatasets.Folder("super_glue", "rte", null, ["train", "validation"], settings, IHubProgress.Silent));
+
+        foreach (var bad in new[] { "", "../sst2", "a/b" })
+        {
+            var refused = Assert.Throws<QzoException>(() =>
+                HubDatasets.Folder("nyu-mll/glue", bad, null, ["train"], settings, IHubProgress.Silent));
+            Assert.Contains($"--subset '{bad}' is not a subset", refused.Message);
+        }
     }
 }
