@@ -1,5 +1,6 @@
 using Qzo.Compute;
 using Qzo.Models;
+using Qzo.Training;
 
 namespace Qzo.Tasks;
 
@@ -8,9 +9,24 @@ public static class Objective
 {
     public static double Loss(CausalLanguageModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
     {
-        if (batch[0] is ChoiceExample) return ClassificationLoss(model, batch.Cast<ChoiceExample>().ToList(), p, padId).MeanLoss;
+        var sum = LossSum(model, batch, p, padId);
+        return sum.Count == 0 ? 0 : sum.Sum / sum.Count;
+    }
+
+    /// <summary>
+    /// The batch's loss as a sum: over every scored token (language modelling, as transformers' causal-LM loss averages),
+    /// or over examples (classification); <see cref="Loss"/> is Sum / Count, bit for bit.
+    /// </summary>
+    public static LossSum LossSum(CausalLanguageModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
+    {
+        if (batch[0] is ChoiceExample)
+        {
+            var choices = batch.Cast<ChoiceExample>().ToList();
+            return new LossSum(ClassificationLossSum(model, choices, p, padId).TotalLoss, choices.Count);
+        }
         var sequences = batch.Cast<SequenceExample>().Select(e => (e.Ids, e.Scored)).ToList();
-        return model.Loss(TokenBatch.Pad(sequences, padId), p).Mean;
+        var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);
+        return new LossSum(losses.Sum.Sum(), losses.TokenCount);
     }
 
     /// <summary>
@@ -19,6 +35,14 @@ public static class Objective
     /// </summary>
     public static (double MeanLoss, int[] Predictions) ClassificationLoss(CausalLanguageModel model, IReadOnlyList<ChoiceExample> batch,
         Perturbation p, int padId)
+    {
+        var (total, predictions) = ClassificationLossSum(model, batch, p, padId);
+        return (total / batch.Count, predictions);
+    }
+
+    /// <summary>The summed (not mean) cross-entropy of <see cref="ClassificationLoss"/>.</summary>
+    public static (double TotalLoss, int[] Predictions) ClassificationLossSum(CausalLanguageModel model,
+        IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
     {
         var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
         var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);
@@ -35,6 +59,6 @@ public static class Objective
             total += logSumExp - scores[batch[e].Label];
             predictions[e] = Array.IndexOf(scores, max);
         }
-        return (total / batch.Count, predictions);
+        return (total, predictions);
     }
 }
