@@ -12,5 +12,6 @@ public sealed class LanguageModelObjective(CausalLanguageModel model, int padId)
 {
     public double Loss(IReadOnlyList<Example> batch, Perturbation p) => Objective.Loss(model, batch, p, padId);
 
-    public LossSum LossSum(IReadOnlyList<Example> batch, Perturbation p) => Objective.LossSum(model, batch, p, padId);
+    public LossSum LossSum(IReadOnlyList<Example> batch, Perturbation p, IReadOnlyList<Example>? whole = null) =>
+        Objective.LossSum(model, batch, p, padId, whole is null ? 0 : Objective.PaddedLength(whole));
 }

@@ -17,17 +17,26 @@ public static class Objective
     /// The batch's loss as a sum: over every scored token (language modelling, as transformers' causal-LM loss averages),
     /// or over examples (classification); <see cref="Loss"/> is Sum / Count, bit for bit.
     /// </summary>
-    public static LossSum LossSum(CausalLanguageModel model, IReadOnlyList<Example> batch, Perturbation p, int padId)
+    /// <param name="padTo">pad the batch to at least this length (<see cref="PaddedLength"/> of the batch it is a share of).</param>
+    public static LossSum LossSum(CausalLanguageModel model, IReadOnlyList<Example> batch, Perturbation p, int padId, int padTo = 0)
     {
         if (batch[0] is ChoiceExample)
         {
             var choices = batch.Cast<ChoiceExample>().ToList();
-            return new LossSum(ClassificationLossSum(model, choices, p, padId).TotalLoss, choices.Count);
+            return new LossSum(ClassificationLossSum(model, choices, p, padId, padTo).TotalLoss, choices.Count);
         }
         var sequences = batch.Cast<SequenceExample>().Select(e => (e.Ids, e.Scored)).ToList();
-        var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);
+        var losses = model.Loss(TokenBatch.Pad(sequences, padId, atLeast: padTo), p);
         return new LossSum(losses.Sum.Sum(), losses.TokenCount);
     }
+
+    /// <summary>The length a batch is padded to: its longest sequence (or candidate).</summary>
+    public static int PaddedLength(IReadOnlyList<Example> batch) => batch.Max(e => e switch
+    {
+        ChoiceExample c => c.Candidates.Max(s => s.Ids.Length),
+        SequenceExample s => s.Ids.Length,
+        _ => 0,
+    });
 
     /// <summary>
     /// MeZO's classification objective: each candidate's score is the mean log-probability of its answer
@@ -42,10 +51,10 @@ public static class Objective
 
     /// <summary>The summed (not mean) cross-entropy of <see cref="ClassificationLoss"/>.</summary>
     public static (double TotalLoss, int[] Predictions) ClassificationLossSum(CausalLanguageModel model,
-        IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId)
+        IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId, int padTo = 0)
     {
         var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
-        var losses = model.Loss(TokenBatch.Pad(sequences, padId), p);
+        var losses = model.Loss(TokenBatch.Pad(sequences, padId, atLeast: padTo), p);
         double total = 0;
         var predictions = new int[batch.Count];
         int s = 0;

@@ -18,7 +18,7 @@ public static class ShardedLosses
             var sums = new double[probes.Count + 1];
             for (int i = 0; i < probes.Count && shard.Count > 0; i++)
             {
-                var part = objective.LossSum(shard, probes[i]);
+                var part = objective.LossSum(shard, probes[i], batch);
                 sums[i] = part.Sum;
                 sums[^1] = part.Count; // the same under every probe: it depends on the examples only
             }

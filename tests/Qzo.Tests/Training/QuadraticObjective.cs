@@ -48,7 +48,7 @@ sealed class QuadraticObjective(HostTrainableSet set, float[][] target) : ISumma
         return sum.Sum / sum.Count;
     }
 
-    public LossSum LossSum(IReadOnlyList<double> batch, Perturbation p)
+    public LossSum LossSum(IReadOnlyList<double> batch, Perturbation p, IReadOnlyList<double>? whole = null)
     {
         double total = 0;
         foreach (double shift in batch) total += ExampleLoss(shift, p);
