@@ -12,18 +12,20 @@ public sealed record DistributedLaunch(int Rank, int WorldSize, int LocalRank, s
 {
     public const int DefaultPort = 29500;
 
-    /// <summary>The launch the environment describes; null when it describes none (a single-process run).</summary>
+    /// <summary>The launch the environment describes; null when it describes none, or a world of one (a single-process run).</summary>
     public static DistributedLaunch? FromEnvironment(Func<string, string?> variable)
     {
         if (variable("RANK") is not null || variable("WORLD_SIZE") is not null)
         {
             int rank = Integer(variable, "RANK", null), world = Integer(variable, "WORLD_SIZE", null);
+            if (world == 1 && rank == 0) return null;
             return Checked(rank, world, Integer(variable, "LOCAL_RANK", rank), Address(variable, "torchrun"),
                            Integer(variable, "MASTER_PORT", null), "torchrun");
         }
         if (variable("SLURM_PROCID") is not null)
         {
             int rank = Integer(variable, "SLURM_PROCID", null), world = Integer(variable, "SLURM_NTASKS", null);
+            if (world == 1 && rank == 0) return null;
             return Checked(rank, world, Integer(variable, "SLURM_LOCALID", 0), Address(variable, "slurm"),
                            Integer(variable, "MASTER_PORT", DefaultPort), "slurm");
         }

@@ -24,7 +24,12 @@ public class DistributedLaunchTests
     }
 
     [Fact]
-    public void NoLauncherVariablesMeanASingleProcess() => Assert.Null(DistributedLaunch.FromEnvironment(Env()));
+    public void NoLauncherVariablesOrAWorldOfOneMeanASingleProcess()
+    {
+        Assert.Null(DistributedLaunch.FromEnvironment(Env()));
+        Assert.Null(DistributedLaunch.FromEnvironment(Env(("SLURM_PROCID", "0"), ("SLURM_NTASKS", "1"))));
+        Assert.Null(DistributedLaunch.FromEnvironment(Env(("RANK", "0"), ("WORLD_SIZE", "1"))));
+    }
 
     [Theory]
     [InlineData("4", "4", "rank 4 is outside 0..3")]
