@@ -52,7 +52,8 @@ static class DeviceWorkers
             for (int rank = 0; rank < world; rank++)
             {
                 var start = Start(workerArguments);
-                foreach (var (name, value) in Environment(rank, world, gpus ? devices.Gpus[rank] : null, port)) start.Environment[name] = value;
+                foreach (var (name, value) in Environment(rank, world, gpus ? devices.Gpus[rank] : null, port))
+                    start.Environment[name] = value;
                 workers.Add(Process.Start(start) ?? throw new QzoException($"could not start the worker of rank {rank}"));
             }
             var pending = workers.ToList();

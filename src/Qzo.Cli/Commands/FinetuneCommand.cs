@@ -90,8 +90,8 @@ static class FinetuneCommand
         {
             model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
             seed,
-            metrics, json, keepLast, trainUnquantized, control, directions, limitTrain, limitValidation, template, verbalizers, device, force,
-            evalBatch, checkpointEvery, resume, noSave, images, devices,
+            metrics, json, keepLast, trainUnquantized, control, directions, limitTrain, limitValidation, template, verbalizers, device,
+            force, evalBatch, checkpointEvery, resume, noSave, images, devices,
         };
         foreach (var option in task.All) command.Options.Add(option);
         foreach (var option in sd3.All) command.Options.Add(option);

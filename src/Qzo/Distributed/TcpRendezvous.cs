@@ -28,7 +28,8 @@ public static class TcpRendezvous
         try { listener.Start(launch.WorldSize); }
         catch (SocketException e)
         {
-            throw new QzoException($"rendezvous: rank 0 cannot listen on port {launch.MasterPort} ({e.Message}); set MASTER_PORT to a free port");
+            throw new QzoException(
+                $"rendezvous: rank 0 cannot listen on port {launch.MasterPort} ({e.Message}); set MASTER_PORT to a free port");
         }
         var peers = new NetworkStream?[launch.WorldSize];
         using var deadline = new CancellationTokenSource(timeout);

@@ -16,7 +16,8 @@ public class DataParallelCliTests
         string data = TeacherData.Write(folder["train.jsonl"], rows: 9, length: 10, vocab: 320, seed: 4);
         string[] Args(string devices, string name) =>
             ["finetune", model, "--train", data, "--validation", data, "--out", folder[name], "--steps", "3", "--batch-size", "5",
-             "--lr", "1e-3", "--seed", "8", "--eval-every", "2", "--directions", "2", "--devices", devices, "--json", folder[name + ".json"]];
+             "--lr", "1e-3", "--seed", "8", "--eval-every", "2", "--directions", "2", "--devices", devices,
+             "--json", folder[name + ".json"]];
 
         var threads = CliProcess.Ok(Args("cpu:3", "threads"));
         var processes = CliProcess.Ok(Args("cpu-processes:3", "processes"));

@@ -58,8 +58,8 @@ public class TcpRendezvousTests
         {
             try
             {
-                TcpRendezvous.Connect(new DistributedLaunch(rank, rank == 0 ? 2 : 3, 0, "127.0.0.1", port, "test"), TimeSpan.FromSeconds(20))
-                    .Dispose();
+                var launch = new DistributedLaunch(rank, rank == 0 ? 2 : 3, 0, "127.0.0.1", port, "test");
+                TcpRendezvous.Connect(launch, TimeSpan.FromSeconds(20)).Dispose();
                 return "";
             }
             catch (QzoException e) { return e.Message; }

@@ -55,7 +55,8 @@ public class DirectionsTests
         Assert.Equal(seeds, record.Directions!.Select(p => p.Seed));
         foreach (var seed in seeds)
         {
-            double d = (referenceObjective.Loss(Batch, new(seed, 1e-3f)) - referenceObjective.Loss(Batch, new(seed, -1e-3f))) / (2.0 * 1e-3f);
+            double plus = referenceObjective.Loss(Batch, new(seed, 1e-3f)), minus = referenceObjective.Loss(Batch, new(seed, -1e-3f));
+            double d = (plus - minus) / (2.0 * 1e-3f);
             reference.Update(seed, (float)((double)0.01f * Math.Clamp(d, -2.0, 2.0) / 3), 0.65f);
         }
         Assert.Equal(reference.Values, set.Values);

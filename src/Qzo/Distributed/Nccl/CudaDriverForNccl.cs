@@ -10,7 +10,8 @@ static partial class CudaDriverForNccl
 {
     [LibraryImport("cuda", EntryPoint = "cuInit")] public static partial int Init(uint flags);
     [LibraryImport("cuda", EntryPoint = "cuDeviceGet")] public static partial int DeviceGet(out int device, int ordinal);
-    [LibraryImport("cuda", EntryPoint = "cuDevicePrimaryCtxRetain")] public static partial int PrimaryCtxRetain(out IntPtr context, int device);
+    [LibraryImport("cuda", EntryPoint = "cuDevicePrimaryCtxRetain")]
+    public static partial int PrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport("cuda", EntryPoint = "cuDevicePrimaryCtxRelease_v2")] public static partial int PrimaryCtxRelease(int device);
     [LibraryImport("cuda", EntryPoint = "cuCtxSetCurrent")] public static partial int CtxSetCurrent(IntPtr context);
     [LibraryImport("cuda", EntryPoint = "cuStreamCreate")] public static partial int StreamCreate(out IntPtr stream, uint flags);
