@@ -18,6 +18,9 @@ static class DemoCommand
             DefaultValueFactory = _ => d.GroupSize }.GroupSize();
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the data and the run",
             DefaultValueFactory = _ => d.Seed };
+        var directions = new Option<int>("--directions")
+            { Description = "Directions probed per step, their estimates averaged (each costs two forward passes)",
+            DefaultValueFactory = _ => d.Directions }.Positive();
         var noControl = new Option<bool>("--no-control") { Description = "Skip the random-sign control run" };
         var force = new Option<bool>("--force") { Description = "Clear the --work folder first if it holds files" };
         var device = new Option<string>("--device") { Description = "cpu (the default: small and deterministic), cuda, or auto",
@@ -29,7 +32,7 @@ static class DemoCommand
             along the same directions with random signs.
             """)
         {
-            work, steps, lr, eps, bits, groupSize, seed, noControl, device, force,
+            work, steps, lr, eps, bits, groupSize, seed, directions, noControl, device, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -39,6 +42,7 @@ static class DemoCommand
                 Work = r.GetValue(work) is string folder ? outputs.WorkFolder(folder, "--work", r.GetValue(force)) : null,
                     Steps = r.GetValue(steps), LearningRate = r.GetValue(lr), Epsilon = r.GetValue(eps),
                 Bits = r.GetValue(bits), GroupSize = r.GetValue(groupSize), Seed = r.GetValue(seed), Control = !r.GetValue(noControl),
+                Directions = r.GetValue(directions),
                     Device = r.GetValue(device)!,
             };
             DemoRunner.Run(settings);

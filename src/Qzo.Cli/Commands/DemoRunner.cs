@@ -36,6 +36,8 @@ public static class DemoRunner
         public float Epsilon { get; init; } = 1e-3f;
         public ulong Seed { get; init; } = 1;
         public bool Control { get; init; } = true;
+        /// <summary>Directions probed per step (--directions).</summary>
+        public int Directions { get; init; } = 1;
         public bool Quiet { get; init; }
         /// <summary>cpu, cuda or auto (see --device).</summary>
         public string Device { get; init; } = "cpu";
@@ -114,12 +116,12 @@ public static class DemoRunner
         var options = new ZoOptions
         {
             Steps = s.Steps, BatchSize = s.BatchSize, LearningRate = s.LearningRate, Epsilon = s.Epsilon,
-            EvalEvery = Math.Max(s.Steps / 5, 1), Seed = s.Seed, RandomSignControl = control,
+            EvalEvery = Math.Max(s.Steps / 5, 1), Seed = s.Seed, RandomSignControl = control, Directions = s.Directions,
         };
         Say(s, control
             ? "5. [bold]control[/]: the same run, the same z and the same |η·d'|, but each step's sign drawn at random"
-            : $"4. [bold]QZO[/]: {s.Steps} steps of batch {s.BatchSize}, lr {s.LearningRate:G3}, ε {s.Epsilon:G3}, DDC C=100 (the " +
-                "student's scales only)");
+            : $"4. [bold]QZO[/]: {s.Steps} steps of batch {s.BatchSize}{(s.Directions > 1 ? $", {s.Directions} directions" : "")}, " +
+                $"lr {s.LearningRate:G3}, ε {s.Epsilon:G3}, DDC C=100 (the student's scales only)");
         var request = new FinetuneJob.Request(student, Path.Combine(data, "train.jsonl"), Path.Combine(data, "validation.jsonl"), output,
             options,
             s.SequenceLength, null, null, KeepBest: false, Force: true, Quiet: s.Quiet); // both runs end after the same number of updates

@@ -57,6 +57,9 @@ static class FinetuneCommand
             { Description = "qzo: also train embeddings, norms, lm_head and biases MeZO-style" };
         var control = new Option<bool>("--random-sign-control")
             { Description = "Control experiment: same step sizes along the same directions, random signs" };
+        var directions = new Option<int>("--directions")
+            { Description = "Directions probed per step (K), seeds derived from the step seed, estimates averaged; each costs two " +
+                            "forward passes", DefaultValueFactory = _ => 1 }.Positive();
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" }.Positive();
         var limitValidation = new Option<int?>("--limit-validation")
             { Description = "Use only the first N validation examples" }.Positive();
@@ -73,6 +76,10 @@ static class FinetuneCommand
             { Description =
             "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
         var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
+        var devices = new Option<string?>("--devices")
+            { Description = "Data-parallel over several devices (--train runs): GPU ids 0,1,... (one worker process each, NCCL), " +
+                            "cpu:N (N ranks as threads on the CPU) or cpu-processes:N (N CPU worker processes over TCP); see " +
+                            "docs/distributed.md" };
         var images = new Option<string?>("--images")
             { Description = "Text-to-image QZO on an SD3 pipeline with an NF4 transformer: the image–caption cache that " +
                             "`qzo prepare` wrote (with --run; the options below marked SD3 apply)" };
@@ -83,8 +90,8 @@ static class FinetuneCommand
         {
             model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
             seed,
-            metrics, json, keepLast, trainUnquantized, control, limitTrain, limitValidation, template, verbalizers, device, force,
-            evalBatch, checkpointEvery, resume, noSave, images,
+            metrics, json, keepLast, trainUnquantized, control, directions, limitTrain, limitValidation, template, verbalizers, device,
+            force, evalBatch, checkpointEvery, resume, noSave, images, devices,
         };
         foreach (var option in task.All) command.Options.Add(option);
         foreach (var option in sd3.All) command.Options.Add(option);
@@ -116,7 +123,7 @@ static class FinetuneCommand
             {
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
                 Option[] notForImages = [train, validation, output, metrics, template, verbalizers, limitTrain, limitValidation,
-                                         trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data];
+                                         trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data, directions, devices];
                 if (notForImages.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } ignored)
                     throw new QzoException($"{ignored.Name} does not apply to --images (an SD3 run writes into --run; see --help)");
                 var flags = new Sd3OptimizerFlags
@@ -152,9 +159,17 @@ static class FinetuneCommand
                 Seed = r.GetValue(seed),
                 TrainUnquantized = r.GetValue(trainUnquantized),
                 RandomSignControl = r.GetValue(control),
+                Directions = r.GetValue(directions),
             };
             options.Validate();
 
+            var deviceList = r.GetValue(devices) is string listed ? DeviceList.Parse(listed) : null;
+            var launch = Qzo.Distributed.DistributedLaunch.FromEnvironment();
+            if (deviceList is not null && definition is not null) throw new QzoException(
+                "--devices runs finetune --train (JSONL) for now; a --task run uses one device");
+            if (deviceList is not null && launch is not null) throw new QzoException(
+                $"--devices starts its own workers, but this process is already rank {launch.Rank} of {launch.WorldSize} " +
+                $"({launch.Source}); give no --devices under a launcher");
             if (definition is not null)
             {
                 if (r.GetValue(train) is not null || r.GetValue(validation) is not null || r.GetValue(output) is not null
@@ -189,16 +204,38 @@ static class FinetuneCommand
             }
 
             string trainPath = r.GetValue(train) ?? throw new QzoException("finetune needs --train (JSONL) or --task and --data");
-            bool replace = r.GetValue(force);
+            if (deviceList is { CpuThreads: 0 })
+            {
+                DeviceWorkers.Run(deviceList, Environment.GetCommandLineArgs().Skip(1).ToList());
+                return;
+            }
+            bool replace = r.GetValue(force), root = launch is null || launch.Rank == 0; // only rank 0 claims and writes the outputs
             outputs.Input(modelPath, "the model").Input(trainPath, "the training data")
                 .Input(r.GetValue(validation), "the validation data");
-            string? outFolder = r.GetValue(output) is string o ? outputs.Folder(o, "--out", replace) : null;
-            string? metricsPath = outputs.File(FinetuneJob.MetricsPath(r.GetValue(output), r.GetValue(metrics)),
+            string? outFolder = root && r.GetValue(output) is string o ? outputs.Folder(o, "--out", replace) : null;
+            string? metricsPath = !root ? null : outputs.File(FinetuneJob.MetricsPath(r.GetValue(output), r.GetValue(metrics)),
                                                r.GetValue(metrics) is null ? "metrics file" : "--metrics", replace);
-            string? jsonPath = outputs.File(r.GetValue(json), "--json", replace);
+            string? jsonPath = root ? outputs.File(r.GetValue(json), "--json", replace) : null;
             var request = new FinetuneJob.Request(modelPath, trainPath, r.GetValue(validation), outFolder, options, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), metricsPath, !r.GetValue(keepLast), replace,
                 r.GetValue(limitTrain), r.GetValue(limitValidation));
+            if (deviceList is { CpuThreads: > 0 and var threads })
+            {
+                var ranks = Qzo.Distributed.InProcessRanks.Run(threads, communicator =>
+                {
+                    using var rankBackend = CommonOptions.CreateBackend("cpu");
+                    return FinetuneJob.Run(request.AsRank(new DataParallel(communicator)), rankBackend);
+                });
+                WriteJson(jsonPath, ranks[0].ToJson());
+                return;
+            }
+            if (launch is not null)
+            {
+                using var communicator = RankCommunicator.Create(launch, r.GetValue(device)!); // before the backend: it picks the GPU
+                using var rankBackend = CommonOptions.CreateBackend(r.GetValue(device)!);
+                WriteJson(jsonPath, FinetuneJob.Run(request.AsRank(new DataParallel(communicator)), rankBackend).ToJson());
+                return;
+            }
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             var result = FinetuneJob.Run(request, backend);
             WriteJson(jsonPath, result.ToJson());

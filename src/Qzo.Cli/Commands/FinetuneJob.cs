@@ -17,7 +17,12 @@ static class FinetuneJob
 {
     public sealed record Request(string Model, string Train, string? Validation, string? Output, ZoOptions Options, int MaxLength,
                                  ClassificationFormat? Classification, string? MetricsPath, bool KeepBest, bool Force,
-                                 int? TrainLimit = null, int? ValidationLimit = null, bool Quiet = false);
+                                 int? TrainLimit = null, int? ValidationLimit = null, bool Quiet = false, DataParallel? Parallel = null)
+    {
+        /// <summary>This request as rank <paramref name="parallel"/>'s: only rank 0 writes, logs and shows progress.</summary>
+        public Request AsRank(DataParallel parallel) => parallel.IsRoot ? this with { Parallel = parallel }
+            : this with { Parallel = parallel, Output = null, MetricsPath = null, Quiet = true };
+    }
 
     public sealed record Result(TrainingSummary Summary, IReadOnlyDictionary<string, long> PeakBytes, int TrainableTensors,
                                 long TrainableValues, double LoadSeconds, double TrainSeconds, string? Output)
@@ -80,7 +85,9 @@ static class FinetuneJob
 
         string? metricsPath = MetricsPath(request.Output, request.MetricsPath);
         using var metrics = new MetricsWriter(metricsPath);
-        var loop = LanguageModelTraining.Loop(model, o, train, validation, session.PadId, metrics, request.KeepBest);
+        if (request.Parallel is { } parallel)
+            Say(request, $"data parallel: {parallel.Communicator.WorldSize} ranks, each scoring its share of every batch of {o.BatchSize}");
+        var loop = LanguageModelTraining.Loop(model, o, train, validation, session.PadId, metrics, request.KeepBest, request.Parallel);
         var clock = Stopwatch.StartNew();
         var summary = TrainingDisplay.Run(request.Quiet, loop);
         clock.Stop();

@@ -13,7 +13,7 @@ static class ZoOptionsJson
         ["eps"] = o.Epsilon, ["clip"] = o.ClipThreshold, ["scale_floor"] = float.IsFinite(o.ScaleFloor) ? o.ScaleFloor : null,
             ["batch_size"] = o.BatchSize,
         ["eval_every"] = o.EvalEvery, ["seed"] = o.Seed, ["train_unquantized"] = o.TrainUnquantized,
-            ["random_sign_control"] = o.RandomSignControl,
+            ["random_sign_control"] = o.RandomSignControl, ["directions"] = o.Directions,
     };
 
     public static ZoOptions Read(JsonNode o) => new()
@@ -25,5 +25,6 @@ static class ZoOptionsJson
             BatchSize = (int)o["batch_size"]!,
         EvalEvery = (int)o["eval_every"]!, Seed = (ulong)o["seed"]!, TrainUnquantized = (bool)o["train_unquantized"]!,
         RandomSignControl = (bool)o["random_sign_control"]!,
+        Directions = (int?)o["directions"] ?? 1, // runs written before --directions probed one
     };
 }

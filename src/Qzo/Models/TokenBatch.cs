@@ -16,10 +16,11 @@ public sealed class TokenBatch
     public required int[] Labels { get; init; }
 
     /// <param name="sequences">token ids and, per token, whether it is scored (a target).</param>
-    public static TokenBatch Pad(IReadOnlyList<(int[] Ids, bool[] Scored)> sequences, int padId, int multipleOf = 1)
+    /// <param name="atLeast">pad to at least this length: a share of a batch padded as the whole batch is.</param>
+    public static TokenBatch Pad(IReadOnlyList<(int[] Ids, bool[] Scored)> sequences, int padId, int multipleOf = 1, int atLeast = 0)
     {
         if (sequences.Count == 0) throw new ArgumentException("empty batch");
-        int longest = sequences.Max(s => s.Ids.Length);
+        int longest = Math.Max(sequences.Max(s => s.Ids.Length), atLeast);
         int seq = (longest + multipleOf - 1) / multipleOf * multipleOf;
         int n = sequences.Count * seq;
         var ids = new int[n]; var mask = new int[n]; var labels = new int[n];

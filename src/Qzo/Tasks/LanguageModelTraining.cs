@@ -17,14 +17,19 @@ public static class LanguageModelTraining
     public static ParameterTrainableSet TrainableSet(CausalLanguageModel model) => new(model.Backend, model.Trainable);
 
     /// <param name="validation">held-out examples scored by loss (and accuracy) at the run's batch size; null: no validation.</param>
+    /// <param name="parallel">as one data-parallel rank: the batches and the validation are sharded across its communicator.</param>
     public static FineTuneLoop<Example> Loop(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
-                                             IReadOnlyList<Example>? validation, int padId, MetricsWriter metrics, bool keepBest = true) =>
-        Loop(model, options, train, validation is null ? null : () => Evaluator.Evaluate(model, validation, options.BatchSize, padId),
-             padId, metrics, keepBest);
+                                             IReadOnlyList<Example>? validation, int padId, MetricsWriter metrics, bool keepBest = true,
+                                             DataParallel? parallel = null) =>
+        Loop(model, options, train,
+             validation is null ? null
+                 : () => Evaluator.Evaluate(model, validation, options.BatchSize, padId, communicator: parallel?.Communicator),
+             padId, metrics, keepBest, parallel: parallel);
 
     /// <param name="validate">evaluates the model as it is now (e.g. a task metric); null: no validation.</param>
     public static FineTuneLoop<Example> Loop(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
                                              Func<EvaluationResult>? validate, int padId, MetricsWriter metrics, bool keepBest = true,
-                                             RunCheckpointing? checkpointing = null) =>
-        new(new LanguageModelObjective(model, padId), TrainableSet(model), options, train, validate, metrics, keepBest, checkpointing);
+                                             RunCheckpointing? checkpointing = null, DataParallel? parallel = null) =>
+        new(new LanguageModelObjective(model, padId), TrainableSet(model), options, train, validate, metrics, keepBest, checkpointing,
+            parallel: parallel);
 }

@@ -13,9 +13,12 @@ namespace Qzo.Training;
 /// <param name="metrics">receives one line per step and per evaluation.</param>
 /// <param name="afterStep">called with the number of steps done, after that step's evaluation and before its checkpoint
 /// (e.g. to render samples with the values as they are then); it must not change the trainable values.</param>
+/// <param name="parallel">run as one data-parallel rank (<see cref="DataParallel"/>): the objective must be an
+/// <see cref="ISummableObjective{TExample}"/>, and validate must shard its examples the same way on every rank.</param>
 public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrainableSet trainable, ZoOptions options,
                                            IReadOnlyList<TExample> train, Func<EvaluationResult>? validate, MetricsWriter metrics,
-                                           bool keepBest = true, RunCheckpointing? checkpointing = null, Action<int>? afterStep = null)
+                                           bool keepBest = true, RunCheckpointing? checkpointing = null, Action<int>? afterStep = null,
+                                           DataParallel? parallel = null)
 {
     public ITrainableSet Trainable => trainable;
 
@@ -23,6 +26,9 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
     {
         options.Validate();
         if (train.Count == 0) throw new QzoException("no training examples");
+        var summable = objective as ISummableObjective<TExample>;
+        if (parallel is not null && summable is null) throw new QzoException(
+            $"{objective.GetType().Name} cannot split a batch across ranks (it gives no loss sums); run it on one device");
         var stepper = new ZoStepper(trainable, options);
         var sampler = new BatchSampler(train.Count, options.BatchSize, options.Seed);
         double offset = resume?.ElapsedSeconds ?? 0;
@@ -54,7 +60,8 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
         {
             cancel.ThrowIfCancellationRequested();
             var batch = sampler.IndicesForStep(step).Select(i => train[i]).ToList();
-            var record = stepper.Step(step, p => objective.Loss(batch, p));
+            var record = parallel is null ? stepper.Step(step, p => objective.Loss(batch, p))
+                : stepper.Step(step, ShardedLosses.For(summable!, batch, parallel.Communicator));
             history.Add(record);
             metrics.Step(record, Elapsed());
 
@@ -69,8 +76,10 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
                     bestValues = trainable.Snapshot();
                 }
             }
+            if (parallel is not null && ((step + 1) % Math.Max(parallel.CheckEvery, 1) == 0 || step + 1 == options.Steps))
+                ReplicaCheck.Verify(trainable, parallel.Communicator, step + 1);
             afterStep?.Invoke(step + 1);
-            if (checkpointing is { } c && ((step + 1) % c.Every == 0 || step + 1 == options.Steps))
+            if (checkpointing is { } c && parallel is not { IsRoot: false } && ((step + 1) % c.Every == 0 || step + 1 == options.Steps))
                 c.Save(new RunState(step + 1, trainable.Snapshot(), before, last, best, bestStep, bestValues, metrics.Position, Elapsed()));
             progress?.Report(new TrainingProgress(step + 1, options.Steps, record, last));
         }

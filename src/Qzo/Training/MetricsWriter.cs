@@ -38,11 +38,22 @@ public sealed class MetricsWriter : IDisposable
     /// <summary>Bytes written so far (what a checkpoint records); counted here, since a FIFO or a device cannot tell.</summary>
     public long Position => _position;
 
-    public void Step(ZoStepRecord r, double elapsedSeconds) => Write(new JsonObject
+    /// <summary>With several directions, their means, and each direction in "directions" (seed, losses, applied).</summary>
+    public void Step(ZoStepRecord r, double elapsedSeconds)
     {
-        ["type"] = "step", ["step"] = r.Step, ["seed"] = r.Seed, ["loss_plus"] = r.LossPlus, ["loss_minus"] = r.LossMinus,
-        ["d"] = r.D, ["d_clipped"] = r.DClipped, ["applied"] = r.Applied, ["lr"] = r.Lr, ["elapsed_s"] = Math.Round(elapsedSeconds, 3),
-    });
+        var line = new JsonObject
+        {
+            ["type"] = "step", ["step"] = r.Step, ["seed"] = r.Seed, ["loss_plus"] = r.LossPlus, ["loss_minus"] = r.LossMinus,
+            ["d"] = r.D, ["d_clipped"] = r.DClipped, ["applied"] = r.Applied, ["lr"] = r.Lr,
+        };
+        if (r.Directions is { } directions)
+            line["directions"] = new JsonArray(directions.Select(p => (JsonNode)new JsonObject
+            {
+                ["seed"] = p.Seed, ["loss_plus"] = p.LossPlus, ["loss_minus"] = p.LossMinus, ["applied"] = p.Applied,
+            }).ToArray());
+        line["elapsed_s"] = Math.Round(elapsedSeconds, 3);
+        Write(line);
+    }
 
     public void Evaluation(int step, EvaluationResult e, double elapsedSeconds)
     {

@@ -33,6 +33,11 @@ public sealed record ZoOptions
     /// comes from the gradient estimate or merely from moving the scales.
     /// </summary>
     public bool RandomSignControl { get; init; }
+    /// <summary>
+    /// Directions probed per step (K), each with its own z from a seed derived from the step seed; the update averages
+    /// their estimates. Each costs two forward passes; 1 is the paper's step.
+    /// </summary>
+    public int Directions { get; init; } = 1;
 
     /// <summary>Throws a <see cref="QzoException"/> naming the first setting out of its range.</summary>
     public void Validate()
@@ -42,6 +47,7 @@ public sealed record ZoOptions
         if (!(Epsilon > 0)) throw new QzoException($"--eps must be > 0, got {Epsilon}");
         if (ClipThreshold is float c && !(c >= 0)) throw new QzoException($"--clip must be ≥ 0, got {c}");
         if (BatchSize < 1) throw new QzoException($"--batch-size must be ≥ 1, got {BatchSize}");
+        if (Directions < 1) throw new QzoException($"--directions must be ≥ 1, got {Directions}");
         if (EvalEvery < 0) throw new QzoException($"--eval-every must be ≥ 0, got {EvalEvery}");
     }
 

@@ -38,11 +38,24 @@ sealed class HostTrainableSet(float[][] values, bool[] floored) : ITrainableSet
 
 /// <summary>
 /// Mean over the batch of Σ (x_ti + s·z_ti − target_ti − shift)²: each example is a shift of the target, so batches
-/// disagree a little, as real data does.
+/// disagree a little, as real data does. Its loss sums over examples, so it can be split across ranks.
 /// </summary>
-sealed class QuadraticObjective(HostTrainableSet set, float[][] target) : IObjective<double>
+sealed class QuadraticObjective(HostTrainableSet set, float[][] target) : ISummableObjective<double>
 {
-    public double Loss(IReadOnlyList<double> batch, Perturbation p) => batch.Average(shift =>
+    public double Loss(IReadOnlyList<double> batch, Perturbation p)
+    {
+        var sum = LossSum(batch, p);
+        return sum.Sum / sum.Count;
+    }
+
+    public LossSum LossSum(IReadOnlyList<double> batch, Perturbation p, IReadOnlyList<double>? whole = null)
+    {
+        double total = 0;
+        foreach (double shift in batch) total += ExampleLoss(shift, p);
+        return new LossSum(total, batch.Count);
+    }
+
+    double ExampleLoss(double shift, Perturbation p)
     {
         double sum = 0;
         for (int t = 0; t < target.Length; t++)
@@ -52,7 +65,7 @@ sealed class QuadraticObjective(HostTrainableSet set, float[][] target) : IObjec
                 sum += (x - target[t][i] - shift) * (x - target[t][i] - shift);
             }
         return sum;
-    });
+    }
 
     public EvaluationResult Evaluate() => new(Loss([0.0], Perturbation.None), null, null, 1, 0);
 }

@@ -14,6 +14,7 @@ static class NativeLibraries
         ["cublas"] = ["libcublas.so.13", "libcublas.so.12"],
         ["cuda"] = ["libcuda.so.1", "libcuda.so"],
         ["nvrtc"] = ["libnvrtc.so.13", "libnvrtc.so.12"],
+        ["nccl"] = ["libnccl.so.2", "libnccl.so"],
     };
 
     static int _installed;
