@@ -12,18 +12,6 @@ inline dim3 blockDim{128, 1, 1};
 inline i64 thread_index() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
 #include "bnb4.inc" // streaming_kernels.cu's bitsandbytes section (check.sh)
 
-static void launch(unsigned blocks, const std::function<void()>& body)
-{
-    for (unsigned bx = 0; bx < blocks; bx++)
-    {
-        std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
-        block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < 128; t++) threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; body(); });
-        for (auto& th : threads) th.join();
-    }
-}
-
 int main()
 {
     const float nf4[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f, -0.28444138169288635f,
@@ -43,7 +31,7 @@ int main()
             for (auto& a : absmax) a = u(rng);
             std::vector<u32> weight(count / 2, 0xDEADBEEFu);
             i64 count32 = count / 32;
-            launch((unsigned)((count32 + 127) / 128), [&] {
+            launch((unsigned)((count32 + 127) / 128), 1, [&] {
                 bnb4_dequantize_bf16((const uint4*)packed.data(), nf4, absmax.data(), (uint4*)weight.data(), count32, blockSize); });
             long wrong = 0;
             for (long j = 0; j < count / 2; j++)

@@ -15,19 +15,6 @@ static std::vector<bf16> random_bf16(size_t n, unsigned seed, float scale)
     std::mt19937 rng(seed); std::uniform_real_distribution<float> u(-scale, scale);
     std::vector<bf16> v(n); for (auto& x : v) x = (bf16)bf16_bits(u(rng)); return v;
 }
-static void launch(unsigned gx, unsigned gy, const std::function<void()>& body)
-{
-    for (unsigned by = 0; by < gy; by++)
-        for (unsigned bx = 0; bx < gx; bx++)
-        {
-            std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
-            block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
-            std::vector<std::thread> threads;
-            for (unsigned t = 0; t < 128; t++)
-                threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; blockIdx.y = by; body(); });
-            for (auto& th : threads) th.join();
-        }
-}
 // Reference in double: visible(b, i, j) decides masking; bias (may be empty) added to the scaled score.
 static std::vector<double> reference(const std::vector<bf16>& q, const std::vector<bf16>& k, const std::vector<bf16>& v,
     const std::vector<float>& bias, int batch, int nq, int nk, int heads, int kvh, int hd, double scale,

@@ -17,18 +17,6 @@ inline float __fsub_rn(float a, float b) { return a - b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 #include "norms.inc" // streaming_kernels.cu's bf16 helpers, block_sum and norm section (check.sh)
 
-static void launch(unsigned blocks, const std::function<void()>& body)
-{
-    for (unsigned bx = 0; bx < blocks; bx++)
-    {
-        std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
-        block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < 128; t++) threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; body(); });
-        for (auto& th : threads) th.join();
-    }
-}
-
 static float value(const std::vector<u32>& pairs, size_t i) { return i % 2 ? hi(pairs[i / 2]) : lo(pairs[i / 2]); }
 
 // ulps between two bf16 values of the same sign; a large number otherwise
@@ -55,9 +43,9 @@ int main()
             for (auto& p : x) p = pack_bf16x2(normal(rng) * 3, normal(rng) * 3);
             for (auto& p : w) p = pack_bf16x2(1 + normal(rng) * 0.1f, 1 + normal(rng) * 0.1f);
             int lanes = dim / 8, perBlock = 128 / lanes;
-            launch((rows + perBlock - 1) / perBlock, [&] {
+            launch((rows + perBlock - 1) / perBlock, 1, [&] {
                 rms_norm_short_bf16((const uint4*)x.data(), (const uint4*)w.data(), (uint4*)yShort.data(), dim, rows, eps); });
-            launch(compared, [&] { rms_norm_bf16((const uint4*)x.data(), (const uint4*)w.data(), (uint4*)yBlock.data(), dim, eps); });
+            launch(compared, 1, [&] { rms_norm_bf16((const uint4*)x.data(), (const uint4*)w.data(), (uint4*)yBlock.data(), dim, eps); });
             long worst = 0, worstPair = 0;
             for (int r = 0; r < rows; r++)
             {
@@ -92,7 +80,7 @@ int main()
             for (auto& p : b) p = pack_bf16x2(normal(rng) * 0.1f, normal(rng) * 0.1f);
             const uint4* weight = affine >= 1 ? (const uint4*)w.data() : nullptr;
             const uint4* bias = affine == 2 ? (const uint4*)b.data() : nullptr;
-            launch(rows, [&] { layer_norm_bf16((const uint4*)x.data(), weight, bias, (uint4*)y.data(), dim, eps); });
+            launch(rows, 1, [&] { layer_norm_bf16((const uint4*)x.data(), weight, bias, (uint4*)y.data(), dim, eps); });
             long worst = 0;
             for (int r = 0; r < rows; r++)
             {

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
+#include <functional>
+#include <thread>
+#include <vector>
 using std::min; using std::max;
 typedef unsigned int u32;
 struct uint4 { u32 x, y, z, w; };
@@ -95,3 +98,17 @@ inline void ldmatrix_x4(u32& r0, u32& r1, u32& r2, u32& r3, const unsigned short
 { u32 r[4]; ldmatrix_any(r, row, false); r0 = r[0]; r1 = r[1]; r2 = r[2]; r3 = r[3]; }
 inline void ldmatrix_x4_transposed(u32& r0, u32& r1, u32& r2, u32& r3, const unsigned short* row)
 { u32 r[4]; ldmatrix_any(r, row, true); r0 = r[0]; r1 = r[1]; r2 = r[2]; r3 = r[3]; }
+// Runs body once per CUDA thread of a gx × gy grid of 128-thread blocks, one block at a time.
+inline void launch(unsigned gx, unsigned gy, const std::function<void()>& body)
+{
+    for (unsigned by = 0; by < gy; by++)
+        for (unsigned bx = 0; bx < gx; bx++)
+        {
+            std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
+            block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
+            std::vector<std::thread> threads;
+            for (unsigned t = 0; t < 128; t++)
+                threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; blockIdx.y = by; body(); });
+            for (auto& th : threads) th.join();
+        }
+}

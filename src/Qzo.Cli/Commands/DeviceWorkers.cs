@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
+using Qzo.Distributed;
 
 namespace Qzo.Cli.Commands;
 
@@ -43,7 +42,7 @@ static class DeviceWorkers
     /// <exception cref="QzoException">a worker failed (the others are stopped); its own error line is above.</exception>
     public static void Run(DeviceList devices, IReadOnlyList<string> arguments)
     {
-        int world = devices.Ranks, port = FreePort();
+        int world = devices.Ranks, port = TcpRendezvous.FreeLoopbackPort();
         bool gpus = devices.Gpus.Count > 0;
         var workerArguments = WorkerArguments(arguments, gpus ? "cuda" : "cpu");
         var workers = new List<Process>();
@@ -88,12 +87,4 @@ static class DeviceWorkers
         return start;
     }
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -15,6 +15,16 @@ public static class TcpRendezvous
     internal static readonly byte[] Magic = "QZORDZV1"u8.ToArray();
     const byte Accepted = 0, Refused = 1;
 
+    /// <summary>A TCP port on the loopback interface that nothing listens on now (for rank 0 of a run on this host).</summary>
+    public static int FreeLoopbackPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     /// <param name="timeout">how long rank 0 waits for every rank to connect, and another rank keeps trying to reach rank 0.</param>
     public static TcpCommunicator Connect(DistributedLaunch launch, TimeSpan timeout)
     {

@@ -6,14 +6,6 @@ namespace Qzo.Tests.Distributed;
 
 public class TcpRendezvousTests
 {
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     static T[] OnThreads<T>(int world, Func<int, T> body)
     {
@@ -33,7 +25,7 @@ public class TcpRendezvousTests
     [Fact]
     public void RanksMeetOnLocalhostAndTheirCollectivesAgree()
     {
-        int port = FreePort();
+        int port = TcpRendezvous.FreeLoopbackPort();
         var results = OnThreads(3, rank =>
         {
             using var c = TcpRendezvous.Connect(new DistributedLaunch(rank, 3, rank, "127.0.0.1", port, "test"), TimeSpan.FromSeconds(20));
@@ -53,7 +45,7 @@ public class TcpRendezvousTests
     [Fact]
     public void ARankWithAnotherWorldSizeIsRefusedByRankZero()
     {
-        int port = FreePort();
+        int port = TcpRendezvous.FreeLoopbackPort();
         var errors = OnThreads(2, rank =>
         {
             try
@@ -71,8 +63,8 @@ public class TcpRendezvousTests
     [Fact]
     public void RankZeroNamesTheRanksThatNeverCame()
     {
-        var error = Assert.Throws<QzoException>(() =>
-            TcpRendezvous.Connect(new DistributedLaunch(0, 3, 0, "127.0.0.1", FreePort(), "test"), TimeSpan.FromMilliseconds(300)));
+        var launch = new DistributedLaunch(0, 3, 0, "127.0.0.1", TcpRendezvous.FreeLoopbackPort(), "test");
+        var error = Assert.Throws<QzoException>(() => TcpRendezvous.Connect(launch, TimeSpan.FromMilliseconds(300)));
         Assert.Contains("rank(s) 1, 2 of 3 had not connected", error.Message);
     }
 }
