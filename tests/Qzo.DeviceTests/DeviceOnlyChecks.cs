@@ -8,6 +8,8 @@ using Qzo.Models.Architectures.LlamaLayout;
 using Qzo.Numerics;
 using Xunit.Abstractions;
 
+using static Qzo.DeviceTests.DeviceUploads;
+
 namespace Qzo.DeviceTests;
 
 /// <summary>Checks that need a real GPU (sizes the CPU accelerator could not simulate in CI time).</summary>
@@ -170,19 +172,5 @@ public class DeviceOnlyChecks(ITestOutputHelper output)
         var random = new Random(seed);
         return Enumerable.Range(0, count)
             .Select(_ => BFloat16.ToSingle(BFloat16.FromSingle((float)(random.NextDouble() * 2 - 1)))).ToArray();
-    }
-
-    static DeviceTensor Bf16(IBackend b, float[] values)
-    {
-        var t = b.Allocate(DType.BF16, values.Length, MemoryCategory.Workspace);
-        b.Upload<byte>(t, DTypes.FromSingle(DType.BF16, values));
-        return t;
-    }
-
-    static DeviceTensor F32(IBackend b, float[] values)
-    {
-        var t = b.Allocate(DType.F32, values.Length, MemoryCategory.Workspace);
-        b.Upload<float>(t, values);
-        return t;
     }
 }

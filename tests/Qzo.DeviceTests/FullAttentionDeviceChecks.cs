@@ -5,6 +5,8 @@ using Qzo.DeviceTests.Kernels;
 using Qzo.Numerics;
 using Xunit.Abstractions;
 
+using static Qzo.DeviceTests.DeviceUploads;
+
 namespace Qzo.DeviceTests;
 
 /// <summary>
@@ -70,19 +72,5 @@ public class FullAttentionDeviceChecks(ITestOutputHelper output)
         output.WriteLine($"  first call {gpuMs:F1} ms (compilation included); {sample.Rows.Length} query rows checked: " +
                          $"max |gpu − cpu| / (|cpu| + 0.02) = {worst:E2}, {outside} of {expected.Length} outside the tolerance");
         Assert.Equal(0, outside);
-    }
-
-    static DeviceTensor Bf16(IBackend b, float[] values)
-    {
-        var t = b.Allocate(DType.BF16, values.Length, MemoryCategory.Workspace);
-        b.Upload<byte>(t, DTypes.FromSingle(DType.BF16, values));
-        return t;
-    }
-
-    static DeviceTensor F32(IBackend b, float[] values)
-    {
-        var t = b.Allocate(DType.F32, values.Length, MemoryCategory.Workspace);
-        b.Upload<float>(t, values);
-        return t;
     }
 }
