@@ -5,6 +5,7 @@
 #     the work folder; nothing is installed system-wide.
 #  2. flash_attention.cu runs on the CPU (emulate_flash_attention.cpp): causal and full entries against a double reference.
 #  3. streaming_kernels.cu's norms run on the CPU (emulate_norms.cpp) against a reference of their formula,
+#     its image-model element-wise kernels (emulate_elementwise.cpp) against their formula,
 #     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
@@ -56,6 +57,11 @@ awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\
 grep -q "layer_norm_bf16" "$work/norms.inc" || { echo "norms.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/norms" "$here/emulate_norms.cpp"
 "$work/norms"
+awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\/ The image models. element-wise kernels/ { keep = 1 }
+     /^\/\/ bitsandbytes 4-bit dequantization/ { keep = 0 } keep' "$sources/streaming_kernels.cu" > "$work/elementwise.inc"
+grep -q "copy_rows_16b" "$work/elementwise.inc" || { echo "elementwise.inc: no kernel extracted"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/elementwise" "$here/emulate_elementwise.cpp"
+"$work/elementwise"
 sed -n '/^\/\/ bitsandbytes 4-bit dequantization into bf16/,$p' "$sources/streaming_kernels.cu" > "$work/bnb4.inc"
 grep -q "bnb4_dequantize_bf16" "$work/bnb4.inc" || { echo "bnb4.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/bnb4" "$here/emulate_bnb4_dequantize.cpp"

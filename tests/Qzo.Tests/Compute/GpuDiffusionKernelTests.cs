@@ -230,4 +230,24 @@ public class GpuDiffusionKernelTests
         Assert.Equal(pair.ReadInts(oc), pair.ReadInts(og));
         Assert.Equal([8, 9, 10, 11], pair.ReadInts(og).Take(4));
     }
+
+    [CoversBackendOperation(nameof(IBackend.CopyMatrix))]
+    [Fact]
+    public void CopyMatrixOfSixteenByteRowsMatchesTheCpu()
+    {
+        // rows, offsets and strides in whole 16-byte chunks: the GPU's vectorized copy (copy_rows_16b) where NVRTC runs
+        using var pair = new BackendPair();
+        const int batch = 3, width = 16;
+        var (ac, ag) = pair.Activation(BackendPair.RandomBf16(batch * 3 * width, 21));
+        var (bc, bg) = pair.Activation(BackendPair.RandomBf16(batch * 4 * width, 22));
+        var (jc, jg) = pair.Activation(BackendPair.RandomBf16(batch * 7 * width, 23));
+        foreach (var (backend, a, b, joint) in new[] { ((IBackend)pair.Cpu, ac, bc, jc), (pair.Gpu, ag, bg, jg) })
+        {
+            backend.CopyMatrix(MatrixView.Of(a, 3 * width), MatrixView.Of(joint, 7 * width), batch, 3 * width);
+            backend.CopyMatrix(MatrixView.Of(b, 4 * width), MatrixView.Of(joint, 7 * width).At(0, 3 * width), batch - 1, 4 * width);
+        }
+        var joined = pair.Read(jg);
+        Assert.Equal(pair.Read(jc), joined);
+        Assert.Equal(pair.Read(bg).Skip(4 * width).Take(4 * width), joined.Skip(7 * width + 3 * width).Take(4 * width));
+    }
 }

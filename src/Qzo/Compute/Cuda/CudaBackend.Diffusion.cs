@@ -42,7 +42,9 @@ internal sealed partial class CudaBackend
     {
         if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), $"unknown activation {activation}");
         var xv = Bf16Sized(x, count, nameof(x));
-        if (count > 0) Diffusion.Activate(Count(count), xv, (int)activation);
+        if (count == 0) return;
+        if (_streaming is not null && _streaming.TryActivation(Ilgpu(x).Pointer, activation, count)) return;
+        Diffusion.Activate(Count(count), xv, (int)activation);
     });
 
     public void Modulate(DeviceTensor x, MatrixView shift, MatrixView scale, DeviceTensor y, int batch, int tokens, int dim) =>
@@ -52,6 +54,8 @@ internal sealed partial class CudaBackend
         var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, count, nameof(y));
         var sh = Bf16Rows(shift, batch, dim, nameof(shift)); var sc = Bf16Rows(scale, batch, dim, nameof(scale));
         if (count == 0) return;
+        if (_streaming is not null && _streaming.TryModulate(Ilgpu(x).Pointer, Ilgpu(shift.Tensor).Pointer, shift.Offset, shift.Stride,
+                Ilgpu(scale.Tensor).Pointer, scale.Offset, scale.Stride, Ilgpu(y).Pointer, batch, tokens, dim)) return;
         Diffusion.Modulate(Count(count), xv, sh, sc, yv,
             new DiffusionElementwiseKernels.Rows(tokens, dim, shift.Offset, shift.Stride, scale.Offset, scale.Stride));
     });
@@ -63,6 +67,8 @@ internal sealed partial class CudaBackend
         var xv = Bf16Sized(x, count, nameof(x)); var yv = Bf16Sized(y, count, nameof(y));
         var gv = Bf16Rows(gate, batch, dim, nameof(gate));
         if (count == 0) return;
+        if (_streaming is not null && _streaming.TryGatedAdd(Ilgpu(x).Pointer, Ilgpu(gate.Tensor).Pointer, gate.Offset, gate.Stride,
+                Ilgpu(y).Pointer, batch, tokens, dim)) return;
         Diffusion.GatedAdd(Count(count), xv, gv, yv, new DiffusionElementwiseKernels.Rows(tokens, dim, gate.Offset, gate.Stride, 0, 0));
     });
 

@@ -67,6 +67,8 @@ internal sealed partial class CudaBackend
         MatrixBounds.Check(destination, rows, columns, nameof(destination));
         if (rows == 0 || columns == 0) return;
         var from = Ilgpu(source.Tensor); var to = Ilgpu(destination.Tensor);
+        if (_streaming is not null && _streaming.TryCopyRows(from.Pointer, source.Offset, source.Stride, to.Pointer, destination.Offset,
+                destination.Stride, rows, columns, from.DType.SizeInBytes())) return;
         int n = Count((long)rows * columns);
         var (so, ss, d, ds) = (source.Offset, source.Stride, destination.Offset, destination.Stride);
         switch (from.DType.SizeInBytes())

@@ -332,8 +332,13 @@ internal sealed partial class CudaBackend : IBackend
     /// <summary>The first <paramref name="count"/> bf16 values of t as count/2 32-bit pairs.</summary>
     internal static ArrayView<uint> Pairs(DeviceTensor t, long count) => V16(t).SubView(0, count).Cast<uint>();
 
-    public void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim) =>
+    public void AddBiasInPlace(DeviceTensor x, DeviceTensor bias, int rows, int dim) => Timed("bias", () =>
+    {
+        if (rows == 0 || dim == 0) return;
+        if (_streaming is not null && _streaming.TryAddBias(Require(x, DType.BF16).Pointer, Require(bias, DType.BF16).Pointer, rows, dim))
+            return;
         _kernels.AddBias(Count((long)rows * dim), V16(x), V16(bias), dim);
+    });
 
     public void CrossEntropyRows(DeviceTensor logits, DeviceTensor targets, DeviceTensor nll, int rows, int vocab)
     {

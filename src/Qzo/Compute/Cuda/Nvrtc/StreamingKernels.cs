@@ -14,7 +14,8 @@ sealed unsafe class StreamingKernels : IDisposable
     static readonly string[] Kernels =
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
          "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "layer_norm_bf16", "rope_bf16",
-         "aqlm_dequantize_in8", "bnb4_dequantize_bf16"];
+         "aqlm_dequantize_in8", "bnb4_dequantize_bf16",
+         "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -122,6 +123,80 @@ sealed unsafe class StreamingKernels : IDisposable
         void** p = stackalloc void*[6];
         p[0] = &x; p[1] = &weight; p[2] = &bias; p[3] = &y; p[4] = &dim; p[5] = &eps;
         if (rows > 0) _module.Launch("layer_norm_bf16", (uint)rows, 1, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>
+    /// y = x·(1 + scale[b]) + shift[b] over [batch, tokens, dim] (shift and scale rows of sample b at Offset + b·Stride);
+    /// false (nothing done) unless dim, the offsets and strides are multiples of 8 and the pointers 16-byte aligned.
+    /// </summary>
+    public bool TryModulate(IntPtr x, IntPtr shift, long shiftOffset, long shiftStride, IntPtr scale, long scaleOffset,
+                            long scaleStride, IntPtr y, int batch, int tokens, int dim)
+    {
+        if (((shiftOffset | shiftStride | scaleOffset | scaleStride | (long)dim) & 7) != 0 || !Aligned(x, y, shift | scale)) return false;
+        long count8 = (long)batch * tokens * dim / 8, shiftOffset8 = shiftOffset / 8, shiftStride8 = shiftStride / 8;
+        long scaleOffset8 = scaleOffset / 8, scaleStride8 = scaleStride / 8;
+        int dim8 = dim / 8;
+        void** p = stackalloc void*[11];
+        p[0] = &x; p[1] = &shift; p[2] = &scale; p[3] = &y; p[4] = &count8; p[5] = &dim8; p[6] = &tokens;
+        p[7] = &shiftOffset8; p[8] = &shiftStride8; p[9] = &scaleOffset8; p[10] = &scaleStride8;
+        _module.Launch1D("modulate_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>x += gate[b]·y over [batch, tokens, dim]; false under the conditions of <see cref="TryModulate"/>.</summary>
+    public bool TryGatedAdd(IntPtr x, IntPtr gate, long gateOffset, long gateStride, IntPtr y, int batch, int tokens, int dim)
+    {
+        if (((gateOffset | gateStride | (long)dim) & 7) != 0 || !Aligned(x, y, gate)) return false;
+        long count8 = (long)batch * tokens * dim / 8, gateOffset8 = gateOffset / 8, gateStride8 = gateStride / 8;
+        int dim8 = dim / 8;
+        void** p = stackalloc void*[8];
+        p[0] = &x; p[1] = &gate; p[2] = &y; p[3] = &count8; p[4] = &dim8; p[5] = &tokens; p[6] = &gateOffset8; p[7] = &gateStride8;
+        _module.Launch1D("gated_add_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>x[r, :] += bias over rows of <paramref name="dim"/> bf16 values; false unless dim is a multiple of 8.</summary>
+    public bool TryAddBias(IntPtr x, IntPtr bias, int rows, int dim)
+    {
+        if (dim % 8 != 0 || !Aligned(x, bias)) return false;
+        long count8 = (long)rows * dim / 8;
+        int dim8 = dim / 8;
+        void** p = stackalloc void*[4];
+        p[0] = &x; p[1] = &bias; p[2] = &count8; p[3] = &dim8;
+        _module.Launch1D("add_bias_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>x = activation(x) over <paramref name="count"/> bf16 values; false when not 8-aligned.</summary>
+    public bool TryActivation(IntPtr x, Activation activation, long count)
+    {
+        if (count % 8 != 0 || !Aligned(x, x)) return false;
+        long count8 = count / 8;
+        int code = (int)activation;
+        void** p = stackalloc void*[3];
+        p[0] = &x; p[1] = &count8; p[2] = &code;
+        _module.Launch1D("activation_bf16", count8, Block, _stream, p);
+        return true;
+    }
+
+    /// <summary>
+    /// Copies rows × columns elements of <paramref name="elementBytes"/> bytes between strided matrices (offsets and strides
+    /// in elements); false unless every row, offset and stride is a multiple of 16 bytes and rows ≤ 65,535.
+    /// </summary>
+    public bool TryCopyRows(IntPtr source, long sourceOffset, long sourceStride, IntPtr destination, long destinationOffset,
+                            long destinationStride, int rows, long columns, int elementBytes)
+    {
+        long bytes = columns * elementBytes;
+        if (rows > 65535 || ((bytes | (sourceOffset | sourceStride | destinationOffset | destinationStride) * elementBytes) & 15) != 0
+            || !Aligned(source, destination)) return false;
+        long columns16 = bytes / 16, so = sourceOffset * elementBytes / 16, ss = sourceStride * elementBytes / 16;
+        long d = destinationOffset * elementBytes / 16, ds = destinationStride * elementBytes / 16;
+        void** p = stackalloc void*[7];
+        p[0] = &source; p[1] = &destination; p[2] = &columns16; p[3] = &so; p[4] = &ss; p[5] = &d; p[6] = &ds;
+        long blocks = (columns16 + Block - 1) / Block;
+        if (blocks > int.MaxValue) return false;
+        if (rows > 0 && blocks > 0) _module.Launch("copy_rows_16b", (uint)blocks, (uint)rows, Block, _stream, p);
         return true;
     }
 

@@ -449,6 +449,97 @@ extern "C" __global__ void aqlm_dequantize_in8(const unsigned char* codes, const
                            pack_bf16x2(scale * sum[4], scale * sum[5]), pack_bf16x2(scale * sum[6], scale * sum[7]));
 }
 
+// The image models' element-wise kernels (SD3 blocks): adaptive-norm modulation, gated residual adds, activations and
+// strided copies, eight bf16 values (16 bytes) a thread. fp32 inside, each step rounded as the ILGPU kernels and the CPU
+// round it (no contraction into FMA), one bf16 rounding at the end. A per-sample row (shift, scale, gate) of sample b
+// starts at offset8 + b·stride8, in units of eight values; a sample is tokens rows of dim8 chunks.
+__device__ __forceinline__ float modulated(float x, float scale, float shift)
+{
+    return __fadd_rn(__fmul_rn(x, __fadd_rn(1.0f, scale)), shift);
+}
+
+__device__ __forceinline__ u32 modulated_pair(u32 x, u32 scale, u32 shift)
+{
+    return pack_bf16x2(modulated(bf16_low(x), bf16_low(scale), bf16_low(shift)),
+                       modulated(bf16_high(x), bf16_high(scale), bf16_high(shift)));
+}
+
+// y = x·(1 + scale[b]) + shift[b] over [batch, tokens, dim]; count8 = values / 8.
+extern "C" __global__ void modulate_bf16(const uint4* x, const uint4* shift, const uint4* scale, uint4* y, i64 count8, int dim8,
+                                         int tokens, i64 shift_offset8, i64 shift_stride8, i64 scale_offset8, i64 scale_stride8)
+{
+    const i64 i = thread_index();
+    if (i >= count8) return;
+    const i64 j = i % dim8, b = i / dim8 / tokens;
+    const uint4 v = x[i], sh = shift[shift_offset8 + b * shift_stride8 + j], sc = scale[scale_offset8 + b * scale_stride8 + j];
+    y[i] = make_uint4(modulated_pair(v.x, sc.x, sh.x), modulated_pair(v.y, sc.y, sh.y), modulated_pair(v.z, sc.z, sh.z),
+                      modulated_pair(v.w, sc.w, sh.w));
+}
+
+__device__ __forceinline__ u32 sum_pair(u32 x, u32 y) { return pack_bf16x2(bf16_low(x) + bf16_low(y), bf16_high(x) + bf16_high(y)); }
+
+// x[r, :] += bias over rows of dim values (a linear's bias after its GEMM); count8 = values / 8.
+extern "C" __global__ void add_bias_bf16(uint4* x, const uint4* bias, i64 count8, int dim8)
+{
+    const i64 i = thread_index();
+    if (i >= count8) return;
+    const uint4 v = x[i], b = bias[i % dim8];
+    x[i] = make_uint4(sum_pair(v.x, b.x), sum_pair(v.y, b.y), sum_pair(v.z, b.z), sum_pair(v.w, b.w));
+}
+
+__device__ __forceinline__ u32 gated_sum_pair(u32 x, u32 gate, u32 y)
+{
+    return pack_bf16x2(__fadd_rn(bf16_low(x), __fmul_rn(bf16_low(gate), bf16_low(y))),
+                       __fadd_rn(bf16_high(x), __fmul_rn(bf16_high(gate), bf16_high(y))));
+}
+
+// x += gate[b]·y over [batch, tokens, dim]; count8 = values / 8.
+extern "C" __global__ void gated_add_bf16(uint4* x, const uint4* gate, const uint4* y, i64 count8, int dim8, int tokens,
+                                          i64 gate_offset8, i64 gate_stride8)
+{
+    const i64 i = thread_index();
+    if (i >= count8) return;
+    const i64 j = i % dim8, b = i / dim8 / tokens;
+    const uint4 v = x[i], g = gate[gate_offset8 + b * gate_stride8 + j], u = y[i];
+    x[i] = make_uint4(gated_sum_pair(v.x, g.x, u.x), gated_sum_pair(v.y, g.y, u.y), gated_sum_pair(v.z, g.z, u.z),
+                      gated_sum_pair(v.w, g.w, u.w));
+}
+
+// The activations of IBackend.ActivationInPlace, numbered as Qzo.Compute.Activation: 0 SiLU, 1 GELU (tanh), 2 GELU (erf),
+// 3 quick GELU, each with torch's definition.
+__device__ __forceinline__ float activated(float v, int activation)
+{
+    if (activation == 0) return v / (1.0f + expf(-v));
+    if (activation == 1) return 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    if (activation == 2) return 0.5f * v * erfcf(-0.70710678118654752f * v);
+    return v / (1.0f + expf(-1.702f * v));
+}
+
+__device__ __forceinline__ u32 activated_pair(u32 x, int activation)
+{
+    return pack_bf16x2(activated(bf16_low(x), activation), activated(bf16_high(x), activation));
+}
+
+// x = activation(x) in place; count8 = values / 8.
+extern "C" __global__ void activation_bf16(uint4* x, i64 count8, int activation)
+{
+    const i64 i = thread_index();
+    if (i >= count8) return;
+    const uint4 v = x[i];
+    x[i] = make_uint4(activated_pair(v.x, activation), activated_pair(v.y, activation), activated_pair(v.z, activation),
+                      activated_pair(v.w, activation));
+}
+
+// destination[r, c] = source[r, c] for rows × columns16 chunks of 16 bytes, the matrices' offsets and row strides in chunks
+// too: one thread a chunk, blockIdx.y the row (rows ≤ 65,535).
+extern "C" __global__ void copy_rows_16b(const uint4* source, uint4* destination, i64 columns16, i64 source_offset16,
+                                         i64 source_stride16, i64 destination_offset16, i64 destination_stride16)
+{
+    const i64 c = thread_index(), r = blockIdx.y;
+    if (c >= columns16) return;
+    destination[destination_offset16 + r * destination_stride16 + c] = source[source_offset16 + r * source_stride16 + c];
+}
+
 // bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / block_size], the nibbles
 // of a byte high first; the absmax arrive already perturbed (fp32). Sixteen packed bytes, 32 values, per thread: one
 // block's absmax serves them all (block_size % 32 == 0), the 16-entry table sits in shared memory, the 32 bf16 values
