@@ -68,7 +68,7 @@ static class BackendKernelCases
             var x = c.Activation(t * h, 5, 3f); var w = c.Activation(h, 6); var y = c.Zeros(t * h);
             return new(() => c.Backend.RmsNormOnePlusWeight(x, w, y, t, h, 1e-6f), () => c.Read(y));
         });
-        yield return new("LayerNorm", rows, new(1.0 / 256, 1e-5), NvrtcVariant.None, c =>
+        yield return new("LayerNorm", rows, new(1.0 / 256, 1e-5), NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(t * h, 5, 3f); var w = c.Activation(h, 6, 2f); var b = c.Activation(h, 7); var y = c.Zeros(t * h);
             return new(() => c.Backend.LayerNorm(x, w, b, y, t, h, 1e-5f), () => c.Read(y));

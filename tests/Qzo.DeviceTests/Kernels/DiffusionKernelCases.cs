@@ -80,29 +80,47 @@ static class DiffusionKernelCases
             return new(() => c.Backend.UpsampleNearest2x(x, y, vae, side, side), () => c.Read(y));
         });
         // In place: the check reads the first application; the timed runs apply it again, which costs the same.
-        yield return new("ActivationInPlace", $"silu, 1×{vae}×{side}²", Bf16WithExp, NvrtcVariant.None, c =>
+        yield return new("ActivationInPlace", $"silu, 1×{vae}×{side}²", Bf16WithExp, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(vae * plane, 72, 6f);
             return new(() => c.Backend.ActivationInPlace(x, Activation.Silu, (long)vae * plane), () => c.Read(x));
         });
-        yield return new("ActivationInPlace", $"gelu tanh, {tokens}×{4 * width}", Bf16WithExp, NvrtcVariant.None, c =>
+        yield return new("ActivationInPlace", $"gelu tanh, {tokens}×{4 * width}", Bf16WithExp, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(tokens * 4 * width, 73, 6f);
             return new(() => c.Backend.ActivationInPlace(x, Activation.GeluTanh, (long)tokens * 4 * width), () => c.Read(x));
         });
-        yield return new("ActivationInPlace", $"gelu erf, {d.Batch * d.TextTokens}×{4 * width}", Bf16WithExp, NvrtcVariant.None, c =>
+        yield return new("ActivationInPlace", $"gelu erf, {d.Batch * d.TextTokens}×{4 * width}", Bf16WithExp, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(d.Batch * d.TextTokens * 4 * width, 74, 6f);
             return new(() => c.Backend.ActivationInPlace(x, Activation.GeluErf, (long)d.Batch * d.TextTokens * 4 * width),
                        () => c.Read(x));
         });
-        yield return new("Modulate", $"{d.Batch}×{d.ImageTokens}×{width}", Bf16Once, NvrtcVariant.None, c =>
+        // The q/k norms over heads (rows of head_dim values), the blocks' LayerNorm without affine, a linear's bias after the
+        // feed-forward's up projection: at the joint block's shapes.
+        yield return new("RmsNorm", $"{tokens}×{d.Heads} heads × {d.HeadDim}", new(2.0 / 128, 1e-3), NvrtcVariant.Streaming, c =>
+        {
+            var x = c.Activation(tokens * width, 96, 3f); var w = c.Activation(d.HeadDim, 97); var y = c.Zeros(tokens * width);
+            return new(() => c.Backend.RmsNorm(x, w, y, tokens * d.Heads, d.HeadDim, 1e-6f), () => c.Read(y));
+        });
+        yield return new("LayerNorm", $"{tokens}×{width}, no affine", new(1.0 / 256, 1e-5), NvrtcVariant.Streaming, c =>
+        {
+            var x = c.Activation(tokens * width, 98, 3f); var y = c.Zeros(tokens * width);
+            return new(() => c.Backend.LayerNorm(x, null, null, y, tokens, width, 1e-6f), () => c.Read(y));
+        });
+        yield return new("AddBiasInPlace", $"{tokens}×{4 * width}", Bf16Once, NvrtcVariant.Streaming, c =>
+        {
+            var x = c.Activation(tokens * 4 * width, 99, 4f); var b = c.Activation(4 * width, 100);
+            return new(() => c.Backend.AddBiasInPlace(x, b, tokens, 4 * width), () => c.Read(x),
+                       () => c.Write(x, CaseInputs.Values(tokens * 4 * width, 99, 4f)));
+        });
+        yield return new("Modulate", $"{d.Batch}×{d.ImageTokens}×{width}", Bf16Once, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(tokens * width, 75, 4f); var m = c.Activation(d.Batch * 6 * width, 76); var y = c.Zeros(tokens * width);
             var rows = MatrixView.Of(m, 6 * width);
             return new(() => c.Backend.Modulate(x, rows.At(0, 0), rows.At(0, width), y, d.Batch, d.ImageTokens, width), () => c.Read(y));
         });
-        yield return new("GatedAddInPlace", $"{d.Batch}×{d.ImageTokens}×{width}", Bf16Once, NvrtcVariant.None, c =>
+        yield return new("GatedAddInPlace", $"{d.Batch}×{d.ImageTokens}×{width}", Bf16Once, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(tokens * width, 77, 4f); var m = c.Activation(d.Batch * 6 * width, 76);
             var y = c.Activation(tokens * width, 78, 4f);
@@ -170,7 +188,7 @@ static class DiffusionKernelCases
                        () => c.Write(x, CaseInputs.Values(tokens * width, 93)));
         });
         int allTokens = d.ImageTokens + d.TextTokens;
-        yield return new("CopyMatrix", $"{d.Batch}×{d.ImageTokens}×{width} into {allTokens} tokens", Tolerance.Exact, NvrtcVariant.None,
+        yield return new("CopyMatrix", $"{d.Batch}×{d.ImageTokens}×{width} into {allTokens} tokens", Tolerance.Exact, NvrtcVariant.Streaming,
             c =>
         {
             var x = c.Activation(tokens * width, 95); var y = c.Zeros(d.Batch * allTokens * width);
