@@ -15,12 +15,12 @@ note() { echo "$*" | tee -a "$log"; }
 timed() {
   local name=$1; shift
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/smi-$name.txt" 2>/dev/null &
-  local smi=$! start=$(date +%s.%N)
+  local smi=$! start=$(date +%s%N)
   "$@" > "$work/$name.txt" 2>&1; local status=$?
-  local end=$(date +%s.%N)
+  local elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   kill $smi 2>/dev/null; wait $smi 2>/dev/null
   local peak=$(sort -n "$work/smi-$name.txt" | tail -1)
-  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $(awk "BEGIN {printf \"%.1f\", $end - $start}") s, nvidia-smi peak ${peak:-?} MiB"
+  note "$([ $status -eq 0 ] && echo ok || echo FAILED) $name: $((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000))) s, nvidia-smi peak ${peak:-?} MiB"
   tr '\r' '\n' < "$work/$name.txt" | grep -v '^\s*$' | tail -n "${TAIL_LINES:-25}" | sed 's/^/    /' >> "$log"
   return $status
 }

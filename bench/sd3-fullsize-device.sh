@@ -7,7 +7,8 @@
 #   bash bench/sd3-fullsize-device.sh prepare     # synth --preset large (bf16), quantize the transformer to NF4
 #   bash bench/sd3-fullsize-device.sh measure     # qzo imagine on NF4, the diffusers peers (then qzo imagine on bf16)
 #   bash bench/sd3-fullsize-device.sh all         # both phases in one call (with NO_T5=1 it fits one 10-minute call)
-# PIPELINE_PEER=0 leaves diffusers' whole pipeline out (its transformer alone still runs); DENSE=0 leaves out qzo imagine
+# PROFILE=1 adds a 6-step `QZO_PROFILE=1` imagine ($OUT/profile-imagine.txt). PIPELINE_PEER=0 leaves diffusers' whole
+# pipeline out (its transformer alone still runs); DENSE=0 leaves out qzo imagine
 # on the bf16 pipeline. NO_T5=1 leaves T5-XXL out (synth --no-t5, imagine --no-t5; diffusers then gives the transformer zeros in its place, as
 # Qzo does), which halves what prepare writes; the denoising loop is the same (77 + 256 context tokens either way).
 # run tool: carry [".gpu", ".oracle"] (.oracle/diffusers-src.tar.xz: tests/oracle/pack-diffusers.sh). Results: $OUT/*.json,
@@ -34,6 +35,10 @@ measure() {
     common=(--prompt "$prompt" --steps "$steps" --guidance 3.5 --size "$size" --seed 0 --device cuda --force "${t5_flag[@]}")
     timed imagine-nf4 $qzo imagine "$work/nf4" "${common[@]}" --out "$work/images-nf4"
     cp "$work/images-nf4/imagine.json" "$out/qzo-imagine-nf4.json" 2>/dev/null
+    if [ "${PROFILE:-0}" = 1 ]; then  # every operation synchronized and timed: where a step's time goes (6 steps)
+      timed imagine-nf4-profile env QZO_PROFILE=1 $qzo imagine "$work/nf4" "${common[@]/#$steps/6}" --out "$work/images-profile"
+      cp "$work/imagine-nf4-profile.txt" "$out/profile-imagine.txt"
+    fi
     cd "$root" || exit 1
     timed peer-transformer python3 bench/sd3_peer.py "$work/dense" --mode transformer --size "$size" --steps "$steps" \
       --json "$out/diffusers-transformer-bf16.json"
