@@ -23,6 +23,12 @@ public partial interface IBackend : IDisposable
     /// <summary>c[m,n] (+)= a[m,k] · b[n,k]ᵀ: a linear layer x·Wᵀ. a, b: ComputeType; c: ComputeType or F32.</summary>
     void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false);
 
+    /// <summary>
+    /// c[m,n] = a[m,k] · b[n,k]ᵀ + bias[n] (the bias added to every row): a linear layer with its bias. a, b, bias, c:
+    /// ComputeType. The GPU adds the bias to the fp32 sums before the one rounding where cuBLASLt's epilogue can.
+    /// </summary>
+    void MatMulTransposedBAddBias(DeviceTensor a, DeviceTensor b, DeviceTensor bias, DeviceTensor c, int m, int n, int k);
+
     /// <summary>c[m,n] (+)= a[m,k] · b[k,n]. a, b: ComputeType; c: ComputeType or F32.</summary>
     void MatMul(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false);
 

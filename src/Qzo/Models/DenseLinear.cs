@@ -14,8 +14,14 @@ public sealed class DenseLinear(string name, Parameter weight, Parameter? bias) 
 
     public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
     {
-        context.Backend.MatMulTransposedB(x, context.Resolve(Weight), y, rows, OutFeatures, InFeatures, accumulate);
-        if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
+        var b = context.Backend;
+        if (Bias is not null && !accumulate)
+        {
+            b.MatMulTransposedBAddBias(x, context.Resolve(Weight), context.ResolveBias(Bias), y, rows, OutFeatures, InFeatures);
+            return;
+        }
+        b.MatMulTransposedB(x, context.Resolve(Weight), y, rows, OutFeatures, InFeatures, accumulate);
+        if (Bias is not null) b.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 
     public void Dispose() { Weight.Dispose(); Bias?.Dispose(); }

@@ -28,6 +28,11 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
         var b = context.Backend;
         var p = Scales.TrainableIndex is null ? Perturbation.None : context.Perturbation;
         Dequantize(b, p, context.WeightScratch);
+        if (Bias is not null && !accumulate && Layout != WeightLayout.InputMajor)
+        {
+            b.MatMulTransposedBAddBias(x, context.WeightScratch, context.ResolveBias(Bias), y, rows, OutFeatures, InFeatures);
+            return;
+        }
         if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         if (Bias is not null) b.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);

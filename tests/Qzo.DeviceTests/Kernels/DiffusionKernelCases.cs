@@ -114,6 +114,13 @@ static class DiffusionKernelCases
             return new(() => c.Backend.AddBiasInPlace(x, b, tokens, 4 * width), () => c.Read(x),
                        () => c.Write(x, CaseInputs.Values(tokens * 4 * width, 99, 4f)));
         });
+        yield return new("MatMulTransposedBAddBias", $"ff up {tokens}×{width} · {4 * width}×{width}ᵀ + bias", new(1.0 / 128, 1e-3),
+            NvrtcVariant.BiasEpilogue, c =>
+        {
+            var x = c.Activation(tokens * width, 101); var w = c.Activation(4 * width * width, 102, 0.05f);
+            var b = c.Activation(4 * width, 103, 0.05f); var y = c.Zeros(tokens * 4 * width); // small: no cancellation
+            return new(() => c.Backend.MatMulTransposedBAddBias(x, w, b, y, tokens, 4 * width, width), () => c.Read(y));
+        }, "cublasLt");
         yield return new("Modulate", $"{d.Batch}×{d.ImageTokens}×{width}", Bf16Once, NvrtcVariant.Streaming, c =>
         {
             var x = c.Activation(tokens * width, 75, 4f); var m = c.Activation(d.Batch * 6 * width, 76); var y = c.Zeros(tokens * width);

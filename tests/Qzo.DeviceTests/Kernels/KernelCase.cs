@@ -6,7 +6,7 @@ namespace Qzo.DeviceTests.Kernels;
 /// Which NVRTC kernel, if any, serves an operation on CUDA besides its ILGPU kernel; AttentionGemm: the full attention's cuBLAS
 /// products (head_dim above 128), which QZO_ATTENTION=portable turns off as it does the tensor-core attention.
 /// </summary>
-enum NvrtcVariant { None, Streaming, Attention, AttentionGemm }
+enum NvrtcVariant { None, Streaming, Attention, AttentionGemm, BiasEpilogue }
 
 /// <summary>
 /// The bound a variant's result must keep from the CPU reference: |actual − expected| ≤ Relative·|expected| + Absolute for

@@ -97,11 +97,12 @@ static class KernelHarness
             NvrtcVariant.Streaming => gpu.StreamingKernelName.StartsWith("streaming kernels", StringComparison.Ordinal),
             NvrtcVariant.Attention or NvrtcVariant.AttentionGemm =>
                 !gpu.AttentionKernelName.StartsWith("portable", StringComparison.Ordinal),
+            NvrtcVariant.BiasEpilogue => gpu.BiasEpilogue,
             _ => false,
         };
-        string label = kernelCase.Nvrtc == NvrtcVariant.AttentionGemm ? kernelCase.GpuKernel : "nvrtc";
+        string label = kernelCase.Nvrtc is NvrtcVariant.AttentionGemm or NvrtcVariant.BiasEpilogue ? kernelCase.GpuKernel : "nvrtc";
         yield return (nvrtc ? label : gpu.IsCuda ? kernelCase.GpuKernel : "simulated", gpu);
-        if (nvrtc && portable is not null) yield return ("ilgpu", portable);
+        if (nvrtc && portable is not null) yield return (kernelCase.Nvrtc == NvrtcVariant.BiasEpilogue ? "gemm+bias" : "ilgpu", portable);
     }
 
     /// <summary>A second CUDA backend with the NVRTC kernels switched off, as QZO_KERNELS=ilgpu QZO_ATTENTION=portable do.</summary>

@@ -347,4 +347,32 @@ public class GpuKernelTests
             pair.AssertClose(cc, cg, relative: f32Output ? 1e-5 : 1.0 / 128, absolute: 1e-4);
         }
     }
+
+    [CoversBackendOperation(nameof(IBackend.MatMulTransposedBAddBias))]
+    [Theory]
+    [InlineData(9, 13, 40)]
+    [InlineData(70, 48, 64)]   // a multiple of 8 everywhere: the shapes cuBLASLt's bias epilogue takes on the GPU
+    public void MatMulWithBiasMatchesTheCpu(int m, int n, int k)
+    {
+        // fp32 sums of k products in different orders, the bias added, then one bf16 rounding with cuBLASLt's epilogue, or a
+        // rounding of the product and one of the sum without it: where product and bias cancel, the product's rounding (half a
+        // bf16 step of |product|) dominates, so each element may be off by (|product| + |bias|)/128.
+        using var pair = new BackendPair();
+        var (ac, ag) = pair.Activation(BackendPair.RandomBf16(m * k, 16));
+        var (bc, bg) = pair.Activation(BackendPair.RandomBf16(n * k, 17));
+        var (biasc, biasg) = pair.Activation(BackendPair.RandomBf16(n, 18, 4f));
+        var (pc, _) = pair.Zeros(m * n);
+        var (cc, cg) = pair.Zeros(m * n);
+        pair.Cpu.MatMulTransposedB(ac, bc, pc, m, n, k);
+        pair.Cpu.MatMulTransposedBAddBias(ac, bc, biasc, cc, m, n, k);
+        pair.Gpu.MatMulTransposedBAddBias(ag, bg, biasg, cg, m, n, k);
+        float[] product = pair.Read(pc), bias = pair.Read(biasc), expected = pair.Read(cc), actual = pair.Read(cg);
+        for (int i = 0; i < m * n; i++)
+        {
+            Assert.Equal(product[i] + bias[i % n], expected[i], 1e-4f);
+            double bound = (Math.Abs(product[i]) + Math.Abs(bias[i % n])) / 128 + 1e-4;
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= bound, $"element {i}: GPU {actual[i]} vs CPU {expected[i]}");
+        }
+        Assert.Contains(product, v => Math.Abs(v) > 1e-2); // the product is there, not the bias alone
+    }
 }

@@ -43,6 +43,12 @@ internal sealed partial class CpuBackend : IBackend
     public void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
         Sgemm.MatMulTransposedB(F(a), F(b), F(c), m, n, k, accumulate);
 
+    public void MatMulTransposedBAddBias(DeviceTensor a, DeviceTensor b, DeviceTensor bias, DeviceTensor c, int m, int n, int k)
+    {
+        MatMulTransposedB(a, b, c, m, n, k);
+        AddBiasInPlace(c, bias, m, n);
+    }
+
     public void MatMul(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
         Sgemm.MatMul(F(a), F(b), F(c), m, n, k, accumulate);
 

@@ -19,6 +19,9 @@ internal sealed partial class CudaBackend : IBackend
     readonly Context _context;
     readonly Accelerator _accelerator;
     readonly CublasGemm? _cublas;
+    CublasLtBiasGemm? _biasGemm;
+    DeviceTensor? _biasGemmWorkspace;
+    bool _biasGemmTried;
     readonly KernelSet _kernels;
     readonly FlashAttention? _flash;
     readonly StreamingKernels? _streaming;
@@ -172,6 +175,37 @@ internal sealed partial class CudaBackend : IBackend
 
     public void MatMulTransposedB(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
         Gemm(a, b, c, m, n, k, transposedB: true, accumulate);
+
+    public void MatMulTransposedBAddBias(DeviceTensor a, DeviceTensor b, DeviceTensor bias, DeviceTensor c, int m, int n, int k)
+    {
+        Require(a, DType.BF16); Require(b, DType.BF16); Require(bias, DType.BF16); Require(c, DType.BF16);
+        if (m == 0 || n == 0) return;
+        bool fused = false;
+        if (BiasGemm is { } lt)
+            Timed("gemm", () => fused = lt.TryMultiplyAddBias(Ilgpu(a).Pointer, Ilgpu(b).Pointer, Ilgpu(bias).Pointer, Ilgpu(c).Pointer,
+                                                              m, n, k));
+        if (fused) return;
+        MatMulTransposedB(a, b, c, m, n, k);
+        AddBiasInPlace(c, bias, m, n);
+    }
+
+    /// <summary>Whether <see cref="MatMulTransposedBAddBias"/> can add the bias in cuBLASLt's epilogue (not with QZO_KERNELS=ilgpu).</summary>
+    public bool BiasEpilogue => BiasGemm is not null;
+
+    CublasLtBiasGemm? BiasGemm
+    {
+        get
+        {
+            if (_biasGemmTried || _cublas is null) return _biasGemm;
+            _biasGemmTried = true;
+            if (Environment.GetEnvironmentVariable("QZO_KERNELS") == "ilgpu") return null;
+            const long workspaceBytes = 32L << 20; // cuBLAS's own default workspace on Hopper
+            _biasGemmWorkspace = Allocate(DType.F32, workspaceBytes / 4, MemoryCategory.Workspace);
+            _biasGemm = CublasLtBiasGemm.TryCreate(_stream, Ilgpu(_biasGemmWorkspace).Pointer, workspaceBytes, out _);
+            if (_biasGemm is null) { _biasGemmWorkspace.Dispose(); _biasGemmWorkspace = null; }
+            return _biasGemm;
+        }
+    }
 
     public void MatMul(DeviceTensor a, DeviceTensor b, DeviceTensor c, int m, int n, int k, bool accumulate = false) =>
         Gemm(a, b, c, m, n, k, transposedB: false, accumulate);
@@ -427,6 +461,8 @@ internal sealed partial class CudaBackend : IBackend
             _flash?.Dispose();
             _fullFlash?.Dispose();
             _streaming?.Dispose();
+            _biasGemm?.Dispose();
+            _biasGemmWorkspace?.Dispose();
             _accelerator.Dispose();
             _context.Dispose();
         }

@@ -12,6 +12,7 @@ static class NativeLibraries
     static readonly Dictionary<string, string[]> Candidates = new()
     {
         ["cublas"] = ["libcublas.so.13", "libcublas.so.12"],
+        ["cublasLt"] = ["libcublasLt.so.13", "libcublasLt.so.12"],
         ["cuda"] = ["libcuda.so.1", "libcuda.so"],
         ["nvrtc"] = ["libnvrtc.so.13", "libnvrtc.so.12"],
         ["nccl"] = ["libnccl.so.2", "libnccl.so"],
