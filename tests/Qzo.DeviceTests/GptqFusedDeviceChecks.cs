@@ -149,7 +149,8 @@ public class GptqFusedDeviceChecks(ITestOutputHelper output)
             if (!(toCpu <= Math.Abs(reference[i]) / 128 + magnitude[i] / 256)) offCpu++;
             if (!(toCublas <= Math.Abs(cublas[i]) / 64 + magnitude[i] / 4096)) offCublas++;
         }
-        output.WriteLine($"{product}, {rows}×{inF}·{inF}×{outF}{(accumulate ? " accumulated" : "")}: max |fused − cpu|/Σ|x·w| {worstCpu:E2} " +
+        output.WriteLine($"{product}, {rows}×{inF}·{inF}×{outF}{(accumulate ? " accumulated" : "")}: " +
+                         $"max |fused − cpu|/Σ|x·w| {worstCpu:E2} " +
                          $"({offCpu} outside), max |fused − cuBLAS|/Σ|x·w| {worstCublas:E2} ({offCublas} outside)");
         Assert.Equal(0, offCpu);
         Assert.Equal(0, offCublas);

@@ -72,6 +72,6 @@ g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/bnb4" "$here/emulate
 awk '/^\/\/ ---- device helpers/ { skip = 1 } /^\/\/ ---- entry points/ { exit } !skip; /^\/\/ ---- end of device helpers/ { skip = 0 }' \
   "$sources/gptq_fused.cu" > "$work/gptq_fused.inc"
 grep -q "gptq_fused_4bit" "$work/gptq_fused.inc" || { echo "gptq_fused.inc: no kernel extracted"; exit 1; }
-! grep -q "asm(\|asm volatile" "$work/gptq_fused.inc" || { echo "gptq_fused.inc still holds inline assembly: update the awk markers"; exit 1; }
+! grep -q "asm(\|asm volatile" "$work/gptq_fused.inc" || { echo "gptq_fused.inc holds inline assembly: update the awk markers"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/gptq_fused" "$here/emulate_gptq_fused.cpp"
 "$work/gptq_fused"

@@ -80,8 +80,10 @@ static class GptqFusedCases
         {
             cuda.Choice = choice;
             string product = cuda.ProductFor(x, rows, shape, y);
-            if (product != (tile is null ? GptqFusedChoice.DequantizeGemm : $"fused-{tile}{(GptqFusedKernel.SequentialGroups(shape) ? "" : " (any g_idx)")}"))
-                throw new InvalidOperationException($"{product} would serve instead ({cuda.FusedUnavailable ?? "the shape or the inputs"})");
+            string wanted = tile is null ? GptqFusedChoice.DequantizeGemm
+                : $"fused-{tile}{(GptqFusedKernel.SequentialGroups(shape) ? "" : " (any g_idx)")}";
+            if (product != wanted)
+                throw new InvalidOperationException($"{product} would serve, not {wanted} ({cuda.FusedUnavailable ?? "shape, inputs"})");
         }
         return new(() =>
         {

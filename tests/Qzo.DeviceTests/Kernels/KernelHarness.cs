@@ -91,7 +91,8 @@ static class KernelHarness
                 try
                 {
                     var (result, seconds) = Measure(backend, setup, runs);
-                    ResultCheck? check = expected is null || result is null ? null : ResultCheck.Compare(expected, result, kernelCase.Tolerance);
+                    ResultCheck? check = expected is null || result is null ? null
+                                         : ResultCheck.Compare(expected, result, kernelCase.Tolerance);
                     if (check is { Passed: false }) failures++;
                     Print(kernelCase, label, check, check is null ? "timed" : check.Value.Passed ? "PASS" : "FAIL", seconds, runs);
                     if (check is { Passed: false }) Console.WriteLine($"    {check.Value.FirstFailure}");
@@ -169,7 +170,7 @@ static class KernelHarness
         return (run.Result?.Invoke(), seconds);
     }
 
-    /// <summary>One run whose result is kept, then <paramref name="runs"/> timed ones, each between synchronizations (the median).</summary>
+    /// <summary>One run whose result is kept, then <paramref name="runs"/> timed ones between synchronizations (their median).</summary>
     static (double[]? Result, double Seconds) Measure(IBackend backend, Func<CaseInputs, CaseRun> setup, int runs)
     {
         using var inputs = new CaseInputs(backend);

@@ -33,7 +33,8 @@ public class GpuGptqLinearTests
         var (yc, yg) = pair.Activation(BackendPair.RandomBf16(rows * outF, 15));
         var before = pair.Read(yc);
         var (wc, wg) = pair.Zeros(inF * outF);
-        var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true, GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
+        var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true,
+                                        GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
         var p = new Perturbation(9, -1e-3f);
         var gpu = (CudaGptqKernels)GptqKernels.For(pair.Gpu);
         gpu.Choice = GptqFusedChoice.Parse("on", () => throw new InvalidOperationException());
@@ -51,7 +52,8 @@ public class GpuGptqLinearTests
                 double magnitude = accumulate ? Math.Abs(before[r * outF + o]) : 0;
                 for (int k = 0; k < inF; k++) magnitude += Math.Abs((double)x[r * inF + k] * w[k * outF + o]);
                 double e = expected[r * outF + o], a = actual[r * outF + o];
-                Assert.True(Math.Abs(a - e) <= Math.Abs(e) / 128 + magnitude / 256, $"output [{r}, {o}]: GPU {a}, CPU {e}, Σ|x·w| {magnitude}");
+                Assert.True(Math.Abs(a - e) <= Math.Abs(e) / 128 + magnitude / 256,
+                            $"output [{r}, {o}]: GPU {a}, CPU {e}, Σ|x·w| {magnitude}");
             }
     }
 }

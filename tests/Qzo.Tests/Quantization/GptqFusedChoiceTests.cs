@@ -82,12 +82,13 @@ public class GptqFusedChoiceTests
         {
             Environment.SetEnvironmentVariable(GptqFusedTable.EnvironmentVariable, null);
             var table = GptqFusedTable.FromEnvironment();
-            Assert.All(table.Entries, e => Assert.True(e.Kernel == GptqFusedChoice.DequantizeGemm || GptqFusedKernel.TileNamed(e.Kernel) is not null));
+            Assert.All(table.Entries,
+                       e => Assert.True(e.Kernel == GptqFusedChoice.DequantizeGemm || GptqFusedKernel.TileNamed(e.Kernel) is not null));
         }
         finally { Environment.SetEnvironmentVariable(GptqFusedTable.EnvironmentVariable, saved); }
     }
 
-    /// <summary>Each tile's entry points exist, and its rows, columns, threads and shared bytes follow the source's template arguments.</summary>
+    /// <summary>Each tile's entry points exist; its rows, columns and threads follow the source's template arguments.</summary>
     [Fact]
     public void TheTilesMatchTheCudaSource()
     {

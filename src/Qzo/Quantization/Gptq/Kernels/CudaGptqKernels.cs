@@ -22,7 +22,7 @@ sealed partial class CudaGptqKernels(CudaBackend backend) : IGptqKernels
     /// <summary>QZO_GPTQ_FUSED's choice; the device checks and the kernel table set it to compare the products.</summary>
     internal GptqFusedChoice Choice { get; set; } = GptqFusedChoice.FromEnvironment();
 
-    /// <summary>The compiled fused kernel (compiled on first call), or null where it is unavailable (<see cref="FusedUnavailable"/>).</summary>
+    /// <summary>The fused kernel (compiled on first use), or null where it is unavailable (<see cref="FusedUnavailable"/>).</summary>
     internal GptqFusedKernel? Fused
     {
         get

@@ -11,7 +11,7 @@ sealed unsafe class GptqFusedKernel
 {
     const int Stages = 3, StageInputs = 64; // STAGES and BK in gptq_fused.cu
 
-    /// <summary>One block tile of gptq_fused.cu: <see cref="Rows"/> × <see cref="Columns"/> outputs per block of <see cref="Threads"/>.</summary>
+    /// <summary>A block tile of gptq_fused.cu: <see cref="Rows"/> × <see cref="Columns"/> outputs, <see cref="Threads"/> threads.</summary>
     public sealed record Tile(string Name, int Rows, int Columns, int Threads)
     {
         /// <summary>FusedLayout&lt;BM, BN&gt;::SHARED_BYTES in gptq_fused.cu (a launch with less traps).</summary>
@@ -22,7 +22,8 @@ sealed unsafe class GptqFusedKernel
         public string Entry(bool sequentialGroups) => sequentialGroups ? $"gptq_fused_4bit_{Name}" : $"gptq_fused_4bit_{Name}_gidx";
     }
 
-    public static readonly IReadOnlyList<Tile> Tiles = [new("64x128", 64, 128, 128), new("128x128", 128, 128, 256), new("64x64", 64, 64, 128)];
+    public static readonly IReadOnlyList<Tile> Tiles =
+        [new("64x128", 64, 128, 128), new("128x128", 128, 128, 256), new("64x64", 64, 64, 128)];
 
     public static Tile? TileNamed(string name) => Tiles.FirstOrDefault(t => t.Name == name);
 
@@ -66,7 +67,8 @@ sealed unsafe class GptqFusedKernel
         p[0] = &x; p[1] = &qweight; p[2] = &qzeros; p[3] = &scales; p[4] = &gIdx; p[5] = &y;
         p[6] = &rows; p[7] = &n; p[8] = &k; p[9] = &groupSize; p[10] = &offset; p[11] = &add;
         uint blocksX = (uint)((rows + tile.Rows - 1) / tile.Rows), blocksY = (uint)((n + tile.Columns - 1) / tile.Columns);
-        if (blocksY > 65535) throw new ArgumentOutOfRangeException(nameof(n), $"{n} outputs are too many for one launch of {tile.Entry(true)}");
+        if (blocksY > 65535)
+            throw new ArgumentOutOfRangeException(nameof(n), $"{n} outputs are too many for one launch of {tile.Entry(true)}");
         if (rows > 0) _module.Launch(tile.Entry(sequentialGroups), blocksX, blocksY, (uint)tile.Threads, tile.SharedBytes, _stream, p);
     }
 }
