@@ -14,6 +14,7 @@ if (args.Length > 0 && args[0] == "tests")
          typeof(Qzo.Tests.Compute.GpuGptqTests), typeof(Qzo.Tests.Compute.GpuTransferAndRandomTests),
          typeof(Qzo.Tests.Compute.GpuGptqStepTests), typeof(Qzo.Tests.Compute.GpuDiffusionKernelTests),
          typeof(DeviceOnlyChecks), typeof(FullAttentionDeviceChecks), typeof(StreamingKernelChecks), typeof(GptqDeviceChecks),
+         typeof(GptqFusedDeviceChecks),
          typeof(Qzo.Tests.Diffusion.Vae.VaeGpuTests), typeof(VaeDeviceChecks), typeof(Qzo.Tests.Encoders.GpuEncoderTests),
          typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests),
          typeof(Sd3ParityDeviceChecks)],

@@ -7,6 +7,8 @@
 #  3. streaming_kernels.cu's norms run on the CPU (emulate_norms.cpp) against a reference of their formula,
 #     its image-model element-wise kernels (emulate_elementwise.cpp) against their formula,
 #     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
+#  4. gptq_fused.cu runs on the CPU (emulate_gptq_fused.cpp): every tile variant, ordered and act-order g_idx, its weights
+#     bit for bit against the dequantization formula and its products against a double reference.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,3 +68,10 @@ sed -n '/^\/\/ bitsandbytes 4-bit dequantization into bf16/,$p' "$sources/stream
 grep -q "bnb4_dequantize_bf16" "$work/bnb4.inc" || { echo "bnb4.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/bnb4" "$here/emulate_bnb4_dequantize.cpp"
 "$work/bnb4"
+# gptq_fused.cu less its inline-PTX helpers (emulation.h replaces them) and its entry points (extern __shared__)
+awk '/^\/\/ ---- device helpers/ { skip = 1 } /^\/\/ ---- entry points/ { exit } !skip; /^\/\/ ---- end of device helpers/ { skip = 0 }' \
+  "$sources/gptq_fused.cu" > "$work/gptq_fused.inc"
+grep -q "gptq_fused_4bit" "$work/gptq_fused.inc" || { echo "gptq_fused.inc: no kernel extracted"; exit 1; }
+! grep -q "asm(\|asm volatile" "$work/gptq_fused.inc" || { echo "gptq_fused.inc holds inline assembly: update the awk markers"; exit 1; }
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/gptq_fused" "$here/emulate_gptq_fused.cpp"
+"$work/gptq_fused"

@@ -1,11 +1,14 @@
-// CPU emulation of the CUDA features flash_attention.cu uses: one std::thread per CUDA thread of a block,
-// warp collectives (shuffles, ldmatrix, mma.sync) through per-warp exchange slots and barriers.
+// CPU emulation of the CUDA features the Nvrtc/*.cu kernels use: one std::thread per CUDA thread of a block (up to 8
+// warps), warp collectives (shuffles, ldmatrix, mma.sync) through per-warp exchange slots and barriers, and cp.async's
+// copies deferred to the cp.async.wait_group that completes them (so a read before its wait sees stale data).
 #include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 using std::min; using std::max;
@@ -15,7 +18,8 @@ inline uint4 make_uint4(u32 a, u32 b, u32 c, u32 d) { return {a, b, c, d}; }
 struct dim3 { unsigned x = 0, y = 0, z = 0; };
 thread_local dim3 threadIdx, blockIdx;
 inline std::barrier<>* block_barrier;
-inline std::barrier<>* warp_barriers[4];
+constexpr int MAX_WARPS = 8;
+inline std::barrier<>* warp_barriers[MAX_WARPS];
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -26,7 +30,7 @@ inline std::barrier<>* warp_barriers[4];
 inline void __syncthreads() { block_barrier->arrive_and_wait(); }
 inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 struct LaneSlot { float f; const unsigned short* p; u32 a[4]; u32 b0, b1; };
-inline LaneSlot lanes[4][32];
+inline LaneSlot lanes[MAX_WARPS][32];
 inline void warp_sync() { warp_barriers[threadIdx.x / 32]->arrive_and_wait(); }
 inline float __shfl_xor_sync(unsigned, float v, int m)
 {
@@ -98,17 +102,35 @@ inline void ldmatrix_x4(u32& r0, u32& r1, u32& r2, u32& r3, const unsigned short
 { u32 r[4]; ldmatrix_any(r, row, false); r0 = r[0]; r1 = r[1]; r2 = r[2]; r3 = r[3]; }
 inline void ldmatrix_x4_transposed(u32& r0, u32& r1, u32& r2, u32& r3, const unsigned short* row)
 { u32 r[4]; ldmatrix_any(r, row, true); r0 = r[0]; r1 = r[1]; r2 = r[2]; r3 = r[3]; }
-// Runs body once per CUDA thread of a gx × gy grid of 128-thread blocks, one block at a time.
-inline void launch(unsigned gx, unsigned gy, const std::function<void()>& body)
+// cp.async: each thread queues its copies; commit_group closes a group, wait_group<N> performs all but the N newest.
+struct AsyncCopy { void* destination; const void* source; int bytes; bool valid; };
+thread_local std::vector<AsyncCopy> open_copies;
+thread_local std::deque<std::vector<AsyncCopy>> committed_copies;
+inline void cp_async_16(void* shared, const void* global, bool valid) { open_copies.push_back({shared, global, 16, valid}); }
+inline void cp_async_4(void* shared, const void* global, bool valid) { open_copies.push_back({shared, global, 4, valid}); }
+inline void cp_async_commit() { committed_copies.push_back(std::move(open_copies)); open_copies.clear(); }
+template <int PENDING> inline void cp_async_wait()
+{
+    while ((int)committed_copies.size() > PENDING)
+    {
+        for (const AsyncCopy& c : committed_copies.front())
+            if (c.valid) memcpy(c.destination, c.source, c.bytes); else memset(c.destination, 0, c.bytes);
+        committed_copies.pop_front();
+    }
+}
+// Runs body once per CUDA thread of a gx × gy grid of blocks of `threads` (a multiple of 32, at most 256), one block at a time.
+inline void launch(unsigned gx, unsigned gy, const std::function<void()>& body, unsigned threads = 128)
 {
     for (unsigned by = 0; by < gy; by++)
         for (unsigned bx = 0; bx < gx; bx++)
         {
-            std::barrier<> block(128); std::barrier<> w0(32), w1(32), w2(32), w3(32);
-            block_barrier = &block; warp_barriers[0] = &w0; warp_barriers[1] = &w1; warp_barriers[2] = &w2; warp_barriers[3] = &w3;
-            std::vector<std::thread> threads;
-            for (unsigned t = 0; t < 128; t++)
-                threads.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; blockIdx.y = by; body(); });
-            for (auto& th : threads) th.join();
+            std::barrier<> block(threads);
+            std::vector<std::unique_ptr<std::barrier<>>> warps;
+            for (unsigned w = 0; w < threads / 32; w++) warp_barriers[w] = warps.emplace_back(std::make_unique<std::barrier<>>(32)).get();
+            block_barrier = &block;
+            std::vector<std::thread> pool;
+            for (unsigned t = 0; t < threads; t++)
+                pool.emplace_back([&, t] { threadIdx.x = t; blockIdx.x = bx; blockIdx.y = by; body(); });
+            for (auto& th : pool) th.join();
         }
 }

@@ -25,8 +25,18 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
 
     public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
     {
-        var b = context.Backend;
         var p = Scales.TrainableIndex is null ? Perturbation.None : context.Perturbation;
+        Multiply(context, p, x, rows, y, accumulate);
+        if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
+    }
+
+    /// <summary>
+    /// y (+)= x·W under <paramref name="p"/>: dequantize into the shared weight scratch, then multiply. A format with a fused
+    /// product overrides it.
+    /// </summary>
+    protected virtual void Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate)
+    {
+        var b = context.Backend;
         Dequantize(b, p, context.WeightScratch);
         if (Bias is not null && !accumulate && Layout != WeightLayout.InputMajor)
         {
@@ -35,7 +45,6 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
         }
         if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
-        if (Bias is not null) b.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
     }
 
     /// <summary>The fp32 master scales in the dtype the checkpoint stores them in (for formats that store them plainly).</summary>

@@ -66,7 +66,7 @@ public abstract record SyntheticFormat
             float typical = 0.02f * 2.5f / (1 << (Bits - 1)); // codes span ±2.5 std of a 0.02-std weight
             var scales = Scales(backend, prefix + ".scales", [groups, outF], DType.F16, typical, seed, stream + 1);
             return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, null, new GptqKernelShape(inF, outF, groups, Bits,
-                ZerosOffsetByOne: true));
+                ZerosOffsetByOne: true, SequentialGroupSize: g));
         }
     }
 

@@ -26,6 +26,18 @@ sealed record CaseRun(Action Run, Func<double[]>? Result, Action? Reset = null);
 /// One row group of the kernel table: an operation of <see cref="IBackend"/> or of a format's kernels on one shape.
 /// <see cref="Setup"/> builds the same inputs on whichever backend it is given (<see cref="CaseInputs"/>).
 /// A case without a result (allocation, synchronization) is timed only.
+/// <see cref="GpuVariants"/>, where set, are the GPU rows instead of the backend's own choice (and its ILGPU peer); with
+/// <see cref="GpuReference"/> the first of them is the reference and the CPU does not run. <see cref="Flops"/> adds a
+/// TFLOP/s figure; <see cref="TableEntry"/> turns the label of the fastest passing candidate into a line of a measured table.
 /// </summary>
 sealed record KernelCase(string Operation, string Shape, Tolerance Tolerance, NvrtcVariant Nvrtc, Func<CaseInputs, CaseRun> Setup,
-                         string GpuKernel = "ilgpu");
+                         string GpuKernel = "ilgpu")
+{
+    public IReadOnlyList<GpuVariant>? GpuVariants { get; init; }
+    public bool GpuReference { get; init; }
+    public double Flops { get; init; }
+    public Func<string, string>? TableEntry { get; init; }
+}
+
+/// <summary>One GPU row of a case that names its own (<see cref="KernelCase.GpuVariants"/>); Candidate: competes for the table.</summary>
+sealed record GpuVariant(string Label, Func<CaseInputs, CaseRun> Setup, bool Candidate = true);

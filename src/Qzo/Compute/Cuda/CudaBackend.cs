@@ -97,6 +97,9 @@ internal sealed partial class CudaBackend : IBackend
     /// <summary>The device the quantization formats' ILGPU kernels load on, and the NVRTC streaming module when compiled.</summary>
     internal Accelerator Accelerator => _accelerator;
     internal StreamingKernels? Streaming => _streaming;
+    /// <summary>The CUDA device and ILGPU's stream, for the formats' own NVRTC modules (0 on ILGPU's CPU accelerator).</summary>
+    internal int DeviceOrdinal => _deviceOrdinal;
+    internal IntPtr Stream => _stream;
 
     /// <summary>Which attention kernel serves head dims up to 128: NVRTC tensor cores, or why not.</summary>
     public string AttentionKernelName { get; } = "portable attention (ILGPU)";

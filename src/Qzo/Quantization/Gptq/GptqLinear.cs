@@ -20,5 +20,10 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
+    /// <summary>Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear).</summary>
+    protected override void Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate) =>
+        GptqKernels.For(context.Backend).Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
+                                                context.WeightScratch, y, accumulate);
+
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }

@@ -42,7 +42,8 @@ static class GptqLinearLoader
         var qzeros = p.UploadInts(tensors.ReadInt32(prefix + ".qzeros"), MemoryCategory.QuantizedWeights);
         var gIdxTensor = p.UploadInts(gIdx, MemoryCategory.QuantizedWeights);
         var scales = p.Dense(prefix + ".scales", [groups, outFeatures], isScale: true);
-        var shape = new GptqKernelShape(inFeatures, outFeatures, groups, bits, gptq.Format == GptqCheckpointFormat.Gptq);
+        var shape = new GptqKernelShape(inFeatures, outFeatures, groups, bits, gptq.Format == GptqCheckpointFormat.Gptq,
+                                        GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
         return new GptqLinear(prefix, qweight, qzeros, gIdxTensor, scales, bias, shape);
     }
 }

@@ -31,6 +31,9 @@ static unsafe partial class CudaModules
     [LibraryImport("cuda", EntryPoint = "cuModuleUnload")] public static partial int ModuleUnload(IntPtr module);
     [LibraryImport("cuda", EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ModuleGetFunction(out IntPtr function, IntPtr module, string name);
+    public const int MaxDynamicSharedSizeBytes = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    [LibraryImport("cuda", EntryPoint = "cuFuncSetAttribute")] public static partial int FuncSetAttribute(IntPtr function, int attribute,
+        int value);
     [LibraryImport("cuda", EntryPoint = "cuLaunchKernel")]
     public static partial int LaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
                                            uint sharedBytes, IntPtr stream, void** parameters, void** extra);

@@ -12,6 +12,7 @@ sealed unsafe class NvrtcModule : IDisposable
 {
     readonly IntPtr _module;
     readonly Dictionary<string, IntPtr> _functions = [];
+    readonly Dictionary<string, int> _sharedAllowed = [];
 
     /// <summary>"sm_90 (NVRTC 13.0)": what the kernels were compiled for and by.</summary>
     public string Target { get; }
@@ -115,6 +116,23 @@ sealed unsafe class NvrtcModule : IDisposable
     public void Launch(string kernel, uint gridX, uint gridY, uint block, IntPtr stream, void** parameters) =>
         CudaModules.Check(CudaModules.LaunchKernel(_functions[kernel], gridX, gridY, 1, block, 1, 1, 0, stream, parameters, null),
             $"launch of {kernel}");
+
+    /// <summary>
+    /// A launch with <paramref name="sharedBytes"/> of dynamic shared memory; above the default 48 KiB the kernel is first allowed
+    /// that much (once per kernel and size).
+    /// </summary>
+    public void Launch(string kernel, uint gridX, uint gridY, uint block, int sharedBytes, IntPtr stream, void** parameters)
+    {
+        var function = _functions[kernel];
+        if (sharedBytes > 48 * 1024 && _sharedAllowed.GetValueOrDefault(kernel) < sharedBytes)
+        {
+            CudaModules.Check(CudaModules.FuncSetAttribute(function, CudaModules.MaxDynamicSharedSizeBytes, sharedBytes),
+                $"cuFuncSetAttribute({kernel}, {sharedBytes} bytes of shared memory)");
+            _sharedAllowed[kernel] = sharedBytes;
+        }
+        CudaModules.Check(CudaModules.LaunchKernel(function, gridX, gridY, 1, block, 1, 1, (uint)sharedBytes, stream, parameters, null),
+            $"launch of {kernel}");
+    }
 
     /// <summary>A one-dimensional launch of <paramref name="block"/>-thread blocks covering <paramref name="threads"/>.</summary>
     public void Launch1D(string kernel, long threads, uint block, IntPtr stream, void** parameters)

@@ -5,8 +5,16 @@ using static Qzo.Compute.Cpu.CpuBackend;
 namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>GPTQ on the CPU backend: plain loops over the backend's buffers, parallel over rows.</summary>
-sealed partial class CpuGptqKernels : IGptqKernels
+sealed partial class CpuGptqKernels(CpuBackend cpu) : IGptqKernels
 {
+    public void Linear(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                       GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weightScratch, DeviceTensor y,
+                       bool accumulate)
+    {
+        Dequantize(qweight, qzeros, scales, gIdx, shape, p, scaleTensorIndex, weightScratch);
+        cpu.MatMul(x, weightScratch, y, rows, shape.OutFeatures, shape.InFeatures, accumulate);
+    }
+
     public void Dequantize(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                            GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)
     {

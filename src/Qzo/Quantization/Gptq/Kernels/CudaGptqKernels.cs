@@ -9,12 +9,78 @@ namespace Qzo.Quantization.Gptq.Kernels;
 
 /// <summary>
 /// GPTQ on the GPU backend: the NVRTC streaming kernel where it applies (<see cref="GptqStreamingKernel"/>), else the
-/// ILGPU kernels (<see cref="GptqDequantKernel"/>), compiled on this backend's accelerator on first use.
+/// ILGPU kernels (<see cref="GptqDequantKernel"/>), compiled on this backend's accelerator on first use. A linear's product
+/// is dequantize + cuBLAS, or the fused kernel (<see cref="GptqFusedKernel"/>) where <see cref="Choice"/> picks it.
 /// </summary>
 sealed partial class CudaGptqKernels(CudaBackend backend) : IGptqKernels
 {
     readonly GptqStepKernelSet _steps = new(backend.Accelerator);
     readonly GptqDequantKernelSet _kernels = new(backend.Accelerator);
+    GptqFusedKernel? _fused;
+    string? _fusedUnavailable;
+
+    /// <summary>QZO_GPTQ_FUSED's choice; the device checks and the kernel table set it to compare the products.</summary>
+    internal GptqFusedChoice Choice { get; set; } = GptqFusedChoice.FromEnvironment();
+
+    /// <summary>The fused kernel (compiled on first use), or null where it is unavailable (<see cref="FusedUnavailable"/>).</summary>
+    internal GptqFusedKernel? Fused
+    {
+        get
+        {
+            if (_fused is not null || _fusedUnavailable is not null) return _fused;
+            if (!backend.IsCuda) _fusedUnavailable = "not a CUDA device";
+            else
+            {
+                _fused = GptqFusedKernel.TryCreate(backend.DeviceOrdinal, backend.Stream, out string reason);
+                if (_fused is null)
+                {
+                    _fusedUnavailable = reason;
+                    Console.Error.WriteLine($"warning: GPTQ linears stay on dequantize + cuBLAS (the fused kernel: {reason})");
+                }
+            }
+            return _fused;
+        }
+    }
+
+    /// <summary>Why <see cref="Fused"/> is null, once it was asked for.</summary>
+    internal string? FusedUnavailable => _fusedUnavailable;
+
+    /// <summary>
+    /// The product <see cref="Linear"/> takes for these arguments: "dequantize+cublas", or "fused-TILE" (with " (any g_idx)" for
+    /// the entry that reads g_idx per input).
+    /// </summary>
+    internal string ProductFor(DeviceTensor x, int rows, GptqKernelShape shape, DeviceTensor y) =>
+        FusedPlan(x, rows, shape, y) is { } plan
+            ? $"fused-{plan.Tile.Name}{(plan.SequentialGroups ? "" : " (any g_idx)")}" : GptqFusedChoice.DequantizeGemm;
+
+    (GptqFusedKernel Kernel, GptqFusedKernel.Tile Tile, bool SequentialGroups)? FusedPlan(DeviceTensor x, int rows, GptqKernelShape shape,
+                                                                                           DeviceTensor y)
+    {
+        bool sequential = GptqFusedKernel.SequentialGroups(shape);
+        if (Choice.TileFor(rows, shape.OutFeatures, shape.InFeatures, sequential) is not { } tile) return null;
+        if (GptqFusedKernel.Unsupported(shape) is not null || x.DType != DType.BF16 || y.DType != DType.BF16) return null;
+        if (!Compute.Cuda.Nvrtc.StreamingKernels.Aligned(Ilgpu(x).Pointer, Ilgpu(y).Pointer)) return null;
+        return Fused is { } kernel ? (kernel, tile, sequential) : null;
+    }
+
+    public void Linear(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                       GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weightScratch, DeviceTensor y,
+                       bool accumulate)
+    {
+        if (FusedPlan(x, rows, shape, y) is { } plan)
+        {
+            Timed("gptq-fused", () =>
+            {
+                var effectiveScales = backend.EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
+                plan.Kernel.Launch(plan.Tile, plan.SequentialGroups, Ilgpu(x).Pointer, Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer,
+                                   effectiveScales.LoadEffectiveAddressAsPtr(), Ilgpu(gIdx).Pointer, Ilgpu(y).Pointer, rows,
+                                   shape.OutFeatures, shape.InFeatures, shape.SequentialGroupSize, shape.ZerosOffsetByOne, accumulate);
+            });
+            return;
+        }
+        Dequantize(qweight, qzeros, scales, gIdx, shape, p, scaleTensorIndex, weightScratch);
+        backend.MatMul(x, weightScratch, y, rows, shape.OutFeatures, shape.InFeatures, accumulate);
+    }
 
     public void Dequantize(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                            GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight)

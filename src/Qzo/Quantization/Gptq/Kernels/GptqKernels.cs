@@ -8,7 +8,7 @@ namespace Qzo.Quantization.Gptq.Kernels;
 internal static class GptqKernels
 {
     static readonly BackendKernels<IGptqKernels> Table = new BackendKernels<IGptqKernels>()
-        .Register<CpuBackend>(_ => new CpuGptqKernels())
+        .Register<CpuBackend>(cpu => new CpuGptqKernels(cpu))
         .Register<CudaBackend>(cuda => new CudaGptqKernels(cuda));
 
     public static IGptqKernels For(IBackend backend) => Table.For(backend);

@@ -20,6 +20,16 @@ internal interface IGptqKernels
                     GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weight);
 
     /// <summary>
+    /// y[rows, out] = x[rows, in]·W (plus y's old values when <paramref name="accumulate"/>), W as <see cref="Dequantize"/> forms
+    /// it under <paramref name="p"/>; x and y in the backend's ComputeType. The CPU dequantizes into
+    /// <paramref name="weightScratch"/> and multiplies; the GPU does the same or, where QZO_GPTQ_FUSED picks it
+    /// (<see cref="GptqFusedChoice"/>), runs the fused kernel, which forms the same bf16 weights in registers and leaves
+    /// <paramref name="weightScratch"/> alone: the two agree up to the order of the fp32 sums.
+    /// </summary>
+    void Linear(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weightScratch, DeviceTensor y, bool accumulate);
+
+    /// <summary>
     /// h[i, j] = S[inputs[i], inputs[j]] + (i = j ? damp : 0) (F64 [n, n]) with S = ½(sum + sumᵀ) of the F32 Gram
     /// matrix, in double, and S[d, d] = 1 for a dead input d.
     /// </summary>
