@@ -19,6 +19,13 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
     ulong _noisedSeed;
     IReadOnlyList<CachedImageCaption>? _noisedBatch;
     Sd3NoisedExample[]? _noised;
+    // The device copies of a step's inputs when the whole batch is one forward: the − pass reuses the + pass's upload.
+    UploadedInputs? _uploaded;
+
+    sealed record UploadedInputs(Sd3NoisedExample[] Noised, DeviceTensor Latents, DeviceTensor Context, DeviceTensor Pooled) : IDisposable
+    {
+        public void Dispose() { Latents.Dispose(); Context.Dispose(); Pooled.Dispose(); }
+    }
 
     public ISd3Noising Noising => noising;
 
@@ -40,7 +47,9 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         for (int start = 0; start < batch.Count; start += size)
         {
             int count = Math.Min(size, batch.Count - start);
-            sum += Forward(Slice(batch, start, count), _noised.AsSpan(start, count).ToArray(), p);
+            sum += count == batch.Count
+                ? Forward(Slice(batch, start, count), _noised, p, keepUploads: true)
+                : Forward(Slice(batch, start, count), _noised.AsSpan(start, count).ToArray(), p);
         }
         return sum / batch.Count;
     }
@@ -52,6 +61,7 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
     public EvaluationResult Evaluate(IReadOnlyList<CachedImageCaption> examples, ulong validationSeed)
     {
         if (examples.Count == 0) throw new QzoException("no validation examples");
+        ReleaseUploads();
         ulong seed = Sd3NoiseDraws.ForValidation(validationSeed);
         double sum = 0;
         int size = forwardBatch > 0 ? forwardBatch : 16;
@@ -72,7 +82,7 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
     }
 
     /// <summary>One transformer call over the pairs; returns the sum of their losses.</summary>
-    double Forward(List<CachedImageCaption> pairs, Sd3NoisedExample[] noised, Perturbation p)
+    double Forward(List<CachedImageCaption> pairs, Sd3NoisedExample[] noised, Perturbation p, bool keepUploads = false)
     {
         var c = transformer.Config;
         var first = pairs[0];
@@ -86,15 +96,38 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         int n = pairs.Count, h = first.LatentHeight, w = first.LatentWidth, tokens = first.PromptTokens;
         long perLatent = first.LatentMean.LongLength;
         const MemoryCategory act = MemoryCategory.Activations;
-        using var latents = HostFloats.Upload(b, Concat(noised.Select(x => x.Input), perLatent * n), act);
-        using var context = HostFloats.Upload(b, Concat(pairs.Select(x => x.PromptEmbeds), (long)tokens * c.JointAttentionDim * n), act);
-        using var pooled = HostFloats.Upload(b, Concat(pairs.Select(x => x.PooledEmbeds), (long)c.PooledProjectionDim * n), act);
-        using var velocity = b.Allocate(b.ComputeType, perLatent * n, act);
-        transformer.Forward(transformer.Context(p), latents, context, pooled, noised.Select(x => x.Timestep).ToArray(), velocity, n, h, w,
-                            tokens);
-        var prediction = HostFloats.Download(b, velocity, perLatent * n);
+        if (!ReferenceEquals(_uploaded?.Noised, noised))
+        {
+            ReleaseUploads();
+            var uploaded = new UploadedInputs(noised,
+                HostFloats.Upload(b, Concat(noised.Select(x => x.Input), perLatent * n), act),
+                HostFloats.Upload(b, Concat(pairs.Select(x => x.PromptEmbeds), (long)tokens * c.JointAttentionDim * n), act),
+                HostFloats.Upload(b, Concat(pairs.Select(x => x.PooledEmbeds), (long)c.PooledProjectionDim * n), act));
+            if (!keepUploads) { using (uploaded) return Run(uploaded); }
+            _uploaded = uploaded;
+        }
+        return Run(_uploaded!);
+
+        double Run(UploadedInputs inputs)
+        {
+            using var velocity = b.Allocate(b.ComputeType, perLatent * n, act);
+            transformer.Forward(transformer.Context(p), inputs.Latents, inputs.Context, inputs.Pooled, noised.Select(x => x.Timestep).ToArray(),
+                                velocity, n, h, w, tokens);
+            return Losses(noised, HostFloats.Download(b, velocity, perLatent * n), perLatent);
+        }
+    }
+
+    void ReleaseUploads()
+    {
+        _uploaded?.Dispose();
+        _uploaded = null;
+    }
+
+    /// <summary>The sum over the pairs of each one's weighted mean squared error, from the transformer's prediction.</summary>
+    static double Losses(Sd3NoisedExample[] noised, float[] prediction, long perLatent)
+    {
         double sum = 0;
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < noised.Length; k++)
         {
             var x = noised[k];
             double squares = 0;
