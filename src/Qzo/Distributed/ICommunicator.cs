@@ -29,7 +29,9 @@ public interface ICommunicator : IDisposable
     /// <summary>
     /// Sends <paramref name="data"/> to rank <paramref name="peer"/> (not this one), which takes it with
     /// <see cref="Receive"/> of the same length; messages from one rank to another arrive in the order they were sent.
-    /// May return before the peer has received it (threads and TCP buffer it; NCCL waits for the peer).
+    /// It may return before the peer has received it (threads queue it; TCP within its socket buffers) or wait for the peer
+    /// (NCCL; TCP beyond its buffers), so no schedule may have ranks send to each other in a cycle before receiving (a
+    /// pipeline's chain never does).
     /// </summary>
     void Send(ReadOnlySpan<byte> data, int peer);
 

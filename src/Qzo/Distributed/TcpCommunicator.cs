@@ -135,7 +135,8 @@ public sealed class TcpCommunicator : ICommunicator
             || rank >= Rank || _direct[rank] is not null)
         {
             stream.Dispose();
-            throw new QzoException($"rank {Rank}: a connection on its peer port that is not a lower rank of this run (rank {rank} of {world})");
+            throw new QzoException(
+                $"rank {Rank}: a connection on its peer port that is not a lower rank of this run (rank {rank} of {world})");
         }
         _direct[rank] = stream;
     }

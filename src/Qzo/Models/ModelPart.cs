@@ -31,5 +31,6 @@ public sealed record ModelPart(int FirstLayer, int LayerCount, bool HoldsEmbeddi
     }
 
     public override string ToString() =>
-        $"layers {FirstLayer}..{EndLayer - 1}{(HoldsEmbedding ? ", the embedding" : "")}{(HoldsHead ? ", the final norm and lm_head" : "")}";
+        $"layers {FirstLayer}..{EndLayer - 1}{(HoldsEmbedding ? ", the embedding" : "")}" +
+        $"{(HoldsHead ? ", the final norm and lm_head" : "")}";
 }

@@ -112,7 +112,8 @@ public sealed class NcclCommunicator : ICommunicator
         using var current = new CurrentContext(_context);
         for (long done = 0; done < Math.Max(send.Length, receive.Length); done += ChunkBytes)
         {
-            int sending = (int)Math.Clamp(send.Length - done, 0, ChunkBytes), receiving = (int)Math.Clamp(receive.Length - done, 0, ChunkBytes);
+            int sending = (int)Math.Clamp(send.Length - done, 0, ChunkBytes);
+            int receiving = (int)Math.Clamp(receive.Length - done, 0, ChunkBytes);
             string what = $"rank {Rank}: {(sending > 0 ? $"ncclSend to rank {to}" : "")}{(sending > 0 && receiving > 0 ? " and " : "")}" +
                           $"{(receiving > 0 ? $"ncclRecv from rank {from}" : "")}";
             if (sending > 0)

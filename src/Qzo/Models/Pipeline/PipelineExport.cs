@@ -12,7 +12,9 @@ namespace Qzo.Models.Pipeline;
 /// </summary>
 public static class PipelineExport
 {
-    /// <summary>Every rank calls it; rank 0's <paramref name="output"/> decides (null: nothing is saved, and the others send nothing).</summary>
+    /// <summary>
+    /// Every rank calls it; rank 0's <paramref name="output"/> decides (null: nothing is saved, and the others send nothing).
+    /// </summary>
     /// <returns>on rank 0 when it saved, the encoding's error over every rank's tensors; else null.</returns>
     public static ExportSummary? Export(Checkpoint source, CausalLanguageModel model, string? output, bool overwrite = false)
     {
