@@ -17,8 +17,11 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
 
     public Checkpoint Checkpoint { get; } = checkpoint;
     public IBackend Backend { get; } = backend;
-    /// <summary>The layers and ends to load: the whole model unless a pipeline rank's share was given.</summary>
-    public ModelPart Part { get; } = part ?? ModelPart.Whole(checkpoint.Config.Layers);
+    /// <summary>
+    /// The layers and ends to load: the whole model unless a pipeline rank's share was given (read only by language models:
+    /// a diffusion component's checkpoint has no language-model config).
+    /// </summary>
+    public ModelPart Part => part ?? ModelPart.Whole(Checkpoint.Config.Layers);
 
     public bool TrainsScales => scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized;
     bool TrainsUnquantized => scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized;
