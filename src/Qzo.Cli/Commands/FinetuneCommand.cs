@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qzo.Cli.Runs;
+using Qzo.Models.Pipeline;
 using Qzo.Tasks.Definitions;
 using Qzo.Training;
 
@@ -77,9 +78,16 @@ static class FinetuneCommand
             "Go on with a killed --task run from its last checkpoint (RUN folder; every setting comes from its config.json)" };
         var noSave = new Option<bool>("--no-save") { Description = "With --task: do not write the tuned model into the run folder" };
         var devices = new Option<string?>("--devices")
-            { Description = "Data-parallel over several devices (--train runs): GPU ids 0,1,... (one worker process each, NCCL), " +
-                            "cpu:N (N ranks as threads on the CPU) or cpu-processes:N (N CPU worker processes over TCP); see " +
-                            "docs/distributed.md" };
+            { Description = "Train on several devices (--train runs): GPU ids 0,1,... (one worker process each, NCCL), " +
+                            "cpu:N (N ranks as threads on the CPU) or cpu-processes:N (N CPU worker processes over TCP); --split " +
+                            "says what they divide; see docs/distributed.md" };
+        var split = new Option<string>("--split")
+            { Description = "What the ranks of --devices (or of a launcher: torchrun, Slurm) divide: batch (data parallel: each " +
+                            "scores its share of every batch) or layers (a pipeline for a model larger than one device: each loads " +
+                            "and runs a contiguous share of the decoder layers)", DefaultValueFactory = _ => "batch" };
+        var microBatches = new Option<int?>("--micro-batches")
+            { Description = "With --split layers: cut every batch into M micro-batches so the ranks work at the same time " +
+                            "(default: the number of ranks)" }.Positive();
         var images = new Option<string?>("--images")
             { Description = "Text-to-image QZO on an SD3 pipeline with an NF4 transformer: the image–caption cache that " +
                             "`qzo prepare` wrote (with --run; the options below marked SD3 apply)" };
@@ -91,7 +99,7 @@ static class FinetuneCommand
             model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
             seed,
             metrics, json, keepLast, trainUnquantized, control, directions, limitTrain, limitValidation, template, verbalizers, device,
-            force, evalBatch, checkpointEvery, resume, noSave, images, devices,
+            force, evalBatch, checkpointEvery, resume, noSave, images, devices, split, microBatches,
         };
         foreach (var option in task.All) command.Options.Add(option);
         foreach (var option in sd3.All) command.Options.Add(option);
@@ -123,7 +131,8 @@ static class FinetuneCommand
             {
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
                 Option[] notForImages = [train, validation, output, metrics, template, verbalizers, limitTrain, limitValidation,
-                                         trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data, directions, devices];
+                                         trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data, directions, devices,
+                                         split, microBatches];
                 if (notForImages.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } ignored)
                     throw new QzoException($"{ignored.Name} does not apply to --images (an SD3 run writes into --run; see --help)");
                 var flags = new Sd3OptimizerFlags
@@ -165,8 +174,15 @@ static class FinetuneCommand
 
             var deviceList = r.GetValue(devices) is string listed ? DeviceList.Parse(listed) : null;
             var launch = Qzo.Distributed.DistributedLaunch.FromEnvironment();
-            if (deviceList is not null && definition is not null) throw new QzoException(
-                "--devices runs finetune --train (JSONL) for now; a --task run uses one device");
+            bool pipeline = r.GetValue(split) switch
+            {
+                "batch" => false, "layers" => true,
+                var other => throw new QzoException($"--split must be batch or layers, got '{other}'"),
+            };
+            if (r.GetValue(microBatches) is not null && !pipeline) throw new QzoException(
+                "--micro-batches applies to --split layers (a pipeline); data-parallel ranks score their share in one pass");
+            if ((deviceList is not null || pipeline) && definition is not null) throw new QzoException(
+                "--devices and --split run finetune --train (JSONL) for now; a --task run uses one device");
             if (deviceList is not null && launch is not null) throw new QzoException(
                 $"--devices starts its own workers, but this process is already rank {launch.Rank} of {launch.WorldSize} " +
                 $"({launch.Source}); give no --devices under a launcher");
@@ -219,12 +235,16 @@ static class FinetuneCommand
             var request = new FinetuneJob.Request(modelPath, trainPath, r.GetValue(validation), outFolder, options, r.GetValue(maxLength),
                 CommonOptions.Classification(r.GetValue(template), r.GetValue(verbalizers)), metricsPath, !r.GetValue(keepLast), replace,
                 r.GetValue(limitTrain), r.GetValue(limitValidation));
+            // a rank's request: a pipeline stage (--split layers) or a data-parallel share (--split batch)
+            FinetuneJob.Request AsRank(Qzo.Distributed.ICommunicator communicator) => pipeline
+                ? request.AsStage(new PipelineStage(communicator, r.GetValue(microBatches) ?? communicator.WorldSize))
+                : request.AsRank(new DataParallel(communicator));
             if (deviceList is { CpuThreads: > 0 and var threads })
             {
                 var ranks = Qzo.Distributed.InProcessRanks.Run(threads, communicator =>
                 {
                     using var rankBackend = CommonOptions.CreateBackend("cpu");
-                    return FinetuneJob.Run(request.AsRank(new DataParallel(communicator)), rankBackend);
+                    return FinetuneJob.Run(AsRank(communicator), rankBackend);
                 });
                 WriteJson(jsonPath, ranks[0].ToJson());
                 return;
@@ -233,7 +253,7 @@ static class FinetuneCommand
             {
                 using var communicator = RankCommunicator.Create(launch, r.GetValue(device)!); // before the backend: it picks the GPU
                 using var rankBackend = CommonOptions.CreateBackend(r.GetValue(device)!);
-                WriteJson(jsonPath, FinetuneJob.Run(request.AsRank(new DataParallel(communicator)), rankBackend).ToJson());
+                WriteJson(jsonPath, FinetuneJob.Run(AsRank(communicator), rankBackend).ToJson());
                 return;
             }
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);

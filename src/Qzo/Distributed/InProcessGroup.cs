@@ -1,15 +1,19 @@
+using System.Collections.Concurrent;
+
 namespace Qzo.Distributed;
 
 /// <summary>
 /// N ranks as threads of one process, sharing memory: the communicator of the tests and of `--devices cpu:N`. Sums run
 /// in rank order (rank 0's values, plus rank 1's, ...), so every rank gets the same bits, as NCCL's all-reduce gives.
-/// When one rank fails (<see cref="Abort"/>), every rank waiting in a collective stops with a line naming it.
+/// A point-to-point message is a copy queued for its receiver, so a send never waits.
+/// When one rank fails (<see cref="Abort"/>), every rank waiting in a collective or a receive stops with a line naming it.
 /// </summary>
 public sealed class InProcessGroup
 {
     readonly Barrier _barrier;
     readonly CancellationTokenSource _abort = new();
     readonly double[][] _contributions;
+    readonly BlockingCollection<byte[]>[,] _messages; // [from, to]
     byte[] _broadcast = [];
     string _abortReason = "";
 
@@ -17,6 +21,9 @@ public sealed class InProcessGroup
     {
         _barrier = new Barrier(worldSize);
         _contributions = new double[worldSize][];
+        _messages = new BlockingCollection<byte[]>[worldSize, worldSize];
+        for (int from = 0; from < worldSize; from++)
+            for (int to = 0; to < worldSize; to++) _messages[from, to] = new BlockingCollection<byte[]>();
     }
 
     /// <summary>The members of a new group: element r is rank r's communicator; give each to its own thread.</summary>
@@ -81,6 +88,24 @@ public sealed class InProcessGroup
         }
 
         public void Barrier() => group.Wait(rank);
+
+        public void Send(ReadOnlySpan<byte> data, int peer)
+        {
+            this.CheckPeer(peer);
+            group._messages[rank, peer].Add(data.ToArray());
+        }
+
+        public void Receive(Span<byte> data, int peer)
+        {
+            this.CheckPeer(peer);
+            byte[] message;
+            try { message = group._messages[peer, rank].Take(group._abort.Token); }
+            catch (OperationCanceledException) { throw new RankAbortedException($"rank {rank}: {group._abortReason}"); }
+            if (message.Length != data.Length) throw new QzoException(
+                $"rank {rank}: a message of {message.Length} bytes from rank {peer}, but {data.Length} expected: the ranks run different " +
+                "code or settings");
+            message.CopyTo(data);
+        }
 
         public void Dispose() { }
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -7,18 +8,29 @@ namespace Qzo.Distributed;
 /// <summary>
 /// Ranks as processes (any hosts) over the TCP connections of <see cref="TcpRendezvous"/>: rank 0 gathers, sums in rank
 /// order and sends the result back, so every rank gets the same bits. For CPU runs across processes and for the NCCL
-/// unique id; a step's few doubles make its cost one round trip.
+/// unique id; a step's few doubles make its cost one round trip. Point-to-point messages to or from rank 0 ride the star's
+/// connection; two other ranks open their own the first time they exchange one: the lower rank connects to where the
+/// higher listens (rank 0's answer at the rendezvous says where), so a pipeline opens only its neighbours' connections.
 /// </summary>
 public sealed class TcpCommunicator : ICommunicator
 {
-    const byte AllReduceOp = 1, BroadcastOp = 2;
+    const byte AllReduceOp = 1, BroadcastOp = 2, MessageOp = 3;
     readonly NetworkStream[] _peers; // rank 0: ranks 1..N-1 in order; any other rank: rank 0
+    readonly TcpListener? _listener; // ranks ≥ 1: where higher ranks connect for point-to-point messages
+    readonly IPEndPoint[] _listening; // rank r ≥ 1's listener
+    readonly NetworkStream?[] _direct; // connections to other ranks ≥ 1, opened on first use
+    readonly TimeSpan _timeout;
 
-    internal TcpCommunicator(int rank, int worldSize, NetworkStream[] peers)
+    internal TcpCommunicator(int rank, int worldSize, NetworkStream[] peers, TcpListener? listener, IPEndPoint[] listening,
+                             TimeSpan timeout)
     {
         Rank = rank;
         WorldSize = worldSize;
         _peers = peers;
+        _listener = listener;
+        _listening = listening;
+        _direct = new NetworkStream?[worldSize];
+        _timeout = timeout;
     }
 
     public int Rank { get; }
@@ -65,6 +77,70 @@ public sealed class TcpCommunicator : ICommunicator
 
     public void Barrier() => AllReduceSum(Span<double>.Empty);
 
+    public void Send(ReadOnlySpan<byte> data, int peer)
+    {
+        this.CheckPeer(peer);
+        Send(Channel(peer), MessageOp, data);
+    }
+
+    public void Receive(Span<byte> data, int peer)
+    {
+        this.CheckPeer(peer);
+        Receive(Channel(peer), MessageOp, data, $"rank {peer}");
+    }
+
+    /// <summary>The connection to <paramref name="peer"/>: the star's where either is rank 0, else a direct one.</summary>
+    NetworkStream Channel(int peer)
+    {
+        if (Rank == 0) return _peers[peer - 1];
+        if (peer == 0) return _peers[0];
+        if (_direct[peer] is { } open) return open;
+        if (Rank < peer) return _direct[peer] = ConnectTo(peer);
+        while (_direct[peer] is null) AcceptLowerRank(); // a rank below this one connects when it first needs the connection
+        return _direct[peer]!;
+    }
+
+    NetworkStream ConnectTo(int peer)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var client = new TcpClient { NoDelay = true };
+            try
+            {
+                client.Connect(_listening[peer]);
+                var stream = client.GetStream();
+                stream.Write([.. TcpRendezvous.Magic, .. TcpRendezvous.Int32(Rank), .. TcpRendezvous.Int32(WorldSize)]);
+                return stream;
+            }
+            catch (SocketException e)
+            {
+                client.Dispose();
+                if (clock.Elapsed > _timeout) throw new QzoException(
+                    $"rank {Rank} could not reach rank {peer} at {_listening[peer]} in {_timeout.TotalSeconds:F0} s ({e.Message})");
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    void AcceptLowerRank()
+    {
+        var client = _listener!.AcceptTcpClient();
+        client.NoDelay = true;
+        var stream = client.GetStream();
+        var hello = TcpRendezvous.Read(stream, TcpRendezvous.Magic.Length + 8, $"rank {Rank}: a peer's hello");
+        int rank = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(TcpRendezvous.Magic.Length));
+        int world = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(TcpRendezvous.Magic.Length + 4));
+        if (!hello.AsSpan(0, TcpRendezvous.Magic.Length).SequenceEqual(TcpRendezvous.Magic) || world != WorldSize || rank < 1
+            || rank >= Rank || _direct[rank] is not null)
+        {
+            stream.Dispose();
+            throw new QzoException(
+                $"rank {Rank}: a connection on its peer port that is not a lower rank of this run (rank {rank} of {world})");
+        }
+        _direct[rank] = stream;
+    }
+
     void Send(NetworkStream peer, byte op, ReadOnlySpan<byte> payload)
     {
         var frame = new byte[5 + payload.Length];
@@ -77,7 +153,7 @@ public sealed class TcpCommunicator : ICommunicator
 
     void Receive(NetworkStream peer, byte op, Span<byte> into, string from)
     {
-        string what = $"rank {Rank}: a collective from {from}";
+        string what = $"rank {Rank}: a frame from {from}";
         var header = TcpRendezvous.Read(peer, 5, what);
         int length = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(1));
         if (header[0] != op || length != into.Length) throw new QzoException(
@@ -89,5 +165,7 @@ public sealed class TcpCommunicator : ICommunicator
     public void Dispose()
     {
         foreach (var peer in _peers) peer.Dispose();
+        foreach (var direct in _direct) direct?.Dispose();
+        _listener?.Stop();
     }
 }

@@ -6,13 +6,14 @@ using System.Text;
 namespace Qzo.Distributed;
 
 /// <summary>
-/// Rank 0 listens on MASTER_ADDR:MASTER_PORT, every other rank connects and says who it is; the connections that result
-/// (a star around rank 0) carry <see cref="TcpCommunicator"/>'s collectives, and the NCCL unique id before NCCL takes
-/// over. The wire format is in docs/distributed.md §Rendezvous.
+/// Rank 0 listens on MASTER_ADDR:MASTER_PORT, every other rank connects and says who it is and on which port it listens
+/// for its peers; the connections that result (a star around rank 0) carry <see cref="TcpCommunicator"/>'s collectives,
+/// and the NCCL unique id before NCCL takes over, and rank 0's answer tells every rank where the others listen (for
+/// point-to-point messages between ranks other than 0). The wire format is in docs/distributed.md §Rendezvous.
 /// </summary>
 public static class TcpRendezvous
 {
-    internal static readonly byte[] Magic = "QZORDZV1"u8.ToArray();
+    internal static readonly byte[] Magic = "QZORDZV2"u8.ToArray();
     const byte Accepted = 0, Refused = 1;
 
     /// <summary>A TCP port on the loopback interface that nothing listens on now (for rank 0 of a run on this host).</summary>
@@ -28,7 +29,7 @@ public static class TcpRendezvous
     /// <param name="timeout">how long rank 0 waits for every rank to connect, and another rank keeps trying to reach rank 0.</param>
     public static TcpCommunicator Connect(DistributedLaunch launch, TimeSpan timeout)
     {
-        if (launch.WorldSize == 1) return new TcpCommunicator(0, 1, []);
+        if (launch.WorldSize == 1) return new TcpCommunicator(0, 1, [], null, [], timeout);
         return launch.Rank == 0 ? Listen(launch, timeout) : Join(launch, timeout);
     }
 
@@ -42,6 +43,7 @@ public static class TcpRendezvous
                 $"rendezvous: rank 0 cannot listen on port {launch.MasterPort} ({e.Message}); set MASTER_PORT to a free port");
         }
         var peers = new NetworkStream?[launch.WorldSize];
+        var endpoints = new IPEndPoint[launch.WorldSize];
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
@@ -57,9 +59,10 @@ public static class TcpRendezvous
                 }
                 client.NoDelay = true;
                 var stream = client.GetStream();
-                var hello = Read(stream, Magic.Length + 8, "rank 0: a joining rank's hello");
+                var hello = Read(stream, Magic.Length + 12, "rank 0: a joining rank's hello");
                 int rank = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(Magic.Length));
                 int world = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(Magic.Length + 4));
+                int listening = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(Magic.Length + 8));
                 string? problem = !hello.AsSpan(0, Magic.Length).SequenceEqual(Magic) ? "a connection that is not a Qzo rank"
                     : world != launch.WorldSize ? $"rank {rank} says the world has {world} ranks, rank 0 says {launch.WorldSize}"
                     : rank < 1 || rank >= world ? $"a rank numbered {rank}, outside 1..{world - 1}"
@@ -70,9 +73,19 @@ public static class TcpRendezvous
                     throw new QzoException($"rendezvous: rank 0 on port {launch.MasterPort} was reached by {problem}");
                 }
                 peers[rank] = stream;
+                var seen = ((IPEndPoint)client.Client.RemoteEndPoint!).Address;
+                endpoints[rank] = new IPEndPoint(seen.IsIPv4MappedToIPv6 ? seen.MapToIPv4() : seen, listening);
             }
-            foreach (var peer in peers.Skip(1)) peer!.Write([.. Magic, Accepted]);
-            return new TcpCommunicator(0, launch.WorldSize, peers.Skip(1).Select(p => p!).ToArray());
+            var answer = new List<byte>([.. Magic, Accepted]);
+            for (int r = 1; r < launch.WorldSize; r++)
+            {
+                var address = Encoding.UTF8.GetBytes(endpoints[r].Address.ToString());
+                answer.AddRange(Int32(endpoints[r].Port));
+                answer.AddRange(Int32(address.Length));
+                answer.AddRange(address);
+            }
+            foreach (var peer in peers.Skip(1)) peer!.Write(answer.ToArray());
+            return new TcpCommunicator(0, launch.WorldSize, peers.Skip(1).Select(p => p!).ToArray(), null, endpoints, timeout);
         }
         catch
         {
@@ -83,6 +96,18 @@ public static class TcpRendezvous
     }
 
     static TcpCommunicator Join(DistributedLaunch launch, TimeSpan timeout)
+    {
+        var listener = new TcpListener(IPAddress.Any, 0); // where ranks above this one connect for point-to-point messages
+        listener.Start(launch.WorldSize);
+        try { return Join(launch, timeout, listener); }
+        catch
+        {
+            listener.Stop();
+            throw;
+        }
+    }
+
+    static TcpCommunicator Join(DistributedLaunch launch, TimeSpan timeout, TcpListener listener)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TcpClient client;
@@ -103,11 +128,7 @@ public static class TcpRendezvous
             }
         }
         var stream = client.GetStream();
-        var hello = new byte[Magic.Length + 8];
-        Magic.CopyTo(hello, 0);
-        BinaryPrimitives.WriteInt32LittleEndian(hello.AsSpan(Magic.Length), launch.Rank);
-        BinaryPrimitives.WriteInt32LittleEndian(hello.AsSpan(Magic.Length + 4), launch.WorldSize);
-        stream.Write(hello);
+        stream.Write([.. Magic, .. Int32(launch.Rank), .. Int32(launch.WorldSize), .. Int32(((IPEndPoint)listener.LocalEndpoint).Port)]);
         string where = $"rank {launch.Rank}: rank 0's answer";
         var answer = Read(stream, Magic.Length + 1, where);
         if (!answer.AsSpan(0, Magic.Length).SequenceEqual(Magic))
@@ -119,7 +140,21 @@ public static class TcpRendezvous
             stream.Dispose();
             throw new QzoException($"rendezvous: rank 0 refused rank {launch.Rank}: {reason}");
         }
-        return new TcpCommunicator(launch.Rank, launch.WorldSize, [stream]);
+        var endpoints = new IPEndPoint[launch.WorldSize];
+        for (int r = 1; r < launch.WorldSize; r++)
+        {
+            int port = BinaryPrimitives.ReadInt32LittleEndian(Read(stream, 4, where));
+            int length = BinaryPrimitives.ReadInt32LittleEndian(Read(stream, 4, where));
+            endpoints[r] = new IPEndPoint(IPAddress.Parse(Encoding.UTF8.GetString(Read(stream, length, where))), port);
+        }
+        return new TcpCommunicator(launch.Rank, launch.WorldSize, [stream], listener, endpoints, timeout);
+    }
+
+    internal static byte[] Int32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, value);
+        return bytes;
     }
 
     static void Refuse(NetworkStream stream, string reason)

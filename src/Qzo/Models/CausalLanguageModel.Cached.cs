@@ -28,6 +28,8 @@ public abstract partial class CausalLanguageModel
     /// </summary>
     public void ForwardCached(KvCache cache, int[] ids, int[] mask, float[] lastLogits, Perturbation p = default)
     {
+        if (Pipeline is not null) throw new QzoException(
+            $"generation runs the whole model on one device; this model holds only {Part} (one rank of a pipeline)");
         if (cache.Layers != Config.Layers || cache.Width != Shape.KeyValueWidth) throw new ArgumentException(
             "the KV cache was made for another model", nameof(cache));
         if (ids.Length == 0 || ids.Length != mask.Length || ids.Length % cache.Batch != 0)

@@ -6,7 +6,8 @@ namespace Qzo.Models;
 /// What every architecture shares: a decoder (the subclass's forward pass) followed by lm_head, whose logits
 /// are computed in chunks of rows so the full [tokens × vocab] never exists, the loss on top of them, the
 /// scratch buffers, and the list of trainable tensors. Whole-sequence passes for training and scoring, nothing kept for a
-/// backward pass; generation's passes extend a KV cache instead (CausalLanguageModel.Cached.cs).
+/// backward pass; generation's passes extend a KV cache instead (CausalLanguageModel.Cached.cs). A model may hold only a
+/// pipeline rank's <see cref="Part"/> of the decoder; its passes then run through the pipeline (CausalLanguageModel.Pipeline.cs).
 /// </summary>
 public abstract partial class CausalLanguageModel : IDisposable
 {
@@ -14,19 +15,25 @@ public abstract partial class CausalLanguageModel : IDisposable
     ActivationBuffers? _activations;
     long _logitChunkElements = 32L << 20; // 128 MiB of fp32 logits: big GEMMs on a GPU, still modest on the CPU
 
-    private protected CausalLanguageModel(ModelConfig config, IBackend backend, ILinear lmHead, IReadOnlyList<string> unusedTensors)
+    /// <param name="lmHead">null where the part holds no output end (a pipeline rank before the last).</param>
+    private protected CausalLanguageModel(ModelConfig config, IBackend backend, ModelPart part, ILinear? lmHead,
+                                          IReadOnlyList<string> unusedTensors)
     {
         Config = config;
         Backend = backend;
+        Part = part;
         LmHead = lmHead;
         UnusedTensors = unusedTensors;
     }
 
     public ModelConfig Config { get; }
     public IBackend Backend { get; }
-    public ILinear LmHead { get; }
+    /// <summary>The layers and ends this model holds: all of them, unless it is one rank's stage of a pipeline.</summary>
+    public ModelPart Part { get; }
+    /// <summary>lm_head, or null where <see cref="Part"/> holds no output end.</summary>
+    public ILinear? LmHead { get; }
     /// <summary>Checkpoint tensors the model does not use (reported, never silently dropped).</summary>
-    public IReadOnlyList<string> UnusedTensors { get; }
+    public IReadOnlyList<string> UnusedTensors { get; internal set; }
 
     /// <summary>How many logits one lm_head chunk may hold ([rows × vocab]); the full [tokens × vocab] never exists.</summary>
     public long LogitChunkElements
@@ -52,9 +59,34 @@ public abstract partial class CausalLanguageModel : IDisposable
     private protected abstract IEnumerable<Parameter> Tables { get; }
 
     /// <summary>
-    /// Runs embeddings and layers over the pass's tokens; returns the buffer holding the final hidden states [rows, hidden].
+    /// The decoder over the pass's tokens, whose ids and mask are in the buffers: returns the buffer holding the final
+    /// hidden states [rows, hidden]. A pipeline rank runs the same four parts with its neighbours in between
+    /// (<see cref="RunStage"/>).
     /// </summary>
-    private protected abstract DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context);
+    private protected DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        BeginPass(pass, a);
+        Embed(pass, a, context);
+        RunLayers(pass, a, context);
+        return Finish(pass, a, context);
+    }
+
+    /// <summary>What every layer of the pass reads besides the hidden states: positions (and the RoPE tables they need).</summary>
+    private protected abstract void BeginPass(DecoderPass pass, ActivationBuffers a);
+
+    /// <summary>The hidden states before layer 0, into <c>a.X</c> [rows, hidden]: the input end.</summary>
+    private protected abstract void Embed(DecoderPass pass, ActivationBuffers a, ForwardContext context);
+
+    /// <summary>Decoder layer <paramref name="layer"/> (its index in the whole model) over <c>a.X</c>, in place.</summary>
+    private protected abstract void RunDecoderLayer(int layer, DecoderPass pass, ActivationBuffers a, ForwardContext context);
+
+    /// <summary>After the last layer: the buffer holding the final hidden states (after the final norm, where there is one).</summary>
+    private protected abstract DeviceTensor Finish(DecoderPass pass, ActivationBuffers a, ForwardContext context);
+
+    void RunLayers(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        for (int layer = Part.FirstLayer; layer < Part.EndLayer; layer++) RunDecoderLayer(layer, pass, a, context);
+    }
 
     /// <summary>
     /// Token positions of a whole-sequence pass: by default each token's index among its row's real tokens (−1 for
@@ -87,7 +119,14 @@ public abstract partial class CausalLanguageModel : IDisposable
     /// <summary>Per-sequence summed NLL of the labelled tokens under perturbation <paramref name="p"/>.</summary>
     public SequenceLosses Loss(TokenBatch batch, Perturbation p)
     {
+        if (Pipeline is not null) return PipelineLoss(batch, p);
         var (a, hidden, context) = Forward(batch, p);
+        return Score(batch, a, hidden, context);
+    }
+
+    /// <summary>The losses of <paramref name="batch"/> from its final hidden states.</summary>
+    SequenceLosses Score(TokenBatch batch, ActivationBuffers a, DeviceTensor hidden, ForwardContext context)
+    {
         var targets = batch.ShiftedTargets();
         var rows = Enumerable.Range(0, targets.Length).Where(r => targets[r] >= 0).ToArray();
         var sums = new double[batch.Batch];
@@ -113,7 +152,13 @@ public abstract partial class CausalLanguageModel : IDisposable
     /// <summary>The logits at the given flat positions (b·Seq + t), one row of vocab floats each.</summary>
     public float[][] Logits(TokenBatch batch, IReadOnlyList<int> positions, Perturbation p = default)
     {
+        if (Pipeline is not null) return PipelineLogits(batch, positions, p);
         var (a, hidden, context) = Forward(batch, p);
+        return Project(a, hidden, context, positions);
+    }
+
+    float[][] Project(ActivationBuffers a, DeviceTensor hidden, ForwardContext context, IReadOnlyList<int> positions)
+    {
         var result = new float[positions.Count][];
         ProjectRows(a, hidden, context, positions.ToArray(), (start, count, logits) =>
         {
@@ -149,7 +194,7 @@ public abstract partial class CausalLanguageModel : IDisposable
                 projectOut.Forward(context, a.ChunkHidden, count, a.ChunkWords!);
                 headInput = a.ChunkWords!;
             }
-            LmHead.Forward(context, headInput, count, a.ChunkLogits);
+            LmHead!.Forward(context, headInput, count, a.ChunkLogits);
             consume(start, count, a.ChunkLogits);
         }
     }
@@ -179,7 +224,8 @@ public abstract partial class CausalLanguageModel : IDisposable
     {
         if (_activations is not null && _activations.Rows >= rows) return _activations;
         _activations?.Dispose();
-        _activations = new ActivationBuffers(Backend, Shape, rows, LogitChunkElements);
+        // a part without lm_head never fills the logit chunk: one row of it is enough
+        _activations = new ActivationBuffers(Backend, Shape, rows, Part.HoldsHead ? LogitChunkElements : Shape.Vocab);
         return _activations;
     }
 

@@ -13,9 +13,10 @@ namespace Qzo.Models;
 /// as fp16. Host-only tensors (bitsandbytes' quant_state and nested tables, RoPE caches, an ignored tied lm_head) count
 /// nothing, so the figure is a lower bound of what loading allocates.
 /// </summary>
-public static class LoadFootprint
+public static partial class LoadFootprint
 {
-    public static double Bytes(Checkpoint checkpoint, DType computeType, TrainingScope scope)
+    /// <param name="part">a pipeline rank's share (<see cref="Holds"/>); null: the whole model.</param>
+    public static double Bytes(Checkpoint checkpoint, DType computeType, TrainingScope scope, ModelPart? part = null)
     {
         bool mastersForAll = scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized;
         double floatBytes = mastersForAll ? sizeof(float) : computeType.SizeInBytes();
@@ -23,11 +24,33 @@ public static class LoadFootprint
         foreach (var name in checkpoint.Tensors.Names)
         {
             if (checkpoint.Config.TieWordEmbeddings && name == "lm_head.weight") continue;
+            if (part is not null && !Holds(part, name, checkpoint.Config.TieWordEmbeddings)) continue;
             var info = checkpoint.Tensors.Get(name);
             total += DeviceBytes(info, floatBytes);
         }
         return total;
     }
+
+    /// <summary>
+    /// Whether a pipeline rank's part loads tensor <paramref name="name"/>, by its name alone: a layer's tensors (…layers.N.…)
+    /// by N; the embeddings (and OPT's project_in) at the input end, and the tied embedding at the output end too; any other
+    /// tensor outside the layers (final norm, project_out, lm_head) at the output end.
+    /// </summary>
+    public static bool Holds(ModelPart part, string name, bool tiedHead)
+    {
+        var layer = LayerIndex().Match(name);
+        if (layer.Success)
+        {
+            int index = int.Parse(layer.Groups[1].ValueSpan);
+            return index >= part.FirstLayer && index < part.EndLayer;
+        }
+        bool input = name.Contains("embed", StringComparison.Ordinal) || name.Contains("project_in", StringComparison.Ordinal);
+        if (!input) return part.HoldsHead;
+        return part.HoldsEmbedding || part.HoldsHead && tiedHead && name.Contains("embed_tokens", StringComparison.Ordinal);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?:^|\.)layers\.(\d+)\.")]
+    private static partial System.Text.RegularExpressions.Regex LayerIndex();
 
     static double DeviceBytes(TensorInfo info, double floatBytes)
     {
@@ -44,6 +67,7 @@ public static class LoadFootprint
     }
 
     /// <summary>Refuses, in one line with both figures, a model the backend's device has too little free memory for.</summary>
-    public static void Check(Checkpoint checkpoint, IBackend backend, TrainingScope scope) =>
-        ResourceBudget.RequireDeviceMemory("loading", "the model", backend, Bytes(checkpoint, backend.ComputeType, scope));
+    public static void Check(Checkpoint checkpoint, IBackend backend, TrainingScope scope, ModelPart? part = null) =>
+        ResourceBudget.RequireDeviceMemory("loading", part is null ? "the model" : $"this rank's part ({part})", backend,
+            Bytes(checkpoint, backend.ComputeType, scope, part));
 }

@@ -1,4 +1,5 @@
 using Qzo.Compute;
+using Qzo.Models.Pipeline;
 using Qzo.Text;
 
 namespace Qzo.Models;
@@ -19,7 +20,9 @@ public sealed class ModelSession : IDisposable
     /// <summary>The id used to pad batches: the tokenizer's, else config.json's, else 0 (as QZO's code does for Llama).</summary>
     public int PadId => Tokenizer.PadId ?? Checkpoint.Config.PadTokenId ?? 0;
 
-    public static ModelSession Open(string directory, IBackend backend, TrainingScope scope, IProgress<double>? progress = null)
+    /// <param name="pipeline">this rank's stage when the model is split across ranks by layers: only its part is loaded.</param>
+    public static ModelSession Open(string directory, IBackend backend, TrainingScope scope, IProgress<double>? progress = null,
+                                    PipelineStage? pipeline = null)
     {
         var checkpoint = Checkpoint.Open(directory);
         try
@@ -29,7 +32,8 @@ public sealed class ModelSession : IDisposable
                 throw new QzoException(
                     $"{directory}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is " +
                     $"{checkpoint.Config.VocabSize}");
-            var model = ModelLoader.Load(checkpoint, backend, scope, progress);
+            var model = pipeline is null ? ModelLoader.Load(checkpoint, backend, scope, progress)
+                : ModelLoader.LoadStage(checkpoint, backend, scope, pipeline, progress);
             return new ModelSession(checkpoint, tokenizer, model);
         }
         catch

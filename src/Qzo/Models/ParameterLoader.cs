@@ -9,14 +9,19 @@ namespace Qzo.Models;
 /// Moves a checkpoint's tensors onto a backend one by one, checking each shape against what config.json
 /// implies, and remembers which tensors were used. Each linear is loaded in the form its tensors are stored in
 /// (<see cref="QuantizedLinearLoaders"/>), so mixed checkpoints load. The families under Models/Architectures
-/// say which tensors make up the model.
+/// say which tensors make up the model, and load only those of <see cref="Part"/> (a pipeline rank's share).
 /// </summary>
-sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingScope scope)
+sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingScope scope, ModelPart? part = null)
 {
     readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
     public Checkpoint Checkpoint { get; } = checkpoint;
     public IBackend Backend { get; } = backend;
+    /// <summary>
+    /// The layers and ends to load: the whole model unless a pipeline rank's share was given (read only by language models:
+    /// a diffusion component's checkpoint has no language-model config).
+    /// </summary>
+    public ModelPart Part => part ?? ModelPart.Whole(Checkpoint.Config.Layers);
 
     public bool TrainsScales => scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized;
     bool TrainsUnquantized => scope is TrainingScope.AllWeights or TrainingScope.ScalesAndUnquantized;
@@ -31,20 +36,38 @@ sealed class ParameterLoader(Checkpoint checkpoint, IBackend backend, TrainingSc
     /// <summary>Numbers the trainable tensors t = 0, 1, ... in ordinal name order (docs/algorithm.md §5).</summary>
     public void MarkTrainable(CausalLanguageModel model)
     {
-        if (scope == TrainingScope.None) return;
         var quantized = model.AllLinears.OfType<IQuantizedLinear>().ToList();
-        if (scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized && quantized.Count == 0)
+        CheckScope(quantized.Count, quantized.FirstOrDefault()?.Method);
+        Number(model, TrainableNames(model));
+    }
+
+    /// <summary>Refuses a scope the checkpoint's linears cannot serve (given how many of them are quantized, and one's method).</summary>
+    public void CheckScope(int quantizedLinears, string? method)
+    {
+        if (scope is TrainingScope.QuantizationScales or TrainingScope.ScalesAndUnquantized && quantizedLinears == 0)
             throw new QzoException(
                 $"{Checkpoint.Directory}: no quantized linear layers to train; QZO trains quantization scales (run `qzo quantize` first, " +
                 "or use --method mezo)");
-        if (scope == TrainingScope.AllWeights && quantized.Count > 0)
+        if (scope == TrainingScope.AllWeights && quantizedLinears > 0)
             throw new QzoException(
                 $"{Checkpoint.Directory}: MeZO trains the weights of an unquantized checkpoint, but this one is " +
-                $"{quantized[0].Method}-quantized (use --method qzo)");
+                $"{method}-quantized (use --method qzo)");
+    }
 
-        var trainable = model.AllParameters.Where(p => p.IsQuantizationScale ? TrainsScales : TrainsUnquantized);
-        var ordered = trainable.OrderBy(p => p.Name, Utf8Ordinal.Comparer).ToList();
-        for (int t = 0; t < ordered.Count; t++) ordered[t].TrainableIndex = t;
+    /// <summary>The names of the tensors of <paramref name="model"/> the scope trains.</summary>
+    public IReadOnlyList<string> TrainableNames(CausalLanguageModel model) => scope == TrainingScope.None ? []
+        : model.AllParameters.Where(p => p.IsQuantizationScale ? TrainsScales : TrainsUnquantized).Select(p => p.Name).ToList();
+
+    /// <summary>
+    /// Gives each of the model's tensors named in <paramref name="trainable"/> its index: its place in ordinal name order among
+    /// them all, which may name tensors that other pipeline ranks hold, so that every rank numbers as one model would.
+    /// </summary>
+    public static void Number(CausalLanguageModel model, IEnumerable<string> trainable)
+    {
+        var ordered = trainable.Distinct().Order(Utf8Ordinal.Comparer).ToList();
+        var index = ordered.Select((name, t) => (name, t)).ToDictionary(e => e.name, e => e.t, StringComparer.Ordinal);
+        foreach (var p in model.AllParameters)
+            if (index.TryGetValue(p.Name, out int t)) p.TrainableIndex = t;
     }
 
     /// <summary>

@@ -56,6 +56,19 @@ public sealed class TokenBatch
         return new TokenBatch { Batch = sequences.Count, Seq = seq, Ids = ids, AttentionMask = mask, Labels = labels };
     }
 
+    /// <summary>Sequences [first, first + count) of this batch, padded as they are here.</summary>
+    public TokenBatch Rows(int first, int count)
+    {
+        if (first < 0 || count < 1 || first + count > Batch) throw new ArgumentOutOfRangeException(nameof(first),
+            $"rows {first}..{first + count - 1} of a batch of {Batch}");
+        int start = first * Seq, length = count * Seq;
+        return new TokenBatch
+        {
+            Batch = count, Seq = Seq, Ids = Ids[start..(start + length)], AttentionMask = AttentionMask[start..(start + length)],
+            Labels = Labels[start..(start + length)],
+        };
+    }
+
     /// <summary>targets[b, t] = labels[b, t+1]; the last position of each row predicts nothing.</summary>
     public int[] ShiftedTargets()
     {

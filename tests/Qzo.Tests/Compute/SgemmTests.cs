@@ -85,6 +85,34 @@ public class SgemmTests
         AssertClose(expected, c, magnitude, k, $"{m}×{n}×{k} transposedB={transposedB} accumulate={accumulate}");
     }
 
+    /// <summary>
+    /// A row's results are the same bits whatever rows surround it: a pipeline's micro-batches and a data-parallel share
+    /// score their rows exactly as the whole batch does. Row counts around the tiles (MR 8 or 6, MC ≤ 128), K over two blocks.
+    /// </summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void RowsGetTheSameBitsInABatchOfAnySize(bool transposedB, bool accumulate)
+    {
+        var rng = new Random(17);
+        int m = 261, n = 45, k = 300;
+        var a = RandomArray(rng, m * k);
+        var b = RandomArray(rng, n * k);
+        var initial = RandomArray(rng, m * n);
+        foreach (var path in Paths)
+        {
+            var whole = (float[])initial.Clone();
+            Sgemm.Multiply(a, b, whole, m, n, k, accumulate, transposedB, path);
+            foreach (var (first, rows) in new[] { (0, 1), (3, 5), (7, 13), (40, 128), (130, 131), (255, 6) })
+            {
+                var part = initial[(first * n)..((first + rows) * n)];
+                Sgemm.Multiply(a[(first * k)..((first + rows) * k)], b, part, rows, n, k, accumulate, transposedB, path);
+                Assert.Equal(whole[(first * n)..((first + rows) * n)], part);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

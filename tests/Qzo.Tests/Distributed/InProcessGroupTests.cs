@@ -63,4 +63,51 @@ public class InProcessGroupTests
         }));
         Assert.Contains("all-reduce lengths differ across ranks (1, 2)", error.Message);
     }
+
+    [Fact]
+    public void PointToPointMessagesArriveInTheOrderSent()
+    {
+        var results = InProcessRanks.Run(3, c =>
+        {
+            int next = (c.Rank + 1) % 3, previous = (c.Rank + 2) % 3;
+            c.Send([(byte)c.Rank, 1], next); // a ring: every rank sends first, which a queue allows
+            c.Send([(byte)c.Rank, 2, 3], next);
+            byte[] first = new byte[2], second = new byte[3];
+            c.Receive(first, previous);
+            c.Receive(second, previous);
+            return (first, second, previous);
+        });
+        Assert.All(results, r => Assert.Equal([(byte)r.previous, 1], r.first));
+        Assert.All(results, r => Assert.Equal([(byte)r.previous, 2, 3], r.second));
+    }
+
+    [Fact]
+    public void AMessageOfAnotherLengthOrToItselfIsRefused()
+    {
+        var error = Assert.Throws<QzoException>(() => InProcessRanks.Run(2, c =>
+        {
+            if (c.Rank == 0) c.Send(new byte[4], 1);
+            else c.Receive(new byte[3], 0);
+            return 0;
+        }));
+        Assert.Equal("rank 1: a message of 4 bytes from rank 0, but 3 expected: the ranks run different code or settings", error.Message);
+        var self = Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRanks.Run(2, c =>
+        {
+            c.Send(new byte[1], c.Rank);
+            return 0;
+        }));
+        Assert.StartsWith("rank 0 cannot exchange messages with rank 0 (of 2, not itself)", self.Message);
+    }
+
+    [Fact]
+    public void AReceiveWaitingOnAFailedRankStops()
+    {
+        var error = Assert.Throws<QzoException>(() => InProcessRanks.Run(2, c =>
+        {
+            if (c.Rank == 0) throw new QzoException("rank zero failed before sending");
+            c.Receive(new byte[8], 0);
+            return 0;
+        }));
+        Assert.Equal("rank zero failed before sending", error.Message);
+    }
 }

@@ -43,6 +43,43 @@ public class TcpRendezvousTests
     }
 
     [Fact]
+    public void PointToPointMessagesReachEveryPairInOrder()
+    {
+        int port = TcpRendezvous.FreeLoopbackPort();
+        var large = Enumerable.Range(0, 3 << 20).Select(i => (byte)(i * 7)).ToArray(); // beyond the sockets' buffers
+        var results = OnThreads(3, rank =>
+        {
+            using var c = TcpRendezvous.Connect(new DistributedLaunch(rank, 3, rank, "127.0.0.1", port, "test"), TimeSpan.FromSeconds(20));
+            var seen = new List<byte[]>();
+            byte[] Take(int length, int from)
+            {
+                var message = new byte[length];
+                c.Receive(message, from);
+                seen.Add(message);
+                return message;
+            }
+            if (rank == 2) c.Send([21], 1); // the higher rank speaks first: it waits for the lower one to connect
+            if (rank == 1) Take(1, 2);
+            // a chain 0 → 1 → 2 (a pipeline's) of a large message, then small ones around the ring 2 → 0
+            if (rank == 0) c.Send(large, 1);
+            else c.Send(Take(large.Length, rank - 1), (rank + 1) % 3);
+            if (rank == 0) Take(large.Length, 2);
+            c.Send([(byte)rank, 1], (rank + 2) % 3);
+            c.Send([(byte)rank, 2], (rank + 2) % 3);
+            Take(2, (rank + 1) % 3);
+            Take(2, (rank + 1) % 3);
+            c.AllReduceSum(new double[1]); // collectives still pair up after point-to-point traffic on the same connections
+            return seen;
+        });
+        Assert.Equal([21], results[1][0]);
+        Assert.Equal(large, results[1][1]);
+        Assert.Equal(large, results[2][0]);
+        Assert.Equal(large, results[0][0]);
+        for (int rank = 0; rank < 3; rank++)
+            Assert.Equal([[(byte)((rank + 1) % 3), 1], [(byte)((rank + 1) % 3), 2]], results[rank].TakeLast(2));
+    }
+
+    [Fact]
     public void ARankWithAnotherWorldSizeIsRefusedByRankZero()
     {
         int port = TcpRendezvous.FreeLoopbackPort();

@@ -9,7 +9,7 @@ namespace Qzo.Tests.Training;
 
 /// <summary>
 /// A GPTQ model on the CPU backend trained by N ranks (threads, each with its own model) against one process: the same
-/// global batches, so the same scales up to the fp32 forward passes' dependence on the batch shape; one rank is exact.
+/// global batches, and the CPU kernels give a row the same bits in a share as in the whole batch, so the same scales.
 /// </summary>
 public class LanguageModelDataParallelTests
 {
@@ -34,9 +34,6 @@ public class LanguageModelDataParallelTests
         return (summary, model.Trainable.Select(p => p.Download(backend)).ToArray());
     }
 
-    static double MaxRelative(IEnumerable<double> a, IEnumerable<double> b) =>
-        a.Zip(b).Max(p => p.First == p.Second ? 0 : Math.Abs(p.First - p.Second) / Math.Max(Math.Abs(p.First), Math.Abs(p.Second)));
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -50,18 +47,11 @@ public class LanguageModelDataParallelTests
         var ranks = InProcessRanks.Run(world, c => Train(model, new DataParallel(c, CheckEvery: 2)));
         foreach (var rank in ranks)
         {
-            double scales = single.Scales.SelectMany(v => v).Zip(rank.Scales.SelectMany(v => v)).Max(p => Math.Abs(p.First - p.Second))
-                / single.Scales.SelectMany(v => v).Max(Math.Abs);
-            double losses = MaxRelative(single.Summary.History.Select(h => h.LossPlus), rank.Summary.History.Select(h => h.LossPlus));
-            double applied = MaxRelative(single.Summary.History.Select(h => h.Applied), rank.Summary.History.Select(h => h.Applied));
-            // fp32 forward passes of a batch and of its shares differ in the last bits (kernels tile by rows); d = ΔL / 2ε
-            // magnifies that, and the scales inherit it; measured: 5e-7, 1.5e-4 and 3e-5 (docs/distributed.md)
-            Assert.InRange(losses, 0, 2e-6);
-            Assert.InRange(applied, 0, 1e-3);
-            Assert.InRange(scales, 0, 2e-4);
-            Assert.Equal(ranks[0].Scales, rank.Scales); // the ranks themselves agree bit for bit
+            // a row's fp32 forward is the same bits in a share as in the whole batch (the GEMM's edge tiles run as full ones,
+            // src/Qzo/Compute/Cpu/SgemmJob.cs), and the double sums of fp32 token losses are exact in any order here
+            Assert.Equal(single.Summary.History, rank.Summary.History);
+            Assert.Equal(single.Scales, rank.Scales);
             Assert.Equal(single.Summary.BestStep, rank.Summary.BestStep);
         }
-        if (world == 1) Assert.Equal(single.Summary.History, ranks[0].Summary.History);
     }
 }

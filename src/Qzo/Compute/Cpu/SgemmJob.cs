@@ -122,17 +122,19 @@ internal sealed unsafe class SgemmJob<TKernel> where TKernel : struct, IMicroKer
         }
     }
 
-    // Ragged tiles run the full kernel into a scratch tile (A and B are zero-padded) and copy the valid part.
+    // Ragged tiles run the full kernel on a scratch tile (A and B are zero-padded) holding the valid part of C, and copy that
+    // part back: each value gets the same operations as in a full tile, so a row's results do not depend on where the
+    // row block ends (a batch's rows equal the same rows in a smaller batch: pipeline micro-batches, data-parallel shares).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EdgeTile(float* sliver, float* panel, int kc, float* c, int rows, int cols, bool load, float* scratch)
     {
         int nr = TKernel.NR;
-        TKernel.Run(sliver, panel, kc, scratch, nr, false);
-        for (int r = 0; r < rows; r++)
+        if (load)
         {
-            float* dst = c + (nint)r * _n, src = scratch + r * nr;
-            if (load) for (int j = 0; j < cols; j++) dst[j] += src[j];
-            else for (int j = 0; j < cols; j++) dst[j] = src[j];
+            new Span<float>(scratch, TKernel.MR * nr).Clear();
+            for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(c + (nint)r * _n, cols).CopyTo(new Span<float>(scratch + r * nr, cols));
         }
+        TKernel.Run(sliver, panel, kc, scratch, nr, load);
+        for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(scratch + r * nr, cols).CopyTo(new Span<float>(c + (nint)r * _n, cols));
     }
 }

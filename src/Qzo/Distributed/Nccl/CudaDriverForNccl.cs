@@ -14,6 +14,7 @@ static partial class CudaDriverForNccl
     public static partial int PrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport("cuda", EntryPoint = "cuDevicePrimaryCtxRelease_v2")] public static partial int PrimaryCtxRelease(int device);
     [LibraryImport("cuda", EntryPoint = "cuCtxSetCurrent")] public static partial int CtxSetCurrent(IntPtr context);
+    [LibraryImport("cuda", EntryPoint = "cuCtxGetCurrent")] public static partial int CtxGetCurrent(out IntPtr context);
     [LibraryImport("cuda", EntryPoint = "cuStreamCreate")] public static partial int StreamCreate(out IntPtr stream, uint flags);
     [LibraryImport("cuda", EntryPoint = "cuStreamDestroy_v2")] public static partial int StreamDestroy(IntPtr stream);
     [LibraryImport("cuda", EntryPoint = "cuStreamSynchronize")] public static partial int StreamSynchronize(IntPtr stream);

@@ -7,19 +7,21 @@ static class Gemma3Loader
     {
         string prefix = Gemma3Tensors.Prefix(p.Checkpoint);
         int h = c.HiddenSize;
-        var embedding = p.Dense(prefix + "embed_tokens.weight", [c.VocabSize, h]);
+        var part = p.Part;
+        var embedding = part.LoadsEmbedding(c.TieWordEmbeddings) ? p.Dense(prefix + "embed_tokens.weight", [c.VocabSize, h]) : null;
         var layers = new List<Gemma3Layer>();
-        for (int i = 0; i < c.Layers; i++)
+        for (int i = part.FirstLayer; i < part.EndLayer; i++)
         {
             layers.Add(BuildLayer(p, c, prefix, i));
-            progress?.Report((i + 1.0) / (c.Layers + 1));
+            progress?.Report((i - part.FirstLayer + 1.0) / (part.LayerCount + 1));
         }
-        var finalNorm = p.Dense(prefix + "norm.weight", [h]);
+        var finalNorm = part.HoldsHead ? p.Dense(prefix + "norm.weight", [h]) : null;
         string head = Gemma3Tensors.LmHead(p.Checkpoint, prefix);
-        ILinear lmHead = c.TieWordEmbeddings ? new DenseLinear("lm_head", embedding, null) : p.Linear(head, h, c.VocabSize, hasBias: false);
+        ILinear? lmHead = !part.HoldsHead ? null
+            : c.TieWordEmbeddings ? new DenseLinear("lm_head", embedding!, null) : p.Linear(head, h, c.VocabSize, hasBias: false);
         if (c.TieWordEmbeddings) p.Ignore(head + ".weight"); // transformers ties it to the embedding and ignores a stored copy
         foreach (var name in Gemma3Tensors.Vision(p.Checkpoint)) p.Ignore(name);
-        return new Gemma3Model(c, p.Backend, embedding, layers, finalNorm, lmHead, p.Unused());
+        return new Gemma3Model(c, p.Backend, part, embedding, layers, finalNorm, lmHead, p.Unused());
     }
 
     public static Gemma3Layer BuildLayer(ParameterLoader p, Gemma3Config c, string modelPrefix, int i)

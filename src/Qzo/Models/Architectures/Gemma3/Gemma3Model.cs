@@ -15,10 +15,10 @@ public sealed class Gemma3Model : DecoderStackModel<Gemma3Layer>
 {
     readonly Gemma3RopeTables _rope;
 
-    internal Gemma3Model(Gemma3Config config, IBackend backend, Parameter embedding, IReadOnlyList<Gemma3Layer> layers,
-                         Parameter finalNorm, ILinear lmHead, IReadOnlyList<string> unusedTensors)
-        : base(config, backend, embedding, layers, finalNorm, lmHead,
-               config.FinalSoftcap is float cap ? new SoftcappedHead(lmHead, cap) : lmHead, unusedTensors)
+    internal Gemma3Model(Gemma3Config config, IBackend backend, ModelPart part, Parameter? embedding, IReadOnlyList<Gemma3Layer> layers,
+                         Parameter? finalNorm, ILinear? lmHead, IReadOnlyList<string> unusedTensors)
+        : base(config, backend, part, embedding, layers, finalNorm, lmHead,
+               config.FinalSoftcap is float cap && lmHead is not null ? new SoftcappedHead(lmHead, cap) : lmHead, unusedTensors)
     {
         Config = config;
         _rope = new Gemma3RopeTables(backend, config);
@@ -37,23 +37,32 @@ public sealed class Gemma3Model : DecoderStackModel<Gemma3Layer>
         return computeType == DType.BF16 ? BFloat16.ToSingle(BFloat16.FromSingle(scale)) : scale;
     }
 
-    private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    private protected override void BeginPass(DecoderPass pass, ActivationBuffers a)
     {
-        var c = Config; var b = Backend;
-        int n = pass.Tokens, h = c.HiddenSize;
-        b.Upload<int>(a.Positions, pass.Positions.Select(p => Math.Max(p, 0)).ToArray()); // padding: any row of the tables
+        Backend.Upload<int>(a.Positions, pass.Positions.Select(p => Math.Max(p, 0)).ToArray()); // padding: any row of the tables
         _rope.Ensure(Math.Max(pass.Positions.Max() + 1, 1));
+    }
 
-        b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
-        b.ScaleInPlace(a.X, EmbeddingScale(c, b.ComputeType), (long)n * h);
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            int layer = l;
-            var (cos, sin) = _rope.For(l);
-            RunLayer(c, Layers[l], n, a, context, cos, sin,
-                     () => Attend(pass, a, layer, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(layer), c.AttentionScale));
-        }
-        b.RmsNormOnePlusWeight(a.X, context.ResolveVector(FinalNorm), a.Normed, n, h, c.RmsNormEps);
+    private protected override void Embed(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        var b = Backend;
+        int n = pass.Tokens, h = Config.HiddenSize;
+        b.EmbeddingGather(context.Resolve(Embedding!), a.Ids, a.X, n, h);
+        b.ScaleInPlace(a.X, EmbeddingScale(Config, b.ComputeType), (long)n * h);
+    }
+
+    private protected override void RunDecoderLayer(int layer, DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        var c = Config;
+        var (cos, sin) = _rope.For(layer);
+        RunLayer(c, Layer(layer), pass.Tokens, a, context, cos, sin,
+                 () => Attend(pass, a, layer, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(layer), c.AttentionScale));
+    }
+
+    private protected override DeviceTensor Finish(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        var c = Config;
+        Backend.RmsNormOnePlusWeight(a.X, context.ResolveVector(FinalNorm!), a.Normed, pass.Tokens, c.HiddenSize, c.RmsNormEps);
         return a.Normed;
     }
 

@@ -54,7 +54,7 @@ public static class SyntheticLlama
         }
         var finalNorm = Dense("model.norm.weight", [h], 1f, 0f);
         var lmHead = new DenseLinear("lm_head", Dense("lm_head.weight", [c.VocabSize, h], 0f, 0.02f), null);
-        var model = new LlamaModel(c, backend, embedding, layers, finalNorm, lmHead, []);
+        var model = new LlamaModel(c, backend, ModelPart.Whole(c.Layers), embedding, layers, finalNorm, lmHead, []);
         if (scope != TrainingScope.None)
         {
             if (scope != TrainingScope.QuantizationScales) throw new ArgumentException("synthetic models train their scales only");

@@ -3,22 +3,24 @@ namespace Qzo.Models.Architectures.LlamaLayout;
 /// <summary>The tensors of a Llama-layout checkpoint (Llama, Mistral, Qwen2), assembled into a <see cref="LlamaModel"/>.</summary>
 static class LlamaLoader
 {
+    /// <summary>The tensors of the loader's part: its layers, and the ends it holds.</summary>
     public static LlamaModel Build(ParameterLoader p, LlamaConfig c, IProgress<double>? progress)
     {
         int h = c.HiddenSize;
-        var embedding = p.Dense("model.embed_tokens.weight", [c.VocabSize, h]);
+        var part = p.Part;
+        var embedding = part.LoadsEmbedding(c.TieWordEmbeddings) ? p.Dense("model.embed_tokens.weight", [c.VocabSize, h]) : null;
         var layers = new List<LlamaLayer>();
-        for (int i = 0; i < c.Layers; i++)
+        for (int i = part.FirstLayer; i < part.EndLayer; i++)
         {
             layers.Add(BuildLayer(p, c, i));
-            progress?.Report((i + 1.0) / (c.Layers + 1));
+            progress?.Report((i - part.FirstLayer + 1.0) / (part.LayerCount + 1));
         }
-        var finalNorm = p.Dense("model.norm.weight", [h]);
-        ILinear lmHead = c.TieWordEmbeddings
-            ? new DenseLinear("lm_head", embedding, null)
+        var finalNorm = part.HoldsHead ? p.Dense("model.norm.weight", [h]) : null;
+        ILinear? lmHead = !part.HoldsHead ? null
+            : c.TieWordEmbeddings ? new DenseLinear("lm_head", embedding!, null)
             : p.Linear("lm_head", h, c.VocabSize, hasBias: false);
         if (c.TieWordEmbeddings) p.Ignore("lm_head.weight"); // transformers ties it to the embedding and ignores a stored copy
-        return new LlamaModel(c, p.Backend, embedding, layers, finalNorm, lmHead, p.Unused());
+        return new LlamaModel(c, p.Backend, part, embedding, layers, finalNorm, lmHead, p.Unused());
     }
 
     /// <summary>Decoder layer <paramref name="i"/>'s tensors, read from the checkpoint as the loader's backend holds them.</summary>

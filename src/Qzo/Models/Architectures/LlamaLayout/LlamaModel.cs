@@ -17,9 +17,9 @@ public sealed class LlamaModel : DecoderStackModel<LlamaLayer>
     DeviceTensor? _ropeCos, _ropeSin;
     int _ropePositions;
 
-    internal LlamaModel(LlamaConfig config, IBackend backend, Parameter embedding, IReadOnlyList<LlamaLayer> layers,
-                        Parameter finalNorm, ILinear lmHead, IReadOnlyList<string> unusedTensors)
-        : base(config, backend, embedding, layers, finalNorm, lmHead, lmHead, unusedTensors)
+    internal LlamaModel(LlamaConfig config, IBackend backend, ModelPart part, Parameter? embedding, IReadOnlyList<LlamaLayer> layers,
+                        Parameter? finalNorm, ILinear? lmHead, IReadOnlyList<string> unusedTensors)
+        : base(config, backend, part, embedding, layers, finalNorm, lmHead, lmHead, unusedTensors)
     {
         Config = config;
         _invFreq = config.Rope.InverseFrequencies(config.HeadDim);
@@ -31,21 +31,25 @@ public sealed class LlamaModel : DecoderStackModel<LlamaLayer>
     internal static ActivationShape ActivationShapeOf(LlamaConfig c) =>
         new(c.HiddenSize, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.IntermediateSize, GatedMlp: true, c.HiddenSize, c.VocabSize);
 
-    private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    private protected override void BeginPass(DecoderPass pass, ActivationBuffers a)
     {
-        var c = Config; var b = Backend;
-        int n = pass.Tokens, h = c.HiddenSize;
-        b.Upload<int>(a.Positions, pass.Positions.Select(p => Math.Max(p, 0)).ToArray()); // padding: any row of the tables
+        Backend.Upload<int>(a.Positions, pass.Positions.Select(p => Math.Max(p, 0)).ToArray()); // padding: any row of the tables
         EnsureRopeTables(Math.Max(pass.Positions.Max() + 1, 1));
+    }
 
-        b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            int layer = l;
-            RunLayer(c, Layers[l], n, a, context, _ropeCos!, _ropeSin!,
-                     () => Attend(pass, a, layer, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(layer)));
-        }
-        b.RmsNorm(a.X, context.ResolveVector(FinalNorm), a.Normed, n, h, c.RmsNormEps);
+    private protected override void Embed(DecoderPass pass, ActivationBuffers a, ForwardContext context) =>
+        Backend.EmbeddingGather(context.Resolve(Embedding!), a.Ids, a.X, pass.Tokens, Config.HiddenSize);
+
+    private protected override void RunDecoderLayer(int layer, DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        var c = Config;
+        RunLayer(c, Layer(layer), pass.Tokens, a, context, _ropeCos!, _ropeSin!,
+                 () => Attend(pass, a, layer, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(layer)));
+    }
+
+    private protected override DeviceTensor Finish(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        Backend.RmsNorm(a.X, context.ResolveVector(FinalNorm!), a.Normed, pass.Tokens, Config.HiddenSize, Config.RmsNormEps);
         return a.Normed;
     }
 

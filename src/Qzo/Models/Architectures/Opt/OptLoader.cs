@@ -10,22 +10,24 @@ static class OptLoader
         int h = c.HiddenSize, words = c.WordEmbedProjDim;
         const string d = Decoder;
 
-        var embedding = p.Dense(d + "embed_tokens.weight", [c.VocabSize, words]);
-        var positions = p.Dense(d + "embed_positions.weight", [c.MaxPositions + OptConfig.PositionOffset, h]);
-        var projectIn = c.ProjectsWords ? p.Linear(d + "project_in", words, h, hasBias: false) : null;
+        var part = p.Part;
+        bool input = part.HoldsEmbedding, output = part.HoldsHead;
+        var embedding = part.LoadsEmbedding(c.TieWordEmbeddings) ? p.Dense(d + "embed_tokens.weight", [c.VocabSize, words]) : null;
+        var positions = input ? p.Dense(d + "embed_positions.weight", [c.MaxPositions + OptConfig.PositionOffset, h]) : null;
+        var projectIn = input && c.ProjectsWords ? p.Linear(d + "project_in", words, h, hasBias: false) : null;
         var layers = new List<OptLayer>();
-        for (int i = 0; i < c.Layers; i++)
+        for (int i = part.FirstLayer; i < part.EndLayer; i++)
         {
             layers.Add(BuildLayer(p, c, i));
-            progress?.Report((i + 1.0) / (c.Layers + 1));
+            progress?.Report((i - part.FirstLayer + 1.0) / (part.LayerCount + 1));
         }
-        var finalNorm = c.FinalLayerNorm ? Norm(p, c, d + "final_layer_norm") : null;
-        var projectOut = c.ProjectsWords ? p.Linear(d + "project_out", h, words, hasBias: false) : null;
-        ILinear lmHead = c.TieWordEmbeddings
-            ? new DenseLinear("lm_head", embedding, null)
+        var finalNorm = output && c.FinalLayerNorm ? Norm(p, c, d + "final_layer_norm") : null;
+        var projectOut = output && c.ProjectsWords ? p.Linear(d + "project_out", h, words, hasBias: false) : null;
+        ILinear? lmHead = !output ? null
+            : c.TieWordEmbeddings ? new DenseLinear("lm_head", embedding!, null)
             : p.Linear("lm_head", words, c.VocabSize, hasBias: false);
         if (c.TieWordEmbeddings) p.Ignore("lm_head.weight"); // transformers ties it to the embedding and ignores a stored copy
-        return new OptModel(c, p.Backend, embedding, positions, projectIn, layers, finalNorm, projectOut, lmHead, p.Unused());
+        return new OptModel(c, p.Backend, part, embedding, positions, projectIn, layers, finalNorm, projectOut, lmHead, p.Unused());
     }
 
     /// <summary>Decoder layer <paramref name="i"/>'s tensors, read from the checkpoint as the loader's backend holds them.</summary>

@@ -16,11 +16,15 @@ public sealed class OptModel : CausalLanguageModel
 {
     readonly ILinear? _projectOut;
 
-    internal OptModel(OptConfig config, IBackend backend, Parameter embedding, Parameter positions, ILinear? projectIn,
-                      IReadOnlyList<OptLayer> layers, LayerNormParameters? finalNorm, ILinear? projectOut, ILinear lmHead,
+    /// <param name="embedding">null on a pipeline rank that neither embeds nor ties lm_head to it; <paramref name="positions"/> and
+    /// <paramref name="projectIn"/> are null off the input end, <paramref name="finalNorm"/>, <paramref name="projectOut"/> and
+    /// <paramref name="lmHead"/> off the output end.</param>
+    internal OptModel(OptConfig config, IBackend backend, ModelPart part, Parameter? embedding, Parameter? positions, ILinear? projectIn,
+                      IReadOnlyList<OptLayer> layers, LayerNormParameters? finalNorm, ILinear? projectOut, ILinear? lmHead,
                       IReadOnlyList<string> unusedTensors)
-        : base(config, backend, lmHead, unusedTensors)
+        : base(config, backend, part, lmHead, unusedTensors)
     {
+        if (layers.Count != part.LayerCount) throw new ArgumentException($"{layers.Count} layers for {part}", nameof(layers));
         Config = config;
         Embedding = embedding;
         PositionEmbedding = positions;
@@ -31,19 +35,20 @@ public sealed class OptModel : CausalLanguageModel
     }
 
     public new OptConfig Config { get; }
-    public Parameter Embedding { get; }
-    public Parameter PositionEmbedding { get; }
+    public Parameter? Embedding { get; }
+    public Parameter? PositionEmbedding { get; }
     public ILinear? ProjectIn { get; }
+    /// <summary>The part's decoder layers: <c>Layers[i]</c> is layer <c>Part.FirstLayer + i</c> of the model.</summary>
     public IReadOnlyList<OptLayer> Layers { get; }
     public LayerNormParameters? FinalNorm { get; }
     private protected override ILinear? ProjectOut => _projectOut;
 
     public override IEnumerable<ILinear> AllLinears =>
-        new[] { ProjectIn }.OfType<ILinear>().Concat(Layers.SelectMany(l => l.Linears)).Concat(new[] { _projectOut }.OfType<ILinear>())
-            .Append(LmHead);
+        new[] { ProjectIn }.OfType<ILinear>().Concat(Layers.SelectMany(l => l.Linears))
+            .Concat(new[] { _projectOut, LmHead }.OfType<ILinear>());
 
     public override IEnumerable<Parameter> AllParameters =>
-        new[] { Embedding, PositionEmbedding }
+        new[] { Embedding, PositionEmbedding }.OfType<Parameter>()
             .Concat(Layers.SelectMany(l => l.NormParameters))
             .Concat(FinalNorm?.Parameters ?? [])
             .Concat(AllLinears.SelectMany(l => l.Parameters))
@@ -54,37 +59,45 @@ public sealed class OptModel : CausalLanguageModel
     internal static ActivationShape ActivationShapeOf(OptConfig c) =>
         new(c.HiddenSize, c.HiddenSize, c.HiddenSize, c.FfnDim, GatedMlp: false, c.WordEmbedProjDim, c.VocabSize);
 
-    private protected override IEnumerable<Parameter> Tables => [Embedding, PositionEmbedding];
+    private protected override IEnumerable<Parameter> Tables => new[] { Embedding, PositionEmbedding }.OfType<Parameter>();
 
     public override int? PositionLimit => Config.MaxPositions;
 
-    private protected override DeviceTensor RunDecoder(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    private protected override void BeginPass(DecoderPass pass, ActivationBuffers a)
+    {
+        int longest = pass.Positions.Max() + 1;
+        if (longest > Config.MaxPositions)
+            throw new QzoException(
+                $"a sequence of {longest} tokens is longer than OPT's {Config.MaxPositions} learned positions (max_position_embeddings)");
+    }
+
+    private protected override void Embed(DecoderPass pass, ActivationBuffers a, ForwardContext context)
     {
         var c = Config; var b = Backend;
         int n = pass.Tokens, h = c.HiddenSize;
-        int longest = pass.Positions.Max() + 1;
-        if (longest > c.MaxPositions)
-            throw new QzoException(
-                $"a sequence of {longest} tokens is longer than OPT's {c.MaxPositions} learned positions (max_position_embeddings)");
-
-        if (ProjectIn is null) b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.X, n, h);
+        if (ProjectIn is null) b.EmbeddingGather(context.Resolve(Embedding!), a.Ids, a.X, n, h);
         else
         {
-            b.EmbeddingGather(context.Resolve(Embedding), a.Ids, a.Words!, n, c.WordEmbedProjDim);
+            b.EmbeddingGather(context.Resolve(Embedding!), a.Ids, a.Words!, n, c.WordEmbedProjDim);
             ProjectIn.Forward(context, a.Words!, n, a.X);
         }
         // Position p is row p + 2 of embed_positions (transformers' OPTLearnedPositionalEmbedding), so padding (−1) reads row 1.
         b.Upload<int>(a.Positions, pass.Positions.Select(p => p + OptConfig.PositionOffset).ToArray());
-        b.EmbeddingGather(context.Resolve(PositionEmbedding), a.Positions, a.Normed, n, h);
+        b.EmbeddingGather(context.Resolve(PositionEmbedding!), a.Positions, a.Normed, n, h);
         b.AddInPlace(a.X, a.Normed, (long)n * h);
+    }
 
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            int layer = l;
-            RunLayer(c, Layers[l], n, a, context, () => Attend(pass, a, layer, c.Heads, c.Heads, c.HeadDim, window: 0));
-        }
+    private protected override void RunDecoderLayer(int layer, DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
+        var c = Config;
+        RunLayer(c, Layers[layer - Part.FirstLayer], pass.Tokens, a, context,
+                 () => Attend(pass, a, layer, c.Heads, c.Heads, c.HeadDim, window: 0));
+    }
+
+    private protected override DeviceTensor Finish(DecoderPass pass, ActivationBuffers a, ForwardContext context)
+    {
         if (FinalNorm is null) return a.X;
-        FinalNorm.Apply(context, a.X, a.Normed, n, h, OptConfig.LayerNormEps);
+        FinalNorm.Apply(context, a.X, a.Normed, pass.Tokens, Config.HiddenSize, OptConfig.LayerNormEps);
         return a.Normed;
     }
 
