@@ -26,25 +26,29 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
     public void Forward(ForwardContext context, DeviceTensor x, int rows, DeviceTensor y, bool accumulate = false)
     {
         var p = Scales.TrainableIndex is null ? Perturbation.None : context.Perturbation;
-        Multiply(context, p, x, rows, y, accumulate);
-        if (Bias is not null) context.Backend.AddBiasInPlace(y, context.ResolveBias(Bias), rows, OutFeatures);
+        var bias = Bias is null ? null : context.ResolveBias(Bias);
+        if (!Multiply(context, p, x, rows, y, accumulate, accumulate ? null : bias) && bias is not null)
+            context.Backend.AddBiasInPlace(y, bias, rows, OutFeatures);
     }
 
     /// <summary>
-    /// y (+)= x·W under <paramref name="p"/>: dequantize into the shared weight scratch, then multiply. A format with a fused
-    /// product overrides it.
+    /// y (+)= x·W under <paramref name="p"/>, plus <paramref name="bias"/> where given and the product can take it: dequantize
+    /// into the shared weight scratch, then multiply. Returns whether the bias was added. A format with a fused product
+    /// overrides it.
     /// </summary>
-    protected virtual void Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate)
+    protected virtual bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
+                                    DeviceTensor? bias)
     {
         var b = context.Backend;
         Dequantize(b, p, context.WeightScratch);
-        if (Bias is not null && !accumulate && Layout != WeightLayout.InputMajor)
-        {
-            b.MatMulTransposedBAddBias(x, context.WeightScratch, context.ResolveBias(Bias), y, rows, OutFeatures, InFeatures);
-            return;
-        }
         if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
+        else if (bias is not null && !accumulate)
+        {
+            b.MatMulTransposedBAddBias(x, context.WeightScratch, bias, y, rows, OutFeatures, InFeatures);
+            return true;
+        }
         else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
+        return false;
     }
 
     /// <summary>The fp32 master scales in the dtype the checkpoint stores them in (for formats that store them plainly).</summary>

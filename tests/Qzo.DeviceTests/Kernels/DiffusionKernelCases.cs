@@ -195,7 +195,8 @@ static class DiffusionKernelCases
                        () => c.Write(x, CaseInputs.Values(tokens * width, 93)));
         });
         int allTokens = d.ImageTokens + d.TextTokens;
-        yield return new("CopyMatrix", $"{d.Batch}×{d.ImageTokens}×{width} into {allTokens} tokens", Tolerance.Exact, NvrtcVariant.Streaming,
+        yield return new("CopyMatrix", $"{d.Batch}×{d.ImageTokens}×{width} into {allTokens} tokens", Tolerance.Exact,
+            NvrtcVariant.Streaming,
             c =>
         {
             var x = c.Activation(tokens * width, 95); var y = c.Zeros(d.Batch * allTokens * width);

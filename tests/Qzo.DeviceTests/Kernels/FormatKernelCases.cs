@@ -56,7 +56,8 @@ static class FormatKernelCases
             });
 
         const int blockSize = 64;
-        yield return new("IBnb4BitKernels.Dequantize", $"{outF}×{inF}, NF4, block {blockSize}", new(1.0 / 256, 0), NvrtcVariant.Streaming, c =>
+        yield return new("IBnb4BitKernels.Dequantize", $"{outF}×{inF}, NF4, block {blockSize}", new(1.0 / 256, 0), NvrtcVariant.Streaming,
+            c =>
         {
             var shape = new Bnb4BitKernelShape(outF, inF, blockSize);
             var packedBytes = new byte[shape.Count / 2];

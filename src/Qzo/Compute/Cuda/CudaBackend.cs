@@ -192,7 +192,7 @@ internal sealed partial class CudaBackend : IBackend
         AddBiasInPlace(c, bias, m, n);
     }
 
-    /// <summary>Whether <see cref="MatMulTransposedBAddBias"/> can add the bias in cuBLASLt's epilogue (not with QZO_KERNELS=ilgpu).</summary>
+    /// <summary>Whether <see cref="MatMulTransposedBAddBias"/> adds the bias in cuBLASLt's epilogue (not with QZO_KERNELS=ilgpu).</summary>
     public bool BiasEpilogue => BiasGemm is not null;
 
     CublasLtBiasGemm? BiasGemm

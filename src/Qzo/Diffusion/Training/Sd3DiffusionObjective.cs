@@ -111,8 +111,9 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         double Run(UploadedInputs inputs)
         {
             using var velocity = b.Allocate(b.ComputeType, perLatent * n, act);
-            transformer.Forward(transformer.Context(p), inputs.Latents, inputs.Context, inputs.Pooled, noised.Select(x => x.Timestep).ToArray(),
-                                velocity, n, h, w, tokens);
+            var timesteps = noised.Select(x => x.Timestep).ToArray();
+            transformer.Forward(transformer.Context(p), inputs.Latents, inputs.Context, inputs.Pooled, timesteps, velocity, n, h, w,
+                                tokens);
             return Losses(noised, HostFloats.Download(b, velocity, perLatent * n), perLatent);
         }
     }

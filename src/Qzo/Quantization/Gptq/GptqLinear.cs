@@ -21,9 +21,13 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
     /// <summary>Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear).</summary>
-    protected override void Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate) =>
+    protected override bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
+                                     DeviceTensor? bias)
+    {
         GptqKernels.For(context.Backend).Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
                                                 context.WeightScratch, y, accumulate);
+        return false; // the bias, if any, is added after
+    }
 
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }
