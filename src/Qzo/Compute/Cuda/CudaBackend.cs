@@ -22,6 +22,7 @@ internal sealed partial class CudaBackend : IBackend
     CublasLtBiasGemm? _biasGemm;
     DeviceTensor? _biasGemmWorkspace;
     bool _biasGemmTried;
+    readonly bool _portableKernels = Environment.GetEnvironmentVariable("QZO_KERNELS") == "ilgpu"; // read once, at creation
     readonly KernelSet _kernels;
     readonly FlashAttention? _flash;
     readonly StreamingKernels? _streaming;
@@ -201,7 +202,7 @@ internal sealed partial class CudaBackend : IBackend
         {
             if (_biasGemmTried || _cublas is null) return _biasGemm;
             _biasGemmTried = true;
-            if (Environment.GetEnvironmentVariable("QZO_KERNELS") == "ilgpu") return null;
+            if (_portableKernels) return null;
             const long workspaceBytes = 32L << 20; // cuBLAS's own default workspace on Hopper
             _biasGemmWorkspace = Allocate(DType.F32, workspaceBytes / 4, MemoryCategory.Workspace);
             _biasGemm = CublasLtBiasGemm.TryCreate(_stream, Ilgpu(_biasGemmWorkspace).Pointer, workspaceBytes, out _);
