@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Publishes the device-side binary (.gpu/qzo-device: the qzo CLI plus the GPU tests) for the GPU machine, which has no
 # .NET, and trims what the device runs never use, because the tree that travels there is limited to 64 MiB.
+# READY_TO_RUN=1 precompiles the code (a start-up without the JIT; 8 minutes to publish on 2 cores, 45 MiB xz'd, not 28).
 set -eu
 cd "$(dirname "$0")/.."
 rm -rf .gpu
-dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu -p:EnableCompressionInSingleFile=false > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
+dotnet publish tests/Qzo.DeviceTests -c Release -o .gpu -p:EnableCompressionInSingleFile=false \
+  -p:QzoReadyToRun=$([ "${READY_TO_RUN:-0}" = 1 ] && echo true || echo false) > /tmp/qzo-publish.log 2>&1 || { tail -20 /tmp/qzo-publish.log; exit 1; }
 # HarfBuzz (text shaping for ScottPlot; plots are drawn on the machine that runs `qzo report`), the CLI's own apphost, the
 # library's XML docs, and fixtures the device tests do not read.
 rm -rf .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/*.xml .gpu/fixtures/hf-arch .gpu/fixtures/hf-tokenizers

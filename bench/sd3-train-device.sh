@@ -10,7 +10,7 @@
 # embeddings; T5 tokens 77 as the official code), STEPS QZO steps of batch 16, and the peers on the same shapes.
 # run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
 # per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json. STEPS (6) QZO steps; PEER_STEPS (3)
-# timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing.
+# timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing; PEERS=0 all peers.
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/sd3-device-common.sh"
 log="$out/train.log"
@@ -41,6 +41,15 @@ results["losses"] = [(l["loss_plus"], l["loss_minus"]) for l in lines if l["type
 json.dump(results, open(dest, "w"), indent=1)
 print("qzo: median step", results["median_step_seconds"], "s; peak bytes", results["peak_bytes"])
 EOF
+# PROFILES="host 1": one more run per mode with QZO_PROFILE set (docs/kernels.md §8), PROFILE_STEPS steps (6) of which
+# steps 2 to N-1 are profiled -> $OUT/profile-train-MODE.txt.
+for mode in ${PROFILES:-}; do
+  TAIL_LINES=60 timed "qzo-train-profile-$mode" env QZO_PROFILE="$mode" $qzo finetune "$work/nf4" --images "$work/cache" \
+    --run "$work/run-profile-$mode" --steps "${PROFILE_STEPS:-6}" --batch-size "$batch" --eval-every 0 --validation-limit 8 \
+    --sample-count 0 --no-save --device cuda --force
+  cp "$work/qzo-train-profile-$mode.txt" "$out/profile-train-$mode.txt"
+done
+[ "${PEERS:-1}" = 0 ] && exit 0
 cd "$root" || exit 1
 tokens=154  # 77 CLIP tokens + 77 T5 tokens, as qzo prepare's default --max-sequence-length
 timed peer-zo python3 bench/sd3_zo_peer.py "$work/nf4" --mode zo --batch "$batch" --resolution "$resolution" \

@@ -2,6 +2,7 @@ using Qzo.DeviceTests;
 
 if (args.Length > 0 && args[0] == "qzo")
 {
+    Qzo.Compute.StartupMarks.Mark("main");
     Qzo.IO.Posix.IgnoreFileSizeLimitSignal();
     return Qzo.Cli.QzoCommand.Run(args[1..]);
 }

@@ -110,6 +110,8 @@ static class BenchCommand
             table.AddRow("loss (random weights)", $"{loss:F3}");
             table.AddRow("synthesis time", $"{load.Elapsed.TotalSeconds:F1} s");
             table.AddRow("start-up (process start → backend ready)", $"{startSeconds:F2} s");
+            table.AddRow("start-up marks (s from process start)",
+                         string.Join(", ", StartupMarks.All.Select(m => $"{Markup.Escape(m.Name)} {m.Seconds:F3}")));
             table.AddRow("first forward (kernels compile)", $"{firstRunSeconds ?? 0:F2} s");
             AnsiConsole.Write(table);
             MemoryTable.Print(backend);
@@ -123,6 +125,8 @@ static class BenchCommand
                         ["group_size"] = synthetic is SyntheticFormat.Gptq gs ? gs.GroupSize : null, ["batch"] = b, ["seq"] = t,
                     ["device"] = backend.Name, ["forward_s"] = forward, ["step_s"] = stepSeconds, ["tokens_per_s"] = b * t / stepSeconds,
                     ["startup_s"] = startSeconds, ["first_forward_s"] = firstRunSeconds,
+                    ["startup_marks"] = new JsonArray(StartupMarks.All
+                        .Select(m => (JsonNode)new JsonObject { ["mark"] = m.Name, ["s"] = m.Seconds }).ToArray()),
                     ["forward_flops"] = flops, ["tflops"] = tflops, ["peak_tflops"] = peakTflops,
                     ["weight_bytes"] = weightBytes,
                     ["weight_bytes_by_category"] = ToJson(weightBreakdown),

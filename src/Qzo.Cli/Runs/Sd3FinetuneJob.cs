@@ -121,8 +121,21 @@ static class Sd3FinetuneJob
 
         using var metrics = new MetricsWriter(Path.Combine(run, RunFolder.Metrics), state?.MetricsBytes);
         var checkpointing = RunCheckpointing.ToFile(statePath, s.CheckpointEvery, tuning.Trainable);
+        // With QZO_PROFILE set: the steady steps only, from the end of step 1 (compiles, first uploads) to the end of the
+        // last-but-one step (the last one is followed by the final evaluation).
+        System.Diagnostics.Stopwatch? profileClock = null;
+        ProfileTable.Snapshot? steadySteps = null;
         void AfterStep(int step)
         {
+            if (OperationProfile.Current != OperationProfile.Mode.Off && o.Steps >= 3)
+            {
+                if (step == 1) profileClock = ProfileTable.Restart(backend);
+                else if (step == o.Steps - 1 && profileClock is not null)
+                {
+                    backend.Synchronize();
+                    steadySteps = ProfileTable.Take(backend, profileClock.Elapsed.TotalSeconds);
+                }
+            }
             if (grid is not null && (s.SampleEvery > 0 && step % s.SampleEvery == 0 || step == o.Steps))
                 Render(Sd3SampleFiles.StepLabel(step));
         }
@@ -160,7 +173,7 @@ static class Sd3FinetuneJob
         };
         RunFolder.WriteJson(run, RunFolder.Results, results);
         var plots = RunPlots.Draw(run, $"QZO SD3 ({Sd3ObjectiveSettings.Name(s.Objective.Kind)})", peaks.Training);
-        if (!quiet) Print(summary, run, plots, sheets, backend, peaks);
+        if (!quiet) Print(summary, run, plots, sheets, backend, peaks, steadySteps, o.Steps);
         return results;
     }
 
@@ -168,7 +181,7 @@ static class Sd3FinetuneJob
         new(peaks.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
 
     static void Print(TrainingSummary summary, string run, IReadOnlyList<string> plots, IReadOnlyList<string> sheets, IBackend backend,
-                      StagePeaks peaks)
+                      StagePeaks peaks, ProfileTable.Snapshot? steadySteps, int steps)
     {
         var table = new Table().AddColumns("", "validation loss");
         table.AddRow("before", $"{summary.Before?.Loss:F5}");
@@ -180,7 +193,8 @@ static class Sd3FinetuneJob
             $"({string.Join(", ", plots.Select(Path.GetFileName))}; {sheets.Count} sample grids in {RunFolder.Samples}/); " +
             $"training peak {CommonOptions.Bytes(peaks.Training.GetValueOrDefault("Total"))}, " +
             $"sampling peak {CommonOptions.Bytes(peaks.Sampling.GetValueOrDefault("Total"))}"));
-        ProfileTable.Print(backend, "the whole run: evaluations, steps and samples");
+        if (steadySteps is not null) ProfileTable.Print(steadySteps, $"steps 2 to {steps - 1}, sample grids included if any");
+        else ProfileTable.Print(backend, "the whole run: evaluations, steps and samples");
     }
 
     static void Say(bool quiet, string text)

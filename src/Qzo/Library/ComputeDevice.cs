@@ -22,7 +22,7 @@ static class ComputeDevices
     {
         ComputeDevice.Cpu => new CpuBackend(),
         ComputeDevice.Cuda => CudaBackend.Create(),
-        ComputeDevice.Auto => CudaBackend.IsCudaAvailable() ? CudaBackend.Create() : new CpuBackend(),
+        ComputeDevice.Auto => (IBackend?)CudaBackend.CreateIfPresent() ?? new CpuBackend(),
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, null),
     };
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Qzo.Compute;
 
 namespace Qzo.Training;
 
@@ -63,7 +64,7 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
             var record = parallel is null ? stepper.Step(step, p => objective.Loss(batch, p))
                 : stepper.Step(step, ShardedLosses.For(summable!, batch, parallel.Communicator));
             history.Add(record);
-            metrics.Step(record, Elapsed());
+            OperationProfile.Phase("metrics line", () => metrics.Step(record, Elapsed()));
 
             bool evaluateNow = options.EvalEvery > 0 && (step + 1) % options.EvalEvery == 0 || step + 1 == options.Steps;
             if (evaluateNow && validate is not null)
@@ -81,7 +82,7 @@ public sealed class FineTuneLoop<TExample>(IObjective<TExample> objective, ITrai
             afterStep?.Invoke(step + 1);
             if (checkpointing is { } c && parallel is not { IsRoot: false } && ((step + 1) % c.Every == 0 || step + 1 == options.Steps))
                 c.Save(new RunState(step + 1, trainable.Snapshot(), before, last, best, bestStep, bestValues, metrics.Position, Elapsed()));
-            progress?.Report(new TrainingProgress(step + 1, options.Steps, record, last));
+            OperationProfile.Phase("progress", () => progress?.Report(new TrainingProgress(step + 1, options.Steps, record, last)));
         }
 
         if (trackBest && bestStep != options.Steps) trainable.Restore(bestValues!);

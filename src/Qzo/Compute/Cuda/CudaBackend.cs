@@ -39,17 +39,20 @@ internal sealed partial class CudaBackend : IBackend
         {
             _stream = ((CudaStream)cuda.DefaultStream).StreamPtr;
             _cublas = new CublasGemm(_stream);
+            StartupMarks.Mark("cublas");
             _deviceOrdinal = cuda.DeviceId;
             // QZO_ATTENTION=portable keeps the ILGPU attention kernels (for comparisons).
             string reason = "QZO_ATTENTION=portable";
             _portableAttention = Environment.GetEnvironmentVariable("QZO_ATTENTION") == "portable";
             if (!_portableAttention) _flash = FlashAttention.TryCreate(cuda.DeviceId, out reason);
             AttentionKernelName = _flash?.Description ?? $"portable attention ({reason})";
+            StartupMarks.Mark("attention module");
             // QZO_KERNELS=ilgpu keeps the ILGPU z, update and dequantize kernels (for comparisons).
             reason = "QZO_KERNELS=ilgpu";
             if (Environment.GetEnvironmentVariable("QZO_KERNELS") != "ilgpu") _streaming = StreamingKernels.TryCreate(cuda.DeviceId,
                 _stream, out reason);
             StreamingKernelName = _streaming?.Description ?? $"ILGPU streaming kernels ({reason})";
+            StartupMarks.Mark("streaming module");
             Name = $"cuda ({accelerator.Name}, cuBLAS {_cublas.Version}, {AttentionKernelName}, {StreamingKernelName})";
         }
         else Name = $"ilgpu-{accelerator.AcceleratorType.ToString().ToLowerInvariant()} (simulated, tests only)";
@@ -57,22 +60,36 @@ internal sealed partial class CudaBackend : IBackend
     }
 
     /// <summary>The first CUDA device; a clear error when there is none.</summary>
-    public static CudaBackend Create()
+    public static CudaBackend Create() => Create(orNone: false)!;
+
+    /// <summary>
+    /// The first CUDA device, or null when the driver is unusable or finds no device (--device auto: one ILGPU context, not
+    /// one to ask and another to use). A device that is present but fails later still fails with its error.
+    /// </summary>
+    public static CudaBackend? CreateIfPresent() => Create(orNone: true);
+
+    static CudaBackend? Create(bool orNone)
     {
         Context context;
+        StartupMarks.Mark("backend requested");
         try { context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2)); }
         catch (Exception e) when (
             e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
         {
+            if (orNone) return null;
             throw new QzoException($"--device cuda: the CUDA driver could not be used ({e.GetBaseException().Message.Split('\n')[0]})");
         }
         var device = context.GetCudaDevices().Count > 0 ? context.GetCudaDevices()[0] : null;
         if (device is null)
         {
             context.Dispose();
+            if (orNone) return null;
             throw new QzoException($"--device cuda: no CUDA device found ({NativeLibraries.DriverState()})");
         }
-        return new CudaBackend(context, device.CreateAccelerator(context));
+        StartupMarks.Mark("ilgpu context");
+        var accelerator = device.CreateAccelerator(context);
+        StartupMarks.Mark("cuda context");
+        return new CudaBackend(context, accelerator);
     }
 
     /// <summary>Whether a CUDA device is present (for --device auto), without throwing.</summary>
@@ -107,21 +124,22 @@ internal sealed partial class CudaBackend : IBackend
     public string StreamingKernelName { get; } = "ILGPU streaming kernels";
 
     /// <summary>
-    /// With QZO_PROFILE=1, every operation synchronizes and its wall time is summed here by name (a diagnostic:
-    /// the synchronization itself slows the run a little).
+    /// With QZO_PROFILE set (<see cref="OperationProfile"/>), each operation's time summed here by name: with 1 the device's
+    /// (every operation synchronizes, which slows the run a little), with host the host's time to issue it.
     /// </summary>
     public Dictionary<string, (int Calls, double Seconds)>? Profile { get; } =
-        Environment.GetEnvironmentVariable("QZO_PROFILE") == "1" ? new() : null;
+        OperationProfile.Current == OperationProfile.Mode.Off ? null : new();
 
     readonly System.Diagnostics.Stopwatch _profileClock = new();
 
     internal void Timed(string name, Action work)
     {
         if (Profile is null) { work(); return; }
-        _accelerator.Synchronize();
+        bool synchronize = OperationProfile.Current == OperationProfile.Mode.Synchronized;
+        if (synchronize) _accelerator.Synchronize();
         _profileClock.Restart();
         work();
-        _accelerator.Synchronize();
+        if (synchronize) _accelerator.Synchronize();
         var (calls, seconds) = Profile.GetValueOrDefault(name);
         Profile[name] = (calls + 1, seconds + _profileClock.Elapsed.TotalSeconds);
     }

@@ -39,7 +39,7 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         // The − pass of a step meets the batch and seed of its + pass: reuse those draws rather than draw them again.
         if (_noised is null || _noisedSeed != seed || !ReferenceEquals(_noisedBatch, batch))
         {
-            _noised = batch.Select((e, slot) => noising.Noise(e, seed, slot)).ToArray();
+            _noised = OperationProfile.Phase("noise draws", () => NoiseAll(batch, seed, firstSlot: 0));
             (_noisedSeed, _noisedBatch) = (seed, batch);
         }
         double sum = 0;
@@ -68,10 +68,20 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         for (int start = 0; start < examples.Count; start += size)
         {
             var chunk = Slice(examples, start, Math.Min(size, examples.Count - start));
-            var noised = chunk.Select((e, k) => noising.Noise(e, seed, start + k)).ToArray();
+            var noised = NoiseAll(chunk, seed, firstSlot: start);
             sum += Forward(chunk, noised, Perturbation.None);
         }
         return new EvaluationResult(sum / examples.Count, null, null, examples.Count, 0);
+    }
+
+    /// <summary>
+    /// Each pair's draws at slot firstSlot + its index, the pairs in parallel (a draw is a pure function of seed and slot).
+    /// </summary>
+    Sd3NoisedExample[] NoiseAll(IReadOnlyList<CachedImageCaption> pairs, ulong seed, int firstSlot)
+    {
+        var noised = new Sd3NoisedExample[pairs.Count];
+        Parallel.For(0, pairs.Count, k => noised[k] = noising.Noise(pairs[k], seed, firstSlot + k));
+        return noised;
     }
 
     static List<CachedImageCaption> Slice(IReadOnlyList<CachedImageCaption> examples, int start, int count)
@@ -99,10 +109,10 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
         if (!ReferenceEquals(_uploaded?.Noised, noised))
         {
             ReleaseUploads();
-            var uploaded = new UploadedInputs(noised,
+            var uploaded = OperationProfile.Phase("upload inputs", () => new UploadedInputs(noised,
                 HostFloats.Upload(b, Concat(noised.Select(x => x.Input), perLatent * n), act),
                 HostFloats.Upload(b, Concat(pairs.Select(x => x.PromptEmbeds), (long)tokens * c.JointAttentionDim * n), act),
-                HostFloats.Upload(b, Concat(pairs.Select(x => x.PooledEmbeds), (long)c.PooledProjectionDim * n), act));
+                HostFloats.Upload(b, Concat(pairs.Select(x => x.PooledEmbeds), (long)c.PooledProjectionDim * n), act)));
             if (!keepUploads) { using (uploaded) return Run(uploaded); }
             _uploaded = uploaded;
         }
@@ -114,7 +124,9 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
             var timesteps = noised.Select(x => x.Timestep).ToArray();
             transformer.Forward(transformer.Context(p), inputs.Latents, inputs.Context, inputs.Pooled, timesteps, velocity, n, h, w,
                                 tokens);
-            return Losses(noised, HostFloats.Download(b, velocity, perLatent * n), perLatent);
+            // With QZO_PROFILE=host the download also waits for the device to finish the forward.
+            var prediction = OperationProfile.Phase("download prediction", () => HostFloats.Download(b, velocity, perLatent * n));
+            return OperationProfile.Phase("losses", () => Losses(noised, prediction, perLatent));
         }
     }
 
@@ -127,8 +139,9 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
     /// <summary>The sum over the pairs of each one's weighted mean squared error, from the transformer's prediction.</summary>
     static double Losses(Sd3NoisedExample[] noised, float[] prediction, long perLatent)
     {
-        double sum = 0;
-        for (int k = 0; k < noised.Length; k++)
+        // Each pair's error in parallel, summed in pair order: the same bits as one loop.
+        var losses = new double[noised.Length];
+        Parallel.For(0, noised.Length, k =>
         {
             var x = noised[k];
             double squares = 0;
@@ -138,8 +151,10 @@ public sealed class Sd3DiffusionObjective(Sd3Transformer transformer, ISd3Noisin
                 double difference = (double)x.OutputScale * prediction[offset + i] + (double)x.InputWeight * x.Input[i] - x.Target[i];
                 squares += difference * difference;
             }
-            sum += x.Weight * (squares / perLatent);
-        }
+            losses[k] = x.Weight * (squares / perLatent);
+        });
+        double sum = 0;
+        foreach (double loss in losses) sum += loss;
         return sum;
     }
 
