@@ -542,29 +542,36 @@ extern "C" __global__ void copy_rows_16b(const uint4* source, uint4* destination
 
 // bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / block_size], the nibbles
 // of a byte high first; the absmax arrive already perturbed (fp32). Sixteen packed bytes, 32 values, per thread: one
-// block's absmax serves them all (block_size % 32 == 0), the 16-entry table sits in shared memory, the 32 bf16 values
-// leave as four 16-byte stores. count32 = values / 32.
+// block's absmax serves them all (block_size % 32 == 0), the 16-entry table sits in shared memory. A thread's 64 output
+// bytes are staged in shared memory and the group stores them contiguously (a thread's own four 16-byte stores would
+// each touch every other 64 bytes of a warp's span). count32 = values / 32; at most 256 threads a group.
 extern "C" __global__ void bnb4_dequantize_bf16(const uint4* packed, const float* code, const float* absmax, uint4* weight,
                                                 i64 count32, int block_size)
 {
     __shared__ float table[16];
+    __shared__ uint4 staged[4 * 256];
     if (threadIdx.x < 16) table[threadIdx.x] = code[threadIdx.x];
     __syncthreads();
-    const i64 t = thread_index();
-    if (t >= count32) return;
-    const float scale = absmax[t * 32 / block_size];
-    const uint4 p = packed[t];
-    const u32 words[4] = { p.x, p.y, p.z, p.w };
-    u32 pairs[16];
+    const i64 first = (i64)blockIdx.x * blockDim.x, t = first + threadIdx.x;
+    if (t < count32)
+    {
+        const float scale = absmax[t * 32 / block_size];
+        const uint4 p = packed[t];
+        const u32 words[4] = { p.x, p.y, p.z, p.w };
+        u32 pairs[16];
 #pragma unroll
-    for (int w = 0; w < 4; w++)
+        for (int w = 0; w < 4; w++)
 #pragma unroll
-        for (int b = 0; b < 4; b++)
-        {
-            u32 byte = (words[w] >> (8 * b)) & 0xFFu;
-            pairs[4 * w + b] = pack_bf16x2(table[byte >> 4] * scale, table[byte & 0xFu] * scale);
-        }
+            for (int b = 0; b < 4; b++)
+            {
+                u32 byte = (words[w] >> (8 * b)) & 0xFFu;
+                pairs[4 * w + b] = pack_bf16x2(table[byte >> 4] * scale, table[byte & 0xFu] * scale);
+            }
 #pragma unroll
-    for (int q = 0; q < 4; q++)
-        weight[4 * t + q] = make_uint4(pairs[4 * q], pairs[4 * q + 1], pairs[4 * q + 2], pairs[4 * q + 3]);
+        for (int q = 0; q < 4; q++)
+            staged[4 * threadIdx.x + q] = make_uint4(pairs[4 * q], pairs[4 * q + 1], pairs[4 * q + 2], pairs[4 * q + 3]);
+    }
+    __syncthreads();
+    const i64 rest = count32 - first, chunks = 4 * (rest < (i64)blockDim.x ? rest : (i64)blockDim.x);
+    for (i64 j = threadIdx.x; j < chunks; j += blockDim.x) weight[4 * first + j] = staged[j];
 }
