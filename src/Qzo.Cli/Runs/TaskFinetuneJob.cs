@@ -60,9 +60,11 @@ static class TaskFinetuneJob
     static JsonObject Execute(TaskRunSettings s, string run, IBackend backend, bool resuming, bool quiet)
     {
         var clock = Stopwatch.StartNew();
+        var phases = new PhaseClock();
         var o = s.Optimizer!;
         var scope = LanguageModelTraining.Scope(o);
         using var work = TaskWorkspace.Open(s, backend, scope, quiet);
+        phases.End("load");
         var model = work.Session.Model;
         if (work.Train.Count == 0) throw new QzoException($"{s.Data.Folder}: the train sample is empty");
 
@@ -87,6 +89,7 @@ static class TaskFinetuneJob
             testBefore = TaskWorkspace.Show(quiet, "test before training", report => work.Evaluator.Evaluate(work.Test,
                 progress: new Progress<double>(f => report(f, null)))).Result;
             RunFolder.WriteJson(run, RunFolder.TestBefore, EvaluationJson.Write(testBefore));
+            phases.End("test_before");
         }
         else testBefore = EvaluationJson.Read(RunFolder.ReadJson(run, RunFolder.TestBefore), Path.Combine(run, RunFolder.TestBefore))!;
 
@@ -97,12 +100,19 @@ static class TaskFinetuneJob
         var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate,
             metrics,
                                              s.KeepBest, checkpointing);
+        phases.End("setup");
         var summary = TrainingDisplay.Run(quiet, loop, state);
+        phases.End("train");
 
         var test = TaskWorkspace.Show(quiet, "test", report => work.Evaluator.Evaluate(work.Test,
             progress: new Progress<double>(f => report(f, null))));
         WritePredictions(run, test.Predictions);
-        if (s.SaveModel) CheckpointExporter.Export(work.Session.Checkpoint, model, Path.Combine(run, RunFolder.Model), overwrite: true);
+        phases.End("test");
+        if (s.SaveModel)
+        {
+            CheckpointExporter.Export(work.Session.Checkpoint, model, Path.Combine(run, RunFolder.Model), overwrite: true);
+            phases.End("save");
+        }
 
         var peak = backend.Memory.PeakBreakdown();
         var results = new JsonObject
@@ -117,6 +127,7 @@ static class TaskFinetuneJob
             ["train_seconds"] = Math.Round(summary.Seconds, 3),
             ["seconds_per_step"] = summary.Steps == 0 ? null : Math.Round(summary.Seconds / summary.Steps, 5),
             ["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds + (state?.ElapsedSeconds ?? 0), 3),
+            ["phase_seconds"] = phases.ToJson(),
             ["trainable_tensors"] = model.Trainable.Count, ["trainable_values"] = model.Trainable.Sum(p => p.Length),
             ["peak_bytes"] = new JsonObject(peak.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["examples"] = new JsonObject { ["train"] = work.Train.Count, ["dev"] = work.Dev.Count, ["test"] = work.Test.Count },

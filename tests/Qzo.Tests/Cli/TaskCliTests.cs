@@ -111,6 +111,12 @@ public class TaskCliTests
         Assert.Equal(best, (double)results["validation_best"]!["value"]!);
         Assert.Equal(8, (int)results["test"]!["examples"]!);
         Assert.True((long)results["peak_bytes"]!["QuantizedWeights"]! > 0);
+        var phases = results["phase_seconds"]!.AsObject();
+        Assert.Equal(["load", "test_before", "setup", "train", "test", "save"], phases.Select(p => p.Key));
+        Assert.All(phases, p => Assert.True((double)p.Value! >= 0, $"{p.Key}: {p.Value}"));
+        Assert.True((double)phases["load"]! > 0 && (double)phases["test_before"]! > 0 && (double)phases["save"]! > 0);
+        Assert.InRange((double)phases["train"]! - (double)results["train_seconds"]!, -0.002, 0.5);
+        Assert.InRange(phases.Sum(p => (double)p.Value!), 0.9 * (double)results["wall_seconds"]!, (double)results["wall_seconds"]! + 0.01);
         Assert.Equal((900, 520), Png.Size(Path.Combine(run, "loss.png")));
         Assert.Equal((900, 520), Png.Size(Path.Combine(run, "validation.png")));
         Assert.Equal((900, 520), Png.Size(Path.Combine(run, "memory.png")));
