@@ -10,7 +10,8 @@
 # embeddings; T5 tokens 77 as the official code), STEPS QZO steps of batch 16, and the peers on the same shapes.
 # run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
 # per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json. STEPS (6) QZO steps; PEER_STEPS (3)
-# timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing; PEERS=0 all peers.
+# timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing, LORA=0 both; PEERS=0 all peers;
+# QZO=0 skips the plain QZO run and SKIP_PREPARE=1 the dataset and its cache (a second call on the same warm machine).
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/sd3-device-common.sh"
 log="$out/train.log"
@@ -22,9 +23,12 @@ if [ ! -d "$work/nf4/transformer" ]; then
   timed synth-large $qzo synth --architecture sd3 --preset large --no-t5 --out "$work/dense" || exit 1
   timed quantize-nf4 $qzo quantize "$work/dense" "$work/nf4" --method nf4 || exit 1
 fi
+if [ "${SKIP_PREPARE:-0}" = 0 ]; then  # SKIP_PREPARE=1: the cache of an earlier call on this warm machine
 timed synth-shapes $qzo synth --dataset styled-shapes --count 40 --resolution "$resolution" --force --out "$work/shapes" || exit 1
 timed prepare $qzo prepare "$work/nf4" --images "$work/shapes" --out "$work/cache" --resolution "$resolution" --no-t5 \
   --device cuda --force || exit 1
+fi
+if [ "${QZO:-1}" = 1 ]; then
 timed qzo-train $qzo finetune "$work/nf4" --images "$work/cache" --run "$work/run" --steps "$steps" --batch-size "$batch" \
   --eval-every 0 --validation-limit 8 --sample-count 0 --no-save --device cuda --force
 python3 - "$work/run" "$out/qzo-train.json" <<'EOF' | tee -a "$log"
@@ -41,6 +45,7 @@ results["losses"] = [(l["loss_plus"], l["loss_minus"]) for l in lines if l["type
 json.dump(results, open(dest, "w"), indent=1)
 print("qzo: median step", results["median_step_seconds"], "s; peak bytes", results["peak_bytes"])
 EOF
+fi
 # PROFILES="host 1": one more run per mode with QZO_PROFILE set (docs/kernels.md §8), PROFILE_STEPS steps (6) of which
 # steps 2 to N-1 are profiled -> $OUT/profile-train-MODE.txt.
 for mode in ${PROFILES:-}; do
@@ -54,8 +59,8 @@ cd "$root" || exit 1
 tokens=154  # 77 CLIP tokens + 77 T5 tokens, as qzo prepare's default --max-sequence-length
 timed peer-zo python3 bench/sd3_zo_peer.py "$work/nf4" --mode zo --batch "$batch" --resolution "$resolution" \
   --text-tokens $tokens --steps "${PEER_STEPS:-3}" --json "$out/peer-zo.json"
-timed peer-lora-checkpointed python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" --resolution "$resolution" \
+[ "${LORA:-1}" = 1 ] && timed peer-lora-checkpointed python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" --resolution "$resolution" \
   --text-tokens $tokens --steps "${PEER_STEPS:-3}" --gradient-checkpointing --json "$out/peer-lora-checkpointed.json"
-[ "${LORA_PLAIN:-1}" = 1 ] && timed peer-lora python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" \
+[ "${LORA:-1}" = 1 ] && [ "${LORA_PLAIN:-1}" = 1 ] && timed peer-lora python3 bench/sd3_zo_peer.py "$work/dense" --mode lora --batch "$batch" \
   --resolution "$resolution" --text-tokens $tokens --steps "${PEER_STEPS:-3}" --json "$out/peer-lora.json"
 exit 0
