@@ -13,7 +13,7 @@ namespace Qzo.IO;
 public sealed unsafe class SafetensorsFile : IDisposable
 {
     const int LengthPrefixBytes = 8;
-    const int ConversionChunkElements = 1 << 22;
+    const int ConversionChunkElements = 1 << 18;
 
     readonly MemoryMappedFile map;
     readonly MemoryMappedViewAccessor view;
@@ -118,20 +118,52 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Reads a floating-point tensor (F32, F16, BF16, F64), widened or narrowed to float32.</summary>
     public float[] ReadFloat32(string name)
     {
+        var info = FloatTensor(name);
+        var result = NewArray<float>(info);
+        ConvertToSingle(info, result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="ReadFloat32(string)"/> into <paramref name="destination"/>, which must be as long as the tensor (a
+    /// buffer reused from tensor to tensor spares the page faults of a fresh array of many MB).
+    /// </summary>
+    public void ReadFloat32(string name, Span<float> destination)
+    {
+        var info = FloatTensor(name);
+        if (info.ElementCount > Array.MaxLength) NewArray<float>(info);
+        if (destination.Length != info.ElementCount)
+            throw new ArgumentException($"{Path}: tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}",
+                                        nameof(destination));
+        ConvertToSingle(info, destination);
+    }
+
+    TensorInfo FloatTensor(string name)
+    {
         var info = Get(name);
         if (!info.DType.IsFloat())
             throw new QzoException($"{Path}: tensor '{name}' is {info.DType.Name()}, not a floating-point type (F32, F16, BF16, F64)");
-        var result = NewArray<float>(info);
+        return info;
+    }
+
+    /// <summary>Converts in chunks, in parallel for a large tensor (each chunk on its own: the result does not depend on it).</summary>
+    void ConvertToSingle(TensorInfo info, Span<float> destination)
+    {
         int elementSize = info.DType.SizeInBytes();
-        byte* source = DataStart + info.Begin;
-        for (long done = 0; done < result.LongLength; done += ConversionChunkElements)
+        nint source = (nint)(DataStart + info.Begin);
+        int count = destination.Length, chunks = (count + ConversionChunkElements - 1) / ConversionChunkElements;
+        fixed (float* to = destination)
         {
-            int count = (int)Math.Min(ConversionChunkElements, result.LongLength - done);
-            DTypes.ToSingle(info.DType,
-                new ReadOnlySpan<byte>(source + done * elementSize, count * elementSize),
-                result.AsSpan((int)done, count));
+            nint target = (nint)to;
+            void Chunk(int c)
+            {
+                int start = c * ConversionChunkElements, length = Math.Min(ConversionChunkElements, count - start);
+                DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>((byte*)source + (long)start * elementSize, length * elementSize),
+                                new Span<float>((float*)target + start, length));
+            }
+            if (chunks <= 1) Chunk(0);
+            else Parallel.For(0, chunks, Chunk);
         }
-        return result;
     }
 
     public int[] ReadInt32(string name)

@@ -105,10 +105,10 @@ public static class PipelineQuantizer
     static Action<long> Progress(IProgress<double>? progress, long total)
     {
         long done = 0;
-        return bytes =>
+        return bytes => // told by the writer and by the lane summing the errors (Bnb4BitLazyWork)
         {
-            done += bytes;
-            progress?.Report(total == 0 ? 1 : (double)done / total);
+            long now = Interlocked.Add(ref done, bytes);
+            progress?.Report(total == 0 ? 1 : (double)now / total);
         };
     }
 }
