@@ -115,6 +115,16 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new ReadOnlySpan<byte>(p, (int)length);
     }
 
+    /// <summary>
+    /// <see cref="GetBytes"/> as a <see cref="ReadOnlyMemory{T}"/> over the mapping, without a copy: for a writer that
+    /// copies a tensor as it is, used before <see cref="Dispose"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> GetMemory(string name)
+    {
+        int length = GetBytes(name).Length;
+        return new MappedMemory(GetPointer(name, out _), length).Memory;
+    }
+
     /// <summary>Reads a floating-point tensor (F32, F16, BF16, F64), widened or narrowed to float32.</summary>
     public float[] ReadFloat32(string name)
     {
@@ -125,17 +135,18 @@ public sealed unsafe class SafetensorsFile : IDisposable
     }
 
     /// <summary>
-    /// <see cref="ReadFloat32(string)"/> into <paramref name="destination"/>, which must be as long as the tensor (a
-    /// buffer reused from tensor to tensor spares the page faults of a fresh array of many MB).
+    /// Values [<paramref name="start"/>, start + destination.Length) of <see cref="ReadFloat32(string)"/>, converted on the
+    /// calling thread: callers working on a tensor in parallel chunks read each chunk as they reach it.
     /// </summary>
-    public void ReadFloat32(string name, Span<float> destination)
+    public void ReadFloat32(string name, long start, Span<float> destination)
     {
         var info = FloatTensor(name);
-        if (info.ElementCount > Array.MaxLength) NewArray<float>(info);
-        if (destination.Length != info.ElementCount)
-            throw new ArgumentException($"{Path}: tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}",
-                                        nameof(destination));
-        ConvertToSingle(info, destination);
+        if (start < 0 || start + destination.Length > info.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"{Path}: values [{start}, {start + destination.Length}) of tensor '{name}', which has {info.ElementCount}");
+        int elementSize = info.DType.SizeInBytes();
+        DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>(DataStart + info.Begin + start * elementSize, destination.Length * elementSize),
+                        destination);
     }
 
     TensorInfo FloatTensor(string name)

@@ -97,7 +97,7 @@ public sealed class ComponentQuantization : IDisposable
                 tensors.Add(new LazyTensorToWrite(name, info.DType, info.Shape, () =>
                 {
                     advance(info.ByteLength);
-                    return file.GetBytes(name).ToArray();
+                    return file.GetMemory(name);
                 }));
                 continue;
             }
@@ -105,8 +105,8 @@ public sealed class ComponentQuantization : IDisposable
             {
                 var dtype = TorchName(info.DType, name);
                 if (info.ElementCount > Array.MaxLength) file.ReadFloat32(name); // refused as reading it would be, before any buffer
-                var linear = new Bnb4BitLazyLinear(module, destination => file.ReadFloat32(name, destination), info.Shape[0], info.Shape[1],
-                    _format, dtype, work, (linearName, error) =>
+                var linear = new Bnb4BitLazyLinear(module, (start, destination) => file.ReadFloat32(name, start, destination),
+                    info.Shape[0], info.Shape[1], _format, dtype, work, (linearName, error) =>
                     {
                         errors.Add((linearName, error));
                         advance(info.ByteLength);
@@ -118,7 +118,7 @@ public sealed class ComponentQuantization : IDisposable
         ShardedSafetensorsWriter.Write(target, Class.WeightStem, tensors, Class.MaxShardBytes, new Dictionary<string, string>
         {
             ["format"] = "pt",
-        });
+        }, makeAhead: true);
         work.Finish();
 
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "config.json")))!.AsObject();

@@ -13,7 +13,8 @@ static class BlockAbsmax
     /// <summary>The largest bit pattern of a finite float with its sign cleared: a larger one is ∞ or NaN.</summary>
     const int LargestFiniteBits = 0x7F7FFFFF;
 
-    public static unsafe float[] Of(ReadOnlySpan<float> values, int blockSize)
+    /// <param name="fill">when given, fills each chunk's values before its absmax is taken</param>
+    public static unsafe float[] Of(ReadOnlySpan<float> values, int blockSize, BlockRanges.Fill? fill = null)
     {
         var absmax = new float[BlockRanges.Count(values.Length, blockSize)];
         fixed (float* p = values)
@@ -21,7 +22,10 @@ static class BlockAbsmax
             nint start = (nint)p;
             int length = values.Length;
             int firstBad = BlockRanges.ForEach(length, blockSize, (first, end) =>
-                Fill(new ReadOnlySpan<float>((float*)start, length), blockSize, first, end, absmax));
+            {
+                fill?.Invoke(first * blockSize, (int)Math.Min(length, (long)end * blockSize));
+                return Fill(new ReadOnlySpan<float>((float*)start, length), blockSize, first, end, absmax);
+            });
             if (firstBad < absmax.Length) throw NonFinite(values, blockSize, firstBad);
         }
         return absmax;

@@ -6,6 +6,12 @@ namespace Qzo.Quantization.Bnb;
 /// </summary>
 static class BlockRanges
 {
+    /// <summary>
+    /// Fills values [start, end) of a weight just before a chunk works on them, so a weight read from its file is
+    /// converted into the cache the chunk then reads it from.
+    /// </summary>
+    public delegate void Fill(int start, int end);
+
     /// <summary>About this many values per chunk: small enough to balance cores, large enough to amortize a task.</summary>
     const int ChunkValues = 1 << 16;
 

@@ -15,8 +15,8 @@ namespace Qzo.Quantization.Bnb;
 /// </summary>
 public sealed class Bnb4BitLazyLinear
 {
-    /// <summary>Reads the weight as fp32, row-major [outFeatures, inFeatures], into a span of its length.</summary>
-    public delegate void WeightReader(Span<float> destination);
+    /// <summary>Reads values [start, start + destination.Length) of the weight as fp32, row-major [outFeatures, inFeatures].</summary>
+    public delegate void WeightReader(long start, Span<float> destination);
 
     readonly WeightReader _readWeight;
     readonly Bnb4BitCheckpointFormat _format;
@@ -72,37 +72,45 @@ public sealed class Bnb4BitLazyLinear
         var buffer = _work.RentWeight(_count);
         try
         {
-            var weight = buffer.AsSpan(0, (int)_count);
-            _readWeight(weight);
-            return BlockAbsmax.Of(weight, _format.BlockSize);
+            return BlockAbsmax.Of(buffer.AsSpan(0, (int)_count), _format.BlockSize, Reading(buffer));
         }
         finally { _work.ReturnWeight(buffer); }
     }
 
-    /// <summary>The packed codes; the buffer goes with the error's sum to the lane, which gives it back.</summary>
+    /// <summary>Reads a chunk of the weight into the buffer as the parallel chunk that works on it reaches it.</summary>
+    BlockRanges.Fill Reading(float[] buffer) => (start, end) => _readWeight(start, buffer.AsSpan(start, end - start));
+
+    /// <summary>
+    /// The packed codes. The error is summed in the background (<see cref="Bnb4BitLazyWork.Then{T}"/>), reading the weight
+    /// again a chunk at a time, so that the buffer is free for the next tensor at once.
+    /// </summary>
     byte[] Codes(string prefix, float[] code, Action<string, double> quantized)
     {
         var buffer = _work.RentWeight(_count);
-        bool handedOn = false;
-        try
+        byte[] packed;
+        float[] absmax;
+        try { (packed, absmax) = Bnb4BitQuantizer.Quantize(buffer.AsSpan(0, (int)_count), _format.Type, _format.BlockSize, Reading(buffer)); }
+        finally { _work.ReturnWeight(buffer); }
+        var used = _nested?.Decode() ?? absmax;
+        _work.Then(() => RelativeError(packed, used, code), error => quantized(prefix, error));
+        return packed;
+    }
+
+    /// <summary>Values read and summed per chunk: a whole number of blocks of every supported size.</summary>
+    const int SumChunk = 1 << 16;
+
+    double RelativeError(byte[] packed, float[] absmax, float[] code)
+    {
+        int count = (int)_count;
+        var sums = new Bnb4BitReference.ErrorSums(packed, absmax, code, _format.BlockSize, count);
+        var chunk = new float[Math.Min(SumChunk, count)];
+        for (int start = 0; start < count; start += chunk.Length)
         {
-            int count = (int)_count, blockSize = _format.BlockSize;
-            var weight = buffer.AsSpan(0, count);
-            _readWeight(weight);
-            var (packed, absmax) = Bnb4BitQuantizer.Quantize(weight, _format.Type, blockSize);
-            var used = _nested?.Decode() ?? absmax;
-            _work.Then(() =>
-            {
-                try { quantized(prefix, Bnb4BitReference.RelativeError(buffer.AsSpan(0, count), packed, used, code, blockSize)); }
-                finally { _work.ReturnWeight(buffer); }
-            });
-            handedOn = true;
-            return packed;
+            var values = chunk.AsSpan(0, Math.Min(chunk.Length, count - start));
+            _readWeight(start, values);
+            sums.Add(start, values);
         }
-        finally
-        {
-            if (!handedOn) _work.ReturnWeight(buffer);
-        }
+        return sums.RelativeError;
     }
 
     static byte[] Bytes(float[] values) => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();

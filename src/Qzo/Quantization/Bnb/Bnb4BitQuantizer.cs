@@ -8,7 +8,12 @@ namespace Qzo.Quantization.Bnb;
 public static class Bnb4BitQuantizer
 {
     /// <summary>In parallel chunks of whole blocks (<see cref="BlockRanges"/>), each taking its blocks' absmax, then encoding them.</summary>
-    public static unsafe (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize)
+    public static (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize) =>
+        Quantize(weight, type, blockSize, null);
+
+    /// <param name="fill">when given, fills each chunk's values before the chunk works on them</param>
+    internal static unsafe (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize,
+        BlockRanges.Fill? fill)
     {
         var code = FourBitCode.For(type);
         var absmax = new float[BlockRanges.Count(weight.Length, blockSize)];
@@ -19,6 +24,7 @@ public static class Bnb4BitQuantizer
             int length = weight.Length;
             int failed = BlockRanges.ForEach(length, blockSize, (first, end) =>
             {
+                fill?.Invoke(first * blockSize, (int)Math.Min(length, (long)end * blockSize));
                 var values = new ReadOnlySpan<float>((float*)start, length);
                 int nonFinite = BlockAbsmax.Fill(values, blockSize, first, end, absmax);
                 if (nonFinite < 0) Encode(values, first, end, absmax, blockSize, code, packed);

@@ -43,24 +43,59 @@ public static class Bnb4BitReference
     public static double RelativeError(ReadOnlySpan<float> weight, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax,
         ReadOnlySpan<float> code, int blockSize)
     {
-        if (packed.Length != (weight.Length + 1) / 2 || absmax.Length != (weight.Length + blockSize - 1) / blockSize)
-            throw new ArgumentException($"{packed.Length} packed bytes and {absmax.Length} absmax values for {weight.Length} values " +
-                                        $"in blocks of {blockSize}");
-        double error = 0, norm = 0;
-        for (int b = 0; b < absmax.Length; b++)
+        var sums = new ErrorSums(packed, absmax, code, blockSize, weight.Length);
+        sums.Add(0, weight);
+        return sums.RelativeError;
+    }
+
+    /// <summary>
+    /// The serial sums of <see cref="RelativeError"/>, fed the weight's values in order, a run of whole blocks at a time
+    /// (so a weight can be read and summed in parts, the same terms added in the same order).
+    /// </summary>
+    public ref struct ErrorSums
+    {
+        readonly ReadOnlySpan<byte> _packed;
+        readonly ReadOnlySpan<float> _absmax, _code;
+        readonly int _blockSize, _count;
+        double _error, _norm;
+        int _next;
+
+        public ErrorSums(ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, ReadOnlySpan<float> code, int blockSize, int count)
         {
-            float scale = absmax[b];
-            int end = (int)Math.Min(weight.Length, (long)(b + 1) * blockSize);
-            for (int k = b * blockSize; k < end; k++)
-            {
-                int nibble = (k & 1) == 0 ? packed[k >> 1] >> 4 : packed[k >> 1] & 0xF;
-                float dequantized = code[nibble] * scale;
-                double d = (double)weight[k] - dequantized;
-                error += d * d;
-                norm += (double)weight[k] * weight[k];
-            }
+            if (packed.Length != (count + 1) / 2 || absmax.Length != (count + (long)blockSize - 1) / blockSize)
+                throw new ArgumentException($"{packed.Length} packed bytes and {absmax.Length} absmax values for {count} values " +
+                                            $"in blocks of {blockSize}");
+            _packed = packed;
+            _absmax = absmax;
+            _code = code;
+            (_blockSize, _count) = (blockSize, count);
         }
-        return norm == 0 ? Math.Sqrt(error) : Math.Sqrt(error / norm);
+
+        /// <summary>Values [start, start + values.Length): start is where the last run ended, at a block boundary.</summary>
+        public void Add(int start, ReadOnlySpan<float> values)
+        {
+            if (start != _next || start % _blockSize != 0 || values.Length > _count - start)
+                throw new ArgumentException($"values [{start}, {start + values.Length}) do not follow on from {_next}");
+            double error = _error, norm = _norm;
+            for (int b = start / _blockSize, k = start, end = start + values.Length; k < end; b++)
+            {
+                float scale = _absmax[b];
+                for (int blockEnd = (int)Math.Min(end, (long)k + _blockSize); k < blockEnd; k++)
+                {
+                    int nibble = (k & 1) == 0 ? _packed[k >> 1] >> 4 : _packed[k >> 1] & 0xF;
+                    float dequantized = _code[nibble] * scale;
+                    float w = values[k - start];
+                    double d = (double)w - dequantized;
+                    error += d * d;
+                    norm += (double)w * w;
+                }
+            }
+            (_error, _norm, _next) = (error, norm, start + values.Length);
+        }
+
+        public readonly double RelativeError => _next != _count
+            ? throw new InvalidOperationException($"{_next} of {_count} values summed")
+            : _norm == 0 ? Math.Sqrt(_error) : Math.Sqrt(_error / _norm);
     }
 
     static unsafe int Nibble(byte* packed, long k) => (k & 1) == 0 ? packed[k >> 1] >> 4 : packed[k >> 1] & 0xF;
