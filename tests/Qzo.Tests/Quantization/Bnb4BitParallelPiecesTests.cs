@@ -93,8 +93,29 @@ public class Bnb4BitParallelPiecesTests
             for (int p = 0; p < positions.Length; p++) weight[positions[p]] = bad[(p + shift) % bad.Length];
             var expected = Assert.Throws<QzoException>(() => SerialAbsmax(weight, blockSize)).Message;
             Assert.Equal(expected, Assert.Throws<QzoException>(() => BlockAbsmax.Of(weight, blockSize)).Message);
-            Assert.Equal(expected, Assert.Throws<QzoException>(() => Bnb4BitQuantizer.Quantize(weight, FourBitType.Nf4, blockSize)).Message);
+            var e = Assert.Throws<QzoException>(() => Bnb4BitQuantizer.Quantize(weight, FourBitType.Nf4, blockSize));
+            Assert.Equal(expected, e.Message);
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheFirstFailedBlockWinsWhicheverChunkReportsFirst(bool earlierReportsFirst)
+    {
+        // Chunks of 1,024 blocks of 64: chunk 1 fails at block 1,030 and chunk 3 at block 3,100; both have started before
+        // either reports, and one reports 200 ms after the other.
+        using var bothStarted = new CountdownEvent(2);
+        int failed = BlockRanges.ForEach(5L * Chunk, 64, (first, _) =>
+        {
+            if (first != 1024 && first != 3072) return -1;
+            bothStarted.Signal();
+            bothStarted.Wait(TimeSpan.FromSeconds(5));
+            if ((first == 1024) != earlierReportsFirst) Thread.Sleep(200);
+            return first == 1024 ? 1030 : 3100;
+        });
+        Assert.Equal(1030, failed);
+        Assert.Equal(5 * Chunk / 64, BlockRanges.ForEach(5L * Chunk, 64, (_, _) => -1));
     }
 
     [Theory]
@@ -152,6 +173,29 @@ public class Bnb4BitParallelPiecesTests
     }
 
     [Fact]
+    public void ErrorSumsFedInPartsGiveTheWholeSum()
+    {
+        int count = 3 * Chunk + 77;
+        var weight = Weight(count, 11);
+        var (packed, absmax) = Bnb4BitQuantizer.Quantize(weight, FourBitType.Nf4, 128);
+        var code = FourBitCode.Nf4.Values.ToArray();
+        var sums = new Bnb4BitReference.ErrorSums(packed, absmax, code, 128, count);
+        foreach (int start in new[] { 0, 128 * 3, Chunk, Chunk + 128 * 500, 3 * Chunk })
+        {
+            int end = start == 3 * Chunk ? count : new[] { 128 * 3, Chunk, Chunk + 128 * 500, 3 * Chunk }.First(e => e > start);
+            sums.Add(start, weight.AsSpan(start, end - start));
+        }
+        Assert.Equal(Bnb4BitReference.RelativeError(weight, packed, absmax, code, 128), sums.RelativeError);
+        var partial = new Bnb4BitReference.ErrorSums(packed, absmax, code, 128, count);
+        partial.Add(0, weight.AsSpan(0, 128));
+        Exception? notAll = null, gap = null; // a ref struct cannot go into Assert.Throws' lambda
+        try { _ = partial.RelativeError; } catch (InvalidOperationException e) { notAll = e; }
+        try { partial.Add(256, weight.AsSpan(256, 128)); } catch (ArgumentException e) { gap = e; }
+        Assert.NotNull(notAll);
+        Assert.NotNull(gap);
+    }
+
+    [Fact]
     public void TheFusedErrorOfAnAllZeroWeightIsTheSerialOne()
     {
         var weight = new float[2 * Chunk + 3];
@@ -176,8 +220,8 @@ public class Bnb4BitParallelPiecesTests
         Assert.Equal(Bnb4BitQuantizer.Quantize(weight, FourBitType.Nf4, 64), (packed, absmax), new PairComparer());
         Assert.Equal(count, filled.Sum(f => f.Item2 - f.Item1)); // every value once
         Array.Clear(buffer);
-        Assert.Equal(SerialAbsmax(weight, 64),
-                     BlockAbsmax.Of(buffer.AsSpan(0, count), 64, (start, end) => weight.AsSpan(start, end - start).CopyTo(buffer.AsSpan(start))));
+        BlockRanges.Fill fill = (start, end) => weight.AsSpan(start, end - start).CopyTo(buffer.AsSpan(start));
+        Assert.Equal(SerialAbsmax(weight, 64), BlockAbsmax.Of(buffer.AsSpan(0, count), 64, fill));
     }
 
     sealed class PairComparer : IEqualityComparer<(byte[], float[])>

@@ -89,7 +89,10 @@ public sealed class Bnb4BitLazyLinear
         var buffer = _work.RentWeight(_count);
         byte[] packed;
         float[] absmax;
-        try { (packed, absmax) = Bnb4BitQuantizer.Quantize(buffer.AsSpan(0, (int)_count), _format.Type, _format.BlockSize, Reading(buffer)); }
+        try
+        {
+            (packed, absmax) = Bnb4BitQuantizer.Quantize(buffer.AsSpan(0, (int)_count), _format.Type, _format.BlockSize, Reading(buffer));
+        }
         finally { _work.ReturnWeight(buffer); }
         var used = _nested?.Decode() ?? absmax;
         _work.Then(() => RelativeError(packed, used, code), error => quantized(prefix, error));

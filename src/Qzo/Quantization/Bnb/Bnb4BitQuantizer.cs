@@ -7,7 +7,7 @@ namespace Qzo.Quantization.Bnb;
 /// </summary>
 public static class Bnb4BitQuantizer
 {
-    /// <summary>In parallel chunks of whole blocks (<see cref="BlockRanges"/>), each taking its blocks' absmax, then encoding them.</summary>
+    /// <summary>In parallel chunks of whole blocks (<see cref="BlockRanges"/>), each taking its blocks' absmax, then encoding.</summary>
     public static (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize) =>
         Quantize(weight, type, blockSize, null);
 
