@@ -11,7 +11,8 @@ namespace Qzo.Quantization.Bnb;
 /// until then would hold the whole quantized model. The packed codes are encoded when written; the absmax is recomputed
 /// from the weight when written. Double quantization needs the nested offset in the quant_state JSON, whose length
 /// the file header fixes up front, so the nested absmax (one byte per block) is computed when planned. The weight is read
-/// into a buffer of <see cref="Bnb4BitLazyWork"/>, and the error summed on its lane while the writer goes on.
+/// chunk by chunk into the buffer of <see cref="Bnb4BitLazyWork"/> as the parallel encoder reaches each chunk, and the
+/// error is summed in the background while the writer goes on.
 /// </summary>
 public sealed class Bnb4BitLazyLinear
 {
@@ -26,8 +27,8 @@ public sealed class Bnb4BitLazyLinear
 
     /// <param name="readWeight">called once per tensor that needs the weight</param>
     /// <param name="dtype">the weight's torch dtype name, the quant_state's "dtype"</param>
-    /// <param name="quantized">told the relative reconstruction error ‖W − Ŵ‖/‖W‖ once the codes are made, on the lane of
-    /// <paramref name="work"/>, linear after linear in the order their codes were made</param>
+    /// <param name="quantized">told the relative reconstruction error ‖W − Ŵ‖/‖W‖ once the codes are made and the error summed,
+    /// from <paramref name="work"/>'s background work, linear after linear in the order their codes were made</param>
     public Bnb4BitLazyLinear(string prefix, WeightReader readWeight, long outFeatures, long inFeatures, Bnb4BitCheckpointFormat format,
                              string dtype, Bnb4BitLazyWork work, Action<string, double> quantized)
     {
