@@ -13,7 +13,7 @@ namespace Qzo.IO;
 public sealed unsafe class SafetensorsFile : IDisposable
 {
     const int LengthPrefixBytes = 8;
-    const int ConversionChunkElements = 1 << 22;
+    const int ConversionChunkElements = 1 << 18;
 
     readonly MemoryMappedFile map;
     readonly MemoryMappedViewAccessor view;
@@ -115,23 +115,66 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new ReadOnlySpan<byte>(p, (int)length);
     }
 
+    /// <summary>
+    /// <see cref="GetBytes"/> as a <see cref="ReadOnlyMemory{T}"/> over the mapping, without a copy: for a writer that
+    /// copies a tensor as it is, used before <see cref="Dispose"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> GetMemory(string name)
+    {
+        int length = GetBytes(name).Length;
+        return new MappedMemory(GetPointer(name, out _), length).Memory;
+    }
+
     /// <summary>Reads a floating-point tensor (F32, F16, BF16, F64), widened or narrowed to float32.</summary>
     public float[] ReadFloat32(string name)
+    {
+        var info = FloatTensor(name);
+        var result = NewArray<float>(info);
+        ConvertToSingle(info, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Values [<paramref name="start"/>, start + destination.Length) of <see cref="ReadFloat32(string)"/>, converted on the
+    /// calling thread: callers working on a tensor in parallel chunks read each chunk as they reach it.
+    /// </summary>
+    public void ReadFloat32(string name, long start, Span<float> destination)
+    {
+        var info = FloatTensor(name);
+        if (start < 0 || start + destination.Length > info.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"{Path}: values [{start}, {start + destination.Length}) of tensor '{name}', which has {info.ElementCount}");
+        int elementSize = info.DType.SizeInBytes();
+        DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>(DataStart + info.Begin + start * elementSize, destination.Length * elementSize),
+                        destination);
+    }
+
+    TensorInfo FloatTensor(string name)
     {
         var info = Get(name);
         if (!info.DType.IsFloat())
             throw new QzoException($"{Path}: tensor '{name}' is {info.DType.Name()}, not a floating-point type (F32, F16, BF16, F64)");
-        var result = NewArray<float>(info);
+        return info;
+    }
+
+    /// <summary>Converts in chunks, in parallel for a large tensor (each chunk on its own: the result does not depend on it).</summary>
+    void ConvertToSingle(TensorInfo info, Span<float> destination)
+    {
         int elementSize = info.DType.SizeInBytes();
-        byte* source = DataStart + info.Begin;
-        for (long done = 0; done < result.LongLength; done += ConversionChunkElements)
+        nint source = (nint)(DataStart + info.Begin);
+        int count = destination.Length, chunks = (count + ConversionChunkElements - 1) / ConversionChunkElements;
+        fixed (float* to = destination)
         {
-            int count = (int)Math.Min(ConversionChunkElements, result.LongLength - done);
-            DTypes.ToSingle(info.DType,
-                new ReadOnlySpan<byte>(source + done * elementSize, count * elementSize),
-                result.AsSpan((int)done, count));
+            nint target = (nint)to;
+            void Chunk(int c)
+            {
+                int start = c * ConversionChunkElements, length = Math.Min(ConversionChunkElements, count - start);
+                DTypes.ToSingle(info.DType, new ReadOnlySpan<byte>((byte*)source + (long)start * elementSize, length * elementSize),
+                                new Span<float>((float*)target + start, length));
+            }
+            if (chunks <= 1) Chunk(0);
+            else Parallel.For(0, chunks, Chunk);
         }
-        return result;
     }
 
     public int[] ReadInt32(string name)

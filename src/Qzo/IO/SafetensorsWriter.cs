@@ -37,8 +37,13 @@ public static unsafe class SafetensorsWriter
     /// for tensors whose bytes are made one at a time, in the file's order, as the writer reaches
     /// them; the same tensors give the same bytes. Only one tensor's bytes are held at a time.
     /// </summary>
+    /// <param name="makeAhead">
+    /// make the next tensor (on a thread of its own, still one at a time and in order) while this one is written, holding
+    /// two tensors' bytes: for tensors whose making takes as long as writing them. A failure to make one surfaces as it
+    /// would without, once the tensors before it are written.
+    /// </param>
     public static void WriteLazily(string path, IReadOnlyList<LazyTensorToWrite> tensors,
-                                   IReadOnlyDictionary<string, string>? metadata = null)
+                                   IReadOnlyDictionary<string, string>? metadata = null, bool makeAhead = false)
     {
         string file = Path.GetFullPath(path);
         var entries = new List<(string, DType, long[], long)>(tensors.Count);
@@ -55,11 +60,11 @@ public static unsafe class SafetensorsWriter
                 throw new InvalidOperationException($"{file}: tensor '{tensors[i].Name}' was made with {data.Length} bytes, " +
                                                     $"its shape needs {entries[i].Item4}");
             return data;
-        }, metadata);
+        }, metadata, makeAhead);
     }
 
     static void Write(string file, IReadOnlyList<(string Name, DType DType, long[] Shape, long Bytes)> tensors,
-                      Func<int, ReadOnlyMemory<byte>> data, IReadOnlyDictionary<string, string>? metadata)
+                      Func<int, ReadOnlyMemory<byte>> data, IReadOnlyDictionary<string, string>? metadata, bool makeAhead = false)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var entries = new List<CanonicalLayout.Entry>(tensors.Count);
@@ -79,8 +84,34 @@ public static unsafe class SafetensorsWriter
         {
             WriteLengthPrefix(stream, header.Length);
             stream.Write(header);
-            foreach (var e in ordered) stream.Write(data(e.Source).Span);
+            if (makeAhead) WriteMakingAhead(stream, ordered, data);
+            else foreach (var e in ordered) stream.Write(data(e.Source).Span);
         });
+    }
+
+    static void WriteMakingAhead(Stream stream, List<CanonicalLayout.Entry> ordered, Func<int, ReadOnlyMemory<byte>> data)
+    {
+        Task<ReadOnlyMemory<byte>>? next = null;
+        try
+        {
+            for (int i = 0; i < ordered.Count; i++)
+            {
+                var current = next is null ? data(ordered[i].Source) : next.GetAwaiter().GetResult();
+                next = null;
+                if (i + 1 < ordered.Count)
+                {
+                    int source = ordered[i + 1].Source;
+                    next = Task.Factory.StartNew(() => data(source), CancellationToken.None, TaskCreationOptions.LongRunning,
+                                                 TaskScheduler.Default);
+                }
+                stream.Write(current.Span);
+            }
+        }
+        finally
+        {
+            // A write that failed leaves nothing making a tensor behind it.
+            if (next is not null) ((IAsyncResult)next).AsyncWaitHandle.WaitOne();
+        }
     }
 
     /// <summary>

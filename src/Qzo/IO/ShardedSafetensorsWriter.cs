@@ -10,8 +10,9 @@ namespace Qzo.IO;
 public static class ShardedSafetensorsWriter
 {
     /// <param name="maxShardBytes">Largest shard's tensor bytes; null writes one file whatever the size.</param>
+    /// <param name="makeAhead">see <see cref="SafetensorsWriter.WriteLazily"/></param>
     public static void Write(string folder, string stem, IReadOnlyList<LazyTensorToWrite> tensors, long? maxShardBytes,
-                             IReadOnlyDictionary<string, string>? metadata = null)
+                             IReadOnlyDictionary<string, string>? metadata = null, bool makeAhead = false)
     {
         var shards = new List<List<LazyTensorToWrite>> { new() };
         long size = 0, total = 0;
@@ -25,14 +26,14 @@ public static class ShardedSafetensorsWriter
         }
         if (shards.Count == 1)
         {
-            SafetensorsWriter.WriteLazily(Path.Combine(folder, stem + ".safetensors"), tensors, metadata);
+            SafetensorsWriter.WriteLazily(Path.Combine(folder, stem + ".safetensors"), tensors, metadata, makeAhead);
             return;
         }
         var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int s = 0; s < shards.Count; s++)
         {
             string file = $"{stem}-{s + 1:D5}-of-{shards.Count:D5}.safetensors";
-            SafetensorsWriter.WriteLazily(Path.Combine(folder, file), shards[s], metadata);
+            SafetensorsWriter.WriteLazily(Path.Combine(folder, file), shards[s], metadata, makeAhead);
             foreach (var t in shards[s]) weightMap[t.Name] = file;
         }
         ShardedIndexWriter.Write(folder, weightMap, total, stem + ".safetensors.index.json");

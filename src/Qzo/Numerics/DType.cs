@@ -43,8 +43,7 @@ public static class DTypes
                     System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(source), destination);
                 break;
             case DType.BF16:
-                var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(source);
-                for (int i = 0; i < bits.Length; i++) destination[i] = BFloat16.ToSingle(bits[i]);
+                BFloat16.ToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(source), destination);
                 break;
             case DType.F64:
                 var d = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(source);

@@ -44,6 +44,41 @@ public class LazySafetensorsWriterTests : IDisposable
     }
 
     [Fact]
+    public void MakingAheadGivesTheSameBytesMakesEachTensorOnceInOrderAndOnlyOneAhead()
+    {
+        SafetensorsWriter.WriteLazily(temp.File("plain.safetensors"), Lazy());
+        var made = new List<string>();
+        int making = 0, most = 0;
+        var lazy = Tensors.Select(t => new LazyTensorToWrite(t.Name, t.DType, t.Shape, () =>
+        {
+            most = Math.Max(most, Interlocked.Increment(ref making));
+            lock (made) made.Add(t.Name);
+            Thread.Sleep(20);
+            Interlocked.Decrement(ref making);
+            return t.Data;
+        })).ToList();
+        SafetensorsWriter.WriteLazily(temp.File("ahead.safetensors"), lazy, makeAhead: true);
+        Assert.Equal(File.ReadAllBytes(temp.File("plain.safetensors")), File.ReadAllBytes(temp.File("ahead.safetensors")));
+        Assert.Equal(["b.weight", "c", "a.bias"], made);
+        Assert.Equal(1, most);
+    }
+
+    [Fact]
+    public void MakingAheadATensorThatFailsSurfacesItsOwnErrorAndLeavesNoFile()
+    {
+        var made = new List<string>();
+        var lazy = Lazy(made);
+        lazy[2] = lazy[2] with { Data = () => throw new QzoException("c cannot be made") }; // "c" comes second in the file
+        var e = Assert.Throws<QzoException>(() => SafetensorsWriter.WriteLazily(temp.File("out.safetensors"), lazy, makeAhead: true));
+        Assert.Equal("c cannot be made", e.Message);
+        Assert.Equal(["b.weight"], made);
+        Assert.Empty(temp.FileNames());
+        ShardedSafetensorsWriter.Write(temp.Path, "model", Lazy(), maxShardBytes: 30, makeAhead: true);
+        Assert.Equal(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"],
+                     temp.FileNames());
+    }
+
+    [Fact]
     public void ShardsWhereTheNextTensorWouldOverflowAndIndexesThem()
     {
         ShardedSafetensorsWriter.Write(temp.Path, "diffusion_pytorch_model", Lazy(), maxShardBytes: 30);

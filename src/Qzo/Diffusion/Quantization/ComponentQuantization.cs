@@ -86,6 +86,8 @@ public sealed class ComponentQuantization : IDisposable
 
         var errors = new List<(string, double)>();
         var tensors = new List<LazyTensorToWrite>();
+        using var work = new Bnb4BitLazyWork(Linears.Keys.Select(n => _source.Tensors.Get(n).ElementCount)
+                                                          .Where(n => n <= Array.MaxLength).DefaultIfEmpty(0).Max());
         foreach (var name in _source.Tensors.Names)
         {
             var info = _source.Tensors.Get(name);
@@ -95,14 +97,16 @@ public sealed class ComponentQuantization : IDisposable
                 tensors.Add(new LazyTensorToWrite(name, info.DType, info.Shape, () =>
                 {
                     advance(info.ByteLength);
-                    return file.GetBytes(name).ToArray();
+                    return file.GetMemory(name);
                 }));
                 continue;
             }
             try
             {
-                var linear = new Bnb4BitLazyLinear(module, () => file.ReadFloat32(name), info.Shape[0], info.Shape[1], _format,
-                    TorchName(info.DType, name), (linearName, error) =>
+                var dtype = TorchName(info.DType, name);
+                if (info.ElementCount > Array.MaxLength) file.ReadFloat32(name); // refused as reading it would be, before any buffer
+                var linear = new Bnb4BitLazyLinear(module, (start, destination) => file.ReadFloat32(name, start, destination),
+                    info.Shape[0], info.Shape[1], _format, dtype, work, (linearName, error) =>
                     {
                         errors.Add((linearName, error));
                         advance(info.ByteLength);
@@ -114,7 +118,8 @@ public sealed class ComponentQuantization : IDisposable
         ShardedSafetensorsWriter.Write(target, Class.WeightStem, tensors, Class.MaxShardBytes, new Dictionary<string, string>
         {
             ["format"] = "pt",
-        });
+        }, makeAhead: true);
+        work.Finish();
 
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "config.json")))!.AsObject();
         config["quantization_config"] = new BitsAndBytesConfig(_format.Type, _format.DoubleQuant, ComputeDType, null).ToJson();

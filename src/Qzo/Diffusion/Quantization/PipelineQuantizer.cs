@@ -55,17 +55,31 @@ public static class PipelineQuantizer
             var advance = Progress(progress, plans.Sum(p => p.SourceBytes) + copied);
             OutputFolder.Write(output, overwrite, staging =>
             {
-                // The components left as they are (T5-XXL alone is 9.5 GB) count toward the progress as they are copied.
-                foreach (var file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories))
+                // The components left as they are (T5-XXL alone is 9.5 GB) are copied while the others are quantized, and
+                // count toward the progress as they are copied. A failed copy is the failure reported, as when it came first.
+                var copying = Task.Factory.StartNew(() =>
                 {
-                    string relative = Path.GetRelativePath(input, file);
-                    if (Quantized(relative)) continue;
-                    string target = Path.Combine(staging, relative);
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    File.Copy(file, target);
-                    advance(new FileInfo(file).Length);
+                    foreach (var file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories))
+                    {
+                        string relative = Path.GetRelativePath(input, file);
+                        if (Quantized(relative)) continue;
+                        string target = Path.Combine(staging, relative);
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        File.Copy(file, target);
+                        advance(new FileInfo(file).Length);
+                    }
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                try
+                {
+                    foreach (var plan in plans) reports.Add(plan.Write(Path.Combine(staging, plan.Name), advance));
                 }
-                foreach (var plan in plans) reports.Add(plan.Write(Path.Combine(staging, plan.Name), advance));
+                catch
+                {
+                    ((IAsyncResult)copying).AsyncWaitHandle.WaitOne();
+                    if (copying.IsFaulted) copying.GetAwaiter().GetResult();
+                    throw;
+                }
+                copying.GetAwaiter().GetResult();
             });
             return reports;
         }
@@ -93,7 +107,8 @@ public static class PipelineQuantizer
 
     /// <summary>
     /// The disk must take the quantized components and the copied files; memory must hold a weight as fp32 three times
-    /// (read, decoded back to measure the error, and the copy the parallel encoder reads).
+    /// (a margin kept from when the weight was read, decoded back, and copied for the encoder; it is now read into one
+    /// buffer, Bnb4BitLazyWork's, and its error summed from the file).
     /// </summary>
     static void CheckResources(string output, IReadOnlyList<ComponentQuantization> plans, long copiedBytes)
     {
@@ -105,10 +120,10 @@ public static class PipelineQuantizer
     static Action<long> Progress(IProgress<double>? progress, long total)
     {
         long done = 0;
-        return bytes =>
+        return bytes => // told by the writer and by the lane summing the errors (Bnb4BitLazyWork)
         {
-            done += bytes;
-            progress?.Report(total == 0 ? 1 : (double)done / total);
+            long now = Interlocked.Add(ref done, bytes);
+            progress?.Report(total == 0 ? 1 : (double)now / total);
         };
     }
 }

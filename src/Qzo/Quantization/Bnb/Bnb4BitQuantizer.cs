@@ -7,34 +7,53 @@ namespace Qzo.Quantization.Bnb;
 /// </summary>
 public static class Bnb4BitQuantizer
 {
-    /// <summary>Values encoded per parallel chunk: a whole number of blocks, so chunks never share a packed byte.</summary>
-    const int ChunkValues = 1 << 20;
+    /// <summary>In parallel chunks of whole blocks (<see cref="BlockRanges"/>), each taking its blocks' absmax, then encoding.</summary>
+    public static (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize) =>
+        Quantize(weight, type, blockSize, null);
 
-    public static (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize)
+    /// <param name="fill">when given, fills each chunk's values before the chunk works on them</param>
+    internal static unsafe (byte[] Packed, float[] Absmax) Quantize(ReadOnlySpan<float> weight, FourBitType type, int blockSize,
+        BlockRanges.Fill? fill)
     {
         var code = FourBitCode.For(type);
-        var absmax = BlockAbsmax.Of(weight, blockSize);
+        var absmax = new float[BlockRanges.Count(weight.Length, blockSize)];
         var packed = new byte[(weight.Length + 1) / 2];
-        int chunk = Math.Max(1, ChunkValues / blockSize) * blockSize; // even: every supported block size is
-        int chunks = (weight.Length + chunk - 1) / chunk;
-        if (chunks <= 1) Encode(weight, 0, weight.Length, absmax, blockSize, code, packed);
-        else
+        fixed (float* p = weight)
         {
-            var values = weight.ToArray();
-            Parallel.For(0, chunks, c =>
-                Encode(values, c * chunk, Math.Min(values.Length, (c + 1) * chunk), absmax, blockSize, code, packed));
+            nint start = (nint)p;
+            int length = weight.Length;
+            int failed = BlockRanges.ForEach(length, blockSize, (first, end) =>
+            {
+                fill?.Invoke(first * blockSize, (int)Math.Min(length, (long)end * blockSize));
+                var values = new ReadOnlySpan<float>((float*)start, length);
+                int nonFinite = BlockAbsmax.Fill(values, blockSize, first, end, absmax);
+                if (nonFinite < 0) Encode(values, first, end, absmax, blockSize, code, packed);
+                return nonFinite;
+            });
+            if (failed < absmax.Length) throw BlockAbsmax.NonFinite(weight, blockSize, failed);
         }
         // The padding value 0 encodes as the index nearest 0, as bitsandbytes pads the scaled values before encoding.
         if (weight.Length % 2 == 1) packed[^1] |= code.Encode(0f);
         return (packed, absmax);
     }
 
-    static void Encode(ReadOnlySpan<float> weight, int start, int end, float[] absmax, int blockSize, FourBitCode code, byte[] packed)
+    /// <summary>Blocks [first, end) as <see cref="BlockAbsmax.Scaled"/> scales them, value by value.</summary>
+    static void Encode(ReadOnlySpan<float> weight, int first, int end, float[] absmax, int blockSize, FourBitCode code, byte[] packed)
     {
-        for (int k = start; k < end; k++)
+        for (int b = first; b < end; b++)
         {
-            byte index = code.Encode(BlockAbsmax.Scaled(weight[k], k, absmax, blockSize, weight.Length));
-            packed[k / 2] |= (byte)(k % 2 == 0 ? index << 4 : index);
+            int start = b * blockSize;
+            float divisor = MathF.Max(absmax[b], 1e-38f);
+            if ((long)start + blockSize <= weight.Length)
+            {
+                code.EncodePairs(weight.Slice(start, blockSize), 1f / divisor, packed.AsSpan(start / 2, blockSize / 2));
+                continue;
+            }
+            for (int k = start; k < weight.Length; k++)
+            {
+                byte index = code.Encode(Math.Clamp(weight[k] / divisor, -1f, 1f)); // the short last block divides
+                packed[k / 2] |= (byte)(k % 2 == 0 ? index << 4 : index);
+            }
         }
     }
 

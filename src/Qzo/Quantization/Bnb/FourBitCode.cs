@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Qzo.Quantization.Bnb;
 
 /// <summary>
@@ -25,6 +27,7 @@ public sealed class FourBitCode
 
     readonly int[] _sortedToIndex;
     readonly float[] _midpoints;
+    readonly Vector<float>[] _midpointVectors;
 
     FourBitCode(float[] values)
     {
@@ -32,6 +35,7 @@ public sealed class FourBitCode
         _sortedToIndex = Enumerable.Range(0, 16).OrderBy(i => values[i]).ToArray(); // a stable sort, as torch.argsort on 16 values
         _midpoints = new float[15];
         for (int k = 0; k < 15; k++) _midpoints[k] = (values[_sortedToIndex[k]] + values[_sortedToIndex[k + 1]]) / 2f;
+        _midpointVectors = _midpoints.Select(m => new Vector<float>(m)).ToArray();
     }
 
     /// <summary>The table, by 4-bit index.</summary>
@@ -43,5 +47,32 @@ public sealed class FourBitCode
         int position = 0;
         while (position < 15 && _midpoints[position] < scaled) position++;
         return (byte)_sortedToIndex[position];
+    }
+
+    /// <summary>
+    /// Encodes each value times <paramref name="reciprocal"/>, clamped to [−1, 1], as <see cref="Encode"/> does one at a time,
+    /// and packs the indices two per byte, the first in the high nibble; <paramref name="values"/> has an even length.
+    /// A vector at a time, the position among the sorted values is the count of midpoints below (they never decrease).
+    /// </summary>
+    public void EncodePairs(ReadOnlySpan<float> values, float reciprocal, Span<byte> packed)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            Span<int> positions = stackalloc int[Vector<int>.Count];
+            var scale = new Vector<float>(reciprocal);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var scaled = Vector.Min(Vector.Max(new Vector<float>(values[i..]) * scale, -Vector<float>.One), Vector<float>.One);
+                var below = Vector<int>.Zero;
+                foreach (var midpoint in _midpointVectors) below -= Vector.LessThan(midpoint, scaled);
+                below.CopyTo(positions);
+                for (int lane = 0; lane < positions.Length; lane += 2)
+                    packed[(i + lane) / 2] = (byte)(_sortedToIndex[positions[lane]] << 4 | _sortedToIndex[positions[lane + 1]]);
+            }
+        }
+        for (; i < values.Length; i += 2)
+            packed[i / 2] = (byte)(Encode(Math.Clamp(values[i] * reciprocal, -1f, 1f)) << 4 |
+                                   Encode(Math.Clamp(values[i + 1] * reciprocal, -1f, 1f)));
     }
 }

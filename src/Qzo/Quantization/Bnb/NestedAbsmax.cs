@@ -35,8 +35,12 @@ public sealed record NestedAbsmax(byte[] Codes, float[] Absmax, float[] Map, int
         var bounds = Bucketize.Midpoints(map);
         var scales = BlockAbsmax.Of(centred, blockSize);
         var codes = new byte[centred.Length];
-        for (int b = 0; b < codes.Length; b++)
-            codes[b] = (byte)Bucketize.Index(bounds, BlockAbsmax.Scaled(centred[b], b, scales, blockSize, centred.Length));
+        BlockRanges.ForEach(centred.Length, blockSize, (first, end) =>
+        {
+            for (int b = first * blockSize; b < Math.Min(codes.Length, end * blockSize); b++)
+                codes[b] = (byte)Bucketize.Index(bounds, BlockAbsmax.Scaled(centred[b], b, scales, blockSize, centred.Length));
+            return -1;
+        });
         return new NestedAbsmax(codes, scales, map, blockSize, offset);
     }
 

@@ -6,6 +6,7 @@ using Qzo.Diffusion.Sd3;
 using Qzo.IO;
 using Qzo.Models;
 using Qzo.Numerics;
+using Qzo.Quantization;
 using Qzo.Quantization.Bnb;
 
 namespace Qzo.Tests.Diffusion.Quantization;
@@ -65,6 +66,29 @@ public sealed class ComponentQuantizationTests : IDisposable
         using var backend = new CpuBackend();
         using var model = Sd3Transformer.Load(_temp["fp4"], backend);
         Assert.All(model.AllLinears, l => Assert.IsAssignableFrom<IQuantizedLinear>(l));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EachErrorIsTheSerialOneOfTheEagerPathInTheOrderTheCodesAreWritten(bool doubleQuant)
+    {
+        string dense = Transformer("dense");
+        var format = new Bnb4BitCheckpointFormat(FourBitType.Nf4, 64, doubleQuant);
+        var report = PipelineQuantizer.Quantize(dense, _temp["q"], null, format).Single();
+        using var weights = CheckpointTensors.Open(dense);
+        using var written = SafetensorsFile.Open(Path.Combine(_temp["q"], CheckpointTensors.DiffusersFileName));
+        var codesInFileOrder = written.Tensors.Where(t => t.DType == DType.U8 && t.Name.EndsWith(".weight", StringComparison.Ordinal))
+                                      .Select(t => t.Name[..^".weight".Length]).ToList();
+        Assert.Equal(codesInFileOrder, report.Errors.Layers.Select(l => l.Linear));
+        foreach (var (module, error) in report.Errors.Layers)
+        {
+            var info = weights.Get(module + ".weight");
+            var w = weights.ReadFloat32(info.Name);
+            var linear = Bnb4BitLinearTensors.Quantize(w, info.Shape[0], info.Shape[1], FourBitType.Nf4, 64, doubleQuant, "bfloat16");
+            var decoded = Bnb4BitReference.Dequantize(linear.Packed, linear.AbsmaxValues(), FourBitCode.Nf4.Values, 64, w.Length);
+            Assert.Equal(QuantizeReport.RelativeError(w, decoded), error);
+        }
     }
 
     [Fact]
