@@ -13,6 +13,7 @@ static class CommandRunner
     {
         try
         {
+            _ = Qzo.Compute.OperationProfile.Current; // a bad QZO_PROFILE stops here, before any work
             body();
             return 0;
         }

@@ -13,7 +13,10 @@ public static class OperationProfile
 {
     public enum Mode { Off, Synchronized, Host }
 
-    public static Mode Current { get; } = Parse(Environment.GetEnvironmentVariable("QZO_PROFILE"));
+    // Lazy, not a static initializer: a bad value then fails as its own one-line QzoException, not as a type-load error.
+    static readonly Lazy<Mode> _current = new(() => Parse(Environment.GetEnvironmentVariable("QZO_PROFILE")));
+
+    public static Mode Current => _current.Value;
 
     static readonly Dictionary<string, (int Calls, double Seconds)> _hostPhases = [];
     static readonly Lock _lock = new();
