@@ -17,6 +17,10 @@ source "$root/bench/sd3-device-common.sh"
 log="$out/train.log"
 steps=${STEPS:-6}; batch=${BATCH:-16}; resolution=${RESOLUTION:-512}
 
+if [ "${PEERS:-1}" = 1 ] && [ ! -f "$root/.oracle/diffusers-src.tar.xz" ]; then  # the peers import diffusers from there
+  echo "$root/.oracle/diffusers-src.tar.xz: not found (bash tests/oracle/pack-diffusers.sh here, carry .oracle; or PEERS=0)" >&2
+  exit 1
+fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
 if [ ! -d "$work/nf4/transformer" ]; then
   rm -rf "$work/dense" "$work/nf4"
