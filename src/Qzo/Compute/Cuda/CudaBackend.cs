@@ -92,7 +92,7 @@ internal sealed partial class CudaBackend : IBackend
         return new CudaBackend(context, accelerator);
     }
 
-    /// <summary>Whether a CUDA device is present (for --device auto), without throwing.</summary>
+    /// <summary>Whether a CUDA device is present, without throwing (tests; --device auto uses <see cref="CreateIfPresent"/>).</summary>
     public static bool IsCudaAvailable()
     {
         try
