@@ -18,7 +18,7 @@ if (args.Length > 0 && args[0] == "tests")
          typeof(GptqFusedDeviceChecks),
          typeof(Qzo.Tests.Diffusion.Vae.VaeGpuTests), typeof(VaeDeviceChecks), typeof(Qzo.Tests.Encoders.GpuEncoderTests),
          typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests),
-         typeof(Sd3ParityDeviceChecks), typeof(NcclDeviceChecks)],
+         typeof(Sd3ParityDeviceChecks), typeof(NcclDeviceChecks), typeof(Fp8DeviceChecks)],
         filter: args.Length > 1 ? args[1] : null);
 }
 if (args.Length > 0 && args[0] == "kernels")

@@ -35,12 +35,13 @@ static class BenchCommand
             "The device's dense bf16 peak, for the utilisation figure (default: 989 for an H100, 1979/2 on H200 likewise)" }.Positive();
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object" };
         var device = CommonOptions.Device();
+        var compute = CommonOptions.Compute();
         var force = CommonOptions.Force();
         var command = new Command("bench",
             "Time a forward pass and a QZO step on a synthesized quantized model (GPTQ, AQLM or NF4) of a named shape; report TFLOP/s " +
             "and memory")
         {
-            shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device, force,
+            shape, batch, seq, bits, groupSize, format, steps, warmup, peak, json, device, compute, force,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -52,6 +53,8 @@ static class BenchCommand
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
             // From the process's start to a backend whose CUDA C modules are loaded (compiled, or read from the kernel cache)
             double startSeconds = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
+            var precision = CommonOptions.Precision(r.GetValue(compute)!, "--compute");
+            backend.QuantizedLinearPrecision = precision;
             BenchFootprint.Check(backend, config, synthetic, b, t);
             var load = Stopwatch.StartNew();
             using var model = ProgressDisplay.Run($"synthesizing {r.GetValue(shape)}", report =>
@@ -91,6 +94,14 @@ static class BenchCommand
             double forward = Time(() => loss = model.Loss(tokens, Perturbation.None).Mean);
             int step = 0;
             double stepSeconds = Time(() => stepper.Step(step++, p => model.Loss(tokens, p).Mean));
+            double? nativeLoss = null; // fp8's loss beside the native one, at the scales the steps left
+            if (precision != LinearPrecision.Native)
+            {
+                loss = model.Loss(tokens, Perturbation.None).Mean;
+                backend.QuantizedLinearPrecision = LinearPrecision.Native;
+                nativeLoss = model.Loss(tokens, Perturbation.None).Mean;
+                backend.QuantizedLinearPrecision = precision;
+            }
 
             double flops = ModelShapes.ForwardFlops(config, (long)b * t, t);
             double tflops = flops / forward / 1e12;
@@ -107,7 +118,10 @@ static class BenchCommand
             table.AddRow("weights on device", CommonOptions.Bytes(weightBytes));
             table.AddRow("peak during forward+step (tracked)", CommonOptions.Bytes(peakBytes["Total"]));
             if (driver is var (free, total)) table.AddRow("CUDA driver in use", CommonOptions.Bytes(total - free));
-            table.AddRow("loss (random weights)", $"{loss:F3}");
+            table.AddRow("compute (quantized linears)", precision.ToString().ToLowerInvariant() +
+                (backend.Fp8DeclinedShapes.Count > 0
+                    ? $" (declined, native instead: {string.Join(", ", backend.Fp8DeclinedShapes)})" : ""));
+            table.AddRow("loss (random weights)", $"{loss:F5}" + (nativeLoss is double n ? $" (native {n:F5})" : ""));
             table.AddRow("synthesis time", $"{load.Elapsed.TotalSeconds:F1} s");
             table.AddRow("start-up (process start → backend ready)", $"{startSeconds:F2} s");
             table.AddRow("start-up marks (s from process start)",
@@ -132,7 +146,9 @@ static class BenchCommand
                     ["weight_bytes_by_category"] = ToJson(weightBreakdown),
                     ["peak_bytes"] = ToJson(peakBytes),
                     ["driver_used_bytes"] = driver is var (f2, t2) ? t2 - f2 : null,
-                    ["loss"] = loss, ["repetitions"] = repeat,
+                    ["loss"] = loss, ["loss_native"] = nativeLoss, ["repetitions"] = repeat,
+                    ["compute"] = precision.ToString().ToLowerInvariant(),
+                    ["fp8_declined_shapes"] = new JsonArray(backend.Fp8DeclinedShapes.Select(shape => (JsonNode)shape).ToArray()),
                 }.ToJsonString(new() { WriteIndented = true }) + "\n");
         }));
         return command;

@@ -61,6 +61,11 @@ static class FinetuneCommand
         var directions = new Option<int>("--directions")
             { Description = "Directions probed per step (K), seeds derived from the step seed, estimates averaged; each costs two " +
                             "forward passes", DefaultValueFactory = _ => 1 }.Positive();
+        var compute = CommonOptions.Compute();
+        var compareCompute = new Option<string?>("--compare-compute")
+            { Description = "With --task: evaluate each step's two losses in this precision too (fp8), on the same batch and " +
+                            "direction, and report how well its estimates d' track the run's (results.json, compare_compute); " +
+                            "two more forward passes a step" };
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" }.Positive();
         var limitValidation = new Option<int?>("--limit-validation")
             { Description = "Use only the first N validation examples" }.Positive();
@@ -99,7 +104,7 @@ static class FinetuneCommand
             model, revision, train, validation, output, method, steps, lr, schedule, eps, clip, noClip, floor, batch, evalEvery, maxLength,
             seed,
             metrics, json, keepLast, trainUnquantized, control, directions, limitTrain, limitValidation, template, verbalizers, device,
-            force, evalBatch, checkpointEvery, resume, noSave, images, devices, split, microBatches,
+            force, evalBatch, checkpointEvery, resume, noSave, images, devices, split, microBatches, compute, compareCompute,
         };
         foreach (var option in task.All) command.Options.Add(option);
         foreach (var option in sd3.All) command.Options.Add(option);
@@ -132,7 +137,7 @@ static class FinetuneCommand
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
                 Option[] notForImages = [train, validation, output, metrics, template, verbalizers, limitTrain, limitValidation,
                                          trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data, directions, devices,
-                                         split, microBatches];
+                                         split, microBatches, compareCompute];
                 if (notForImages.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } ignored)
                     throw new QzoException($"{ignored.Name} does not apply to --images (an SD3 run writes into --run; see --help)");
                 var flags = new Sd3OptimizerFlags
@@ -141,7 +146,7 @@ static class FinetuneCommand
                     BatchSize = Given(batch), EvalEvery = Given(evalEvery), ScaleFloor = Given(floor), Seed = Given(seed),
                     Schedule = r.GetResult(schedule) is { Implicit: false } ? ParseSchedule(r.GetValue(schedule)) : null,
                     RandomSignControl = r.GetValue(control), CheckpointEvery = Given(checkpointEvery), NoSave = r.GetValue(noSave),
-                    Device = r.GetValue(device),
+                    Device = r.GetValue(device), Compute = CommonOptions.Precision(r.GetValue(compute)!, "--compute"),
                 };
                 ImageFinetune.Start(r, modelPath, imageCache, r.GetValue(task.Run), sd3, flags, r.GetValue(force),
                                     outputs.File(r.GetValue(json), "--json", r.GetValue(force)), outputs);
@@ -169,7 +174,12 @@ static class FinetuneCommand
                 TrainUnquantized = r.GetValue(trainUnquantized),
                 RandomSignControl = r.GetValue(control),
                 Directions = r.GetValue(directions),
+                Compute = CommonOptions.Precision(r.GetValue(compute)!, "--compute"),
+                ComparePrecision = r.GetValue(compareCompute) is string compared
+                    ? CommonOptions.Precision(compared, "--compare-compute") : null,
             };
+            if (options.ComparePrecision is not null && definition is null)
+                throw new QzoException("--compare-compute is for --task runs (its figures go into the run's results.json)");
             options.Validate();
 
             var deviceList = r.GetValue(devices) is string listed ? DeviceList.Parse(listed) : null;

@@ -19,6 +19,20 @@ static class CommonOptions
 
     public static IBackend CreateBackend(string device) => ComputeDevices.CreateBackend(ComputeDevices.Parse(device));
 
+    public static Option<string> Compute()
+    {
+        var compute = new Option<string>("--compute")
+        {
+            Description = "What quantized linears multiply in: native (bf16 on a GPU, fp32 on the CPU) or fp8 (e4m3 with per-tensor " +
+                          "scales, on GPUs of compute capability 8.9+; emulated on the CPU); see docs/kernels.md §9",
+            DefaultValueFactory = _ => "native",
+        };
+        compute.CompletionSources.Add("native", "fp8");
+        return compute;
+    }
+
+    public static LinearPrecision Precision(string value, string option) => Runs.ZoOptionsJson.ParsePrecision(value, option);
+
     public static Option<bool> Force() => new Option<bool>("--force")
         { Description = "Replace the outputs (folders and files) if they exist" };
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qzo.Compute;
 using Qzo.Diffusion.Training;
 using Qzo.Training;
 
@@ -85,7 +86,7 @@ sealed class Sd3FinetuneOptions
             Steps = given.Steps ?? o.Steps, LearningRate = given.LearningRate ?? o.LearningRate, Epsilon = given.Epsilon ?? o.Epsilon,
             ClipThreshold = given.NoClip ? null : given.Clip ?? o.ClipThreshold, BatchSize = given.BatchSize ?? o.BatchSize,
             EvalEvery = given.EvalEvery ?? o.EvalEvery, ScaleFloor = given.ScaleFloor ?? o.ScaleFloor, Seed = given.Seed ?? o.Seed,
-            Schedule = given.Schedule ?? o.Schedule, RandomSignControl = given.RandomSignControl,
+            Schedule = given.Schedule ?? o.Schedule, RandomSignControl = given.RandomSignControl, Compute = given.Compute,
         };
         var settings = new Sd3FinetuneSettings
         {
@@ -128,4 +129,5 @@ sealed record Sd3OptimizerFlags
     public int? CheckpointEvery { get; init; }
     public bool NoSave { get; init; }
     public string? Device { get; init; }
+    public LinearPrecision Compute { get; init; }
 }

@@ -97,9 +97,9 @@ static class TaskFinetuneJob
         Func<EvaluationResult>? validate = work.Dev.Count == 0 ? null : () => work.Evaluator.Evaluate(work.Dev).Result;
         using var metrics = new MetricsWriter(Path.Combine(run, RunFolder.Metrics), state?.MetricsBytes);
         var checkpointing = RunCheckpointing.ToFile(statePath, s.CheckpointEvery, trainable);
-        var loop = new FineTuneLoop<Example>(new LanguageModelObjective(model, work.Session.PadId), trainable, o, examples, validate,
-            metrics,
-                                             s.KeepBest, checkpointing);
+        backend.QuantizedLinearPrecision = o.Compute;
+        var objective = PrecisionComparison<Example>.Wrap(new LanguageModelObjective(model, work.Session.PadId), backend, o);
+        var loop = new FineTuneLoop<Example>(objective, trainable, o, examples, validate, metrics, s.KeepBest, checkpointing);
         phases.End("setup");
         var summary = TrainingDisplay.Run(quiet, loop, state);
         phases.End("train");
@@ -132,6 +132,9 @@ static class TaskFinetuneJob
             ["peak_bytes"] = new JsonObject(peak.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["examples"] = new JsonObject { ["train"] = work.Train.Count, ["dev"] = work.Dev.Count, ["test"] = work.Test.Count },
             ["resumed"] = resuming,
+            ["compute"] = o.Compute.ToString().ToLowerInvariant(),
+            ["fp8_declined_shapes"] = new JsonArray(backend.Fp8DeclinedShapes.Select(shape => (JsonNode)shape).ToArray()),
+            ["compare_compute"] = (objective as PrecisionComparison<Example>)?.ToJson(),
         };
         RunFolder.WriteJson(run, RunFolder.Results, results);
         var plots = RunPlots.Draw(run, $"{s.Method.ToUpperInvariant()} {s.Task.Name}", peak);

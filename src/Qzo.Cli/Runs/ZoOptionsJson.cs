@@ -14,6 +14,17 @@ static class ZoOptionsJson
             ["batch_size"] = o.BatchSize,
         ["eval_every"] = o.EvalEvery, ["seed"] = o.Seed, ["train_unquantized"] = o.TrainUnquantized,
             ["random_sign_control"] = o.RandomSignControl, ["directions"] = o.Directions,
+        ["compute"] = Name(o.Compute), ["compare_compute"] = o.ComparePrecision is { } other ? Name(other) : null,
+    };
+
+    static string Name(Compute.LinearPrecision p) => p.ToString().ToLowerInvariant();
+
+    /// <summary>"native" or "fp8" (--compute, --compare-compute).</summary>
+    public static Compute.LinearPrecision ParsePrecision(string value, string option) => value switch
+    {
+        "native" => Compute.LinearPrecision.Native,
+        "fp8" => Compute.LinearPrecision.Fp8,
+        _ => throw new QzoException($"{option}: '{value}' is not a precision (native or fp8)"),
     };
 
     public static ZoOptions Read(JsonNode o) => new()
@@ -26,5 +37,7 @@ static class ZoOptionsJson
         EvalEvery = (int)o["eval_every"]!, Seed = (ulong)o["seed"]!, TrainUnquantized = (bool)o["train_unquantized"]!,
         RandomSignControl = (bool)o["random_sign_control"]!,
         Directions = (int?)o["directions"] ?? 1, // runs written before --directions probed one
+        Compute = ParsePrecision((string?)o["compute"] ?? "native", "compute"), // runs written before --compute: native
+        ComparePrecision = (string?)o["compare_compute"] is string other ? ParsePrecision(other, "compare_compute") : null,
     };
 }

@@ -33,14 +33,17 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
 
     /// <summary>
     /// y (+)= x·W under <paramref name="p"/>, plus <paramref name="bias"/> where given and the product can take it: dequantize
-    /// into the shared weight scratch, then multiply. Returns whether the bias was added. A format with a fused product
-    /// overrides it.
+    /// into the shared weight scratch, then multiply (in fp8 under --compute fp8, IBackend.Fp8). Returns whether the bias was
+    /// added. A format with a fused product overrides it.
     /// </summary>
     protected virtual bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
                                     DeviceTensor? bias)
     {
         var b = context.Backend;
         Dequantize(b, p, context.WeightScratch);
+        if (b.QuantizedLinearPrecision == LinearPrecision.Fp8 && b.TryMatMulFp8(x, context.WeightScratch,
+                Layout == WeightLayout.InputMajor, accumulate ? null : bias, y, rows, OutFeatures, InFeatures, accumulate))
+            return bias is not null && !accumulate;
         if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         else if (bias is not null && !accumulate)
         {

@@ -38,6 +38,13 @@ public sealed record ZoOptions
     /// their estimates. Each costs two forward passes; 1 is the paper's step.
     /// </summary>
     public int Directions { get; init; } = 1;
+    /// <summary>The precision quantized linears multiply in (--compute; IBackend.Fp8); the run sets its backend to it.</summary>
+    public Compute.LinearPrecision Compute { get; init; } = Qzo.Compute.LinearPrecision.Native;
+    /// <summary>
+    /// --compare-compute: each probe's loss evaluated in this precision too, on the same batch and z, to measure how well its
+    /// estimates track the run's (<see cref="PrecisionComparison{TExample}"/>); null: no comparison.
+    /// </summary>
+    public Compute.LinearPrecision? ComparePrecision { get; init; }
 
     /// <summary>Throws a <see cref="QzoException"/> naming the first setting out of its range.</summary>
     public void Validate()

@@ -485,6 +485,7 @@ internal sealed partial class CudaBackend : IBackend
             _streaming?.Dispose();
             _biasGemm?.Dispose();
             _biasGemmWorkspace?.Dispose();
+            DisposeFp8();
             _accelerator.Dispose();
             _context.Dispose();
         }

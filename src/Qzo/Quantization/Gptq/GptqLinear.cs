@@ -20,10 +20,12 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
-    /// <summary>Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear).</summary>
+    /// <summary>Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear); fp8 as every format.</summary>
     protected override bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
                                      DeviceTensor? bias)
     {
+        if (context.Backend.QuantizedLinearPrecision == LinearPrecision.Fp8)
+            return base.Multiply(context, p, x, rows, y, accumulate, bias);
         GptqKernels.For(context.Backend).Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
                                                 context.WeightScratch, y, accumulate);
         return false; // the bias, if any, is added after

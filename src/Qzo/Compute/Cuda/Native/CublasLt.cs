@@ -3,13 +3,15 @@ using System.Runtime.InteropServices;
 namespace Qzo.Compute.Cuda.Native;
 
 /// <summary>
-/// The cuBLASLt entry points Qzo uses (cublasLt.h, CUDA 12 and 13): a matmul descriptor with an epilogue, column-major
-/// layouts, the heuristic's first algorithm, the matmul.
+/// The cuBLASLt entry points Qzo uses (cublasLt.h, CUDA 12 and 13): a matmul descriptor with an epilogue and fp8 scale
+/// pointers, column-major layouts, the heuristic's first algorithm, the matmul.
 /// </summary>
 static unsafe partial class CublasLt
 {
     public const int DescTransA = 3, DescTransB = 4, DescEpilogue = 7, DescBiasPointer = 8;
-    public const int EpilogueBias = 4;
+    public const int DescAScalePointer = 17, DescBScalePointer = 18, DescBiasDataType = 26;
+    public const int EpilogueDefault = 1, EpilogueBias = 4;
+    public const int R8FE4M3 = 28; // cudaDataType_t CUDA_R_8F_E4M3
     public const int PreferenceMaxWorkspaceBytes = 1;
 
     /// <summary>cublasLtMatmulHeuristicResult_t: the algorithm's 64 opaque bytes, then its workspace, state and waves.</summary>

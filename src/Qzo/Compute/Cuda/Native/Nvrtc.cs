@@ -38,6 +38,9 @@ static unsafe partial class CudaModules
     public static partial int LaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
                                            uint sharedBytes, IntPtr stream, void** parameters, void** extra);
 
+    [LibraryImport("cuda", EntryPoint = "cuMemsetD32Async")]
+    public static partial int MemsetD32Async(IntPtr destination, uint value, nuint count, IntPtr stream);
+
     public static void Check(int status, string what)
     {
         if (status != 0) throw new InvalidOperationException($"CUDA driver {what} failed with CUresult {status}");

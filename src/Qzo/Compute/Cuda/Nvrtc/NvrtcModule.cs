@@ -117,6 +117,11 @@ sealed unsafe class NvrtcModule : IDisposable
         CudaModules.Check(CudaModules.LaunchKernel(_functions[kernel], gridX, gridY, 1, block, 1, 1, 0, stream, parameters, null),
             $"launch of {kernel}");
 
+    /// <summary>A launch of blocks of <paramref name="blockX"/> × <paramref name="blockY"/> threads.</summary>
+    public void Launch2D(string kernel, uint gridX, uint gridY, uint blockX, uint blockY, IntPtr stream, void** parameters) =>
+        CudaModules.Check(CudaModules.LaunchKernel(_functions[kernel], gridX, gridY, 1, blockX, blockY, 1, 0, stream, parameters, null),
+            $"launch of {kernel}");
+
     /// <summary>
     /// A launch with <paramref name="sharedBytes"/> of dynamic shared memory; above the default 48 KiB the kernel is first allowed
     /// that much (once per kernel and size).

@@ -1,0 +1,110 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Qzo.Compute.Cuda.Native;
+using Qzo.Compute.Cuda.Nvrtc;
+using Qzo.Numerics;
+
+namespace Qzo.Compute.Cuda;
+
+/// <summary>
+/// --compute fp8 (IBackend.Fp8, docs/kernels.md §9): per product, the amax of the dequantized weight and of the input
+/// (fp8.cu), both converted to e4m3 codes (the weight transposed when stored [k, n]) with their scales beside them, then
+/// one cuBLASLt fp8 product into the bf16 output. Loaded on first use; a GPU without fp8 tensor cores is a clear error.
+/// </summary>
+internal sealed partial class CudaBackend
+{
+    const long Fp8WorkspaceBytes = 32L << 20;
+    LinearPrecision _linearPrecision;
+    Fp8Kernels? _fp8Kernels;
+    CublasLtFp8Gemm? _fp8Gemm;
+    IlgpuTensor? _fp8Workspace, _fp8Weight, _fp8Input, _fp8Words;
+    readonly HashSet<string> _fp8Declined = [];
+
+    public LinearPrecision QuantizedLinearPrecision
+    {
+        get => _linearPrecision;
+        set
+        {
+            if (value == LinearPrecision.Fp8) EnsureFp8();
+            _linearPrecision = value;
+        }
+    }
+
+    public IReadOnlyCollection<string> Fp8DeclinedShapes => _fp8Declined;
+
+    void EnsureFp8()
+    {
+        if (_fp8Gemm is not null) return;
+        if (_accelerator is not CudaAccelerator || _portableKernels)
+            throw new QzoException($"--compute fp8 needs a CUDA GPU with NVRTC and cuBLASLt (this backend: {Name})");
+        _fp8Kernels = Fp8Kernels.TryCreate(_deviceOrdinal, _stream, out string reason)
+            ?? throw new QzoException($"--compute fp8: {reason}");
+        _fp8Workspace = (IlgpuTensor)Allocate(DType.U8, Fp8WorkspaceBytes, MemoryCategory.Workspace);
+        _fp8Words = (IlgpuTensor)Allocate(DType.U32, 4, MemoryCategory.Workspace);
+        _fp8Gemm = CublasLtFp8Gemm.Create(_stream, _fp8Workspace.Pointer, Fp8WorkspaceBytes);
+    }
+
+    public bool TryMatMulFp8(DeviceTensor x, DeviceTensor weight, bool weightInputMajor, DeviceTensor? bias, DeviceTensor y, int m, int n,
+                             int k, bool accumulate)
+    {
+        if (bias is not null && accumulate) throw new ArgumentException("a bias only without accumulate", nameof(bias));
+        EnsureFp8();
+        var (kernels, gemm) = (_fp8Kernels!, _fp8Gemm!);
+        Require(x, DType.BF16); Require(weight, DType.BF16); Require(y, DType.BF16);
+        if (bias is not null) Require(bias, DType.BF16);
+        // e4m3 rows of 16-byte multiples and 8-value conversion steps; cuBLASLt decides the rest.
+        if (m == 0 || k % 16 != 0 || n % 8 != 0 || !gemm.Supports(m, n, k, bias is not null))
+        {
+            _fp8Declined.Add($"{m}×{n}×{k}");
+            return false;
+        }
+        var codesW = Grow(ref _fp8Weight, (long)n * k);
+        var codesX = Grow(ref _fp8Input, (long)m * k);
+        IntPtr words = _fp8Words!.Pointer;
+        IntPtr amaxW = words, amaxX = words + 4, scaleW = words + 8, scaleX = words + 12;
+        Timed("fp8 quantize", () =>
+        {
+            kernels.Zero(words, 2);
+            kernels.Amax(Ilgpu(weight).Pointer, (long)n * k, amaxW);
+            kernels.Amax(Ilgpu(x).Pointer, (long)m * k, amaxX);
+            if (weightInputMajor) kernels.QuantizeTransposed(Ilgpu(weight).Pointer, k, n, amaxW, codesW, scaleW);
+            else kernels.Quantize(Ilgpu(weight).Pointer, (long)n * k, amaxW, codesW, scaleW);
+            kernels.Quantize(Ilgpu(x).Pointer, (long)m * k, amaxX, codesX, scaleX);
+        });
+        Timed("gemm fp8", () => gemm.Multiply(codesX, codesW, scaleX, scaleW, bias is null ? 0 : Ilgpu(bias).Pointer, Ilgpu(y).Pointer,
+                                              m, n, k, accumulate));
+        return true;
+    }
+
+    /// <summary>The last fp8 product's operands as the tensor cores read them: the weight's codes [n, k], the input's [m, k], the
+    /// amax bits and scales (weight, input). For the device checks.</summary>
+    internal (byte[] Weight, byte[] Input, uint[] Words) LastFp8Operands(int m, int n, int k)
+    {
+        var weight = new byte[(long)n * k]; var input = new byte[(long)m * k]; var words = new uint[4];
+        _fp8Weight!.View<byte>().SubView(0, weight.Length).CopyToCPU(weight);
+        _fp8Input!.View<byte>().SubView(0, input.Length).CopyToCPU(input);
+        _fp8Words!.View<uint>().CopyToCPU(words);
+        return (weight, input, words);
+    }
+
+    IntPtr Grow(ref IlgpuTensor? buffer, long bytes)
+    {
+        if (buffer is null || buffer.Length < bytes)
+        {
+            buffer?.Dispose();
+            buffer = (IlgpuTensor)Allocate(DType.U8, bytes, MemoryCategory.Workspace);
+        }
+        return buffer.Pointer;
+    }
+
+    void DisposeFp8()
+    {
+        _fp8Gemm?.Dispose();
+        _fp8Kernels?.Dispose();
+        _fp8Workspace?.Dispose();
+        _fp8Weight?.Dispose();
+        _fp8Input?.Dispose();
+        _fp8Words?.Dispose();
+    }
+}
