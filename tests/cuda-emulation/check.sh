@@ -9,6 +9,7 @@
 #     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
 #  4. gptq_fused.cu runs on the CPU (emulate_gptq_fused.cpp): every tile variant, ordered and act-order g_idx, its weights
 #     bit for bit against the dequantization formula and its products against a double reference.
+#  5. fp8.cu runs on the CPU (emulate_fp8.cpp): amax, and the e4m3 codes plain and transposed against a nearest-value search.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,3 +76,6 @@ grep -q "gptq_fused_4bit" "$work/gptq_fused.inc" || { echo "gptq_fused.inc: no k
 ! grep -q "asm(\|asm volatile" "$work/gptq_fused.inc" || { echo "gptq_fused.inc holds inline assembly: update the awk markers"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/gptq_fused" "$here/emulate_gptq_fused.cpp"
 "$work/gptq_fused"
+cp "$sources/fp8.cu" "$work/fp8.inc" # fp8.cu as it is: no inline assembly
+g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/fp8" "$here/emulate_fp8.cpp"
+"$work/fp8"

@@ -1,0 +1,114 @@
+// fp8.cu on the CPU (emulation.h): amax_bf16 against the largest magnitude, quantize_e4m3_bf16 and its transposed
+// form against an encoder written apart from the kernel's (the nearest of the 126 finite e4m3 values by search, ties
+// to the even code, saturated at 448), bit for bit, and the scales amax / 448. Exit code: failed cases.
+#include "emulation.h"
+#include <cstdio>
+#include <random>
+#include <vector>
+typedef unsigned short u16;
+typedef long long i64;
+struct uint2 { u32 x, y; };
+inline uint2 make_uint2(u32 a, u32 b) { return {a, b}; }
+inline dim3 blockDim{128, 1, 1}, gridDim{1, 1, 1};
+inline float __uint_as_float(u32 u) { float f; memcpy(&f, &u, 4); return f; }
+inline u32 __float_as_uint(float f) { u32 u; memcpy(&u, &f, 4); return u; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline u32 atomicMax(u32* address, u32 value)
+{
+    u32 old = __atomic_load_n(address, __ATOMIC_SEQ_CST);
+    while (old < value && !__atomic_compare_exchange_n(address, &old, value, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+    return old;
+}
+#include "fp8.inc" // fp8.cu as it is (check.sh copies it)
+
+static float decode(u32 code)
+{
+    int e = (code >> 3) & 15, m = code & 7;
+    float v = e == 0 ? std::ldexp((float)m, -9) : std::ldexp((float)(8 + m), e - 10);
+    return (code & 0x80) ? -v : v;
+}
+
+static u32 nearest(float x)
+{
+    float a = std::fabs(x);
+    u32 sign = std::signbit(x) ? 0x80u : 0u;
+    if (std::isnan(x)) return sign | 0x7Fu;
+    if (a > 448.0f) return sign | 0x7Eu;
+    u32 best = 0;
+    for (u32 c = 1; c < 0x7F; c++)
+    {
+        double d = std::fabs((double)decode(c) - a), e = std::fabs((double)decode(best) - a);
+        if (d < e || (d == e && (c & 1) == 0 && (best & 1) == 1)) best = c;
+    }
+    return sign | best;
+}
+
+static int report(bool ok, const char* what)
+{
+    std::printf("%s %s\n", ok ? "PASS" : "FAIL", what);
+    return ok ? 0 : 1;
+}
+
+int main()
+{
+    int failed = 0;
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f), exponent(-12.0f, 1.0f);
+    const int rows = 48, cols = 80; // the transposed case's shape; rows × cols values in all
+    std::vector<u16> x(rows * cols);
+    float amax = 0;
+    for (size_t i = 0; i < x.size(); i++)
+    {
+        float v = unit(rng) * std::exp2(exponent(rng)) * 0.03f;
+        if (i % 97 == 0) v = 0.0f;
+        x[i] = (u16)bf16_bits(v);
+        amax = std::max(amax, std::fabs(bf16_float(x[i])));
+    }
+    u32 amax_bits = 0;
+    gridDim = {3, 1, 1}; blockDim = {128, 1, 1};
+    launch(3, 1, [&] { amax_bf16(x.data(), (i64)x.size(), &amax_bits); });
+    failed += report(__uint_as_float(amax_bits) == amax, "amax_bf16 is the largest magnitude");
+    u32 odd_bits = 0;
+    launch(3, 1, [&] { amax_bf16(x.data(), (i64)x.size() - 3, &odd_bits); }); // not a multiple of 8: the scalar loop
+    float odd = 0;
+    for (size_t i = 0; i + 3 < x.size(); i++) odd = std::max(odd, std::fabs(bf16_float(x[i])));
+    failed += report(__uint_as_float(odd_bits) == odd, "amax_bf16 over a count that is not a multiple of 8");
+
+    float inverse = 448.0f / amax, scale = 0;
+    std::vector<unsigned char> q(x.size()), t(x.size());
+    i64 count8 = (i64)x.size() / 8;
+    launch((unsigned)((count8 + 127) / 128), 1, [&] { quantize_e4m3_bf16(x.data(), count8, &amax_bits, q.data(), &scale); });
+    int differ = 0;
+    for (size_t i = 0; i < x.size(); i++) differ += q[i] != nearest(bf16_float(x[i]) * inverse);
+    failed += report(differ == 0 && scale == amax / 448.0f, "quantize_e4m3_bf16: the nearest codes, ties to even, and amax / 448");
+
+    float transposed_scale = 0;
+    blockDim = {32, 8, 1};
+    launch((cols + 31) / 32, (rows + 31) / 32, [&] {
+        u32 flat = threadIdx.x; threadIdx.x = flat % 32; threadIdx.y = flat / 32;
+        quantize_e4m3_transposed_bf16(x.data(), rows, cols, &amax_bits, t.data(), &transposed_scale);
+    }, 256);
+    differ = 0;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) differ += t[c * rows + r] != nearest(bf16_float(x[r * cols + c]) * inverse);
+    failed += report(differ == 0 && transposed_scale == scale, "quantize_e4m3_transposed_bf16: [rows, cols] -> [cols, rows] codes");
+
+    // Ties, where the rounding rule decides: amax 448 makes the scaling 1, so these reach the encoder as they are.
+    std::vector<float> ties = {448.0f, 1.0625f, 1.1875f, 0.0009765625f, 0.0029296875f, 0.0146484375f, 3.25f, -6.5f, 0.0f, 1.0f,
+                               -0.0009765625f, 0.3125f, 0.4375f, 104.0f, 120.0f, 232.0f};
+    std::vector<u16> tie_bits(ties.size());
+    for (size_t i = 0; i < ties.size(); i++) tie_bits[i] = (u16)bf16_bits(ties[i]);
+    u32 tie_amax = __float_as_uint(448.0f); float tie_scale = 0;
+    std::vector<unsigned char> tq(ties.size());
+    launch(1, 1, [&] { quantize_e4m3_bf16(tie_bits.data(), (i64)ties.size() / 8, &tie_amax, tq.data(), &tie_scale); });
+    differ = 0;
+    for (size_t i = 0; i < ties.size(); i++) differ += tq[i] != nearest(ties[i]);
+    failed += report(differ == 0 && tq[1] == 0x38 && tq[2] == 0x3A && tq[5] == 0x08, "ties round to the even code");
+
+    u32 zero_bits = 0; float zero_scale = 0; std::vector<u16> zeros(64, 0); std::vector<unsigned char> zq(64, 0xAA);
+    blockDim = {128, 1, 1};
+    launch(1, 1, [&] { quantize_e4m3_bf16(zeros.data(), 8, &zero_bits, zq.data(), &zero_scale); });
+    failed += report(zero_scale == 1.0f && std::all_of(zq.begin(), zq.end(), [](unsigned char c) { return c == 0; }),
+                     "a tensor of zeros: codes 0, scale 1");
+    return failed;
+}
