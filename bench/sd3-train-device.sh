@@ -11,7 +11,8 @@
 # run tool: carry [".gpu", ".oracle"]. Results: $OUT/train.log, $OUT/qzo-train.json (results.json of the run, plus
 # per-step seconds from its metrics.jsonl), $OUT/peer-zo.json, $OUT/peer-lora*.json. STEPS (6) QZO steps; PEER_STEPS (3)
 # timed steps of each peer; LORA_PLAIN=0 leaves out the LoRA peer without gradient checkpointing, LORA=0 both; PEERS=0 all peers;
-# QZO=0 skips the plain QZO run and SKIP_PREPARE=1 the dataset and its cache (a second call on the same warm machine).
+# QZO=0 skips the plain QZO run and SKIP_PREPARE=1 the dataset and its cache (a second call on the same warm machine);
+# FINETUNE_ARGS adds arguments to the QZO run (e.g. "--compute fp8") and TAG names its files (qzo-train$TAG.json).
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/sd3-device-common.sh"
 log="$out/train.log"
@@ -33,9 +34,9 @@ timed prepare $qzo prepare "$work/nf4" --images "$work/shapes" --out "$work/cach
   --device cuda --force || exit 1
 fi
 if [ "${QZO:-1}" = 1 ]; then
-timed qzo-train $qzo finetune "$work/nf4" --images "$work/cache" --run "$work/run" --steps "$steps" --batch-size "$batch" \
-  --eval-every 0 --validation-limit 8 --sample-count 0 --no-save --device cuda --force
-python3 - "$work/run" "$out/qzo-train.json" <<'EOF' | tee -a "$log"
+timed "qzo-train${TAG:-}" $qzo finetune "$work/nf4" --images "$work/cache" --run "$work/run" --steps "$steps" --batch-size "$batch" \
+  --eval-every 0 --validation-limit 8 --sample-count 0 --no-save --device cuda --force ${FINETUNE_ARGS:-}
+python3 - "$work/run" "$out/qzo-train${TAG:-}.json" <<'EOF' | tee -a "$log"
 import json, statistics, sys
 run, dest = sys.argv[1], sys.argv[2]
 results = json.load(open(f"{run}/results.json"))

@@ -27,6 +27,7 @@ static class EvalCommand
         var template = CommonOptions.Template();
         var verbalizers = CommonOptions.Verbalizers();
         var device = CommonOptions.Device();
+        var compute = CommonOptions.Compute();
         var force = CommonOptions.Force();
         var task = new TaskOptions();
         task.Data.Description = "Examples to score: a JSONL file, or with --task the dataset folder (Hub Parquet files or JSONL exports)";
@@ -34,7 +35,7 @@ static class EvalCommand
             "Score a checkpoint: on a task (--task: accuracy or EM/F1, zero- or few-shot), or on JSONL data (loss, perplexity, accuracy " +
             "where rows have labels)")
         {
-            model, revision, batch, maxLength, json, limit, shots, split, template, verbalizers, device, force,
+            model, revision, batch, maxLength, json, limit, shots, split, template, verbalizers, device, compute, force,
         };
         foreach (var option in task.All) command.Options.Add(option);
         command.SetAction(r => CommandRunner.Run(() =>
@@ -62,6 +63,7 @@ static class EvalCommand
                 string? run = r.GetValue(task.Run) is string runFolder ? outputs.WorkFolder(runFolder, "--run", r.GetValue(force)) : null;
                 string? resultsPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
                 using var taskBackend = CommonOptions.CreateBackend(settings.Device);
+                taskBackend.QuantizedLinearPrecision = CommonOptions.Precision(r.GetValue(compute)!, "--compute");
                 var results = TaskEvalJob.Run(settings, run, taskBackend);
                 if (resultsPath is not null) Qzo.IO.AtomicFile.WriteAllText(resultsPath,
                     results.ToJsonString(new() { WriteIndented = true }) + "\n");
@@ -71,6 +73,7 @@ static class EvalCommand
             if (r.GetValue(task.Run) is not null) throw new QzoException("--run goes with --task; for JSONL data use --json FILE");
             string? jsonPath = outputs.File(r.GetValue(json), "--json", r.GetValue(force));
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!);
+            backend.QuantizedLinearPrecision = CommonOptions.Precision(r.GetValue(compute)!, "--compute");
             using var session = ProgressDisplay.Run("loading", report =>
                 ModelSession.Open(modelPath, backend, TrainingScope.None, new Progress<double>(f => report(f, null))));
             var examples = JsonlDataset.LoadScored(data, session.Tokenizer, r.GetValue(maxLength),

@@ -64,7 +64,6 @@ static class FinetuneJob
             && !request.Force)
             throw new QzoException($"{outPath}: folder exists and is not empty (pass --force to replace it)");
 
-        backend.QuantizedLinearPrecision = o.Compute;
         var load = Stopwatch.StartNew();
         using var session = ProgressOrQuiet(request.Quiet, $"loading {Path.GetFileName(Path.GetFullPath(request.Model))}",
             report => ModelSession.Open(request.Model, backend, scope, new Progress<double>(f => report(f, null)), request.Pipeline));

@@ -80,7 +80,6 @@ static class Sd3FinetuneJob
         var clock = Stopwatch.StartNew();
         if (train.Count == 0) throw new QzoException("no training pairs");
         var o = s.Optimizer;
-        backend.QuantizedLinearPrecision = o.Compute;
         using var tuning = TaskWorkspace.Show(quiet, $"loading {Path.GetFileName(model)}", _ => Sd3FineTuning.Open(model, s, backend));
         string statePath = Path.Combine(run, RunFolder.State);
         RunState? state = resuming ? RunCheckpoint.LoadToResume(statePath, tuning.Trainable, o.Steps) : null;

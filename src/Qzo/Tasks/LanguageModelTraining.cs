@@ -29,7 +29,10 @@ public static class LanguageModelTraining
     /// <param name="validate">evaluates the model as it is now (e.g. a task metric); null: no validation.</param>
     public static FineTuneLoop<Example> Loop(CausalLanguageModel model, ZoOptions options, IReadOnlyList<Example> train,
                                              Func<EvaluationResult>? validate, int padId, MetricsWriter metrics, bool keepBest = true,
-                                             RunCheckpointing? checkpointing = null, DataParallel? parallel = null) =>
-        new(new LanguageModelObjective(model, padId), TrainableSet(model), options, train, validate, metrics, keepBest, checkpointing,
-            parallel: parallel);
+                                             RunCheckpointing? checkpointing = null, DataParallel? parallel = null)
+    {
+        model.Backend.QuantizedLinearPrecision = options.Compute;
+        var objective = PrecisionComparison<Example>.Wrap(new LanguageModelObjective(model, padId), model.Backend, options);
+        return new(objective, TrainableSet(model), options, train, validate, metrics, keepBest, checkpointing, parallel: parallel);
+    }
 }

@@ -40,6 +40,7 @@ public sealed class Sd3FineTuning : IDisposable
     public static Sd3FineTuning Open(string modelFolder, Sd3FinetuneSettings settings, IBackend backend)
     {
         settings.Validate();
+        backend.QuantizedLinearPrecision = settings.Optimizer.Compute; // the samples and validation too: what the run trains in
         var pipeline = Sd3PipelineFolder.Open(modelFolder);
         var noising = Noising(pipeline, settings.Objective);
         var transformer = Sd3Transformer.Load(pipeline.Transformer, backend);
