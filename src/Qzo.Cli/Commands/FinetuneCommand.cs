@@ -63,7 +63,7 @@ static class FinetuneCommand
                             "forward passes", DefaultValueFactory = _ => 1 }.Positive();
         var compute = CommonOptions.Compute();
         var compareCompute = new Option<string?>("--compare-compute")
-            { Description = "With --task: evaluate each step's two losses in this precision too (fp8), on the same batch and " +
+            { Description = "With --task or --images: evaluate each step's two losses in this precision too (fp8), on the same batch and " +
                             "direction, and report how well its estimates d' track the run's (results.json, compare_compute); " +
                             "two more forward passes a step" };
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training examples" }.Positive();
@@ -137,7 +137,7 @@ static class FinetuneCommand
                 if (r.GetValue(method) != "qzo") throw new QzoException("--images trains an NF4 transformer's scales: --method qzo only");
                 Option[] notForImages = [train, validation, output, metrics, template, verbalizers, limitTrain, limitValidation,
                                          trainUnquantized, maxLength, keepLast, evalBatch, task.Task, task.Data, directions, devices,
-                                         split, microBatches, compareCompute];
+                                         split, microBatches];
                 if (notForImages.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } ignored)
                     throw new QzoException($"{ignored.Name} does not apply to --images (an SD3 run writes into --run; see --help)");
                 var flags = new Sd3OptimizerFlags
@@ -147,6 +147,8 @@ static class FinetuneCommand
                     Schedule = r.GetResult(schedule) is { Implicit: false } ? ParseSchedule(r.GetValue(schedule)) : null,
                     RandomSignControl = r.GetValue(control), CheckpointEvery = Given(checkpointEvery), NoSave = r.GetValue(noSave),
                     Device = r.GetValue(device), Compute = CommonOptions.Precision(r.GetValue(compute)!, "--compute"),
+                    ComparePrecision = r.GetValue(compareCompute) is string comparedImages
+                        ? CommonOptions.Precision(comparedImages, "--compare-compute") : null,
                 };
                 ImageFinetune.Start(r, modelPath, imageCache, r.GetValue(task.Run), sd3, flags, r.GetValue(force),
                                     outputs.File(r.GetValue(json), "--json", r.GetValue(force)), outputs);
@@ -179,7 +181,7 @@ static class FinetuneCommand
                     ? CommonOptions.Precision(compared, "--compare-compute") : null,
             };
             if (options.ComparePrecision is not null && definition is null)
-                throw new QzoException("--compare-compute is for --task runs (its figures go into the run's results.json)");
+                throw new QzoException("--compare-compute is for --task and --images runs (its figures go into the run's results.json)");
             options.Validate();
 
             var deviceList = r.GetValue(devices) is string listed ? DeviceList.Parse(listed) : null;

@@ -87,6 +87,7 @@ sealed class Sd3FinetuneOptions
             ClipThreshold = given.NoClip ? null : given.Clip ?? o.ClipThreshold, BatchSize = given.BatchSize ?? o.BatchSize,
             EvalEvery = given.EvalEvery ?? o.EvalEvery, ScaleFloor = given.ScaleFloor ?? o.ScaleFloor, Seed = given.Seed ?? o.Seed,
             Schedule = given.Schedule ?? o.Schedule, RandomSignControl = given.RandomSignControl, Compute = given.Compute,
+            ComparePrecision = given.ComparePrecision,
         };
         var settings = new Sd3FinetuneSettings
         {
@@ -130,4 +131,5 @@ sealed record Sd3OptimizerFlags
     public bool NoSave { get; init; }
     public string? Device { get; init; }
     public LinearPrecision Compute { get; init; }
+    public LinearPrecision? ComparePrecision { get; init; }
 }

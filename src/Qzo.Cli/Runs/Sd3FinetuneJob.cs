@@ -170,6 +170,9 @@ static class Sd3FinetuneJob
                 ["absmax_max_encoding_error"] = export.Transformer.MaxEncodingError,
             },
             ["resumed"] = resuming,
+            ["compute"] = o.Compute.ToString().ToLowerInvariant(),
+            ["fp8_declined_shapes"] = new JsonArray(backend.Fp8DeclinedShapes.Select(shape => (JsonNode)shape).ToArray()),
+            ["compare_compute"] = tuning.Comparison?.ToJson(),
         };
         RunFolder.WriteJson(run, RunFolder.Results, results);
         var plots = RunPlots.Draw(run, $"QZO SD3 ({Sd3ObjectiveSettings.Name(s.Objective.Kind)})", peaks.Training);

@@ -35,6 +35,8 @@ public sealed class Sd3FineTuning : IDisposable
     public ITrainableSet Trainable { get; }
     public Sd3DiffusionObjective Objective { get; }
     public long TrainableValues => Scales.Sum(s => s.Length);
+    /// <summary>With --compare-compute, the last <see cref="Loop"/>'s second evaluation of every probe; else null.</summary>
+    public PrecisionComparison<CachedImageCaption>? Comparison { get; private set; }
 
     /// <param name="modelFolder">a diffusers StableDiffusion3Pipeline folder whose transformer/ is bitsandbytes 4-bit</param>
     public static Sd3FineTuning Open(string modelFolder, Sd3FinetuneSettings settings, IBackend backend)
@@ -77,7 +79,9 @@ public sealed class Sd3FineTuning : IDisposable
                                                  Action<int>? afterStep = null)
     {
         Func<EvaluationResult>? validate = validation.Count == 0 ? null : () => Validate(validation);
-        return new FineTuneLoop<CachedImageCaption>(Objective, Trainable, Settings.Optimizer, train, validate, metrics, Settings.KeepBest,
+        var objective = PrecisionComparison<CachedImageCaption>.Wrap(Objective, Transformer.Backend, Settings.Optimizer);
+        Comparison = objective as PrecisionComparison<CachedImageCaption>;
+        return new FineTuneLoop<CachedImageCaption>(objective, Trainable, Settings.Optimizer, train, validate, metrics, Settings.KeepBest,
                                                     checkpointing, afterStep);
     }
 
