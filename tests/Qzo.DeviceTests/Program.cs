@@ -18,7 +18,8 @@ if (args.Length > 0 && args[0] == "tests")
          typeof(GptqFusedDeviceChecks),
          typeof(Qzo.Tests.Diffusion.Vae.VaeGpuTests), typeof(VaeDeviceChecks), typeof(Qzo.Tests.Encoders.GpuEncoderTests),
          typeof(Qzo.Tests.Diffusion.Sd3GpuForwardTests),
-         typeof(Sd3ParityDeviceChecks), typeof(NcclDeviceChecks), typeof(Fp8DeviceChecks)],
+         typeof(Sd3ParityDeviceChecks), typeof(NcclDeviceChecks), typeof(Fp8DeviceChecks),
+         typeof(Qzo.Tests.Compute.GpuFp8Tests)],
         filter: args.Length > 1 ? args[1] : null);
 }
 if (args.Length > 0 && args[0] == "kernels")
