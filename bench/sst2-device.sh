@@ -24,7 +24,7 @@
 # sst2-run.json then times the steps done), TRAIN_LENGTHS (sentences; phrases: GLUE's shorter train split), SAVE (1:
 # the run writes its tuned model as a real run does), shape: HIDDEN INTERMEDIATE LAYERS HEADS VOCAB LOW_RANK.
 # PARTS ("model run") splits it over two calls on one warm machine ("compare" adds issue 16's fp8 agreement figure:
-# COMPARE_STEPS steps with --compare-compute fp8 → compare-compute.json); the model and data stay in $WORK (/tmp/qzo-sst2)
+# COMPARE_STEPS steps with --compare-compute fp8 → compare-compute.json, within COMPARE_LIMIT_S, 300); the model and data stay in $WORK (/tmp/qzo-sst2)
 # and are reused while their shape matches. QZO (a command) runs another qzo, e.g. on the CPU at a tiny shape:
 #   QZO=src/Qzo.Cli/bin/Release/net10.0/qzo DEVICE=cpu HIDDEN=128 INTERMEDIATE=384 LAYERS=2 HEADS=4 LOW_RANK=16 \
 #     STEPS=120 EVAL_EVERY=40 CHECKPOINT_EVERY=20 SAVE=0 OUT=/tmp/sst2-out bash bench/sst2-device.sh
@@ -89,7 +89,7 @@ if [[ $parts == *" compare "* ]]; then
   # Issue 16's FP8 figure: COMPARE_STEPS steps (200) of the same run, each probe's loss also in fp8 (--compare-compute):
   # how well fp8's d' tracks bf16's on this model. Small dev and test samples: only the steps matter here.
   # shellcheck disable=SC2086
-  timed compare 300 $QZO finetune "$model" --method qzo --task sst2 --data "$data" --sampling mezo --data-seed 0 \
+  timed compare "${COMPARE_LIMIT_S:-300}" $QZO finetune "$model" --method qzo --task sst2 --data "$data" --sampling mezo --data-seed 0 \
     --lr 1e-7 --eps 1e-3 --clip 100 --batch-size 16 --seed 0 --steps "${COMPARE_STEPS:-200}" --eval-every 0 --num-dev 16 \
     --num-eval 16 --compare-compute fp8 --device "$device" --run "$work/compare" --force --no-save
   python3 - "$work/compare/results.json" "$out/compare-compute.json" <<'PY' 2>&1 | tee -a "$log"
