@@ -7,9 +7,9 @@ using Xunit.Abstractions;
 namespace Qzo.DeviceTests;
 
 /// <summary>
-/// --compute fp8 on the GPU (fp8.cu, cuBLASLt's e4m3 product) against the CPU's emulation: the codes the tensor cores read
-/// equal Fp8E4M3's bit for bit (the amax, the scaling, the rounding, the transposition), and the products agree within
-/// the fp32 sums' reordering and the bf16 output's rounding.
+/// --compute fp8 on the GPU (streaming_kernels.cu's FP8 section, cuBLASLt's e4m3 product) against the CPU's emulation:
+/// the codes the tensor cores read equal Fp8E4M3's bit for bit (the amax, the scaling, the rounding, the transposition),
+/// and the products agree within the fp32 sums' reordering and the bf16 output's rounding.
 /// </summary>
 public class Fp8DeviceChecks(ITestOutputHelper output)
 {

@@ -9,7 +9,8 @@
 #     and its bitsandbytes 4-bit dequantization (emulate_bnb4_dequantize.cpp) against the ILGPU kernel's formula, bit for bit.
 #  4. gptq_fused.cu runs on the CPU (emulate_gptq_fused.cpp): every tile variant, ordered and act-order g_idx, its weights
 #     bit for bit against the dequantization formula and its products against a double reference.
-#  5. fp8.cu runs on the CPU (emulate_fp8.cpp): amax, and the e4m3 codes plain and transposed against a nearest-value search.
+#  5. streaming_kernels.cu's FP8 section runs on the CPU (emulate_fp8.cpp): amax, the e4m3 codes plain and transposed
+#     against a nearest-value search, and GPTQ's dequantization in bf16 and straight into e4m3 codes.
 # Usage: bash tests/cuda-emulation/check.sh [WORK-FOLDER]   (the folder keeps the downloaded library for the next run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,7 +62,8 @@ grep -q "layer_norm_bf16" "$work/norms.inc" || { echo "norms.inc: no kernel extr
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/norms" "$here/emulate_norms.cpp"
 "$work/norms"
 awk '/^__device__ __forceinline__ float bf16_(low|high|rounded)/ { print } /^\/\/ The image models. element-wise kernels/ { keep = 1 }
-     /^\/\/ bitsandbytes 4-bit dequantization/ { keep = 0 } keep' "$sources/streaming_kernels.cu" > "$work/elementwise.inc"
+     /^\/\/ ---- FP8 e4m3 operands/ { keep = 0 } /^\/\/ bitsandbytes 4-bit dequantization/ { keep = 0 } keep' \
+  "$sources/streaming_kernels.cu" > "$work/elementwise.inc"
 grep -q "copy_rows_16b" "$work/elementwise.inc" || { echo "elementwise.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/elementwise" "$here/emulate_elementwise.cpp"
 "$work/elementwise"
@@ -76,6 +78,10 @@ grep -q "gptq_fused_4bit" "$work/gptq_fused.inc" || { echo "gptq_fused.inc: no k
 ! grep -q "asm(\|asm volatile" "$work/gptq_fused.inc" || { echo "gptq_fused.inc holds inline assembly: update the awk markers"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/gptq_fused" "$here/emulate_gptq_fused.cpp"
 "$work/gptq_fused"
-cp "$sources/fp8.cu" "$work/fp8.inc" # fp8.cu as it is: no inline assembly
+# streaming_kernels.cu's bf16 helpers (bf16_rounded over emulate_fp8.cpp's bf16_round), its GPTQ section and its FP8 section
+{ grep -E "^__device__ __forceinline__ float bf16_(low|high|rounded)" "$sources/streaming_kernels.cu"
+  sed -n '/^\/\/ ---- GPTQ dequantization/,/^\/\/ ---- Activations/p' "$sources/streaming_kernels.cu"
+  sed -n '/^\/\/ ---- FP8 e4m3 operands/,/^\/\/ bitsandbytes 4-bit dequantization into bf16/p' "$sources/streaming_kernels.cu"; } > "$work/fp8.inc"
+grep -q "gptq_dequantize_e4m3_4bit" "$work/fp8.inc" || { echo "fp8.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/fp8" "$here/emulate_fp8.cpp"
 "$work/fp8"

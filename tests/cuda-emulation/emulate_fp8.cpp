@@ -1,6 +1,9 @@
-// fp8.cu on the CPU (emulation.h): amax_bf16 against the largest magnitude, quantize_e4m3_bf16 and its transposed
-// form against an encoder written apart from the kernel's (the nearest of the 126 finite e4m3 values by search, ties
-// to the even code, saturated at 448), bit for bit, and the scales amax / 448. Exit code: failed cases.
+// streaming_kernels.cu's FP8 section on the CPU (emulation.h), with the GPTQ section it builds on: amax_bf16 against the
+// largest magnitude; quantize_e4m3_bf16 and its transposed form against an encoder written apart from the kernel's (the
+// nearest of the 126 finite e4m3 values by search, ties to the even code, saturated at 448), bit for bit, and the scales
+// amax / 448; gptq_dequantize_*bit against (q − zero)·scale rounded to bf16, and gptq_amax_*bit with
+// gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]. Exit code: failed
+// cases.
 #include "emulation.h"
 #include <cstdio>
 #include <random>
@@ -8,10 +11,13 @@
 typedef unsigned short u16;
 typedef long long i64;
 struct uint2 { u32 x, y; };
+struct float4 { float x, y, z, w; };
 inline uint2 make_uint2(u32 a, u32 b) { return {a, b}; }
 inline dim3 blockDim{128, 1, 1}, gridDim{1, 1, 1};
+inline i64 thread_index() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
 inline float __uint_as_float(u32 u) { float f; memcpy(&f, &u, 4); return f; }
 inline u32 __float_as_uint(float f) { u32 u; memcpy(&u, &f, 4); return u; }
+inline unsigned short bf16_round(float v) { return (unsigned short)bf16_bits(v); }
 inline float __fdiv_rn(float a, float b) { return a / b; }
 inline u32 atomicMax(u32* address, u32 value)
 {
@@ -19,7 +25,7 @@ inline u32 atomicMax(u32* address, u32 value)
     while (old < value && !__atomic_compare_exchange_n(address, &old, value, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
     return old;
 }
-#include "fp8.inc" // fp8.cu as it is (check.sh copies it)
+#include "fp8.inc" // streaming_kernels.cu's bf16 helpers, GPTQ section and FP8 section (check.sh extracts them)
 
 static float decode(u32 code)
 {
@@ -47,6 +53,67 @@ static int report(bool ok, const char* what)
 {
     std::printf("%s %s\n", ok ? "PASS" : "FAIL", what);
     return ok ? 0 : 1;
+}
+
+// One GPTQ layer (act-order g_idx, zeros stored less one) through gptq_dequantize, gptq_amax and gptq_dequantize_e4m3.
+static int check_gptq(int bits, std::mt19937& rng)
+{
+    const int in = 128, out = 32, group_size = 32, groups = in / group_size, per_word = 32 / bits;
+    const u32 mask = (1u << bits) - 1u;
+    std::uniform_int_distribution<u32> word;
+    std::uniform_real_distribution<float> positive(0.001f, 0.03f);
+    std::vector<u32> qweight(in / per_word * out), qzeros(groups * out * bits / 32);
+    for (auto& w : qweight) w = word(rng);
+    for (auto& z : qzeros) z = word(rng);
+    std::vector<float> scales(groups * out);
+    for (auto& v : scales) v = positive(rng);
+    std::vector<int> g_idx(in);
+    for (int i = 0; i < in; i++) g_idx[i] = i / group_size;
+    std::shuffle(g_idx.begin(), g_idx.end(), rng);
+    std::vector<float> w(in * out);
+    float amax = 0;
+    for (int i = 0; i < in; i++)
+        for (int o = 0; o < out; o++)
+        {
+            u32 q = (qweight[(i / per_word) * out + o] >> ((i % per_word) * bits)) & mask;
+            int g = g_idx[i];
+            u32 zero = ((qzeros[(g * out * bits + o * bits) / 32] >> ((o * bits) % 32)) & mask) + 1u & mask;
+            w[i * out + o] = bf16_float(bf16_bits((float)((int)q - (int)zero) * scales[g * out + o]));
+            amax = std::max(amax, std::fabs(w[i * out + o]));
+        }
+    i64 threads = (i64)(in / per_word) * (out / 4);
+    unsigned blocks = (unsigned)((threads + 127) / 128);
+    blockDim = {128, 1, 1};
+    std::vector<uint2> weight(in * out / 4);
+    auto dequantize = bits == 2 ? gptq_dequantize_2bit : bits == 4 ? gptq_dequantize_4bit : gptq_dequantize_8bit;
+    launch(blocks, 1, [&] { dequantize(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), weight.data(), in, out, 1); });
+    int differ = 0;
+    for (int i = 0; i < in * out; i += 2)
+    {
+        u32 pair = i % 4 == 0 ? weight[i / 4].x : weight[i / 4].y;
+        differ += pair != (bf16_bits(w[i]) | (bf16_bits(w[i + 1]) << 16));
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "gptq_dequantize_%dbit (act-order): (q - zero) * scale in bf16, %d of %d differ", bits, differ,
+                  in * out / 2);
+    int failed = report(differ == 0, what);
+
+    u32 amax_bits = 0; float scale = 0;
+    std::vector<unsigned char> codes(in * out, 0xAA);
+    auto amax_kernel = bits == 2 ? gptq_amax_2bit : bits == 4 ? gptq_amax_4bit : gptq_amax_8bit;
+    auto codes_kernel = bits == 2 ? gptq_dequantize_e4m3_2bit : bits == 4 ? gptq_dequantize_e4m3_4bit : gptq_dequantize_e4m3_8bit;
+    launch(blocks, 1, [&] { amax_kernel(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), in, out, 1, &amax_bits); });
+    launch(blocks, 1, [&] {
+        codes_kernel(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), in, out, 1, &amax_bits, codes.data(), &scale);
+    });
+    float inverse = 448.0f / amax;
+    differ = 0;
+    for (int i = 0; i < in; i++)
+        for (int o = 0; o < out; o++) differ += codes[o * in + i] != nearest(w[i * out + o] * inverse);
+    std::snprintf(what, sizeof what, "gptq_amax_%dbit, gptq_dequantize_e4m3_%dbit: amax, scale and [out, in] codes, %d of %d differ",
+                  bits, bits, differ, in * out);
+    failed += report(__uint_as_float(amax_bits) == amax && scale == amax / 448.0f && differ == 0, what);
+    return failed;
 }
 
 int main()
@@ -77,7 +144,7 @@ int main()
     float inverse = 448.0f / amax, scale = 0;
     std::vector<unsigned char> q(x.size()), t(x.size());
     i64 count8 = (i64)x.size() / 8;
-    launch((unsigned)((count8 + 127) / 128), 1, [&] { quantize_e4m3_bf16(x.data(), count8, &amax_bits, q.data(), &scale); });
+    launch((unsigned)((count8 + 127) / 128), 1, [&] { quantize_e4m3_bf16((const uint4*)x.data(), count8, &amax_bits, (uint2*)q.data(), &scale); });
     int differ = 0;
     for (size_t i = 0; i < x.size(); i++) differ += q[i] != nearest(bf16_float(x[i]) * inverse);
     failed += report(differ == 0 && scale == amax / 448.0f, "quantize_e4m3_bf16: the nearest codes, ties to even, and amax / 448");
@@ -100,15 +167,16 @@ int main()
     for (size_t i = 0; i < ties.size(); i++) tie_bits[i] = (u16)bf16_bits(ties[i]);
     u32 tie_amax = __float_as_uint(448.0f); float tie_scale = 0;
     std::vector<unsigned char> tq(ties.size());
-    launch(1, 1, [&] { quantize_e4m3_bf16(tie_bits.data(), (i64)ties.size() / 8, &tie_amax, tq.data(), &tie_scale); });
+    launch(1, 1, [&] { quantize_e4m3_bf16((const uint4*)tie_bits.data(), (i64)ties.size() / 8, &tie_amax, (uint2*)tq.data(), &tie_scale); });
     differ = 0;
     for (size_t i = 0; i < ties.size(); i++) differ += tq[i] != nearest(ties[i]);
     failed += report(differ == 0 && tq[1] == 0x38 && tq[2] == 0x3A && tq[5] == 0x08, "ties round to the even code");
 
     u32 zero_bits = 0; float zero_scale = 0; std::vector<u16> zeros(64, 0); std::vector<unsigned char> zq(64, 0xAA);
     blockDim = {128, 1, 1};
-    launch(1, 1, [&] { quantize_e4m3_bf16(zeros.data(), 8, &zero_bits, zq.data(), &zero_scale); });
+    launch(1, 1, [&] { quantize_e4m3_bf16((const uint4*)zeros.data(), 8, &zero_bits, (uint2*)zq.data(), &zero_scale); });
     failed += report(zero_scale == 1.0f && std::all_of(zq.begin(), zq.end(), [](unsigned char c) { return c == 0; }),
                      "a tensor of zeros: codes 0, scale 1");
+    for (int bits : {2, 4, 8}) failed += check_gptq(bits, rng);
     return failed;
 }

@@ -3,8 +3,8 @@ namespace Qzo.Numerics;
 /// <summary>
 /// OCP FP8 E4M3 ("e4m3fn": 1 sign, 4 exponent bits of bias 7, 3 mantissa bits, no infinities, 0x7F/0xFF NaN, largest
 /// finite 448, smallest normal 2⁻⁶, smallest subnormal 2⁻⁹), rounded to nearest even and saturated to ±448, as CUDA's
-/// __nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3) converts. fp8.cu encodes with the same arithmetic, so the GPU's
-/// bytes equal these (docs/kernels.md §9).
+/// __nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3) converts. streaming_kernels.cu's e4m3() encodes with the same
+/// arithmetic, so the GPU's bytes equal these (docs/kernels.md §9).
 /// </summary>
 public static class Fp8E4M3
 {

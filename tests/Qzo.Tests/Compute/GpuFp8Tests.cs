@@ -1,4 +1,6 @@
 using Qzo.Compute;
+using Qzo.Quantization.Gptq;
+using Qzo.Quantization.Gptq.Kernels;
 
 namespace Qzo.Tests.Compute;
 
@@ -32,5 +34,55 @@ public class GpuFp8Tests
         Assert.True(pair.Cpu.TryMatMulFp8(xc, wc, false, bc, yc, m, n, k, accumulate: false));
         Assert.True(pair.Gpu.TryMatMulFp8(xg, wg, false, bg, yg, m, n, k, accumulate: false));
         pair.AssertClose(yc, yg, relative: 1.0 / 128, absolute: 1e-3);
+    }
+
+    /// <summary>
+    /// GPTQ's codes straight to e4m3: on a GPU the same output, bit for bit, as dequantizing to bf16 and converting that (the
+    /// codes, the amax and the product equal); on ILGPU's CPU accelerator (no CUDA C) it declines and leaves y alone, and
+    /// the CPU always declines (its fp8 product is the generic one).
+    /// </summary>
+    [CoversBackendOperation(typeof(IGptqKernels), nameof(IGptqKernels.TryLinearFp8))]
+    [Theory]
+    [InlineData(4, 128, 64, 32, 5, false, false)]
+    [InlineData(4, 256, 96, 64, 17, true, true)] // act-order g_idx, onto y's old values
+    [InlineData(8, 64, 32, 32, 3, false, false)]
+    [InlineData(2, 128, 48, 64, 4, false, false)]
+    public void GptqCodesStraightToFp8EqualTheDequantizedPath(int bits, int inF, int outF, int groupSize, int rows, bool actOrder,
+                                                             bool accumulate)
+    {
+        using var pair = new BackendPair();
+        int groups = inF / groupSize;
+        var random = new Random(bits + inF);
+        var qweight = Enumerable.Range(0, inF * bits / 32 * outF).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var qzeros = Enumerable.Range(0, groups * outF * bits / 32).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var gIdx = GptqPacking.DefaultGIdx(inF, groupSize);
+        if (actOrder) random.Shuffle(gIdx);
+        var scales = BackendPair.RandomBf16(groups * outF, 13, 0.02f).Select(Math.Abs).ToArray();
+        var (qc, qg) = pair.Ints(qweight); var (zc, zg) = pair.Ints(qzeros); var (gc, gg) = pair.Ints(gIdx);
+        var (sc, sg) = pair.Activation(scales, f32: true);
+        var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * inF, 14));
+        var initial = BackendPair.RandomBf16(rows * outF, 15);
+        var (yc, yg) = pair.Activation(initial);
+        var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true,
+                                        GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
+        var p = new Perturbation(9, -1e-3f);
+        Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, yc, accumulate));
+        if (!TestBackends.OnCuda)
+        {
+            Assert.False(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, yg, accumulate));
+            Assert.Equal(initial, pair.Read(yg));
+            return;
+        }
+        pair.Gpu.QuantizedLinearPrecision = LinearPrecision.Fp8;
+        Assert.True(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, yg, accumulate));
+        var straight = pair.Gpu.LastFp8Operands(rows, outF, inF);
+        var (_, yDequantized) = pair.Activation(initial);
+        var (_, weight) = pair.Zeros(inF * outF);
+        GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, p, 2, weight);
+        Assert.True(pair.Gpu.TryMatMulFp8(xg, weight, weightInputMajor: true, null, yDequantized, rows, outF, inF, accumulate));
+        var converted = pair.Gpu.LastFp8Operands(rows, outF, inF);
+        Assert.Equal(converted.Words, straight.Words);
+        Assert.Equal(converted.Weight, straight.Weight);
+        Assert.Equal(pair.Read(yDequantized), pair.Read(yg));
     }
 }

@@ -39,7 +39,7 @@ internal sealed partial class CpuBackend
     {
         float amax = 0f;
         foreach (float v in values)
-            if (MathF.Abs(v) > amax) amax = MathF.Abs(v); // NaNs are skipped, as fp8.cu's fmaxf does: they encode as NaN anyway
+            if (MathF.Abs(v) > amax) amax = MathF.Abs(v); // NaNs are skipped, as the GPU's fmaxf does: they encode as NaN
         var (inverse, scale) = Fp8E4M3.Scaling(amax);
         var rounded = new float[values.Length];
         for (int i = 0; i < values.Length; i++) rounded[i] = Fp8E4M3.Round(values[i], inverse);

@@ -9,8 +9,9 @@ namespace Qzo.Compute.Cuda;
 
 /// <summary>
 /// --compute fp8 (IBackend.Fp8, docs/kernels.md §9): per product, the amax of the dequantized weight and of the input
-/// (fp8.cu), both converted to e4m3 codes (the weight transposed when stored [k, n]) with their scales beside them, then
-/// one cuBLASLt fp8 product into the bf16 output. Loaded on first use; a GPU without fp8 tensor cores is a clear error.
+/// (streaming_kernels.cu's FP8 section; GPTQ forms its codes from its packed words instead), both converted to e4m3
+/// codes (the weight transposed when stored [k, n]) with their scales beside them, then one cuBLASLt fp8 product into
+/// the bf16 output. Loaded on first use; a GPU without fp8 tensor cores is a clear error.
 /// </summary>
 internal sealed partial class CudaBackend
 {
@@ -38,7 +39,7 @@ internal sealed partial class CudaBackend
         if (_fp8Gemm is not null) return;
         if (_accelerator is not CudaAccelerator || _portableKernels)
             throw new QzoException($"--compute fp8 needs a CUDA GPU with NVRTC and cuBLASLt (this backend: {Name})");
-        _fp8Kernels = Fp8Kernels.TryCreate(_deviceOrdinal, _stream, out string reason)
+        _fp8Kernels = Fp8Kernels.TryCreate(_deviceOrdinal, _streaming, out string reason)
             ?? throw new QzoException($"--compute fp8: {reason}");
         _fp8Workspace = (IlgpuTensor)Allocate(DType.U8, Fp8WorkspaceBytes, MemoryCategory.Workspace);
         _fp8Words = (IlgpuTensor)Allocate(DType.U32, 4, MemoryCategory.Workspace);
@@ -48,10 +49,26 @@ internal sealed partial class CudaBackend
     public bool TryMatMulFp8(DeviceTensor x, DeviceTensor weight, bool weightInputMajor, DeviceTensor? bias, DeviceTensor y, int m, int n,
                              int k, bool accumulate)
     {
+        IntPtr w = Require(weight, DType.BF16).Pointer;
+        return TryMatMulFp8(x, bias, y, m, n, k, accumulate, (kernels, codes, amax, scale) =>
+        {
+            kernels.Amax(w, (long)n * k, amax);
+            if (weightInputMajor) kernels.QuantizeTransposed(w, k, n, amax, codes, scale);
+            else kernels.Quantize(w, (long)n * k, amax, codes, scale);
+        });
+    }
+
+    /// <summary>
+    /// The fp8 product whose weight codes [n, k], amax and scale <paramref name="writeWeight"/> writes (its arguments: the kernels,
+    /// the codes, the amax slot, zeroed, and the scale slot): a format's kernels that form the codes from their own layout.
+    /// </summary>
+    internal bool TryMatMulFp8(DeviceTensor x, DeviceTensor? bias, DeviceTensor y, int m, int n, int k, bool accumulate,
+                               Action<Fp8Kernels, IntPtr, IntPtr, IntPtr> writeWeight)
+    {
         if (bias is not null && accumulate) throw new ArgumentException("a bias only without accumulate", nameof(bias));
         EnsureFp8();
         var (kernels, gemm) = (_fp8Kernels!, _fp8Gemm!);
-        Require(x, DType.BF16); Require(weight, DType.BF16); Require(y, DType.BF16);
+        Require(x, DType.BF16); Require(y, DType.BF16);
         if (bias is not null) Require(bias, DType.BF16);
         // e4m3 rows of 16-byte multiples and 8-value conversion steps; cuBLASLt decides the rest.
         if (m == 0 || k % 16 != 0 || n % 8 != 0 || !gemm.Supports(m, n, k, bias is not null))
@@ -66,10 +83,8 @@ internal sealed partial class CudaBackend
         Timed("fp8 quantize", () =>
         {
             kernels.Zero(words, 2);
-            kernels.Amax(Ilgpu(weight).Pointer, (long)n * k, amaxW);
+            writeWeight(kernels, codesW, amaxW, scaleW);
             kernels.Amax(Ilgpu(x).Pointer, (long)m * k, amaxX);
-            if (weightInputMajor) kernels.QuantizeTransposed(Ilgpu(weight).Pointer, k, n, amaxW, codesW, scaleW);
-            else kernels.Quantize(Ilgpu(weight).Pointer, (long)n * k, amaxW, codesW, scaleW);
             kernels.Quantize(Ilgpu(x).Pointer, (long)m * k, amaxX, codesX, scaleX);
         });
         Timed("gemm fp8", () => gemm.Multiply(codesX, codesW, scaleX, scaleW, bias is null ? 0 : Ilgpu(bias).Pointer, Ilgpu(y).Pointer,
@@ -101,7 +116,6 @@ internal sealed partial class CudaBackend
     void DisposeFp8()
     {
         _fp8Gemm?.Dispose();
-        _fp8Kernels?.Dispose();
         _fp8Workspace?.Dispose();
         _fp8Weight?.Dispose();
         _fp8Input?.Dispose();

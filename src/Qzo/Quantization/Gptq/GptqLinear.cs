@@ -20,13 +20,19 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
-    /// <summary>Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear); fp8 as every format.</summary>
+    /// <summary>
+    /// Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear); under --compute fp8 the codes
+    /// go straight to e4m3 where the backend can (IGptqKernels.TryLinearFp8), else the dequantized weight does.
+    /// </summary>
     protected override bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
                                      DeviceTensor? bias)
     {
+        var kernels = GptqKernels.For(context.Backend);
         if (context.Backend.QuantizedLinearPrecision == LinearPrecision.Fp8)
-            return base.Multiply(context, p, x, rows, y, accumulate, bias);
-        GptqKernels.For(context.Backend).Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
+            return kernels.TryLinearFp8(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, y, accumulate)
+                ? false // the bias, if any, is added after
+                : base.Multiply(context, p, x, rows, y, accumulate, bias);
+        kernels.Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
                                                 context.WeightScratch, y, accumulate);
         return false; // the bias, if any, is added after
     }

@@ -3,49 +3,47 @@ using Qzo.Compute.Cuda.Native;
 namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>
-/// fp8.cu, compiled by NVRTC on the first fp8 product (--compute fp8): the amax of a bf16 tensor and its e4m3 codes under
-/// the per-tensor scaling, plain or transposed (Fp8E4M3 on the CPU gives the same bytes).
+/// --compute fp8's operand kernels in the streaming module (streaming_kernels.cu, FP8 section): the amax of a bf16 tensor
+/// and its e4m3 codes under the per-tensor scaling, plain or transposed (Fp8E4M3 on the CPU gives the same bytes), and
+/// GPTQ's codes straight from its packed weights.
 /// </summary>
-sealed unsafe class Fp8Kernels : IDisposable
+sealed unsafe class Fp8Kernels
 {
-    const uint Block = 256;
-    const uint AmaxBlocks = 1024; // grid-stride: enough blocks to fill an H100 several times over
-    static readonly string[] Kernels = ["amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16"];
+    const uint Block = 256;         // the streaming module's block size
+    const uint AmaxBlocks = 1024;   // grid-stride: enough blocks to fill an H100 several times over
+    static readonly string[] GptqAmax = ["", "", "gptq_amax_2bit", "", "gptq_amax_4bit", "", "", "", "gptq_amax_8bit"];
+    static readonly string[] GptqCodes =
+        ["", "", "gptq_dequantize_e4m3_2bit", "", "gptq_dequantize_e4m3_4bit", "", "", "", "gptq_dequantize_e4m3_8bit"];
+    readonly StreamingKernels _module;
 
-    readonly NvrtcModule _module;
-    readonly IntPtr _stream;
+    Fp8Kernels(StreamingKernels module) => _module = module;
 
-    Fp8Kernels(NvrtcModule module, IntPtr stream) => (_module, _stream) = (module, stream);
-
-    public string Description => $"fp8 kernels {_module.Target}";
-
-    /// <summary>The compiled kernels, or null with the reason (e4m3 tensor cores need sm_89: Ada, Hopper and later).</summary>
-    public static Fp8Kernels? TryCreate(int deviceOrdinal, IntPtr stream, out string reason)
+    /// <summary>The kernels, or null with the reason (e4m3 tensor cores need sm_89: Ada, Hopper and later).</summary>
+    public static Fp8Kernels? TryCreate(int deviceOrdinal, StreamingKernels? module, out string reason)
     {
+        if (module is null)
+        {
+            reason = "the CUDA C streaming kernels are not in use (QZO_KERNELS=ilgpu, or NVRTC is missing)";
+            return null;
+        }
         NativeLibraries.EnsureResolver();
         CudaModules.Check(CudaModules.DeviceGet(out int device, deviceOrdinal), "cuDeviceGet");
         CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device), "compute capability");
         CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device), "compute capability");
-        if (major * 10 + minor < 89)
-        {
-            reason = $"fp8 tensor cores need compute capability 8.9 or newer (Ada, Hopper); this GPU is {major}.{minor}";
-            return null;
-        }
-        var module = NvrtcModule.TryLoad(deviceOrdinal, "fp8.cu", Kernels, minimumMajor: 8, [], out reason);
-        return module is null ? null : new Fp8Kernels(module, stream);
+        reason = major * 10 + minor < 89
+            ? $"fp8 tensor cores need compute capability 8.9 or newer (Ada, Hopper); this GPU is {major}.{minor}" : "";
+        return reason.Length > 0 ? null : new Fp8Kernels(module);
     }
 
     /// <summary>Zeroes <paramref name="count"/> 32-bit words (the amax slots, before <see cref="Amax"/>).</summary>
-    public void Zero(IntPtr words, int count) =>
-        CudaModules.Check(CudaModules.MemsetD32Async(words, 0, (nuint)count, _stream), "cuMemsetD32Async");
+    public void Zero(IntPtr words, int count) => _module.Zero(words, count);
 
     /// <summary>*amaxBits = max(*amaxBits, |x| as float bits) over x[0..count) (bf16).</summary>
     public void Amax(IntPtr x, long count, IntPtr amaxBits)
     {
         void** p = stackalloc void*[3];
         p[0] = &x; p[1] = &count; p[2] = &amaxBits;
-        uint blocks = (uint)Math.Clamp((count / 8 + Block - 1) / Block, 1, AmaxBlocks);
-        _module.Launch("amax_bf16", blocks, 1, Block, _stream, p);
+        _module.LaunchBlocks("amax_bf16", (uint)Math.Clamp((count / 8 + Block - 1) / Block, 1, AmaxBlocks), p);
     }
 
     /// <summary>codes[i] = e4m3(x[i]·448/amax) for count bf16 values (a multiple of 8); *scale = amax/448.</summary>
@@ -55,7 +53,7 @@ sealed unsafe class Fp8Kernels : IDisposable
         long count8 = count / 8;
         void** p = stackalloc void*[5];
         p[0] = &x; p[1] = &count8; p[2] = &amaxBits; p[3] = &codes; p[4] = &scale;
-        _module.Launch1D("quantize_e4m3_bf16", Math.Max(count8, 1), Block, _stream, p);
+        _module.Launch1D("quantize_e4m3_bf16", Math.Max(count8, 1), p);
     }
 
     /// <summary>codes[c, r] = e4m3(x[r, c]·448/amax) for x [rows, cols] (bf16); *scale = amax/448.</summary>
@@ -64,9 +62,27 @@ sealed unsafe class Fp8Kernels : IDisposable
         void** p = stackalloc void*[6];
         p[0] = &x; p[1] = &rows; p[2] = &cols; p[3] = &amaxBits; p[4] = &codes; p[5] = &scale;
         const uint tile = 32;
-        _module.Launch2D("quantize_e4m3_transposed_bf16", ((uint)cols + tile - 1) / tile, ((uint)rows + tile - 1) / tile, tile, 8, _stream,
-            p);
+        _module.Launch2D("quantize_e4m3_transposed_bf16", ((uint)cols + tile - 1) / tile, ((uint)rows + tile - 1) / tile, tile, 8, p);
     }
 
-    public void Dispose() => _module.Dispose();
+    /// <summary>Whether <see cref="QuantizeGptq"/> takes this layout: 2, 4 or 8 bits, whole 16-byte code rows.</summary>
+    public static bool SupportsGptq(int bits, int inFeatures, int outFeatures) =>
+        bits is 2 or 4 or 8 && outFeatures % 4 == 0 && inFeatures % 16 == 0;
+
+    /// <summary>
+    /// GPTQ's weights (under the effective scales) as e4m3 codes [out, in]: their amax into *amaxBits (zeroed by the caller),
+    /// then the codes and *scale, equal to <see cref="QuantizeTransposed"/> over the bf16 dequantization.
+    /// </summary>
+    public void QuantizeGptq(IntPtr qweight, IntPtr qzeros, IntPtr scales, IntPtr gIdx, int inFeatures, int outFeatures, int bits,
+                             bool zerosOffsetByOne, IntPtr amaxBits, IntPtr codes, IntPtr scale)
+    {
+        int offset = zerosOffsetByOne ? 1 : 0;
+        long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
+        void** p = stackalloc void*[10];
+        p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &inFeatures; p[5] = &outFeatures; p[6] = &offset;
+        p[7] = &amaxBits;
+        _module.Launch1D(GptqAmax[bits], threads, p);
+        p[8] = &codes; p[9] = &scale;
+        _module.Launch1D(GptqCodes[bits], threads, p);
+    }
 }

@@ -2,9 +2,9 @@ namespace Qzo.Compute.Cuda.Nvrtc;
 
 /// <summary>
 /// streaming_kernels.cu, compiled by NVRTC: z generation for the perturbed scales and the update (bit-identical to
-/// the CPU's), the activations' elementwise kernels, and the formats' GPTQ and AQLM dequantization (launched from their
-/// folders through <see cref="Launch1D"/>). CudaBackend uses them where they apply and the ILGPU kernels otherwise
-/// (another GPU, no NVRTC, QZO_KERNELS=ilgpu).
+/// the CPU's), the activations' elementwise kernels, the formats' GPTQ and AQLM dequantization (launched from their
+/// folders through <see cref="Launch1D"/>), and --compute fp8's operands (<see cref="Fp8Kernels"/>). CudaBackend uses
+/// them where they apply and the ILGPU kernels otherwise (another GPU, no NVRTC, QZO_KERNELS=ilgpu).
 /// </summary>
 sealed unsafe class StreamingKernels : IDisposable
 {
@@ -15,7 +15,9 @@ sealed unsafe class StreamingKernels : IDisposable
         ["perturbed_copy_f32", "perturbed_copy_bf16", "zeroth_order_update", "gptq_dequantize_2bit", "gptq_dequantize_4bit",
          "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "layer_norm_bf16", "rope_bf16",
          "aqlm_dequantize_in8", "bnb4_dequantize_bf16",
-         "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b"];
+         "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b",
+         "amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16", "gptq_amax_2bit", "gptq_amax_4bit", "gptq_amax_8bit",
+         "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;
@@ -63,6 +65,18 @@ sealed unsafe class StreamingKernels : IDisposable
     /// quantization formats' entry points of this module, launched from their folders (GptqStreamingKernel, AqlmStreamingKernel).
     /// </summary>
     internal void Launch1D(string kernel, long threads, void** parameters) => _module.Launch1D(kernel, threads, Block, _stream, parameters);
+
+    /// <summary><paramref name="blocks"/> blocks of the module's block size (grid-stride kernels).</summary>
+    internal void LaunchBlocks(string kernel, uint blocks, void** parameters) =>
+        _module.Launch(kernel, blocks, 1, Block, _stream, parameters);
+
+    /// <summary>A grid of blocks of <paramref name="blockX"/> × <paramref name="blockY"/> threads.</summary>
+    internal void Launch2D(string kernel, uint gridX, uint gridY, uint blockX, uint blockY, void** parameters) =>
+        _module.Launch2D(kernel, gridX, gridY, blockX, blockY, _stream, parameters);
+
+    /// <summary>Zeroes <paramref name="count"/> 32-bit words on the module's stream.</summary>
+    internal void Zero(IntPtr words, int count) =>
+        Native.CudaModules.Check(Native.CudaModules.MemsetD32Async(words, 0, (nuint)count, _stream), "cuMemsetD32Async");
 
     // Called on every launch: no params array, no LINQ.
     internal static bool Aligned(IntPtr a, IntPtr b, IntPtr c = 0) => ((a | b | c) & 15) == 0;

@@ -137,9 +137,12 @@ extern "C" __global__ void zeroth_order_update(float* master, i64 count, u64 see
 // inputs; each input's four weights leave as one 8-byte store. out_features must be a multiple of 4 (the host checks).
 // q − zero is formed exactly as (2^23 + q) − (2^23 + zero) in fp32, without an integer-to-float conversion.
 
-template <int BITS>
-__device__ __forceinline__ void gptq_dequantize(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
-                                                uint2* weight, int in_features, int out_features, int zeros_offset_by_one)
+// gptq_weights visits each of a thread's weights once, in fp32 as the product rounds, and hands them to a sink: a row
+// (one input) of four adjacent columns at a time, the word's rows in order; the sink then sees the end of the word.
+// The bf16 dequantization below and --compute fp8's amax and e4m3 conversion (the FP8 section) share it.
+template <int BITS, class Sink>
+__device__ __forceinline__ void gptq_weights(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
+                                             int in_features, int out_features, int zeros_offset_by_one, Sink& sink)
 {
     const int per_word = 32 / BITS;
     const u32 mask = (1u << BITS) - 1u;
@@ -176,16 +179,30 @@ __device__ __forceinline__ void gptq_dequantize(const u32* qweight, const u32* q
         float w1 = (__uint_as_float(0x4B000000u | ((packed.y >> shift) & mask)) - offset[1]) * scale[1];
         float w2 = (__uint_as_float(0x4B000000u | ((packed.z >> shift) & mask)) - offset[2]) * scale[2];
         float w3 = (__uint_as_float(0x4B000000u | ((packed.w >> shift) & mask)) - offset[3]) * scale[3];
+        sink.row(row, k, o, w0, w1, w2, w3);
+    }
+    sink.word(word, o);
+}
+
+// Each input's four weights leave as one 8-byte bf16 store.
+struct GptqBf16Sink
+{
+    uint2* weight;
+    int quads;
+    __device__ __forceinline__ void row(int row, int, int o, float w0, float w1, float w2, float w3)
+    {
         weight[(i64)row * quads + (o >> 2)] = make_uint2(pack_bf16x2(w0, w1), pack_bf16x2(w2, w3));
     }
-}
+    __device__ __forceinline__ void word(int, int) {}
+};
 
 #define GPTQ_ENTRY(BITS)                                                                                                   \
     extern "C" __global__ void gptq_dequantize_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales,    \
                                                            const int* g_idx, uint2* weight, int in_features,              \
                                                            int out_features, int zeros_offset_by_one)                     \
     {                                                                                                                      \
-        gptq_dequantize<BITS>(qweight, qzeros, scales, g_idx, weight, in_features, out_features, zeros_offset_by_one);    \
+        GptqBf16Sink sink{weight, out_features / 4};                                                                       \
+        gptq_weights<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);         \
     }
 GPTQ_ENTRY(2)
 GPTQ_ENTRY(4)
@@ -539,6 +556,172 @@ extern "C" __global__ void copy_rows_16b(const uint4* source, uint4* destination
     if (c >= columns16) return;
     destination[destination_offset16 + r * destination_stride16 + c] = source[source_offset16 + r * source_stride16 + c];
 }
+
+// ---- FP8 e4m3 operands (--compute fp8, Fp8Kernels.cs, docs/kernels.md §9) ----------------------------------------------
+// A tensor's largest magnitude, then its values scaled by 448 / amax and rounded to e4m3 (round to nearest even,
+// saturated to ±448), transposed where a weight is stored [k, n] so that cuBLASLt's fp8 kernels get the [n, k] they take.
+// e4m3() is Qzo.Numerics.Fp8E4M3.Encode operation for operation, so the bytes equal the CPU's. GPTQ's weights are
+// converted straight from their codes: the same bf16-rounded values as gptq_dequantize writes, never stored as bf16.
+
+__device__ __forceinline__ u32 e4m3(float x)
+{
+    u32 sign = (__float_as_uint(x) >> 24) & 0x80u;
+    float a = fabsf(x);
+    if (a != a) return sign | 0x7Fu;
+    if (a > 448.0f) return sign | 0x7Eu;
+    int e = (int)((__float_as_uint(a) >> 23) & 0xFFu) - 127;
+    // Below 2^-6 the codes are the multiples of 2^-9; rounding up to 8 * 2^-9 lands on the smallest normal's code 0x08.
+    if (e < -6) return sign | (u32)rintf(a * 512.0f);
+    // a * 2^(3 - e) lies in [8, 16): its even rounding is 8 + the mantissa, and 16 carries into the exponent by itself.
+    int q = (int)rintf(a * __uint_as_float((u32)(127 + 3 - e) << 23));
+    return sign | (u32)(((e + 7) << 3) + q - 8);
+}
+
+// Fp8E4M3.Scaling: a tensor of zeros keeps 1 and 1.
+__device__ __forceinline__ float e4m3_inverse(float amax) { return amax == 0.0f ? 1.0f : __fdiv_rn(448.0f, amax); }
+__device__ __forceinline__ float e4m3_scale(float amax) { return amax == 0.0f ? 1.0f : __fdiv_rn(amax, 448.0f); }
+
+// The block's lanes' maxima into *amax_bits (atomicMax on the float bits: magnitudes order as their bits do).
+__device__ __forceinline__ void amax_publish(float m, u32* amax_bits)
+{
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
+    if ((threadIdx.x & 31) == 0) atomicMax(amax_bits, __float_as_uint(m));
+}
+
+// *amax_bits = max(*amax_bits, |x[i]| as float bits) over i < count (the caller zeroes it first). NaNs are skipped:
+// they become NaN codes in the conversion all the same. Grid-stride; 8 values per step where count is a multiple of 8.
+extern "C" __global__ void amax_bf16(const unsigned short* __restrict__ x, i64 count, u32* __restrict__ amax_bits)
+{
+    float m = 0.0f;
+    i64 stride = (i64)gridDim.x * blockDim.x;
+    if ((count & 7) == 0)
+    {
+        const uint4* x8 = (const uint4*)x;
+        for (i64 i = thread_index(); i < count / 8; i += stride)
+        {
+            uint4 v = x8[i];
+            u32 words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+            for (int j = 0; j < 4; j++) m = fmaxf(m, fmaxf(fabsf(bf16_low(words[j])), fabsf(bf16_high(words[j]))));
+        }
+    }
+    else
+        for (i64 i = thread_index(); i < count; i += stride) m = fmaxf(m, fabsf(__uint_as_float((u32)x[i] << 16)));
+    amax_publish(m, amax_bits);
+}
+
+// q[i] = e4m3(x[i] * 448 / amax), 8 values a thread (count a multiple of 8); *scale = amax / 448 for cuBLASLt.
+extern "C" __global__ void quantize_e4m3_bf16(const uint4* __restrict__ x, i64 count8, const u32* __restrict__ amax_bits,
+                                              uint2* __restrict__ q, float* __restrict__ scale)
+{
+    float amax = __uint_as_float(*amax_bits);
+    i64 i = thread_index();
+    if (i == 0) *scale = e4m3_scale(amax);
+    if (i >= count8) return;
+    float inverse = e4m3_inverse(amax);
+    uint4 v = x[i];
+    u32 words[4] = {v.x, v.y, v.z, v.w};
+    u32 out[2] = {0u, 0u};
+#pragma unroll
+    for (int j = 0; j < 4; j++)
+        out[j >> 1] |= (e4m3(bf16_low(words[j]) * inverse) | (e4m3(bf16_high(words[j]) * inverse) << 8)) << ((j & 1) * 16);
+    q[i] = make_uint2(out[0], out[1]);
+}
+
+// q[c, r] = e4m3(x[r, c] * 448 / amax) for x [rows, cols]: 32 × 32 tiles through shared memory, blocks of 32 × 8
+// threads, grid (cols / 32, rows / 32) rounded up; *scale = amax / 448.
+extern "C" __global__ void quantize_e4m3_transposed_bf16(const unsigned short* __restrict__ x, int rows, int cols,
+                                                         const u32* __restrict__ amax_bits, unsigned char* __restrict__ q,
+                                                         float* __restrict__ scale)
+{
+    __shared__ float tile[32][33];
+    float amax = __uint_as_float(*amax_bits);
+    if (blockIdx.x == 0 && blockIdx.y == 0 && threadIdx.x == 0 && threadIdx.y == 0) *scale = e4m3_scale(amax);
+    float inverse = e4m3_inverse(amax);
+    int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;
+#pragma unroll
+    for (int j = 0; j < 32; j += 8)
+    {
+        int r = r0 + threadIdx.y + j, c = c0 + threadIdx.x;
+        if (r < rows && c < cols) tile[threadIdx.y + j][threadIdx.x] = __uint_as_float((u32)x[(i64)r * cols + c] << 16);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < 32; j += 8)
+    {
+        int c = c0 + threadIdx.y + j, r = r0 + threadIdx.x;
+        if (r < rows && c < cols) q[(i64)c * rows + r] = (unsigned char)e4m3(tile[threadIdx.x][threadIdx.y + j] * inverse);
+    }
+}
+
+// GPTQ straight into e4m3 codes [out, in]: gptq_amax_*bit takes the largest magnitude of the bf16-rounded weights, then
+// gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits). Codes equal
+// quantize_e4m3_transposed_bf16's over gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
+struct GptqAmaxSink
+{
+    float m;
+    __device__ __forceinline__ void row(int, int, int, float w0, float w1, float w2, float w3)
+    {
+        float pair01 = fmaxf(fabsf(bf16_rounded(w0)), fabsf(bf16_rounded(w1)));
+        float pair23 = fmaxf(fabsf(bf16_rounded(w2)), fabsf(bf16_rounded(w3)));
+        m = fmaxf(m, fmaxf(pair01, pair23));
+    }
+    __device__ __forceinline__ void word(int, int) {}
+};
+
+template <int BITS>
+struct GptqE4m3Sink
+{
+    static constexpr int WORDS = 32 / BITS / 4; // code bytes of one column and word, in u32s
+    unsigned char* codes;
+    int in_features;
+    float inverse;
+    u32 packed[4][WORDS];
+    __device__ __forceinline__ void row(int, int k, int, float w0, float w1, float w2, float w3)
+    {
+        const float w[4] = {w0, w1, w2, w3};
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            u32 code = e4m3(bf16_rounded(w[j]) * inverse) << ((k & 3) * 8);
+            packed[j][k >> 2] = (k & 3) == 0 ? code : packed[j][k >> 2] | code;
+        }
+    }
+    __device__ __forceinline__ void word(int word, int o)
+    {
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            u32* column = (u32*)(codes + (i64)(o + j) * in_features + (i64)word * (32 / BITS));
+#pragma unroll
+            for (int w = 0; w < WORDS; w++) column[w] = packed[j][w];
+        }
+    }
+};
+
+#define GPTQ_E4M3_ENTRIES(BITS)                                                                                             \
+    extern "C" __global__ void gptq_amax_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales,          \
+                                                     const int* g_idx, int in_features, int out_features,                 \
+                                                     int zeros_offset_by_one, u32* amax_bits)                             \
+    {                                                                                                                      \
+        GptqAmaxSink sink{0.0f};                                                                                           \
+        gptq_weights<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);         \
+        amax_publish(sink.m, amax_bits);                                                                                   \
+    }                                                                                                                      \
+    extern "C" __global__ void gptq_dequantize_e4m3_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales, \
+                                                                const int* g_idx, int in_features, int out_features,      \
+                                                                int zeros_offset_by_one, const u32* amax_bits,            \
+                                                                unsigned char* codes, float* scale)                       \
+    {                                                                                                                      \
+        float amax = __uint_as_float(*amax_bits);                                                                          \
+        if (thread_index() == 0) *scale = e4m3_scale(amax);                                                                \
+        GptqE4m3Sink<BITS> sink{codes, in_features, e4m3_inverse(amax)};                                                   \
+        gptq_weights<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);         \
+    }
+GPTQ_E4M3_ENTRIES(2)
+GPTQ_E4M3_ENTRIES(4)
+GPTQ_E4M3_ENTRIES(8)
 
 // bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / block_size], the nibbles
 // of a byte high first; the absmax arrive already perturbed (fp32). Sixteen packed bytes, 32 values, per thread: one

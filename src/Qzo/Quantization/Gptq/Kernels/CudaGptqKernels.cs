@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Qzo.Compute;
 using Qzo.Compute.Cuda;
+using Qzo.Compute.Cuda.Nvrtc;
 using Qzo.Numerics;
 using static Qzo.Compute.Cuda.CudaBackend;
 
@@ -80,6 +81,19 @@ sealed partial class CudaGptqKernels(CudaBackend backend) : IGptqKernels
         }
         Dequantize(qweight, qzeros, scales, gIdx, shape, p, scaleTensorIndex, weightScratch);
         backend.MatMul(x, weightScratch, y, rows, shape.OutFeatures, shape.InFeatures, accumulate);
+    }
+
+    public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
+                             GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor y, bool accumulate)
+    {
+        if (backend.Streaming is null || !Fp8Kernels.SupportsGptq(shape.Bits, shape.InFeatures, shape.OutFeatures)) return false;
+        return backend.TryMatMulFp8(x, null, y, rows, shape.OutFeatures, shape.InFeatures, accumulate, (kernels, codes, amax, scale) =>
+        {
+            var effectiveScales = backend.EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
+            kernels.QuantizeGptq(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, effectiveScales.LoadEffectiveAddressAsPtr(),
+                                 Ilgpu(gIdx).Pointer, shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne, amax, codes,
+                                 scale);
+        });
     }
 
     public void Dequantize(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
