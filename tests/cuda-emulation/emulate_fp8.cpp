@@ -2,8 +2,8 @@
 // largest magnitude; quantize_e4m3_bf16 and its transposed form against an encoder written apart from the kernel's (the
 // nearest of the 126 finite e4m3 values by search, ties to the even code, saturated at 448), bit for bit, and the scales
 // amax / 448; gptq_dequantize_*bit against (q − zero)·scale rounded to bf16, and gptq_amax_*bit with
-// gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]. Exit code: failed
-// cases.
+// gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]; bnb4_amax with
+// bnb4_dequantize_e4m3 against code[nibble]·absmax rounded to bf16, searched the same way. Exit code: failed cases.
 #include "emulation.h"
 #include <cstdio>
 #include <random>
@@ -116,6 +116,44 @@ static int check_gptq(int bits, std::mt19937& rng)
     return failed;
 }
 
+// bitsandbytes 4-bit through bnb4_amax and bnb4_dequantize_e4m3 against code[nibble] · absmax rounded to bf16.
+static int check_bnb4(std::mt19937& rng)
+{
+    const int count = 4096, block_size = 64;
+    std::uniform_int_distribution<u32> word;
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f), positive(0.001f, 0.05f);
+    std::vector<u32> packed(count / 8);
+    for (auto& w : packed) w = word(rng);
+    float code[16];
+    for (auto& c : code) c = unit(rng);
+    std::vector<float> absmax(count / block_size);
+    for (auto& a : absmax) a = positive(rng);
+    std::vector<float> w(count);
+    float amax = 0;
+    for (int k = 0; k < count; k++)
+    {
+        u32 byte = (packed[k / 8] >> (8 * ((k / 2) % 4))) & 0xFFu;
+        u32 nibble = k % 2 == 0 ? byte >> 4 : byte & 0xFu;
+        w[k] = bf16_float(bf16_bits(code[nibble] * absmax[k / block_size]));
+        amax = std::max(amax, std::fabs(w[k]));
+    }
+    i64 count32 = count / 32;
+    u32 amax_bits = 0; float scale = 0;
+    std::vector<unsigned char> codes(count, 0xAA);
+    blockDim = {128, 1, 1};
+    launch(1, 1, [&] { bnb4_amax((const uint4*)packed.data(), code, absmax.data(), count32, block_size, &amax_bits); });
+    launch(1, 1, [&] {
+        bnb4_dequantize_e4m3((const uint4*)packed.data(), code, absmax.data(), count32, block_size, &amax_bits, (uint4*)codes.data(),
+                             &scale);
+    });
+    float inverse = 448.0f / amax;
+    int differ = 0;
+    for (int k = 0; k < count; k++) differ += codes[k] != nearest(w[k] * inverse);
+    char what[160];
+    std::snprintf(what, sizeof what, "bnb4_amax, bnb4_dequantize_e4m3: amax, scale and codes, %d of %d differ", differ, count);
+    return report(__uint_as_float(amax_bits) == amax && scale == amax / 448.0f && differ == 0, what);
+}
+
 int main()
 {
     int failed = 0;
@@ -178,5 +216,6 @@ int main()
     failed += report(zero_scale == 1.0f && std::all_of(zq.begin(), zq.end(), [](unsigned char c) { return c == 0; }),
                      "a tensor of zeros: codes 0, scale 1");
     for (int bits : {2, 4, 8}) failed += check_gptq(bits, rng);
+    failed += check_bnb4(rng);
     return failed;
 }

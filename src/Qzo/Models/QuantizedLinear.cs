@@ -40,9 +40,11 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
                                     DeviceTensor? bias)
     {
         var b = context.Backend;
+        bool fp8 = b.QuantizedLinearPrecision == LinearPrecision.Fp8;
+        if (fp8 && TryMultiplyFp8(context, p, x, rows, y, accumulate, accumulate ? null : bias)) return bias is not null && !accumulate;
         Dequantize(b, p, context.WeightScratch);
-        if (b.QuantizedLinearPrecision == LinearPrecision.Fp8 && b.TryMatMulFp8(x, context.WeightScratch,
-                Layout == WeightLayout.InputMajor, accumulate ? null : bias, y, rows, OutFeatures, InFeatures, accumulate))
+        if (fp8 && b.TryMatMulFp8(x, context.WeightScratch, Layout == WeightLayout.InputMajor, accumulate ? null : bias, y, rows,
+                                  OutFeatures, InFeatures, accumulate))
             return bias is not null && !accumulate;
         if (Layout == WeightLayout.InputMajor) b.MatMul(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         else if (bias is not null && !accumulate)
@@ -53,6 +55,14 @@ public abstract class QuantizedLinear(string name, Parameter scales, Parameter? 
         else b.MatMulTransposedB(x, context.WeightScratch, y, rows, OutFeatures, InFeatures, accumulate);
         return false;
     }
+
+    /// <summary>
+    /// Under --compute fp8: y (+)= the fp8 product with the weight's e4m3 codes formed straight from the format's own
+    /// storage (no bf16 weight written), plus <paramref name="bias"/> where given. False (nothing done) where the format or
+    /// backend has no such kernel: <see cref="Multiply"/> then dequantizes and converts.
+    /// </summary>
+    protected virtual bool TryMultiplyFp8(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y,
+                                          bool accumulate, DeviceTensor? bias) => false;
 
     /// <summary>The fp32 master scales in the dtype the checkpoint stores them in (for formats that store them plainly).</summary>
     protected ScaleExport PlainScaleExport(IBackend backend) =>

@@ -1,4 +1,7 @@
 using Qzo.Compute;
+using Qzo.Numerics;
+using Qzo.Quantization.Bnb;
+using Qzo.Quantization.Bnb.Kernels;
 using Qzo.Quantization.Gptq;
 using Qzo.Quantization.Gptq.Kernels;
 
@@ -66,20 +69,64 @@ public class GpuFp8Tests
         var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true,
                                         GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
         var p = new Perturbation(9, -1e-3f);
-        Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, yc, accumulate));
+        Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, null, yc, accumulate));
         if (!TestBackends.OnCuda)
         {
-            Assert.False(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, yg, accumulate));
+            Assert.False(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, null, yg, accumulate));
             Assert.Equal(initial, pair.Read(yg));
             return;
         }
         pair.Gpu.QuantizedLinearPrecision = LinearPrecision.Fp8;
-        Assert.True(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, yg, accumulate));
+        Assert.True(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, null, yg, accumulate));
         var straight = pair.Gpu.LastFp8Operands(rows, outF, inF);
         var (_, yDequantized) = pair.Activation(initial);
         var (_, weight) = pair.Zeros(inF * outF);
         GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, p, 2, weight);
         Assert.True(pair.Gpu.TryMatMulFp8(xg, weight, weightInputMajor: true, null, yDequantized, rows, outF, inF, accumulate));
+        var converted = pair.Gpu.LastFp8Operands(rows, outF, inF);
+        Assert.Equal(converted.Words, straight.Words);
+        Assert.Equal(converted.Weight, straight.Weight);
+        Assert.Equal(pair.Read(yDequantized), pair.Read(yg));
+    }
+
+    /// <summary>
+    /// bitsandbytes 4-bit's nibbles straight to e4m3, with the bias in the product's epilogue: on a GPU the same output, bit
+    /// for bit, as dequantizing to bf16 and converting that; declined on ILGPU's CPU accelerator and on the CPU.
+    /// </summary>
+    [CoversBackendOperation(typeof(IBnb4BitKernels), nameof(IBnb4BitKernels.TryLinearFp8))]
+    [Theory]
+    [InlineData(64, 128, 64, 7, true)]
+    [InlineData(96, 64, 32, 20, false)]
+    public void Bnb4NibblesStraightToFp8EqualTheDequantizedPath(int outF, int inF, int blockSize, int rows, bool bias)
+    {
+        using var pair = new BackendPair();
+        var shape = new Bnb4BitKernelShape(outF, inF, blockSize);
+        var random = new Random(outF + inF);
+        var packedBytes = new byte[shape.Count / 2];
+        random.NextBytes(packedBytes);
+        var (pc, pg) = pair.Bytes(packedBytes, DType.U8);
+        var table = FourBitCode.Nf4.Values.ToArray();
+        var (cc, cg) = pair.Activation(table, f32: true);
+        var (ac, ag) = pair.Activation(BackendPair.RandomBf16((int)shape.Blocks, 3, 0.05f).Select(Math.Abs).ToArray(), f32: true);
+        var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * inF, 4));
+        var (bc, bg) = pair.Activation(BackendPair.RandomBf16(outF, 5));
+        var initial = BackendPair.RandomBf16(rows * outF, 6);
+        var (yc, yg) = pair.Activation(initial);
+        var p = new Perturbation(11, 1e-3f);
+        Assert.False(Bnb4BitKernels.For(pair.Cpu).TryLinearFp8(xc, rows, pc, cc, ac, shape, p, 0, bias ? bc : null, yc, false));
+        if (!TestBackends.OnCuda)
+        {
+            Assert.False(Bnb4BitKernels.For(pair.Gpu).TryLinearFp8(xg, rows, pg, cg, ag, shape, p, 0, bias ? bg : null, yg, false));
+            Assert.Equal(initial, pair.Read(yg));
+            return;
+        }
+        pair.Gpu.QuantizedLinearPrecision = LinearPrecision.Fp8;
+        Assert.True(Bnb4BitKernels.For(pair.Gpu).TryLinearFp8(xg, rows, pg, cg, ag, shape, p, 0, bias ? bg : null, yg, false));
+        var straight = pair.Gpu.LastFp8Operands(rows, outF, inF);
+        var (_, yDequantized) = pair.Activation(initial);
+        var (_, weight) = pair.Zeros(outF * inF);
+        Bnb4BitKernels.For(pair.Gpu).Dequantize(pg, cg, ag, shape, p, 0, weight);
+        Assert.True(pair.Gpu.TryMatMulFp8(xg, weight, weightInputMajor: false, bias ? bg : null, yDequantized, rows, outF, inF, false));
         var converted = pair.Gpu.LastFp8Operands(rows, outF, inF);
         Assert.Equal(converted.Words, straight.Words);
         Assert.Equal(converted.Weight, straight.Weight);

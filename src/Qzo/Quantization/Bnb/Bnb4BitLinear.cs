@@ -28,6 +28,11 @@ public sealed class Bnb4BitLinear(string name, DeviceTensor packed, DeviceTensor
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
         Bnb4BitKernels.For(backend).Dequantize(packed, code, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
+    protected override bool TryMultiplyFp8(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y,
+                                           bool accumulate, DeviceTensor? bias) =>
+        Bnb4BitKernels.For(context.Backend).TryLinearFp8(x, rows, packed, code, Scales.Values, Shape, p, Scales.TrainableIndex ?? 0,
+                                                         bias, y, accumulate);
+
     /// <summary>
     /// fp32 absmax are written as they are. A double-quantized absmax is re-encoded into its 8-bit form with the
     /// original offset (<see cref="NestedAbsmax.Reencode"/>): blocks that did not move keep their bytes, moved ones take

@@ -21,21 +21,22 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
 
     /// <summary>
-    /// Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear); under --compute fp8 the codes
-    /// go straight to e4m3 where the backend can (IGptqKernels.TryLinearFp8), else the dequantized weight does.
+    /// Dequantize + GEMM, or the fused kernel where the backend picks it (IGptqKernels.Linear); under --compute fp8 as every
+    /// format (the codes straight to e4m3 where the backend can: IGptqKernels.TryLinearFp8).
     /// </summary>
     protected override bool Multiply(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y, bool accumulate,
                                      DeviceTensor? bias)
     {
-        var kernels = GptqKernels.For(context.Backend);
-        if (context.Backend.QuantizedLinearPrecision == LinearPrecision.Fp8)
-            return kernels.TryLinearFp8(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, y, accumulate)
-                ? false // the bias, if any, is added after
-                : base.Multiply(context, p, x, rows, y, accumulate, bias);
-        kernels.Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
+        if (context.Backend.QuantizedLinearPrecision == LinearPrecision.Fp8) return base.Multiply(context, p, x, rows, y, accumulate, bias);
+        GptqKernels.For(context.Backend).Linear(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
                                                 context.WeightScratch, y, accumulate);
         return false; // the bias, if any, is added after
     }
+
+    protected override bool TryMultiplyFp8(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y,
+                                           bool accumulate, DeviceTensor? bias) =>
+        GptqKernels.For(context.Backend).TryLinearFp8(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
+                                                      bias, y, accumulate);
 
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }

@@ -85,4 +85,23 @@ sealed unsafe class Fp8Kernels
         p[8] = &codes; p[9] = &scale;
         _module.Launch1D(GptqCodes[bits], threads, p);
     }
+
+    /// <summary>Whether <see cref="QuantizeBnb4"/> takes this layout: counts and blocks of whole 32-value steps.</summary>
+    public static bool SupportsBnb4(long count, int blockSize) => count % 32 == 0 && blockSize % 32 == 0;
+
+    /// <summary>
+    /// bitsandbytes 4-bit weights (under the effective absmax) as e4m3 codes in their own [out, in] order: their amax into
+    /// *amaxBits (zeroed by the caller), then the codes and *scale, equal to <see cref="Quantize"/> over the bf16
+    /// dequantization.
+    /// </summary>
+    public void QuantizeBnb4(IntPtr packed, IntPtr code, IntPtr absmax, long count, int blockSize, IntPtr amaxBits, IntPtr codes,
+                             IntPtr scale)
+    {
+        long count32 = count / 32;
+        void** p = stackalloc void*[8];
+        p[0] = &packed; p[1] = &code; p[2] = &absmax; p[3] = &count32; p[4] = &blockSize; p[5] = &amaxBits;
+        _module.Launch1D("bnb4_amax", count32, p);
+        p[6] = &codes; p[7] = &scale;
+        _module.Launch1D("bnb4_dequantize_e4m3", count32, p);
+    }
 }

@@ -17,7 +17,7 @@ sealed unsafe class StreamingKernels : IDisposable
          "aqlm_dequantize_in8", "bnb4_dequantize_bf16",
          "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b",
          "amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16", "gptq_amax_2bit", "gptq_amax_4bit", "gptq_amax_8bit",
-         "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit"];
+         "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit", "bnb4_amax", "bnb4_dequantize_e4m3"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;

@@ -723,6 +723,57 @@ GPTQ_E4M3_ENTRIES(2)
 GPTQ_E4M3_ENTRIES(4)
 GPTQ_E4M3_ENTRIES(8)
 
+// bitsandbytes 4-bit straight into e4m3 codes, [out, in] as stored: bnb4_amax takes the largest magnitude of the
+// bf16-rounded weights (bnb4_dequantize_bf16's values), bnb4_dequantize_e4m3 writes a thread's 32 codes as two 16-byte
+// stores. Value 2j of a thread is byte j's high nibble, 2j + 1 its low one; the 32 share one absmax block.
+__device__ __forceinline__ void bnb4_values(const uint4* packed, const float* code, const float* absmax, i64 t, int block_size,
+                                            float (&v)[32])
+{
+    const float scale = absmax[t * 32 / block_size];
+    const uint4 p = packed[t];
+    const u32 words[4] = {p.x, p.y, p.z, p.w};
+#pragma unroll
+    for (int j = 0; j < 16; j++)
+    {
+        u32 byte = (words[j >> 2] >> (8 * (j & 3))) & 0xFFu;
+        v[2 * j] = bf16_rounded(code[byte >> 4] * scale);
+        v[2 * j + 1] = bf16_rounded(code[byte & 0xFu] * scale);
+    }
+}
+
+extern "C" __global__ void bnb4_amax(const uint4* packed, const float* code, const float* absmax, i64 count32, int block_size,
+                                     u32* amax_bits)
+{
+    float m = 0.0f;
+    i64 t = thread_index();
+    if (t < count32)
+    {
+        float v[32];
+        bnb4_values(packed, code, absmax, t, block_size, v);
+#pragma unroll
+        for (int j = 0; j < 32; j++) m = fmaxf(m, fabsf(v[j]));
+    }
+    amax_publish(m, amax_bits);
+}
+
+extern "C" __global__ void bnb4_dequantize_e4m3(const uint4* packed, const float* code, const float* absmax, i64 count32,
+                                                int block_size, const u32* amax_bits, uint4* codes, float* scale)
+{
+    float amax = __uint_as_float(*amax_bits);
+    i64 t = thread_index();
+    if (t == 0) *scale = e4m3_scale(amax);
+    if (t >= count32) return;
+    float inverse = e4m3_inverse(amax), v[32];
+    bnb4_values(packed, code, absmax, t, block_size, v);
+    u32 out[8];
+#pragma unroll
+    for (int w = 0; w < 8; w++)
+        out[w] = e4m3(v[4 * w] * inverse) | (e4m3(v[4 * w + 1] * inverse) << 8) | (e4m3(v[4 * w + 2] * inverse) << 16)
+               | (e4m3(v[4 * w + 3] * inverse) << 24);
+    codes[2 * t] = make_uint4(out[0], out[1], out[2], out[3]);
+    codes[2 * t + 1] = make_uint4(out[4], out[5], out[6], out[7]);
+}
+
 // bitsandbytes 4-bit dequantization into bf16 [out, in]: value k = code[nibble k] · absmax[k / block_size], the nibbles
 // of a byte high first; the absmax arrive already perturbed (fp32). Sixteen packed bytes, 32 values, per thread: one
 // block's absmax serves them all (block_size % 32 == 0), the 16-entry table sits in shared memory. A thread's 64 output

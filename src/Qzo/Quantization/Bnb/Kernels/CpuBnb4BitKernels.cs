@@ -8,6 +8,11 @@ namespace Qzo.Quantization.Bnb.Kernels;
 /// <summary>bitsandbytes 4-bit on the CPU backend: the block scales perturbed once, then one value per nibble.</summary>
 sealed class CpuBnb4BitKernels : IBnb4BitKernels
 {
+    /// <summary>The CPU's fp8 product is the generic one (IBackend.TryMatMulFp8 over the dequantized weight).</summary>
+    public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor packed, DeviceTensor code, DeviceTensor absmax,
+                             Bnb4BitKernelShape shape, Perturbation p, int absmaxTensorIndex, DeviceTensor? bias, DeviceTensor y,
+                             bool accumulate) => false;
+
     public void Dequantize(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
                            Perturbation p, int absmaxTensorIndex, DeviceTensor weight)
     {

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Qzo.Compute;
 using Qzo.Compute.Cuda;
+using Qzo.Compute.Cuda.Nvrtc;
 using Qzo.Numerics;
 using static Qzo.Compute.Cuda.CudaBackend;
 
@@ -14,6 +15,19 @@ namespace Qzo.Quantization.Bnb.Kernels;
 sealed class CudaBnb4BitKernels(CudaBackend backend) : IBnb4BitKernels
 {
     readonly Bnb4BitDequantKernelSet _kernels = new(backend.Accelerator);
+
+    public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor packed, DeviceTensor code, DeviceTensor absmax,
+                             Bnb4BitKernelShape shape, Perturbation p, int absmaxTensorIndex, DeviceTensor? bias, DeviceTensor y,
+                             bool accumulate)
+    {
+        if (backend.Streaming is null || !Fp8Kernels.SupportsBnb4(shape.Count, shape.BlockSize)) return false;
+        return backend.TryMatMulFp8(x, bias, y, rows, shape.OutFeatures, shape.InFeatures, accumulate, (kernels, codes, amax, scale) =>
+        {
+            var effectiveAbsmax = backend.EffectiveScales(absmax, p, absmaxTensorIndex, shape.Blocks);
+            kernels.QuantizeBnb4(Ilgpu(packed).Pointer, Require(code, DType.F32).Pointer, effectiveAbsmax.LoadEffectiveAddressAsPtr(),
+                                 shape.Count, shape.BlockSize, amax, codes, scale);
+        });
+    }
 
     public void Dequantize(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
                            Perturbation p, int absmaxTensorIndex, DeviceTensor weight)

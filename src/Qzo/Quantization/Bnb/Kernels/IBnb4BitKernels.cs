@@ -14,4 +14,13 @@ internal interface IBnb4BitKernels
     /// </summary>
     void Dequantize(DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
                     Perturbation p, int absmaxTensorIndex, DeviceTensor weight);
+
+    /// <summary>
+    /// --compute fp8 (IBackend.Fp8): y[rows, out] (+)= the fp8 product of x and the weight under <paramref name="p"/> (+ bias,
+    /// only without accumulate), the weight's e4m3 codes formed straight from the nibbles (the same codes as converting
+    /// <see cref="Dequantize"/>'s bf16 output, bit for bit, without writing it). False (nothing done) where this backend has
+    /// no such kernel or declines the shape; the caller then dequantizes and multiplies through IBackend.TryMatMulFp8.
+    /// </summary>
+    bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor packed, DeviceTensor code, DeviceTensor absmax, Bnb4BitKernelShape shape,
+                      Perturbation p, int absmaxTensorIndex, DeviceTensor? bias, DeviceTensor y, bool accumulate);
 }

@@ -84,10 +84,11 @@ sealed partial class CudaGptqKernels(CudaBackend backend) : IGptqKernels
     }
 
     public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
-                             GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor y, bool accumulate)
+                             GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor? bias, DeviceTensor y,
+                             bool accumulate)
     {
         if (backend.Streaming is null || !Fp8Kernels.SupportsGptq(shape.Bits, shape.InFeatures, shape.OutFeatures)) return false;
-        return backend.TryMatMulFp8(x, null, y, rows, shape.OutFeatures, shape.InFeatures, accumulate, (kernels, codes, amax, scale) =>
+        return backend.TryMatMulFp8(x, bias, y, rows, shape.OutFeatures, shape.InFeatures, accumulate, (kernels, codes, amax, scale) =>
         {
             var effectiveScales = backend.EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
             kernels.QuantizeGptq(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, effectiveScales.LoadEffectiveAddressAsPtr(),

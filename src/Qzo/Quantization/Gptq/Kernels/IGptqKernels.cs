@@ -30,13 +30,15 @@ internal interface IGptqKernels
                 GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weightScratch, DeviceTensor y, bool accumulate);
 
     /// <summary>
-    /// --compute fp8 (IBackend.Fp8): y[rows, out] (+)= the fp8 product of x and W under <paramref name="p"/>, W's e4m3 codes
+    /// --compute fp8 (IBackend.Fp8): y[rows, out] (+)= the fp8 product of x and W under <paramref name="p"/> (+ bias, only
+    /// without accumulate), W's e4m3 codes
     /// formed straight from the packed words (the same codes as converting <see cref="Dequantize"/>'s bf16 output, bit for
     /// bit, without writing it). False (nothing done) where this backend has no such kernel for the layout or declines the
     /// shape; the caller then dequantizes and multiplies through <see cref="IBackend.TryMatMulFp8"/>.
     /// </summary>
     bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
-                      GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor y, bool accumulate);
+                      GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor? bias, DeviceTensor y,
+                      bool accumulate);
 
     /// <summary>
     /// h[i, j] = S[inputs[i], inputs[j]] + (i = j ? damp : 0) (F64 [n, n]) with S = ½(sum + sumᵀ) of the F32 Gram
