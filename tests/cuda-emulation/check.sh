@@ -82,6 +82,6 @@ g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/gptq_fused" "$here/e
 { grep -E "^__device__ __forceinline__ float bf16_(low|high|rounded)" "$sources/streaming_kernels.cu"
   sed -n '/^\/\/ ---- GPTQ dequantization/,/^\/\/ ---- Activations/p' "$sources/streaming_kernels.cu"
   sed -n '/^\/\/ ---- FP8 e4m3 operands/,/^\/\/ bitsandbytes 4-bit dequantization into bf16/p' "$sources/streaming_kernels.cu"; } > "$work/fp8.inc"
-grep -q "gptq_dequantize_e4m3_4bit" "$work/fp8.inc" || { echo "fp8.inc: no kernel extracted"; exit 1; }
+grep -q "GPTQ_E4M3_ENTRIES(4)" "$work/fp8.inc" && grep -q "bnb4_dequantize_e4m3" "$work/fp8.inc" || { echo "fp8.inc: no kernel extracted"; exit 1; }
 g++ -std=c++20 -O2 -pthread -I "$here" -I "$work" -o "$work/fp8" "$here/emulate_fp8.cpp"
 "$work/fp8"

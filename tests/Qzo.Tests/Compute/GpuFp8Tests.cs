@@ -54,20 +54,10 @@ public class GpuFp8Tests
                                                              bool accumulate)
     {
         using var pair = new BackendPair();
-        int groups = inF / groupSize;
-        var random = new Random(bits + inF);
-        var qweight = Enumerable.Range(0, inF * bits / 32 * outF).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var qzeros = Enumerable.Range(0, groups * outF * bits / 32).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var gIdx = GptqPacking.DefaultGIdx(inF, groupSize);
-        if (actOrder) random.Shuffle(gIdx);
-        var scales = BackendPair.RandomBf16(groups * outF, 13, 0.02f).Select(Math.Abs).ToArray();
-        var (qc, qg) = pair.Ints(qweight); var (zc, zg) = pair.Ints(qzeros); var (gc, gg) = pair.Ints(gIdx);
-        var (sc, sg) = pair.Activation(scales, f32: true);
+        var (qc, qg, zc, zg, gc, gg, sc, sg, shape) = RandomGptqLayer.Create(pair, bits, inF, outF, groupSize, actOrder);
         var (xc, xg) = pair.Activation(BackendPair.RandomBf16(rows * inF, 14));
         var initial = BackendPair.RandomBf16(rows * outF, 15);
         var (yc, yg) = pair.Activation(initial);
-        var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true,
-                                        GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
         var p = new Perturbation(9, -1e-3f);
         Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, null, yc, accumulate));
         if (!TestBackends.OnCuda)

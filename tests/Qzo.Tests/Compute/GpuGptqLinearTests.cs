@@ -19,22 +19,12 @@ public class GpuGptqLinearTests
     public void GptqLinearWithPerturbation(int bits, int inF, int outF, int groupSize, int rows, bool actOrder, bool accumulate)
     {
         using var pair = new BackendPair();
-        int groups = inF / groupSize;
-        var random = new Random(bits + inF);
-        var qweight = Enumerable.Range(0, inF * bits / 32 * outF).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var qzeros = Enumerable.Range(0, groups * outF * bits / 32).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var gIdx = GptqPacking.DefaultGIdx(inF, groupSize);
-        if (actOrder) random.Shuffle(gIdx);
-        var scales = BackendPair.RandomBf16(groups * outF, 13, 0.02f).Select(Math.Abs).ToArray();
-        var (qc, qg) = pair.Ints(qweight); var (zc, zg) = pair.Ints(qzeros); var (gc, gg) = pair.Ints(gIdx);
-        var (sc, sg) = pair.Activation(scales, f32: true);
+        var (qc, qg, zc, zg, gc, gg, sc, sg, shape) = RandomGptqLayer.Create(pair, bits, inF, outF, groupSize, actOrder);
         var x = BackendPair.RandomBf16(rows * inF, 14);
         var (xc, xg) = pair.Activation(x);
         var (yc, yg) = pair.Activation(BackendPair.RandomBf16(rows * outF, 15));
         var before = pair.Read(yc);
         var (wc, wg) = pair.Zeros(inF * outF);
-        var shape = new GptqKernelShape(inF, outF, groups, bits, ZerosOffsetByOne: true,
-                                        GptqKernelShape.SequentialGroupSizeOf(gIdx, groupSize));
         var p = new Perturbation(9, -1e-3f);
         var gpu = (CudaGptqKernels)GptqKernels.For(pair.Gpu);
         gpu.Choice = GptqFusedChoice.Parse("on", () => throw new InvalidOperationException());
