@@ -51,8 +51,7 @@ public class Fp8ProductTests(ITestOutputHelper output)
     public void AQuantizedModelsLossMovesByFp8sErrorOnly()
     {
         using var backend = new CpuBackend();
-        using var model = SyntheticLlama.Create(backend, ModelShapes.Get("tiny"), SyntheticFormat.Parse("gptq"), seed: 1,
-                                                TrainingScope.QuantizationScales);
+        using var model = TinyGptqModel(backend);
         var tokens = Tokens(ModelShapes.Get("tiny").VocabSize);
         double native = model.Loss(tokens, Perturbation.None).Mean;
         backend.QuantizedLinearPrecision = LinearPrecision.Fp8;
@@ -66,8 +65,7 @@ public class Fp8ProductTests(ITestOutputHelper output)
     public void ComparisonAgainstItsOwnPrecisionAgreesExactly()
     {
         using var backend = new CpuBackend();
-        using var model = SyntheticLlama.Create(backend, ModelShapes.Get("tiny"), SyntheticFormat.Parse("gptq"), seed: 1,
-                                                TrainingScope.QuantizationScales);
+        using var model = TinyGptqModel(backend);
         var tokens = Tokens(ModelShapes.Get("tiny").VocabSize);
         var options = new ZoOptions { LearningRate = 1e-4f, Epsilon = 1e-3f, Seed = 3 };
         foreach (var other in new[] { LinearPrecision.Native, LinearPrecision.Fp8 })
@@ -95,6 +93,9 @@ public class Fp8ProductTests(ITestOutputHelper output)
     {
         public double Loss(IReadOnlyList<int> batch, Perturbation p) => model.Loss(tokens, p).Mean;
     }
+
+    static CausalLanguageModel TinyGptqModel(CpuBackend backend) =>
+        SyntheticLlama.Create(backend, ModelShapes.Get("tiny"), SyntheticFormat.Parse("gptq"), seed: 1, TrainingScope.QuantizationScales);
 
     static TokenBatch Tokens(int vocab)
     {

@@ -41,6 +41,15 @@ static unsafe partial class CudaModules
     [LibraryImport("cuda", EntryPoint = "cuMemsetD32Async")]
     public static partial int MemsetD32Async(IntPtr destination, uint value, nuint count, IntPtr stream);
 
+    /// <summary>The driver's handle of device <paramref name="ordinal"/> and its compute capability.</summary>
+    public static (int Device, int Major, int Minor) ComputeCapability(int ordinal)
+    {
+        Check(DeviceGet(out int device, ordinal), "cuDeviceGet");
+        Check(DeviceGetAttribute(out int major, ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
+        Check(DeviceGetAttribute(out int minor, ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+        return (device, major, minor);
+    }
+
     public static void Check(int status, string what)
     {
         if (status != 0) throw new InvalidOperationException($"CUDA driver {what} failed with CUresult {status}");

@@ -27,9 +27,7 @@ sealed unsafe class Fp8Kernels
             return null;
         }
         NativeLibraries.EnsureResolver();
-        CudaModules.Check(CudaModules.DeviceGet(out int device, deviceOrdinal), "cuDeviceGet");
-        CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device), "compute capability");
-        CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device), "compute capability");
+        var (_, major, minor) = CudaModules.ComputeCapability(deviceOrdinal);
         reason = major * 10 + minor < 89
             ? $"fp8 tensor cores need compute capability 8.9 or newer (Ada, Hopper); this GPU is {major}.{minor}" : "";
         return reason.Length > 0 ? null : new Fp8Kernels(module);

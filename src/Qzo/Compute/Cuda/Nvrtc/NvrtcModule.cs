@@ -38,11 +38,7 @@ sealed unsafe class NvrtcModule : IDisposable
         try
         {
             NativeLibraries.EnsureResolver();
-            CudaModules.Check(CudaModules.DeviceGet(out int device, deviceOrdinal), "cuDeviceGet");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int major, CudaModules.ComputeCapabilityMajor, device),
-                "cuDeviceGetAttribute");
-            CudaModules.Check(CudaModules.DeviceGetAttribute(out int minor, CudaModules.ComputeCapabilityMinor, device),
-                "cuDeviceGetAttribute");
+            var (device, major, minor) = CudaModules.ComputeCapability(deviceOrdinal);
             if (major < minimumMajor) { reason = $"{file} needs sm_{minimumMajor}0 or newer, this GPU is sm_{major}{minor}"; return null; }
             NvrtcApi.nvrtcVersion(out int nvrtcMajor, out int nvrtcMinor);
             string source = Source(file);
