@@ -21,7 +21,12 @@ public sealed record CalibrationOptions(string Path, int? Samples = null, int? L
 public sealed record GptqLinearReport(string Name, int Layer, int InFeatures, int OutFeatures, double RelativeError,
     double RtnRelativeError, double Seconds);
 
-public sealed record GptqQuantizationReport(int Samples, int Length, long CalibrationTokens, IReadOnlyList<GptqLinearReport> Linears)
+/// <param name="LayerSeconds">
+/// wall seconds of each decoder layer, from the end of the one before (or from the start of the run) to the
+/// moment its tensors are handed to the writer: its calibration passes, Hessians, the solves and the pass through it.
+/// </param>
+public sealed record GptqQuantizationReport(int Samples, int Length, long CalibrationTokens, IReadOnlyList<GptqLinearReport> Linears,
+    IReadOnlyList<double> LayerSeconds)
 {
     public JsonObject ToJson() => new()
     {
@@ -35,6 +40,7 @@ public sealed record GptqQuantizationReport(int Samples, int Length, long Calibr
             ["name"] = l.Name, ["layer"] = l.Layer, ["in_features"] = l.InFeatures, ["out_features"] = l.OutFeatures,
             ["relative_error"] = l.RelativeError, ["rtn_relative_error"] = l.RtnRelativeError, ["seconds"] = l.Seconds,
         }).ToArray()),
+        ["layer_seconds"] = new JsonArray(LayerSeconds.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
     };
 }
 
@@ -99,6 +105,8 @@ public static partial class CheckpointQuantizer
         CheckBudget(source, output, plan.Sum(o => o.Bytes), shards.Max(s => s.Sum(o => o.Bytes)));
 
         var reports = new List<GptqLinearReport>();
+        var layerSeconds = new List<double>();
+        var layerClock = Stopwatch.StartNew();
 
         OutputFolder.Write(output, overwrite, folder =>
         {
@@ -160,6 +168,8 @@ public static partial class CheckpointQuantizer
                     if (!produced.ContainsKey(name))
                         throw new QzoException(
                             $"{input}: '{name}' is not one of the linears the {source.Config.Architecture.ClassName} layer runs");
+                layerSeconds.Add(layerClock.Elapsed.TotalSeconds);
+                layerClock.Restart();
                 WriteReadyShards(all: false);
             }, progress);
             WriteReadyShards(all: true);
@@ -171,7 +181,7 @@ public static partial class CheckpointQuantizer
             AtomicFile.WriteAllText(Path.Combine(folder, "quantize_config.json"), config.ToJson().ToJsonString(Json.Indented) + "\n");
             progress?.Report(new(1, "done"));
         });
-        return new GptqQuantizationReport(set.Samples, set.Length, set.TotalTokens, reports);
+        return new GptqQuantizationReport(set.Samples, set.Length, set.TotalTokens, reports, layerSeconds);
     }
 
     static List<TensorToWrite> GptqTensors(string prefix, GptqLinearTensors q, int bits) =>

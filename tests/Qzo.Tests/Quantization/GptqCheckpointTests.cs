@@ -64,6 +64,12 @@ public class GptqCheckpointTests
 
             Assert.Equal((32, 32), (report.Samples, report.Length));
             Assert.Equal(2 * 7, report.Linears.Count);
+            // Each layer's wall time, which includes its linears' solves.
+            Assert.Equal(2, report.LayerSeconds.Count);
+            for (int l = 0; l < 2; l++)
+                Assert.True(report.LayerSeconds[l] >= report.Linears.Where(x => x.Layer == l).Sum(x => x.Seconds),
+                    $"layer {l}: {report.LayerSeconds[l]} s in all, less than its linears' solves");
+            Assert.Equal(2, report.ToJson()["layer_seconds"]!.AsArray().Count);
             foreach (var layer in report.Linears.GroupBy(l => l.Layer))
                 Assert.True(layer.Average(l => l.RelativeError) < 0.7 * layer.Average(l => l.RtnRelativeError),
                     $"{name}, layer {layer.Key}: GPTQ {layer.Average(l => l.RelativeError):G3} " +
