@@ -13,6 +13,11 @@ rm -rf .gpu/libHarfBuzzSharp.so .gpu/Qzo.Cli .gpu/*.pdb .gpu/*.xml .gpu/fixtures
 # xz over the uncompressed bundle is far smaller than the bundle's own compression (28 MiB against 44 MiB):
 # the device side unpacks it with bench/unpack-device.sh, which every device script calls first.
 xz -T0 -6 -f .gpu/qzo-device
+# Llama-2's real tokenizer (tests/fixtures/llama2-tokenizer), for bench/sst2-device.sh's model: its verbalizers are one
+# token each, as with the real model, where the synthesized tokenizer splits them.
+mkdir -p .gpu/tokenizers/llama2
+xz -T0 -6 -c tests/fixtures/llama2-tokenizer/tokenizer.json > .gpu/tokenizers/llama2/tokenizer.json.xz
+cp tests/fixtures/llama2-tokenizer/tokenizer_config.json .gpu/tokenizers/llama2/
 # SkiaSharp's native library (PNG in and out for `qzo imagine`) stays beside the binary, xz'd the same way (9 -> 3 MiB).
 [ -f .gpu/libSkiaSharp.so ] && xz -T0 -6 -f .gpu/libSkiaSharp.so
 tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)

@@ -11,6 +11,9 @@
 #             128` turns it into the GPTQ layout (desc_act false) and the bf16 copy is deleted. Round-to-nearest, not GPTQ
 #             with calibration data: that takes minutes per layer-group on 7B (bench/gptq-device.sh e2e runs 2 of 32
 #             layers in one call) and cannot fit this call; the step time depends on the layout, not on the values.
+#             The synthesized tokenizer is replaced by Llama-2's real one (.gpu/tokenizers/llama2 from
+#             bench/publish-device.sh; TOKENIZER names another folder holding tokenizer.json.xz), so the verbalizers
+#             are single tokens as for a real Llama-2 and each example runs once (src/Qzo/Tasks/CandidateScoring.cs).
 #   2. data   bench/sst2_data.py writes glue/sst2's splits and schema (sentence, label, idx; 67,349 / 872 / 1,821 rows)
 #             with SYNTHETIC text of SST-2's lengths measured in Llama-2 tokens; only the timing is meaningful.
 #   3. run    `qzo finetune --task sst2 --sampling mezo` (1,000 train, 500 dev, 872 test), lr 1e-7 (constant), eps 1e-3,
@@ -24,8 +27,8 @@
 # sst2-run.json then times the steps done), TRAIN_LENGTHS (sentences; phrases: GLUE's shorter train split), SAVE (1:
 # the run writes its tuned model as a real run does), shape: HIDDEN INTERMEDIATE LAYERS HEADS VOCAB LOW_RANK.
 # PARTS ("model run") splits it over two calls on one warm machine ("compare" adds issue 16's fp8 agreement figure:
-# COMPARE_STEPS steps with --compare-compute fp8 → compare-compute.json, within COMPARE_LIMIT_S, 300); the model and data stay in $WORK (/tmp/qzo-sst2)
-# and are reused while their shape matches. QZO (a command) runs another qzo, e.g. on the CPU at a tiny shape:
+# COMPARE_STEPS steps with --compare-compute fp8 → compare-compute.json, within COMPARE_LIMIT_S, 300); the model and
+# data stay in $WORK (/tmp/qzo-sst2) and are reused while their shape matches. QZO (a command) runs another qzo, e.g. on the CPU at a tiny shape:
 #   QZO=src/Qzo.Cli/bin/Release/net10.0/qzo DEVICE=cpu HIDDEN=128 INTERMEDIATE=384 LAYERS=2 HEADS=4 LOW_RANK=16 \
 #     STEPS=120 EVAL_EVERY=40 CHECKPOINT_EVERY=20 SAVE=0 OUT=/tmp/sst2-out bash bench/sst2-device.sh
 set -u
@@ -47,7 +50,7 @@ steps=${STEPS:-2000} eval_every=${EVAL_EVERY:-1000} checkpoint_every=${CHECKPOIN
 budget=${BUDGET_S:-470}
 log="$out/log.txt"
 shape="hidden $hidden intermediate $intermediate layers $layers heads $heads vocab $vocab low-rank $low_rank"
-shape+=", train lengths ${TRAIN_LENGTHS:-sentences}"
+shape+=", train lengths ${TRAIN_LENGTHS:-sentences}, tokenizer ${TOKENIZER:-llama2}"
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)"; }
 say() { echo "[$(since "$start") s] $*" | tee -a "$log"; }
 timed() {  # timed NAME LIMIT_S COMMAND...: runs it under a time limit, output to the log; NAME_s holds its seconds
@@ -76,6 +79,13 @@ if [[ $parts == *" model "* ]]; then
     # shellcheck disable=SC2086
     timed quantize 240 $QZO quantize --method rtn --bits 4 --group-size 128 "$work/bf16" "$model" || exit 1
     rm -rf "$work/bf16"
+    # The real Llama-2 tokenizer in place of the synthesized one (same 32,000 ids): SST-2's " terrible" and " great" are
+    # then one token each, as for a real Llama-2, and each example runs once (src/Qzo/Tasks/CandidateScoring.cs).
+    tokenizer=${TOKENIZER:-$root/.gpu/tokenizers/llama2}
+    if [ -f "$tokenizer/tokenizer.json.xz" ]; then
+      xz -dc "$tokenizer/tokenizer.json.xz" > "$model/tokenizer.json" && cp "$tokenizer/tokenizer_config.json" "$model/"
+      say "tokenizer: $tokenizer"
+    fi
     timed data 120 python3 "$root/bench/sst2_data.py" --tokenizer "$model/tokenizer.json" --out "$data" \
       --train-lengths "${TRAIN_LENGTHS:-sentences}" --check "$QZO" || exit 1
     grep -E "^(train|validation|test) +[0-9]+ rows" "$log" | tail -3

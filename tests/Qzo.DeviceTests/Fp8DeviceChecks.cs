@@ -24,11 +24,12 @@ public class Fp8DeviceChecks(ITestOutputHelper output)
         using var gpu = CudaBackend.Create();
         using var cpu = new CpuBackend();
         var random = new Random(m + n + k);
-        // bf16 values (exact as floats), spanning magnitudes so that some land among e4m3's subnormals after scaling
-        float Value(double spread) => BFloat16.ToSingle(BFloat16.FromSingle((float)((random.NextDouble() - 0.5) *
-            Math.Pow(10, -spread * random.NextDouble()))));
-        var x = Enumerable.Range(0, m * k).Select(_ => Value(3) * 4f).ToArray();
-        var w = Enumerable.Range(0, n * k).Select(_ => Value(4) * 0.05f).ToArray();
+        // bf16 values (exact as floats, rounded after the magnitude is applied: the GPU's bf16 copies must hold the very values
+        // the CPU gets), spanning magnitudes so that some land among e4m3's subnormals after scaling
+        float Value(double spread, float magnitude = 1f) => BFloat16.ToSingle(BFloat16.FromSingle((float)((random.NextDouble() - 0.5) *
+            Math.Pow(10, -spread * random.NextDouble())) * magnitude));
+        var x = Enumerable.Range(0, m * k).Select(_ => Value(3, 4f)).ToArray();
+        var w = Enumerable.Range(0, n * k).Select(_ => Value(4, 0.05f)).ToArray();
         var b = Enumerable.Range(0, n).Select(_ => Value(1)).ToArray();
         var y0 = Enumerable.Range(0, m * n).Select(_ => Value(1)).ToArray();
 

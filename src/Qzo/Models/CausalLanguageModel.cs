@@ -129,17 +129,9 @@ public abstract partial class CausalLanguageModel : IDisposable
     {
         var targets = batch.ShiftedTargets();
         var rows = Enumerable.Range(0, targets.Length).Where(r => targets[r] >= 0).ToArray();
+        var nll = RowNll(a, hidden, context, rows, rows.Select(r => targets[r]).ToArray());
         var sums = new double[batch.Batch];
         var counts = new int[batch.Batch];
-        var nll = new float[rows.Length];
-        ProjectRows(a, hidden, context, rows, (start, count, logits) =>
-        {
-            var chunkTargets = new int[count];
-            for (int r = 0; r < count; r++) chunkTargets[r] = targets[rows[start + r]];
-            Backend.Upload<int>(a.ChunkIds, chunkTargets);
-            Backend.CrossEntropyRows(logits, a.ChunkIds, a.ChunkNll, count, Config.VocabSize);
-            Backend.Download(a.ChunkNll, nll.AsSpan(start, count));
-        });
         for (int r = 0; r < rows.Length; r++)
         {
             int b = rows[r] / batch.Seq;
@@ -147,6 +139,35 @@ public abstract partial class CausalLanguageModel : IDisposable
             counts[b]++;
         }
         return new SequenceLosses(sums, counts);
+    }
+
+    /// <summary>
+    /// −log p(targets[i] | the tokens of its row up to flat position positions[i] (b·Seq + t)), for each i: several
+    /// next tokens of one position cost one forward pass (the candidate answers of a shared prompt). Positions may repeat.
+    /// </summary>
+    public float[] NextTokenNll(TokenBatch batch, IReadOnlyList<int> positions, IReadOnlyList<int> targets, Perturbation p)
+    {
+        if (positions.Count != targets.Count) throw new ArgumentException($"{positions.Count} positions for {targets.Count} targets");
+        foreach (int target in targets)
+            if ((uint)target >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(targets),
+                $"token {target} is outside the vocabulary of {Config.VocabSize}");
+        if (Pipeline is not null)
+            throw new InvalidOperationException("a pipeline rank scores through Loss: NextTokenNll needs the whole model");
+        var (a, hidden, context) = Forward(batch, p);
+        return RowNll(a, hidden, context, positions.ToArray(), targets.ToArray());
+    }
+
+    /// <summary>Cross-entropy of the final hidden state's <paramref name="rows"/> (flat positions) against their targets.</summary>
+    float[] RowNll(ActivationBuffers a, DeviceTensor hidden, ForwardContext context, int[] rows, int[] targets)
+    {
+        var nll = new float[rows.Length];
+        ProjectRows(a, hidden, context, rows, (start, count, logits) =>
+        {
+            Backend.Upload<int>(a.ChunkIds, targets.AsSpan(start, count));
+            Backend.CrossEntropyRows(logits, a.ChunkIds, a.ChunkNll, count, Config.VocabSize);
+            Backend.Download(a.ChunkNll, nll.AsSpan(start, count));
+        });
+        return nll;
     }
 
     /// <summary>The logits at the given flat positions (b·Seq + t), one row of vocab floats each.</summary>

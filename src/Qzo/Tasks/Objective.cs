@@ -53,16 +53,12 @@ public static class Objective
     public static (double TotalLoss, int[] Predictions) ClassificationLossSum(CausalLanguageModel model,
         IReadOnlyList<ChoiceExample> batch, Perturbation p, int padId, int padTo = 0)
     {
-        var sequences = batch.SelectMany(e => e.Candidates).Select(c => (c.Ids, c.Scored)).ToList();
-        var losses = model.Loss(TokenBatch.Pad(sequences, padId, atLeast: padTo), p);
+        var allScores = CandidateScoring.Scores(model, batch, p, padId, padTo);
         double total = 0;
         var predictions = new int[batch.Count];
-        int s = 0;
         for (int e = 0; e < batch.Count; e++)
         {
-            int n = batch[e].Candidates.Length;
-            var scores = new double[n];
-            for (int c = 0; c < n; c++, s++) scores[c] = -losses.Sum[s] / Math.Max(losses.Count[s], 1);
+            var scores = allScores[e];
             double max = scores.Max();
             double logSumExp = max + Math.Log(scores.Sum(v => Math.Exp(v - max)));
             total += logSumExp - scores[batch[e].Label];

@@ -42,8 +42,9 @@ internal sealed partial class CudaBackend
         _fp8Kernels = Fp8Kernels.TryCreate(_deviceOrdinal, _streaming, out string reason)
             ?? throw new QzoException($"--compute fp8: {reason}");
         _fp8Workspace = (IlgpuTensor)Allocate(DType.U8, Fp8WorkspaceBytes, MemoryCategory.Workspace);
-        _fp8Words = (IlgpuTensor)Allocate(DType.U32, 4, MemoryCategory.Workspace);
-        _fp8Gemm = CublasLtFp8Gemm.Create(_stream, _fp8Workspace.Pointer, Fp8WorkspaceBytes);
+        _fp8Words = (IlgpuTensor)Allocate(DType.U32, 3 * Fp8SlotWords, MemoryCategory.Workspace);
+        var (_, _, scaleW, scaleX) = Fp8Slots();
+        _fp8Gemm = CublasLtFp8Gemm.Create(_stream, _fp8Workspace.Pointer, Fp8WorkspaceBytes, xScale: scaleX, wScale: scaleW);
     }
 
     public bool TryMatMulFp8(DeviceTensor x, DeviceTensor weight, bool weightInputMajor, DeviceTensor? bias, DeviceTensor y, int m, int n,
@@ -78,16 +79,15 @@ internal sealed partial class CudaBackend
         }
         var codesW = Grow(ref _fp8Weight, (long)n * k);
         var codesX = Grow(ref _fp8Input, (long)m * k);
-        IntPtr words = _fp8Words!.Pointer;
-        IntPtr amaxW = words, amaxX = words + 4, scaleW = words + 8, scaleX = words + 12;
+        var (amaxW, amaxX, scaleW, scaleX) = Fp8Slots();
         Timed("fp8 quantize", () =>
         {
-            kernels.Zero(words, 2);
+            kernels.Zero(amaxW, 2);
             writeWeight(kernels, codesW, amaxW, scaleW);
             kernels.Amax(Ilgpu(x).Pointer, (long)m * k, amaxX);
             kernels.Quantize(Ilgpu(x).Pointer, (long)m * k, amaxX, codesX, scaleX);
         });
-        Timed("gemm fp8", () => gemm.Multiply(codesX, codesW, scaleX, scaleW, bias is null ? 0 : Ilgpu(bias).Pointer, Ilgpu(y).Pointer,
+        Timed("gemm fp8", () => gemm.Multiply(codesX, codesW, bias is null ? 0 : Ilgpu(bias).Pointer, Ilgpu(y).Pointer,
                                               m, n, k, accumulate));
         return true;
     }
@@ -96,11 +96,25 @@ internal sealed partial class CudaBackend
     /// amax bits and scales (weight, input). For the device checks.</summary>
     internal (byte[] Weight, byte[] Input, uint[] Words) LastFp8Operands(int m, int n, int k)
     {
-        var weight = new byte[(long)n * k]; var input = new byte[(long)m * k]; var words = new uint[4];
+        var weight = new byte[(long)n * k]; var input = new byte[(long)m * k]; var all = new uint[3 * Fp8SlotWords];
         _fp8Weight!.View<byte>().SubView(0, weight.Length).CopyToCPU(weight);
         _fp8Input!.View<byte>().SubView(0, input.Length).CopyToCPU(input);
-        _fp8Words!.View<uint>().CopyToCPU(words);
-        return (weight, input, words);
+        _fp8Words!.View<uint>().CopyToCPU(all);
+        return (weight, input, [all[0], all[1], all[Fp8SlotWords], all[2 * Fp8SlotWords]]);
+    }
+
+    /// <summary>
+    /// 32-bit words between the slots of _fp8Words (256 bytes). With the scales at bytes 8 and 12 of one buffer, every
+    /// fp8 call on the H100 (CUDA 13) was refused at the call (NOT_SUPPORTED) after the heuristic had offered algorithms;
+    /// the call is the first to see the pointers, so each scale now sits 256-byte aligned, as every other operand does.
+    /// </summary>
+    const int Fp8SlotWords = 64;
+
+    /// <summary>The amax of the weight and of the input (adjacent, zeroed together), and their scales, each 256-byte aligned.</summary>
+    (IntPtr AmaxW, IntPtr AmaxX, IntPtr ScaleW, IntPtr ScaleX) Fp8Slots()
+    {
+        IntPtr words = _fp8Words!.Pointer;
+        return (words, words + 4, words + 4 * Fp8SlotWords, words + 8 * Fp8SlotWords);
     }
 
     IntPtr Grow(ref IlgpuTensor? buffer, long bytes)

@@ -11,6 +11,7 @@ namespace Qzo.Compute.Cuda.Native;
 static unsafe partial class Cublas
 {
     public const int R32F = 0, R16BF = 14, Compute32F = 68, OpN = 0, OpT = 1, GemmDefault = -1;
+    public const int StatusNotSupported = 15; // CUBLAS_STATUS_NOT_SUPPORTED
     /// <summary>cublasMath_t: the default, and the flag that keeps split-K reductions in the compute type (fp32) rather than
     /// the output type (bf16), which would round every partial sum once more.</summary>
     public const int DefaultMath = 0, DisallowReducedPrecisionReduction = 16;
