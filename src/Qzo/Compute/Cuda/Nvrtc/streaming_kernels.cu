@@ -140,16 +140,21 @@ extern "C" __global__ void zeroth_order_update(float* master, i64 count, u64 see
 // gptq_weights visits each of a thread's weights once, in fp32 as the product rounds, and hands them to a sink: a row
 // (one input) of four adjacent columns at a time, the word's rows in order; the sink then sees the end of the word.
 // The bf16 dequantization below and --compute fp8's amax and e4m3 conversion (the FP8 section) share it.
-template <int BITS, class Sink>
+// Adjacent threads take adjacent column quads of one word row (the loads of qweight coalesce, and so do the bf16
+// stores, whose rows are inputs); with WORD_MAJOR they take adjacent words of one quad instead, for the e4m3 codes,
+// whose rows are outputs: their stores then coalesce, where column-major threads would each write four rows apart.
+template <int BITS, bool WORD_MAJOR = false, class Sink>
 __device__ __forceinline__ void gptq_weights(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
                                              int in_features, int out_features, int zeros_offset_by_one, Sink& sink)
 {
     const int per_word = 32 / BITS;
     const u32 mask = (1u << BITS) - 1u;
-    const int quads = out_features / 4;
+    const int quads = out_features / 4, words = in_features / per_word;
     i64 t = thread_index();
-    if (t >= (i64)(in_features / per_word) * quads) return;
-    int word = (int)(t / quads), o = (int)(t - (i64)word * quads) * 4;
+    if (t >= (i64)words * quads) return;
+    int word, o;
+    if (WORD_MAJOR) { int quad = (int)(t / words); word = (int)(t - (i64)quad * words); o = quad * 4; }
+    else { word = (int)(t / quads); o = (int)(t - (i64)word * quads) * 4; }
     uint4 packed = *(const uint4*)(qweight + (i64)word * out_features + o);
     const int zero_words = out_features * BITS / 32;
     const int zero_bit = o * BITS, zero_shift = zero_bit & 31; // four zeros never straddle a word (o is a multiple of 4)
@@ -656,8 +661,9 @@ extern "C" __global__ void quantize_e4m3_transposed_bf16(const unsigned short* _
 }
 
 // GPTQ straight into e4m3 codes [out, in]: gptq_amax_*bit takes the largest magnitude of the bf16-rounded weights, then
-// gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits). Codes equal
-// quantize_e4m3_transposed_bf16's over gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
+// gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits), a warp's
+// threads on adjacent words of the same four rows (WORD_MAJOR). Codes equal quantize_e4m3_transposed_bf16's over
+// gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
 struct GptqAmaxSink
 {
     float m;
@@ -717,7 +723,7 @@ struct GptqE4m3Sink
         float amax = __uint_as_float(*amax_bits);                                                                          \
         if (thread_index() == 0) *scale = e4m3_scale(amax);                                                                \
         GptqE4m3Sink<BITS> sink{codes, in_features, e4m3_inverse(amax)};                                                   \
-        gptq_weights<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);         \
+        gptq_weights<BITS, true>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);   \
     }
 GPTQ_E4M3_ENTRIES(2)
 GPTQ_E4M3_ENTRIES(4)
