@@ -10,11 +10,12 @@ namespace Qzo.Models;
 public delegate void LinearInputObserver(DeviceTensor input, int rows);
 
 /// <summary>
-/// A checkpoint's decoder run one layer at a time over hidden states the caller keeps, for calibration-based
-/// quantizers (GPTQ): <see cref="Embed"/> turns token windows into the hidden states before layer 0, and
+/// A checkpoint's decoder run one layer at a time over hidden states the caller keeps on the backend, for
+/// calibration-based quantizers (GPTQ): <see cref="Embed"/> turns token windows into the hidden states before layer 0, and
 /// <see cref="OpenLayer"/> loads one decoder layer from the (memory-mapped) checkpoint, runs it with the model's own
-/// layer code, lets the caller watch the inputs of its linears and replace their weights. Only the open layer's
-/// tensors and one batch of activations live on the backend; the embedding rows are read straight from the file.
+/// layer code, lets the caller watch the inputs of its linears and replace their weights. The open layer's tensors, one
+/// batch of activations and the caller's hidden states live on the backend; the embedding rows are read straight from
+/// the file.
 /// </summary>
 public sealed class LayerwiseDecoder : IDisposable
 {
@@ -58,8 +59,11 @@ public sealed class LayerwiseDecoder : IDisposable
     public int HiddenSize => Config.HiddenSize;
     public int MaxRows { get; }
 
-    /// <summary>The hidden states before decoder layer 0 of equal-length, unpadded sequences: [sequences·length, hidden].</summary>
-    public float[] Embed(IReadOnlyList<int[]> sequences)
+    /// <summary>
+    /// The hidden states before decoder layer 0 of equal-length, unpadded sequences: [sequences·length, hidden], on the
+    /// backend in its compute type, the caller's to keep (and dispose) while the layers move them on.
+    /// </summary>
+    public DeviceTensor Embed(IReadOnlyList<int[]> sequences)
     {
         if (sequences.Count == 0) throw new ArgumentException("no sequences", nameof(sequences));
         int seq = sequences[0].Length, rows = sequences.Count * seq, h = HiddenSize;
@@ -67,7 +71,10 @@ public sealed class LayerwiseDecoder : IDisposable
         var ids = sequences.SelectMany(s => s).ToArray();
         var hidden = new float[(long)rows * h];
         _runner.Embed(ids, seq, hidden);
-        return hidden;
+        var states = _backend.Allocate(_backend.ComputeType, hidden.LongLength, MemoryCategory.Activations);
+        try { Upload(states, hidden); }
+        catch { states.Dispose(); throw; }
+        return states;
     }
 
     /// <summary>Loads decoder layer <paramref name="index"/>'s tensors (dense, in the backend's compute type).</summary>
@@ -159,31 +166,37 @@ public sealed class LayerwiseDecoder : IDisposable
         /// </summary>
         public IReadOnlyList<IReadOnlyList<DenseLinear>> SequentialGroups { get; }
 
-        /// <summary>Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] (unpadded sequences), in place.</summary>
-        public void Forward(Span<float> hidden, int batch, int seq)
+        /// <summary>
+        /// Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] (unpadded sequences, on the backend in its
+        /// compute type, as <see cref="Embed"/> gives them), in place.
+        /// </summary>
+        public void Forward(DeviceTensor hidden, int batch, int seq)
         {
             Run(hidden, batch, seq, null);
-            _decoder.Download(_decoder._activations.X, hidden);
+            _decoder._backend.Copy(_decoder._activations.X, hidden, hidden.Length);
         }
 
         /// <summary>
         /// Runs the layer over <paramref name="hidden"/> [batch·seq, hidden] for <paramref name="observers"/> (by linear
         /// name) to see the inputs of those linears; stops once each has seen its input, and leaves the hidden states as they are.
         /// </summary>
-        public void Observe(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver> observers)
+        public void Observe(DeviceTensor hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver> observers)
         {
             if (observers.Count == 0) return;
             try { Run(hidden, batch, seq, observers); }
             catch (AllObserved) { } // the rest of the layer would change nothing any observer sees
         }
 
-        void Run(ReadOnlySpan<float> hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers)
+        void Run(DeviceTensor hidden, int batch, int seq, IReadOnlyDictionary<string, LinearInputObserver>? observers)
         {
             int rows = batch * seq, h = _decoder.HiddenSize;
             if (rows > _decoder.MaxRows) throw new ArgumentOutOfRangeException(nameof(batch),
                 $"{rows} rows, more than the {_decoder.MaxRows} the decoder was opened for");
             if (hidden.Length != (long)rows * h) throw new ArgumentException($"hidden has {hidden.Length} elements, expected {rows}·{h}",
                 nameof(hidden));
+            var computeType = _decoder._activations.X.DType;
+            if (hidden.DType != computeType) throw new ArgumentException(
+                $"hidden states in {hidden.DType.Name()}, expected the compute type {computeType.Name()}", nameof(hidden));
             var a = _decoder._activations;
             var backend = _decoder._backend;
             var mask = new int[rows];
@@ -192,7 +205,7 @@ public sealed class LayerwiseDecoder : IDisposable
             var positions = new int[rows];
             for (int r = 0; r < rows; r++) positions[r] = r % seq;
             backend.Upload<int>(a.Positions, positions);
-            _decoder.Upload(a.X, hidden);
+            backend.Copy(hidden, a.X, hidden.Length);
             _observers = observers;
             _pending = observers?.Count ?? 0;
             try { _run(batch, seq); }

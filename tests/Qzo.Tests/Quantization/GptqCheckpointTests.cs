@@ -261,15 +261,20 @@ public class GptqCheckpointTests
 
         using var backend = new CpuBackend();
         using var checkpoint = Checkpoint.Open(model);
-        float[] hidden;
+        var hidden = new float[24 * 64];
         using (var decoder = LayerwiseDecoder.Open(checkpoint, backend, maxRows: 12, maxSeq: 12))
         {
-            hidden = decoder.Embed(windows);
+            // one sequence at a time, each window's states on the backend
+            var states = windows.Select(w => decoder.Embed([w])).ToArray();
             for (int l = 0; l < decoder.LayerCount; l++)
             {
                 using var layer = decoder.OpenLayer(l);
-                // one sequence at a time
-                for (int w = 0; w < windows.Length; w++) layer.Forward(hidden.AsSpan(w * 12 * 64, 12 * 64), 1, 12);
+                foreach (var window in states) layer.Forward(window, 1, 12);
+            }
+            for (int w = 0; w < windows.Length; w++)
+            {
+                backend.Download<float>(states[w], hidden.AsSpan(w * 12 * 64, 12 * 64));
+                states[w].Dispose();
             }
         }
 
