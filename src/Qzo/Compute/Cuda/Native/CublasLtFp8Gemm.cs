@@ -4,9 +4,8 @@ namespace Qzo.Compute.Cuda.Native;
 /// y[m, n] (+)= (wScale·xScale)·x[m, k]·w[n, k]ᵀ (+ bias[n]) with x and w e4m3 codes, fp32 sums and a bf16 y, in one
 /// cuBLASLt call. Hopper's fp8 kernels take only the "TN" arrangement, which is this one on the column-major API: the
 /// weight wᶜ [k, n] (ld k) transposed, the input xᶜ [k, m] (ld k) as is, yᶜ [n, m] (ld n). The scales are device
-/// pointers (Fp8Kernels writes them into two fixed slots), multiplied into the sums before the bias; they are on every
-/// descriptor before its heuristic is asked, as cuBLASLt picks algorithms for scaled products apart from unscaled ones.
-/// One plan per shape and bias.
+/// pointers (Fp8Kernels writes them into two fixed, 256-byte aligned slots), multiplied into the sums before the bias;
+/// since they never move, each descriptor gets them once, when it is made. One plan per shape and bias.
 /// </summary>
 sealed class CublasLtFp8Gemm(IntPtr handle, IntPtr stream, IntPtr workspace, nuint workspaceBytes, IntPtr xScale, IntPtr wScale)
     : IDisposable
