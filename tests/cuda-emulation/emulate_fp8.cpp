@@ -1,8 +1,8 @@
 // streaming_kernels.cu's FP8 section on the CPU (emulation.h), with the GPTQ section it builds on: amax_bf16 against the
 // largest magnitude; quantize_e4m3_bf16 and its transposed form against an encoder written apart from the kernel's (the
 // nearest of the 126 finite e4m3 values by search, ties to the even code, saturated at 448), bit for bit, and the scales
-// amax / 448; gptq_dequantize_*bit against (q − zero)·scale rounded to bf16, and gptq_amax_*bit with
-// gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]; bnb4_amax with
+// amax / 448; gptq_dequantize_*bit against (q − zero)·scale rounded to bf16, gptq_code_span_*bit against |q − zero|,
+// and gptq_amax_from_span with gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]; bnb4_amax with
 // bnb4_dequantize_e4m3 against code[nibble]·absmax rounded to bf16, searched the same way. Exit code: failed cases.
 #include "emulation.h"
 #include <cstdio>
@@ -19,6 +19,7 @@ inline float __uint_as_float(u32 u) { float f; memcpy(&f, &u, 4); return f; }
 inline u32 __float_as_uint(float f) { u32 u; memcpy(&u, &f, 4); return u; }
 inline unsigned short bf16_round(float v) { return (unsigned short)bf16_bits(v); }
 inline float __fdiv_rn(float a, float b) { return a / b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
 inline u32 atomicMax(u32* address, u32 value)
 {
     u32 old = __atomic_load_n(address, __ATOMIC_SEQ_CST);
@@ -55,7 +56,7 @@ static int report(bool ok, const char* what)
     return ok ? 0 : 1;
 }
 
-// One GPTQ layer (act-order g_idx, zeros stored less one) through gptq_dequantize, gptq_amax and gptq_dequantize_e4m3.
+// One GPTQ layer (act-order g_idx, zeros stored less one) through gptq_dequantize, gptq_code_span, gptq_amax_from_span and gptq_dequantize_e4m3.
 static int check_gptq(int bits, std::mt19937& rng)
 {
     const int in = 128, out = 32, group_size = 32, groups = in / group_size, per_word = 32 / bits;
@@ -98,11 +99,31 @@ static int check_gptq(int bits, std::mt19937& rng)
                   in * out / 2);
     int failed = report(differ == 0, what);
 
+    // gptq_code_span_*bit once: |q − zero|'s largest per group and output, against the formula
+    std::vector<u32> expected_span(groups * out, 0);
+    for (int i = 0; i < in; i++)
+        for (int o = 0; o < out; o++)
+        {
+            int q = (int)((qweight[(i / per_word) * out + o] >> ((i % per_word) * bits)) & mask), g = g_idx[i];
+            int zero = (int)((((qzeros[(g * out * bits + o * bits) / 32] >> ((o * bits) % 32)) & mask) + 1u) & mask);
+            expected_span[g * out + o] = std::max(expected_span[g * out + o], (u32)std::abs(q - zero));
+        }
+    std::vector<u32> span(groups * out, 0);
+    auto span_kernel = bits == 2 ? gptq_code_span_2bit : bits == 4 ? gptq_code_span_4bit : gptq_code_span_8bit;
+    launch(blocks, 1, [&] { span_kernel(qweight.data(), qzeros.data(), g_idx.data(), in, out, 1, span.data()); });
+    int span_differ = 0;
+    for (int i = 0; i < groups * out; i++) span_differ += span[i] != expected_span[i];
+    std::snprintf(what, sizeof what, "gptq_code_span_%dbit (act-order): the largest |q - zero| of each group and output, %d of %d differ",
+                  bits, span_differ, groups * out);
+    failed += report(span_differ == 0, what);
+
+    // then per pass gptq_amax_from_span (two blocks: the one atomic of each) and gptq_dequantize_e4m3_*bit
     u32 amax_bits = 0; float scale = 0;
     std::vector<unsigned char> codes(in * out, 0xAA);
-    auto amax_kernel = bits == 2 ? gptq_amax_2bit : bits == 4 ? gptq_amax_4bit : gptq_amax_8bit;
     auto codes_kernel = bits == 2 ? gptq_dequantize_e4m3_2bit : bits == 4 ? gptq_dequantize_e4m3_4bit : gptq_dequantize_e4m3_8bit;
-    launch(blocks, 1, [&] { amax_kernel(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), in, out, 1, &amax_bits); });
+    gridDim = {2, 1, 1};
+    launch(2, 1, [&] { gptq_amax_from_span(scales.data(), span.data(), (i64)groups * out, &amax_bits); });
+    gridDim = {1, 1, 1};
     launch(blocks, 1, [&] {
         codes_kernel(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), in, out, 1, &amax_bits, codes.data(), &scale);
     });
@@ -110,9 +131,34 @@ static int check_gptq(int bits, std::mt19937& rng)
     differ = 0;
     for (int i = 0; i < in; i++)
         for (int o = 0; o < out; o++) differ += codes[o * in + i] != nearest(w[i * out + o] * inverse);
-    std::snprintf(what, sizeof what, "gptq_amax_%dbit, gptq_dequantize_e4m3_%dbit: amax, scale and [out, in] codes, %d of %d differ",
-                  bits, bits, differ, in * out);
+    std::snprintf(what, sizeof what, "gptq_amax_from_span, gptq_dequantize_e4m3_%dbit: amax, scale and [out, in] codes, %d of %d differ",
+                  bits, differ, in * out);
     failed += report(__uint_as_float(amax_bits) == amax && scale == amax / 448.0f && differ == 0, what);
+
+    // Zero and negative scales, then an infinite one too: the weights' amax (NaN products, q = zero under the infinite
+    // scale, skipped as fmaxf skips them)
+    for (int variant = 0; variant < 2; variant++)
+    {
+        std::vector<float> special = scales;
+        special[3] = 0.0f; special[5] = -0.02f; special[9] = -0.5f;
+        if (variant == 1) special[7] = INFINITY;
+        float special_amax = 0;
+        for (int i = 0; i < in; i++)
+            for (int o = 0; o < out; o++)
+            {
+                int q = (int)((qweight[(i / per_word) * out + o] >> ((i % per_word) * bits)) & mask), g = g_idx[i];
+                int zero = (int)((((qzeros[(g * out * bits + o * bits) / 32] >> ((o * bits) % 32)) & mask) + 1u) & mask);
+                float v = std::fabs(bf16_float(bf16_bits((float)(q - zero) * special[g * out + o])));
+                if (!std::isnan(v)) special_amax = std::max(special_amax, v);
+            }
+        u32 special_bits = 0;
+        gridDim = {2, 1, 1};
+        launch(2, 1, [&] { gptq_amax_from_span(special.data(), span.data(), (i64)groups * out, &special_bits); });
+        gridDim = {1, 1, 1};
+        std::snprintf(what, sizeof what, "gptq_amax_from_span (%d bits), zero and negative%s scales: %g, the weights' %g", bits,
+                      variant == 1 ? " and infinite" : "", __uint_as_float(special_bits), special_amax);
+        failed += report(__uint_as_float(special_bits) == special_amax, what);
+    }
     return failed;
 }
 

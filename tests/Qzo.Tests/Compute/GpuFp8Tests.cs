@@ -59,24 +59,32 @@ public class GpuFp8Tests
         var initial = BackendPair.RandomBf16(rows * outF, 15);
         var (yc, yg) = pair.Activation(initial);
         var p = new Perturbation(9, -1e-3f);
-        Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, null, yc, accumulate));
+        DeviceTensor? span = null;
+        Assert.False(GptqKernels.For(pair.Cpu).TryLinearFp8(xc, rows, qc, zc, sc, gc, shape, p, 2, null, yc, accumulate, ref span));
         if (!TestBackends.OnCuda)
         {
-            Assert.False(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, null, yg, accumulate));
+            Assert.False(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, null, yg, accumulate, ref span));
             Assert.Equal(initial, pair.Read(yg));
+            Assert.Null(span);
             return;
         }
         pair.Gpu.QuantizedLinearPrecision = LinearPrecision.Fp8;
-        Assert.True(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, p, 2, null, yg, accumulate));
-        var straight = pair.Gpu.LastFp8Operands(rows, outF, inF);
-        var (_, yDequantized) = pair.Activation(initial);
-        var (_, weight) = pair.Zeros(inF * outF);
-        GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, p, 2, weight);
-        Assert.True(pair.Gpu.TryMatMulFp8(xg, weight, weightInputMajor: true, null, yDequantized, rows, outF, inF, accumulate));
-        var converted = pair.Gpu.LastFp8Operands(rows, outF, inF);
-        Assert.Equal(converted.Words, straight.Words);
-        Assert.Equal(converted.Weight, straight.Weight);
-        Assert.Equal(pair.Read(yDequantized), pair.Read(yg));
+        // the second probe reuses the span (the largest |q − zero| of each group) that the first one made
+        foreach (var probe in new[] { p, new Perturbation(10, 1e-3f) })
+        {
+            pair.Gpu.Upload<byte>(yg, DTypes.FromSingle(DType.BF16, initial));
+            Assert.True(GptqKernels.For(pair.Gpu).TryLinearFp8(xg, rows, qg, zg, sg, gg, shape, probe, 2, null, yg, accumulate, ref span));
+            var straight = pair.Gpu.LastFp8Operands(rows, outF, inF);
+            var (_, yDequantized) = pair.Activation(initial);
+            var (_, weight) = pair.Zeros(inF * outF);
+            GptqKernels.For(pair.Gpu).Dequantize(qg, zg, sg, gg, shape, probe, 2, weight);
+            Assert.True(pair.Gpu.TryMatMulFp8(xg, weight, weightInputMajor: true, null, yDequantized, rows, outF, inF, accumulate));
+            var converted = pair.Gpu.LastFp8Operands(rows, outF, inF);
+            Assert.Equal(converted.Words, straight.Words);
+            Assert.Equal(converted.Weight, straight.Weight);
+            Assert.Equal(pair.Read(yDequantized), pair.Read(yg));
+        }
+        span!.Dispose();
     }
 
     /// <summary>

@@ -34,6 +34,12 @@ internal sealed partial class CudaBackend
 
     public IReadOnlyCollection<string> Fp8DeclinedShapes => _fp8Declined;
 
+    /// <summary>The fp8 operand kernels (loaded on first use; a clear error where this GPU has no fp8 tensor cores).</summary>
+    internal Fp8Kernels Fp8Kernels
+    {
+        get { EnsureFp8(); return _fp8Kernels!; }
+    }
+
     void EnsureFp8()
     {
         if (_fp8Gemm is not null) return;

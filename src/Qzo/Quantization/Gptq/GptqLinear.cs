@@ -15,7 +15,8 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
     public GptqKernelShape Shape { get; } = shape;
     public override string Method => "GPTQ";
     public override WeightLayout Layout => WeightLayout.InputMajor;
-    protected override IEnumerable<DeviceTensor> Frozen => [qweight, qzeros, gIdx];
+    protected override IEnumerable<DeviceTensor> Frozen =>
+        _codeSpan is null ? [qweight, qzeros, gIdx] : [qweight, qzeros, gIdx, _codeSpan];
 
     public override void Dequantize(IBackend backend, Perturbation p, DeviceTensor weight) =>
         GptqKernels.For(backend).Dequantize(qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0, weight);
@@ -33,10 +34,13 @@ public sealed class GptqLinear(string name, DeviceTensor qweight, DeviceTensor q
         return false; // the bias, if any, is added after
     }
 
+    /// <summary>Under --compute fp8 on a GPU: the largest |q − zero| of each group and output, made on first use.</summary>
+    DeviceTensor? _codeSpan;
+
     protected override bool TryMultiplyFp8(ForwardContext context, Perturbation p, DeviceTensor x, int rows, DeviceTensor y,
                                            bool accumulate, DeviceTensor? bias) =>
         GptqKernels.For(context.Backend).TryLinearFp8(x, rows, qweight, qzeros, Scales.Values, gIdx, Shape, p, Scales.TrainableIndex ?? 0,
-                                                      bias, y, accumulate);
+                                                      bias, y, accumulate, ref _codeSpan);
 
     public override ScaleExport ExportScales(IBackend backend) => PlainScaleExport(backend);
 }

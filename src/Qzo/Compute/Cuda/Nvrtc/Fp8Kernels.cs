@@ -11,7 +11,6 @@ sealed unsafe class Fp8Kernels
 {
     const uint Block = 256;         // the streaming module's block size
     const uint AmaxBlocks = 1024;   // grid-stride: enough blocks to fill an H100 several times over
-    static readonly string[] GptqAmax = ["", "", "gptq_amax_2bit", "", "gptq_amax_4bit", "", "", "", "gptq_amax_8bit"];
     static readonly string[] GptqCodes =
         ["", "", "gptq_dequantize_e4m3_2bit", "", "gptq_dequantize_e4m3_4bit", "", "", "", "gptq_dequantize_e4m3_8bit"];
     readonly StreamingKernels _module;
@@ -67,20 +66,39 @@ sealed unsafe class Fp8Kernels
     public static bool SupportsGptq(int bits, int inFeatures, int outFeatures) =>
         bits is 2 or 4 or 8 && outFeatures % 4 == 0 && inFeatures % 16 == 0;
 
+    static readonly string[] GptqSpan = ["", "", "gptq_code_span_2bit", "", "gptq_code_span_4bit", "", "", "", "gptq_code_span_8bit"];
+
     /// <summary>
-    /// GPTQ's weights (under the effective scales) as e4m3 codes [out, in]: their amax into *amaxBits (zeroed by the caller),
-    /// then the codes and *scale, equal to <see cref="QuantizeTransposed"/> over the bf16 dequantization.
+    /// span[g·out + o] = the largest |q − zero| of GPTQ group g and output o (u32 [groups, out], zeroed by the caller): once
+    /// per linear, so that <see cref="QuantizeGptq"/> finds each pass's amax from the scales alone.
     /// </summary>
-    public void QuantizeGptq(IntPtr qweight, IntPtr qzeros, IntPtr scales, IntPtr gIdx, int inFeatures, int outFeatures, int bits,
-                             bool zerosOffsetByOne, IntPtr amaxBits, IntPtr codes, IntPtr scale)
+    public void GptqCodeSpan(IntPtr qweight, IntPtr qzeros, IntPtr gIdx, int inFeatures, int outFeatures, int bits, bool zerosOffsetByOne,
+                             IntPtr span)
     {
+        int offset = zerosOffsetByOne ? 1 : 0;
+        long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
+        void** p = stackalloc void*[7];
+        p[0] = &qweight; p[1] = &qzeros; p[2] = &gIdx; p[3] = &inFeatures; p[4] = &outFeatures; p[5] = &offset; p[6] = &span;
+        _module.Launch1D(GptqSpan[bits], threads, p);
+    }
+
+    /// <summary>
+    /// GPTQ's weights (under the effective scales) as e4m3 codes [out, in]: their amax into *amaxBits (zeroed by the caller)
+    /// from the scales and the linear's <see cref="GptqCodeSpan"/> (the same bits as a pass over the weights), then the codes
+    /// and *scale, equal to <see cref="QuantizeTransposed"/> over the bf16 dequantization.
+    /// </summary>
+    /// <param name="scaleCount">groups · out: the effective scales' count, and the span's.</param>
+    public void QuantizeGptq(IntPtr qweight, IntPtr qzeros, IntPtr scales, IntPtr gIdx, IntPtr span, long scaleCount, int inFeatures,
+                             int outFeatures, int bits, bool zerosOffsetByOne, IntPtr amaxBits, IntPtr codes, IntPtr scale)
+    {
+        void** a = stackalloc void*[4];
+        a[0] = &scales; a[1] = &span; a[2] = &scaleCount; a[3] = &amaxBits;
+        _module.LaunchBlocks("gptq_amax_from_span", (uint)Math.Clamp((scaleCount + Block - 1) / Block, 1, AmaxBlocks), a);
         int offset = zerosOffsetByOne ? 1 : 0;
         long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
         void** p = stackalloc void*[10];
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &inFeatures; p[5] = &outFeatures; p[6] = &offset;
-        p[7] = &amaxBits;
-        _module.Launch1D(GptqAmax[bits], threads, p);
-        p[8] = &codes; p[9] = &scale;
+        p[7] = &amaxBits; p[8] = &codes; p[9] = &scale;
         _module.Launch1D(GptqCodes[bits], threads, p);
     }
 

@@ -16,7 +16,8 @@ sealed unsafe class StreamingKernels : IDisposable
          "gptq_dequantize_8bit", "add_bf16", "silu_mul_bf16", "rms_norm_bf16", "rms_norm_short_bf16", "layer_norm_bf16", "rope_bf16",
          "aqlm_dequantize_in8", "bnb4_dequantize_bf16",
          "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b",
-         "amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16", "gptq_amax_2bit", "gptq_amax_4bit", "gptq_amax_8bit",
+         "amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16", "gptq_amax_from_span",
+         "gptq_code_span_2bit", "gptq_code_span_4bit", "gptq_code_span_8bit",
          "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit", "bnb4_amax", "bnb4_dequantize_e4m3"];
 
     readonly NvrtcModule _module;

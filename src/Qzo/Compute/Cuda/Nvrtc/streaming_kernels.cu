@@ -586,12 +586,21 @@ __device__ __forceinline__ u32 e4m3(float x)
 __device__ __forceinline__ float e4m3_inverse(float amax) { return amax == 0.0f ? 1.0f : __fdiv_rn(448.0f, amax); }
 __device__ __forceinline__ float e4m3_scale(float amax) { return amax == 0.0f ? 1.0f : __fdiv_rn(amax, 448.0f); }
 
-// The block's lanes' maxima into *amax_bits (atomicMax on the float bits: magnitudes order as their bits do).
+// The block's maximum into *amax_bits (atomicMax on the float bits: magnitudes order as their bits do), one atomic a
+// block: a warp's each, on one address, queue at the L2 (thousands a product). Every thread of the (1-D) block calls it.
 __device__ __forceinline__ void amax_publish(float m, u32* amax_bits)
 {
+    __shared__ float warp_maxima[32];
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
-    if ((threadIdx.x & 31) == 0) atomicMax(amax_bits, __float_as_uint(m));
+    const int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (lane == 0) warp_maxima[warp] = m;
+    __syncthreads();
+    if (warp != 0) return;
+    m = lane < (int)(blockDim.x + 31) / 32 ? warp_maxima[lane] : 0.0f;
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
+    if (lane == 0) atomicMax(amax_bits, __float_as_uint(m));
 }
 
 // *amax_bits = max(*amax_bits, |x[i]| as float bits) over i < count (the caller zeroes it first). NaNs are skipped:
@@ -660,22 +669,10 @@ extern "C" __global__ void quantize_e4m3_transposed_bf16(const unsigned short* _
     }
 }
 
-// GPTQ straight into e4m3 codes [out, in]: gptq_amax_*bit takes the largest magnitude of the bf16-rounded weights, then
-// gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits), a warp's
+// GPTQ straight into e4m3 codes [out, in]: gptq_amax_from_span (below) finds the largest magnitude of the bf16-rounded
+// weights from the scales, then gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits), a warp's
 // threads on adjacent words of the same four rows (WORD_MAJOR). Codes equal quantize_e4m3_transposed_bf16's over
 // gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
-struct GptqAmaxSink
-{
-    float m;
-    __device__ __forceinline__ void row(int, int, int, float w0, float w1, float w2, float w3)
-    {
-        float pair01 = fmaxf(fabsf(bf16_rounded(w0)), fabsf(bf16_rounded(w1)));
-        float pair23 = fmaxf(fabsf(bf16_rounded(w2)), fabsf(bf16_rounded(w3)));
-        m = fmaxf(m, fmaxf(pair01, pair23));
-    }
-    __device__ __forceinline__ void word(int, int) {}
-};
-
 template <int BITS>
 struct GptqE4m3Sink
 {
@@ -707,14 +704,6 @@ struct GptqE4m3Sink
 };
 
 #define GPTQ_E4M3_ENTRIES(BITS)                                                                                             \
-    extern "C" __global__ void gptq_amax_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales,          \
-                                                     const int* g_idx, int in_features, int out_features,                 \
-                                                     int zeros_offset_by_one, u32* amax_bits)                             \
-    {                                                                                                                      \
-        GptqAmaxSink sink{0.0f};                                                                                           \
-        gptq_weights<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);         \
-        amax_publish(sink.m, amax_bits);                                                                                   \
-    }                                                                                                                      \
     extern "C" __global__ void gptq_dequantize_e4m3_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales, \
                                                                 const int* g_idx, int in_features, int out_features,      \
                                                                 int zeros_offset_by_one, const u32* amax_bits,            \
@@ -728,6 +717,75 @@ struct GptqE4m3Sink
 GPTQ_E4M3_ENTRIES(2)
 GPTQ_E4M3_ENTRIES(4)
 GPTQ_E4M3_ENTRIES(8)
+
+// The amax of a pass's GPTQ weights without reading the codes. gptq_code_span_*bit, once per linear: span[g·out + o] =
+// the largest |q − zero| of group g and output o (the caller zeroes span). Then per pass gptq_amax_from_span: the largest
+// bf16(span · |scale|) over the effective scales, which equals the largest |weight| of the pass: |fl((q − zero)·s)| and its
+// bf16 rounding never shrink as |q − zero| grows, and a group's NaN or infinite products are NaN in both (skipped).
+template <int BITS>
+__device__ __forceinline__ void gptq_code_span(const u32* qweight, const u32* qzeros, const int* g_idx, int in_features,
+                                               int out_features, int zeros_offset_by_one, u32* span)
+{
+    const int per_word = 32 / BITS;
+    const u32 mask = (1u << BITS) - 1u;
+    const int quads = out_features / 4, words = in_features / per_word;
+    i64 t = thread_index();
+    if (t >= (i64)words * quads) return;
+    const int word = (int)(t / quads), o = (int)(t - (i64)word * quads) * 4;
+    const uint4 packed = *(const uint4*)(qweight + (i64)word * out_features + o);
+    const u32 columns[4] = {packed.x, packed.y, packed.z, packed.w};
+    const int zero_words = out_features * BITS / 32, zero_bit = o * BITS, zero_shift = zero_bit & 31;
+    int group = -1;
+    u32 zero[4], widest[4];
+#pragma unroll
+    for (int k = 0; k < per_word; k++)
+    {
+        int g = g_idx[word * per_word + k];
+        if (g != group)
+        {
+            if (group >= 0)
+                for (int j = 0; j < 4; j++) atomicMax(span + (i64)group * out_features + o + j, widest[j]);
+            group = g;
+            u32 zeros = qzeros[(i64)g * zero_words + (zero_bit >> 5)];
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                zero[j] = (zeros >> (zero_shift + j * BITS)) & mask;
+                if (zeros_offset_by_one) zero[j] = (zero[j] + 1u) & mask;
+                widest[j] = 0u;
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            u32 q = (columns[j] >> (k * BITS)) & mask;
+            widest[j] = max(widest[j], q > zero[j] ? q - zero[j] : zero[j] - q);
+        }
+    }
+    for (int j = 0; j < 4; j++) atomicMax(span + (i64)group * out_features + o + j, widest[j]);
+}
+
+#define GPTQ_SPAN_ENTRY(BITS)                                                                                             \
+    extern "C" __global__ void gptq_code_span_##BITS##bit(const u32* qweight, const u32* qzeros, const int* g_idx,       \
+                                                          int in_features, int out_features, int zeros_offset_by_one,   \
+                                                          u32* span)                                                    \
+    {                                                                                                                    \
+        gptq_code_span<BITS>(qweight, qzeros, g_idx, in_features, out_features, zeros_offset_by_one, span);             \
+    }
+GPTQ_SPAN_ENTRY(2)
+GPTQ_SPAN_ENTRY(4)
+GPTQ_SPAN_ENTRY(8)
+
+// *amax_bits = max(*amax_bits, bf16(span[i] · |scales[i]|)) over i < count (grid-stride; the caller zeroes it first).
+extern "C" __global__ void gptq_amax_from_span(const float* __restrict__ scales, const u32* __restrict__ span, i64 count,
+                                               u32* __restrict__ amax_bits)
+{
+    float m = 0.0f;
+    const i64 stride = (i64)gridDim.x * blockDim.x;
+    for (i64 i = thread_index(); i < count; i += stride)
+        m = fmaxf(m, bf16_rounded(__fmul_rn((float)span[i], fabsf(scales[i]))));
+    amax_publish(m, amax_bits);
+}
 
 // bitsandbytes 4-bit straight into e4m3 codes, [out, in] as stored: bnb4_amax takes the largest magnitude of the
 // bf16-rounded weights (bnb4_dequantize_bf16's values), bnb4_dequantize_e4m3 writes a thread's 32 codes as two 16-byte

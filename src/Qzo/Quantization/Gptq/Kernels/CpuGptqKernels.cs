@@ -10,7 +10,7 @@ sealed partial class CpuGptqKernels(CpuBackend cpu) : IGptqKernels
     /// <summary>The CPU's fp8 product is the generic one (IBackend.TryMatMulFp8 over the dequantized weight).</summary>
     public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                              GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor? bias, DeviceTensor y,
-                             bool accumulate) => false;
+                             bool accumulate, ref DeviceTensor? codeSpan) => false;
 
     public void Linear(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                        GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor weightScratch, DeviceTensor y,

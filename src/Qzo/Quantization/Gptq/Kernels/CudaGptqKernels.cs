@@ -85,16 +85,30 @@ sealed partial class CudaGptqKernels(CudaBackend backend) : IGptqKernels
 
     public bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                              GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor? bias, DeviceTensor y,
-                             bool accumulate)
+                             bool accumulate, ref DeviceTensor? codeSpan)
     {
         if (backend.Streaming is null || !Fp8Kernels.SupportsGptq(shape.Bits, shape.InFeatures, shape.OutFeatures)) return false;
+        long scaleCount = (long)shape.Groups * shape.OutFeatures;
+        codeSpan ??= CodeSpan(qweight, qzeros, gIdx, shape);
+        var span = Ilgpu(codeSpan).Pointer;
         return backend.TryMatMulFp8(x, bias, y, rows, shape.OutFeatures, shape.InFeatures, accumulate, (kernels, codes, amax, scale) =>
         {
-            var effectiveScales = backend.EffectiveScales(scales, p, scaleTensorIndex, (long)shape.Groups * shape.OutFeatures);
+            var effectiveScales = backend.EffectiveScales(scales, p, scaleTensorIndex, scaleCount);
             kernels.QuantizeGptq(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, effectiveScales.LoadEffectiveAddressAsPtr(),
-                                 Ilgpu(gIdx).Pointer, shape.InFeatures, shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne, amax, codes,
-                                 scale);
+                                 Ilgpu(gIdx).Pointer, span, scaleCount, shape.InFeatures, shape.OutFeatures, shape.Bits,
+                                 shape.ZerosOffsetByOne, amax, codes, scale);
         });
+    }
+
+    /// <summary>The largest |q − zero| of each group and output (u32 [groups, out]): frozen, made once per linear.</summary>
+    DeviceTensor CodeSpan(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor gIdx, GptqKernelShape shape)
+    {
+        long count = (long)shape.Groups * shape.OutFeatures;
+        var span = backend.Allocate(DType.U32, count, MemoryCategory.QuantizedWeights);
+        backend.Fp8Kernels.Zero(Ilgpu(span).Pointer, checked((int)count));
+        backend.Fp8Kernels.GptqCodeSpan(Ilgpu(qweight).Pointer, Ilgpu(qzeros).Pointer, Ilgpu(gIdx).Pointer, shape.InFeatures,
+                                        shape.OutFeatures, shape.Bits, shape.ZerosOffsetByOne, Ilgpu(span).Pointer);
+        return span;
     }
 
     public void Dequantize(DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,

@@ -34,11 +34,13 @@ internal interface IGptqKernels
     /// without accumulate), W's e4m3 codes
     /// formed straight from the packed words (the same codes as converting <see cref="Dequantize"/>'s bf16 output, bit for
     /// bit, without writing it). False (nothing done) where this backend has no such kernel for the layout or declines the
-    /// shape; the caller then dequantizes and multiplies through <see cref="IBackend.TryMatMulFp8"/>.
+    /// shape; the caller then dequantizes and multiplies through <see cref="IBackend.TryMatMulFp8"/>. <paramref name="codeSpan"/>:
+    /// the linear's frozen helper for the weight's amax (the largest |q − zero| of each group and output), which the backend
+    /// makes on first use and the linear owns and disposes.
     /// </summary>
     bool TryLinearFp8(DeviceTensor x, int rows, DeviceTensor qweight, DeviceTensor qzeros, DeviceTensor scales, DeviceTensor gIdx,
                       GptqKernelShape shape, Perturbation p, int scaleTensorIndex, DeviceTensor? bias, DeviceTensor y,
-                      bool accumulate);
+                      bool accumulate, ref DeviceTensor? codeSpan);
 
     /// <summary>
     /// h[i, j] = S[inputs[i], inputs[j]] + (i = j ? damp : 0) (F64 [n, n]) with S = ½(sum + sumᵀ) of the F32 Gram
