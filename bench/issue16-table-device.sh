@@ -22,7 +22,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > 
 bench() {  # bench FILE LIMIT_S STEPS ARGS...: one `qzo bench` run (STEPS timed, 1 or 2 warm-up), its JSON appended to FILE
   local file=$1 limit=$2 steps=$3; shift 3
   rm -f "$work/q.json"
-  timeout "$limit" "$d" qzo bench --device cuda --steps "$steps" --warmup $((steps > 3 ? 2 : 1)) --json "$work/q.json" --force "$@" >> "$out/bench.log" 2>&1
+  timeout "$limit" "$d" qzo bench --device cuda --steps "$steps" --warmup $((steps > 3 ? 2 : 1)) --json "$work/q.json" --force \
+    "$@" >> "$out/bench.log" 2>&1
   echo "qzo bench $*: exit $?" | tee -a "$out/bench.log"
   [ -f "$work/q.json" ] && python3 -c "import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))" "$work/q.json" >> "$file"
 }

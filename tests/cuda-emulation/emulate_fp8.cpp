@@ -2,7 +2,8 @@
 // largest magnitude; quantize_e4m3_bf16 and its transposed form against an encoder written apart from the kernel's (the
 // nearest of the 126 finite e4m3 values by search, ties to the even code, saturated at 448), bit for bit, and the scales
 // amax / 448; gptq_dequantize_*bit against (q − zero)·scale rounded to bf16, gptq_code_span_*bit against |q − zero|,
-// and gptq_amax_from_span with gptq_dequantize_e4m3_*bit against the same search over those bf16 weights, transposed to [out, in]; bnb4_amax with
+// and gptq_amax_from_span with gptq_dequantize_e4m3_*bit (and its tiled form) against the same search over those bf16
+// weights, transposed to [out, in]; bnb4_amax with
 // bnb4_dequantize_e4m3 against code[nibble]·absmax rounded to bf16, searched the same way. Exit code: failed cases.
 #include "emulation.h"
 #include <cstdio>
@@ -56,10 +57,11 @@ static int report(bool ok, const char* what)
     return ok ? 0 : 1;
 }
 
-// One GPTQ layer (act-order g_idx, zeros stored less one) through gptq_dequantize, gptq_code_span, gptq_amax_from_span and gptq_dequantize_e4m3.
-static int check_gptq(int bits, std::mt19937& rng)
+// One GPTQ layer (act-order g_idx, zeros stored less one) through gptq_dequantize, gptq_code_span, gptq_amax_from_span
+// and gptq_dequantize_e4m3 (both kernels).
+static int check_gptq(int bits, std::mt19937& rng, const int in, const int out, const int group_size)
 {
-    const int in = 128, out = 32, group_size = 32, groups = in / group_size, per_word = 32 / bits;
+    const int groups = in / group_size, per_word = 32 / bits;
     const u32 mask = (1u << bits) - 1u;
     std::uniform_int_distribution<u32> word;
     std::uniform_real_distribution<float> positive(0.001f, 0.03f);
@@ -134,6 +136,22 @@ static int check_gptq(int bits, std::mt19937& rng)
     std::snprintf(what, sizeof what, "gptq_amax_from_span, gptq_dequantize_e4m3_%dbit: amax, scale and [out, in] codes, %d of %d differ",
                   bits, differ, in * out);
     failed += report(__uint_as_float(amax_bits) == amax && scale == amax / 448.0f && differ == 0, what);
+
+    // the tiled kernel: the same codes, 128 inputs × 64 outputs a block of 256 threads (partial tiles at both ends)
+    std::vector<unsigned char> tiled(in * out, 0xAA);
+    float tiled_scale = 0;
+    auto tiled_kernel = bits == 2 ? gptq_dequantize_e4m3_tiled_2bit : bits == 4 ? gptq_dequantize_e4m3_tiled_4bit
+                                                                                : gptq_dequantize_e4m3_tiled_8bit;
+    blockDim = {256, 1, 1};
+    launch((in + 127) / 128, (out + 63) / 64, [&] {
+        tiled_kernel(qweight.data(), qzeros.data(), scales.data(), g_idx.data(), in, out, 1, &amax_bits, tiled.data(), &tiled_scale);
+    }, 256);
+    blockDim = {128, 1, 1};
+    differ = 0;
+    for (int i = 0; i < in * out; i++) differ += tiled[i] != codes[i];
+    std::snprintf(what, sizeof what, "gptq_dequantize_e4m3_tiled_%dbit (%d x %d): the codes of gptq_dequantize_e4m3_%dbit, %d of %d differ",
+                  bits, in, out, bits, differ, in * out);
+    failed += report(differ == 0 && tiled_scale == scale, what);
 
     // Zero and negative scales, then an infinite one too: the weights' amax (NaN products, q = zero under the infinite
     // scale, skipped as fmaxf skips them)
@@ -261,7 +279,8 @@ int main()
     launch(1, 1, [&] { quantize_e4m3_bf16((const uint4*)zeros.data(), 8, &zero_bits, (uint2*)zq.data(), &zero_scale); });
     failed += report(zero_scale == 1.0f && std::all_of(zq.begin(), zq.end(), [](unsigned char c) { return c == 0; }),
                      "a tensor of zeros: codes 0, scale 1");
-    for (int bits : {2, 4, 8}) failed += check_gptq(bits, rng);
+    for (int bits : {2, 4, 8}) failed += check_gptq(bits, rng, 128, 32, 32);
+    for (int bits : {2, 4, 8}) failed += check_gptq(bits, rng, 272, 80, 16); // two input tiles and a 16-input one; 64 + 16 outputs
     failed += check_bnb4(rng);
     return failed;
 }

@@ -95,12 +95,23 @@ sealed unsafe class Fp8Kernels
         a[0] = &scales; a[1] = &span; a[2] = &scaleCount; a[3] = &amaxBits;
         _module.LaunchBlocks("gptq_amax_from_span", (uint)Math.Clamp((scaleCount + Block - 1) / Block, 1, AmaxBlocks), a);
         int offset = zerosOffsetByOne ? 1 : 0;
-        long threads = (long)(inFeatures / (32 / bits)) * (outFeatures / 4);
         void** p = stackalloc void*[10];
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &inFeatures; p[5] = &outFeatures; p[6] = &offset;
         p[7] = &amaxBits; p[8] = &codes; p[9] = &scale;
-        _module.Launch1D(GptqCodes[bits], threads, p);
+        if (WordMajorCodes) _module.Launch1D(GptqCodes[bits], (long)(inFeatures / (32 / bits)) * (outFeatures / 4), p);
+        else _module.Launch2D(GptqTiledCodes[bits], (uint)(inFeatures + TileInputs - 1) / TileInputs,
+                              (uint)(outFeatures + TileOutputs - 1) / TileOutputs, Block, 1, p);
     }
+
+    static readonly string[] GptqTiledCodes =
+        ["", "", "gptq_dequantize_e4m3_tiled_2bit", "", "gptq_dequantize_e4m3_tiled_4bit", "", "", "", "gptq_dequantize_e4m3_tiled_8bit"];
+    const int TileInputs = 128, TileOutputs = 64; // E4M3_TILE_INPUTS, E4M3_TILE_OUTPUTS
+
+    /// <summary>
+    /// QZO_FP8_GPTQ_CODES=words: the one-thread-a-word codes kernel instead of the tiled one (the same codes; kept to compare
+    /// their speed on a device).
+    /// </summary>
+    static readonly bool WordMajorCodes = Environment.GetEnvironmentVariable("QZO_FP8_GPTQ_CODES") == "words";
 
     /// <summary>Whether <see cref="QuantizeBnb4"/> takes this layout: counts and blocks of whole 32-value steps.</summary>
     public static bool SupportsBnb4(long count, int blockSize) => count % 32 == 0 && blockSize % 32 == 0;

@@ -18,7 +18,9 @@ sealed unsafe class StreamingKernels : IDisposable
          "modulate_bf16", "gated_add_bf16", "add_bias_bf16", "activation_bf16", "copy_rows_16b",
          "amax_bf16", "quantize_e4m3_bf16", "quantize_e4m3_transposed_bf16", "gptq_amax_from_span",
          "gptq_code_span_2bit", "gptq_code_span_4bit", "gptq_code_span_8bit",
-         "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit", "bnb4_amax", "bnb4_dequantize_e4m3"];
+         "gptq_dequantize_e4m3_2bit", "gptq_dequantize_e4m3_4bit", "gptq_dequantize_e4m3_8bit",
+         "gptq_dequantize_e4m3_tiled_2bit", "gptq_dequantize_e4m3_tiled_4bit", "gptq_dequantize_e4m3_tiled_8bit",
+         "bnb4_amax", "bnb4_dequantize_e4m3"];
 
     readonly NvrtcModule _module;
     readonly IntPtr _stream;

@@ -137,24 +137,36 @@ extern "C" __global__ void zeroth_order_update(float* master, i64 count, u64 see
 // inputs; each input's four weights leave as one 8-byte store. out_features must be a multiple of 4 (the host checks).
 // q − zero is formed exactly as (2^23 + q) − (2^23 + zero) in fp32, without an integer-to-float conversion.
 
-// gptq_weights visits each of a thread's weights once, in fp32 as the product rounds, and hands them to a sink: a row
-// (one input) of four adjacent columns at a time, the word's rows in order; the sink then sees the end of the word.
-// The bf16 dequantization below and --compute fp8's amax and e4m3 conversion (the FP8 section) share it.
+// gptq_word_weights visits the weights of one qweight word row and column quad (word, o..o+3) once each, in fp32 as the
+// product rounds, and hands them to a sink: a row (one input) of four adjacent columns at a time, the word's rows in
+// order; the sink then sees the end of the word. gptq_weights gives each thread one (word, quad): the bf16
+// dequantization below and --compute fp8's e4m3 conversion (the FP8 section) share it.
 // Adjacent threads take adjacent column quads of one word row (the loads of qweight coalesce, and so do the bf16
 // stores, whose rows are inputs); with WORD_MAJOR they take adjacent words of one quad instead, for the e4m3 codes,
 // whose rows are outputs: their stores then coalesce, where column-major threads would each write four rows apart.
+template <int BITS, class Sink>
+__device__ __forceinline__ void gptq_word_weights(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
+                                                  int out_features, int zeros_offset_by_one, int word, int o, Sink& sink);
+
 template <int BITS, bool WORD_MAJOR = false, class Sink>
 __device__ __forceinline__ void gptq_weights(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
                                              int in_features, int out_features, int zeros_offset_by_one, Sink& sink)
 {
-    const int per_word = 32 / BITS;
-    const u32 mask = (1u << BITS) - 1u;
-    const int quads = out_features / 4, words = in_features / per_word;
+    const int quads = out_features / 4, words = in_features / (32 / BITS);
     i64 t = thread_index();
     if (t >= (i64)words * quads) return;
     int word, o;
     if (WORD_MAJOR) { int quad = (int)(t / words); word = (int)(t - (i64)quad * words); o = quad * 4; }
     else { word = (int)(t / quads); o = (int)(t - (i64)word * quads) * 4; }
+    gptq_word_weights<BITS>(qweight, qzeros, scales, g_idx, out_features, zeros_offset_by_one, word, o, sink);
+}
+
+template <int BITS, class Sink>
+__device__ __forceinline__ void gptq_word_weights(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
+                                                  int out_features, int zeros_offset_by_one, int word, int o, Sink& sink)
+{
+    const int per_word = 32 / BITS;
+    const u32 mask = (1u << BITS) - 1u;
     uint4 packed = *(const uint4*)(qweight + (i64)word * out_features + o);
     const int zero_words = out_features * BITS / 32;
     const int zero_bit = o * BITS, zero_shift = zero_bit & 31; // four zeros never straddle a word (o is a multiple of 4)
@@ -670,9 +682,10 @@ extern "C" __global__ void quantize_e4m3_transposed_bf16(const unsigned short* _
 }
 
 // GPTQ straight into e4m3 codes [out, in]: gptq_amax_from_span (below) finds the largest magnitude of the bf16-rounded
-// weights from the scales, then gptq_dequantize_e4m3_*bit writes each column's 32/BITS codes of a word as one store (8 bytes at 4 bits), a warp's
-// threads on adjacent words of the same four rows (WORD_MAJOR). Codes equal quantize_e4m3_transposed_bf16's over
-// gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
+// weights from the scales, then gptq_dequantize_e4m3_tiled_*bit (below; the default) or gptq_dequantize_e4m3_*bit
+// (QZO_FP8_GPTQ_CODES=words) writes the codes. The latter writes each column's 32/BITS codes of a word as one store
+// (8 bytes at 4 bits), a warp's threads on adjacent words of the same four rows (WORD_MAJOR). Codes equal
+// quantize_e4m3_transposed_bf16's over gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
 template <int BITS>
 struct GptqE4m3Sink
 {
@@ -717,6 +730,85 @@ struct GptqE4m3Sink
 GPTQ_E4M3_ENTRIES(2)
 GPTQ_E4M3_ENTRIES(4)
 GPTQ_E4M3_ENTRIES(8)
+
+// The same codes through a shared-memory tile, so that both the loads and the stores coalesce: a block of 256 threads
+// takes 128 inputs (TILE_WORDS word rows) × 64 outputs; its threads read whole 16-byte column quads of word rows (a warp:
+// two 256-byte row pieces), write each quad's codes into the tile's [out, in] rows, and then store the tile's 64 rows
+// of 128 code bytes as 16-byte pieces, eight threads a row. WORD_MAJOR's loads, one word row apart from lane to lane,
+// read a sector for every 16 bytes. Grid (ceil(in / 128), ceil(out / 64)); in a multiple of 16, out of 4 (the host checks).
+#define E4M3_TILE_INPUTS 128
+#define E4M3_TILE_OUTPUTS 64
+#define E4M3_TILE_STRIDE (E4M3_TILE_INPUTS + 16) // bytes a tile row; 16 more keep the rows' banks apart
+
+template <int BITS>
+struct GptqE4m3TileSink
+{
+    static constexpr int WORDS = 32 / BITS / 4;
+    unsigned char* tile;
+    int word0, o0;
+    float inverse;
+    u32 packed[4][WORDS];
+    __device__ __forceinline__ void row(int, int k, int, float w0, float w1, float w2, float w3)
+    {
+        const float w[4] = {w0, w1, w2, w3};
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            u32 code = e4m3(bf16_rounded(w[j]) * inverse) << ((k & 3) * 8);
+            packed[j][k >> 2] = (k & 3) == 0 ? code : packed[j][k >> 2] | code;
+        }
+    }
+    __device__ __forceinline__ void word(int word, int o)
+    {
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            u32* column = (u32*)(tile + (o - o0 + j) * E4M3_TILE_STRIDE + (word - word0) * (32 / BITS));
+#pragma unroll
+            for (int w = 0; w < WORDS; w++) column[w] = packed[j][w];
+        }
+    }
+};
+
+template <int BITS>
+__device__ __forceinline__ void gptq_e4m3_tiled(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
+                                                int in_features, int out_features, int zeros_offset_by_one, const u32* amax_bits,
+                                                unsigned char* codes, float* scale)
+{
+    __shared__ __align__(16) unsigned char tile[E4M3_TILE_OUTPUTS * E4M3_TILE_STRIDE];
+    constexpr int PER_WORD = 32 / BITS, TILE_WORDS = E4M3_TILE_INPUTS / PER_WORD, QUADS = E4M3_TILE_OUTPUTS / 4;
+    const float amax = __uint_as_float(*amax_bits);
+    if (blockIdx.x == 0 && blockIdx.y == 0 && threadIdx.x == 0) *scale = e4m3_scale(amax);
+    const int word0 = blockIdx.x * TILE_WORDS, o0 = blockIdx.y * E4M3_TILE_OUTPUTS, words = in_features / PER_WORD;
+    GptqE4m3TileSink<BITS> sink{tile, word0, o0, e4m3_inverse(amax)};
+    for (int c = threadIdx.x; c < TILE_WORDS * QUADS; c += blockDim.x)
+    {
+        const int word = word0 + c / QUADS, o = o0 + (c % QUADS) * 4;
+        if (word < words && o < out_features)
+            gptq_word_weights<BITS>(qweight, qzeros, scales, g_idx, out_features, zeros_offset_by_one, word, o, sink);
+    }
+    __syncthreads();
+    const int row_bytes = min(E4M3_TILE_INPUTS, in_features - word0 * PER_WORD); // a multiple of 16
+    for (int c = threadIdx.x; c < E4M3_TILE_OUTPUTS * (E4M3_TILE_INPUTS / 16); c += blockDim.x)
+    {
+        const int r = c / (E4M3_TILE_INPUTS / 16), piece = c % (E4M3_TILE_INPUTS / 16);
+        if (o0 + r < out_features && piece * 16 < row_bytes)
+            *(uint4*)(codes + (i64)(o0 + r) * in_features + (i64)word0 * PER_WORD + piece * 16) =
+                *(const uint4*)(tile + r * E4M3_TILE_STRIDE + piece * 16);
+    }
+}
+
+#define GPTQ_E4M3_TILED_ENTRY(BITS)                                                                                       \
+    extern "C" __global__ void gptq_dequantize_e4m3_tiled_##BITS##bit(const u32* qweight, const u32* qzeros,              \
+        const float* scales, const int* g_idx, int in_features, int out_features, int zeros_offset_by_one,               \
+        const u32* amax_bits, unsigned char* codes, float* scale)                                                         \
+    {                                                                                                                    \
+        gptq_e4m3_tiled<BITS>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, amax_bits,   \
+                              codes, scale);                                                                             \
+    }
+GPTQ_E4M3_TILED_ENTRY(2)
+GPTQ_E4M3_TILED_ENTRY(4)
+GPTQ_E4M3_TILED_ENTRY(8)
 
 // The amax of a pass's GPTQ weights without reading the codes. gptq_code_span_*bit, once per linear: span[g·out + o] =
 // the largest |q − zero| of group g and output o (the caller zeroes span). Then per pass gptq_amax_from_span: the largest
