@@ -682,8 +682,8 @@ extern "C" __global__ void quantize_e4m3_transposed_bf16(const unsigned short* _
 }
 
 // GPTQ straight into e4m3 codes [out, in]: gptq_amax_from_span (below) finds the largest magnitude of the bf16-rounded
-// weights from the scales, then gptq_dequantize_e4m3_tiled_*bit (below; the default) or gptq_dequantize_e4m3_*bit
-// (QZO_FP8_GPTQ_CODES=words) writes the codes. The latter writes each column's 32/BITS codes of a word as one store
+// weights from the scales, then gptq_dequantize_e4m3_*bit (the default) or gptq_dequantize_e4m3_tiled_*bit (below;
+// QZO_FP8_GPTQ_CODES=tiled) writes the codes. The former writes each column's 32/BITS codes of a word as one store
 // (8 bytes at 4 bits), a warp's threads on adjacent words of the same four rows (WORD_MAJOR). Codes equal
 // quantize_e4m3_transposed_bf16's over gptq_dequantize's output, bit for bit, without the bf16 weight's write and reads.
 template <int BITS>
