@@ -690,61 +690,8 @@ template <int BITS>
 struct GptqE4m3Sink
 {
     static constexpr int WORDS = 32 / BITS / 4; // code bytes of one column and word, in u32s
-    unsigned char* codes;
-    int in_features;
-    float inverse;
-    u32 packed[4][WORDS];
-    __device__ __forceinline__ void row(int, int k, int, float w0, float w1, float w2, float w3)
-    {
-        const float w[4] = {w0, w1, w2, w3};
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-        {
-            u32 code = e4m3(bf16_rounded(w[j]) * inverse) << ((k & 3) * 8);
-            packed[j][k >> 2] = (k & 3) == 0 ? code : packed[j][k >> 2] | code;
-        }
-    }
-    __device__ __forceinline__ void word(int word, int o)
-    {
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-        {
-            u32* column = (u32*)(codes + (i64)(o + j) * in_features + (i64)word * (32 / BITS));
-#pragma unroll
-            for (int w = 0; w < WORDS; w++) column[w] = packed[j][w];
-        }
-    }
-};
-
-#define GPTQ_E4M3_ENTRIES(BITS)                                                                                             \
-    extern "C" __global__ void gptq_dequantize_e4m3_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales, \
-                                                                const int* g_idx, int in_features, int out_features,      \
-                                                                int zeros_offset_by_one, const u32* amax_bits,            \
-                                                                unsigned char* codes, float* scale)                       \
-    {                                                                                                                      \
-        float amax = __uint_as_float(*amax_bits);                                                                          \
-        if (thread_index() == 0) *scale = e4m3_scale(amax);                                                                \
-        GptqE4m3Sink<BITS> sink{codes, in_features, e4m3_inverse(amax)};                                                   \
-        gptq_weights<BITS, true>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);   \
-    }
-GPTQ_E4M3_ENTRIES(2)
-GPTQ_E4M3_ENTRIES(4)
-GPTQ_E4M3_ENTRIES(8)
-
-// The same codes through a shared-memory tile, so that both the loads and the stores coalesce: a block of 256 threads
-// takes 128 inputs (TILE_WORDS word rows) × 64 outputs; its threads read whole 16-byte column quads of word rows (a warp:
-// two 256-byte row pieces), write each quad's codes into the tile's [out, in] rows, and then store the tile's 64 rows
-// of 128 code bytes as 16-byte pieces, eight threads a row. WORD_MAJOR's loads, one word row apart from lane to lane,
-// read a sector for every 16 bytes. Grid (ceil(in / 128), ceil(out / 64)); in a multiple of 16, out of 4 (the host checks).
-#define E4M3_TILE_INPUTS 128
-#define E4M3_TILE_OUTPUTS 64
-#define E4M3_TILE_STRIDE (E4M3_TILE_INPUTS + 16) // bytes a tile row; 16 more keep the rows' banks apart
-
-template <int BITS>
-struct GptqE4m3TileSink
-{
-    static constexpr int WORDS = 32 / BITS / 4;
-    unsigned char* tile;
+    unsigned char* codes; // [out, in] codes, rows of `stride` bytes, whose first row is output o0 and first byte word0's
+    i64 stride;
     int word0, o0;
     float inverse;
     u32 packed[4][WORDS];
@@ -763,12 +710,36 @@ struct GptqE4m3TileSink
 #pragma unroll
         for (int j = 0; j < 4; j++)
         {
-            u32* column = (u32*)(tile + (o - o0 + j) * E4M3_TILE_STRIDE + (word - word0) * (32 / BITS));
+            u32* column = (u32*)(codes + (o - o0 + j) * stride + (i64)(word - word0) * (32 / BITS));
 #pragma unroll
             for (int w = 0; w < WORDS; w++) column[w] = packed[j][w];
         }
     }
 };
+
+#define GPTQ_E4M3_ENTRIES(BITS)                                                                                             \
+    extern "C" __global__ void gptq_dequantize_e4m3_##BITS##bit(const u32* qweight, const u32* qzeros, const float* scales, \
+                                                                const int* g_idx, int in_features, int out_features,      \
+                                                                int zeros_offset_by_one, const u32* amax_bits,            \
+                                                                unsigned char* codes, float* scale)                       \
+    {                                                                                                                      \
+        float amax = __uint_as_float(*amax_bits);                                                                          \
+        if (thread_index() == 0) *scale = e4m3_scale(amax);                                                                \
+        GptqE4m3Sink<BITS> sink{codes, in_features, 0, 0, e4m3_inverse(amax)};                                             \
+        gptq_weights<BITS, true>(qweight, qzeros, scales, g_idx, in_features, out_features, zeros_offset_by_one, sink);   \
+    }
+GPTQ_E4M3_ENTRIES(2)
+GPTQ_E4M3_ENTRIES(4)
+GPTQ_E4M3_ENTRIES(8)
+
+// The same codes through a shared-memory tile, so that both the loads and the stores coalesce: a block of 256 threads
+// takes 128 inputs (TILE_WORDS word rows) × 64 outputs; its threads read whole 16-byte column quads of word rows (a warp:
+// two 256-byte row pieces), write each quad's codes into the tile's [out, in] rows, and then store the tile's 64 rows
+// of 128 code bytes as 16-byte pieces, eight threads a row. WORD_MAJOR's loads, one word row apart from lane to lane,
+// read a sector for every 16 bytes. Grid (ceil(in / 128), ceil(out / 64)); in a multiple of 16, out of 4 (the host checks).
+#define E4M3_TILE_INPUTS 128
+#define E4M3_TILE_OUTPUTS 64
+#define E4M3_TILE_STRIDE (E4M3_TILE_INPUTS + 16) // bytes a tile row; 16 more keep the rows' banks apart
 
 template <int BITS>
 __device__ __forceinline__ void gptq_e4m3_tiled(const u32* qweight, const u32* qzeros, const float* scales, const int* g_idx,
@@ -780,7 +751,7 @@ __device__ __forceinline__ void gptq_e4m3_tiled(const u32* qweight, const u32* q
     const float amax = __uint_as_float(*amax_bits);
     if (blockIdx.x == 0 && blockIdx.y == 0 && threadIdx.x == 0) *scale = e4m3_scale(amax);
     const int word0 = blockIdx.x * TILE_WORDS, o0 = blockIdx.y * E4M3_TILE_OUTPUTS, words = in_features / PER_WORD;
-    GptqE4m3TileSink<BITS> sink{tile, word0, o0, e4m3_inverse(amax)};
+    GptqE4m3Sink<BITS> sink{tile, E4M3_TILE_STRIDE, word0, o0, e4m3_inverse(amax)};
     for (int c = threadIdx.x; c < TILE_WORDS * QUADS; c += blockDim.x)
     {
         const int word = word0 + c / QUADS, o = o0 + (c % QUADS) * 4;
