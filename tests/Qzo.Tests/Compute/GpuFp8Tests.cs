@@ -39,6 +39,22 @@ public class GpuFp8Tests
         pair.AssertClose(yc, yg, relative: 1.0 / 128, absolute: 1e-3);
     }
 
+    /// <summary>QZO_FP8_GPTQ_CODES picks the GPTQ e4m3 codes kernel: words (unset, the default) or tiled; anything else is an error.</summary>
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("words", false)]
+    [InlineData(" Tiled ", true)]
+    public void Fp8CodesKernelChoiceParses(string? value, bool tiled) =>
+        Assert.Equal(tiled, Qzo.Compute.Cuda.Nvrtc.Fp8Kernels.TiledCodesFrom(value));
+
+    [Fact]
+    public void Fp8CodesKernelChoiceRefusesOtherValues()
+    {
+        var error = Assert.Throws<QzoException>(() => Qzo.Compute.Cuda.Nvrtc.Fp8Kernels.TiledCodesFrom("tile"));
+        Assert.Contains("QZO_FP8_GPTQ_CODES=tile", error.Message);
+    }
+
     /// <summary>
     /// GPTQ's codes straight to e4m3: on a GPU the same output, bit for bit, as dequantizing to bf16 and converting that (the
     /// codes, the amax and the product equal); on ILGPU's CPU accelerator (no CUDA C) it declines and leaves y alone, and

@@ -98,7 +98,7 @@ sealed unsafe class Fp8Kernels
         void** p = stackalloc void*[10];
         p[0] = &qweight; p[1] = &qzeros; p[2] = &scales; p[3] = &gIdx; p[4] = &inFeatures; p[5] = &outFeatures; p[6] = &offset;
         p[7] = &amaxBits; p[8] = &codes; p[9] = &scale;
-        if (!TiledCodes) _module.Launch1D(GptqCodes[bits], (long)(inFeatures / (32 / bits)) * (outFeatures / 4), p);
+        if (!_tiledCodes) _module.Launch1D(GptqCodes[bits], (long)(inFeatures / (32 / bits)) * (outFeatures / 4), p);
         else _module.Launch2D(GptqTiledCodes[bits], (uint)(inFeatures + TileInputs - 1) / TileInputs,
                               (uint)(outFeatures + TileOutputs - 1) / TileOutputs, Block, 1, p);
     }
@@ -109,9 +109,18 @@ sealed unsafe class Fp8Kernels
 
     /// <summary>
     /// QZO_FP8_GPTQ_CODES=tiled: the shared-memory tiled codes kernel instead of the one-thread-a-word one (the same codes,
-    /// checked on the CPU's emulation; not yet timed or run on a GPU, so not the default).
+    /// checked on the CPU's emulation; not yet timed or run on a GPU, so not the default). Read when the kernels load
+    /// (--compute fp8's first product), where a value other than words or tiled is a clear error.
     /// </summary>
-    static readonly bool TiledCodes = Environment.GetEnvironmentVariable("QZO_FP8_GPTQ_CODES") == "tiled";
+    readonly bool _tiledCodes = TiledCodesFrom(Environment.GetEnvironmentVariable("QZO_FP8_GPTQ_CODES"));
+
+    internal static bool TiledCodesFrom(string? value) =>
+        (string.IsNullOrEmpty(value) ? "words" : value.Trim().ToLowerInvariant()) switch
+    {
+        "words" => false,
+        "tiled" => true,
+        _ => throw new QzoException($"QZO_FP8_GPTQ_CODES={value}: expected words (the default) or tiled"),
+    };
 
     /// <summary>Whether <see cref="QuantizeBnb4"/> takes this layout: counts and blocks of whole 32-value steps.</summary>
     public static bool SupportsBnb4(long count, int blockSize) => count % 32 == 0 && blockSize % 32 == 0;
