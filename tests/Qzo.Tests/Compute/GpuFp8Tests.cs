@@ -39,7 +39,9 @@ public class GpuFp8Tests
         pair.AssertClose(yc, yg, relative: 1.0 / 128, absolute: 1e-3);
     }
 
-    /// <summary>QZO_FP8_GPTQ_CODES picks the GPTQ e4m3 codes kernel: words (unset, the default) or tiled; anything else is an error.</summary>
+    /// <summary>
+    /// QZO_FP8_GPTQ_CODES picks the GPTQ e4m3 codes kernel: words (unset, the default) or tiled; anything else is an error.
+    /// </summary>
     [Theory]
     [InlineData(null, false)]
     [InlineData("", false)]
